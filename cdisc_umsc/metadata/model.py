@@ -1,0 +1,112 @@
+"""The resolved metadata object: studies -> datasets -> variables.
+
+One immutable object built once from the study spec plus the bundled standards; every later
+stage (map, conform, validate, derive, write XPT / Dataset-JSON / Define-XML) reads it and
+never restates it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SasType = Literal["Char", "Num"]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable of one dataset, as the submission describes it."""
+
+    name: str
+    label: str
+    type: SasType
+    order: int
+    #: Define-XML data type: text, integer, float, date, datetime, time, partialDate,
+    #: incompleteDatetime, durationDatetime, ...
+    data_type: str = "text"
+    #: Character length in bytes; None means "the longest value in the data" (FDA TCG 4.1.5).
+    length: int | None = None
+    core: str = "Perm"
+    role: str = ""
+    #: NCI C-code of a CDISC codelist, or the id of a sponsor codelist declared in the spec.
+    codelist: str | None = None
+    #: SAS display format, e.g. "DATE9." for ADaM numeric dates.
+    format: str | None = None
+    origin: str = "Collected"
+    source: str | None = None
+    method: str | None = None
+    comment: str | None = None
+    significant_digits: int | None = None
+    key_sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset: its name, label, class, structure, keys and ordered variables."""
+
+    name: str
+    label: str
+    cls: str
+    structure: str
+    standard: str
+    purpose: str = "Tabulation"
+    keys: tuple[str, ...] = ()
+    variables: tuple[Variable, ...] = ()
+    comment: str | None = None
+    repeating: bool = True
+    reference_data: bool = False
+    parent: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {v.name: v for v in self.variables})
+
+    @property
+    def names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    def var(self, name: str) -> Variable:
+        return self._index[name]  # type: ignore[attr-defined]
+
+    def has(self, name: str) -> bool:
+        return name in self._index  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One permissible value of a codelist."""
+
+    value: str
+    code: str | None = None
+    decode: str | None = None
+    extended: bool = False
+
+
+@dataclass(frozen=True)
+class Codelist:
+    """A codelist: CDISC (with NCI code) or sponsor-defined."""
+
+    id: str
+    name: str
+    extensible: bool
+    terms: tuple[Term, ...]
+    nci_code: str | None = None
+    sponsor: bool = False
+    data_type: str = "text"
+
+    @property
+    def values(self) -> frozenset[str]:
+        return frozenset(t.value for t in self.terms)
+
+
+@dataclass(frozen=True)
+class Study:
+    """The whole resolved metadata of one study: one object, end to end."""
+
+    study_id: str
+    standard: str
+    standard_version: str
+    ct_version: str
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    codelists: dict[str, Codelist] = field(default_factory=dict)
+    #: Timestamp written into file headers; comes from a setting, never the clock.
+    created: str = "2000-01-01T00:00:00"

@@ -1,0 +1,90 @@
+"""Resolve dataset metadata: the bundled IG/model tables plus the spec's overrides.
+
+Labels, types, order and codelists come from SDTMIG (or the SDTM model for class-level
+variables) unless the spec overrides them; origin and method come from the spec's algorithm.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata import standards
+from cdisc_umsc.metadata.model import Dataset, Variable
+
+DATE_SUFFIXES = ("DTC",)
+INTEGER_NAMES = ("SEQ", "DY", "AGE", "TAETORD", "VISITDY", "STDY", "ENDY")
+
+
+@lru_cache(maxsize=8)
+def _ig(standard: str, version: str) -> pd.DataFrame:
+    return standards.ig_variables(standard, version)
+
+
+@lru_cache(maxsize=8)
+def _ig_datasets(standard: str, version: str) -> pd.DataFrame:
+    return standards.ig_datasets(standard, version).set_index("dataset")
+
+
+def data_type(name: str, sas_type: str) -> str:
+    """Define-XML data type for an SDTM variable."""
+    if sas_type == "Char":
+        return "datetime" if name.endswith(DATE_SUFFIXES) else "text"
+    if name.endswith(INTEGER_NAMES) or name in ("AGE", "TSSEQ", "VISITNUM"):
+        return "integer"
+    return "float"
+
+
+def ig_row(standard: str, version: str, dataset: str, name: str) -> dict | None:
+    """The IG row of a variable; SUPP-- datasets use SUPPQUAL."""
+    ds = "SUPPQUAL" if dataset.startswith("SUPP") else dataset
+    return standards.ig_variable(standard, version, ds, name)
+
+
+def dataset_meta(standard: str, version: str, name: str, variables: list[str],
+                 overrides: dict[str, dict], keys: tuple[str, ...], where: str) -> Dataset:
+    """Dataset metadata for ``variables`` in IG order (non-IG model variables after)."""
+    table = _ig_datasets(standard, version)
+    ig_name = "SUPPQUAL" if name.startswith("SUPP") else name
+    if ig_name not in table.index:
+        raise InputError(f"{where}: dataset {name} is not in {standard} {version}")
+    info = table.loc[ig_name]
+    rows = []
+    for var in variables:
+        row = ig_row(standard, version, name, var)
+        ov = overrides.get(var, {})
+        if row is None:
+            if not standards.model_allows(str(info["cls"]), name, var):
+                raise InputError(f"{where}: variable {var} is neither in {standard} {version} "
+                                 f"{name} nor allowed by the SDTM model for class {info['cls']}")
+            model = standards.model_variables()
+            generic = var.replace(name, "--", 1) if var.startswith(name) else var
+            hit = model[model["variable"] == generic]
+            row = {"label": ov.get("label") or (hit.iloc[0]["label"] if len(hit) else var),
+                   "type": hit.iloc[0]["type"] if len(hit) else "Char", "order": 9999,
+                   "core": "Perm", "role": hit.iloc[0].get("role", "") if len(hit) else "",
+                   "codelist": ""}
+        rows.append((int(row["order"]), var, row, ov))
+    rows.sort(key=lambda r: (r[0], variables.index(r[1])))
+    out = []
+    for pos, (_order, var, row, ov) in enumerate(rows, start=1):
+        sas_type = str(ov.get("type") or row["type"])
+        key_seq = keys.index(var) + 1 if var in keys else None
+        out.append(Variable(
+            name=var, label=str(ov.get("label") or row["label"]), type=sas_type, order=pos,
+            data_type=str(ov.get("data_type") or data_type(var, sas_type)),
+            length=ov.get("length"), core=str(row.get("core") or "Perm"),
+            role=str(row.get("role") or ""),
+            codelist=ov.get("codelist") or (str(row.get("codelist")) or None),
+            format=ov.get("format"), origin=str(ov.get("origin") or "Collected"),
+            source=ov.get("source"), method=ov.get("method"), comment=ov.get("comment"),
+            significant_digits=ov.get("significant_digits"), key_sequence=key_seq))
+    label = str(info["label"])
+    if name.startswith("SUPP"):  # SDTMIG 8.4.1: "Supplemental Qualifiers for [domain name]"
+        label = f"Supplemental Qualifiers for {name[4:]}"
+    return Dataset(name=name, label=label, cls=str(info["cls"]),
+                   structure=str(info["structure"]), standard=f"{standard} {version}",
+                   purpose="Tabulation", keys=keys, variables=tuple(out),
+                   parent=name[4:] if name.startswith("SUPP") else None)

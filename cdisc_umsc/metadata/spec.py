@@ -1,0 +1,315 @@
+"""Load a study spec folder (mappings/<study>/) into a checked StudySpec.
+
+Every reference in the spec is checked here, before any data is read: forms and fields,
+recode tables and codelists, algorithms and their parameters, IG domains and variables.
+Mistakes are reported as ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cdisc_umsc.metadata import standards
+from cdisc_umsc.metadata.model import Codelist, Term
+from cdisc_umsc.metadata.specfile import SpecError, SpecList, SpecMap, load_spec_file
+from cdisc_umsc.read.forms import FieldSpec, FormSpec
+
+STUDY_KEYS = frozenset({"study", "raw", "visits", "forms"})
+SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
+FIELD_KEYS = frozenset({"type", "format", "min", "max"})
+FIELD_TYPES = frozenset({"text", "integer", "number", "date", "time"})
+DOMAIN_KEYS = frozenset({"domain", "source", "sources", "where", "excluded_because", "keys",
+                         "variables", "derived", "supp", "dictionaries", "melt", "label"})
+SOURCE_KEYS = frozenset({"form", "where", "excluded_because", "melt", "variables"})
+TRIAL_DESIGN = ("TE", "TA", "TV", "TI", "SE", "TS")
+
+
+@dataclass(frozen=True)
+class Recode:
+    """A recode (synonym) table: CRF value -> submission value of one codelist."""
+
+    name: str
+    codelist: str | None
+    map: dict[str, str]
+    where: str
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One raw form feeding a domain."""
+
+    form: str
+    variables: SpecMap
+    where: SpecMap | None = None
+    excluded_because: str | None = None
+    melt: SpecMap | None = None
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """One SDTM domain's mapping spec."""
+
+    name: str
+    file: str
+    keys: tuple[str, ...]
+    sources: tuple[SourceSpec, ...]
+    variables: SpecMap
+    derived: tuple[SpecMap, ...] = ()
+    supp: SpecMap | None = None
+    dictionaries: SpecMap | None = None
+    spec: SpecMap | None = None
+
+    def all_variables(self) -> list[str]:
+        """Every target variable the spec produces, in spec order."""
+        names: list[str] = []
+        for src in self.sources:
+            names += [n for n in src.variables if n not in names]
+        names += [n for n in self.variables if n not in names]
+        for d in self.derived:
+            names += [n for n in d.get("set", {}) if n not in names]
+        return names
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """The whole study spec, checked and ready to resolve into the metadata object."""
+
+    root: Path
+    settings: dict[str, Any]
+    visits: tuple[SpecMap, ...]
+    forms: dict[str, FormSpec]
+    subject_field: str
+    identifiers: frozenset[tuple[str, str]]
+    encoding: str
+    recodes: dict[str, Recode]
+    units: dict[str, tuple[SpecMap, ...]]
+    sponsor_codelists: dict[str, Codelist]
+    domains: dict[str, DomainSpec]
+    trial_design: SpecMap | None
+    adam: dict[str, SpecMap] = field(default_factory=dict)
+    sha256: str = ""
+
+    @property
+    def sdtm_standard(self) -> tuple[str, str]:
+        name, _, version = str(self.settings["sdtm"]).partition(" ")
+        return name, version
+
+    @property
+    def ct_version(self) -> str:
+        return str(self.settings["ct"]).split()[-1]
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent.parent)) if root.parent.parent != path else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _forms(study: SpecMap) -> dict[str, FormSpec]:
+    raw_forms = study.require("forms")
+    if not isinstance(raw_forms, SpecMap):
+        raise study.error("forms", "forms must be a mapping of form name to its definition")
+    forms: dict[str, FormSpec] = {}
+    for name, spec in raw_forms.items():
+        if not isinstance(spec, SpecMap):
+            raise raw_forms.error(name, f"form {name} must be a mapping")
+        spec.only(frozenset({"file", "label", "key", "fields"}), f"form {name}")
+        fields = spec.require("fields")
+        if not isinstance(fields, SpecMap) or not fields:
+            raise spec.error("fields", f"form {name} needs a mapping of fields")
+        specs = []
+        for fname, fdef in fields.items():
+            fdef = fdef if fdef is not None else SpecMap()
+            if not isinstance(fdef, SpecMap):
+                raise fields.error(fname, f"field {fname} must be a mapping (use {{}} for text)")
+            if fdef:
+                fdef.only(FIELD_KEYS, f"field {name}.{fname}")
+            ftype = fdef.get("type", "text")
+            if ftype not in FIELD_TYPES:
+                raise fdef.error("type", f"unknown field type '{ftype}' "
+                                 f"(expected one of: {', '.join(sorted(FIELD_TYPES))})")
+            fmt = fdef.get("format")
+            if ftype == "date":
+                from cdisc_umsc.sdtm.iso8601 import DATE_FORMATS
+                if fmt not in DATE_FORMATS:
+                    raise fdef.error("format", f"date fields need a format, one of: "
+                                     f"{', '.join(DATE_FORMATS)}")
+            specs.append(FieldSpec(fname, ftype, fmt, fdef.get("min"), fdef.get("max")))
+        key = tuple(spec.get("key") or ())
+        for k in key:
+            if k not in fields:
+                raise spec.error("key", f"key field '{k}' is not a field of form {name}")
+        forms[name] = FormSpec(name, str(spec.require("file")), str(spec.get("label", "")),
+                               key, tuple(specs))
+    return forms
+
+
+def _codelists(cl_spec: SpecMap | None) -> tuple[dict[str, Recode], dict[str, tuple], dict[str, Codelist]]:
+    recodes: dict[str, Recode] = {}
+    units: dict[str, tuple] = {}
+    sponsor: dict[str, Codelist] = {}
+    if cl_spec is None:
+        return recodes, units, sponsor
+    cl_spec.only(frozenset({"recodes", "units", "codelists"}), "codelists.yaml")
+    for cid, cdef in (cl_spec.get("codelists") or SpecMap()).items():
+        if not isinstance(cdef, SpecMap):
+            raise cl_spec["codelists"].error(cid, f"codelist {cid} must be a mapping")
+        cdef.only(frozenset({"name", "terms", "data_type", "extensible"}), f"codelist {cid}")
+        terms_def = cdef.require("terms")
+        if isinstance(terms_def, SpecMap):
+            terms = tuple(Term(str(k), decode=str(v)) for k, v in terms_def.items())
+        elif isinstance(terms_def, list):
+            terms = tuple(Term(str(v)) for v in terms_def)
+        else:
+            raise cdef.error("terms", "terms must be a list or a mapping of value to decode")
+        sponsor[str(cid)] = Codelist(str(cid), str(cdef.require("name")),
+                                     bool(cdef.get("extensible", False)), terms, sponsor=True,
+                                     data_type=str(cdef.get("data_type", "text")))
+    for name, rdef in (cl_spec.get("recodes") or SpecMap()).items():
+        if not isinstance(rdef, SpecMap):
+            raise cl_spec["recodes"].error(name, f"recode {name} must be a mapping")
+        rdef.only(frozenset({"codelist", "map"}), f"recode {name}")
+        mapping = rdef.require("map")
+        if not isinstance(mapping, SpecMap):
+            raise rdef.error("map", "map must be a mapping of CRF value to submission value")
+        codelist = rdef.get("codelist")
+        recodes[str(name)] = Recode(str(name), str(codelist) if codelist else None,
+                                    {str(k): str(v) for k, v in mapping.items()}, rdef.where())
+        _check_codelist_targets(rdef, mapping, codelist, sponsor)
+    for name, rows in (cl_spec.get("units") or SpecMap()).items():
+        if not isinstance(rows, list):
+            raise cl_spec["units"].error(name, "a unit table is a list of conversions")
+        for row in rows:
+            row.only(frozenset({"test", "from", "to", "factor", "decimals"}), f"unit table {name}")
+            for key in ("test", "from", "to", "factor"):
+                row.require(key)
+        units[str(name)] = tuple(rows)
+    return recodes, units, sponsor
+
+
+def _check_codelist_targets(rdef: SpecMap, mapping: SpecMap, codelist: Any,
+                            sponsor: dict[str, Codelist]) -> None:
+    if not codelist:
+        return
+    codelist = str(codelist)
+    if codelist in sponsor:
+        allowed = sponsor[codelist].values
+        for k, v in mapping.items():
+            if str(v) not in allowed:
+                raise mapping.error(k, f"'{v}' is not a term of sponsor codelist {codelist}")
+        return
+    ct = standards.controlled_terminology("SDTM", "2025-03-28")
+    cl = ct.codelist(codelist)
+    if cl is None:
+        raise rdef.error("codelist", f"unknown codelist '{codelist}' (not in the bundled CT "
+                         "nor declared under codelists:)")
+    if not cl.extensible:
+        for k, v in mapping.items():
+            if cl.lookup(str(v)) is None:
+                raise mapping.error(k, f"'{v}' is not a term of non-extensible codelist "
+                                    f"{cl.submission_value} ({cl.code})")
+
+
+def _source(spec: SpecMap, forms: dict[str, FormSpec], obj: SpecMap, form: str) -> SourceSpec:
+    if form not in forms:
+        raise obj.error("form" if "form" in obj else "source", f"unknown form '{form}' "
+                        f"(forms declared in study.yaml: {', '.join(forms)})")
+    variables = obj.get("variables") if obj is not spec else SpecMap()
+    if variables is None:
+        variables = SpecMap()
+    return SourceSpec(form, variables, obj.get("where"), obj.get("excluded_because"),
+                      obj.get("melt"))
+
+
+def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
+    spec = load_spec_file(path, display)
+    spec.only(DOMAIN_KEYS, "a domain spec")
+    name = str(spec.require("domain"))
+    variables = spec.get("variables") or SpecMap()
+    if not isinstance(variables, SpecMap):
+        raise spec.error("variables", "variables must be a mapping of variable to algorithm")
+    sources: list[SourceSpec] = []
+    if "source" in spec and "sources" in spec:
+        raise spec.error("sources", "give either source: or sources:, not both")
+    if "source" in spec:
+        sources.append(SourceSpec(str(spec["source"]), SpecMap(), spec.get("where"),
+                                  spec.get("excluded_because"), spec.get("melt")))
+        if sources[0].form not in forms:
+            raise spec.error("source", f"unknown form '{spec['source']}'")
+    for src in spec.get("sources") or SpecList():
+        if not isinstance(src, SpecMap):
+            raise spec.error("sources", "each source must be a mapping with form:")
+        src.only(SOURCE_KEYS, "a source")
+        sources.append(_source(spec, forms, src, str(src.require("form"))))
+    for src in sources:
+        if src.where is not None and not src.excluded_because:
+            raise spec.error("where", "a source filter (where:) needs excluded_because: "
+                             "the reason reported for the rows it leaves out")
+        for nm, vdef in [*src.variables.items(), *variables.items()]:
+            if not isinstance(vdef, SpecMap):
+                owner = src.variables if nm in src.variables else variables
+                raise owner.error(nm, f"variable {nm} needs a mapping such as {{field: X}}")
+    keys = tuple(spec.get("keys") or ())
+    derived = tuple(spec.get("derived") or ())
+    return DomainSpec(name, display, keys, tuple(sources), variables, derived,
+                      spec.get("supp"), spec.get("dictionaries"), spec)
+
+
+def load_study_spec(root: Path) -> StudySpec:
+    """Load and check the spec folder ``root``."""
+    root = Path(root)
+    if not (root / "study.yaml").is_file():
+        raise SpecError(str(root), "not a spec folder (study.yaml missing)")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".csv"))
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    disp = lambda p: (root.name + "/" + p.relative_to(root).as_posix())  # noqa: E731
+    study = load_spec_file(root / "study.yaml", disp(root / "study.yaml"))
+    study.only(STUDY_KEYS, "study.yaml")
+    settings = study.require("study")
+    for key in SETTINGS_REQUIRED:
+        settings.require(key)
+    raw = study.get("raw") or SpecMap()
+    raw.only(frozenset({"encoding", "identifiers", "subject"}), "raw")
+    forms = _forms(study)
+    identifiers: set[tuple[str, str]] = set()
+    for ident in raw.get("identifiers") or []:
+        form, _, fld = str(ident).partition(".")
+        if form not in forms or fld not in {f.name for f in forms[form].fields}:
+            raise raw.error("identifiers", f"identifier '{ident}' is not a FORM.FIELD of a declared form")
+        identifiers.add((form, fld))
+    forms = {n: FormSpec(f.name, f.file, f.label, f.key, tuple(
+        FieldSpec(x.name, x.type, x.format, x.min, x.max, (n, x.name) in identifiers)
+        for x in f.fields)) for n, f in forms.items()}
+    cl_path = root / "codelists.yaml"
+    cl_spec = load_spec_file(cl_path, disp(cl_path)) if cl_path.is_file() else None
+    recodes, units, sponsor = _codelists(cl_spec)
+    domains: dict[str, DomainSpec] = {}
+    for path in sorted((root / "sdtm").glob("*.yaml")):
+        if path.name == "trial_design.yaml":
+            continue
+        dom = _domain(path, disp(path), forms)
+        if dom.name in domains:
+            raise SpecError(dom.file, f"domain {dom.name} is also mapped in {domains[dom.name].file}")
+        domains[dom.name] = dom
+    td_path = root / "sdtm" / "trial_design.yaml"
+    trial_design = load_spec_file(td_path, disp(td_path)) if td_path.is_file() else None
+    if trial_design is not None:
+        trial_design.only(frozenset(TRIAL_DESIGN), "trial_design.yaml")
+    adam = {}
+    for path in sorted((root / "adam").glob("*.yaml")):
+        adam_spec = load_spec_file(path, disp(path))
+        adam[str(adam_spec.require("dataset"))] = adam_spec
+    visits = tuple(study.get("visits") or ())
+    spec = StudySpec(root, dict(settings), visits, forms, str(raw.get("subject", "SUBJID")),
+                     frozenset(identifiers), str(raw.get("encoding", "utf-8")), recodes, units,
+                     sponsor, domains, trial_design, adam, digest.hexdigest())
+    from cdisc_umsc.sdtm.check_spec import check_spec
+
+    check_spec(spec)
+    return spec

@@ -1,0 +1,125 @@
+"""Spec files: safe YAML that remembers where every mapping and key came from.
+
+A spec mistake is reported as ``file:line: message``; so every mapping loaded here carries its
+file and the line of each key. Duplicate keys are errors (plain YAML keeps the last silently).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cdisc_umsc.errors import InputError
+
+
+class SpecError(InputError):
+    """A mistake in a spec file, reported as ``file:line: message``."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+
+
+class SpecMap(dict):
+    """A mapping from a spec file, with the file and the line of each key."""
+
+    file: str = "?"
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def where(self, key: str | None = None) -> str:
+        """``file:line`` of the mapping, or of one of its keys."""
+        line = self.key_lines.get(key, self.line) if key is not None else self.line
+        return f"{self.file}:{line}"
+
+    def error(self, key: str | None, message: str) -> SpecError:
+        return SpecError(self.where(key), message)
+
+    def require(self, key: str) -> Any:
+        if key not in self:
+            raise self.error(None, f"missing required key '{key}'")
+        return self[key]
+
+    def only(self, allowed: set[str] | frozenset[str], what: str) -> None:
+        """Reject keys that the spec format does not know."""
+        for key in self:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.error(key, f"unknown key '{key}' in {what} (expected one of: {known})")
+
+
+class SpecList(list):
+    """A sequence from a spec file, with its file and line."""
+
+    file: str = "?"
+    line: int = 0
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that builds SpecMap/SpecList and refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> SpecMap:
+    result = SpecMap()
+    result.file = loader.spec_file  # type: ignore[attr-defined]
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool):
+            raise SpecError(f"{result.file}:{key_node.start_mark.line + 1}", "keys must be scalars")
+        key = str(key)
+        if key in result:
+            raise SpecError(
+                f"{result.file}:{key_node.start_mark.line + 1}",
+                f"duplicate key '{key}' (first at line {result.key_lines[key]})",
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> SpecList:
+    result = SpecList(loader.construct_object(child, deep=True) for child in node.value)
+    result.file = loader.spec_file  # type: ignore[attr-defined]
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_spec_file(path: Path, display: str | None = None) -> SpecMap:
+    """Load one spec file; the top level must be a mapping."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(name, "spec file not found") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(name, f"not UTF-8 text (byte {exc.start})") from None
+    loader = _Loader(text)
+    loader.spec_file = name  # type: ignore[attr-defined]
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = (exc.problem or exc.context or "syntax error").strip()
+        raise SpecError(f"{name}:{line}", f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(name, f"YAML error: {exc}") from None
+    finally:
+        loader.dispose()
+    if data is None:
+        data = SpecMap()
+        data.file, data.line, data.key_lines = name, 1, {}
+    if not isinstance(data, SpecMap):
+        raise SpecError(f"{name}:1", "the top level must be a mapping of keys to values")
+    return data

@@ -1,0 +1,174 @@
+"""Read raw CRF form exports (CSV) strictly, keeping each record's provenance.
+
+Every data row keeps its file row number in ``__row`` (1 = first data row after the header);
+dates are parsed to ISO 8601 text at read time per the form's declared format. Anything the spec
+does not expect is a one-line InputError naming file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.sdtm import iso8601
+
+ROW = "__row"
+FORM = "__form"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One CRF field of a form."""
+
+    name: str
+    type: str = "text"
+    format: str | None = None
+    min: float | None = None
+    max: float | None = None
+    identifier: bool = False
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One raw form: its file, key and fields."""
+
+    name: str
+    file: str
+    label: str = ""
+    key: tuple[str, ...] = ()
+    fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
+
+
+def _fail(form: FormSpec, row: int | None, column: str | None, message: str) -> InputError:
+    where = form.file
+    if row is not None:
+        where += f": row {row}"
+    if column is not None:
+        where += f", column {column}" if row is not None else f": column {column}"
+    return InputError(f"{where}: {message}")
+
+
+def _first_bad(form: FormSpec, frame: pd.DataFrame, mask: pd.Series, column: str, message: str) -> None:
+    """Raise for the first row where ``mask`` is true."""
+    if mask.any():
+        pos = int(np.flatnonzero(mask.to_numpy())[0])
+        value = frame[column].iloc[pos]
+        raise _fail(form, int(frame[ROW].iloc[pos]), column, f"{message} (got {value!r})")
+
+
+def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(form, None, None, f"raw form file not found in {path.parent}") from None
+    except OSError as exc:
+        raise _fail(form, None, None, f"cannot read file ({exc.strerror})") from None
+    if not data.strip():
+        raise _fail(form, None, None, "file is empty (expected a header row)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte-order mark is unambiguous; Excel writes it
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _fail(
+            form, None, None,
+            f"line {line}: byte 0x{data[exc.start]:02X} is not valid {encoding} "
+            "(re-export the form as UTF-8)",
+        ) from None
+
+
+def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read and check one form; returns its rows as text plus ``__row`` and ``__form``."""
+    text = _read_text(raw_dir / form.file, form, encoding)
+    header = next(csv.reader(io.StringIO(text)))
+    header = [h.strip() for h in header]
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            raise _fail(form, None, col, "duplicated column in the header")
+        seen.add(col)
+    expected = [f.name for f in form.fields]
+    missing = [c for c in expected if c not in seen]
+    if missing:
+        raise _fail(form, None, missing[0], "column missing from the header (the spec declares it)")
+    extra = [c for c in header if c not in set(expected)]
+    if extra:
+        raise _fail(form, None, extra[0], "unexpected column (not declared in the spec's form)")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+            skip_blank_lines=True, on_bad_lines="error", engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        raise _fail(form, None, None, f"malformed CSV: {str(exc).strip().splitlines()[-1]}") from None
+    frame.columns = header
+    frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype="int64"))
+    short = frame[expected].isna().any(axis=1)
+    if short.any():
+        pos = int(np.flatnonzero(short.to_numpy())[0])
+        col = next(c for c in expected if pd.isna(frame[c].iloc[pos]))
+        raise _fail(form, pos + 1, col, "row has fewer fields than the header (truncated file?)")
+    for col in expected:
+        frame[col] = frame[col].astype(object).str.strip()
+    _check_fields(form, frame)
+    _check_key(form, frame)
+    frame[FORM] = form.name
+    return frame
+
+
+def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
+    for spec in form.fields:
+        col = frame[spec.name]
+        present = col != ""
+        if spec.type in ("integer", "number"):
+            num = pd.to_numeric(col.where(present), errors="coerce")
+            what = "a whole number" if spec.type == "integer" else "a number"
+            _first_bad(form, frame, present & num.isna(), spec.name, f"expected {what}")
+            if spec.type == "integer":
+                _first_bad(form, frame, present & (num % 1 != 0), spec.name, "expected a whole number")
+            if spec.min is not None:
+                _first_bad(form, frame, present & (num < spec.min), spec.name,
+                           f"below the allowed minimum {spec.min:g}")
+            if spec.max is not None:
+                _first_bad(form, frame, present & (num > spec.max), spec.name,
+                           f"above the allowed maximum {spec.max:g}")
+        elif spec.type == "date":
+            iso, err = iso8601.parse_raw_dates(col, spec.format or "YYYY-MM-DD")
+            bad = err != ""
+            if bad.any():
+                pos = int(np.flatnonzero(bad.to_numpy())[0])
+                raise _fail(form, int(frame[ROW].iloc[pos]), spec.name,
+                            f"{err.iloc[pos]} (got {col.iloc[pos]!r})")
+            frame[spec.name] = iso
+        elif spec.type == "time":
+            iso, err = iso8601.parse_raw_times(col)
+            bad = err != ""
+            if bad.any():
+                pos = int(np.flatnonzero(bad.to_numpy())[0])
+                raise _fail(form, int(frame[ROW].iloc[pos]), spec.name,
+                            f"{err.iloc[pos]} (got {col.iloc[pos]!r})")
+
+
+def _check_key(form: FormSpec, frame: pd.DataFrame) -> None:
+    if not form.key:
+        return
+    key = list(form.key)
+    blank = (frame[key] == "").any(axis=1)
+    if blank.any():
+        pos = int(np.flatnonzero(blank.to_numpy())[0])
+        col = next(c for c in key if frame[c].iloc[pos] == "")
+        raise _fail(form, int(frame[ROW].iloc[pos]), col, "key field is blank")
+    dup = frame.duplicated(key, keep="first")
+    if dup.any():
+        pos = int(np.flatnonzero(dup.to_numpy())[0])
+        first = frame.loc[~dup & (frame[key] == frame[key].iloc[pos]).all(axis=1), ROW].iloc[0]
+        values = ", ".join(f"{c}={frame[c].iloc[pos]!r}" for c in key)
+        raise _fail(form, int(frame[ROW].iloc[pos]), key[-1],
+                    f"duplicate record: {values} already on row {int(first)}")

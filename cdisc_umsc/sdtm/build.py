@@ -1,0 +1,257 @@
+"""Assemble SDTM domains from the spec, stage by stage, across all domains.
+
+Stage 0 maps each record from its raw row; stage 1 reads other domains per subject (DM
+reference dates); stage 2 adds records (derived records, subject elements); stage 3 timing
+(study day, EPOCH); stage 4 sorts by the domain keys and numbers/flags records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata.spec import DomainSpec, SourceSpec
+from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.read.forms import FORM, ROW
+from cdisc_umsc.sdtm.context import Build, Context
+
+STAGES = (0, 1, 2, 3, 4)
+
+
+def algorithm_of(p: SpecMap):
+    from cdisc_umsc.sdtm.algorithms import ALGORITHMS, algorithm_for
+
+    algo = algorithm_for(p)
+    if algo is None:
+        raise InputError(f"{p.where()}: give exactly one algorithm (one of: "
+                         f"{', '.join(sorted(ALGORITHMS))})")
+    return algo
+
+
+def _condition_stage(cond: SpecMap | None) -> int:
+    return 1 if cond and "has_records" in cond else 0
+
+
+def _names_in(p) -> set[str]:
+    """Every name a variable spec mentions (parameter values, condition keys, placeholders)."""
+    import string
+
+    found: set[str] = set()
+    if isinstance(p, dict):
+        for key, value in p.items():
+            found.add(str(key))
+            found |= _names_in(value)
+    elif isinstance(p, list):
+        for value in p:
+            found |= _names_in(value)
+    elif isinstance(p, str):
+        found.add(p)
+        found |= {n for _l, n, _s, _c in string.Formatter().parse(p) if n}
+    return found
+
+
+def stage_of(p: SpecMap, domain: DomainSpec | None = None, _seen: frozenset = frozenset()) -> int:
+    """The stage a variable can be computed in: its algorithm's, or later if what it reads is."""
+    stage = algorithm_of(p).stage
+    for key in ("when", "unless"):
+        stage = max(stage, _condition_stage(p.get(key)))
+    if isinstance(p.get("else"), SpecMap):
+        stage = max(stage, stage_of(p["else"], domain, _seen))
+    if domain is not None:
+        for name in _names_in(p) - _seen:
+            dep = domain.variables.get(name)
+            if isinstance(dep, SpecMap) and dep is not p:
+                stage = max(stage, stage_of(dep, domain, _seen | {name}))
+    return stage
+
+
+def evaluate_condition(ctx: Context, b: Build, cond: SpecMap) -> pd.Series:
+    """All of the condition's tests: value, list of values, null (blank), {not: ...}, has_records."""
+    from cdisc_umsc.sdtm.algorithms import ref, text
+
+    result = pd.Series(True, index=b.out.index)
+    for key, expected in cond.items():
+        if key == "has_records":
+            other = ctx.builds[str(expected)].out["USUBJID"]
+            test = b.out["USUBJID"].isin(set(other))
+        else:
+            values = ref(ctx, b, key)
+            values = text(values.astype(str).where(values.notna(), "")) \
+                if values.dtype != object else text(values)
+            negate = isinstance(expected, SpecMap) and "not" in expected
+            target = expected["not"] if negate else expected
+            if target is None:
+                test = values == ""
+            elif isinstance(target, list):
+                test = values.isin([str(t) for t in target])
+            else:
+                test = values == str(target)
+            test = ~test if negate else test
+        result &= test
+    return result
+
+
+def _apply(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
+    algo = algorithm_of(p)
+    values = algo.fn(ctx, b, p, var)
+    if "codelist" in p and algo.name in ("hardcode", "field", "setting", "template", "copy"):
+        from cdisc_umsc.sdtm.algorithms import check_codelist
+
+        values = check_codelist(ctx, b, values, str(p["codelist"]), var)
+    mask = None
+    if "when" in p:
+        mask = evaluate_condition(ctx, b, p["when"])
+    if "unless" in p:
+        unless = ~evaluate_condition(ctx, b, p["unless"])
+        mask = unless if mask is None else mask & unless
+    if mask is not None:
+        other = _apply(ctx, b, p["else"], var) if isinstance(p.get("else"), SpecMap) \
+            and algo.name not in ("num_text",) else None
+        empty = np.nan if values.dtype.kind == "f" else ""
+        fill = other if other is not None else empty
+        values = values.where(mask, fill)
+    return values
+
+
+def ensure_variable(ctx: Context, b: Build, name: str) -> None:
+    """Compute a target variable of ``b`` now if its spec is known and it is not yet done."""
+    if name in b.done:
+        return
+    spec = b.spec.variables.get(name)
+    if spec is None:
+        if name in b.out.columns:
+            return
+        raise InputError(f"{b.spec.file}: {name} is used before it can be computed")
+    if name in b.out.columns and name in _source_vars(b.spec):
+        # sources gave it; a domain-level spec refines it
+        pass
+    b.done.add(name)
+    b.out[name] = _apply(ctx, b, spec, name)
+
+
+def _source_vars(spec: DomainSpec) -> set[str]:
+    return {n for s in spec.sources for n in s.variables}
+
+
+# ---------------------------------------------------------------------- stage 0: records
+
+
+def _melt(frame: pd.DataFrame, melt: SpecMap) -> pd.DataFrame:
+    fields = [str(f) for f in melt["fields"]]
+    keep = [c for c in frame.columns if c not in fields]
+    long = frame.melt(id_vars=keep, value_vars=fields, var_name=str(melt["name"]),
+                      value_name=str(melt["value"]))
+    order = {f: i for i, f in enumerate(fields)}
+    long["_item"] = long[str(melt["name"])].map(order)
+    long = long.sort_values([ROW, "_item"], kind="stable").drop(columns="_item")
+    return long.reset_index(drop=True)
+
+
+def _source_rows(ctx: Context, b: Build, src: SourceSpec) -> pd.DataFrame:
+    frame = ctx.forms[src.form]
+    if src.where is not None:
+        probe = Build(b.spec, frame.reset_index(drop=True), pd.DataFrame(index=range(len(frame))))
+        keep = evaluate_condition(ctx, probe, src.where).to_numpy()
+        for row in frame.loc[~keep, ROW]:
+            b.excluded.append((src.form, int(row), str(src.excluded_because)))
+        frame = frame[keep]
+    frame = frame.reset_index(drop=True)
+    if src.melt is not None:
+        frame = _melt(frame, src.melt)
+    return frame
+
+
+def start_domain(ctx: Context, spec: DomainSpec) -> Build:
+    """Stage 0 for one domain: rows from each source, source-level then domain-level mapping."""
+    parts_raw, parts_out, codelists = [], [], {}
+    for src in spec.sources:
+        sub = Build(spec, pd.DataFrame(), pd.DataFrame())
+        raw = _source_rows(ctx, sub, src)
+        sub.raw = raw
+        sub.out = pd.DataFrame(index=raw.index)
+        sub_spec = DomainSpec(spec.name, spec.file, spec.keys, (src,), src.variables)
+        sub.spec = sub_spec
+        for name in src.variables:
+            ensure_variable(ctx, sub, name)
+        parts_raw.append(raw)
+        parts_out.append(sub.out)
+        codelists.update(sub.codelist_of)
+        ctx.excluded.extend(sub.excluded)
+    raw = pd.concat(parts_raw, ignore_index=True) if parts_raw else pd.DataFrame()
+    out = pd.concat(parts_out, ignore_index=True) if parts_out else pd.DataFrame()
+    b = Build(spec, raw, out, codelists)
+    b.done = set(out.columns)
+    for name, p in spec.variables.items():
+        if stage_of(p, spec) == 0:
+            ensure_variable(ctx, b, name)
+    if spec.supp:
+        from cdisc_umsc.sdtm.algorithms import text
+
+        for qnam, qdef in spec.supp.items():
+            b.supp[qnam] = text(_apply(ctx, b, qdef["value"], qnam))
+    return b
+
+
+def run_stage(ctx: Context, b: Build, stage: int) -> None:
+    """Compute the domain-level variables of one stage."""
+    for name, p in b.spec.variables.items():
+        if name not in b.done and stage_of(p, b.spec) == stage:
+            ensure_variable(ctx, b, name)
+
+
+# ---------------------------------------------------------------------- stage 2: derived records
+
+
+def add_derived_records(ctx: Context, b: Build) -> None:
+    """Records computed from other records of the domain by a spec formula (e.g. PASI total)."""
+    for d in b.spec.derived:
+        from cdisc_umsc.sdtm.build import evaluate_condition as cond
+
+        sel = cond(ctx, b, d["where"]) if "where" in d else pd.Series(True, index=b.out.index)
+        rows = b.out[sel.to_numpy()]
+        by = [str(x) for x in d["by"]]
+        wide = rows.pivot_table(index=by, columns=str(d["pivot"]), values=str(d["value"]),
+                                aggfunc="first", dropna=False)
+        try:
+            result = wide.eval(str(d["formula"]).replace("\n", " "), engine="python")
+        except Exception as exc:  # noqa: BLE001 - a spec formula error becomes a spec error
+            raise InputError(f"{d.where('formula')}: formula cannot be evaluated: {exc}") from None
+        if "decimals" in d:
+            result = result.round(int(d["decimals"]))
+        result = result.dropna()
+        first = rows.drop_duplicates(by).set_index(by)
+        new = first.loc[result.index].reset_index()
+        for key, value in d.get("set", {}).items():
+            new[key] = "" if value is None else str(value)
+        res_text = result.astype(str).str.replace(r"\.0$", "", regex=True)
+        for target in d.get("result", []):
+            num = b.out[target].dtype.kind == "f" if target in b.out else False
+            new[target] = result.to_numpy() if num else res_text.to_numpy()
+        for col in b.out.columns:
+            if col not in new:
+                new[col] = np.nan if b.out[col].dtype.kind == "f" else ""
+        for col in new.columns:
+            if col not in b.out.columns:
+                b.out[col] = ""
+        raw_new = pd.DataFrame({FORM: [""] * len(new), ROW: [0] * len(new)})
+        b.out = pd.concat([b.out, new[b.out.columns]], ignore_index=True)
+        b.raw = pd.concat([b.raw, raw_new], ignore_index=True)
+
+
+# ---------------------------------------------------------------------- stage 4: sort
+
+
+def sort_domain(b: Build) -> None:
+    """Sort records by the domain keys; ties keep raw order (form, row) for determinism."""
+    keys = [k for k in b.spec.keys if k in b.out.columns and not k.endswith("SEQ")]
+    if not keys:
+        return
+    frame = b.out[keys].copy()
+    frame["_form"] = b.raw[FORM].fillna("").to_numpy() if FORM in b.raw else ""
+    frame["_row"] = b.raw[ROW].fillna(0).to_numpy() if ROW in b.raw else 0
+    frame["_pos"] = np.arange(len(frame))
+    order = frame.sort_values([*keys, "_pos"], kind="stable", na_position="first").index
+    b.out = b.out.loc[order].reset_index(drop=True)
+    b.raw = b.raw.loc[order].reset_index(drop=True)
+    b.supp = {k: v.loc[order].reset_index(drop=True) for k, v in b.supp.items()}

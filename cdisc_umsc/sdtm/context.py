@@ -1,0 +1,138 @@
+"""The working state of an SDTM build: raw forms, domains under construction, lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata import standards
+from cdisc_umsc.metadata.model import Codelist
+from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
+from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.read.forms import FORM, ROW
+
+
+@dataclass
+class Build:
+    """One domain under construction: its raw rows and the target variables mapped so far."""
+
+    spec: DomainSpec
+    raw: pd.DataFrame
+    out: pd.DataFrame
+    #: codelist each variable's values were checked against (for decodes and define.xml)
+    codelist_of: dict[str, str] = field(default_factory=dict)
+    #: QNAM -> QVAL series for SUPP-- (aligned with out)
+    supp: dict[str, pd.Series] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+    #: raw rows left out by a spec filter: (form, row, reason)
+    excluded: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+class Context:
+    """Everything the mapping algorithms may read: the spec, CT, raw forms and other domains."""
+
+    def __init__(self, study: StudySpec, forms: dict[str, pd.DataFrame]) -> None:
+        self.study = study
+        self.forms = forms
+        self.builds: dict[str, Build] = {}
+        self.excluded: list[tuple[str, int, str]] = []
+        #: subject-level forms read through FORM.FIELD references
+        self.looked_up: set[str] = set()
+        self.ct = standards.controlled_terminology("SDTM", study.ct_version)
+
+    # ------------------------------------------------------------------ codelists
+    def codelist(self, cid: str) -> Codelist | standards.CtCodelist | None:
+        if cid in self.study.sponsor_codelists:
+            return self.study.sponsor_codelists[cid]
+        return self.ct.codelist(cid)
+
+    # ------------------------------------------------------------------ errors
+    def row_error(self, b: Build, mask: pd.Series, column: str, message: str,
+                  values: pd.Series | None = None) -> InputError:
+        """Error naming the file and row of the first record where ``mask`` holds."""
+        pos = int(np.flatnonzero(mask.to_numpy())[0])
+        form = b.raw[FORM].iloc[pos] if FORM in b.raw else None
+        row = b.raw[ROW].iloc[pos] if ROW in b.raw else None
+        shown = "" if values is None else f" (got {values.iloc[pos]!r})"
+        if form is None or pd.isna(form) or form == "":
+            return InputError(f"{b.spec.file}: {b.spec.name} record {pos + 1}, variable {column}: "
+                              f"{message}{shown}")
+        file = self.study.forms[form].file
+        return InputError(f"{file}: row {int(row)}, column {column}: {message}{shown}")
+
+    # ------------------------------------------------------------------ settings
+    def setting(self, key: str) -> Any:
+        s = self.study.settings
+        if key == "sdtm_version":
+            return str(s["sdtm"]).split()[-1]
+        if key == "sdtm_model_version":
+            return str(s.get("sdtm_model", "SDTM 2.0")).split()[-1]
+        return s[key]
+
+    # ------------------------------------------------------------------ visits
+    @cached_property
+    def visit_table(self) -> pd.DataFrame:
+        rows = [{"raw": str(v.get("raw", "")), "VISIT": str(v["VISIT"]),
+                 "VISITNUM": float(v["VISITNUM"])} for v in self.study.visits]
+        return pd.DataFrame(rows, columns=["raw", "VISIT", "VISITNUM"])
+
+    # ------------------------------------------------------------------ subjects
+    @cached_property
+    def subjects(self) -> pd.DataFrame:
+        """DM target variables indexed by the raw subject key."""
+        dm = self.builds["DM"]
+        frame = dm.out.copy()
+        frame.index = dm.raw[self.study.subject_field].to_numpy()
+        return frame
+
+    def subject_lookup(self, b: Build, column: str) -> pd.Series:
+        """DM variable ``column`` for each record of ``b``, by subject key."""
+        subj = b.raw[self.study.subject_field]
+        known = subj.isin(self.subjects.index)
+        if not known.all():
+            raise self.row_error(b, ~known, self.study.subject_field,
+                                 "subject is not in DM (no demographics record)", subj)
+        return pd.Series(self.subjects[column].reindex(subj.to_numpy()).to_numpy(),
+                         index=b.out.index)
+
+    def form_lookup(self, b: Build, form: str, fld: str) -> pd.Series:
+        """A field of a subject-level form, joined to ``b``'s records by subject key."""
+        frame = self.forms[form]
+        self.looked_up.add(form)
+        key = self.study.subject_field
+        table = frame.set_index(key)[fld]
+        subj = b.raw[key]
+        return pd.Series(table.reindex(subj.to_numpy()).fillna("").to_numpy(), index=b.out.index,
+                         dtype=object)
+
+    # ------------------------------------------------------------------ references
+    def ref(self, b: Build, name: str, ensure, prefer_raw: bool = False) -> pd.Series:
+        """A target variable of ``b`` (computed on demand) or a raw field of its sources."""
+        if "." in name:
+            form, _, fld = name.partition(".")
+            if form in self.forms:
+                return self.form_lookup(b, form, fld)
+        if prefer_raw and name in b.raw.columns:
+            col = b.raw[name]
+            return col.where(col.notna(), "").astype(object)
+        if name in b.out.columns or _declared(b.spec, name):
+            ensure(name)
+            return b.out[name]
+        if name in b.raw.columns:
+            col = b.raw[name]
+            return col.where(col.notna(), "").astype(object)
+        raise InputError(f"{b.spec.file}: '{name}' is neither a variable of {b.spec.name} "
+                         "nor a field of its forms")
+
+
+def _declared(spec: DomainSpec, name: str) -> bool:
+    return name in spec.all_variables()
+
+
+def spec_param(p: SpecMap, key: str, default: Any = None) -> Any:
+    return p.get(key, default)

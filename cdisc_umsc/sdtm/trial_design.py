@@ -1,0 +1,128 @@
+"""Trial design domains (SDTMIG 3.4 chapter 7) and subject elements, from trial_design.yaml."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.metadata.spec import DomainSpec
+from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.sdtm.context import Build, Context
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        frame[col] = frame[col].where(frame[col].notna(), "").astype(object)
+    return frame
+
+
+def _build(ctx: Context, name: str, spec: SpecMap, out: pd.DataFrame) -> Build:
+    out.insert(0, "DOMAIN", name)
+    out.insert(0, "STUDYID", str(ctx.setting("STUDYID")))
+    dspec = DomainSpec(name, spec.file, tuple(str(k) for k in spec.get("keys", ())), (),
+                       SpecMap(), spec=spec)
+    return Build(dspec, pd.DataFrame(index=out.index), out)
+
+
+def _literal(value) -> str:
+    return "" if value is None else str(value)
+
+
+def trial_elements(ctx: Context, spec: SpecMap) -> Build:
+    """TE: one record per planned element."""
+    return _build(ctx, "TE", spec, _frame([{k: _literal(v) for k, v in r.items()}
+                                           for r in spec["records"]]))
+
+
+def trial_arms(ctx: Context, spec: SpecMap) -> Build:
+    """TA: every arm through every element; ARM decoded from the ARMCD codelist."""
+    armcd = ctx.codelist("ARMCD")
+    decode = {t.value: t.decode for t in armcd.terms} if armcd is not None else {}
+    te = dict(zip(ctx.builds["TE"].out["ETCD"], ctx.builds["TE"].out["ELEMENT"], strict=True))
+    rows = []
+    for arm in spec["arms"]:
+        for el in spec["elements"]:
+            row = {"ARMCD": str(arm), "ARM": decode.get(str(arm), str(arm))}
+            row.update({k: _literal(v) for k, v in el.items()})
+            row["TAETORD"] = float(el["TAETORD"])
+            row["ELEMENT"] = te[str(el["ETCD"])]
+            rows.append(row)
+    return _build(ctx, "TA", spec, _frame(rows))
+
+
+def trial_visits(ctx: Context, spec: SpecMap) -> Build:
+    """TV: one record per planned visit, from the study's visit schedule."""
+    rows = []
+    for v in ctx.study.visits:
+        rows.append({"VISITNUM": float(v["VISITNUM"]), "VISIT": str(v["VISIT"]),
+                     "VISITDY": float(v["VISITDY"]) if v.get("VISITDY") is not None else np.nan,
+                     "TVSTRL": _literal(v.get("TVSTRL"))})
+    return _build(ctx, "TV", spec, _frame(rows))
+
+
+def trial_inclusion(ctx: Context, spec: SpecMap) -> Build:
+    """TI: inclusion/exclusion criteria."""
+    return _build(ctx, "TI", spec, _frame([{k: _literal(v) for k, v in r.items()}
+                                           for r in spec["records"]]))
+
+
+def subject_elements(ctx: Context, spec: SpecMap) -> Build:
+    """SE: each subject's elements between consecutive DM reference dates."""
+    dm = ctx.builds["DM"].out
+    te = ctx.builds["TE"].out.set_index("ETCD")["ELEMENT"]
+    ta = ctx.builds["TA"].out.drop_duplicates("ETCD").set_index("ETCD")
+    parts = []
+    for order, el in enumerate(spec["elements"], start=1):
+        etcd = str(el["ETCD"])
+        part = pd.DataFrame({
+            "USUBJID": dm["USUBJID"].to_numpy(),
+            "ETCD": etcd,
+            "ELEMENT": te[etcd],
+            "TAETORD": float(ta.loc[etcd, "TAETORD"]),
+            "EPOCH": ta.loc[etcd, "EPOCH"],
+            "SESTDTC": dm[str(el["start"])].to_numpy(),
+            "SEENDTC": dm[str(el["end"])].to_numpy(),
+            "_order": order,
+        })
+        parts.append(part[part["SESTDTC"] != ""])
+    out = pd.concat(parts, ignore_index=True).sort_values(["USUBJID", "_order"], kind="stable")
+    out = out.drop(columns="_order").reset_index(drop=True)
+    b = _build(ctx, "SE", spec, out)
+    b.out["SESEQ"] = (b.out.groupby("USUBJID").cumcount() + 1).astype("float64")
+    return b
+
+
+def trial_summary(ctx: Context, spec: SpecMap) -> Build:
+    """TS: parameters with literal, setting or data-derived values; TSVALNF when none exists."""
+    from cdisc_umsc.sdtm.algorithms import algorithm_for
+
+    tsparm = ctx.ct.codelist("TSPARMCD")
+    names = ctx.ct.codelist("TSPARM")
+    by_code = {t.code: t.submission_value for t in names.terms.values()}
+    rows = []
+    for r in spec["records"]:
+        code = str(r["TSPARMCD"])
+        term = tsparm.lookup(code)
+        value = r.get("TSVAL")
+        if isinstance(value, SpecMap):
+            dummy = Build(DomainSpec("TS", spec.file, (), (), SpecMap()),
+                          pd.DataFrame(index=[0]), pd.DataFrame(index=[0]))
+            algo = algorithm_for(value)
+            value = algo.fn(ctx, dummy, value, "TSVAL").iloc[0]
+        row = {"TSPARMCD": code,
+               "TSPARM": by_code.get(term.code, code) if term else _literal(r.get("TSPARM")),
+               "TSVAL": _literal(value), "TSVALNF": _literal(r.get("TSVALNF")),
+               "TSVALCD": _literal(r.get("TSVALCD")) if not isinstance(r.get("TSVALCD"), SpecMap)
+               else str(ctx.setting(r["TSVALCD"]["setting"])),
+               "TSVCDREF": _literal(r.get("TSVCDREF")), "TSVCDVER": _literal(r.get("TSVCDVER"))}
+        rows.append(row)
+    out = _frame(rows)
+    out["TSSEQ"] = (out.groupby("TSPARMCD").cumcount() + 1).astype("float64")
+    out["TSGRPID"] = ""
+    return _build(ctx, "TS", spec, out)
+
+
+BUILDERS = {"TE": trial_elements, "TA": trial_arms, "TV": trial_visits, "TI": trial_inclusion}
