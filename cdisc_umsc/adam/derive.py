@@ -1,0 +1,137 @@
+"""ADaM derivation library: pure functions in verb families, named as the ADaM spec names them.
+
+Every function takes the dataset first and returns a new frame (or series); nothing is modified
+in place. Arguments are checked and a misuse raises ValueError naming the argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.sdtm import iso8601
+
+
+def _need(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what}: missing variable(s) {', '.join(missing)}")
+
+
+def derive_vars_merged(dataset: pd.DataFrame, add: pd.DataFrame, by: Sequence[str],
+                       variables: Sequence[str]) -> pd.DataFrame:
+    """Add ``variables`` from ``add`` by the keys ``by`` (``add`` must be unique by ``by``)."""
+    _need(dataset, by, "derive_vars_merged dataset")
+    _need(add, [*by, *variables], "derive_vars_merged add")
+    if add.duplicated(list(by)).any():
+        raise ValueError(f"derive_vars_merged: add is not unique by {', '.join(by)}")
+    keep = [v for v in variables if v not in by]
+    right = add[[*by, *keep]]
+    base = dataset.drop(columns=[v for v in keep if v in dataset.columns])
+    return base.merge(right, on=list(by), how="left", validate="many_to_one")
+
+
+def derive_var_dt(dtc: pd.Series) -> pd.Series:
+    """Numeric SAS date (days since 1960-01-01) of the complete date part of ISO 8601 text."""
+    d = iso8601.date_part(dtc)
+    return ((d - pd.Timestamp("1960-01-01")).dt.days).astype("float64")
+
+
+def derive_var_ady(adt: pd.Series, trtsdt: pd.Series) -> pd.Series:
+    """Analysis relative day: ADT - TRTSDT + 1 on or after, ADT - TRTSDT before (no day 0)."""
+    delta = adt - trtsdt
+    return delta.where(delta < 0, delta + 1)
+
+
+def derive_var_ablfl(dataset: pd.DataFrame, by: Sequence[str], value: str, date: str,
+                     reference: str, order: Sequence[str] = ()) -> pd.Series:
+    """ABLFL: the last record with a non-missing ``value`` on or before ``reference``.
+
+    Ties on the same date are resolved by the ``order`` variables (the last record wins).
+    """
+    _need(dataset, [*by, value, date, reference, *order], "derive_var_ablfl")
+    ok = dataset[value].notna() & dataset[date].notna() & (dataset[date] <= dataset[reference])
+    frame = dataset[[*by, date, *order]].copy()
+    frame["_pos"] = np.arange(len(frame))
+    cand = frame[ok.to_numpy()].sort_values([*by, date, *order, "_pos"], kind="stable")
+    last = cand.groupby(list(by), sort=False)["_pos"].last()
+    flag = pd.Series("", index=dataset.index, dtype=object)
+    flag.iloc[last.to_numpy()] = "Y"
+    return flag
+
+
+def derive_var_base(dataset: pd.DataFrame, by: Sequence[str], value: str = "AVAL",
+                    flag: str = "ABLFL") -> pd.Series:
+    """BASE: the ``value`` of the subject/parameter's baseline record, on every record."""
+    _need(dataset, [*by, value, flag], "derive_var_base")
+    base = dataset.loc[dataset[flag] == "Y", [*by, value]].rename(columns={value: "_base"})
+    merged = dataset[list(by)].merge(base, on=list(by), how="left")
+    return pd.Series(merged["_base"].to_numpy(), index=dataset.index, dtype="float64")
+
+
+def _scaled(values: pd.Series, decimals: int) -> pd.Series:
+    """Values as exact integers in units of 10**-decimals (parameter precision)."""
+    return (values * 10**decimals).round().astype("Int64")
+
+
+def derive_var_chg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
+    """CHG = AVAL - BASE on post-baseline records (null on baseline and before)."""
+    a, b = _scaled(dataset["AVAL"], decimals), _scaled(dataset["BASE"], decimals)
+    chg = ((a - b).astype("float64") / 10**decimals)
+    return chg.where(post, np.nan).astype("float64")
+
+
+def derive_var_pchg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
+    """PCHG = 100 x CHG / BASE, from values exact at the parameter's precision; null when BASE is 0."""
+    a, b = _scaled(dataset["AVAL"], decimals), _scaled(dataset["BASE"], decimals)
+    pchg = (100 * (a - b)).astype("float64") / b.astype("float64")
+    return pchg.where(post & (b != 0).fillna(False), np.nan).astype("float64")
+
+
+def derive_var_crit_improvement(dataset: pd.DataFrame, percent: float, decimals: int) -> pd.Series:
+    """Y/N: improvement from baseline >= ``percent`` %, i.e. (BASE - AVAL) x 100 >= percent x BASE.
+
+    Compared in exact integer arithmetic at the parameter's precision, so a result exactly on
+    the boundary (BASE 11.5, AVAL 6.9 = 40 %) is classified without a floating-point flip.
+    """
+    a, b = _scaled(dataset["AVAL"], decimals), _scaled(dataset["BASE"], decimals)
+    pct = int(round(percent * 1000))
+    ok = ((b - a) * 100 * 1000 >= pct * b) & (b > 0)
+    known = a.notna() & b.notna()
+    return pd.Series(np.where(known, np.where(ok.fillna(False), "Y", "N"), ""),
+                     index=dataset.index, dtype=object)
+
+
+def derive_var_crit_in(dataset: pd.DataFrame, values: Sequence[float]) -> pd.Series:
+    """Y/N: AVAL is one of ``values``."""
+    known = dataset["AVAL"].notna()
+    hit = dataset["AVAL"].isin(list(values))
+    return pd.Series(np.where(known, np.where(hit, "Y", "N"), ""), index=dataset.index,
+                     dtype=object)
+
+
+def derive_param_imputed(dataset: pd.DataFrame, subjects: pd.DataFrame, by: Sequence[str],
+                         visit: str, visitn: float, dtype: str) -> pd.DataFrame:
+    """Records for subjects/parameters without a record at ``visit``: baseline carried forward.
+
+    The new record has AVISIT/AVISITN of the visit, AVAL = BASE and DTYPE = ``dtype``
+    (e.g. BLOCF, ADaM CT C81224), so the subject stays in the analysis as a non-responder.
+    """
+    _need(dataset, [*by, "AVISITN", "ABLFL", "AVAL"], "derive_param_imputed")
+    have = dataset.loc[dataset["AVISITN"] == visitn, list(by)].drop_duplicates()
+    base = dataset[dataset["ABLFL"] == "Y"]
+    need = base.merge(have, on=list(by), how="left", indicator=True)
+    need = need[need["_merge"] == "left_only"].drop(columns="_merge")
+    need = need[need["USUBJID"].isin(subjects["USUBJID"])]
+    new = need.copy()
+    new["AVISIT"], new["AVISITN"], new["DTYPE"] = visit, visitn, dtype
+    new["ABLFL"] = ""
+    for col in ("ADT", "ADY", "SRCSEQ"):
+        if col in new:
+            new[col] = np.nan
+    for col in ("SRCDOM", "SRCVAR"):
+        if col in new:
+            new[col] = ""
+    return new

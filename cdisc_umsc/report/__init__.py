@@ -1,0 +1,1 @@
+"""Analysis summaries computed from ADaM datasets."""
