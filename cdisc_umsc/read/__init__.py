@@ -1,0 +1,1 @@
+"""Readers of raw inputs and of submission files."""
