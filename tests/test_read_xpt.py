@@ -1,0 +1,138 @@
+"""XPT reader: metadata from the file, encoding errors that say where, lossless round trips."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata.model import Dataset, Variable
+from cdisc_umsc.read.xpt import read_xpt
+from cdisc_umsc.write.xpt import write_xpt
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PILOT = SHARED / "reference" / "cdiscpilot01"
+REFERENCE_FILES = sorted(PILOT.glob("sdtm/*.xpt")) + sorted(PILOT.glob("adam/*.xpt"))
+REFERENCE_FILES += [SHARED / "reference" / "dataset-json-1.1" / "examples" / "adsl.xpt"]
+CREATED = datetime(2025, 1, 31, 12, 0, 0)
+OBS = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+
+
+def _need(path: Path) -> None:
+    if not path.exists():
+        pytest.skip("../shared reference material is absent")
+
+
+def _encoding(path: Path) -> str:
+    return "cp1252" if path.name == "ts.xpt" else "ascii"
+
+
+@pytest.mark.parametrize(
+    "path", REFERENCE_FILES, ids=[f"{p.parent.name}/{p.name}" for p in REFERENCE_FILES]
+)
+def test_round_trip_reference_files(tmp_path: Path, path: Path) -> None:
+    _need(path)
+    enc = _encoding(path)
+    df, ds = read_xpt(path, encoding=enc)
+    out = tmp_path / path.name
+    write_xpt(out, df, ds, created=CREATED, encoding=enc)
+    df2, ds2 = read_xpt(out, encoding=enc)
+    assert ds2 == ds  # name, label, variables with labels, types, lengths, formats
+    pd.testing.assert_frame_equal(df2, df)
+    # the observation records are the bytes SAS wrote
+    ours, theirs = out.read_bytes(), path.read_bytes()
+    assert ours[ours.index(OBS) :] == theirs[theirs.index(OBS) :]
+
+
+def test_metadata_of_pilot_adsl() -> None:
+    path = PILOT / "adam" / "adsl.xpt"
+    _need(path)
+    df, ds = read_xpt(path)
+    assert (ds.name, ds.label, len(df)) == ("ADSL", "", 254)
+    first = ds.variables[0]
+    assert (first.name, first.label, first.type, first.length, first.order) == (
+        "STUDYID",
+        "Study Identifier",
+        "Char",
+        12,
+        1,
+    )
+    trtsdt = ds.var("TRTSDT")
+    assert (trtsdt.type, trtsdt.length, trtsdt.format) == ("Num", 8, "DATE9.")
+    assert df["TRTSDT"].dtype == np.float64  # numbers stay numbers
+    assert ds.var("AGE").format is None
+
+
+def test_ts_needs_its_encoding(tmp_path: Path) -> None:
+    path = PILOT / "sdtm" / "ts.xpt"
+    _need(path)
+    with pytest.raises(InputError) as info:
+        read_xpt(path)
+    message = str(info.value)
+    assert "ts.xpt: variable TSVAL, row 9: byte 0x92 at position 50 is not valid ascii" in message
+    assert "\n" not in message
+    df, ds = read_xpt(path, encoding="cp1252")
+    assert df.loc[8, "TSVAL"][:50].endswith("Alzheimer\u2019")
+    out = tmp_path / "ts.xpt"
+    write_xpt(out, df, ds, created=CREATED, encoding="cp1252")
+    assert (
+        out.read_bytes()[out.read_bytes().index(OBS) :]
+        == path.read_bytes()[path.read_bytes().index(OBS) :]
+    )
+    with pytest.raises(InputError, match="byte 0x92"):
+        read_xpt(out)
+
+
+def test_bad_utf8_is_located(tmp_path: Path) -> None:
+    df = pd.DataFrame({"A": ["fine", "caf\u00e9", "ok"], "B": ["x", "y", "z"]})
+    ds = Dataset(
+        "T",
+        "",
+        "",
+        "",
+        "",
+        variables=(Variable("A", "", "Char", 1), Variable("B", "", "Char", 2)),
+    )
+    path = tmp_path / "t.xpt"
+    write_xpt(path, df, ds, created=CREATED, encoding="latin-1")
+    with pytest.raises(InputError, match=r"variable A, row 2: byte 0xE9 at position 4 .*utf-8"):
+        read_xpt(path, encoding="utf-8")
+    got, meta = read_xpt(path, encoding="latin-1")
+    assert got["A"].tolist() == df["A"].tolist()
+    assert [(v.name, v.length) for v in meta.variables] == [("A", 4), ("B", 1)]
+
+
+def test_reads_version_8(tmp_path: Path) -> None:
+    path = tmp_path / "v8.xpt"
+    df = pd.DataFrame({"LONGVARIABLE": ["abc", "de"], "N": [1.25, np.nan]})
+    pyreadstat.write_xport(
+        df,
+        path,
+        file_format_version=8,
+        table_name="LONGTABLE",
+        file_label="Version eight",
+        column_labels=["A label longer than forty characters, as v8 allows", "Number"],
+        variable_format={"N": "8.2"},
+    )
+    got, ds = read_xpt(path)
+    assert (ds.name, ds.label) == ("LONGTABLE", "Version eight")
+    assert [(v.name, v.type, v.length, v.format) for v in ds.variables] == [
+        ("LONGVARIABLE", "Char", 3, None),
+        ("N", "Num", 8, "8.2"),
+    ]
+    assert ds.variables[0].label.startswith("A label longer than forty")
+    assert got["LONGVARIABLE"].tolist() == ["abc", "de"]
+
+
+def test_not_an_xpt_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.xpt"
+    path.write_bytes(b"not a transport file\n" * 10)
+    with pytest.raises(InputError, match=r"x\.xpt: not a readable SAS XPORT file"):
+        read_xpt(path)
+    with pytest.raises(InputError, match="cannot read"):
+        read_xpt(tmp_path / "missing.xpt")
