@@ -84,6 +84,16 @@ def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
         ) from None
 
 
+def _field_counts(text: str) -> np.ndarray:
+    """Fields per data row (pandas pads short rows silently, so they are counted here)."""
+    if '"' not in text:
+        lines = pd.Series(text.split("\n")[1:])
+        lines = lines[lines.str.strip() != ""]
+        return (lines.str.count(",") + 1).to_numpy()
+    rows = [r for r in csv.reader(io.StringIO(text)) if r][1:]
+    return np.fromiter((len(r) for r in rows), dtype="int64", count=len(rows))
+
+
 def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8") -> pd.DataFrame:
     """Read and check one form; returns its rows as text plus ``__row`` and ``__form``."""
     text = _read_text(raw_dir / form.file, form, encoding)
@@ -110,10 +120,11 @@ def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8") -> pd.Data
         raise _fail(form, None, None, f"malformed CSV: {str(exc).strip().splitlines()[-1]}") from None
     frame.columns = header
     frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype="int64"))
-    short = frame[expected].isna().any(axis=1)
+    widths = _field_counts(text)
+    short = widths < len(header)
     if short.any():
-        pos = int(np.flatnonzero(short.to_numpy())[0])
-        col = next(c for c in expected if pd.isna(frame[c].iloc[pos]))
+        pos = int(np.flatnonzero(short)[0])
+        col = header[int(widths[pos])] if widths[pos] < len(header) else header[-1]
         raise _fail(form, pos + 1, col, "row has fewer fields than the header (truncated file?)")
     for col in expected:
         frame[col] = frame[col].astype(object).str.strip()

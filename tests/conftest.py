@@ -1,0 +1,39 @@
+"""Shared fixtures: one pipeline run on the bundled trial, reused by the tests that read it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "mappings" / "umsc"
+RAW = ROOT / "fixtures" / "umsc" / "raw"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory):
+    """The pipeline's result and output folder for the bundled trial."""
+    from cdisc_umsc.run import run
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = run(SPEC, RAW, out)
+    return result, out
+
+
+@pytest.fixture()
+def raw_copy(tmp_path) -> Path:
+    """A writable copy of the bundled raw forms."""
+    dest = tmp_path / "raw"
+    shutil.copytree(RAW, dest)
+    return dest
+
+
+@pytest.fixture()
+def spec_copy(tmp_path) -> Path:
+    """A writable copy of the bundled spec."""
+    dest = tmp_path / "spec"
+    shutil.copytree(SPEC, dest)
+    return dest

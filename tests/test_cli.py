@@ -1,0 +1,117 @@
+"""The command line: the main job's output, byte-identical reruns, and one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from click.testing import CliRunner
+
+from cdisc_umsc.cli import main
+from tests.conftest import RAW, SPEC
+
+
+def _digest(folder):
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _run(*args):
+    return CliRunner().invoke(main, ["run", *args])
+
+
+def test_run_prints_accounting_and_efficacy(tmp_path):
+    res = _run("--spec", str(SPEC), "--raw", str(RAW), "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    assert re.search(r"PASI40\s+Overall\s+8/17\s+47\.1%", res.output)
+    assert re.search(r"PASI40\s+SEX=M\s+2/8\s+25\.0%", res.output)
+    assert re.search(r"PASI40\s+SEX=F\s+6/9\s+66\.7%", res.output)
+    assert re.search(r"PGA 0/1\s+Overall\s+3/17\s+17\.6%", res.output)
+    assert re.search(r"INFUSION\.csv\s+56 read\s+55 mapped\s+1 excluded", res.output)
+    assert "1 excluded: infusion not given" in res.output
+    names = sorted(p.name for p in (tmp_path / "out" / "sdtm").iterdir())
+    assert names == ["ae.xpt", "dm.xpt", "ds.xpt", "ex.xpt", "lb.xpt", "qs.xpt", "se.xpt",
+                     "suppae.xpt", "suppdm.xpt", "sv.xpt", "ta.xpt", "te.xpt", "ti.xpt",
+                     "ts.xpt", "tv.xpt"]
+
+
+def test_rerun_gives_identical_bytes(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _run("--spec", str(SPEC), "--raw", str(RAW), "--out", str(a)).exit_code == 0
+    assert _run("--spec", str(SPEC), "--raw", str(RAW), "--out", str(b)).exit_code == 0
+    assert _digest(a) == _digest(b)
+    assert _run("--spec", str(SPEC), "--raw", str(RAW), "--out", str(a)).exit_code == 0
+    assert _digest(a) == _digest(b)
+
+
+def _edit(path, old, new, count=1):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _fails(raw, tmp_path, *expected):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous run")
+    res = _run("--spec", str(SPEC), "--raw", str(raw), "--out", str(out))
+    assert res.exit_code == 2, res.output
+    line = res.output.strip()
+    assert "\n" not in line and "Traceback" not in line, line
+    for text in expected:
+        assert text in line, line
+    # the previous output folder is untouched and nothing half-written is left beside it
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "raw") == ["out"]
+    return line
+
+
+def test_missing_column(raw_copy, tmp_path):
+    _edit(raw_copy / "AE.csv", "AESEV,", "SEVERITY,")
+    _fails(raw_copy, tmp_path, "AE.csv", "column AESEV", "missing")
+
+
+def test_impossible_date(raw_copy, tmp_path):
+    lines = (raw_copy / "LAB.csv").read_text(encoding="utf-8").splitlines()
+    date = lines[5].split(",")[2]
+    lines[5] = lines[5].replace(date, date[:5] + "02-30", 1)
+    (raw_copy / "LAB.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _fails(raw_copy, tmp_path, "LAB.csv: row 5, column LBDAT", "impossible date", "02-30")
+
+
+def test_value_not_in_codelist_or_synonyms(raw_copy, tmp_path):
+    lines = (raw_copy / "DM.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",男,", ",未知,").replace(",女,", ",未知,")
+    (raw_copy / "DM.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _fails(raw_copy, tmp_path, "DM.csv: row 3, column SEX", "'未知'", "recode table 'sex'")
+
+
+def test_duplicate_subject(raw_copy, tmp_path):
+    lines = (raw_copy / "DM.csv").read_text(encoding="utf-8").splitlines()
+    lines.append(lines[2])
+    (raw_copy / "DM.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _fails(raw_copy, tmp_path, "DM.csv: row 18, column SUBJID", "duplicate record",
+           "already on row 2")
+
+
+def test_ae_subject_absent_from_dm(raw_copy, tmp_path):
+    lines = (raw_copy / "AE.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = "099" + lines[1][3:]
+    (raw_copy / "AE.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _fails(raw_copy, tmp_path, "AE.csv: row 1, column SUBJID", "not in DM")
+
+
+def test_unknown_visit(raw_copy, tmp_path):
+    _edit(raw_copy / "PGA.csv", "治疗后6个月", "治疗后9个月")
+    _fails(raw_copy, tmp_path, "PGA.csv", "column VISIT", "visit schedule")
+
+
+def test_unreadable_encoding(raw_copy, tmp_path):
+    data = (raw_copy / "EOS.csv").read_text(encoding="utf-8").encode("gb18030")
+    (raw_copy / "EOS.csv").write_bytes(data)
+    _fails(raw_copy, tmp_path, "EOS.csv", "not valid utf-8")
+
+
+def test_missing_file(raw_copy, tmp_path):
+    (raw_copy / "PGA.csv").unlink()
+    _fails(raw_copy, tmp_path, "PGA.csv", "not found")

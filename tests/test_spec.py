@@ -1,0 +1,99 @@
+"""Spec mistakes are reported as file:line: message, before any data is read."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdisc_umsc.metadata.spec import load_study_spec
+from cdisc_umsc.metadata.specfile import SpecError
+
+
+def _line_of(path, text):
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text in line:
+            return i
+    raise AssertionError(text)
+
+
+def _error(spec_copy) -> str:
+    with pytest.raises(SpecError) as exc:
+        load_study_spec(spec_copy)
+    return str(exc.value)
+
+
+def _edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_bundled_spec_loads():
+    from tests.conftest import SPEC
+
+    spec = load_study_spec(SPEC)
+    assert spec.settings["STUDYID"] == "CSU-UMSC-PSO"
+    assert set(spec.domains) == {"DM", "AE", "DS", "EX", "LB", "QS", "SV"}
+    assert spec.recodes["sex"].map == {"男": "M", "女": "F"}
+    assert len(spec.sha256) == 64
+
+
+def test_unknown_raw_field(spec_copy):
+    path = spec_copy / "sdtm" / "ae.yaml"
+    _edit(path, "AETERM: {field: AETERM}", "AETERM: {field: AETERMX}")
+    line = _line_of(path, "AETERMX")
+    msg = _error(spec_copy)
+    assert msg.startswith(f"spec/sdtm/ae.yaml:{line}:") and "unknown raw field 'AETERMX'" in msg
+
+
+def test_unknown_codelist(spec_copy):
+    path = spec_copy / "sdtm" / "ex.yaml"
+    _edit(path, "codelist: EXDOSU}", "codelist: C99999999}")
+    line = _line_of(path, "C99999999")
+    assert _error(spec_copy).startswith(f"spec/sdtm/ex.yaml:{line}: unknown codelist 'C99999999'")
+
+
+def test_variable_not_in_ig(spec_copy):
+    path = spec_copy / "sdtm" / "dm.yaml"
+    _edit(path, "  COUNTRY: {setting: country}", "  COUNTRY: {setting: country}\n  DMFOO: {hardcode: X}")
+    line = _line_of(path, "DMFOO")
+    msg = _error(spec_copy)
+    assert msg.startswith(f"spec/sdtm/dm.yaml:{line}:") and "DMFOO is not in SDTMIG 3.4 DM" in msg
+
+
+def test_wrong_domain(spec_copy):
+    path = spec_copy / "sdtm" / "sv.yaml"
+    _edit(path, "domain: SV", "domain: XY")
+    assert _error(spec_copy) == "spec/sdtm/sv.yaml:1: domain XY is not in SDTMIG 3.4"
+
+
+def test_recode_target_not_in_non_extensible_codelist(spec_copy):
+    path = spec_copy / "codelists.yaml"
+    _edit(path, "map: {男: M, 女: F}", "map: {男: MALE, 女: F}")
+    line = _line_of(path, "男: MALE")
+    msg = _error(spec_copy)
+    assert msg.startswith(f"spec/codelists.yaml:{line}:") and "'MALE' is not a term" in msg
+
+
+def test_unknown_algorithm_and_parameter(spec_copy):
+    path = spec_copy / "sdtm" / "sv.yaml"
+    _edit(path, "SVSTDTC: {date: VISDAT}", "SVSTDTC: {date: VISDAT, tiem: X}")
+    line = _line_of(path, "tiem")
+    assert _error(spec_copy).startswith(f"spec/sdtm/sv.yaml:{line}: unknown parameter 'tiem'")
+
+
+def test_yaml_syntax_error_and_duplicate_key(spec_copy):
+    path = spec_copy / "sdtm" / "sv.yaml"
+    _edit(path, "  DOMAIN: {hardcode: SV}", "  DOMAIN: {hardcode: SV}\n  DOMAIN: {hardcode: SV}")
+    line = _line_of(path, "DOMAIN") + 1
+    assert _error(spec_copy) == (f"spec/sdtm/sv.yaml:{line}: duplicate key 'DOMAIN' "
+                                 f"(first at line {line - 1})")
+    _edit(path, "  DOMAIN: {hardcode: SV}\n  DOMAIN: {hardcode: SV}", "  DOMAIN: {hardcode: SV")
+    assert "YAML syntax error" in _error(spec_copy)
+
+
+def test_filter_needs_a_reason(spec_copy):
+    path = spec_copy / "sdtm" / "ex.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("excluded_because")
+    path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    assert "needs excluded_because" in _error(spec_copy)
