@@ -47,8 +47,8 @@ def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str) ->
                f"{m['standards']['adam']}  ->  {out_dir}/")
     click.echo("\nRaw records (read = mapped + excluded):")
     for f in m["raw_forms"]:
-        line = f"  {f['file']:<14} {f['read']:>6} read {f['mapped']:>6} mapped {f['excluded']:>4} excluded"
-        click.echo(line)
+        click.echo(f"  {f['file']:<14} {f['read']:>6} read {f['mapped']:>6} mapped "
+                   f"{f['excluded']:>4} excluded")
         for reason, count in f["reasons"].items():
             click.echo(f"      {count} excluded: {reason}")
     click.echo("\nRecords per dataset:")

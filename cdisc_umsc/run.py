@@ -1,4 +1,4 @@
-"""The whole job: raw forms -> SDTM -> ADaM -> files, written into a temporary folder then swapped in.
+"""The whole job: raw forms -> SDTM -> ADaM -> files, built in a temporary folder, then swapped in.
 
 Same inputs and spec give byte-identical files: every timestamp comes from the spec's
 ``created`` setting, never the clock.
@@ -117,8 +117,8 @@ def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Pat
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        _write_all(tmp / "sdtm", sdtm.data, sdtm.meta, study_metadata(spec, sdtm.meta, "Tabulation"),
-                   created, fmt)
+        _write_all(tmp / "sdtm", sdtm.data, sdtm.meta,
+                   study_metadata(spec, sdtm.meta, "Tabulation"), created, fmt)
         _write_all(tmp / "adam", adam, adam_meta, study_metadata(spec, adam_meta, "Analysis"),
                    created, fmt)
         manifest = _manifest(spec, sdtm, adam, tmp)

@@ -76,7 +76,8 @@ def test_reference_dates_from_ex_and_age(sdtm, raw):
 
 
 def test_study_day_has_no_day_zero(sdtm):
-    for dom, dy, dtc in (("LB", "LBDY", "LBDTC"), ("QS", "QSDY", "QSDTC"), ("EX", "EXSTDY", "EXSTDTC")):
+    cases = (("LB", "LBDY", "LBDTC"), ("QS", "QSDY", "QSDTC"), ("EX", "EXSTDY", "EXSTDTC"))
+    for dom, dy, dtc in cases:
         frame = sdtm[dom].merge(sdtm["DM"][["USUBJID", "RFSTDTC"]], on="USUBJID")
         d = pd.to_datetime(frame[dtc].str[:10])
         r = pd.to_datetime(frame["RFSTDTC"].str[:10])
@@ -97,9 +98,11 @@ def test_unit_conversion_and_range_indicator(sdtm, raw):
     alt = lb[(lb["LBTESTCD"] == "ALT") & lb["LBSTRESN"].notna()]
     high = alt["LBSTRESN"] > alt["LBSTNRHI"]
     assert (alt.loc[high, "LBNRIND"] == "HIGH").all()
-    assert (alt.loc[~high & (alt["LBSTRESN"] >= alt["LBSTNRLO"]), "LBNRIND"] == "NORMAL").all()
+    normal = ~high & (alt["LBSTRESN"] >= alt["LBSTNRLO"])
+    assert (alt.loc[normal, "LBNRIND"] == "NORMAL").all()
     nd = lb[lb["LBSTAT"] == "NOT DONE"]
-    assert len(nd) == 1 and nd["LBORRES"].iloc[0] == "" and nd["LBREASND"].iloc[0] == "SAMPLE HEMOLYZED"
+    assert len(nd) == 1 and nd["LBORRES"].iloc[0] == ""
+    assert nd["LBREASND"].iloc[0] == "SAMPLE HEMOLYZED"
 
 
 def test_seq_and_lobxfl(sdtm):

@@ -54,7 +54,8 @@ def test_unknown_codelist(spec_copy):
 
 def test_variable_not_in_ig(spec_copy):
     path = spec_copy / "sdtm" / "dm.yaml"
-    _edit(path, "  COUNTRY: {setting: country}", "  COUNTRY: {setting: country}\n  DMFOO: {hardcode: X}")
+    _edit(path, "  COUNTRY: {setting: country}",
+          "  COUNTRY: {setting: country}\n  DMFOO: {hardcode: X}")
     line = _line_of(path, "DMFOO")
     msg = _error(spec_copy)
     assert msg.startswith(f"spec/sdtm/dm.yaml:{line}:") and "DMFOO is not in SDTMIG 3.4 DM" in msg

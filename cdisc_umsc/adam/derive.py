@@ -84,7 +84,7 @@ def derive_var_chg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.
 
 
 def derive_var_pchg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
-    """PCHG = 100 x CHG / BASE, from values exact at the parameter's precision; null when BASE is 0."""
+    """PCHG = 100 x CHG / BASE from values exact at the parameter's precision; null if BASE is 0."""
     a, b = _scaled(dataset["AVAL"], decimals), _scaled(dataset["BASE"], decimals)
     pchg = (100 * (a - b)).astype("float64") / b.astype("float64")
     return pchg.where(post & (b != 0).fillna(False), np.nan).astype("float64")

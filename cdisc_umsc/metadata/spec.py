@@ -102,13 +102,6 @@ class StudySpec:
         return str(self.settings["ct"]).split()[-1]
 
 
-def _display(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root.parent.parent)) if root.parent.parent != path else str(path)
-    except ValueError:
-        return str(path)
-
-
 def _forms(study: SpecMap) -> dict[str, FormSpec]:
     raw_forms = study.require("forms")
     if not isinstance(raw_forms, SpecMap):
@@ -148,7 +141,8 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
     return forms
 
 
-def _codelists(cl_spec: SpecMap | None) -> tuple[dict[str, Recode], dict[str, tuple], dict[str, Codelist]]:
+def _codelists(cl_spec: SpecMap | None
+               ) -> tuple[dict[str, Recode], dict[str, tuple], dict[str, Codelist]]:
     recodes: dict[str, Recode] = {}
     units: dict[str, tuple] = {}
     sponsor: dict[str, Codelist] = {}
@@ -281,7 +275,8 @@ def load_study_spec(root: Path) -> StudySpec:
     for ident in raw.get("identifiers") or []:
         form, _, fld = str(ident).partition(".")
         if form not in forms or fld not in {f.name for f in forms[form].fields}:
-            raise raw.error("identifiers", f"identifier '{ident}' is not a FORM.FIELD of a declared form")
+            raise raw.error("identifiers",
+                            f"identifier '{ident}' is not a FORM.FIELD of a declared form")
         identifiers.add((form, fld))
     forms = {n: FormSpec(f.name, f.file, f.label, f.key, tuple(
         FieldSpec(x.name, x.type, x.format, x.min, x.max, (n, x.name) in identifiers)
@@ -295,7 +290,8 @@ def load_study_spec(root: Path) -> StudySpec:
             continue
         dom = _domain(path, disp(path), forms)
         if dom.name in domains:
-            raise SpecError(dom.file, f"domain {dom.name} is also mapped in {domains[dom.name].file}")
+            raise SpecError(dom.file,
+                            f"domain {dom.name} is also mapped in {domains[dom.name].file}")
         domains[dom.name] = dom
     td_path = root / "sdtm" / "trial_design.yaml"
     trial_design = load_spec_file(td_path, disp(td_path)) if td_path.is_file() else None

@@ -54,7 +54,8 @@ def _fail(form: FormSpec, row: int | None, column: str | None, message: str) -> 
     return InputError(f"{where}: {message}")
 
 
-def _first_bad(form: FormSpec, frame: pd.DataFrame, mask: pd.Series, column: str, message: str) -> None:
+def _first_bad(form: FormSpec, frame: pd.DataFrame, mask: pd.Series, column: str,
+               message: str) -> None:
     """Raise for the first row where ``mask`` is true."""
     if mask.any():
         pos = int(np.flatnonzero(mask.to_numpy())[0])
@@ -117,7 +118,8 @@ def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8") -> pd.Data
             skip_blank_lines=True, on_bad_lines="error", engine="c",
         )
     except pd.errors.ParserError as exc:
-        raise _fail(form, None, None, f"malformed CSV: {str(exc).strip().splitlines()[-1]}") from None
+        detail = str(exc).strip().splitlines()[-1]
+        raise _fail(form, None, None, f"malformed CSV: {detail}") from None
     frame.columns = header
     frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype="int64"))
     widths = _field_counts(text)
@@ -143,7 +145,8 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
             what = "a whole number" if spec.type == "integer" else "a number"
             _first_bad(form, frame, present & num.isna(), spec.name, f"expected {what}")
             if spec.type == "integer":
-                _first_bad(form, frame, present & (num % 1 != 0), spec.name, "expected a whole number")
+                _first_bad(form, frame, present & (num % 1 != 0), spec.name,
+                           "expected a whole number")
             if spec.min is not None:
                 _first_bad(form, frame, present & (num < spec.min), spec.name,
                            f"below the allowed minimum {spec.min:g}")

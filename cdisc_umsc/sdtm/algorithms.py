@@ -417,7 +417,8 @@ def derive_aggregate(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
                "count_distinct": groups.nunique}[how]()
         out = b.out["USUBJID"].map(agg)
         return text(out) if how in ("min", "max") else out.fillna(0).astype("float64")
-    result = {"min": lambda s: s.min() if len(s) else "", "max": lambda s: s.max() if len(s) else "",
+    result = {"min": lambda s: s.min() if len(s) else "",
+              "max": lambda s: s.max() if len(s) else "",
               "count": lambda s: len(s), "count_distinct": lambda s: s.nunique()}[how](vals)
     return pd.Series(str(result), index=b.out.index, dtype=object)
 

@@ -67,7 +67,7 @@ def stage_of(p: SpecMap, domain: DomainSpec | None = None, _seen: frozenset = fr
 
 
 def evaluate_condition(ctx: Context, b: Build, cond: SpecMap) -> pd.Series:
-    """All of the condition's tests: value, list of values, null (blank), {not: ...}, has_records."""
+    """All of a condition's tests: value, list, null (blank), {not: ...}, has_records."""
     from cdisc_umsc.sdtm.algorithms import ref, text
 
     result = pd.Series(True, index=b.out.index)

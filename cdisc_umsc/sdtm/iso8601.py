@@ -81,7 +81,8 @@ def parse_raw_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
     blank = text == ""
     err = err.mask(~blank & ~shape_ok, f"expected a date written {fmt}")
     err = err.mask(~blank & shape_ok & month_bad, "month out of range (impossible date)")
-    err = err.mask(~blank & shape_ok & ~month_bad & day_bad, "day out of range for the month (impossible date)")
+    err = err.mask(~blank & shape_ok & ~month_bad & day_bad,
+                   "day out of range for the month (impossible date)")
     iso = _components_to_iso(year.where(shape_ok), month.where(shape_ok), day.where(shape_ok))
     iso = iso.where(err == "", "")
     return iso.astype(object), err
@@ -146,7 +147,7 @@ def datetime_part(values: pd.Series) -> pd.Series:
 
 
 def study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
-    """SDTMIG 4.4.4 study day: date - reference + 1 on or after it, date - reference before; no day 0."""
+    """SDTMIG 4.4.4 study day: date - reference (+1 on or after the reference); no day 0."""
     d = date_part(dtc)
     r = date_part(reference)
     delta = (d - r).dt.days
