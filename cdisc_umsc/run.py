@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc import __version__
+from cdisc_umsc import __version__, phi
 from cdisc_umsc.adam.build import build_adam
 from cdisc_umsc.errors import ReconciliationError
 from cdisc_umsc.metadata import standards
@@ -112,6 +112,8 @@ def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Pat
     sdtm = build_sdtm(spec, Path(raw_dir))
     reconcile(sdtm.accounting)
     adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists)
+    phi.scan({**{f"sdtm/{k}": v for k, v in sdtm.data.items()},
+              **{f"adam/{k}": v for k, v in adam.items()}}, sdtm.identifier_values)
     created = str(spec.settings["created"])
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,8 @@ class SdtmResult:
     accounting: list[dict] = field(default_factory=list)
     #: per dataset record: source form and raw row (lineage)
     lineage: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: values of the raw fields declared as direct identifiers (for the PHI guard)
+    identifier_values: set[str] = field(default_factory=set)
 
 
 def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -136,7 +138,8 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
             lineage[name] = pd.DataFrame({"form": b.raw[FORM].fillna("").to_numpy(),
                                           "row": b.raw[ROW].fillna(0).astype("int64").to_numpy()})
     accounting = _account(study, forms, ctx)
-    return SdtmResult(data, meta, accounting, lineage)
+    secrets = {str(v) for form, fld in study.identifiers for v in forms[form][fld] if v}
+    return SdtmResult(data, meta, accounting, lineage, secrets)
 
 
 def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
