@@ -59,5 +59,55 @@ def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str) ->
     click.echo(format_table(table[table["endpoint"].isin(["PASI40", "PGA 0/1"])]))
 
 
+def _read_folder(folder: Path, name: str):
+    """One ADaM dataset from a folder of XPT or Dataset-JSON files."""
+    from cdisc_umsc.errors import InputError
+    from cdisc_umsc.read.datasetjson import read_datasetjson
+    from cdisc_umsc.read.xpt import read_xpt
+
+    for suffix, reader in ((".xpt", read_xpt), (".json", read_datasetjson)):
+        path = folder / f"{name.lower()}{suffix}"
+        if path.is_file():
+            return reader(path)[0]
+    raise InputError(f"{folder}: no {name.lower()}.xpt or {name.lower()}.json")
+
+
+@main.command()
+@click.option("--adam", "adam_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("out/adam"), show_default=True, help="Folder of ADaM datasets.")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Write the tables as CSV.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path),
+              help="Write the tables as JSON.")
+@click.option("--tests", default="TLHRTLH,TH17TH,TLHNTH,TLHMTH,INTLK17", show_default=True,
+              help="ADLB parameters for the immunology table.")
+def report(adam_dir: Path, csv_out: Path | None, json_out: Path | None, tests: str) -> None:
+    """Efficacy and immunology tables, computed from ADaM datasets only."""
+    import json
+
+    import pandas as pd
+
+    from cdisc_umsc.report.efficacy import efficacy_table, format_table
+    from cdisc_umsc.report.immunology import format_immunology, immunology_table
+
+    try:
+        adqs = _read_folder(adam_dir, "ADQS")
+        adlb = _read_folder(adam_dir, "ADLB")
+    except UmscError as exc:
+        _fail(exc)
+        return
+    eff = efficacy_table(adqs)
+    imm = immunology_table(adlb, adqs, [t for t in tests.split(",") if t])
+    click.echo("Efficacy (ANL01FL=Y, full analysis set):")
+    click.echo(format_table(eff, groups=("Overall", "SEX", "ARM")))
+    click.echo("\nImmunology (medians; baseline vs last post-baseline visit):")
+    click.echo(format_immunology(imm))
+    if csv_out:
+        both = pd.concat([eff.assign(table="efficacy"), imm.assign(table="immunology")])
+        both.to_csv(csv_out, index=False)
+    if json_out:
+        payload = {"efficacy": eff.to_dict("records"), "immunology": imm.to_dict("records")}
+        json_out.write_text(json.dumps(payload, indent=2, default=float) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -67,7 +67,7 @@ def build_bds(spec: SpecMap, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame) 
     src = sdtm[src_name]
     parts = []
     decimals: dict[str, int] = {}
-    for prm in spec["parameters"]:
+    for prm in _parameters(spec, src):
         rows = src[_match(src, prm["where"])]
         part = pd.DataFrame({
             "STUDYID": rows["STUDYID"].to_numpy(), "USUBJID": rows["USUBJID"].to_numpy(),
@@ -79,6 +79,8 @@ def build_bds(spec: SpecMap, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame) 
             "SRCDOM": src_name, "SRCVAR": str(spec["aval"]),
             "SRCSEQ": rows[f"{src_name}SEQ"].to_numpy(dtype="float64"),
         })
+        for target, source in (spec.get("carry") or {}).items():
+            part[str(target)] = rows[str(source)].to_numpy()
         decimals[str(prm["PARAMCD"])] = int(prm.get("decimals", 0))
         parts.append(part)
     bds = pd.concat(parts, ignore_index=True)
@@ -89,22 +91,24 @@ def build_bds(spec: SpecMap, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame) 
     bds["BASE"] = D.derive_var_base(bds, by)
     post = (bds["ADT"] > bds["TRTSDT"]).fillna(False) & (bds["ABLFL"] != "Y")
     bds["DTYPE"] = ""
-    primary = spec["primary"]
-    visitn = float(primary["AVISITN"])
-    pop = adsl[adsl[str(primary["population"])] == "Y"]
-    imputed = D.derive_param_imputed(bds, pop, by, str(primary["AVISIT"]), visitn,
-                                     str(primary["missing"]))
-    bds = pd.concat([bds, imputed], ignore_index=True)
-    post = pd.concat([post, pd.Series(True, index=range(len(imputed)))], ignore_index=True)
+    primary = spec.get("primary")
+    if primary is not None:
+        visitn = float(primary["AVISITN"])
+        pop = adsl[adsl[str(primary["population"])] == "Y"]
+        imputed = D.derive_param_imputed(bds, pop, by, str(primary["AVISIT"]), visitn,
+                                         str(primary["missing"]))
+        bds = pd.concat([bds, imputed], ignore_index=True)
+        post = pd.concat([post, pd.Series(True, index=range(len(imputed)))], ignore_index=True)
     bds["CHG"], bds["PCHG"] = np.nan, np.nan
     for paramcd, dec in decimals.items():
         sel = bds["PARAMCD"] == paramcd
         bds.loc[sel, "CHG"] = D.derive_var_chg(bds[sel], post[sel], dec)
         bds.loc[sel, "PCHG"] = D.derive_var_pchg(bds[sel], post[sel], dec)
-    in_pop = bds["USUBJID"].isin(pop["USUBJID"])
-    at_visit = (bds["AVISITN"] == visitn) & in_pop
-    dup = bds[at_visit].duplicated(by, keep="last")
-    bds["ANL01FL"] = np.where(at_visit & ~dup.reindex(bds.index, fill_value=True), "Y", "")
+    if primary is not None:
+        in_pop = bds["USUBJID"].isin(pop["USUBJID"])
+        at_visit = (bds["AVISITN"] == visitn) & in_pop
+        dup = bds[at_visit].duplicated(by, keep="last")
+        bds["ANL01FL"] = np.where(at_visit & ~dup.reindex(bds.index, fill_value=True), "Y", "")
     for paramcd, crits in spec.get("criteria", {}).items():
         sel = bds["PARAMCD"] == str(paramcd)
         for c in crits:
@@ -122,6 +126,23 @@ def build_bds(spec: SpecMap, sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame) 
             bds.loc[apply, f"CRIT{n}FL"] = flag[apply[sel].to_numpy()].to_numpy()
     keys = ["USUBJID", "PARAMCD", "AVISITN", "ADT"]
     return bds.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def _parameters(spec: SpecMap, src: pd.DataFrame) -> list[dict]:
+    """The declared parameters; ``per_test`` declares one parameter per distinct test code."""
+    declared = spec["parameters"]
+    if isinstance(declared, list):
+        return list(declared)
+    test = str(declared["per_test"])
+    rows = src[_match(src, declared.get("where"))]
+    first = rows.drop_duplicates(test).sort_values(test)
+    template = str(declared["PARAM"])
+    params = []
+    for record in first.to_dict("records"):  # one per parameter, not per data row
+        params.append({"PARAMCD": record[test], "PARAM": template.format(**record),
+                       "where": {**(declared.get("where") or {}), test: record[test]},
+                       "decimals": int(declared.get("decimals", 6))})
+    return params
 
 
 _PLACEHOLDER = re.compile(r"(xx|zz|y|w)")

@@ -50,8 +50,11 @@ def efficacy_table(bds: pd.DataFrame, by: tuple[str, ...] = ("SEX", "ARM"),
 
 def format_table(table: pd.DataFrame, groups: tuple[str, ...] = ("Overall", "SEX")) -> str:
     """Plain-text table: endpoint, group, n/N (%)."""
-    lines = [f"{'Endpoint':<10} {'Group':<28} {'n/N':>7} {'%':>7}"]
-    for r in table[table["group"].isin(groups)].itertuples(index=False):
-        group = r.group if r.group == "Overall" else f"{r.group}={r.level}"
-        lines.append(f"{r.endpoint:<10} {group:<28} {f'{r.n}/{r.N}':>7} {r.pct:>6.1f}%")
+    shown = table[table["group"].isin(groups)]
+    names = [g if g == "Overall" else f"{g}={lv}" for g, lv in zip(shown["group"], shown["level"],
+                                                                    strict=True)]
+    width = max([28, *map(len, names)])
+    lines = [f"{'Endpoint':<10} {'Group':<{width}} {'n/N':>7} {'%':>7}"]
+    for r, group in zip(shown.itertuples(index=False), names, strict=True):
+        lines.append(f"{r.endpoint:<10} {group:<{width}} {f'{r.n}/{r.N}':>7} {r.pct:>6.1f}%")
     return "\n".join(lines)
