@@ -19,12 +19,14 @@ import pandas as pd
 
 from cdisc_umsc import __version__, phi
 from cdisc_umsc.adam.build import build_adam
-from cdisc_umsc.errors import ReconciliationError
+from cdisc_umsc.errors import ReconciliationError, WriteError
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Study
 from cdisc_umsc.metadata.spec import StudySpec, load_study_spec
 from cdisc_umsc.sdtm.pipeline import SdtmResult, build_sdtm
 from cdisc_umsc.write.datasetjson import write_datasetjson
+from cdisc_umsc.write.define import build_define, validate_define, write_define
+from cdisc_umsc.write.submission import analysis_results, value_lists
 from cdisc_umsc.write.xpt import write_xpt
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -53,18 +55,26 @@ class RunResult:
 
 def study_metadata(spec: StudySpec, meta: dict[str, Dataset], purpose: str) -> Study:
     """The Study object written files describe (Dataset-JSON, define.xml)."""
+    # CDISC codelists of both (SEX, NY ...) come from the SDTM CT release; ADaM CT terms
+    # (DTYPE) are named by the define writer from the bundled ADaM CT.
+    (std, version), ct = spec.sdtm_standard, spec.ct_version
     if purpose == "Analysis":
-        std, version, ct = "ADaMIG", "1.3", str(spec.settings.get("adam_ct", "")).split()[-1]
-    else:
-        (std, version), ct = spec.sdtm_standard, spec.ct_version
+        std, version = str(spec.settings.get("adam", "ADaMIG 1.3")).split()
     return Study(study_id=str(spec.settings["STUDYID"]), standard=std, standard_version=version,
                  ct_version=ct, datasets=dict(meta), codelists=dict(spec.sponsor_codelists),
                  created=str(spec.settings["created"]))
 
 
 def _write_all(folder: Path, data: dict[str, pd.DataFrame], meta: dict[str, Dataset],
-               study: Study, created: str, fmt: str) -> None:
+               study: Study, created: str, fmt: str, arm: list[dict] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    purpose = "Analysis" if study.standard == "ADaMIG" else "Tabulation"
+    tree = build_define(study, data, purpose=purpose, value_lists=value_lists(meta),
+                        arm=arm or None)
+    problems = validate_define(tree)
+    if problems:
+        raise WriteError(f"{folder.name}/define.xml is not valid Define-XML 2.1: {problems[0]}")
+    write_define(folder / "define.xml", tree, html_path=folder / "define.html")
     stamp = datetime.fromisoformat(created)
     for name in sorted(data):
         if fmt in ("xpt", "both"):
@@ -122,7 +132,7 @@ def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Pat
         _write_all(tmp / "sdtm", sdtm.data, sdtm.meta,
                    study_metadata(spec, sdtm.meta, "Tabulation"), created, fmt)
         _write_all(tmp / "adam", adam, adam_meta, study_metadata(spec, adam_meta, "Analysis"),
-                   created, fmt)
+                   created, fmt, analysis_results(spec.adam))
         manifest = _manifest(spec, sdtm, adam, tmp)
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         (tmp / "manifest.json").write_text(text, encoding="utf-8")

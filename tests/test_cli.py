@@ -29,7 +29,7 @@ def test_run_prints_accounting_and_efficacy(tmp_path):
     assert re.search(r"PGA 0/1\s+Overall\s+3/17\s+17\.6%", res.output)
     assert re.search(r"INFUSION\.csv\s+56 read\s+55 mapped\s+1 excluded", res.output)
     assert "1 excluded: infusion not given" in res.output
-    names = sorted(p.name for p in (tmp_path / "out" / "sdtm").iterdir())
+    names = sorted(p.name for p in (tmp_path / "out" / "sdtm").glob("*.xpt"))
     assert names == ["ae.xpt", "dm.xpt", "ds.xpt", "ex.xpt", "lb.xpt", "qs.xpt", "se.xpt",
                      "suppae.xpt", "suppdm.xpt", "sv.xpt", "ta.xpt", "te.xpt", "ti.xpt",
                      "ts.xpt", "tv.xpt"]
@@ -115,3 +115,26 @@ def test_unreadable_encoding(raw_copy, tmp_path):
 def test_missing_file(raw_copy, tmp_path):
     (raw_copy / "PGA.csv").unlink()
     _fails(raw_copy, tmp_path, "PGA.csv", "not found")
+
+
+def test_run_writes_valid_define_for_sdtm_and_adam(bundled_run):
+    from cdisc_umsc.read.define import read_define
+    from cdisc_umsc.write.define import validate_define
+    from cdisc_umsc.xmlsafe import parse_xml
+
+    result, out = bundled_run
+    for part, meta in (("sdtm", result.sdtm.meta), ("adam", result.adam_meta)):
+        tree = parse_xml(out / part / "define.xml")
+        assert validate_define(tree) == []
+        back = read_define(out / part / "define.xml")
+        assert set(back.datasets) == set(meta)
+        for name, ds in meta.items():
+            got = back.datasets[name]
+            assert [v.name for v in got.variables] == ds.names
+            assert [v.label for v in got.variables] == [v.label for v in ds.variables]
+        assert (out / part / "define.html").stat().st_size > 1000
+    text = (out / "adam" / "define.xml").read_text(encoding="utf-8")
+    assert "PASI40 responder rate" in text and "PGA 0/1 responder rate" in text
+    assert 'Name="ADaMIG"' in text and 'Version="1.3"' in text
+    sdtm_text = (out / "sdtm" / "define.xml").read_text(encoding="utf-8")
+    assert 'Version="2025-03-28"' in sdtm_text and "WC.LB.LBTESTCD.ALT" in sdtm_text

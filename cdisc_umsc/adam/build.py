@@ -194,6 +194,7 @@ def adam_meta(spec: SpecMap, frame: pd.DataFrame, study_codelists: dict) -> Data
             core=str(use.get("core") or "Perm"), codelist=(str(use.get("codelist")) or None),
             format=DATE_FORMAT if is_date else None,
             origin="Predecessor" if var in spec.get("copy", []) else "Derived",
+            source=f"{spec.get('source', 'DM')}.{var}" if var in spec.get("copy", []) else None,
             method=ov.get("method"), comment=ov.get("comment"),
             key_sequence=(list(spec["keys"]).index(var) + 1) if var in spec["keys"] else None)))
     rows.sort(key=lambda r: (r[0], r[1]))

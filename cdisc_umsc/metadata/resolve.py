@@ -77,7 +77,8 @@ def dataset_meta(standard: str, version: str, name: str, variables: list[str],
             data_type=str(ov.get("data_type") or data_type(var, sas_type)),
             length=ov.get("length"), core=str(row.get("core") or "Perm"),
             role=str(row.get("role") or ""),
-            codelist=ov.get("codelist") or (str(row.get("codelist")) or None),
+            codelist=(ov["codelist"] or None) if "codelist" in ov
+            else (str(row.get("codelist")) or None),
             format=ov.get("format"), origin=str(ov.get("origin") or "Collected"),
             source=ov.get("source"), method=ov.get("method"), comment=ov.get("comment"),
             significant_digits=ov.get("significant_digits"), key_sequence=key_seq))

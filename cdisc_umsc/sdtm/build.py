@@ -176,11 +176,16 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
             ensure_variable(ctx, sub, name)
         parts_raw.append(raw)
         parts_out.append(sub.out)
-        codelists.update(sub.codelist_of)
+        for var in set(src.variables) | set(sub.codelist_of):
+            codelists.setdefault(var, set()).add(sub.codelist_of.get(var))
         ctx.excluded.extend(sub.excluded)
     raw = pd.concat(parts_raw, ignore_index=True) if parts_raw else pd.DataFrame()
     out = pd.concat(parts_out, ignore_index=True) if parts_out else pd.DataFrame()
-    b = Build(spec, raw, out, codelists)
+    # sources checking one variable against different codelists (QSTESTCD per instrument)
+    # leave the codelist to value-level metadata
+    agreed = {k: next(iter(v)) for k, v in codelists.items() if len(v) == 1}
+    b = Build(spec, raw, out, {k: v for k, v in agreed.items() if v is not None})
+    b.conflicting = {k for k, v in codelists.items() if len(v) > 1}
     b.done = set(out.columns)
     for name, p in spec.variables.items():
         if stage_of(p, spec) == 0:

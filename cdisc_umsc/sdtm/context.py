@@ -29,6 +29,8 @@ class Build:
     #: QNAM -> QVAL series for SUPP-- (aligned with out)
     supp: dict[str, pd.Series] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)
+    #: variables whose sources use different codelists (described per value instead)
+    conflicting: set[str] = field(default_factory=set)
     #: raw rows left out by a spec filter: (form, row, reason)
     excluded: list[tuple[str, int, str]] = field(default_factory=list)
 

@@ -67,6 +67,8 @@ def _overrides(study: StudySpec, b: Build) -> dict[str, dict]:
             ov["method"] = _describe(p).split(": ", 1)[1]
         if var in b.codelist_of:
             ov["codelist"] = b.codelist_of[var]
+        if var in b.conflicting:
+            ov["codelist"] = ""
         result[var] = ov
     for d in b.spec.derived:
         for var in d.get("set", {}):
