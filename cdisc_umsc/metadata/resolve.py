@@ -15,6 +15,7 @@ from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Variable
 
 DATE_SUFFIXES = ("DTC",)
+GENERAL_CLASSES = ("INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT")
 INTEGER_NAMES = ("SEQ", "DY", "AGE", "TAETORD", "VISITDY", "STDY", "ENDY")
 
 
@@ -43,6 +44,24 @@ def ig_row(standard: str, version: str, dataset: str, name: str) -> dict | None:
     return standards.ig_variable(standard, version, ds, name)
 
 
+@lru_cache(maxsize=4)
+def _timing_order() -> dict[str, int]:
+    """SDTM model order of the general-observation timing variables (--DTC, VISITNUM ...)."""
+    model = standards.model_variables()
+    timing = model[(model["role"] == "Timing") & (model["cls"] == "General Observations")]
+    return dict(zip(timing["variable"], timing["order"].astype(int), strict=True))
+
+
+def _order_key(domain: str, var: str, ig_order: int, row: dict, pos: int) -> tuple:
+    """IG order; timing variables (IG or model) in the SDTM model's timing order, after the
+    others, so a model variable the IG table of the domain lacks (EX VISITNUM) finds its place."""
+    generic = "--" + var[len(domain):] if var.startswith(domain) and len(var) > len(domain) else var
+    timing = _timing_order()
+    if str(row.get("role", "")) == "Timing" and (generic in timing or var in timing):
+        return (1, timing.get(generic, timing.get(var, 0)), pos)
+    return (0, ig_order, pos)
+
+
 def dataset_meta(standard: str, version: str, name: str, variables: list[str],
                  overrides: dict[str, dict], keys: tuple[str, ...], where: str) -> Dataset:
     """Dataset metadata for ``variables`` in IG order (non-IG model variables after)."""
@@ -67,7 +86,9 @@ def dataset_meta(standard: str, version: str, name: str, variables: list[str],
                    "core": "Perm", "role": hit.iloc[0].get("role", "") if len(hit) else "",
                    "codelist": ""}
         rows.append((int(row["order"]), var, row, ov))
-    rows.sort(key=lambda r: (r[0], variables.index(r[1])))
+    general = str(info["cls"]).upper() in GENERAL_CLASSES
+    rows.sort(key=lambda r: _order_key(name, r[1], r[0], r[2], variables.index(r[1]))
+              if general else (r[0], variables.index(r[1])))
     out = []
     for pos, (_order, var, row, ov) in enumerate(rows, start=1):
         sas_type = str(ov.get("type") or row["type"])

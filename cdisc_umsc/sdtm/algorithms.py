@@ -443,12 +443,14 @@ def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     rec = pd.DataFrame({"USUBJID": b.out["USUBJID"].to_numpy(), "dtc": dtc.to_numpy(),
                         "rec": np.arange(len(dtc))})
     m = rec.merge(se, on="USUBJID", how="inner")
-    r_d, s_d, e_d = (iso8601.date_part(m[c]) for c in ("dtc", "SESTDTC", "SEENDTC"))
+    s_d, e_d = (iso8601.date_part(m[c]) for c in ("SESTDTC", "SEENDTC"))
+    # a partial date is the interval it spans: it is inside an element only if all of it is
+    r_d, r_hi = iso8601.date_bounds(m["dtc"])
     r_t, s_t, e_t = (iso8601.datetime_part(m[c]) for c in ("dtc", "SESTDTC", "SEENDTC"))
     # compare at the precision both sides have: date-time where both carry a time (the
     # transition instant belongs to the element that starts then), else date
     start_ok = (s_t <= r_t).where(r_t.notna() & s_t.notna(), s_d <= r_d)
-    end_ok = (r_t < e_t).where(r_t.notna() & e_t.notna(), r_d <= e_d) | (m["SEENDTC"] == "")
+    end_ok = (r_t < e_t).where(r_t.notna() & e_t.notna(), r_hi <= e_d) | (m["SEENDTC"] == "")
     inside = start_ok & end_ok & r_d.notna()
     hits = m[inside.to_numpy()]
     # a record inside two elements (a transition day): `tie: earlier` (default) gives the

@@ -95,7 +95,7 @@ def evaluate_condition(ctx: Context, b: Build, cond: SpecMap) -> pd.Series:
 def _apply(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     algo = algorithm_of(p)
     values = algo.fn(ctx, b, p, var)
-    if "codelist" in p and algo.name in ("hardcode", "field", "setting", "template", "copy"):
+    if p.get("codelist") and algo.name in ("hardcode", "field", "setting", "template", "copy"):
         from cdisc_umsc.sdtm.algorithms import check_codelist
 
         values = check_codelist(ctx, b, values, str(p["codelist"]), var)

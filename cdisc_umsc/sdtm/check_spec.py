@@ -30,7 +30,7 @@ def _check_variable(spec, dom, var: str, p: SpecMap, owner: SpecMap, fields: set
                           f"(allowed: {', '.join(sorted(algo.params))})")
     if "recode" in p and str(p["recode"]) not in spec.recodes:
         raise p.error("recode", f"unknown recode table '{p['recode']}' (codelists.yaml recodes:)")
-    if "codelist" in p and p["codelist"] is not None:
+    if p.get("codelist") is not None:
         cid = str(p["codelist"])
         if cid not in spec.sponsor_codelists and \
                 standards.controlled_terminology("SDTM", spec.ct_version).codelist(cid) is None:

@@ -139,6 +139,21 @@ def date_part(values: pd.Series) -> pd.Series:
     return pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
 
 
+def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """First and last day each (possibly partial) ISO date can be: 2019-05 -> 05-01 .. 05-31."""
+    text = values.fillna("").astype(str)
+    parts = text.str.extract(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+    year = pd.to_numeric(parts[0], errors="coerce")
+    month = pd.to_numeric(parts[1], errors="coerce")
+    day = pd.to_numeric(parts[2], errors="coerce")
+    lo_m, hi_m = month.fillna(1), month.fillna(12)
+    lo_d = day.fillna(1)
+    hi_d = day.fillna(_days_in_month(year, hi_m))
+    frame = lambda m, d: pd.to_datetime(  # noqa: E731
+        pd.DataFrame({"year": year, "month": m, "day": d}), errors="coerce")
+    return frame(lo_m, lo_d), frame(hi_m, hi_d)
+
+
 def datetime_part(values: pd.Series) -> pd.Series:
     """Complete date-times (to the minute or second) as datetime64, else NaT."""
     text = values.fillna("").astype(str)

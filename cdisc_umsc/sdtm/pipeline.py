@@ -65,6 +65,8 @@ def _overrides(study: StudySpec, b: Build) -> dict[str, dict]:
               "length": p.get("length"), "source": _describe(p)}
         if origin == "Derived":
             ov["method"] = _describe(p).split(": ", 1)[1]
+        if "codelist" in p and p["codelist"] is None:
+            ov["codelist"] = ""  # the spec states the IG codelist does not apply
         if var in b.codelist_of:
             ov["codelist"] = b.codelist_of[var]
         if var in b.conflicting:

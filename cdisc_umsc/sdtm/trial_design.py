@@ -7,6 +7,7 @@ import pandas as pd
 
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.sdtm import iso8601
 from cdisc_umsc.sdtm.context import Build, Context
 
 
@@ -57,9 +58,10 @@ def trial_visits(ctx: Context, spec: SpecMap) -> Build:
     """TV: one record per planned visit, from the study's visit schedule."""
     rows = []
     for v in ctx.study.visits:
+        # ARMCD null: the schedule is the same for every arm (SDTMIG 3.4 section 7.3.1)
         rows.append({"VISITNUM": float(v["VISITNUM"]), "VISIT": str(v["VISIT"]),
                      "VISITDY": float(v["VISITDY"]) if v.get("VISITDY") is not None else np.nan,
-                     "TVSTRL": _literal(v.get("TVSTRL"))})
+                     "ARMCD": _literal(v.get("ARMCD")), "TVSTRL": _literal(v.get("TVSTRL"))})
     return _build(ctx, "TV", spec, _frame(rows))
 
 
@@ -92,6 +94,9 @@ def subject_elements(ctx: Context, spec: SpecMap) -> Build:
     out = out.drop(columns="_order").reset_index(drop=True)
     b = _build(ctx, "SE", spec, out)
     b.out["SESEQ"] = (b.out.groupby("USUBJID").cumcount() + 1).astype("float64")
+    rfst = b.out["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("")
+    b.out["SESTDY"] = iso8601.study_day(b.out["SESTDTC"], rfst)
+    b.out["SEENDY"] = iso8601.study_day(b.out["SEENDTC"], rfst)
     return b
 
 
