@@ -1,0 +1,97 @@
+"""Controlled Terminology membership (SDTMIG 3.4 4.3; Define-XML 2.1 CodeListRef)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+
+from cdisc_umsc.metadata import standards as S
+from cdisc_umsc.metadata.model import Dataset, Variable
+from cdisc_umsc.validate.catalogue import check
+from cdisc_umsc.validate.context import NUMBER, Allowed, Context, as_text, blank
+
+Hits = Iterator[pd.DataFrame]
+
+
+def _coded(ctx: Context, frame: pd.DataFrame,
+           meta: Dataset | None) -> Iterator[tuple[Variable, Allowed | None]]:
+    """(variable, its codelist or None when undefined) for each coded variable in the data."""
+    if meta is None:
+        return
+    for var in meta.variables:
+        if var.codelist and var.name in frame.columns:
+            yield var, ctx.codelist(var.codelist)
+
+
+#: Findings result variables: their codelists (e.g. C102580 LBSTRESC) hold the character
+#: results; a numeric result is not a term (SDTMIG 3.4 4.5.1).
+_RESULTS = ("ORRES", "STRESC")
+
+
+def _outside(frame: pd.DataFrame, var: Variable, allowed: Allowed) -> tuple[pd.Series, pd.Series]:
+    """(mask of non-null values outside the codelist, values as text)."""
+    text = as_text(frame[var.name])
+    bad = ~blank(frame[var.name]) & ~text.isin(allowed.values)
+    if var.name.endswith(_RESULTS):
+        bad &= ~text.str.strip().str.fullmatch(NUMBER).astype(bool)
+    return bad, text
+
+
+def _per_record(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None,
+                sponsor: bool) -> Hits:
+    for var, allowed in _coded(ctx, frame, meta):
+        if allowed is None or allowed.extensible or allowed.sponsor != sponsor:
+            continue
+        bad, text = _outside(frame, var, allowed)
+        kind = "sponsor" if sponsor else "non-extensible"
+        tail = f"' is not in {kind} codelist {allowed.id} ({allowed.name})"
+        yield ctx.hits(name, bad, var.name, text, lambda t=text, tail=tail: "'" + t + tail)
+
+
+@check("UMSC-CT0001")
+def in_non_extensible(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    yield from _per_record(ctx, name, frame, meta, sponsor=False)
+
+
+@check("UMSC-CT0003")
+def in_sponsor_codelist(ctx: Context, name: str, frame: pd.DataFrame,
+                        meta: Dataset | None) -> Hits:
+    yield from _per_record(ctx, name, frame, meta, sponsor=True)
+
+
+@check("UMSC-CT0002")
+def new_extensible_terms(ctx: Context, name: str, frame: pd.DataFrame,
+                         meta: Dataset | None) -> Hits:
+    """One finding per distinct new term (at its first record), with its record count."""
+    for var, allowed in _coded(ctx, frame, meta):
+        if allowed is None or not allowed.extensible:
+            continue
+        bad, text = _outside(frame, var, allowed)
+        if not bad.any():
+            continue
+        counts = text[bad].value_counts()
+        first = bad & ~text.where(bad).duplicated()
+        n = text.map(counts).fillna(0).astype("int64").astype(str)
+        yield ctx.hits(name, first, var.name, text,
+                       "new term '" + text + f"' in extensible codelist {allowed.id} "
+                       f"({allowed.name}) on " + n + " record(s)")
+
+
+@check("UMSC-CT0004")
+def codelist_defined(ctx: Context, name: str, frame: pd.DataFrame,
+                     meta: Dataset | None) -> Hits:
+    for var, allowed in _coded(ctx, frame, meta):
+        if allowed is None:
+            yield ctx.note(name, var.name, var.codelist or "",
+                           f"{name}.{var.name} names codelist {var.codelist!r}, which is neither "
+                           f"in study.codelists nor in the bundled CDISC CT")
+
+
+@check("UMSC-CT0005")
+def ct_version_bundled(ctx: Context) -> Hits:
+    bundled = S.versions()["SDTM CT"]
+    if ctx.study.ct_version and ctx.study.ct_version != bundled:
+        yield ctx.note("", "", ctx.study.ct_version,
+                       f"study CT version {ctx.study.ct_version} is not bundled; codelists were "
+                       f"checked against SDTM CT {bundled}")

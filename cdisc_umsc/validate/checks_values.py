@@ -1,0 +1,172 @@
+"""Record-level value checks: ISO 8601 dates, start/end order, study days, Findings results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.metadata.model import Dataset
+from cdisc_umsc.sdtm import iso8601
+from cdisc_umsc.validate.catalogue import check
+from cdisc_umsc.validate.context import NUMBER, Context, as_text, blank
+
+Hits = Iterator[pd.DataFrame]
+
+#: Relative tolerance for --STRESN against the number written in --STRESC (XPT floats are
+#: IBM hex floats, exact to about 1e-15).
+STRESN_RTOL = 1e-12
+
+
+def _dtc_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.endswith("DTC")]
+
+
+# ----------------------------------------------------------------------- dates
+
+
+@check("UMSC-DT0001")
+def iso8601_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    """SDTMIG 3.4 4.4.2: every *DTC value is ISO 8601 and a possible date/time."""
+    for var in _dtc_columns(frame):
+        text = as_text(frame[var])
+        err = iso8601.validate(text)
+        yield ctx.hits(name, err != "", var, text,
+                       lambda e=err, v=var, t=text: e + " in " + v + ": '" + t + "'")
+
+
+def _after(start: pd.Series, end: pd.Series) -> pd.Series:
+    """start > end, comparing date-times where both have a time, else complete dates."""
+    s_dt, e_dt = iso8601.datetime_part(start), iso8601.datetime_part(end)
+    s_d, e_d = iso8601.date_part(start), iso8601.date_part(end)
+    both_dt = s_dt.notna() & e_dt.notna()
+    return pd.Series(np.where(both_dt, s_dt > e_dt, s_d > e_d), index=start.index)
+
+
+@check("UMSC-DT0002")
+def start_not_after_end(ctx: Context, name: str, frame: pd.DataFrame,
+                        meta: Dataset | None) -> Hits:
+    """SDTMIG 3.4 4.4: --STDTC <= --ENDTC where both are complete (also RFSTDTC / RFENDTC)."""
+    for start in [c for c in _dtc_columns(frame) if c.endswith("STDTC")]:
+        end = start[:-5] + "ENDTC"
+        if end not in frame.columns:
+            continue
+        s, e = as_text(frame[start]), as_text(frame[end])
+        yield ctx.hits(name, _after(s, e), start, s,
+                       f"{start} '" + s + f"' is after {end} '" + e + "'")
+
+
+def _reference(ctx: Context, name: str, frame: pd.DataFrame) -> pd.Series | None:
+    """DM.RFSTDTC for each record (by USUBJID), or None when it cannot be looked up."""
+    dm = ctx.datasets.get("DM")
+    if dm is None or "USUBJID" not in frame.columns or not {"USUBJID", "RFSTDTC"} <= set(dm):
+        return None
+    first = dm.drop_duplicates("USUBJID")  # duplicates in DM are reported by UMSC-SD0010
+    lookup = pd.Series(as_text(first["RFSTDTC"]).to_numpy(), index=as_text(first["USUBJID"]))
+    return as_text(frame["USUBJID"]).map(lookup).fillna("").astype(object)
+
+
+def _study_days(ctx: Context, name: str, frame: pd.DataFrame) -> Iterator[tuple[str, str,
+                                                                                 pd.Series,
+                                                                                 pd.Series]]:
+    """(--DY variable, its --DTC, recorded days, recomputed days) for each pair present."""
+    pairs = [(c, c[:-2] + "DTC") for c in frame.columns
+             if c.endswith("DY") and c[:-2] + "DTC" in frame.columns]
+    if not pairs:
+        return
+    ref = _reference(ctx, name, frame)
+    if ref is None:
+        return
+    for dy, dtc in pairs:
+        recorded = pd.to_numeric(frame[dy], errors="coerce").astype("float64")
+        yield dy, dtc, recorded, iso8601.study_day(as_text(frame[dtc]), ref)
+
+
+@check("UMSC-DT0003")
+def study_day_correct(ctx: Context, name: str, frame: pd.DataFrame,
+                      meta: Dataset | None) -> Hits:
+    """SDTMIG 3.4 4.4.4: --DY = date - RFSTDTC (+1 on or after it); there is no day 0."""
+    for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
+        bad = recorded.notna() & expected.notna() & (recorded != expected)
+        yield ctx.hits(name, bad, dy, recorded,
+                       f"{dy} is " + as_text(recorded) + f" but {dtc} and DM.RFSTDTC give "
+                       + as_text(expected))
+
+
+@check("UMSC-DT0004")
+def study_day_not_imputed(ctx: Context, name: str, frame: pd.DataFrame,
+                          meta: Dataset | None) -> Hits:
+    for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
+        yield ctx.hits(name, recorded.notna() & expected.isna(), dy, recorded,
+                       f"{dy} is populated but {dtc} or DM.RFSTDTC is not a complete date")
+
+
+@check("UMSC-DT0005")
+def study_day_present(ctx: Context, name: str, frame: pd.DataFrame,
+                      meta: Dataset | None) -> Hits:
+    for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
+        yield ctx.hits(name, recorded.isna() & expected.notna(), dy, "",
+                       f"{dy} is null but {dtc} and DM.RFSTDTC give " + as_text(expected))
+
+
+# ----------------------------------------------------------------------- Findings results
+
+
+def _var(frame: pd.DataFrame, name: str, suffix: str) -> str | None:
+    var = Context.prefix(name) + suffix
+    return var if var in frame.columns else None
+
+
+@check("UMSC-FN0001")
+def stresn_matches_stresc(ctx: Context, name: str, frame: pd.DataFrame,
+                          meta: Dataset | None) -> Hits:
+    """SDTMIG 3.4 4.5.1: a numeric --STRESC is copied to --STRESN; otherwise --STRESN is null."""
+    stresc, stresn = _var(frame, name, "STRESC"), _var(frame, name, "STRESN")
+    if stresc is None or stresn is None:
+        return
+    text = as_text(frame[stresc]).str.strip()
+    numeric = text.str.fullmatch(NUMBER)
+    written = pd.to_numeric(text.where(numeric), errors="coerce").astype("float64")
+    stored = pd.to_numeric(frame[stresn], errors="coerce").astype("float64")
+    close = np.isclose(stored.fillna(0), written.fillna(0), rtol=STRESN_RTOL, atol=0.0)
+    missing = numeric & stored.isna()
+    differs = numeric & stored.notna() & ~close
+    stray = ~numeric & stored.notna()
+    why = pd.Series(np.select(
+        [missing.to_numpy(), differs.to_numpy(), stray.to_numpy()],
+        [f"{stresn} is null although {stresc} is numeric",
+         f"{stresn} differs from {stresc}", f"{stresn} is populated but {stresc} is not numeric"],
+        ""), index=frame.index, dtype=object)
+    yield ctx.hits(name, missing | differs | stray, stresn, as_text(stored),
+                   why + f" ({stresc}='" + text + "')")
+
+
+@check("UMSC-FN0002")
+def one_lobxfl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    """At most one --LOBXFL = 'Y' per USUBJID, --TESTCD (and --CAT when present)."""
+    lob, testcd = _var(frame, name, "LOBXFL"), _var(frame, name, "TESTCD")
+    if lob is None or testcd is None or "USUBJID" not in frame.columns:
+        return
+    keys = ["USUBJID", testcd] + [c for c in (_var(frame, name, "CAT"),) if c]
+    flagged = as_text(frame[lob]) == "Y"
+    dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
+    label = ", ".join(keys)
+    yield ctx.hits(name, dup, lob, "Y", f"more than one {lob}='Y' for the same {label}")
+
+
+@check("UMSC-FN0003")
+def orres_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    """SDTMIG 3.4 4.5.1: --ORRES null only when --STAT = 'NOT DONE' or --DRVFL = 'Y'."""
+    orres = _var(frame, name, "ORRES")
+    if orres is None:
+        return
+    stat, drvfl = _var(frame, name, "STAT"), _var(frame, name, "DRVFL")
+    excused = pd.Series(False, index=frame.index)
+    if stat:
+        excused |= as_text(frame[stat]) == "NOT DONE"
+    if drvfl:
+        excused |= as_text(frame[drvfl]) == "Y"
+    yield ctx.hits(name, blank(frame[orres]) & ~excused, orres, "",
+                   f"{orres} is null but " + (stat or "--STAT") + " is not 'NOT DONE' and "
+                   + (drvfl or "--DRVFL") + " is not 'Y'")

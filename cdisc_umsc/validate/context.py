@@ -1,0 +1,216 @@
+"""What every check sees: the datasets, their metadata, the IG / CT look-ups, and hit builders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata import standards as S
+from cdisc_umsc.metadata.model import Dataset, Study
+
+HIT_COLUMNS = ("dataset", "row", "variable", "value", "message")
+#: A number written as text (an --ORRES / --STRESC numeric result).
+NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_TEMPLATE = re.compile(r"[a-z*]")  # ADaMIG names with placeholders (TRTxxP, CRITy, *DT)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The permissible values of one codelist, as the CT check needs them."""
+
+    id: str
+    name: str
+    extensible: bool
+    sponsor: bool
+    values: frozenset[str]
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as text: numbers without a trailing .0, missing as ""."""
+    dtype = series.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        num = pd.to_numeric(series, errors="coerce").astype("float64")
+        whole = num.notna() & (num == np.round(num)) & (num.abs() < 1e15)
+        text = num.astype(str).astype(object)
+        ints = num.where(whole).astype("Int64").astype(str).astype(object)
+        return text.where(~whole, ints).where(num.notna(), "")
+    if isinstance(dtype, pd.StringDtype):
+        return series.fillna("") if series.hasnans else series
+    filled = series.where(series.notna(), "")
+    if pd.api.types.infer_dtype(filled, skipna=False) == "string":
+        return filled
+    return filled.astype(str).astype(object)
+
+
+def blank(series: pd.Series) -> pd.Series:
+    """True where a value is null: NaN, or empty / all-space text."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.isna()
+    return as_text(series).str.strip() == ""
+
+
+def nbytes(series: pd.Series) -> pd.Series:
+    """UTF-8 byte length of each value as text (0 for missing)."""
+    text = as_text(series)
+    size = text.str.len().fillna(0).astype("int64")
+    wide = ~text.str.isascii().fillna(True).astype(bool)  # only these need encoding
+    if wide.any():
+        size[wide] = text[wide].str.encode("utf-8").str.len().astype("int64")
+    return size
+
+
+class Context:
+    """One validation run: datasets keyed by upper-case name, the Study, and the profile."""
+
+    def __init__(self, datasets: dict[str, pd.DataFrame], study: Study, profile: str) -> None:
+        self.study, self.profile = study, profile
+        self.datasets: dict[str, pd.DataFrame] = {}
+        for name, frame in datasets.items():
+            if not isinstance(frame, pd.DataFrame):
+                raise InputError(f"dataset {name}: expected a pandas DataFrame, got "
+                                 f"{type(frame).__name__}")
+            odd = [c for c in frame.columns if not isinstance(c, str)]
+            if odd:
+                raise InputError(f"dataset {name}: column {odd[0]!r} is not a variable name "
+                                 f"(expected text column names)")
+            key = name.upper()
+            if key in self.datasets:
+                raise InputError(f"dataset {name}: given twice (names are case-insensitive)")
+            self.datasets[key] = frame.reset_index(drop=True)
+        self._meta = {k.upper(): v for k, v in study.datasets.items()}
+
+    # ------------------------------------------------------------------ metadata / IG
+
+    def meta(self, name: str) -> Dataset | None:
+        """The study metadata of dataset `name`, or None."""
+        return self._meta.get(name)
+
+    def is_adam(self, name: str) -> bool:
+        """Whether `name` is an analysis (ADaM) dataset."""
+        meta = self.meta(name)
+        if meta is not None and (meta.standard.upper().startswith("ADAM")
+                                 or meta.purpose.casefold() == "analysis"):
+            return True
+        return meta is None and name.startswith("AD")
+
+    @cached_property
+    def sdtmig_version(self) -> str:
+        """SDTMIG version checked against: the study's when bundled, else the bundled one."""
+        have = S.versions()["SDTMIG"]
+        return self.study.standard_version if self.study.standard.upper() == "SDTMIG" and \
+            self.study.standard_version == have else have
+
+    def ig_dataset(self, name: str) -> tuple[str, str, str] | None:
+        """(standard, version, IG table name) that describes dataset `name`, or None."""
+        if self.is_adam(name):
+            meta = self.meta(name)
+            cls = meta.cls.upper() if meta else ""
+            frame = self.datasets.get(name)
+            if name == "ADSL" or "SUBJECT LEVEL" in cls:
+                return "ADaMIG", S.versions()["ADaMIG"], "ADSL"
+            if "BASIC DATA STRUCTURE" in cls or (frame is not None and "PARAMCD" in frame):
+                return "ADaMIG", S.versions()["ADaMIG"], "BDS"
+            return None
+        names = set(S.ig_datasets("SDTMIG", self.sdtmig_version)["dataset"])
+        for cand in (name, "SUPPQUAL" if name.startswith("SUPP") else "", name[:2]):
+            if cand in names:
+                return "SDTMIG", self.sdtmig_version, cand
+        return None
+
+    def ig_rows(self, name: str) -> pd.DataFrame:
+        """IG variable rows of dataset `name` (empty when the IG has no such dataset)."""
+        where = self.ig_dataset(name)
+        if where is None:
+            return S.ig_variables("SDTMIG", self.sdtmig_version).iloc[0:0]
+        table = S.ig_variables(where[0], where[1])
+        return table[table["dataset"] == where[2]]
+
+    def ig_var(self, name: str, variable: str) -> dict | None:
+        """The IG row for one concrete variable (ADaM templates resolved), or None."""
+        where = self.ig_dataset(name)
+        if where is None:
+            return None
+        return S.ig_variable(where[0], where[1], where[2], variable)
+
+    @staticmethod
+    def is_template(variable: str) -> bool:
+        """Whether an IG variable name holds an ADaMIG placeholder (xx, y, zz, w, *)."""
+        return bool(_TEMPLATE.search(variable))
+
+    def domain_class(self, name: str) -> str:
+        """Observation class from the metadata, else from the IG ("" when unknown)."""
+        meta = self.meta(name)
+        if meta is not None and meta.cls:
+            return meta.cls
+        where = self.ig_dataset(name)
+        if where is None or where[0] != "SDTMIG":
+            return ""
+        table = S.ig_datasets("SDTMIG", where[1])
+        hit = table.loc[table["dataset"] == where[2], "cls"]
+        return str(hit.iloc[0]) if len(hit) else ""
+
+    @staticmethod
+    def prefix(name: str) -> str:
+        """The two-letter variable prefix of an SDTM dataset (QSCG -> QS)."""
+        return name[:2]
+
+    def seq_var(self, name: str) -> str | None:
+        """The sequence-number variable of dataset `name` present in the data, if any."""
+        frame = self.datasets[name]
+        for cand in (f"{self.prefix(name)}SEQ", "ASEQ"):
+            if cand in frame.columns:
+                return cand
+        return None
+
+    # ------------------------------------------------------------------ controlled terminology
+
+    @cached_property
+    def sdtm_ct_version(self) -> str:
+        """SDTM CT version used: the study's when bundled, else the bundled one."""
+        bundled = S.versions()["SDTM CT"]
+        return self.study.ct_version if self.study.ct_version == bundled else bundled
+
+    def codelist(self, cid: str) -> Allowed | None:
+        """A codelist by id: the study's own (sponsor or extended copy) first, then CDISC CT."""
+        own = self.study.codelists.get(cid)
+        if own is not None:
+            return Allowed(own.id, own.name, own.extensible, own.sponsor, own.values)
+        for package, version in (("SDTM", self.sdtm_ct_version),
+                                 ("ADaM", S.versions()["ADaM CT"])):
+            found = S.controlled_terminology(package, version).codelist(cid)
+            if found is not None:
+                return Allowed(found.code, found.submission_value, found.extensible, False,
+                               frozenset(found.terms))
+        return None
+
+    # ------------------------------------------------------------------ hit builders
+
+    @staticmethod
+    def hits(name: str, mask: pd.Series | np.ndarray, variable: str | pd.Series,
+             value: str | pd.Series, message: str | pd.Series | Callable[[], pd.Series]
+             ) -> pd.DataFrame:
+        """One hit per True position of `mask` (Series arguments are aligned to the rows;
+        a callable message is built only when there is a hit)."""
+        pos = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(pos):
+            return pd.DataFrame({c: [] for c in HIT_COLUMNS})
+
+        def pick(arg: str | pd.Series | Callable[[], pd.Series]) -> object:
+            arg = arg() if callable(arg) else arg
+            return as_text(arg).to_numpy()[pos] if isinstance(arg, pd.Series) else arg
+
+        return pd.DataFrame({"dataset": name, "row": pos, "variable": pick(variable),
+                             "value": pick(value), "message": pick(message)},
+                            index=pd.RangeIndex(len(pos)))
+
+    @staticmethod
+    def note(name: str, variable: str, value: str, message: str, row: int = -1) -> pd.DataFrame:
+        """One hit not tied to a record (row -1), or tied to record position `row`."""
+        return pd.DataFrame({"dataset": [name], "row": [row], "variable": [variable],
+                             "value": [value], "message": [message]})

@@ -1,0 +1,89 @@
+"""The schema layer: a pandera DataFrameSchema generated from the metadata, run lazily.
+
+Char columns hold text ("" for blank, never null), at most min(200, declared length) bytes
+and, for non-extensible codelists, only codelist values; Num columns are float64 (NaN = null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from cdisc_umsc.metadata.model import Dataset, Variable
+from cdisc_umsc.validate.catalogue import check
+from cdisc_umsc.validate.checks_structure import MAX_CHAR_BYTES
+from cdisc_umsc.validate.context import Context, as_text, nbytes
+
+Hits = Iterator[pd.DataFrame]
+
+
+def _is_text(series: pd.Series) -> pd.Series | bool:
+    """True for str values (and nulls, which the nullable check reports)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return True
+    return series.isna() | (series.astype(str) == series)
+
+
+def _char_checks(var: Variable, allowed: frozenset[str] | None) -> list[pa.Check]:
+    limit = min(MAX_CHAR_BYTES, var.length or MAX_CHAR_BYTES)
+    checks = [
+        pa.Check(_is_text, name="is_text", error=f"{var.name} values must be text"),
+        pa.Check(lambda s: nbytes(s) <= limit,
+                 name=f"max_bytes({limit})", error=f"{var.name} exceeds {limit} bytes"),
+    ]
+    if allowed is not None:
+        checks.append(pa.Check.isin(sorted(allowed | {""}), name="codelist"))
+    return checks
+
+
+def _num_checks(var: Variable, allowed: frozenset[str] | None) -> list[pa.Check]:
+    if allowed is None:
+        return []
+    values = pd.to_numeric(pd.Series(sorted(allowed)), errors="coerce").dropna()
+    return [pa.Check(lambda s: s.isna() | s.isin(values.to_numpy()), name="codelist")]
+
+
+def build_schema(ctx: Context, meta: Dataset) -> pa.DataFrameSchema:
+    """The DataFrameSchema of one dataset from its metadata (Req variables are required)."""
+    columns: dict[str, pa.Column] = {}
+    for var in meta.variables:
+        found = ctx.codelist(var.codelist) if var.codelist else None
+        allowed = found.values if found is not None and not found.extensible else None
+        if var.type == "Char":
+            columns[var.name] = pa.Column(None, nullable=False, required=var.core == "Req",
+                                          checks=_char_checks(var, allowed))
+        else:
+            columns[var.name] = pa.Column("float64", nullable=True,
+                                          required=var.core == "Req",
+                                          checks=_num_checks(var, allowed))
+    return pa.DataFrameSchema(columns, name=meta.name, strict=False, ordered=False)
+
+
+def failures_to_hits(name: str, cases: pd.DataFrame) -> pd.DataFrame:
+    """pandera failure cases -> hit rows (dataset, row, variable, value, message)."""
+    column = cases["column"].astype(object).where(cases["column"].notna(), "")
+    missing = cases["check"] == "column_in_dataframe"
+    variable = column.where(~missing, cases["failure_case"].astype(object))
+    index = pd.to_numeric(cases["index"], errors="coerce")
+    value = as_text(cases["failure_case"].astype(object))
+    message = ("pandera " + cases["schema_context"].astype(str) + " check "
+               + cases["check"].astype(str) + " failed")
+    return pd.DataFrame({"dataset": name, "row": index.fillna(-1).astype("int64").to_numpy(),
+                         "variable": variable.astype(str).to_numpy(),
+                         "value": np.where(missing, "", value.to_numpy()),
+                         "message": message.to_numpy()})
+
+
+@check("UMSC-PA0001")
+def schema_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    if meta is None:
+        return
+    try:
+        build_schema(ctx, meta).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        yield failures_to_hits(name, exc.failure_cases)
