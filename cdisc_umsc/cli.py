@@ -109,5 +109,22 @@ def report(adam_dir: Path, csv_out: Path | None, json_out: Path | None, tests: s
         json_out.write_text(json.dumps(payload, indent=2, default=float) + "\n", encoding="utf-8")
 
 
+def _register_commands() -> None:
+    """Add the command defined by each module of cdisc_umsc.commands."""
+    import importlib
+    import pkgutil
+
+    from cdisc_umsc import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"cdisc_umsc.commands.{info.name}")
+        command = getattr(module, "command", None)
+        if isinstance(command, click.Command):
+            main.add_command(command)
+
+
+_register_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
