@@ -82,7 +82,7 @@ def new_extensible_terms(ctx: Context, name: str, frame: pd.DataFrame,
 def codelist_defined(ctx: Context, name: str, frame: pd.DataFrame,
                      meta: Dataset | None) -> Hits:
     for var, allowed in _coded(ctx, frame, meta):
-        if allowed is None:
+        if allowed is None and not ctx.is_external(var.codelist or ""):
             yield ctx.note(name, var.name, var.codelist or "",
                            f"{name}.{var.name} names codelist {var.codelist!r}, which is neither "
                            f"in study.codelists nor in the bundled CDISC CT")

@@ -177,7 +177,11 @@ class Context:
         return self.study.ct_version if self.study.ct_version == bundled else bundled
 
     def codelist(self, cid: str) -> Allowed | None:
-        """A codelist by id: the study's own (sponsor or extended copy) first, then CDISC CT."""
+        """A codelist by id: the study's own (sponsor or extended copy) first, then CDISC CT.
+        None for an external dictionary (``EXT:<name>:<version>``, e.g. MedDRA, WHODrug): its
+        terms are not bundled, so values are not checked against it."""
+        if self.is_external(cid):
+            return None
         own = self.study.codelists.get(cid)
         if own is not None:
             return Allowed(own.id, own.name, own.extensible, own.sponsor, own.values)
@@ -188,6 +192,11 @@ class Context:
                 return Allowed(found.code, found.submission_value, found.extensible, False,
                                frozenset(found.terms))
         return None
+
+    @staticmethod
+    def is_external(cid: str) -> bool:
+        """Whether a codelist id names an external dictionary (Define-XML ExternalCodeList)."""
+        return cid.startswith("EXT:")
 
     # ------------------------------------------------------------------ hit builders
 

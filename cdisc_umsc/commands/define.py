@@ -1,0 +1,144 @@
+"""``cdisc-umsc define --sdtm DIR | --adam DIR``: Define-XML 2.1 for a folder without a spec.
+
+Metadata comes from the files themselves (names, labels, types, lengths) plus the bundled IG
+(core, role, class, codelists), as ``cdisc-umsc validate`` uses without --define. Writes
+DIR/define.xml and DIR/define.html atomically; the document must pass the Define-XML 2.1 schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from cdisc_umsc.errors import InputError, UmscError, WriteError
+from cdisc_umsc.metadata import standards as S
+from cdisc_umsc.metadata.model import Dataset, Study, Variable
+
+#: Define-XML 2.1 ItemDef DataType of ISO 8601 text, by what every value of a column is.
+_ISO = ((r"\d{4}-\d{2}-\d{2}", "date"), (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?",
+                                          "datetime"))
+
+
+def _iso_type(values: pd.Series, name: str) -> str:
+    """DataType of a --DTC / --DUR column (text when it is not ISO 8601 at all)."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    text = text[text != ""]
+    if name.endswith("DUR"):
+        return "durationDatetime" if text.str.match(r"-?P").all() else "text"
+    for pattern, kind in _ISO:
+        if text.str.fullmatch(pattern).all():
+            return kind
+    if text.str.fullmatch(r"[0-9T:.\-]+").all():  # reduced precision: year, year-month ...
+        return "incompleteDatetime" if text.str.contains("T").any() else "partialDate"
+    return "text"
+
+
+def _variable(var: Variable, frame: pd.DataFrame) -> Variable:
+    """Data type as Define-XML 2.1 names it: measured for Num, ISO 8601 kinds for dates."""
+    if var.type == "Num":
+        return dataclasses.replace(var, data_type="")  # integer or float, from the values
+    if var.name.endswith(("DTC", "DUR")):
+        return dataclasses.replace(var, data_type=_iso_type(frame[var.name], var.name))
+    return var
+
+
+def _created(files: dict[str, Path]) -> str:
+    """The latest creation time written in the dataset files (deterministic, not the clock)."""
+    import pyreadstat
+
+    stamps = []
+    for path in files.values():
+        if path.suffix.lower() == ".xpt":
+            stamp = pyreadstat.read_xport(path, metadataonly=True)[1].creation_time
+            if stamp is not None:
+                stamps.append(stamp.isoformat(timespec="seconds"))
+        else:
+            with path.open(encoding="utf-8") as fh:
+                head = json.loads(fh.readline() if path.suffix.lower() == ".ndjson" else fh.read())
+            stamp = str(head.get("datasetJSONCreationDateTime", ""))[:19]
+            if stamp:
+                stamps.append(datetime.fromisoformat(stamp).isoformat(timespec="seconds"))
+    if not stamps:
+        raise InputError("no creation time in the dataset files; give --created")
+    return max(stamps)
+
+
+def folder_study(frames: dict[str, pd.DataFrame], described: dict[str, Dataset], purpose: str,
+                 created: str) -> Study:
+    """The Study a define of `frames` describes (bundled IG merged with the files' own)."""
+    from cdisc_umsc.validate.igmeta import study_from_ig
+
+    ids = sorted({str(f["STUDYID"].iloc[0]) for f in frames.values()
+                  if "STUDYID" in f.columns and len(f)})
+    if len(ids) > 1:
+        raise InputError(f"datasets of more than one study: STUDYID {', '.join(ids)}")
+    study = study_from_ig(frames, described, ids[0] if ids else "")
+    datasets = {}
+    for name, ds in study.datasets.items():
+        want = "ADaMIG" if purpose == "Analysis" else "SDTMIG"
+        if ds.standard != want:
+            raise InputError(f"dataset {name}: is {ds.standard} data, not {want} "
+                             f"(use --{'adam' if want == 'SDTMIG' else 'sdtm'})")
+        own = described.get(name)
+        variables = tuple(_variable(v, frames[name]) for v in ds.variables)
+        datasets[name] = dataclasses.replace(
+            ds, variables=variables, label=ds.label or (own.label if own else ""),
+            standard=f"{want} {S.versions()[want]}",
+            keys=own.keys if own else (), parent=name[4:] if name.startswith("SUPP") else None)
+    std = "ADaMIG" if purpose == "Analysis" else "SDTMIG"
+    return dataclasses.replace(study, standard=std, standard_version=S.versions()[std],
+                               datasets=datasets, created=created)
+
+
+def write_folder_define(folder: Path, purpose: str, *, encoding: str = "ascii",
+                        created: str | None = None) -> Path:
+    """Write folder/define.xml (+ define.html) for the datasets of `folder`; returns the path."""
+    from cdisc_umsc.validate.folder import read_folder
+    from cdisc_umsc.write.define import build_define, validate_define, write_define
+    from cdisc_umsc.write.submission import value_lists
+
+    data = read_folder(folder, encoding=encoding)
+    stamp = created or _created(data.files)
+    study = folder_study(data.frames, data.described, purpose, stamp)
+    tree = build_define(study, data.frames, purpose=purpose,  # type: ignore[arg-type]
+                        value_lists=value_lists(study.datasets))
+    problems = validate_define(tree)
+    if problems:
+        raise WriteError(f"{folder}/define.xml would not be valid Define-XML 2.1: {problems[0]}")
+    target = Path(folder) / "define.xml"
+    write_define(target, tree, html_path=Path(folder) / "define.html")
+    return target
+
+
+@click.command("define")
+@click.option("--sdtm", "sdtm", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of SDTM datasets.")
+@click.option("--adam", "adam", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of ADaM datasets.")
+@click.option("--encoding", default="ascii", show_default=True,
+              help="Text encoding of XPT files.")
+@click.option("--created", default=None,
+              help="CreationDateTime (default: the latest one in the dataset files).")
+def command(sdtm: Path | None, adam: Path | None, encoding: str, created: str | None) -> None:
+    """Write DIR/define.xml and define.html for a folder of datasets (bundled IG metadata)."""
+    try:
+        if (sdtm is None) == (adam is None):
+            raise InputError("give exactly one of --sdtm DIR or --adam DIR")
+        if created is not None:
+            try:
+                datetime.fromisoformat(created)
+            except ValueError:
+                raise InputError(f"--created {created!r}: expected an ISO 8601 date-time "
+                                 "such as 2024-05-01T09:00:00") from None
+        folder, purpose = (sdtm, "Tabulation") if sdtm is not None else (adam, "Analysis")
+        path = write_folder_define(folder, purpose, encoding=encoding, created=created)
+    except UmscError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    click.echo(f"wrote {path} and {path.with_suffix('.html').name}")
