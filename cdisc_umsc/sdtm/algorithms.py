@@ -104,7 +104,10 @@ def check_codelist(ctx: Context, b: Build, values: pd.Series, cid: str | None, v
         name = getattr(cl, "submission_value", cid)
         raise ctx.row_error(b, bad, var, f"value not in codelist {name} ({cid}) nor its synonyms",
                             values)
-    return values.map(lambda v: mapping.get(v, v)) if mapping else values
+    if not mapping:
+        return values
+    mapped = values.map(mapping)
+    return mapped.where(mapped.notna(), values).astype(object)
 
 
 # ---------------------------------------------------------------------- row level (stage 0)
