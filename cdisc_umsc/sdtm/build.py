@@ -7,6 +7,8 @@ reference dates); stage 2 adds records (derived records, subject elements); stag
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -14,7 +16,7 @@ from cdisc_umsc.errors import InputError
 from cdisc_umsc.metadata.spec import DomainSpec, SourceSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import FORM, ROW
-from cdisc_umsc.sdtm.context import Build, Context
+from cdisc_umsc.sdtm.context import REC, Build, Context
 
 STAGES = (0, 1, 2, 3, 4)
 
@@ -239,9 +241,35 @@ def add_derived_records(ctx: Context, b: Build) -> None:
         for col in new.columns:
             if col not in b.out.columns:
                 b.out[col] = ""
-        raw_new = pd.DataFrame({FORM: [""] * len(new), ROW: [0] * len(new)})
+        ids = _record_ids(b, len(new))
+        _link_inputs(b, d, rows, new, ids)
+        raw_new = pd.DataFrame({FORM: [""] * len(new), ROW: [0] * len(new), REC: ids})
         b.out = pd.concat([b.out, new[b.out.columns]], ignore_index=True)
         b.raw = pd.concat([b.raw, raw_new], ignore_index=True)
+
+
+def _record_ids(b: Build, count: int) -> np.ndarray:
+    """Stable ids (REC) for ``count`` new records; gives the existing records theirs first."""
+    if REC not in b.raw.columns:
+        b.raw[REC] = np.arange(len(b.raw), dtype="int64")
+    start = int(b.raw[REC].max()) + 1 if len(b.raw) else 0
+    return np.arange(start, start + count, dtype="int64")
+
+
+def _link_inputs(b: Build, d: SpecMap, rows: pd.DataFrame, new: pd.DataFrame,
+                 ids: np.ndarray) -> None:
+    """Lineage of derived records: each one's input records (same ``by``, pivot in formula)."""
+    by = [str(x) for x in d["by"]]
+    pivot = str(d["pivot"])
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(d["formula"])))
+    inputs = rows[by].assign(_src=b.raw.loc[rows.index, REC].to_numpy())
+    named = rows[pivot].astype(str).isin(used).to_numpy()
+    inputs = inputs[named] if named.any() else inputs
+    edges = new[by].assign(_rec=ids).merge(inputs, on=by, how="inner")
+    step = f"{d.where()}: derived record '{d.get('name', pivot)}' ({pivot} by {', '.join(by)})"
+    b.derived_from.append(pd.DataFrame({"rec": edges["_rec"].to_numpy(dtype="int64"),
+                                        "src": edges["_src"].to_numpy(dtype="int64"),
+                                        "step": step}))
 
 
 # ---------------------------------------------------------------------- stage 4: sort

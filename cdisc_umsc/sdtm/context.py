@@ -16,6 +16,9 @@ from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import FORM, ROW
 
+#: stable record id in a build's raw frame (survives sorting), for lineage
+REC = "__rec"
+
 
 @dataclass
 class Build:
@@ -33,6 +36,9 @@ class Build:
     conflicting: set[str] = field(default_factory=set)
     #: raw rows left out by a spec filter: (form, row, reason)
     excluded: list[tuple[str, int, str]] = field(default_factory=list)
+    #: derived records and the records they were computed from: frames of (rec, src) ids
+    #: (the raw frame's REC column), for lineage
+    derived_from: list[pd.DataFrame] = field(default_factory=list)
 
 
 class Context:
@@ -45,6 +51,8 @@ class Context:
         self.excluded: list[tuple[str, int, str]] = []
         #: subject-level forms read through FORM.FIELD references
         self.looked_up: set[str] = set()
+        #: (domain, form) pairs of those references, for lineage
+        self.lookups: set[tuple[str, str]] = set()
         self.ct = standards.controlled_terminology("SDTM", study.ct_version)
 
     # ------------------------------------------------------------------ codelists
@@ -106,6 +114,7 @@ class Context:
         """A field of a subject-level form, joined to ``b``'s records by subject key."""
         frame = self.forms[form]
         self.looked_up.add(form)
+        self.lookups.add((b.spec.name, form))
         key = self.study.subject_field
         table = frame.set_index(key)[fld]
         subj = b.raw[key]

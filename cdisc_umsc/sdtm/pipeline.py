@@ -15,7 +15,7 @@ from cdisc_umsc.metadata.spec import StudySpec
 from cdisc_umsc.read.forms import FORM, ROW, read_form
 from cdisc_umsc.sdtm import build as B
 from cdisc_umsc.sdtm import trial_design as T
-from cdisc_umsc.sdtm.context import Build, Context
+from cdisc_umsc.sdtm.context import REC, Build, Context
 from cdisc_umsc.sdtm.supp import build_supp
 
 
@@ -31,6 +31,12 @@ class SdtmResult:
     lineage: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: values of the raw fields declared as direct identifiers (for the PHI guard)
     identifier_values: set[str] = field(default_factory=set)
+    #: per dataset: derived records (``record``) and the records they came from (``source``),
+    #: both 0-based positions in ``data[DS]``, with the spec ``step`` that derived them
+    derived_from: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: per dataset: rows of subject-level forms read by FORM.FIELD references, joined by
+    #: subject (``record`` 0-based position, ``form``, ``row``)
+    looked_up: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -121,6 +127,8 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
     data: dict[str, pd.DataFrame] = {}
     meta: dict[str, Dataset] = {}
     lineage: dict[str, pd.DataFrame] = {}
+    derived_from: dict[str, pd.DataFrame] = {}
+    looked_up: dict[str, pd.DataFrame] = {}
     for name, b in ctx.builds.items():
         overrides = _overrides(study, b)
         variables = [c for c in b.out.columns if not c.startswith("_")]
@@ -140,10 +148,49 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
         meta[name] = ds
         if ROW in b.raw:
             lineage[name] = pd.DataFrame({"form": b.raw[FORM].fillna("").to_numpy(),
-                                          "row": b.raw[ROW].fillna(0).astype("int64").to_numpy()})
+                                          "row": b.raw[ROW].fillna(0).astype("int64").to_numpy(),
+                                          "item": _melted_item(b).to_numpy()})
+        if b.derived_from:
+            derived_from[name] = _derived_positions(b)
+        if any(dom == name for dom, _f in ctx.lookups):
+            looked_up[name] = _lookup_rows(study, forms, ctx, name, b)
     accounting = _account(study, forms, ctx)
     secrets = {str(v) for form, fld in study.identifiers for v in forms[form][fld] if v}
-    return SdtmResult(data, meta, accounting, lineage, secrets)
+    return SdtmResult(data, meta, accounting, lineage, secrets, derived_from, looked_up)
+
+
+def _lookup_rows(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context, name: str,
+                 b: Build) -> pd.DataFrame:
+    """Per record of ``b``: the row of each subject-level form it read, by subject key."""
+    key = study.subject_field
+    subj = b.raw[key].to_numpy() if key in b.raw else np.full(len(b.raw), None)
+    parts = []
+    for form in sorted(f for dom, f in ctx.lookups if dom == name):
+        rows = forms[form].set_index(key)[ROW].reindex(subj).to_numpy(dtype="float64")
+        hit = ~np.isnan(rows)
+        parts.append(pd.DataFrame({"record": np.flatnonzero(hit), "form": form,
+                                   "row": rows[hit].astype("int64")}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _melted_item(b: Build) -> pd.Series:
+    """For records from a melted source: the raw field the record's value came from."""
+    item = pd.Series("", index=b.raw.index, dtype=object)
+    for src in b.spec.sources:
+        name = str(src.melt["name"]) if src.melt is not None else ""
+        if name and name in b.raw.columns:
+            own = (b.raw[FORM] == src.form).to_numpy()
+            item = item.where(~own, b.raw[name].fillna("").astype(str))
+    return item
+
+
+def _derived_positions(b: Build) -> pd.DataFrame:
+    """Derived-record edges as positions in the finished (sorted) dataset."""
+    pos = pd.Series(np.arange(len(b.raw), dtype="int64"), index=b.raw[REC].to_numpy())
+    edges = pd.concat(b.derived_from, ignore_index=True)
+    return pd.DataFrame({"record": pos.reindex(edges["rec"]).to_numpy(),
+                         "source": pos.reindex(edges["src"]).to_numpy(),
+                         "step": edges["step"].to_numpy()})
 
 
 def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
