@@ -23,6 +23,7 @@ from cdisc_umsc.errors import ReconciliationError, WriteError
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Study
 from cdisc_umsc.metadata.spec import StudySpec, load_study_spec
+from cdisc_umsc.review import build_review
 from cdisc_umsc.sdtm.pipeline import SdtmResult, build_sdtm
 from cdisc_umsc.write.datasetjson import write_datasetjson
 from cdisc_umsc.write.define import build_define, validate_define, write_define
@@ -134,6 +135,8 @@ def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Pat
         _write_all(tmp / "adam", adam, adam_meta, study_metadata(spec, adam_meta, "Analysis"),
                    created, fmt, analysis_results(spec.adam))
         manifest = _manifest(spec, sdtm, adam, tmp)
+        build_review(tmp, manifest)  # index.html from the ADaM files just written
+        manifest = _manifest(spec, sdtm, adam, tmp)  # lists index.html
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         (tmp / "manifest.json").write_text(text, encoding="utf-8")
         _swap(tmp, out_dir)

@@ -1,0 +1,5 @@
+"""The review page (``out/index.html``): study header, efficacy, immunology and safety."""
+
+from cdisc_umsc.review.page import build_review, render_review
+
+__all__ = ["build_review", "render_review"]

@@ -1,0 +1,56 @@
+"""``out/index.html``: the one page a reviewer opens first after a run.
+
+Self-contained (inline CSS and SVG, a Content-Security-Policy that forbids any fetch), computed
+from the ADaM datasets written in the same output folder, deterministic bytes, atomic write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from html import escape
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from cdisc_umsc.errors import InputError, WriteError
+from cdisc_umsc.review import sections
+from cdisc_umsc.review.load import load_inputs
+
+PAGE = "index.html"
+
+
+def render_review(out_dir: Path, manifest: dict) -> str:
+    """The page's HTML for the output folder ``out_dir`` and its run manifest."""
+    inputs = load_inputs(out_dir)
+    template = Template(resources.files("cdisc_umsc.review").joinpath("page.html")
+                        .read_text(encoding="utf-8"))
+    return template.substitute(
+        version=escape(str(manifest["tool"]["version"])), study=escape(str(manifest["study"])),
+        facts=sections.facts(manifest), accounting=sections.accounting(manifest),
+        files=sections.files(out_dir, manifest), efficacy=sections.efficacy(inputs),
+        immunology=sections.immunology(inputs), safety=sections.safety(inputs))
+
+
+def build_review(out_dir: Path, manifest: dict | None = None) -> Path:
+    """Write ``out_dir/index.html`` (atomically) and return its path; the manifest is read
+    from ``out_dir/manifest.json`` when not given."""
+    out_dir = Path(out_dir)
+    if manifest is None:
+        path = out_dir / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: cannot read the run manifest ({exc})") from exc
+    text = render_review(out_dir, manifest)
+    target = out_dir / PAGE
+    fd, tmp = tempfile.mkstemp(prefix=f".{PAGE}.", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise WriteError(f"{target}: cannot write the review page ({exc})") from exc
+    return target
