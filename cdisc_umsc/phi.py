@@ -36,7 +36,9 @@ def scan(datasets: dict[str, pd.DataFrame], identifier_values: set[str]) -> None
             values = frame[col]
             if values.dtype != object and not pd.api.types.is_string_dtype(values):
                 continue
-            text = values.astype(str)
+            # each distinct value is checked once: codes map the verdicts back to rows
+            codes, uniq = pd.factorize(values.astype(str))
+            text = pd.Series(uniq, dtype=object)
             hit = text.isin(known)
             what = "the value of a raw identifier field"
             if not hit.any():
@@ -46,6 +48,6 @@ def scan(datasets: dict[str, pd.DataFrame], identifier_values: set[str]) -> None
                     if hit.any():
                         break
             if hit.any():
-                row = int(np.flatnonzero(hit.to_numpy())[0]) + 1
+                row = int(np.flatnonzero(hit.to_numpy()[codes])[0]) + 1
                 raise IdentifierLeak(f"{name}: variable {col}, row {row}: holds {what}; direct "
                                      "identifiers must not reach an output dataset")

@@ -1,7 +1,8 @@
 """SAS XPORT (v5 and v8) reader: the data as a DataFrame plus the file's own metadata.
 
-Values come through pyreadstat (ReadStat); the metadata object is built from the file's
-header (member name and label) and namestr records (name, label, type, length, format).
+The metadata object is built from the file's header (member name and label) and namestr
+records (name, label, type, length, format) as ReadStat reports them; values of a one-member
+v5 file are unpacked with numpy, anything else comes through pyreadstat (ReadStat).
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ def read_xpt(
     path = Path(path)
     codec = codecs.lookup(encoding).name
     try:
-        df, meta = pyreadstat.read_xport(
-            path, encoding=_iconv_name(codec), disable_datetime_conversion=True
-        )
+        _, meta = pyreadstat.read_xport(path, encoding=_iconv_name(codec), metadataonly=True)
+        df = _v5_values(path, meta.column_names, codec)
+        if df is None:  # not a plain one-member v5 file, or text to diagnose: ReadStat reads it
+            df, meta = pyreadstat.read_xport(
+                path, encoding=_iconv_name(codec), disable_datetime_conversion=True
+            )
     except (pyreadstat.ReadstatError, UnicodeDecodeError) as exc:
         if "encoding" not in str(exc) and not isinstance(exc, UnicodeDecodeError):
             raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from exc
@@ -74,6 +78,75 @@ def read_xpt(
         variables=tuple(variables),
     )
     return df, dataset
+
+
+_HEAD = b"HEADER RECORD*******"
+_MISSING = np.zeros(256, dtype=bool)
+_MISSING[[0x2E, 0x5F, *range(0x41, 0x5B)]] = True  # . ._ .A-.Z: SAS missing values
+
+
+def _v5_values(path: Path, names: list[str], codec: str) -> pd.DataFrame | None:
+    """The values of a one-member XPORT v5 file, vectorised over rows (SAS TS-140 layout:
+    namestr records give each variable's type, length and offset in the fixed-width
+    observation; numbers are IBM base-16 floats). None when the file is anything else or a
+    text value does not decode, so that ReadStat reads (and diagnoses) it instead."""
+    data = path.read_bytes()
+    if not data.startswith(_HEAD + b"LIBRARY HEADER RECORD!!!!!!!"):
+        return None
+    member = data.find(_HEAD + b"MEMBER  HEADER RECORD!!!!!!!")
+    names_at = data.find(_HEAD + b"NAMESTR HEADER RECORD!!!!!!!")
+    if member < 0 or names_at < 0:
+        return None
+    size, nvar = int(data[member + 74:member + 78]), int(data[names_at + 54:names_at + 58])
+    obs_at = data.find(_HEAD + b"OBS     HEADER RECORD!!!!!!!", names_at + 80 + nvar * size)
+    if obs_at < 0 or nvar != len(names) or data.find(_HEAD + b"MEMBER", obs_at) >= 0:
+        return None
+    layout = []  # (name, numeric, length, offset) per variable: a loop over variables
+    for i in range(nvar):
+        rec = data[names_at + 80 + i * size:names_at + 80 + (i + 1) * size]
+        layout.append((rec[8:16].rstrip(b" ").decode("ascii", "replace"),
+                       int.from_bytes(rec[0:2], "big") == 1, int.from_bytes(rec[4:6], "big"),
+                       int.from_bytes(rec[84:88], "big")))
+    width = max((off + n for _, _, n, off in layout), default=0)
+    if [v[0] for v in layout] != list(names) or width == 0:
+        return None
+    body = np.frombuffer(data, dtype=np.uint8, offset=obs_at + 80)
+    rows = len(body) // width
+    # the member is padded with blanks to a multiple of 80 bytes: whole blank "rows" there
+    # are padding (a row holding a number is never all blanks: a missing number starts ".")
+    while rows and (rows - 1) * width > len(body) - 80 and (body[(rows - 1) * width:
+                                                                 rows * width] == 32).all():
+        rows -= 1
+    if rows * width < len(body) - 80 or not any(v[1] for v in layout):
+        return None  # more than padding left over, or all-text rows that may be blank data
+    table = body[:rows * width].reshape(rows, width)
+    out = {}
+    for name, numeric, n, off in layout:
+        cells = table[:, off:off + n]
+        if numeric:
+            out[name] = _ibm_to_ieee(cells)
+            continue
+        codes, uniq = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel()
+                                   .astype(object))
+        try:
+            text = np.array([u.rstrip(b" ").decode(codec) for u in uniq] or [""], dtype=object)
+        except UnicodeDecodeError:
+            return None
+        out[name] = text[codes] if len(codes) else np.array([], dtype=object)
+    return pd.DataFrame(out, columns=list(names))
+
+
+def _ibm_to_ieee(cells: np.ndarray) -> np.ndarray:
+    """IBM hexadecimal floats (1-8 big-endian bytes per row) as float64; SAS missing -> NaN."""
+    buf = np.zeros((len(cells), 8), dtype=np.uint8)
+    buf[:, :cells.shape[1]] = cells
+    word = buf.view(">u8").ravel().astype(np.uint64)
+    frac = word & np.uint64(0x00FFFFFFFFFFFFFF)
+    expo = ((word >> np.uint64(56)) & np.uint64(0x7F)).astype(np.int64)
+    value = np.ldexp(frac.astype(np.float64), (4 * (expo - 64) - 56).astype(np.int32))
+    value = np.where((word >> np.uint64(63)) == 1, -value, value)
+    value[(frac == 0) & _MISSING[buf[:, 0]]] = np.nan
+    return value
 
 
 def _raise_bad_text(path: Path, codec: str) -> None:

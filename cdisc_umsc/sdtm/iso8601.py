@@ -6,6 +6,10 @@ All functions are vectorised over pandas Series of strings. Partial dates stay p
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +26,25 @@ ISO_DTC = (
 )
 
 DATE_FORMATS = ("YYYY-MM-DD", "DD/MON/YYYY")
+
+
+def _by_distinct(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Evaluate a per-value function once per distinct value and spread the results back by
+    position: dates repeat across records, so the work grows with distinct dates, not rows."""
+
+    @functools.wraps(fn)
+    def wrapper(values: pd.Series, *args: Any, **kwargs: Any) -> Any:
+        codes, uniq = pd.factorize(values.fillna("").astype(str))
+        result = fn(pd.Series(uniq, dtype=object), *args, **kwargs)
+
+        def back(r: pd.Series) -> pd.Series:
+            out = r.take(codes)
+            out.index = values.index
+            return out
+
+        return tuple(back(r) for r in result) if isinstance(result, tuple) else back(result)
+
+    return wrapper
 
 
 def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
@@ -52,6 +75,7 @@ def _components_to_iso(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.
     return out.where(ys != "", "")
 
 
+@_by_distinct
 def parse_raw_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
     """Raw collected dates → (ISO 8601 text, error text) per value; blank stays blank.
 
@@ -88,6 +112,7 @@ def parse_raw_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
     return iso.astype(object), err
 
 
+@_by_distinct
 def parse_raw_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Raw HH:MM times → (ISO text hh:mm, error text)."""
     text = values.fillna("").astype(str).str.strip()
@@ -110,6 +135,7 @@ def assemble(date: pd.Series, time: pd.Series | None = None) -> pd.Series:
     return out.where(~(complete & (t != "")), out + "T" + t)
 
 
+@_by_distinct
 def validate(values: pd.Series) -> pd.Series:
     """Error text for each value that is not valid SDTM ISO 8601 (blank is valid)."""
     text = values.fillna("").astype(str)
@@ -132,6 +158,7 @@ def validate(values: pd.Series) -> pd.Series:
     return err.mask((text != "") & shape_ok & bad, "impossible date/time")
 
 
+@_by_distinct
 def date_part(values: pd.Series) -> pd.Series:
     """Complete dates as datetime64 (NaT where the date is partial or blank)."""
     text = values.fillna("").astype(str).str.slice(0, 10)
@@ -139,6 +166,7 @@ def date_part(values: pd.Series) -> pd.Series:
     return pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
 
 
+@_by_distinct
 def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """First and last day each (possibly partial) ISO date can be: 2019-05 -> 05-01 .. 05-31."""
     text = values.fillna("").astype(str)
@@ -154,6 +182,7 @@ def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return frame(lo_m, lo_d), frame(hi_m, hi_d)
 
 
+@_by_distinct
 def datetime_part(values: pd.Series) -> pd.Series:
     """Complete date-times (to the minute or second) as datetime64, else NaT."""
     text = values.fillna("").astype(str)

@@ -42,7 +42,10 @@ def split_long_text(ctx: Context, b: Build) -> dict[str, tuple[str, pd.Series]]:
         col = b.out[var]
         if col.dtype != object:
             continue
-        too_long = col.astype(str).str.encode("utf-8").str.len() > LIMIT
+        # byte length per distinct value (values repeat across records), spread back by code
+        codes, uniq = pd.factorize(col.astype(str))
+        size = pd.Series(uniq, dtype=object).str.encode("utf-8").str.len().to_numpy()
+        too_long = pd.Series(size[codes] > LIMIT if len(uniq) else False, index=col.index)
         if not too_long.any():
             continue
         chunks = split_text(col[too_long])
