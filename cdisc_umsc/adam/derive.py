@@ -64,11 +64,17 @@ def derive_var_ablfl(dataset: pd.DataFrame, by: Sequence[str], value: str, date:
 
 def derive_var_base(dataset: pd.DataFrame, by: Sequence[str], value: str = "AVAL",
                     flag: str = "ABLFL") -> pd.Series:
-    """BASE: the ``value`` of the subject/parameter's baseline record, on every record."""
+    """The ``value`` of the subject/parameter's baseline record, on every record (BASE from
+    AVAL, BNRIND from ANRIND ...); numeric values stay numeric, text is blank where absent."""
     _need(dataset, [*by, value, flag], "derive_var_base")
     base = dataset.loc[dataset[flag] == "Y", [*by, value]].rename(columns={value: "_base"})
+    if base.duplicated(list(by)).any():
+        raise ValueError(f"derive_var_base: more than one {flag} record per {', '.join(by)}")
     merged = dataset[list(by)].merge(base, on=list(by), how="left")
-    return pd.Series(merged["_base"].to_numpy(), index=dataset.index, dtype="float64")
+    if dataset[value].dtype.kind in "fiu":
+        return pd.Series(merged["_base"].to_numpy(), index=dataset.index, dtype="float64")
+    return pd.Series(merged["_base"].astype(object).fillna("").to_numpy(), index=dataset.index,
+                     dtype=object)
 
 
 def _scaled(values: pd.Series, decimals: int) -> pd.Series:

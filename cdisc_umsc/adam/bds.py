@@ -1,0 +1,298 @@
+"""A BDS dataset (ADaMIG 1.3 section 3.3) from one SDTM findings domain, as the spec declares:
+parameters, AVAL, ADT (imputed if asked), analysis visits (copied, mapped or windowed), ADY,
+baseline, change, reference ranges, on-treatment flag, the primary-analysis record (ANL01FL,
+imputed when missing), endpoint criteria, copied records and responder parameters.
+
+Only subjects of ADSL are kept (ADaMIG 1.3 section 3.2: ADSL is the subject-level reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from cdisc_umsc.adam import dates, flags, params, ranges, visits
+from cdisc_umsc.adam import derive as D
+from cdisc_umsc.adam.conditions import match
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata.specfile import SpecMap
+
+BY = ["USUBJID", "PARAMCD"]
+
+
+def _parameters(spec: SpecMap, src: pd.DataFrame) -> list[dict]:
+    """The declared parameters; ``per_test`` declares one parameter per distinct test code."""
+    declared = spec["parameters"]
+    if isinstance(declared, list):
+        return list(declared)
+    test = str(declared["per_test"])
+    rows = src[match(src, declared.get("where"))]
+    first = rows.drop_duplicates(test).sort_values(test)
+    template = str(declared["PARAM"])
+    numbers = declared.get("PARAMN") or {}
+    out = []
+    for record in first.to_dict("records"):  # one per parameter, not per data row
+        prm = {"PARAMCD": record[test], "PARAM": template.format(**record),
+               "where": {**(declared.get("where") or {}), test: record[test]},
+               "decimals": int(declared.get("decimals", 6))}
+        if record[test] in numbers:
+            prm["PARAMN"] = numbers[record[test]]
+        out.append(prm)
+    return out
+
+
+def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    adt = spec["adt"]
+    if isinstance(adt, str):
+        return {"ADT": D.derive_var_dt(rows[adt]).to_numpy()}
+    imp = adt.get("impute") or {}
+    try:
+        value, dtf = dates.derive_vars_dt(rows[str(adt["date"])], str(imp.get("highest", "n")),
+                                          str(imp.get("rule", "first")))
+    except ValueError as exc:
+        raise InputError(f"{adt.where()}: ADT: {exc}") from exc
+    out = {"ADT": value.to_numpy()}
+    if imp.get("flag", "ADTF"):
+        out[str(imp.get("flag", "ADTF"))] = dtf.to_numpy()
+    return out
+
+
+def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.DataFrame:
+    part = pd.DataFrame({
+        "STUDYID": rows["STUDYID"].to_numpy(), "USUBJID": rows["USUBJID"].to_numpy(),
+        "PARAMCD": str(prm["PARAMCD"]), "PARAM": str(prm["PARAM"]),
+        "AVAL": rows[str(spec["aval"])].to_numpy(dtype="float64"),
+        **_adt(spec, rows),
+        "SRCDOM": src_name, "SRCVAR": str(spec["aval"]),
+        "SRCSEQ": rows[f"{src_name}SEQ"].to_numpy(dtype="float64"),
+    })
+    if "PARAMN" in prm:
+        part["PARAMN"] = float(prm["PARAMN"])
+    av = spec.get("avisit") or {}
+    if "map" in av:
+        table = {str(k): tuple(v) for k, v in av["values"].items()}
+        mapped = visits.derive_vars_avisit_map(rows, str(av["map"]), table,
+                                               str(av.get("unmapped") or ""))
+        part["AVISIT"], part["AVISITN"] = mapped["AVISIT"].to_numpy(), mapped["AVISITN"].to_numpy()
+    elif "AVISIT" in av:
+        part["AVISIT"] = rows[str(av["AVISIT"])].to_numpy()
+        part["AVISITN"] = rows[str(av["AVISITN"])].to_numpy(dtype="float64")
+    if spec.get("ady"):  # the spec names a source study day instead of ADT - TRTSDT
+        part["ADY"] = rows[str(spec["ady"])].to_numpy(dtype="float64")
+    carry = dict(spec.get("carry") or {})
+    rng = spec.get("ranges") or {}
+    for limit in ("A1LO", "A1HI"):
+        if limit in rng:
+            carry[limit] = rng[limit]
+    for target, source in carry.items():
+        part[str(target)] = rows[str(source)].to_numpy()
+    return part
+
+
+def _baseline(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
+    """ABLFL by the spec's rule: ``where:`` records, else the last non-missing value on or
+    before TRTSDT (same date: the later ``order`` value, then the later record)."""
+    rule = spec.get("baseline") or {}
+    if "where" in rule:
+        cand = match(bds, rule["where"], f"{rule.where('where')}: where") & bds["AVAL"].notna()
+        frame = bds[BY].copy()
+        frame["_pos"] = np.arange(len(bds))
+        last = frame[cand.to_numpy()].groupby(BY, sort=False)["_pos"].last()
+        flag = np.full(len(bds), "", dtype=object)
+        flag[last.to_numpy()] = "Y"
+        return pd.Series(flag, index=bds.index, dtype=object)
+    order = [str(v) for v in rule.get("order", ["AVISITN"] if "AVISITN" in bds else [])]
+    return D.derive_var_ablfl(bds, BY, "AVAL", "ADT", str(rule.get("reference", "TRTSDT")),
+                              order=order)
+
+
+def _post(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
+    """Records that get CHG/PCHG/SHIFT: after the reference date (default), on or after the
+    baseline record's date (``after_baseline``) or every record but the baseline one
+    (``not_baseline``); never the baseline record itself."""
+    how = str((spec.get("change") or {}).get("post", "after_reference"))
+    not_base = bds["ABLFL"] != "Y"
+    if how == "after_reference":
+        return (bds["ADT"] > bds["TRTSDT"]).fillna(False) & not_base
+    if how == "not_baseline":
+        return bds["BASE"].notna() & not_base
+    if how == "after_baseline":
+        base_dt = D.derive_var_base(bds, BY, "ADT")
+        return (bds["ADT"] >= base_dt).fillna(False) & not_base
+    raise InputError(f"{spec.where('change')}: change.post must be after_reference, "
+                     f"after_baseline or not_baseline, not {how!r}")
+
+
+def _check_params(spec: SpecMap, src: pd.DataFrame) -> None:
+    """Recompute declared totals from their items and stop if the recorded total differs."""
+    for chk in spec.get("checks") or []:
+        by = [str(v) for v in chk["by"]]
+        code, value = str(chk["code"]), str(chk.get("value", spec["aval"]))
+        items = src[match(src, chk.get("where"))]
+        computed = params.derive_param_computed(items, by, code, value, str(chk["formula"]),
+                                                int(chk.get("decimals", 6)))
+        total = src[match(src, chk["total"])][[*by, value]].rename(columns={value: "AVAL"})
+        bad = params.derive_param_check(computed, total, by, float(chk.get("tolerance", 0)))
+        if len(bad):
+            row = bad.iloc[0]
+            keys = ", ".join(f"{k}={row[k]}" for k in by)
+            raise InputError(f"{chk.where()}: {spec['dataset']}: recomputed total {row['computed']}"
+                             f" differs from the recorded {row['collected']} ({keys}); "
+                             f"{len(bad)} record(s) disagree")
+
+
+def _criteria(spec: SpecMap, bds: pd.DataFrame, post: pd.Series, decimals: dict) -> None:
+    for paramcd, crits in (spec.get("criteria") or {}).items():
+        sel = bds["PARAMCD"] == str(paramcd)
+        for c in crits:
+            n = int(c["CRIT"])
+            if "improvement" in c:
+                flag = D.derive_var_crit_improvement(bds[sel], float(c["improvement"]),
+                                                     decimals[str(paramcd)])
+            else:
+                flag = D.derive_var_crit_in(bds[sel], [float(x) for x in c["aval_in"]])
+            apply = sel & post
+            for col in (f"CRIT{n}", f"CRIT{n}FL"):
+                if col not in bds:
+                    bds[col] = ""
+            bds.loc[apply, f"CRIT{n}"] = str(c["text"])
+            bds.loc[apply, f"CRIT{n}FL"] = flag[apply[sel].to_numpy()].to_numpy()
+
+
+#: Variables that describe the source parameter's value and so are blank on a parameter
+#: derived from it (the derived value has no baseline, range or criteria of its own).
+_NOT_INHERITED = ("BASE", "CHG", "PCHG", "A1LO", "A1HI", "R2A1LO", "R2A1HI", "BNRIND", "ABLFL",
+                  "ANRIND", "ONTRTFL")
+
+
+def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFrame:
+    """A parameter per source parameter: the change from the previous ``select`` record
+    relative to half the normal range, with its own ANRIND by fixed ``anrind`` limits."""
+    kind = str(d.get("type", ""))
+    if kind != "change_from_previous":
+        raise InputError(f"{d.where('type')}: derived parameter type must be "
+                         f"change_from_previous, not {kind!r}")
+    source = bds[bds["PARAMCD"].isin([str(p) for p in d["of"]])] if "of" in d else \
+        bds[bds["DTYPE"] == ""]
+    select = match(source, d.get("select"), f"{d.where('select')}: select")
+    order = [str(v) for v in d.get("order", ["ADT"])]
+    value = params.derive_param_change_from_previous(
+        source, BY, order, select, int(d["decimals"]) if "decimals" in d else None)
+    baseline = (source["ABLFL"] == "Y").to_numpy()
+    new = source.copy()
+    new["AVAL"] = value.where(~baseline).to_numpy()
+    for col in _NOT_INHERITED:
+        if col in new:
+            new[col] = np.nan if new[col].dtype.kind == "f" else ""
+    for col in [c for c in new.columns if c.startswith(("CRIT", "SHIFT", "ANL"))]:
+        new[col] = ""
+    names = new[["PARAMCD", "PARAM"]].drop_duplicates("PARAMCD")
+    param = {c: str(d["PARAM"]).format(PARAM=p, PARAMCD=c)  # one per parameter, not per row
+             for c, p in zip(names["PARAMCD"], names["PARAM"], strict=True)}
+    code = {c: str(d["PARAMCD"]).format(PARAMCD=c) for c in names["PARAMCD"]}
+    new["PARAM"] = new["PARAMCD"].map(param).to_numpy()
+    new["PARAMCD"] = new["PARAMCD"].map(code).to_numpy()
+    ind = d.get("anrind")
+    if ind is not None:
+        limits = new.assign(_lo=float(ind["low"]), _hi=float(ind["high"]))
+        new["ANRIND"] = ranges.derive_var_anrind(
+            limits, "AVAL", "_lo", "_hi", terms=tuple(ind.get("terms", ranges.TERMS)))
+    return new
+
+
+def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame) -> pd.DataFrame:
+    """A BDS dataset: parameters, AVAL, visits, baseline, change, ranges, flags, criteria."""
+    src_name = str(spec["source"])
+    src = sdtm[src_name]
+    try:
+        src = src[match(src, spec.get("where"), f"{spec.where('where')}: where")]
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    src = src[src["USUBJID"].isin(adsl["USUBJID"])]
+    _check_params(spec, src)
+    parts, decimals = [], {}
+    for prm in _parameters(spec, src):
+        rows = src[match(src, prm["where"])]
+        parts.append(_part(spec, prm, rows, src_name))
+        decimals[str(prm["PARAMCD"])] = int(prm.get("decimals", 0))
+    if not parts:
+        raise InputError(f"{spec.where('parameters')}: {spec['dataset']}: no parameters")
+    bds = pd.concat(parts, ignore_index=True)
+    bds = D.derive_vars_merged(bds, adsl, ["STUDYID", "USUBJID"], [str(v) for v in spec["adsl"]])
+    if "ADY" not in bds:
+        bds["ADY"] = D.derive_var_ady(bds["ADT"], bds["TRTSDT"])
+    av = spec.get("avisit") or {}
+    if "windows" in av:
+        win = visits.derive_vars_avisit_windows(bds, str(av.get("day", "ADY")), av["windows"])
+        for col in win.columns:
+            bds[col] = win[col].to_numpy()
+        bds[str(av.get("flag", "ANL01FL"))] = visits.derive_var_anl_flag(
+            bds, [*BY, "AVISITN"], str(av.get("rule", "closest")), str(av.get("day", "ADY")))
+    bds["ABLFL"] = _baseline(spec, bds)
+    bds["BASE"] = D.derive_var_base(bds, BY)
+    post = _post(spec, bds)
+    rng = spec.get("ranges") or {}
+    if rng:
+        ind = rng.get("anrind") or {}
+        bds["ANRIND"] = ranges.derive_var_anrind(
+            bds, low_factor=float(ind.get("low_factor", 1)),
+            high_factor=float(ind.get("high_factor", 1)),
+            terms=tuple(ind.get("terms", ranges.TERMS)), missing=str(ind.get("missing", "")))
+        bds["BNRIND"] = D.derive_var_base(bds, BY, "ANRIND")
+        if rng.get("shift"):
+            bds[str(rng["shift"])] = ranges.derive_var_shift(bds, select=post)
+        if rng.get("ratios", True):
+            r2 = ranges.derive_vars_r2a1(bds)
+            bds["R2A1LO"], bds["R2A1HI"] = r2["R2A1LO"], r2["R2A1HI"]
+    ontrt = spec.get("ontrt")
+    if ontrt is not None:
+        bds["ONTRTFL"] = flags.derive_var_ontrtfl(bds, end_window=int(ontrt.get("end_window", 0)))
+    bds["DTYPE"] = ""
+    primary = spec.get("primary")
+    if primary is not None:
+        visitn = float(primary["AVISITN"])
+        pop = adsl[adsl[str(primary["population"])] == "Y"]
+        imputed = D.derive_param_imputed(bds, pop, BY, str(primary["AVISIT"]), visitn,
+                                         str(primary["missing"]))
+        bds = pd.concat([bds, imputed], ignore_index=True)
+        post = pd.concat([post, pd.Series(True, index=range(len(imputed)))], ignore_index=True)
+    bds["CHG"], bds["PCHG"] = np.nan, np.nan
+    for paramcd, dec in decimals.items():
+        sel = bds["PARAMCD"] == paramcd
+        bds.loc[sel, "CHG"] = D.derive_var_chg(bds[sel], post[sel], dec)
+        bds.loc[sel, "PCHG"] = D.derive_var_pchg(bds[sel], post[sel], dec)
+    if primary is not None:
+        in_pop = bds["USUBJID"].isin(pop["USUBJID"])
+        at_visit = (bds["AVISITN"] == visitn) & in_pop
+        dup = bds[at_visit].duplicated(BY, keep="last")
+        bds["ANL01FL"] = np.where(at_visit & ~dup.reindex(bds.index, fill_value=True), "Y", "")
+    _criteria(spec, bds, post, decimals)
+    derived = [_relative_change(spec, bds, d) for d in spec.get("derived_parameters") or []]
+    if derived:
+        bds = pd.concat([bds, *derived], ignore_index=True)
+    extra = []
+    for rec in spec.get("extra_records") or []:
+        sel = match(bds, rec.get("where"), f"{rec.where()}: where")
+        new = visits.derive_extreme_records(bds, BY, [str(v) for v in rec.get("order", ["ADT"])],
+                                            sel, str(rec.get("pick", "last")), dict(rec["set"]))
+        extra.append(new)
+    for paramcd, crits in (spec.get("criteria") or {}).items():
+        for c in crits:
+            resp = c.get("responder")
+            if resp is None or primary is None:
+                continue
+            sel = (bds["PARAMCD"] == str(paramcd)) & (bds.get("ANL01FL", "") == "Y")
+            try:
+                extra.append(params.derive_param_responder(
+                    bds, sel, f"CRIT{int(c['CRIT'])}FL", str(resp["PARAMCD"]),
+                    str(resp["PARAM"])))
+            except ValueError as exc:
+                raise InputError(f"{c.where()}: {exc}") from exc
+    if extra:
+        bds = pd.concat([bds, *extra], ignore_index=True)
+        if "AVALC" in bds:
+            bds["AVALC"] = bds["AVALC"].astype(object).fillna("")
+    keys = ["USUBJID", "PARAMCD", "AVISITN", "ADT"]
+    return bds.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)

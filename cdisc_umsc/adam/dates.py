@@ -1,0 +1,124 @@
+"""Dates and date-times for ADaM from ISO 8601 text, with imputation of partial values.
+
+Numeric results follow SAS: dates are days and date-times seconds since 1960-01-01 (ADaMIG 1.3
+section 3.1.3: *DT numeric dates, *DTM numeric date-times). Imputation flags follow ADaM CT
+DATEFL (C81223: Y, M, D) and TIMEFL (C81226: H, M, S); a flag is the highest component imputed.
+
+Rules (``date_imputation``): ``first`` sets a missing month to 01 and a missing day to 01;
+``last`` sets them to 12 and to the last day of the month; ``mid`` sets a missing month and
+day to 06-30 and a missing day alone to 15. ``highest_imputation`` limits what may be imputed:
+``n`` nothing, ``D`` the day only, ``M`` month and day. A missing year is never imputed.
+``min_dates`` / ``max_dates`` keep the imputed value consistent with known dates: when the
+range a partial date can span contains the min date (e.g. first dose), the min date is used;
+an imputed value never exceeds the max date (e.g. death or data cut-off).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_ISO = (r"^(?P<y>\d{4})(?:-(?P<m>\d{2}|-)(?:-(?P<d>\d{2}|-)?)?)?"
+        r"(?:T(?P<H>\d{2}|-)?(?::(?P<M>\d{2}|-))?(?::(?P<S>\d{2}(?:\.\d+)?))?)?$")
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+_LEVELS = {"n": 0, "D": 1, "M": 2}
+
+
+def _parts(dtc: pd.Series) -> pd.DataFrame:
+    text = dtc.astype(object).where(dtc.notna(), "").astype(str).str.strip()
+    parts = text.str.extract(_ISO)
+    bad = (text != "") & parts["y"].isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"record {i + 1}: '{text.iloc[i]}' is not an ISO 8601 date/time")
+    return parts.apply(lambda c: pd.to_numeric(c, errors="coerce"))
+
+
+def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
+    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}),
+                           errors="coerce")
+    return (first + pd.offsets.MonthEnd(0)).dt.day.astype("float64")
+
+
+def _check(highest: str, rule: str, allowed: tuple[str, ...], what: str) -> None:
+    if highest not in _LEVELS:
+        raise ValueError(f"{what}: highest_imputation must be one of n, D, M (got {highest!r})")
+    if rule not in allowed:
+        raise ValueError(f"{what}: imputation must be one of {', '.join(allowed)} (got {rule!r})")
+
+
+def _to_sas_days(stamp: pd.Series) -> pd.Series:
+    return ((stamp - SAS_EPOCH).dt.days).astype("float64")
+
+
+def derive_vars_dt(dtc: pd.Series, highest_imputation: str = "n", date_imputation: str = "first",
+                   min_dates: pd.Series | None = None,
+                   max_dates: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    """(numeric date, --DTF) from ISO 8601 text, imputing partial dates as the rules say."""
+    _check(highest_imputation, date_imputation, ("first", "last", "mid"), "derive_vars_dt")
+    p = _parts(dtc)
+    y, m, d = p["y"], p["m"], p["d"]
+    level = _LEVELS[highest_imputation]
+    m_missing, d_missing = m.isna(), d.isna()
+    allowed = y.notna() & ~(m_missing & (level < 2)) & ~(d_missing & (level < 1))
+    if date_imputation == "first":
+        mi, di = m.fillna(1), d.fillna(1)
+    elif date_imputation == "last":
+        mi = m.fillna(12)
+        di = d.fillna(_days_in_month(y, mi))
+    else:
+        mi = m.fillna(6)
+        di = d.fillna(pd.Series(np.where(m_missing, 30, 15), index=d.index))
+    stamp = pd.to_datetime(pd.DataFrame({"year": y, "month": mi, "day": di}), errors="coerce")
+    stamp = stamp.where(allowed)
+    imputed = allowed & (m_missing | d_missing)
+    if min_dates is not None:
+        lo = pd.to_datetime(pd.DataFrame({"year": y, "month": m.fillna(1), "day": d.fillna(1)}),
+                            errors="coerce")
+        hi_m = m.fillna(12)
+        hi = pd.to_datetime(pd.DataFrame({"year": y, "month": hi_m,
+                                          "day": d.fillna(_days_in_month(y, hi_m))}),
+                            errors="coerce")
+        ref = SAS_EPOCH + pd.to_timedelta(min_dates.to_numpy(), unit="D")
+        ref = pd.Series(ref, index=dtc.index)
+        inside = imputed & (ref >= lo) & (ref <= hi)
+        stamp = stamp.mask(inside, ref)
+    if max_dates is not None:
+        cap = pd.Series(SAS_EPOCH + pd.to_timedelta(max_dates.to_numpy(), unit="D"),
+                        index=dtc.index)
+        stamp = stamp.mask(imputed & (stamp > cap), cap)
+    flag = np.where(imputed & m_missing, "M", np.where(imputed & d_missing, "D", ""))
+    return _to_sas_days(stamp), pd.Series(flag, index=dtc.index, dtype=object)
+
+
+def derive_vars_dtm(dtc: pd.Series, highest_imputation: str = "n",
+                    date_imputation: str = "first", time_imputation: str = "first",
+                    min_dates: pd.Series | None = None,
+                    max_dates: pd.Series | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(numeric date-time, --DTF, --TMF): the date as ``derive_vars_dt``; a missing hour,
+    minute or second is set to 00 (``first``) or to 23/59/59 (``last``) and flagged H/M/S."""
+    _check("n", time_imputation, ("first", "last"), "derive_vars_dtm")
+    days, dtf = derive_vars_dt(dtc, highest_imputation, date_imputation, min_dates, max_dates)
+    p = _parts(dtc)
+    last = time_imputation == "last"
+    hh = p["H"].fillna(23 if last else 0)
+    mm = p["M"].fillna(59 if last else 0)
+    ss = p["S"].fillna(59 if last else 0)
+    seconds = days * 86400 + hh * 3600 + mm * 60 + ss
+    tmf = np.where(p["H"].isna(), "H", np.where(p["M"].isna(), "M",
+                                                 np.where(p["S"].isna(), "S", "")))
+    tmf = pd.Series(np.where(days.notna(), tmf, ""), index=dtc.index, dtype=object)
+    return seconds.astype("float64"), dtf, tmf
+
+
+def derive_vars_dt_pair(start: pd.Series, end: pd.Series, highest_imputation: str = "M",
+                        min_dates: pd.Series | None = None,
+                        max_dates: pd.Series | None = None
+                        ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(ASTDT, ASTDTF, AENDT, AENDTF) imputed consistently: the start to the first possible
+    day (or the min date inside its range), the end to the last possible day (capped at the max
+    date); an imputed start after the (complete or imputed) end is set to the end date."""
+    endt, endtf = derive_vars_dt(end, highest_imputation, "last", max_dates=max_dates)
+    stdt, stdtf = derive_vars_dt(start, highest_imputation, "first", min_dates=min_dates)
+    late = (stdtf != "") & endt.notna() & (stdt > endt)
+    return stdt.mask(late, endt), stdtf, endt, endtf

@@ -1,0 +1,74 @@
+"""Inputs of a stand-alone ADaM derivation: the ADaM spec files of a study folder and a folder
+of SDTM datasets (XPT or Dataset-JSON), read only when a derivation asks for a domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata.specfile import SpecMap, load_spec_file
+
+
+def load_adam_specs(folder: Path) -> dict[str, SpecMap]:
+    """``dataset -> spec`` from ``folder/adam/*.yaml`` (or ``folder/*.yaml`` if no adam/)."""
+    folder = Path(folder)
+    where = folder / "adam" if (folder / "adam").is_dir() else folder
+    specs: dict[str, SpecMap] = {}
+    for path in sorted(where.glob("*.yaml")):
+        spec = load_spec_file(path, str(path))
+        if "dataset" not in spec:
+            continue  # study.yaml and other settings files
+        name = str(spec["dataset"])
+        if name in specs:
+            raise InputError(f"{path}: dataset {name} is also declared in {specs[name].file}")
+        specs[name] = spec
+    if not specs:
+        raise InputError(f"{where}: no ADaM spec files (*.yaml with 'dataset:')")
+    return specs
+
+
+class SdtmFolder(Mapping[str, pd.DataFrame]):
+    """SDTM datasets of a folder by domain name (``dm.xpt``, ``dm.json`` or ``dm.ndjson``),
+    each read once, on first use."""
+
+    SUFFIXES = (".xpt", ".json", ".ndjson")
+
+    def __init__(self, folder: Path, encoding: str = "utf-8") -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise InputError(f"{self.folder}: SDTM folder not found")
+        self.encoding = encoding
+        self._files = {p.stem.upper(): p for p in sorted(self.folder.iterdir())
+                       if p.suffix.lower() in self.SUFFIXES}
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        key = name.upper()
+        if key not in self._cache:
+            path = self._files.get(key)
+            if path is None:
+                raise InputError(f"{self.folder}: no {key.lower()}.xpt or {key.lower()}.json "
+                                 f"(the ADaM spec reads domain {key})")
+            self._cache[key] = self._read(path)
+        return self._cache[key]
+
+    def _read(self, path: Path) -> pd.DataFrame:
+        from cdisc_umsc.read.datasetjson import read_datasetjson
+        from cdisc_umsc.read.xpt import read_xpt
+
+        if path.suffix.lower() == ".xpt":
+            frame = read_xpt(path, encoding=self.encoding)[0]
+        else:
+            frame = read_datasetjson(path)[0]
+        text = [c for c in frame.columns if frame[c].dtype.kind not in "fiub"]
+        frame[text] = frame[text].astype(object).where(frame[text].notna(), "")
+        return frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)

@@ -1,0 +1,65 @@
+"""An OCCDS dataset such as ADAE: one record per source event (ADaM OCCDS Structure v1.1,
+section 2: one record per record of the SDTM events domain, traceable by --SEQ).
+
+ADaMIG 1.3 has no OCCDS variable table, so the variables follow the OCCDS document:
+TRTA from ADSL (section 3.1.1), ASTDT/ASTDTF/AENDT/AENDTF and ASTDY/AENDY (section 3.1.3,
+dates imputed consistently, see ``dates.derive_vars_dt_pair``), TRTEMFL (section 3.1.5) and
+the occurrence flags AOCCzzFL (section 3.1.6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from cdisc_umsc.adam import dates, flags
+from cdisc_umsc.adam import derive as D
+from cdisc_umsc.adam.conditions import match
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata.specfile import SpecMap
+
+
+def build_occds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame],
+                adsl: pd.DataFrame) -> pd.DataFrame:
+    """Events of ``source`` for ADSL subjects, with ADSL variables, dates and flags."""
+    src_name = str(spec["source"])
+    src = sdtm[src_name]
+    src = src[src["USUBJID"].isin(adsl["USUBJID"])].reset_index(drop=True)
+    out = src[["STUDYID", "USUBJID", *[str(v) for v in spec["copy"]]]].copy()
+    out = D.derive_vars_merged(out, adsl, ["STUDYID", "USUBJID"], [str(v) for v in spec["adsl"]])
+    for target, source in (spec.get("treatment") or {}).items():
+        out[str(target)] = out[str(source)].to_numpy() if str(source) in out else \
+            adsl.set_index("USUBJID")[str(source)].reindex(out["USUBJID"]).to_numpy()
+    dt = spec.get("dates")
+    if dt is not None:
+        lo = out[str(dt["min_date"])] if dt.get("min_date") else None
+        hi = out[str(dt["max_date"])] if dt.get("max_date") else None
+        try:
+            st, stf, en, enf = dates.derive_vars_dt_pair(
+                src[str(dt["start"])], src[str(dt["end"])], str(dt.get("highest", "M")), lo, hi)
+        except ValueError as exc:
+            raise InputError(f"{dt.where()}: {spec['dataset']}: {exc}") from exc
+        out["ASTDT"], out["ASTDTF"] = st.to_numpy(), stf.to_numpy()
+        out["AENDT"], out["AENDTF"] = en.to_numpy(), enf.to_numpy()
+        out["ASTDY"] = D.derive_var_ady(out["ASTDT"], out["TRTSDT"])
+        out["AENDY"] = D.derive_var_ady(out["AENDT"], out["TRTSDT"])
+    tem = spec.get("trtemfl")
+    if tem is not None:
+        try:
+            out["TRTEMFL"] = flags.derive_var_trtemfl(
+                out, end_window=int(tem.get("end_window", 0)),
+                missing_start=str(tem.get("missing_start", "emergent")))
+        except ValueError as exc:
+            raise InputError(f"{tem.where()}: {exc}") from exc
+    for occ in spec.get("occurrence") or []:
+        try:
+            sel = match(out, occ.get("where"), f"{occ.where()}: where")
+            out[str(occ["flag"])] = flags.derive_var_extreme_flag(
+                out, [str(v) for v in occ["by"]], [str(v) for v in occ["order"]],
+                str(occ.get("mode", "first")), sel)
+        except ValueError as exc:
+            raise InputError(f"{occ.where()}: {exc}") from exc
+    seq = f"{src_name}SEQ"
+    keys = ["USUBJID", seq] if seq in out else ["USUBJID"]
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)

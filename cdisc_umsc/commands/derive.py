@@ -1,0 +1,76 @@
+"""``cdisc-umsc derive``: ADaM datasets from any folder of SDTM datasets (XPT or Dataset-JSON)
+by a study's ADaM spec, written with define.xml into a folder that is replaced atomically."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from cdisc_umsc.errors import UmscError
+
+DEFAULT_CREATED = "2000-01-01T00:00:00"
+
+
+def _settings(spec_dir: Path) -> dict:
+    """``study:`` settings of ``spec_dir/study.yaml`` when there is one."""
+    from cdisc_umsc.metadata.specfile import load_spec_file
+
+    path = spec_dir / "study.yaml"
+    return dict(load_spec_file(path).get("study") or {}) if path.is_file() else {}
+
+
+def derive(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str = "xpt",
+           encoding: str = "utf-8") -> dict[str, int]:
+    """Build the spec's ADaM datasets from ``sdtm_dir`` into ``out_dir``; records per dataset."""
+    from cdisc_umsc.adam.build import build_adam
+    from cdisc_umsc.adam.inputs import SdtmFolder, load_adam_specs
+    from cdisc_umsc.metadata import standards
+    from cdisc_umsc.metadata.model import Study
+    from cdisc_umsc.run import _swap, _write_all
+
+    specs = load_adam_specs(spec_dir)
+    settings = _settings(spec_dir)
+    data, meta = build_adam(specs, SdtmFolder(sdtm_dir, encoding))
+    created = str(settings.get("created", DEFAULT_CREATED))
+    study_id = str(settings.get("STUDYID") or data["ADSL"]["STUDYID"].iloc[0])
+    std, version = str(settings.get("adam", "ADaMIG 1.3")).split()
+    study = Study(study_id=study_id, standard=std, standard_version=version,
+                  ct_version=str(settings.get("ct") or standards.versions()["SDTM CT"]).split()[-1],
+                  datasets=dict(meta), created=created)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        _write_all(tmp, data, meta, study, created, fmt)
+        _swap(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {name: len(frame) for name, frame in data.items()}
+
+
+@click.command(name="derive")
+@click.option("--spec", "spec_dir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Study spec folder (its adam/*.yaml) or a folder of ADaM specs.")
+@click.option("--sdtm", "sdtm_dir", type=click.Path(path_type=Path, file_okay=False),
+              required=True, help="Folder of SDTM datasets (*.xpt, *.json or *.ndjson).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Output folder for the ADaM datasets (replaced atomically).")
+@click.option("--format", "fmt", type=click.Choice(["xpt", "json", "both"]), default="xpt",
+              show_default=True, help="Dataset file format.")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="Text encoding of the SDTM XPT files.")
+def command(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str, encoding: str) -> None:
+    """Derive ADaM datasets from a folder of SDTM datasets by the ADaM spec."""
+    try:
+        counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding)
+    except UmscError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    for name, n in counts.items():
+        click.echo(f"  {name:<10} {n:>7} records")
+    click.echo(f"-> {out_dir}/")

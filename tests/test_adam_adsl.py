@@ -1,0 +1,93 @@
+"""ADSL from a spec (cdisc_umsc/adam/adsl.py): per-subject merges, fallbacks, flags, groups."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc_umsc.adam.adsl import build_adsl
+from cdisc_umsc.errors import InputError
+from cdisc_umsc.metadata.specfile import load_spec_file
+
+SDTM = {
+    "DM": pd.DataFrame({"STUDYID": ["S"] * 4, "USUBJID": ["S-1", "S-2", "S-3", "S-4"],
+                        "ARMCD": ["A", "A", "Scrnfail", ""], "AGE": [64.0, 65.0, 80.0, 81.0],
+                        "RFXSTDTC": ["2019-01-15T09:30", "2019-02", "", ""]}),
+    "SV": pd.DataFrame({"USUBJID": ["S-1", "S-2", "S-2"], "VISITNUM": [3.0, 1.0, 3.0],
+                        "SVSTDTC": ["2019-01-15", "2019-01-01", "2019-02-03"]}),
+    "EX": pd.DataFrame({"USUBJID": ["S-1", "S-1", "S-2"], "EXSEQ": [1.0, 2.0, 1.0],
+                        "EXENDTC": ["2019-01-20", "", "2019-02-10"]}),
+    "DS": pd.DataFrame({"USUBJID": ["S-1"], "VISITNUM": [5.0], "DSSTDTC": ["2019-03-01"]}),
+}
+SPEC = """
+dataset: ADSL
+structure: ADSL
+label: Subject-Level Analysis Dataset
+keys: [STUDYID, USUBJID]
+where: {ARMCD: {not: Scrnfail}}
+copy: [STUDYID, USUBJID, AGE]
+variables:
+  TRTSDT: {date: SVSTDTC, from: SV, where: {VISITNUM: 3}}
+  TRTEDT:
+    date: EXENDTC
+    from: EX
+    order: [EXSEQ]
+    pick: last
+    else: {date: DSSTDTC, from: DS, where: {VISITNUM: {gt: 3}}}
+  TRTSDTM: {datetime: RFXSTDTC, impute: {highest: D, rule: first},
+            flag: {date: TRTSDTF, time: TRTSTMF}}
+  TRTDUR: {duration: [TRTSDT, TRTEDT]}
+  ITTFL: {flag: {when: {ARMCD: {not: null}}}}
+  SAFFL: {flag: {when: {ITTFL: "Y", TRTSDT: {not: null}}}}
+  EXFL: {flag: {has_records: EX}, and: [SAFFL]}
+  AGEGR1: {categorize: AGE, groups: {"<65": {lt: 65}, "65-80": {le: 80}, ">80": {}}}
+  AGEGR1N: {map: AGEGR1, values: {"<65": 1, "65-80": 2, ">80": 3}}
+  ARMX: {hardcode: X}
+"""
+
+
+def _spec(tmp_path, text: str = SPEC):
+    path = tmp_path / "adsl.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_spec_file(path)
+
+
+def day(text: str) -> float:
+    return float((pd.Timestamp(text) - pd.Timestamp("1960-01-01")).days)
+
+
+def test_adsl_variables(tmp_path) -> None:
+    adsl = build_adsl(_spec(tmp_path), SDTM)
+    assert adsl["USUBJID"].tolist() == ["S-1", "S-2", "S-4"]        # screen failure left out
+    assert adsl["TRTSDT"].tolist()[:2] == [day("2019-01-15"), day("2019-02-03")]
+    # S-1's last EX record has no end date, so the discontinuation date after visit 3 is used
+    assert adsl["TRTEDT"].tolist()[:2] == [day("2019-03-01"), day("2019-02-10")]
+    assert adsl["TRTDUR"].tolist()[:2] == [46.0, 8.0]
+    assert adsl["TRTSDTM"].iloc[0] == day("2019-01-15") * 86400 + 9.5 * 3600
+    assert adsl["TRTSDTM"].iloc[1] == day("2019-02-01") * 86400
+    assert adsl["TRTSDTF"].tolist() == ["", "D", ""]
+    assert adsl["TRTSTMF"].tolist() == ["S", "H", ""]
+    assert adsl["ITTFL"].tolist() == ["Y", "Y", "N"] and adsl["SAFFL"].tolist() == ["Y", "Y", "N"]
+    assert adsl["EXFL"].tolist() == ["Y", "Y", "N"]
+    assert adsl["AGEGR1"].tolist() == ["<65", "65-80", ">80"]
+    assert adsl["AGEGR1N"].tolist() == [1.0, 2.0, 3.0] and (adsl["ARMX"] == "X").all()
+    assert np.isnan(adsl["TRTSDT"].iloc[2])
+
+
+def test_adsl_errors_name_the_spec_line(tmp_path) -> None:
+    bad = SPEC.replace("AGEGR1N: {map: AGEGR1, values: {\"<65\": 1, \"65-80\": 2, \">80\": 3}}",
+                       "AGEGR1N: {map: AGEGR1, values: {\"<65\": 1}}")
+    with pytest.raises(InputError, match=r"adsl.yaml:\d+: AGEGR1N: no value for '65-80'"):
+        build_adsl(_spec(tmp_path, bad), SDTM)
+    bad = SPEC.replace("ARMX: {hardcode: X}", "ARMX: {guess: X}")
+    with pytest.raises(InputError, match="unknown ADSL derivation for ARMX"):
+        build_adsl(_spec(tmp_path, bad), SDTM)
+    bad = SPEC.replace("pick: last", "pick: middle")
+    with pytest.raises(InputError, match="pick must be first or last"):
+        build_adsl(_spec(tmp_path, bad), SDTM)
+    dup = {**SDTM, "DM": pd.concat([SDTM["DM"], SDTM["DM"].iloc[[0]]])}
+    with pytest.raises(InputError, match="more than one record for S-1"):
+        build_adsl(_spec(tmp_path), dup)
