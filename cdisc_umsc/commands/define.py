@@ -87,8 +87,11 @@ def folder_study(frames: dict[str, pd.DataFrame], described: dict[str, Dataset],
                              f"(use --{'adam' if want == 'SDTMIG' else 'sdtm'})")
         own = described.get(name)
         variables = tuple(_variable(v, frames[name]) for v in ds.variables)
+        # ADaMIG 1.3 1.6: an analysis dataset that is neither ADSL nor BDS is "ADAM OTHER"
+        # unless its producer says otherwise (a folder has no one to say it)
+        cls = ds.cls or ("ADAM OTHER" if purpose == "Analysis" else "")
         datasets[name] = dataclasses.replace(
-            ds, variables=variables, label=ds.label or (own.label if own else ""),
+            ds, variables=variables, cls=cls, label=ds.label or (own.label if own else ""),
             standard=f"{want} {S.versions()[want]}",
             keys=own.keys if own else (), parent=name[4:] if name.startswith("SUPP") else None)
     std = "ADaMIG" if purpose == "Analysis" else "SDTMIG"

@@ -26,7 +26,7 @@ def subject_in_dm(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
         return
     subj = as_text(frame["USUBJID"])
     missing = ~blank(frame["USUBJID"]) & ~subj.isin(set(as_text(dm["USUBJID"])))
-    yield ctx.hits(name, missing, "USUBJID", subj, "USUBJID '" + subj + "' is not in DM")
+    yield ctx.hits(name, missing, "USUBJID", subj, lambda: "USUBJID '" + subj + "' is not in DM")
 
 
 def _supp(frame: pd.DataFrame, name: str) -> bool:
@@ -100,7 +100,8 @@ def _visits(frame: pd.DataFrame) -> pd.DataFrame | None:
     """Distinct (VISITNUM, VISIT) text pairs with the first row of each, or None."""
     if not {"VISITNUM", "VISIT"} <= set(frame.columns):
         return None
-    pairs = pd.DataFrame({"num": as_text(frame["VISITNUM"]), "visit": as_text(frame["VISIT"])})
+    raw = frame[["VISITNUM", "VISIT"]].drop_duplicates()  # first record of each pair
+    pairs = pd.DataFrame({"num": as_text(raw["VISITNUM"]), "visit": as_text(raw["VISIT"])})
     pairs = pairs[(pairs["num"] != "") & (pairs["visit"] != "")]
     return pairs.drop_duplicates().rename_axis("row").reset_index()
 
@@ -127,7 +128,7 @@ def visit_one_to_one(ctx: Context, name: str, frame: pd.DataFrame,
         text = f"{label} '" + bad[group] + f"' has {partner} values " + bad["variants"]
         msg.loc[bad["row"].to_numpy()] = text.to_numpy()
         mask.loc[bad["row"].to_numpy()] = True
-    yield ctx.hits(name, mask, "VISITNUM", as_text(frame["VISITNUM"]), msg)
+    yield ctx.hits(name, mask, "VISITNUM", lambda: as_text(frame["VISITNUM"]), msg)
 
 
 @check("UMSC-XD0006")

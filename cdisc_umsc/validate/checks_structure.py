@@ -9,7 +9,7 @@ import pandas as pd
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import Context, as_text, blank, nbytes
+from cdisc_umsc.validate.context import Context, as_text, blank
 
 Hits = Iterator[pd.DataFrame]
 
@@ -170,7 +170,7 @@ def char_at_most_200_bytes(ctx: Context, name: str, frame: pd.DataFrame,
                            meta: Dataset | None) -> Hits:
     for var in frame.columns:
         if _is_text(frame[var]):
-            size = nbytes(frame[var])
+            size = ctx.nbytes(name, var)
             yield ctx.hits(name, size > MAX_CHAR_BYTES, var, frame[var], lambda s=size, v=var:
                            s.astype(str) + f" bytes in {v} (limit {MAX_CHAR_BYTES})")
 
@@ -182,7 +182,7 @@ def char_within_declared_length(ctx: Context, name: str, frame: pd.DataFrame,
         return
     for var in meta.variables:
         if var.type == "Char" and var.length is not None and var.name in frame.columns:
-            size = nbytes(frame[var.name])
+            size = ctx.nbytes(name, var.name)
             yield ctx.hits(name, size > var.length, var.name, frame[var.name],
                            lambda s=size, v=var: s.astype(str)
                            + f" bytes in {v.name} (declared {v.length})")
@@ -212,7 +212,7 @@ def seq_unique(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | Non
     keys = [*subject, seq]
     dup = _duplicates(frame, keys) & frame[seq].notna()
     yield ctx.hits(name, dup, seq, frame[seq],
-                   f"{seq} repeats within " + _joined(frame, keys[:-1]))
+                   lambda: f"{seq} repeats within " + _joined(frame, keys[:-1]))
 
 
 @check("UMSC-SD0010")
@@ -225,5 +225,5 @@ def keys_unique(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | No
                                                     f"absent, so its keys cannot be checked")
         return
     keys = list(meta.keys)
-    yield ctx.hits(name, _duplicates(frame, keys), ", ".join(keys), _joined(frame, keys),
-                   "more than one record has these key values")
+    yield ctx.hits(name, _duplicates(frame, keys), ", ".join(keys),
+                   lambda: _joined(frame, keys), "more than one record has these key values")

@@ -10,7 +10,7 @@ import pandas as pd
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.sdtm import iso8601
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import NUMBER, Context, as_text, blank
+from cdisc_umsc.validate.context import NUMBER, Context, as_text, blank, by_value, by_values
 
 Hits = Iterator[pd.DataFrame]
 
@@ -31,7 +31,7 @@ def iso8601_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
     """SDTMIG 3.4 4.4.2: every *DTC value is ISO 8601 and a possible date/time."""
     for var in _dtc_columns(frame):
         text = as_text(frame[var])
-        err = iso8601.validate(text)
+        err = by_value(text, iso8601.validate)
         yield ctx.hits(name, err != "", var, text,
                        lambda e=err, v=var, t=text: e + " in " + v + ": '" + t + "'")
 
@@ -75,12 +75,14 @@ def _study_days(ctx: Context, name: str, frame: pd.DataFrame) -> Iterator[tuple[
              if c.endswith("DY") and c[:-2] + "DTC" in frame.columns]
     if not pairs:
         return
-    ref = _reference(ctx, name, frame)
+    ref = ctx.memo(("RFSTDTC", name), lambda: _reference(ctx, name, frame))
     if ref is None:
         return
     for dy, dtc in pairs:
         recorded = pd.to_numeric(frame[dy], errors="coerce").astype("float64")
-        yield dy, dtc, recorded, iso8601.study_day(as_text(frame[dtc]), ref)
+        expected = ctx.memo(("study day", name, dy), lambda d=dtc: by_values(
+            lambda f: iso8601.study_day(f[0], f[1]), as_text(frame[d]), ref))
+        yield dy, dtc, recorded, expected
 
 
 @check("UMSC-DT0003")
@@ -90,8 +92,8 @@ def study_day_correct(ctx: Context, name: str, frame: pd.DataFrame,
     for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
         bad = recorded.notna() & expected.notna() & (recorded != expected)
         yield ctx.hits(name, bad, dy, recorded,
-                       f"{dy} is " + as_text(recorded) + f" but {dtc} and DM.RFSTDTC give "
-                       + as_text(expected))
+                       lambda dy=dy, dtc=dtc, r=recorded, e=expected: f"{dy} is " + as_text(r)
+                       + f" but {dtc} and DM.RFSTDTC give " + as_text(e))
 
 
 @check("UMSC-DT0004")
@@ -107,10 +109,17 @@ def study_day_present(ctx: Context, name: str, frame: pd.DataFrame,
                       meta: Dataset | None) -> Hits:
     for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
         yield ctx.hits(name, recorded.isna() & expected.notna(), dy, "",
-                       f"{dy} is null but {dtc} and DM.RFSTDTC give " + as_text(expected))
+                       lambda dy=dy, dtc=dtc, e=expected: f"{dy} is null but {dtc} and "
+                       "DM.RFSTDTC give " + as_text(e))
 
 
 # ----------------------------------------------------------------------- Findings results
+
+
+def _number(text: pd.Series) -> pd.Series:
+    """The number a text value writes (NaN when it is not a plain number)."""
+    return pd.to_numeric(text.where(text.str.fullmatch(NUMBER)), errors="coerce") \
+        .astype("float64")
 
 
 def _var(frame: pd.DataFrame, name: str, suffix: str) -> str | None:
@@ -126,20 +135,22 @@ def stresn_matches_stresc(ctx: Context, name: str, frame: pd.DataFrame,
     if stresc is None or stresn is None:
         return
     text = as_text(frame[stresc]).str.strip()
-    numeric = text.str.fullmatch(NUMBER)
-    written = pd.to_numeric(text.where(numeric), errors="coerce").astype("float64")
+    written = by_value(text, _number)
+    numeric = written.notna()
     stored = pd.to_numeric(frame[stresn], errors="coerce").astype("float64")
     close = np.isclose(stored.fillna(0), written.fillna(0), rtol=STRESN_RTOL, atol=0.0)
     missing = numeric & stored.isna()
     differs = numeric & stored.notna() & ~close
     stray = ~numeric & stored.notna()
+    bad = missing | differs | stray
+    if not bad.any():
+        return
     why = pd.Series(np.select(
         [missing.to_numpy(), differs.to_numpy(), stray.to_numpy()],
         [f"{stresn} is null although {stresc} is numeric",
          f"{stresn} differs from {stresc}", f"{stresn} is populated but {stresc} is not numeric"],
         ""), index=frame.index, dtype=object)
-    yield ctx.hits(name, missing | differs | stray, stresn, as_text(stored),
-                   why + f" ({stresc}='" + text + "')")
+    yield ctx.hits(name, bad, stresn, as_text(stored), why + f" ({stresc}='" + text + "')")
 
 
 @check("UMSC-FN0002")

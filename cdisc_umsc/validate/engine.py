@@ -9,7 +9,7 @@ from cdisc_umsc.errors import UmscError
 from cdisc_umsc.metadata.model import Study
 from cdisc_umsc.validate import catalogue
 from cdisc_umsc.validate.catalogue import Rule
-from cdisc_umsc.validate.context import HIT_COLUMNS, Context, as_text
+from cdisc_umsc.validate.context import HIT_COLUMNS, Context, as_text, run_scope
 from cdisc_umsc.validate.findings import Findings
 
 
@@ -75,16 +75,17 @@ def validate_study(datasets: dict[str, pd.DataFrame], study: Study, *,
     checks = catalogue.checks()
     ctx = Context(datasets, study, profile)
     parts = []
-    for r in rules:
-        hits = _run(r, checks[r.id], ctx)
-        if not hits:
-            continue
-        frame = pd.concat(hits, ignore_index=True)[list(HIT_COLUMNS)]
-        parts.append(frame.assign(rule=r.id, severity=r.severity_for(profile),
-                                  core_id=r.core_id, p21_id=r.p21_id, citation=r.citation,
-                                  message=r.message + ": " + frame["message"].astype(str)))
-    if not parts:
-        return Findings()
-    allhits = pd.concat(parts, ignore_index=True)
-    allhits["row"] = allhits["row"].astype("int64")
-    return Findings(_subject_columns(ctx, allhits))
+    with run_scope():
+        for r in rules:
+            hits = _run(r, checks[r.id], ctx)
+            if not hits:
+                continue
+            frame = pd.concat(hits, ignore_index=True)[list(HIT_COLUMNS)]
+            parts.append(frame.assign(rule=r.id, severity=r.severity_for(profile),
+                                      core_id=r.core_id, p21_id=r.p21_id, citation=r.citation,
+                                      message=r.message + ": " + frame["message"].astype(str)))
+        if not parts:
+            return Findings()
+        allhits = pd.concat(parts, ignore_index=True)
+        allhits["row"] = allhits["row"].astype("int64")
+        return Findings(_subject_columns(ctx, allhits))

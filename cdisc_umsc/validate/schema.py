@@ -6,7 +6,7 @@ and, for non-extensible codelists, only codelist values; Num columns are float64
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -29,11 +29,20 @@ def _is_text(series: pd.Series) -> pd.Series | bool:
     return series.isna() | (series.astype(str) == series)
 
 
-def _char_checks(var: Variable, allowed: frozenset[str] | None) -> list[pa.Check]:
+def _char_checks(var: Variable, allowed: frozenset[str] | None,
+                 sizes: Callable[[], pd.Series]) -> list[pa.Check]:
     limit = min(MAX_CHAR_BYTES, var.length or MAX_CHAR_BYTES)
+
+    def within(s: pd.Series) -> pd.Series:
+        known = sizes()  # the run's byte lengths of this column, when pandera passes it whole
+        return (known if known.index.equals(s.index) else nbytes(s)) <= limit
+
     checks = [
-        pa.Check(_is_text, name="is_text", error=f"{var.name} values must be text"),
-        pa.Check(lambda s: nbytes(s) <= limit,
+        # NaN is reported by the nullable check; these two handle it, so pandera need not
+        # drop it first (ignore_na=False saves a scan of every column)
+        pa.Check(_is_text, name="is_text", error=f"{var.name} values must be text",
+                 ignore_na=False),
+        pa.Check(within, ignore_na=False,
                  name=f"max_bytes({limit})", error=f"{var.name} exceeds {limit} bytes"),
     ]
     if allowed is not None:
@@ -48,6 +57,11 @@ def _num_checks(var: Variable, allowed: frozenset[str] | None) -> list[pa.Check]
     return [pa.Check(lambda s: s.isna() | s.isin(values.to_numpy()), name="codelist")]
 
 
+def _sizes(ctx: Context, name: str, variable: str) -> Callable[[], pd.Series]:
+    return lambda: ctx.nbytes(name, variable) if variable in ctx.datasets.get(name, ()) \
+        else pd.Series(dtype="int64")
+
+
 def build_schema(ctx: Context, meta: Dataset) -> pa.DataFrameSchema:
     """The DataFrameSchema of one dataset from its metadata (Req variables are required)."""
     columns: dict[str, pa.Column] = {}
@@ -56,7 +70,8 @@ def build_schema(ctx: Context, meta: Dataset) -> pa.DataFrameSchema:
         allowed = found.values if found is not None and not found.extensible else None
         if var.type == "Char":
             columns[var.name] = pa.Column(None, nullable=False, required=var.core == "Req",
-                                          checks=_char_checks(var, allowed))
+                                          checks=_char_checks(
+                                              var, allowed, _sizes(ctx, meta.name, var.name)))
         else:
             columns[var.name] = pa.Column("float64", nullable=True,
                                           required=var.core == "Req",

@@ -1,0 +1,317 @@
+"""``cdisc-umsc validate`` / ``define`` and the validation step of ``cdisc-umsc run``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cdisc_umsc.cli import main
+from cdisc_umsc.read.define import read_define
+from cdisc_umsc.validate.diff import diff_findings, load_findings
+from cdisc_umsc.validate.findings import Findings
+from cdisc_umsc.write.define import validate_define
+from cdisc_umsc.write.xpt import write_xpt
+from cdisc_umsc.xmlsafe import parse_xml
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PILOT = SHARED / "reference" / "cdiscpilot01" / "sdtm"
+EXAMPLE = SHARED / "reference" / "define-xml-2.1" / "examples" / "DefineXML-2-1-SDTM" / \
+    "defineV21-SDTM.xml"
+needs_pilot = pytest.mark.skipif(not PILOT.is_dir(), reason="../shared absent")
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture()
+def sdtm_dir(bundled_run, tmp_path) -> Path:
+    """A writable copy of the bundled run's SDTM folder (with its define.xml)."""
+    dest = tmp_path / "sdtm"
+    shutil.copytree(bundled_run[1] / "sdtm", dest)
+    return dest
+
+
+def _seed_ae_defect(bundled_run, folder: Path) -> tuple[str, float, int]:
+    """Rewrite ae.xpt with a wrong AESTDY on the 3rd record; returns (USUBJID, AESEQ, row)."""
+    result = bundled_run[0]
+    ae = result.sdtm.data["AE"].copy()
+    ae.loc[2, "AESTDY"] = ae.loc[2, "AESTDY"] + 5
+    write_xpt(folder / "ae.xpt", ae, result.sdtm.meta["AE"],
+              created=datetime.fromisoformat(result.spec.settings["created"]))
+    return str(ae.loc[2, "USUBJID"]), float(ae.loc[2, "AESEQ"]), 3
+
+
+# --------------------------------------------------------------------------- validate DIR
+
+
+def test_bundled_sdtm_is_clean_of_errors(sdtm_dir, tmp_path):
+    out = tmp_path / "r.json"
+    res = _cli("validate", sdtm_dir, "--report", "json", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "15 datasets" in res.output and "0 errors" in res.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert {f["rule"] for f in doc["findings"]} == {"UMSC-CT0002"}
+    assert doc["summary"] == [{"rule": "UMSC-CT0002", "severity": "warning",
+                               "count": len(doc["findings"])}]
+
+
+def test_error_exits_1_and_names_the_record(bundled_run, sdtm_dir, tmp_path):
+    usubjid, seq, row = _seed_ae_defect(bundled_run, sdtm_dir)
+    out = tmp_path / "r.csv"
+    res = _cli("validate", sdtm_dir, "--out", out)  # format from the suffix
+    assert res.exit_code == 1, res.output
+    assert re.search(r"UMSC-DT0003\s+error\s+1\b", res.output)
+    rows = [r for r in csv.DictReader(out.open(encoding="utf-8")) if r["rule"] == "UMSC-DT0003"]
+    assert len(rows) == 1
+    hit = rows[0]
+    assert (hit["dataset"], hit["usubjid"], float(hit["seq"]), int(hit["row"]),
+            hit["variable"]) == ("AE", usubjid, seq, row, "AESTDY")
+    assert hit["core_id"] == "CORE-000529;CORE-000552;CORE-000553"
+
+
+def test_html_report_is_self_contained_and_filterable(bundled_run, sdtm_dir, tmp_path):
+    _seed_ae_defect(bundled_run, sdtm_dir)
+    out = tmp_path / "r.html"
+    res = _cli("validate", sdtm_dir, "--report", "html", "--out", out)
+    assert res.exit_code == 1
+    total = int(re.search(r"(\d+) findings: 1 error,", res.output).group(1))
+    page = out.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<style>" in page and "<script>" in page
+    for select in ("f-dataset", "f-rule", "f-severity"):
+        assert f'<select id="{select}">' in page
+    assert page.count("<tr class=") == total
+    assert page.count('<tr class="error"') == 1
+    assert '<option value="UMSC-DT0003">' in page and '<option value="AE">' in page
+    assert re.search(r'data-ds="AE" data-rule="UMSC-DT0003" data-sev="error">'
+                     r"<td>error</td><td>UMSC-DT0003</td><td>AE</td><td>[^<]+</td>"
+                     r'<td class="num">\d+</td><td class="num">3</td><td>AESTDY</td>', page)
+
+
+def test_values_are_escaped_in_html():
+    from cdisc_umsc.validate.html import render_html
+
+    f = Findings(pd_frame(value="<b>&'\"", message="x < y"))
+    page = render_html(f, "t<").decode("utf-8")
+    assert "<td>&lt;b&gt;&amp;'&quot;</td>" in page and "<title>t&lt;</title>" in page
+
+
+def pd_frame(**cols):
+    import pandas as pd
+
+    base = {"rule": "R1", "severity": "error", "dataset": "AE", "usubjid": "S-1", "seq": 1.0,
+            "row": 1, "variable": "AETERM", "value": "v", "message": "m"}
+    return pd.DataFrame({k: [v] for k, v in (base | cols).items()})
+
+
+def test_development_profile_downgrades_expected(sdtm_dir):
+    import dataclasses
+
+    from cdisc_umsc.read.xpt import read_xpt
+
+    frame, meta = read_xpt(sdtm_dir / "dm.xpt")
+    keep = tuple(v for v in meta.variables if v.name != "ARMNRS")
+    write_xpt(sdtm_dir / "dm.xpt", frame.drop(columns="ARMNRS"),
+              dataclasses.replace(meta, variables=keep), created=datetime(2024, 1, 1))
+    sub = _cli("validate", sdtm_dir)
+    dev = _cli("validate", sdtm_dir, "--profile", "development")
+    assert re.search(r"UMSC-SD0003\s+warning\s+1\b", sub.output), sub.output
+    assert re.search(r"UMSC-SD0003\s+notice\s+1\b", dev.output), dev.output
+
+
+# --------------------------------------------------------------------------- bad usage: exit 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((), "give a FOLDER of datasets to validate"),
+    (("{tmp}/nowhere",), "not a folder of datasets"),
+    (("{tmp}",), "no datasets (expected *.xpt, *.json or *.ndjson files)"),
+    (("{sdtm}", "--encoding", "klingon"), "unknown text encoding"),
+    (("{sdtm}", "--out", "{tmp}/r.txt"), "cannot tell the report format"),
+    (("{sdtm}", "--define", "{tmp}/none.xml"), "none.xml"),
+    (("--diff", "{tmp}/a.json", "{tmp}/b.json"), "findings report not found"),
+    (("{sdtm}", "--diff", "{tmp}/a.json", "{tmp}/b.json"), "give no FOLDER"),
+])
+def test_bad_usage_is_one_line_exit_2(sdtm_dir, tmp_path, args, message):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.format(tmp=empty, sdtm=sdtm_dir) for a in args]
+    res = _cli("validate", *args)
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert "Traceback" not in res.output
+
+
+@needs_pilot
+def test_unreadable_text_exits_2():
+    res = _cli("validate", PILOT)  # ts.xpt holds a cp1252 byte, not ascii
+    assert res.exit_code == 2
+    assert "ts.xpt: variable TSVAL, row 9: byte 0x92" in res.output
+
+
+# --------------------------------------------------------------------------- --diff
+
+
+def test_diff_lists_new_fixed_unchanged(bundled_run, sdtm_dir, tmp_path):
+    old, new, out = tmp_path / "old.json", tmp_path / "new.json", tmp_path / "d.json"
+    _cli("validate", sdtm_dir, "--report", "json", "--out", old)
+    _seed_ae_defect(bundled_run, sdtm_dir)
+    _cli("validate", sdtm_dir, "--report", "json", "--out", new)
+    before = len(load_findings(old))
+    assert before > 0
+    res = _cli("validate", "--diff", old, new, "--out", out)
+    assert res.exit_code == 1, res.output  # a new error
+    assert f"1 new, 0 fixed, {before} unchanged findings" in res.output
+    assert re.search(r"new error UMSC-DT0003 AE \S+ \d+ AESTDY '\d+'", res.output)
+    back = _cli("validate", "--diff", new, old)
+    assert back.exit_code == 0 and f"0 new, 1 fixed, {before} unchanged" in back.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert [len(doc[k]) for k in ("new", "fixed", "unchanged")] == [1, 0, before]
+
+
+def test_diff_pairs_repeated_findings_and_ignores_rows():
+    a = Findings(pd_frame().pipe(lambda f: f.loc[[0, 0]].reset_index(drop=True)))
+    b = Findings(pd_frame(row=40, message="other wording"))
+    d = diff_findings(a, b)
+    assert (len(d.new), len(d.fixed), len(d.unchanged)) == (0, 1, 1)
+
+
+def test_load_findings_rejects_other_json(tmp_path):
+    from cdisc_umsc.errors import InputError
+
+    path = tmp_path / "x.json"
+    path.write_text('{"rules": []}', encoding="utf-8")
+    with pytest.raises(InputError, match='x.json: expected an object with a "findings" list'):
+        load_findings(path)
+
+
+# --------------------------------------------------------------------------- --define
+
+
+def test_validate_by_the_runs_own_define(sdtm_dir):
+    res = _cli("validate", sdtm_dir, "--define", sdtm_dir / "define.xml")
+    assert res.exit_code == 0, res.output
+    # the run's define declares the sponsor LBTEST terms (ExtendedValue), so none is new
+    assert "checked against define.xml (Define-XML, SDTMIG 3.4)" in res.output
+    assert "0 findings" in res.output
+
+
+@needs_pilot
+def test_pilot_define_1_0(tmp_path):
+    out = tmp_path / "p.json"
+    res = _cli("validate", PILOT, "--encoding", "cp1252", "--define", PILOT / "define.xml",
+               "--out", out)
+    assert res.exit_code == 1, res.output
+    assert "SDTM 3.1.2" in res.output
+    found = load_findings(out).frame
+    counts = found.groupby(["rule", "dataset"]).size().to_dict()
+    # def:DomainKeys of CM (STUDYID, USUBJID, CMTRT, CMSTDTC) do not identify its records
+    assert counts[("UMSC-SD0010", "CM")] == 7341
+    # MedDRA / WHODrug are external dictionaries: their values are not checked as CT
+    assert not found["rule"].isin(["UMSC-CT0001", "UMSC-CT0004", "UMSC-PA0001"]).any()
+    ae = found[(found["rule"] == "UMSC-DT0003")]
+    assert list(zip(ae["dataset"], ae["row"], ae["usubjid"], strict=True)) == \
+        [("AE", 971, "01-716-1063")]
+
+
+@needs_pilot
+def test_cdisc_2019_example_define_on_other_data(sdtm_dir):
+    if not EXAMPLE.is_file():
+        pytest.skip("CDISC Define-XML 2.1 SDTM example absent")
+    res = _cli("validate", sdtm_dir, "--define", EXAMPLE)
+    assert res.exit_code == 1
+    assert "checked against defineV21-SDTM.xml (Define-XML, SDTMIG 3.1.2)" in res.output
+    study = read_define(EXAMPLE)
+    assert {"DM", "EX", "LB"} <= set(study.datasets) and "AE" not in study.datasets
+    assert re.search(r"UMSC-MD0001\s+error\s+10\b", res.output)  # AE, DS, QS ... undescribed
+    assert re.search(r"UMSC-MD0005\s+notice\s+1\b", res.output)  # SDTMIG 3.1.2, not bundled
+
+
+def test_unsupported_define_version(sdtm_dir, tmp_path):
+    text = (sdtm_dir / "define.xml").read_text(encoding="utf-8")
+    bad = tmp_path / "define.xml"
+    bad.write_text(text.replace("http://www.cdisc.org/ns/def/v2.1",
+                                "http://www.cdisc.org/ns/def/v3.0"), encoding="utf-8")
+    res = _cli("validate", sdtm_dir, "--define", bad)
+    assert res.exit_code == 2
+    assert "define.xml: no Define-XML 1.0/2.0/2.1 namespace" in res.output
+
+
+# --------------------------------------------------------------------------- define --sdtm / --adam
+
+
+@pytest.mark.parametrize(("std", "purpose"), [("sdtm", "Tabulation"), ("adam", "Analysis")])
+def test_define_for_a_folder(bundled_run, tmp_path, std, purpose):
+    folder = tmp_path / std
+    shutil.copytree(bundled_run[1] / std, folder)
+    for p in folder.glob("define.*"):
+        p.unlink()
+    res = _cli("define", f"--{std}", folder)
+    assert res.exit_code == 0, res.output
+    first = (folder / "define.xml").read_bytes()
+    assert validate_define(parse_xml(first)) == []
+    assert (folder / "define.html").read_bytes().startswith(b"<")
+    study = read_define(folder / "define.xml")
+    assert {d.purpose for d in study.datasets.values()} == {purpose}
+    data = bundled_run[0].sdtm.data if std == "sdtm" else bundled_run[0].adam
+    assert set(study.datasets) == set(data)
+    dm = study.datasets["DM" if std == "sdtm" else "ADSL"]
+    assert dm.var("USUBJID").length == data[dm.name]["USUBJID"].str.len().max()
+    assert study.created == bundled_run[0].spec.settings["created"]
+    assert _cli("define", f"--{std}", folder).exit_code == 0
+    assert (folder / "define.xml").read_bytes() == first  # deterministic
+    check = _cli("validate", folder, "--define", folder / "define.xml")
+    assert check.exit_code == 0 and "0 errors" in check.output, check.output
+
+
+def test_define_usage_errors(bundled_run, tmp_path):
+    assert "exactly one of --sdtm" in _cli("define").output
+    res = _cli("define", "--adam", bundled_run[1] / "sdtm")
+    assert res.exit_code == 2 and "is SDTMIG data, not ADaMIG" in res.output
+    res = _cli("define", "--sdtm", bundled_run[1] / "sdtm", "--created", "yesterday")
+    assert res.exit_code == 2 and "expected an ISO 8601 date-time" in res.output
+
+
+@needs_pilot
+def test_define_for_the_pilot_folder(tmp_path):
+    folder = tmp_path / "pilot"
+    shutil.copytree(PILOT, folder)
+    (folder / "define.xml").unlink()
+    res = _cli("define", "--sdtm", folder, "--encoding", "cp1252")
+    assert res.exit_code == 0, res.output
+    study = read_define(folder / "define.xml")
+    assert study.created == "2012-04-04T22:16:21" or study.created > "2012"
+    assert study.datasets["AE"].var("AESTDTC").data_type in ("date", "partialDate")
+    assert study.datasets["DM"].var("AGE").data_type == "integer"
+
+
+# --------------------------------------------------------------------------- inside run
+
+
+def test_run_writes_validation_reports(bundled_run):
+    result, out = bundled_run
+    assert set(result.validation) == {"SDTM", "ADaM"}
+    assert len(result.validation["ADaM"]) == 0
+    assert set(result.validation["SDTM"].frame["rule"]) == {"UMSC-CT0002"}
+    doc = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    assert len(doc["findings"]) == len(result.validation["SDTM"])
+    assert "validation.json" in result.manifest["files"]
+    assert "<table id=\"findings\">" in (out / "validation.html").read_text(encoding="utf-8")
+
+
+def test_run_prints_one_line_per_standard(tmp_path):
+    from tests.conftest import RAW, SPEC
+
+    res = _cli("run", "--spec", SPEC, "--raw", RAW, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert re.search(r"SDTM: 10 findings \(0 errors, 10 warnings, 0 notices\)", res.output)
+    assert "ADaM: 0 findings (0 errors, 0 warnings, 0 notices)" in res.output
