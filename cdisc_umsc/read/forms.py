@@ -95,8 +95,12 @@ def _field_counts(text: str) -> np.ndarray:
     return np.fromiter((len(r) for r in rows), dtype="int64", count=len(rows))
 
 
-def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read and check one form; returns its rows as text plus ``__row`` and ``__form``."""
+def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8",
+              cutoff: str | None = None) -> pd.DataFrame:
+    """Read and check one form; returns its rows as text plus ``__row`` and ``__form``.
+
+    ``cutoff`` (the study's data cut-off, ISO 8601): a date after it is an error.
+    """
     text = _read_text(raw_dir / form.file, form, encoding)
     header = next(csv.reader(io.StringIO(text)))
     header = [h.strip() for h in header]
@@ -112,6 +116,12 @@ def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8") -> pd.Data
     extra = [c for c in header if c not in set(expected)]
     if extra:
         raise _fail(form, None, extra[0], "unexpected column (not declared in the spec's form)")
+    widths = _field_counts(text)
+    long = widths > len(header)
+    if long.any():
+        pos = int(np.flatnonzero(long)[0])
+        raise _fail(form, pos + 1, header[-1], f"row has {int(widths[pos])} fields, more fields "
+                    f"than the header's {len(header)} (an unquoted comma in a value?)")
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
@@ -122,18 +132,26 @@ def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8") -> pd.Data
         raise _fail(form, None, None, f"malformed CSV: {detail}") from None
     frame.columns = header
     frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype="int64"))
-    widths = _field_counts(text)
     short = widths < len(header)
     if short.any():
         pos = int(np.flatnonzero(short)[0])
         col = header[int(widths[pos])] if widths[pos] < len(header) else header[-1]
         raise _fail(form, pos + 1, col, "row has fewer fields than the header (truncated file?)")
     for col in expected:
-        frame[col] = frame[col].astype(object).str.strip()
+        frame[col] = _strip(frame[col])
     _check_fields(form, frame)
+    if cutoff:
+        _check_cutoff(form, frame, cutoff)
     _check_key(form, frame)
     frame[FORM] = form.name
     return frame
+
+
+def _strip(col: pd.Series) -> pd.Series:
+    """Values without surrounding blanks, as object text; each distinct value stripped once."""
+    codes, uniq = pd.factorize(col.astype(object))
+    stripped = pd.Series(uniq, dtype=object).str.strip().to_numpy(dtype=object)
+    return pd.Series(stripped[codes], index=col.index, dtype=object)
 
 
 def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
@@ -168,6 +186,17 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
                 raise _fail(form, int(frame[ROW].iloc[pos]), spec.name,
                             f"{err.iloc[pos]} (got {col.iloc[pos]!r})")
+
+
+def _check_cutoff(form: FormSpec, frame: pd.DataFrame, cutoff: str) -> None:
+    """No collected date may lie wholly after the data cut-off (a partial date: its first day)."""
+    limit = pd.Timestamp(str(cutoff)[:10])
+    for spec in form.fields:
+        if spec.type == "date":
+            first, _last = iso8601.date_bounds(frame[spec.name])
+            _first_bad(form, frame, (first > limit).fillna(False), spec.name,
+                       f"date after the data cut-off {limit.date().isoformat()} "
+                       "(study created:)")
 
 
 def _check_key(form: FormSpec, frame: pd.DataFrame) -> None:

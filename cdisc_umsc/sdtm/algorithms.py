@@ -348,9 +348,20 @@ def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Se
 
 @algorithm("convert", params=("test", "unit", "table"), origin="Derived")
 def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    """Numeric value in the standard unit (original x factor), rounded to the table's decimals."""
+    """Numeric value in the standard unit (original x factor), rounded to the table's decimals.
+
+    A result that is not a number must be a qualified one such as "<5" (SDTMIG 4.5.1: it stays
+    in --STRESC and --STRESN is null); any other text stops the run naming the raw row.
+    """
     raw = text(ref(ctx, b, p["convert"]))
     num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    qualified = raw.str.fullmatch(r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)")
+    bad = (raw != "") & num.isna() & ~qualified.fillna(False).astype(bool)
+    if bad.any():
+        source = b.spec.variables.get(str(p["convert"])) or SpecMap()
+        column = str(source["field"]) if "field" in source else str(p["convert"])
+        raise ctx.row_error(b, bad, column, "expected a number or a qualified number such as "
+                            "<5", raw)
     conv, _ = _conversion(ctx, b, p)
     value = num * conv["factor"].astype("float64")
     dec = conv["decimals"]

@@ -41,7 +41,8 @@ class SdtmResult:
 
 def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
     """Read every declared form."""
-    return {name: read_form(Path(raw_dir), form, study.encoding)
+    cutoff = str(study.settings.get("created") or "") or None
+    return {name: read_form(Path(raw_dir), form, study.encoding, cutoff)
             for name, form in study.forms.items()}
 
 
