@@ -355,8 +355,12 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
     """
     raw = text(ref(ctx, b, p["convert"]))
     num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-    qualified = raw.str.fullmatch(r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)")
-    bad = (raw != "") & num.isna() & ~qualified.fillna(False).astype(bool)
+    other = (raw != "") & num.isna()  # the only values that may be qualified (few)
+    qualified = pd.Series(False, index=raw.index)
+    if other.any():
+        qualified[other] = raw[other].str.fullmatch(
+            r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)").fillna(False).astype(bool)
+    bad = other & ~qualified
     if bad.any():
         source = b.spec.variables.get(str(p["convert"])) or SpecMap()
         column = str(source["field"]) if "field" in source else str(p["convert"])
@@ -383,7 +387,10 @@ def derive_standard_unit(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Ser
 def derive_numeric_text(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Character form of a numeric result; non-numeric originals (e.g. "<5") kept as text."""
     num = ref(ctx, b, p["num_text"]).astype("float64")
-    as_text = num.astype(str).str.replace(r"\.0$", "", regex=True)
+    # formatted once per distinct number (results repeat across records), spread back by code
+    codes, uniq = pd.factorize(num)
+    shown = pd.Series(uniq, dtype="float64").astype(str).str.replace(r"\.0$", "", regex=True)
+    as_text = pd.Series(np.append(shown.to_numpy(dtype=object), "")[codes], index=num.index)
     fallback = text(ref(ctx, b, p["else"])) if "else" in p else blank(b.out.index)
     return as_text.where(num.notna(), fallback).astype(object)
 
