@@ -138,3 +138,18 @@ def test_run_writes_valid_define_for_sdtm_and_adam(bundled_run):
     assert 'Name="ADaMIG"' in text and 'Version="1.3"' in text
     sdtm_text = (out / "sdtm" / "define.xml").read_text(encoding="utf-8")
     assert 'Version="2025-03-28"' in sdtm_text and "WC.LB.LBTESTCD.ALT" in sdtm_text
+
+
+def test_ae_coding_is_an_external_codelist(bundled_run):
+    from cdisc_umsc.xmlsafe import parse_xml
+
+    _result, out = bundled_run
+    root = parse_xml(out / "sdtm" / "define.xml").getroot()
+    ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+    ext = root.findall(".//odm:CodeList/odm:ExternalCodeList", ns)
+    assert [(e.get("Dictionary"), e.get("Version")) for e in ext] == [("MEDDRA", "SYNTHETIC 1.0")]
+    oid = ext[0].getparent().get("OID")
+    users = {i.get("Name") for i in root.findall(".//odm:ItemDef", ns)
+             if i.find("odm:CodeListRef", ns) is not None
+             and i.find("odm:CodeListRef", ns).get("CodeListOID") == oid}
+    assert {"AEDECOD", "AEBODSYS", "AELLT", "AEHLT", "AEHLGT", "AESOC"} <= users

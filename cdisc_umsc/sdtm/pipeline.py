@@ -78,6 +78,10 @@ def _overrides(study: StudySpec, b: Build) -> dict[str, dict]:
             ov["codelist"] = b.codelist_of[var]
         if var in b.conflicting:
             ov["codelist"] = ""
+        if algo is not None and algo.name == "dictionary" and not var.endswith("CD"):
+            # coded against an external dictionary: Define-XML ExternalCodeList (section 5.3.12)
+            d = (b.spec.dictionaries or {})[str(p["dictionary"])]
+            ov["codelist"] = f"EXT:{d.get('name', p['dictionary'])}:{d.get('version', '')}"
         result[var] = ov
     for d in b.spec.derived:
         for var in d.get("set", {}):
