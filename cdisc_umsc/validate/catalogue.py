@@ -101,7 +101,9 @@ def checks() -> dict[str, Check]:
         checks_adam,
         checks_cross,
         checks_ct,
+        checks_layout,
         checks_structure,
+        checks_timing,
         checks_values,
         schema,
     )

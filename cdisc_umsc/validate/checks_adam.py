@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import check
 from cdisc_umsc.validate.context import Context, as_text, blank
@@ -129,3 +130,21 @@ def crit_flag_matches(ctx: Context, name: str, frame: pd.DataFrame,
                                  f"{crit} is populated but {flag} is null"),
                         index=frame.index, dtype=object)
         yield ctx.hits(name, has_crit != has_flag, flag, frame[flag], why)
+
+
+@check("UMSC-AD0008")
+def adsl_required_templates(ctx: Context, name: str, frame: pd.DataFrame,
+                            meta: Dataset | None) -> Hits:
+    """ADaMIG 1.3 ADSL: each Required template variable (TRTxxP) has at least one concrete
+    variable (TRT01P). Required variables without a placeholder are UMSC-SD0001's."""
+    where = ctx.ig_dataset(name)
+    if where is None or where[2] != "ADSL":
+        return
+    rows = ctx.ig_rows(name)
+    templates = [v for v, c in zip(rows["variable"], rows["core"], strict=True)
+                 if c == "Req" and ctx.is_template(v)]
+    have = {S.adam_variable_pattern(c, where[1]) for c in frame.columns}
+    for template in templates:
+        if template not in have:
+            yield ctx.note(name, template, "", f"ADSL has no {template} variable (e.g. "
+                           f"{template.replace('xx', '01').replace('y', '1')})")

@@ -181,3 +181,55 @@ def orres_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
     yield ctx.hits(name, blank(frame[orres]) & ~excused, orres, "",
                    f"{orres} is null but " + (stat or "--STAT") + " is not 'NOT DONE' and "
                    + (drvfl or "--DRVFL") + " is not 'Y'")
+
+
+#: Units that mark a dimensionless result: a test recorded with these needs no unit.
+DIMENSIONLESS = frozenset({"ratio", "score"})
+
+
+def _test_keys(frame: pd.DataFrame, name: str, testcd: str) -> list[str]:
+    """The variables naming a test: --TESTCD, and --CAT when present."""
+    return [testcd] + [c for c in (_var(frame, name, "CAT"),) if c]
+
+
+def _unit_kind(unit: pd.Series) -> pd.Series:
+    """0 for a blank unit, 1 for a dimensionless one (DIMENSIONLESS), 2 for a unit."""
+    text = unit.str.strip()
+    return pd.Series(np.where(text == "", 0, np.where(text.str.casefold().isin(DIMENSIONLESS),
+                                                      1, 2)), index=unit.index)
+
+
+@check("UMSC-FN0004")
+def stresu_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    """SDTMIG 3.4 4.5.1: a numeric result of a test that has units carries --STRESU.
+
+    A test "has units" when another of its records (same --TESTCD and --CAT) has a --STRESU
+    other than RATIO / SCORE; a test never recorded with a unit is a score or ratio."""
+    stresn, stresu, testcd = (_var(frame, name, s) for s in ("STRESN", "STRESU", "TESTCD"))
+    if stresn is None or stresu is None or testcd is None:
+        return
+    unit = as_text(frame[stresu])
+    kind = by_value(unit, _unit_kind)  # 0 blank, 1 dimensionless, 2 a unit
+    test = np.zeros(len(frame), dtype=np.int64)
+    for key in _test_keys(frame, name, testcd):
+        codes, uniques = pd.factorize(as_text(frame[key]), use_na_sentinel=False)
+        test = test * max(len(uniques), 1) + codes
+    test = np.unique(test, return_inverse=True)[1].ravel()
+    has_units = (np.bincount(test, weights=(kind == 2).to_numpy(dtype="float64")) > 0)[test]
+    bad = frame[stresn].notna().to_numpy() & (kind == 0).to_numpy() & has_units
+    yield ctx.hits(name, bad, stresu, "", lambda: f"{stresu} is null but {stresn} is "
+                   + as_text(frame[stresn]) + f" and other {testcd} '" + as_text(frame[testcd])
+                   + "' records have units")
+
+
+@check("UMSC-FN0005")
+def one_blfl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    """At most one --BLFL = 'Y' per USUBJID, --TESTCD (and --CAT when present)."""
+    blfl, testcd = _var(frame, name, "BLFL"), _var(frame, name, "TESTCD")
+    if blfl is None or testcd is None or "USUBJID" not in frame.columns:
+        return
+    keys = ["USUBJID", *_test_keys(frame, name, testcd)]
+    flagged = as_text(frame[blfl]) == "Y"
+    dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
+    yield ctx.hits(name, dup, blfl, "Y", f"more than one {blfl}='Y' for the same "
+                                         f"{', '.join(keys)}")
