@@ -41,13 +41,17 @@ def _dm() -> pd.DataFrame:
 
 
 def _ae() -> pd.DataFrame:
-    terms = {c: ["Headache", "Nausea", "Headache"] for c in
-             ("AETERM", "AELLT", "AEDECOD", "AEHLT", "AEHLGT", "AEBODSYS", "AESOC")}
-    codes = {c: [1.0, 2.0, 1.0] for c in
-             ("AELLTCD", "AEPTCD", "AEHLTCD", "AEHLGTCD", "AEBDSYCD", "AESOCCD")}
+    # MedDRA terms and codes interleaved in SDTMIG 3.4 AE order
+    coding = {}
+    for term, code in (("AETERM", None), ("AELLT", "AELLTCD"), ("AEDECOD", "AEPTCD"),
+                       ("AEHLT", "AEHLTCD"), ("AEHLGT", "AEHLGTCD"), ("AEBODSYS", "AEBDSYCD"),
+                       ("AESOC", "AESOCCD")):
+        coding[term] = ["Headache", "Nausea", "Headache"]
+        if code:
+            coding[code] = [1.0, 2.0, 1.0]
     return pd.DataFrame({
         "STUDYID": "S1", "DOMAIN": "AE", "USUBJID": ["S1-001", "S1-001", "S1-002"],
-        "AESEQ": [1.0, 2.0, 1.0], **terms, **codes, "AESER": "N",
+        "AESEQ": [1.0, 2.0, 1.0], **coding, "AESER": "N",
         "AEACN": "DOSE NOT CHANGED", "AEREL": "NOT RELATED",
         "AESTDTC": ["2024-01-12", "2024-01-09", "2024-01-15T08:30"],
         "AEENDTC": ["2024-01-14", "2024-01-10", "2024-01-15T09:00"],

@@ -25,6 +25,9 @@ def _build(ctx: Context, name: str, spec: SpecMap, out: pd.DataFrame) -> Build:
     out.insert(0, "STUDYID", str(ctx.setting("STUDYID")))
     dspec = DomainSpec(name, spec.file, tuple(str(k) for k in spec.get("keys", ())), (),
                        SpecMap(), spec=spec)
+    keys = [k for k in dspec.keys if k in out.columns]
+    if keys:  # records in the order of the keys the spec declares (define.xml KeySequence)
+        out = out.sort_values(keys, kind="stable").reset_index(drop=True)
     return Build(dspec, pd.DataFrame(index=out.index), out)
 
 
