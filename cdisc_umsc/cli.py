@@ -31,14 +31,21 @@ def main() -> None:
               show_default=True, help="Output folder (replaced atomically).")
 @click.option("--format", "fmt", type=click.Choice(["xpt", "json", "both"]), default="xpt",
               show_default=True, help="Dataset file format.")
-def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str) -> None:
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress on stderr (it is shown only on a terminal anyway).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Threads for independent stages (write, validate, lineage); same output.")
+def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str, quiet: bool,
+        jobs: int) -> None:
     """Run the whole pipeline (default: the bundled UMSC trial)."""
     from cdisc_umsc import run as runner
+    from cdisc_umsc.progress import Progress
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
 
+    progress = Progress(enabled=False if quiet else None)  # stderr, shown on a terminal
     try:
         result = runner.run(spec_dir or runner.DEFAULT_SPEC, raw_dir or runner.DEFAULT_RAW,
-                            out_dir, fmt)
+                            out_dir, fmt, progress=progress, jobs=jobs)
     except UmscError as exc:
         _fail(exc)
         return
@@ -54,6 +61,11 @@ def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str) ->
     click.echo("\nRecords per dataset:")
     for name, count in m["records"].items():
         click.echo(f"  {name:<14} {count:>6}")
+    from cdisc_umsc.validate.outputs import summary_line
+
+    click.echo(f"\nValidation ({out_dir}/validation.html):")
+    for standard, findings in result.validation.items():
+        click.echo("  " + summary_line(standard, findings))
     table = efficacy_table(result.adam["ADQS"])
     click.echo("\nEfficacy (ADQS, ANL01FL=Y, full analysis set):")
     click.echo(format_table(table[table["endpoint"].isin(["PASI40", "PGA 0/1"])]))

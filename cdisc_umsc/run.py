@@ -11,20 +11,24 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc import __version__, phi
+from cdisc_umsc import __version__, lineage, phi
 from cdisc_umsc.adam.build import build_adam
 from cdisc_umsc.errors import ReconciliationError, WriteError
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Study
 from cdisc_umsc.metadata.spec import StudySpec, load_study_spec
+from cdisc_umsc.progress import Progress
 from cdisc_umsc.review import build_review
 from cdisc_umsc.sdtm.pipeline import SdtmResult, build_sdtm
+from cdisc_umsc.validate.outputs import validate_outputs
 from cdisc_umsc.write.datasetjson import write_datasetjson
 from cdisc_umsc.write.define import build_define, validate_define, write_define
 from cdisc_umsc.write.submission import analysis_results, value_lists
@@ -52,6 +56,8 @@ class RunResult:
     adam: dict[str, pd.DataFrame]
     adam_meta: dict[str, Dataset]
     manifest: dict
+    #: Validation findings per standard ("SDTM", "ADaM"); also out/validation.json / .html.
+    validation: dict = field(default_factory=dict)
 
 
 def study_metadata(spec: StudySpec, meta: dict[str, Dataset], purpose: str) -> Study:
@@ -90,7 +96,7 @@ def _sha256(path: Path) -> str:
 
 
 def _manifest(spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame],
-              folder: Path) -> dict:
+              folder: Path, raw_dir: Path) -> dict:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
         "tool": {"name": "cdisc-umsc", "version": __version__},
@@ -100,7 +106,7 @@ def _manifest(spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame],
                       "ct": str(spec.settings["ct"]), "adam_ct": str(spec.settings.get("adam_ct")),
                       "bundled": standards.versions()},
         "created": str(spec.settings["created"]),
-        "raw_forms": sdtm.accounting,
+        "raw_forms": [{**f, "sha256": _sha256(raw_dir / f["file"])} for f in sdtm.accounting],
         "records": {**{f"sdtm/{k}": len(v) for k, v in sorted(sdtm.data.items())},
                     **{f"adam/{k}": len(v) for k, v in sorted(adam.items())}},
         "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
@@ -117,12 +123,21 @@ def reconcile(accounting: list[dict]) -> None:
 
 
 def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Path = Path("out"),
-        fmt: str = "xpt") -> RunResult:
-    """Run the pipeline and replace ``out_dir`` with the complete result, or leave it untouched."""
+        fmt: str = "xpt", progress: Progress | None = None, jobs: int = 1) -> RunResult:
+    """Run the pipeline and replace ``out_dir`` with the complete result, or leave it untouched.
+
+    ``progress`` reports stages (default: silent); ``jobs`` > 1 writes independent files in
+    parallel, with the same bytes as ``jobs`` = 1.
+    """
+    progress = progress or Progress(enabled=False)
+    progress.stage("read spec")
     spec = load_study_spec(Path(spec_dir))
+    progress.stage("read raw forms + map SDTM")
     sdtm = build_sdtm(spec, Path(raw_dir))
     reconcile(sdtm.accounting)
+    progress.stage("derive ADaM", _count(sdtm.data))
     adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists)
+    progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
     phi.scan({**{f"sdtm/{k}": v for k, v in sdtm.data.items()},
               **{f"adam/{k}": v for k, v in adam.items()}}, sdtm.identifier_values)
     created = str(spec.settings["created"])
@@ -130,20 +145,55 @@ def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Pat
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        _write_all(tmp / "sdtm", sdtm.data, sdtm.meta,
-                   study_metadata(spec, sdtm.meta, "Tabulation"), created, fmt)
-        _write_all(tmp / "adam", adam, adam_meta, study_metadata(spec, adam_meta, "Analysis"),
-                   created, fmt, analysis_results(spec.adam))
-        manifest = _manifest(spec, sdtm, adam, tmp)
+        # Independent steps (each writes its own files): in turn, or on `jobs` threads.
+        validation = _independent(jobs, progress, [
+            ("write SDTM", _count(sdtm.data), lambda: _write_all(
+                tmp / "sdtm", sdtm.data, sdtm.meta,
+                study_metadata(spec, sdtm.meta, "Tabulation"), created, fmt)),
+            ("write ADaM", _count(adam), lambda: _write_all(
+                tmp / "adam", adam, adam_meta, study_metadata(spec, adam_meta, "Analysis"),
+                created, fmt, analysis_results(spec.adam))),
+            ("validate", _count(sdtm.data) + _count(adam), lambda: validate_outputs(
+                {"SDTM": (sdtm.data, study_metadata(spec, sdtm.meta, "Tabulation")),
+                 "ADaM": (adam, study_metadata(spec, adam_meta, "Analysis"))},
+                tmp, f"cdisc-umsc validation: study {spec.settings['STUDYID']}")),
+            ("lineage", None, lambda: lineage.write_lineage(
+                tmp / lineage.FOLDER, spec, sdtm, adam, adam_meta)),
+        ])[2]
+        progress.stage("review page + manifest")
+        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))
         build_review(tmp, manifest)  # index.html from the ADaM files just written
-        manifest = _manifest(spec, sdtm, adam, tmp)  # lists index.html
+        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))  # lists index.html
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         (tmp / "manifest.json").write_text(text, encoding="utf-8")
         _swap(tmp, out_dir)
+        progress.done()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return RunResult(spec, sdtm, adam, adam_meta, manifest)
+    return RunResult(spec, sdtm, adam, adam_meta, manifest, validation)
+
+
+def _count(data: dict[str, pd.DataFrame]) -> int:
+    return sum(len(v) for v in data.values())
+
+
+def _independent(jobs: int, progress: Progress,
+                 steps: list[tuple[str, int | None, Callable[[], object]]]) -> list:
+    """Results of steps that share no output: in turn, or on ``jobs`` threads. Each step
+    writes the same files either way; the first failure (in step order) is raised."""
+    if jobs <= 1:
+        results = []
+        for name, records, step in steps:
+            progress.stage(name, records)
+            results.append(step())
+        return results
+    progress.stage(f"{', '.join(n for n, _, _ in steps)} ({jobs} jobs)",
+                   sum(r or 0 for _, r, _ in steps))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(step) for _, _, step in steps]
+        wait(futures)
+    return [f.result() for f in futures]
 
 
 def _swap(tmp: Path, out_dir: Path) -> None:
