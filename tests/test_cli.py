@@ -138,6 +138,8 @@ def test_run_writes_valid_define_for_sdtm_and_adam(bundled_run):
     assert 'Name="ADaMIG"' in text and 'Version="1.3"' in text
     sdtm_text = (out / "sdtm" / "define.xml").read_text(encoding="utf-8")
     assert 'Version="2025-03-28"' in sdtm_text and "WC.LB.LBTESTCD.ALT" in sdtm_text
+    # value-level descriptions name the unit of each test's results (original and standard)
+    assert "Bilirubin (umol/L)" in sdtm_text and "Bilirubin (mg/dL)" in sdtm_text
 
 
 def test_ae_coding_is_an_external_codelist(bundled_run):

@@ -339,6 +339,21 @@ class _ValueItem:
     digits: int | None
 
 
+def _units_of(frame: pd.DataFrame, keep: pd.Series, name: str, test: str) -> dict[str, str]:
+    """Per test code, the unit(s) its results are in: --ORRESU for --ORRES, --STRESU for
+    --STRESN/--STRESC (the value-level description names them)."""
+    unit = next((name[: -len(suffix)] + u for suffix, u in
+                 (("ORRES", "ORRESU"), ("STRESN", "STRESU"), ("STRESC", "STRESU"))
+                 if name.endswith(suffix)), None)
+    if unit is None or unit not in frame.columns:
+        return {}
+    pairs = frame.loc[keep, [test, unit]].drop_duplicates()
+    pairs = pairs[~_is_blank(pairs[unit])]
+    pairs = pairs.assign(_code=_as_text(pairs[test]), _unit=pairs[unit].astype(str))
+    grouped = pairs.sort_values("_unit").groupby("_code")["_unit"]
+    return {code: ", ".join(units) for code, units in grouped.agg(list).items()}
+
+
 def _value_items(frame: pd.DataFrame, ds: str, var: Variable, test: str) -> list[_ValueItem]:
     """One item per distinct test code (sorted): integer / float / text from its values."""
     if test not in frame.columns:
@@ -354,6 +369,7 @@ def _value_items(frame: pd.DataFrame, ds: str, var: Variable, test: str) -> list
         firsts = frame.loc[keep, [test, label_var]].drop_duplicates(test)
         label_of = dict(zip(_as_text(firsts[test]).tolist(),
                             firsts[label_var].astype("string").tolist(), strict=True))
+    units_of = _units_of(frame, keep, var.name, test)
     if _is_numeric(col):
         num = col.to_numpy(dtype="float64", na_value=np.nan)
         is_text = np.zeros(len(col), dtype=bool)
@@ -375,6 +391,8 @@ def _value_items(frame: pd.DataFrame, ds: str, var: Variable, test: str) -> list
     for code, row in zip(agg.index.tolist(), agg.itertuples(index=False), strict=True):
         label = label_of.get(code)
         label = code if label is None or pd.isna(label) or not label else str(label)
+        if units_of.get(code):
+            label = f"{label} ({units_of[code]})"
         if row.text or not row.finite:
             out.append(_ValueItem(code, label, "text", max(1, int(row.bytes)), None))
         elif row.frac == 0:
