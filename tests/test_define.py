@@ -292,7 +292,10 @@ def test_value_level_metadata(sdtm: etree._ElementTree, adam: etree._ElementTree
     gluc = one(sdtm, "//odm:ItemDef[@OID='IT.LB.LBORRES.GLUC']")
     assert (gluc.get("DataType"), gluc.get("Length"), gluc.get("SignificantDigits")) == (
         "float", "3", "2")
-    assert gluc.findtext(".//odm:TranslatedText", namespaces=NS) == "Glucose"
+    assert gluc.findtext(".//odm:TranslatedText", namespaces=NS) == "Glucose (mmol/L)"
+    # a test reported in two units names both
+    assert alt.findtext(".//odm:TranslatedText", namespaces=NS) == (
+        "Alanine Aminotransferase (U/L, furlong/L)")
     wc = one(sdtm, "//def:WhereClauseDef[@OID='WC.LB.LBTESTCD.GLUC']/odm:RangeCheck")
     assert (wc.get("Comparator"), wc.get(f"{{{DEF_NS}}}ItemOID"), wc[0].text) == (
         "EQ", "IT.LB.LBTESTCD", "GLUC")
