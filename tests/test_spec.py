@@ -98,3 +98,22 @@ def test_filter_needs_a_reason(spec_copy):
     start = text.index("excluded_because")
     path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
     assert "needs excluded_because" in _error(spec_copy)
+
+
+def test_coding_table_problems_are_one_line_errors(spec_copy, raw_copy, tmp_path):
+    from cdisc_umsc.errors import InputError
+    from cdisc_umsc.run import run
+
+    table = spec_copy / "coding" / "ae_dictionary.csv"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    data = [i for i, line in enumerate(lines) if line and not line.startswith("#")]
+    table.write_text("\n".join([*lines, lines[data[1]]]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        run(spec_copy, raw_copy, tmp_path / "out")
+    assert str(exc.value).startswith(f"coding/ae_dictionary.csv: row {len(data)}, column VERBATIM: "
+                                      "duplicate verbatim")
+    table.unlink()
+    with pytest.raises(InputError) as exc:
+        run(spec_copy, raw_copy, tmp_path / "out")
+    assert "coding table coding/ae_dictionary.csv" in str(exc.value)
+    assert not (tmp_path / "out").exists()

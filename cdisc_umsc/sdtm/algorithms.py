@@ -80,7 +80,8 @@ def raw(ctx: Context, b: Build, name: str) -> pd.Series:
 
 
 def check_codelist(ctx: Context, b: Build, values: pd.Series, cid: str | None, var: str,
-                   synonyms: bool = True) -> pd.Series:
+                   synonyms: bool = True, column: str | None = None,
+                   shown: pd.Series | None = None, recode: str | None = None) -> pd.Series:
     """Values as submission values of codelist ``cid``: exact, else synonym; else an error."""
     if not cid:
         return values
@@ -101,9 +102,12 @@ def check_codelist(ctx: Context, b: Build, values: pd.Series, cid: str | None, v
             mapping[v] = v  # extensible CDISC codelist: a sponsor term, reported by validation
     bad = present & ~values.isin(list(mapping))
     if bad.any():
+        # the error names the raw field and the value as collected when the caller has them
         name = getattr(cl, "submission_value", cid)
-        raise ctx.row_error(b, bad, var, f"value not in codelist {name} ({cid}) nor its synonyms",
-                            values)
+        table = f"recode table '{recode}' nor " if recode else ""
+        raise ctx.row_error(b, bad, column or var,
+                            f"value not in {table}codelist {name} ({cid}) nor its synonyms",
+                            values if shown is None else shown)
     if not mapping:
         return values
     mapped = values.map(mapping)
@@ -168,37 +172,25 @@ def assign_recode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     out = mapped.where(mapped.notna(), values).astype(object)
     cid = p.get("codelist") or table.codelist
     if cid:
-        unmapped = (values != "") & mapped.isna()
-        try:
-            out = check_codelist(ctx, b, out, cid, var)
-        except InputError:
-            cl_vals = ctx.codelist(cid)
-            allowed = cl_vals.values if hasattr(cl_vals, "values") else frozenset(cl_vals.terms)
-            bad = unmapped & ~out.isin(allowed)
-            if bad.any():
-                raise ctx.row_error(b, bad, column, f"value not in recode table '{table.name}' "
-                                    f"nor codelist {cid}", values) from None
-            raise
-    else:
-        bad = (values != "") & mapped.isna()
-        if bad.any():
-            raise ctx.row_error(b, bad, column, f"value not in recode table '{table.name}'", values)
+        return check_codelist(ctx, b, out, cid, var, column=column, shown=values,
+                              recode=table.name)
+    bad = (values != "") & mapped.isna()
+    if bad.any():
+        raise ctx.row_error(b, bad, column, f"value not in recode table '{table.name}'", values)
     return out
 
 
 @algorithm("ct", params=("recode",), origin="Collected")
 def assign_ct(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """The raw value must be a term (or synonym) of the variable's codelist."""
-    values = text(raw(ctx, b, p["ct"]))
-    if "recode" in p:
-        mapped = values.map(ctx.study.recodes[str(p["recode"])].map)
-        values = mapped.where(mapped.notna(), values).astype(object)
-    cid = p.get("codelist") or ctx.study.recodes.get(str(p.get("recode")), None)
-    cid = cid.codelist if hasattr(cid, "codelist") else cid
-    try:
-        return check_codelist(ctx, b, values, cid, var)
-    except InputError as exc:
-        raise InputError(str(exc).replace(f"column {var}", f"column {p['ct']}")) from None
+    collected = text(raw(ctx, b, p["ct"]))
+    values = collected
+    table = ctx.study.recodes.get(str(p["recode"])) if "recode" in p else None
+    if table is not None:
+        mapped = collected.map(table.map)
+        values = mapped.where(mapped.notna(), collected).astype(object)
+    cid = p.get("codelist") or (table.codelist if table is not None else None)
+    return check_codelist(ctx, b, values, cid, var, column=str(p["ct"]), shown=collected)
 
 
 @algorithm("template")
@@ -253,18 +245,39 @@ def assign_visitnum_of(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Serie
     return _visit(ctx, b, str(p["visitnum_of"]), "VISIT", "VISITNUM").astype("float64")
 
 
-def _dictionary(ctx: Context, b: Build, name: str) -> pd.DataFrame:
+def _dictionary(ctx: Context, b: Build, name: str, column: str) -> pd.DataFrame:
+    """A spec coding table, read once per run; a missing file or column is a spec error."""
     dicts = b.spec.dictionaries or SpecMap()
+    if name not in dicts:
+        raise InputError(f"{b.spec.file}: unknown dictionary '{name}' (declare it under "
+                         "dictionaries:)")
     d = dicts[name]
+    key, where = str(d["key"]), dicts.where(name)
     path = Path(ctx.study.root) / str(d["file"])
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
-    return table.drop_duplicates(str(d["key"])).set_index(str(d["key"]))
+    if str(path) not in ctx.dictionaries:
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc).splitlines()[-1]
+            raise InputError(f"{where}: coding table {d['file']}: {reason}") from None
+        if key not in table.columns:
+            raise InputError(f"{where}: coding table {d['file']} has no key column {key}")
+        dup = table.duplicated(key)
+        if dup.any():
+            row = int(np.flatnonzero(dup.to_numpy())[0]) + 1
+            raise InputError(f"{d['file']}: row {row}, column {key}: duplicate verbatim "
+                             f"{table[key].iloc[row - 1]!r} (each must code one way)")
+        ctx.dictionaries[str(path)] = table.set_index(key)
+    table = ctx.dictionaries[str(path)]
+    if column not in table.columns:
+        raise InputError(f"{where}: coding table {d['file']} has no column {column}")
+    return table
 
 
 @algorithm("dictionary", params=("column", "field"), origin="Assigned")
 def assign_dictionary(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Coding-table lookup on the trimmed, upper-cased verbatim."""
-    table = _dictionary(ctx, b, str(p["dictionary"]))
+    table = _dictionary(ctx, b, str(p["dictionary"]), str(p["column"]))
     verbatim = text(raw(ctx, b, p["field"]))
     key = verbatim.str.strip().str.upper()
     found = key.isin(table.index)

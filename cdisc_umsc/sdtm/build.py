@@ -125,15 +125,8 @@ def ensure_variable(ctx: Context, b: Build, name: str) -> None:
         if name in b.out.columns:
             return
         raise InputError(f"{b.spec.file}: {name} is used before it can be computed")
-    if name in b.out.columns and name in _source_vars(b.spec):
-        # sources gave it; a domain-level spec refines it
-        pass
     b.done.add(name)
     b.out[name] = _apply(ctx, b, spec, name)
-
-
-def _source_vars(spec: DomainSpec) -> set[str]:
-    return {n for s in spec.sources for n in s.variables}
 
 
 # ---------------------------------------------------------------------- stage 0: records
@@ -213,9 +206,8 @@ def run_stage(ctx: Context, b: Build, stage: int) -> None:
 def add_derived_records(ctx: Context, b: Build) -> None:
     """Records computed from other records of the domain by a spec formula (e.g. PASI total)."""
     for d in b.spec.derived:
-        from cdisc_umsc.sdtm.build import evaluate_condition as cond
-
-        sel = cond(ctx, b, d["where"]) if "where" in d else pd.Series(True, index=b.out.index)
+        sel = (evaluate_condition(ctx, b, d["where"]) if "where" in d
+               else pd.Series(True, index=b.out.index))
         rows = b.out[sel.to_numpy()]
         by = [str(x) for x in d["by"]]
         wide = rows.pivot_table(index=by, columns=str(d["pivot"]), values=str(d["value"]),

@@ -51,6 +51,8 @@ class Context:
         self.excluded: list[tuple[str, int, str]] = []
         #: subject-level forms read through FORM.FIELD references
         self.looked_up: set[str] = set()
+        #: coding tables loaded once per run, by file
+        self.dictionaries: dict[str, pd.DataFrame] = {}
         #: (domain, form) pairs of those references, for lineage
         self.lookups: set[tuple[str, str]] = set()
         self.ct = standards.controlled_terminology("SDTM", study.ct_version)
