@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from cdisc_umsc import __version__
-from cdisc_umsc.errors import UmscError
-
-
-def _fail(exc: UmscError) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(exc.exit_code)
+from cdisc_umsc.errors import UmscError, fail
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,8 +41,7 @@ def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str, qu
         result = runner.run(spec_dir or runner.DEFAULT_SPEC, raw_dir or runner.DEFAULT_RAW,
                             out_dir, fmt, progress=progress, jobs=jobs)
     except UmscError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     m = result.manifest
     click.echo(f"{m['study']}: {m['standards']['sdtm']}, {m['standards']['ct']}, "
                f"{m['standards']['adam']}  ->  {out_dir}/")
@@ -105,8 +98,7 @@ def report(adam_dir: Path, csv_out: Path | None, json_out: Path | None, tests: s
         adqs = _read_folder(adam_dir, "ADQS")
         adlb = _read_folder(adam_dir, "ADLB")
     except UmscError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     eff = efficacy_table(adqs)
     imm = immunology_table(adlb, adqs, [t for t in tests.split(",") if t])
     click.echo("Efficacy (ANL01FL=Y, full analysis set):")

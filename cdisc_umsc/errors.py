@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import NoReturn
+
 
 class UmscError(Exception):
     """Base error: its message is a single line naming what was wrong and where."""
@@ -24,3 +27,10 @@ class ReconciliationError(UmscError):
     """Records in do not equal records mapped plus records rejected (exit code 3)."""
 
     exit_code = 3
+
+
+def fail(exc: UmscError) -> NoReturn:
+    """End a command: the error's one line on stderr and its exit code."""
+    sys.stderr.write(f"error: {exc}\n")
+    sys.stderr.flush()
+    sys.exit(exc.exit_code)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from cdisc_umsc.errors import InputError, UmscError, WriteError
+from cdisc_umsc.errors import InputError, UmscError, WriteError, fail
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study, Variable
 
@@ -142,6 +141,5 @@ def command(sdtm: Path | None, adam: Path | None, encoding: str, created: str | 
         folder, purpose = (sdtm, "Tabulation") if sdtm is not None else (adam, "Analysis")
         path = write_folder_define(folder, purpose, encoding=encoding, created=created)
     except UmscError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        fail(exc)
     click.echo(f"wrote {path} and {path.with_suffix('.html').name}")

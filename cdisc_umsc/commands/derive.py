@@ -4,13 +4,12 @@ by a study's ADaM spec, written with define.xml into a folder that is replaced a
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import click
 
-from cdisc_umsc.errors import UmscError
+from cdisc_umsc.errors import UmscError, fail
 
 DEFAULT_CREATED = "2000-01-01T00:00:00"
 
@@ -69,8 +68,7 @@ def command(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str, encoding: s
     try:
         counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding)
     except UmscError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        fail(exc)
     for name, n in counts.items():
         click.echo(f"  {name:<10} {n:>7} records")
     click.echo(f"-> {out_dir}/")

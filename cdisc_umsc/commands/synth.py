@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from cdisc_umsc.errors import UmscError
+from cdisc_umsc.errors import UmscError, fail
 
 
 @click.command(name="synth")
@@ -25,8 +24,7 @@ def command(subjects: int, seed: int, out_dir: Path, dense_labs: bool) -> None:
     try:
         rows = write_trial(out_dir, subjects, seed, dense_labs)
     except UmscError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        fail(exc)
     click.echo(f"{subjects} synthetic subjects (seed {seed}) -> {out_dir}/")
     for name, count in rows.items():
         click.echo(f"  {name + '.csv':<14} {count:>8} rows")

@@ -9,7 +9,6 @@ The ``--where`` expression is parsed, never evaluated: ``VAR='text'`` or ``VAR=n
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc import lineage
-from cdisc_umsc.errors import InputError, UmscError
+from cdisc_umsc.errors import InputError, UmscError, fail
 
 _TOKEN = re.compile(r"""\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<>|=)
                     |'(?P<sq>(?:[^']|'')*)'|"(?P<dq>(?:[^"]|"")*)"
@@ -224,6 +223,5 @@ def command(out_dir: Path, dataset: str, where: str, limit: int) -> None:
     try:
         lines = trace(out_dir, dataset, where, limit)
     except UmscError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        fail(exc)
     click.echo("\n".join(lines))

@@ -13,14 +13,11 @@ from pathlib import Path
 
 import click
 
-from cdisc_umsc.errors import InputError, UmscError
+from cdisc_umsc.errors import InputError, UmscError, fail
 
 FORMATS = ("json", "csv", "html")
 
 
-def _fail(exc: UmscError) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(exc.exit_code)
 
 
 def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None:
@@ -127,6 +124,5 @@ def command(folder: Path | None, define: Path | None, fmt: str | None, out: Path
                    f"{what}\n{summary}")
             click.echo(f"report: {target[1]}")
     except UmscError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     sys.exit(1 if (findings.frame["severity"] == "error").any() else 0)
