@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -11,6 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "mappings" / "umsc"
 RAW = ROOT / "fixtures" / "umsc" / "raw"
 SHARED = ROOT.parent / "shared"
+
+
+def load_script(relative: str) -> ModuleType:
+    """A script or benchmark of the repository (not a package module), imported by path."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being created
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

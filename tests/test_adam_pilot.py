@@ -6,11 +6,12 @@ docs/adam-pilot-agreement.md must state the figures measured here.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 PILOT = ROOT.parent / "shared" / "reference" / "cdiscpilot01"
@@ -20,10 +21,7 @@ PILOT = ROOT.parent / "shared" / "reference" / "cdiscpilot01"
 def measured(tmp_path_factory):
     if not PILOT.is_dir():
         pytest.skip("../shared/reference/cdiscpilot01 is not present")
-    spec = importlib.util.spec_from_file_location(
-        "pilot_adam_agreement", ROOT / "benchmarks" / "pilot_adam_agreement.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("benchmarks/pilot_adam_agreement.py")
     return module.measure(PILOT, tmp_path_factory.mktemp("pilot"))
 
 

@@ -6,12 +6,12 @@ are skipped without it; the comparison logic of scripts/core_check.py is tested 
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "fixtures" / "umsc" / "raw"
@@ -19,11 +19,7 @@ SPECS = ("umsc", "umsc-ig34")
 
 
 def _load_core_check():
-    spec = importlib.util.spec_from_file_location("core_check", ROOT / "scripts" / "core_check.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/core_check.py")
 
 
 cc = _load_core_check()

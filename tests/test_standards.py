@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.standards import data_file
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -26,11 +26,7 @@ needs_shared = pytest.mark.skipif(not (SHARED / "reference").is_dir(), reason=".
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("build_standards", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/build_standards.py")
 
 
 # --------------------------------------------------------------------------- manifest / bundle

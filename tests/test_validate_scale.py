@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +9,13 @@ import pandas as pd
 
 from cdisc_umsc.validate import study_from_ig, validate_study
 from cdisc_umsc.validate.context import BY_VALUE_ROWS, as_text, blank, by_value, by_values, nbytes
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_validate",
-                                                  ROOT / "benchmarks" / "bench_validate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/bench_validate.py")
 
 
 def test_by_value_matches_element_wise():

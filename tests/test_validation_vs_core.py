@@ -7,9 +7,7 @@ without them.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pandas as pd
 import pytest
 
 from cdisc_umsc.write.xpt import write_xpt
+from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 PILOT = ROOT.parent / "shared" / "reference" / "cdiscpilot01" / "sdtm"
@@ -24,12 +23,7 @@ DOC = ROOT / "docs" / "validation-vs-core.md"
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("validate_vs_core",
-                                                  ROOT / "scripts" / "validate_vs_core.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/validate_vs_core.py")
 
 
 vc = _load()
