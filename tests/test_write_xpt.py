@@ -72,6 +72,32 @@ def _pandas(path: Path, encoding: str | None = "ascii") -> pd.DataFrame:
         return pd.read_sas(path, format="xport", encoding=encoding)
 
 
+def _expected_format(fmt: str) -> tuple[str, int, int]:
+    """(name, width, decimals) that SAS TS-140 stores for a display format such as DATE9. or 8.2."""
+    name = fmt.rstrip("0123456789.")
+    digits = fmt[len(name):].rstrip(".")
+    width, _, dec = digits.partition(".")
+    return name.upper(), int(width or 0), int(dec or 0)
+
+
+def _namestr_formats(path: Path) -> dict[str, tuple[str, int, int]]:
+    """Display formats as the namestr records hold them (TS-140: NFORM at byte 56 of each
+    140-byte namestr, NFL and NFD after it), read from the file itself, not through a reader."""
+    data = path.read_bytes()
+    head = data.find(b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!")
+    count = int(data[head + 54 : head + 58])
+    start = head + 80
+    found = {}
+    for i in range(count):
+        rec = data[start + 140 * i : start + 140 * (i + 1)]
+        name = rec[8:16].decode("ascii").rstrip()
+        form = rec[56:64].decode("ascii").rstrip()
+        width, dec = struct.unpack(">hh", rec[64:68])
+        if form or width or dec:
+            found[name] = (form, width, dec)
+    return found
+
+
 def _assert_reads_back(
     path: Path, df: pd.DataFrame, ds: Dataset, widths: dict[str, int], pandas_counts: bool = True
 ) -> None:
@@ -85,8 +111,8 @@ def _assert_reads_back(
     assert {k: (v or "") for k, v in meta.column_names_to_labels.items()} == {
         v.name: v.label for v in ds.variables
     }
-    assert {k: v for k, v in meta.original_variable_types.items() if v} == {
-        v.name: v.format.rstrip(".") for v in ds.variables if v.format
+    assert _namestr_formats(path) == {
+        v.name: _expected_format(v.format) for v in ds.variables if v.format
     }
     assert len(got) == len(df)
     for v in ds.variables:
