@@ -89,13 +89,18 @@ def _child(raw: Path, out: Path, jobs: int) -> dict:
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     progress._stop = True
     rows = sum(f["read"] for f in result.manifest["raw_forms"])
-    return {"total": total, "cpu": cpu, "rows": rows,
-            "lb": result.manifest["records"].get("sdtm/LB", 0),
-            "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            "stages": [(s.name, s.seconds, progress.cpu.get(s.name, 0.0),
-                        progress.peaks.get(s.name, 0))
-                       for s in progress.stages],
-            "sub": sub}
+    return {
+        "total": total,
+        "cpu": cpu,
+        "rows": rows,
+        "lb": result.manifest["records"].get("sdtm/LB", 0),
+        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "stages": [
+            (s.name, s.seconds, progress.cpu.get(s.name, 0.0), progress.peaks.get(s.name, 0))
+            for s in progress.stages
+        ],
+        "sub": sub,
+    }
 
 
 def _measure(subjects: int, work: Path, jobs: int) -> dict:
@@ -103,8 +108,16 @@ def _measure(subjects: int, work: Path, jobs: int) -> dict:
 
     raw = work / f"raw{subjects}"
     write_trial(raw, subjects, seed=1, dense_labs=True)
-    cmd = [sys.executable, __file__, "--child", str(raw), "--out", str(work / f"out{subjects}"),
-           "--jobs", str(jobs)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(raw),
+        "--out",
+        str(work / f"out{subjects}"),
+        "--jobs",
+        str(jobs),
+    ]
     done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -124,9 +137,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_pipeline.") as tmp:
         for n in sizes:
             f = figures[n] = _measure(n, Path(tmp), args.jobs)
-            print(f"\n{n} subjects: {f['rows']:,} raw rows ({f['lb']:,} LB), "
-                  f"total {f['total']:.1f} s (CPU {f['cpu']:.1f} s), "
-                  f"peak RSS {f['peak'] / 1e9:.2f} GB")
+            print(
+                f"\n{n} subjects: {f['rows']:,} raw rows ({f['lb']:,} LB), "
+                f"total {f['total']:.1f} s (CPU {f['cpu']:.1f} s), "
+                f"peak RSS {f['peak'] / 1e9:.2f} GB"
+            )
             for name, secs, cpu, peak in f["stages"]:
                 print(f"  {name:<28} {secs:7.2f} s  CPU {cpu:7.2f} s  peak {peak / 1e9:5.2f} GB")
             for name, secs in sorted(f["sub"].items()):
@@ -137,15 +152,19 @@ def main() -> None:
     base = sizes[0]
     print(f"\nsubjects  rows/rows_{base}  time/time_{base}  cpu/cpu_{base}")
     for n in sizes:
-        print(f"{n:>8}  {figures[n]['rows'] / figures[base]['rows']:11.2f}  "
-              f"{figures[n]['total'] / figures[base]['total']:11.2f}  "
-              f"{figures[n]['cpu'] / figures[base]['cpu']:9.2f}")
+        print(
+            f"{n:>8}  {figures[n]['rows'] / figures[base]['rows']:11.2f}  "
+            f"{figures[n]['total'] / figures[base]['total']:11.2f}  "
+            f"{figures[n]['cpu'] / figures[base]['cpu']:9.2f}"
+        )
     cpu = np.array([figures[n]["cpu"] for n in sizes])
     if len(sizes) > 1:  # wall time suffers from other load on the machine; CPU time does not
         print(f"growth exponent of CPU time: {np.polyfit(np.log(rows), np.log(cpu), 1)[0]:.2f}")
     last = figures[max(sizes)]
-    print(f"pipeline_{max(sizes)}_seconds={last['total']:.1f} "
-          f"pipeline_{max(sizes)}_peak_gb={last['peak'] / 1e9:.2f} growth_exponent={b:.2f}")
+    print(
+        f"pipeline_{max(sizes)}_seconds={last['total']:.1f} "
+        f"pipeline_{max(sizes)}_peak_gb={last['peak'] / 1e9:.2f} growth_exponent={b:.2f}"
+    )
 
 
 if __name__ == "__main__":

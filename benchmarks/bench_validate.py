@@ -37,8 +37,19 @@ TESTS = {  # LBTESTCD: (LBTEST, unit, low, high, mean)
     "HGB": ("Hemoglobin", "g/L", 120.0, 170.0, 140.0),
     "PLAT": ("Platelets", "10^9/L", 150.0, 400.0, 250.0),
 }
-VISITS = ["SCREENING", "BASELINE", "WEEK 2", "WEEK 4", "WEEK 8", "WEEK 12", "WEEK 16",
-          "WEEK 24", "WEEK 36", "WEEK 48", "END OF STUDY"]
+VISITS = [
+    "SCREENING",
+    "BASELINE",
+    "WEEK 2",
+    "WEEK 4",
+    "WEEK 8",
+    "WEEK 12",
+    "WEEK 16",
+    "WEEK 24",
+    "WEEK 36",
+    "WEEK 48",
+    "END OF STUDY",
+]
 
 
 def core_home() -> Path:
@@ -58,20 +69,24 @@ def pilot() -> float | None:
         return None
     script = core_home() / "run_core.sh"
     if not script.is_file():
-        print(f"pilot: skipped (CORE harness not set up: {script} missing; see "
-              "../shared/tools/core/scripts/setup.sh)")
+        print(
+            f"pilot: skipped (CORE harness not set up: {script} missing; see "
+            "../shared/tools/core/scripts/setup.sh)"
+        )
         return None
     from cdisc_umsc.validate import catalogue
 
     with tempfile.TemporaryDirectory() as tmp:
         ours_json, core_json = Path(tmp) / "ours.json", Path(tmp) / "core.json"
         exe = Path(sys.executable).with_name("cdisc-umsc")
-        t_ours, done = _wall([str(exe), "validate", str(PILOT), "--encoding", "cp1252",
-                              "--out", str(ours_json)])
+        t_ours, done = _wall(
+            [str(exe), "validate", str(PILOT), "--encoding", "cp1252", "--out", str(ours_json)]
+        )
         if done.returncode not in (0, 1):
             sys.exit(f"cdisc-umsc validate failed: {done.stderr.strip()}")
-        t_core, done = _wall(["bash", str(script), str(PILOT), "sdtmig", "3-4", "--json",
-                              str(core_json)])
+        t_core, done = _wall(
+            ["bash", str(script), str(PILOT), "sdtmig", "3-4", "--json", str(core_json)]
+        )
         if done.returncode != 0:
             sys.exit(f"CORE failed: {done.stderr.strip()[-300:]}")
         ours = json.loads(ours_json.read_text(encoding="utf-8"))
@@ -80,12 +95,16 @@ def pilot() -> float | None:
     completed = status.get("success", 0) + status.get("issue reported", 0)
     core_findings = sum(r["issues"] for r in core["rules"])
     print(f"pilot SDTM ({PILOT}):")
-    print(f"  cdisc-umsc: {t_ours:7.2f} s wall, {len(catalogue.rules())} rules executed "
-          f"(all), {len(ours['findings'])} findings")
-    print(f"  CORE:       {t_core:7.2f} s wall ({core['elapsed_s']:.1f} s in rules), "
-          f"{sum(status.values())} rules executed ({completed} completed: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(status.items()))
-          + f"), {core_findings} findings")
+    print(
+        f"  cdisc-umsc: {t_ours:7.2f} s wall, {len(catalogue.rules())} rules executed "
+        f"(all), {len(ours['findings'])} findings"
+    )
+    print(
+        f"  CORE:       {t_core:7.2f} s wall ({core['elapsed_s']:.1f} s in rules), "
+        f"{sum(status.values())} rules executed ({completed} completed: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(status.items()))
+        + f"), {core_findings} findings"
+    )
     return t_ours / t_core
 
 
@@ -99,33 +118,64 @@ def synthetic_lb(rows: int, seed: int = 20240501) -> tuple[pd.DataFrame, pd.Data
     s, k = i // per_subject, i % per_subject
     t, v = k % len(TESTS), k // len(TESTS)
     codes = np.array(list(TESTS), dtype=object)
-    info = pd.DataFrame.from_dict(TESTS, orient="index",
-                                  columns=["test", "unit", "lo", "hi", "mean"])
+    info = pd.DataFrame.from_dict(
+        TESTS, orient="index", columns=["test", "unit", "lo", "hi", "mean"]
+    )
     mean, lo, hi = (info[c].to_numpy()[t] for c in ("mean", "lo", "hi"))
     value = np.round(mean * rng.lognormal(0.0, 0.25, rows), 1)
     result = pd.Series(value).map("{:.1f}".format).to_numpy(dtype=object)
     rfst = pd.Timestamp("2024-01-08") + pd.to_timedelta(np.arange(subjects) % 200, unit="D")
     day = np.array([-7, 1, 15, 29, 57, 85, 113, 169, 253, 337, 365])[v]
-    dates = (rfst[s] + pd.to_timedelta(np.where(day > 0, day - 1, day), unit="D"))
+    dates = rfst[s] + pd.to_timedelta(np.where(day > 0, day - 1, day), unit="D")
     dtc = dates.strftime("%Y-%m-%d").to_numpy(dtype=object)
     nrind = np.where(value < lo, "LOW", np.where(value > hi, "HIGH", "NORMAL")).astype(object)
-    lb = pd.DataFrame({
-        "STUDYID": "SYN", "DOMAIN": "LB", "USUBJID": subj[s],
-        "LBSEQ": (k + 1).astype("float64"), "LBTESTCD": codes[t],
-        "LBTEST": info["test"].to_numpy()[t], "LBCAT": "CHEMISTRY", "LBORRES": result,
-        "LBORRESU": info["unit"].to_numpy()[t], "LBORNRLO": lo.astype(str).astype(object),
-        "LBORNRHI": hi.astype(str).astype(object), "LBSTRESC": result, "LBSTRESN": value,
-        "LBSTRESU": info["unit"].to_numpy()[t], "LBSTNRLO": lo, "LBSTNRHI": hi,
-        "LBNRIND": nrind, "LBLOBXFL": np.where(v == 1, "Y", "").astype(object),
-        "VISITNUM": (v + 1).astype("float64"), "VISIT": np.array(VISITS, dtype=object)[v],
-        "LBDTC": dtc, "LBDY": day.astype("float64")})
+    lb = pd.DataFrame(
+        {
+            "STUDYID": "SYN",
+            "DOMAIN": "LB",
+            "USUBJID": subj[s],
+            "LBSEQ": (k + 1).astype("float64"),
+            "LBTESTCD": codes[t],
+            "LBTEST": info["test"].to_numpy()[t],
+            "LBCAT": "CHEMISTRY",
+            "LBORRES": result,
+            "LBORRESU": info["unit"].to_numpy()[t],
+            "LBORNRLO": lo.astype(str).astype(object),
+            "LBORNRHI": hi.astype(str).astype(object),
+            "LBSTRESC": result,
+            "LBSTRESN": value,
+            "LBSTRESU": info["unit"].to_numpy()[t],
+            "LBSTNRLO": lo,
+            "LBSTNRHI": hi,
+            "LBNRIND": nrind,
+            "LBLOBXFL": np.where(v == 1, "Y", "").astype(object),
+            "VISITNUM": (v + 1).astype("float64"),
+            "VISIT": np.array(VISITS, dtype=object)[v],
+            "LBDTC": dtc,
+            "LBDY": day.astype("float64"),
+        }
+    )
     dm_dates = rfst.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    dm = pd.DataFrame({
-        "STUDYID": "SYN", "DOMAIN": "DM", "USUBJID": subj,
-        "SUBJID": [u[-6:] for u in subj], "RFSTDTC": dm_dates, "RFENDTC": dm_dates,
-        "SITEID": "01", "AGE": 40.0, "AGEU": "YEARS", "SEX": np.where(
-            np.arange(subjects) % 2, "F", "M").astype(object), "RACE": "WHITE",
-        "ARMCD": "A", "ARM": "Drug A", "ACTARMCD": "A", "ACTARM": "Drug A", "COUNTRY": "USA"})
+    dm = pd.DataFrame(
+        {
+            "STUDYID": "SYN",
+            "DOMAIN": "DM",
+            "USUBJID": subj,
+            "SUBJID": [u[-6:] for u in subj],
+            "RFSTDTC": dm_dates,
+            "RFENDTC": dm_dates,
+            "SITEID": "01",
+            "AGE": 40.0,
+            "AGEU": "YEARS",
+            "SEX": np.where(np.arange(subjects) % 2, "F", "M").astype(object),
+            "RACE": "WHITE",
+            "ARMCD": "A",
+            "ARM": "Drug A",
+            "ACTARMCD": "A",
+            "ACTARM": "Drug A",
+            "COUNTRY": "USA",
+        }
+    )
     return _as_read(dm), _as_read(lb)
 
 
@@ -145,8 +195,10 @@ def lb_seconds(rows: int) -> float:
     start = time.perf_counter()
     found = validate_study(frames, study)
     seconds = time.perf_counter() - start
-    print(f"synthetic LB: {len(lb):,} records ({len(dm):,} subjects): {seconds:.2f} s, "
-          f"{len(found)} findings")
+    print(
+        f"synthetic LB: {len(lb):,} records ({len(dm):,} subjects): {seconds:.2f} s, "
+        f"{len(found)} findings"
+    )
     print("  " + found.summary().replace("\n", "\n  "))
     return seconds
 

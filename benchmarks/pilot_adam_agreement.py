@@ -24,8 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 PILOT = ROOT.parent / "shared" / "reference" / "cdiscpilot01"
 SPEC = ROOT / "mappings" / "cdiscpilot01"
 ADSL_VARS = ["TRTSDT", "TRTEDT", "SAFFL", "ITTFL", "AGEGR1"]
-ADLBC_VARS = ["AVISIT", "ADY", "AVAL", "BASE", "CHG", "ABLFL", "ANRIND", "BNRIND", "A1LO", "A1HI",
-              "R2A1LO", "R2A1HI"]
+ADLBC_VARS = [
+    "AVISIT",
+    "ADY",
+    "AVAL",
+    "BASE",
+    "CHG",
+    "ABLFL",
+    "ANRIND",
+    "BNRIND",
+    "A1LO",
+    "A1HI",
+    "R2A1LO",
+    "R2A1HI",
+]
 ADLBC_KEYS = ["USUBJID", "PARAMCD", "AVISITN", "LBSEQ"]
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 
@@ -38,9 +50,14 @@ def sdtm_folder(pilot: Path, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for xpt in sorted((pilot / "sdtm").glob("*.xpt")):
         (dest / xpt.name).symlink_to(xpt)
-    lb = pd.read_csv(pilot / "csv_safetyData" / "sdtm_lb.csv.gz", keep_default_na=False,
-                     na_values={c: [""] for c in ("LBSEQ", "LBSTRESN", "LBSTNRLO", "LBSTNRHI",
-                                                   "VISITNUM", "VISITDY", "LBDY")})
+    lb = pd.read_csv(
+        pilot / "csv_safetyData" / "sdtm_lb.csv.gz",
+        keep_default_na=False,
+        na_values={
+            c: [""]
+            for c in ("LBSEQ", "LBSTRESN", "LBSTNRLO", "LBSTNRHI", "VISITNUM", "VISITDY", "LBDY")
+        },
+    )
     text = [c for c in lb.columns if lb[c].dtype.kind not in "fiu"]
     lb[text] = lb[text].astype(object)
     meta = study_from_ig({"LB": lb}).datasets["LB"]
@@ -82,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     table, merged = measure()
     print(table.to_string(index=False, formatters={"share": "{:.4f}".format}))
     for name, frame in merged.items():
-        print(f"{name}: records only in the pilot: {int((frame['_in'] == 'reference_only').sum())}"
-              f", only derived: {int((frame['_in'] == 'derived_only').sum())}")
+        print(
+            f"{name}: records only in the pilot: {int((frame['_in'] == 'reference_only').sum())}"
+            f", only derived: {int((frame['_in'] == 'derived_only').sum())}"
+        )
     if args.details:
         for row in table.itertuples():
             frame = merged[row.dataset]
@@ -91,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             if len(bad):
                 cols = [c for c in frame.columns if c.startswith("_k")]
                 print(f"\n{row.dataset}.{row.variable}: {len(bad)} differences")
-                print(bad[[*cols, "_in", f"{row.variable}_ref", f"{row.variable}_der"]]
-                      .head(args.details).to_string(index=False))
+                print(
+                    bad[[*cols, "_in", f"{row.variable}_ref", f"{row.variable}_der"]]
+                    .head(args.details)
+                    .to_string(index=False)
+                )
     print(f"pilot_adam_min_agreement={table['share'].min():.4f}")
     return 0
 

@@ -17,20 +17,53 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--spec", "spec_dir", type=click.Path(path_type=Path), default=None,
-              help="Study spec folder (default: mappings/umsc).")
-@click.option("--raw", "raw_dir", type=click.Path(path_type=Path), default=None,
-              help="Raw form folder (default: fixtures/umsc/raw).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="Output folder (replaced atomically).")
-@click.option("--format", "fmt", type=click.Choice(["xpt", "json", "both"]), default="xpt",
-              show_default=True, help="Dataset file format.")
-@click.option("--quiet", "-q", is_flag=True,
-              help="No progress on stderr (it is shown only on a terminal anyway).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Threads for independent stages (write, validate, lineage); same output.")
-def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str, quiet: bool,
-        jobs: int) -> None:
+@click.option(
+    "--spec",
+    "spec_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Study spec folder (default: mappings/umsc).",
+)
+@click.option(
+    "--raw",
+    "raw_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Raw form folder (default: fixtures/umsc/raw).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder (replaced atomically).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xpt", "json", "both"]),
+    default="xpt",
+    show_default=True,
+    help="Dataset file format.",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress on stderr (it is shown only on a terminal anyway).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Threads for independent stages (write, validate, lineage); same output.",
+)
+def run(
+    spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str, quiet: bool, jobs: int
+) -> None:
     """Run the whole pipeline (default: the bundled UMSC trial)."""
     from cdisc_umsc import run as runner
     from cdisc_umsc.progress import Progress
@@ -38,17 +71,27 @@ def run(spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str, qu
 
     progress = Progress(enabled=False if quiet else None)  # stderr, shown on a terminal
     try:
-        result = runner.run(spec_dir or runner.DEFAULT_SPEC, raw_dir or runner.DEFAULT_RAW,
-                            out_dir, fmt, progress=progress, jobs=jobs)
+        result = runner.run(
+            spec_dir or runner.DEFAULT_SPEC,
+            raw_dir or runner.DEFAULT_RAW,
+            out_dir,
+            fmt,
+            progress=progress,
+            jobs=jobs,
+        )
     except UmscError as exc:
         fail(exc)
     m = result.manifest
-    click.echo(f"{m['study']}: {m['standards']['sdtm']}, {m['standards']['ct']}, "
-               f"{m['standards']['adam']}  ->  {out_dir}/")
+    click.echo(
+        f"{m['study']}: {m['standards']['sdtm']}, {m['standards']['ct']}, "
+        f"{m['standards']['adam']}  ->  {out_dir}/"
+    )
     click.echo("\nRaw records (read = mapped + excluded):")
     for f in m["raw_forms"]:
-        click.echo(f"  {f['file']:<14} {f['read']:>6} read {f['mapped']:>6} mapped "
-                   f"{f['excluded']:>4} excluded")
+        click.echo(
+            f"  {f['file']:<14} {f['read']:>6} read {f['mapped']:>6} mapped "
+            f"{f['excluded']:>4} excluded"
+        )
         for reason, count in f["reasons"].items():
             click.echo(f"      {count} excluded: {reason}")
     click.echo("\nRecords per dataset:")
@@ -78,13 +121,24 @@ def _read_folder(folder: Path, name: str):
 
 
 @main.command()
-@click.option("--adam", "adam_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("out/adam"), show_default=True, help="Folder of ADaM datasets.")
+@click.option(
+    "--adam",
+    "adam_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("out/adam"),
+    show_default=True,
+    help="Folder of ADaM datasets.",
+)
 @click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Write the tables as CSV.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path),
-              help="Write the tables as JSON.")
-@click.option("--tests", default="TLHRTLH,TH17TH,TLHNTH,TLHMTH,INTLK17", show_default=True,
-              help="ADLB parameters for the immunology table.")
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path), help="Write the tables as JSON."
+)
+@click.option(
+    "--tests",
+    default="TLHRTLH,TH17TH,TLHNTH,TLHMTH,INTLK17",
+    show_default=True,
+    help="ADLB parameters for the immunology table.",
+)
 def report(adam_dir: Path, csv_out: Path | None, json_out: Path | None, tests: str) -> None:
     """Efficacy and immunology tables, computed from ADaM datasets only."""
     import json

@@ -37,10 +37,18 @@ _NOT_DESCRIBED = ("label", "length", "origin", "comment")
 
 def _edges(record: np.ndarray, usubjid, kind: str, source, row, key, step) -> pd.DataFrame:
     n = len(record)
-    frame = pd.DataFrame({"record": np.asarray(record, dtype="int64") + 1,
-                          "USUBJID": usubjid, "kind": kind, "source": source,
-                          "row": np.asarray(row, dtype="int64"), "key": key, "step": step},
-                         index=range(n))
+    frame = pd.DataFrame(
+        {
+            "record": np.asarray(record, dtype="int64") + 1,
+            "USUBJID": usubjid,
+            "kind": kind,
+            "source": source,
+            "row": np.asarray(row, dtype="int64"),
+            "key": key,
+            "step": step,
+        },
+        index=range(n),
+    )
     return frame[list(RECORD_COLUMNS)]
 
 
@@ -107,14 +115,18 @@ def _lookup_step(dom: DomainSpec, form: str) -> str:
     return f"{dom.file}: {form} read by subject"
 
 
-def _lookup_edges(spec: StudySpec, name: str, frame: pd.DataFrame,
-                  looked: pd.DataFrame) -> pd.DataFrame:
+def _lookup_edges(
+    spec: StudySpec, name: str, frame: pd.DataFrame, looked: pd.DataFrame
+) -> pd.DataFrame:
     dom = spec.domains[name]
     rec = looked["record"].to_numpy(dtype="int64")
     forms = looked["form"].astype(str)
     files = forms.map({n: f.file for n, f in spec.forms.items()}).to_numpy()
-    key = f"{spec.subject_field}=" + frame["SUBJID"].astype(str).to_numpy()[rec] \
-        if "SUBJID" in frame.columns else ""
+    key = (
+        f"{spec.subject_field}=" + frame["SUBJID"].astype(str).to_numpy()[rec]
+        if "SUBJID" in frame.columns
+        else ""
+    )
     steps = forms.map({f: _lookup_step(dom, f) for f in set(forms)}).to_numpy()
     return _edges(rec, _usubjid(frame)[rec], "raw", files, looked["row"].to_numpy(), key, steps)
 
@@ -123,12 +135,20 @@ def _derived_edges(name: str, frame: pd.DataFrame, derived: pd.DataFrame) -> pd.
     src = derived["source"].to_numpy(dtype="int64")
     seq_var = _seq_var(name, frame)
     key = (seq_var + "=" + _seq_text(frame[seq_var]).to_numpy()[src]) if seq_var else ""
-    return _edges(derived["record"].to_numpy(), _usubjid(frame)[derived["record"].to_numpy()],
-                  "record", f"sdtm/{name}", src + 1, key, derived["step"].to_numpy())
+    return _edges(
+        derived["record"].to_numpy(),
+        _usubjid(frame)[derived["record"].to_numpy()],
+        "record",
+        f"sdtm/{name}",
+        src + 1,
+        key,
+        derived["step"].to_numpy(),
+    )
 
 
-def _parent_positions(parent: pd.DataFrame, usubjid: pd.Series, seq_var: str | None,
-                      seq: pd.Series | None) -> np.ndarray:
+def _parent_positions(
+    parent: pd.DataFrame, usubjid: pd.Series, seq_var: str | None, seq: pd.Series | None
+) -> np.ndarray:
     """Position of each (USUBJID[, --SEQ]) in ``parent``; -1 where there is none."""
     cols = {"USUBJID": parent["USUBJID"].astype(str).to_numpy()}
     want = {"USUBJID": usubjid.astype(str).to_numpy()}
@@ -141,8 +161,9 @@ def _parent_positions(parent: pd.DataFrame, usubjid: pd.Series, seq_var: str | N
     return hit["_pos"].fillna(-1).to_numpy(dtype="int64")
 
 
-def _supp_edges(spec: StudySpec, name: str, frame: pd.DataFrame,
-                data: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _supp_edges(
+    spec: StudySpec, name: str, frame: pd.DataFrame, data: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
     """SUPP-- records point at their parent record (RDOMAIN, IDVAR/IDVARVAL or USUBJID)."""
     parts = []
     for rdomain in sorted(frame["RDOMAIN"].astype(str).unique()):
@@ -151,8 +172,9 @@ def _supp_edges(spec: StudySpec, name: str, frame: pd.DataFrame,
         parent = data[rdomain]
         seq_var = _seq_var(rdomain, parent)
         idval = sub["IDVARVAL"].astype(str)
-        pos = _parent_positions(parent, sub["USUBJID"], seq_var if (idval != "").any() else None,
-                                idval)
+        pos = _parent_positions(
+            parent, sub["USUBJID"], seq_var if (idval != "").any() else None, idval
+        )
         dom = spec.domains.get(rdomain)
         supp_spec = dom.spec.get("supp") if dom is not None and dom.spec is not None else None
         qnam = sub["QNAM"].astype(str)
@@ -160,15 +182,22 @@ def _supp_edges(spec: StudySpec, name: str, frame: pd.DataFrame,
         split = f"{dom.file if dom else rdomain}: text over 200 characters (SDTMIG 4.5.3.2)"
         step = _map(qnam, declared, split)
         idvar = sub["IDVAR"].astype(str).to_numpy()
-        key = np.where(idval.to_numpy() != "", idvar + "=" + idval.to_numpy(),
-                       "USUBJID=" + sub["USUBJID"].astype(str).to_numpy())
+        key = np.where(
+            idval.to_numpy() != "",
+            idvar + "=" + idval.to_numpy(),
+            "USUBJID=" + sub["USUBJID"].astype(str).to_numpy(),
+        )
         parts.append(_edges(sel, _usubjid(sub), "record", f"sdtm/{rdomain}", pos + 1, key, step))
-    return pd.concat(parts, ignore_index=True) if parts else _edges(np.array([]), [], "", "", [],
-                                                                    "", "")
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else _edges(np.array([]), [], "", "", [], "", "")
+    )
 
 
-def _spec_edges(spec: StudySpec, name: str, frame: pd.DataFrame,
-                data: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _spec_edges(
+    spec: StudySpec, name: str, frame: pd.DataFrame, data: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
     """Trial design records come from the spec; SE records also from the subject's DM record."""
     td = spec.trial_design
     block = td[name] if td is not None and name in td else None
@@ -178,10 +207,24 @@ def _spec_edges(spec: StudySpec, name: str, frame: pd.DataFrame,
     if name == "SE" and "DM" in data:
         pos = _parent_positions(data["DM"], frame["USUBJID"], None, None)
         key = "USUBJID=" + frame["USUBJID"].astype(str).to_numpy()
-        return _edges(rec, _usubjid(frame), "record", "sdtm/DM", pos + 1, key,
-                      f"{where}: subject elements from DM dates")
-    return _edges(rec, _usubjid(frame), "spec", file, np.full(len(frame), int(line or 0)), "",
-                  f"{where}: {name} records")
+        return _edges(
+            rec,
+            _usubjid(frame),
+            "record",
+            "sdtm/DM",
+            pos + 1,
+            key,
+            f"{where}: subject elements from DM dates",
+        )
+    return _edges(
+        rec,
+        _usubjid(frame),
+        "spec",
+        file,
+        np.full(len(frame), int(line or 0)),
+        "",
+        f"{where}: {name} records",
+    )
 
 
 def sdtm_records(spec: StudySpec, sdtm: SdtmResult) -> dict[str, pd.DataFrame]:
@@ -207,29 +250,40 @@ def _complete(dataset: str, n: int, edges: pd.DataFrame) -> pd.DataFrame:
     """Sorted edges; every record has at least one source, and every source exists."""
     missing = np.setdiff1d(np.arange(1, n + 1), edges["record"].to_numpy())
     if len(missing):
-        raise ReconciliationError(f"{dataset}: record {int(missing[0])} has no lineage "
-                                  "(no raw row, source record or spec line)")
+        raise ReconciliationError(
+            f"{dataset}: record {int(missing[0])} has no lineage "
+            "(no raw row, source record or spec line)"
+        )
     dangling = (edges["kind"] == "record") & (edges["row"] < 1)
     if dangling.any():
         rec = int(edges.loc[dangling, "record"].iloc[0])
-        raise ReconciliationError(f"{dataset}: record {rec}: its source record "
-                                  f"{edges.loc[dangling, 'source'].iloc[0]} "
-                                  f"{edges.loc[dangling, 'key'].iloc[0]} does not exist")
-    return edges.sort_values(["record", "kind", "source", "row", "key"],
-                             kind="stable", ignore_index=True)
+        raise ReconciliationError(
+            f"{dataset}: record {rec}: its source record "
+            f"{edges.loc[dangling, 'source'].iloc[0]} "
+            f"{edges.loc[dangling, 'key'].iloc[0]} does not exist"
+        )
+    return edges.sort_values(
+        ["record", "kind", "source", "row", "key"], kind="stable", ignore_index=True
+    )
 
 
 # ---------------------------------------------------------------------------------- ADaM
 
 
-def _adsl_edges(spec: SpecMap, frame: pd.DataFrame, sdtm: dict[str, pd.DataFrame]
-                ) -> pd.DataFrame:
+def _adsl_edges(spec: SpecMap, frame: pd.DataFrame, sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
     src = str(spec.get("source", "DM"))
     pos = _parent_positions(sdtm[src], frame["USUBJID"], None, None)
     key = "USUBJID=" + frame["USUBJID"].astype(str).to_numpy()
     where = spec.where("source") if "source" in spec else spec.where()
-    return _edges(np.arange(len(frame)), _usubjid(frame), "record", f"sdtm/{src}", pos + 1, key,
-                  f"{where}: one record per {src} subject")
+    return _edges(
+        np.arange(len(frame)),
+        _usubjid(frame),
+        "record",
+        f"sdtm/{src}",
+        pos + 1,
+        key,
+        f"{where}: one record per {src} subject",
+    )
 
 
 def _parameter_steps(spec: SpecMap) -> dict[str, str]:
@@ -237,19 +291,25 @@ def _parameter_steps(spec: SpecMap) -> dict[str, str]:
     steps: dict[str, str] = {}
     declared = spec.get("parameters")
     if isinstance(declared, list):
-        steps = {str(p["PARAMCD"]): f"{p.where()}: parameter {p['PARAMCD']}"
-                 for p in declared if isinstance(p, SpecMap) and "PARAMCD" in p}
+        steps = {
+            str(p["PARAMCD"]): f"{p.where()}: parameter {p['PARAMCD']}"
+            for p in declared
+            if isinstance(p, SpecMap) and "PARAMCD" in p
+        }
     for paramcd, crits in (spec.get("criteria") or {}).items():
         for c in crits if isinstance(crits, list) else []:
             resp = c.get("responder") if isinstance(c, SpecMap) else None
             if isinstance(resp, SpecMap) and "PARAMCD" in resp:
-                steps[str(resp["PARAMCD"])] = (f"{c.where()}: responder parameter "
-                                               f"{resp['PARAMCD']} from {paramcd} CRIT{c['CRIT']}")
+                steps[str(resp["PARAMCD"])] = (
+                    f"{c.where()}: responder parameter "
+                    f"{resp['PARAMCD']} from {paramcd} CRIT{c['CRIT']}"
+                )
     return steps
 
 
-def _linked(sel: np.ndarray, sub: pd.DataFrame, parent: pd.DataFrame, dom: str,
-            seq: pd.Series, step) -> pd.DataFrame:
+def _linked(
+    sel: np.ndarray, sub: pd.DataFrame, parent: pd.DataFrame, dom: str, seq: pd.Series, step
+) -> pd.DataFrame:
     pos = _parent_positions(parent, sub["USUBJID"], f"{dom}SEQ", seq)
     key = f"{dom}SEQ=" + _seq_text(seq).to_numpy()
     return _edges(sel, _usubjid(sub), "record", f"sdtm/{dom}", pos + 1, key, step)
@@ -268,23 +328,39 @@ def _responder_edges(name: str, spec: SpecMap, frame: pd.DataFrame) -> pd.DataFr
     steps = _parameter_steps(spec)
     sel = np.flatnonzero(frame["PARAMCD"].astype(str).isin(list(source)).to_numpy())
     primary = (frame["ANL01FL"].astype(str) == "Y").to_numpy()
-    table = frame.loc[primary, ["USUBJID", "PARAMCD"]].astype(str).assign(
-        _pos=np.flatnonzero(primary)).drop_duplicates(["USUBJID", "PARAMCD"])
+    table = (
+        frame.loc[primary, ["USUBJID", "PARAMCD"]]
+        .astype(str)
+        .assign(_pos=np.flatnonzero(primary))
+        .drop_duplicates(["USUBJID", "PARAMCD"])
+    )
     sub = frame.iloc[sel]
-    want = pd.DataFrame({"USUBJID": sub["USUBJID"].astype(str).to_numpy(),
-                         "PARAMCD": sub["PARAMCD"].astype(str).map(source).to_numpy()})
+    want = pd.DataFrame(
+        {
+            "USUBJID": sub["USUBJID"].astype(str).to_numpy(),
+            "PARAMCD": sub["PARAMCD"].astype(str).map(source).to_numpy(),
+        }
+    )
     pos = want.merge(table, how="left", on=["USUBJID", "PARAMCD"])["_pos"]
     found = pos.notna().to_numpy()
     if not found.any():
         return None
     key = "PARAMCD=" + want["PARAMCD"].to_numpy()[found] + " ANL01FL=Y"
     step = _map(sub["PARAMCD"].astype(str), steps, spec.where())[found]
-    return _edges(sel[found], _usubjid(sub)[found], "record", f"adam/{name}",
-                  pos.to_numpy()[found].astype("int64") + 1, key, step)
+    return _edges(
+        sel[found],
+        _usubjid(sub)[found],
+        "record",
+        f"adam/{name}",
+        pos.to_numpy()[found].astype("int64") + 1,
+        key,
+        step,
+    )
 
 
-def _analysis_edges(name: str, spec: SpecMap, frame: pd.DataFrame,
-                    sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _analysis_edges(
+    name: str, spec: SpecMap, frame: pd.DataFrame, sdtm: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
     """BDS / OCCDS records: SRCDOM + SRCSEQ (ADaMIG 1.3 3.3.9), else the source's --SEQ;
     a record imputed from baseline (DTYPE) comes from the ABLFL record; any other record
     was made by the dataset spec itself."""
@@ -304,15 +380,24 @@ def _analysis_edges(name: str, spec: SpecMap, frame: pd.DataFrame,
         for dom in sorted(d for d in srcdom[coll].unique() if d in sdtm):
             sel = np.flatnonzero(coll & (srcdom == dom).to_numpy())
             sub = frame.iloc[sel]
-            step = _map(sub["PARAMCD"].astype(str), params, fallback) \
-                if "PARAMCD" in sub else fallback
+            step = (
+                _map(sub["PARAMCD"].astype(str), params, fallback) if "PARAMCD" in sub else fallback
+            )
             parts.append(_linked(sel, sub, sdtm[dom], dom, sub["SRCSEQ"], step))
             done[sel] = True
     elif src in sdtm and f"{src}SEQ" in frame.columns:
         sel = np.flatnonzero(frame[f"{src}SEQ"].notna().to_numpy())
         sub = frame.iloc[sel]
-        parts.append(_linked(sel, sub, sdtm[src], src, sub[f"{src}SEQ"],
-                             f"{src_step}: one record per {src} record"))
+        parts.append(
+            _linked(
+                sel,
+                sub,
+                sdtm[src],
+                src,
+                sub[f"{src}SEQ"],
+                f"{src_step}: one record per {src} record",
+            )
+        )
         done[sel] = True
     if not done.all() and {"ABLFL", "PARAMCD"} <= set(frame.columns):
         # a record imputed from baseline (DTYPE, e.g. BLOCF) comes from the ABLFL record
@@ -321,29 +406,51 @@ def _analysis_edges(name: str, spec: SpecMap, frame: pd.DataFrame,
         base = base.drop_duplicates(["USUBJID", "PARAMCD"])
         rest = np.flatnonzero(~done)
         sub = frame.iloc[rest]
-        hit = sub[["USUBJID", "PARAMCD"]].astype(str).merge(base, how="left",
-                                                            on=["USUBJID", "PARAMCD"])
+        hit = (
+            sub[["USUBJID", "PARAMCD"]]
+            .astype(str)
+            .merge(base, how="left", on=["USUBJID", "PARAMCD"])
+        )
         pos = hit["_pos"].fillna(-1).to_numpy(dtype="int64")
         found = pos >= 0
         where = spec.where("primary") if "primary" in spec else spec.where()
-        dtype = sub["DTYPE"].astype(str).to_numpy()[found] if "DTYPE" in sub else \
-            np.full(int(found.sum()), "")
-        parts.append(_edges(rest[found], _usubjid(sub)[found], "record", f"adam/{name}",
-                            pos[found] + 1, "ABLFL=Y",
-                            np.char.add(f"{where}: imputed record, DTYPE=",
-                                        np.asarray(dtype, dtype=str))))
+        dtype = (
+            sub["DTYPE"].astype(str).to_numpy()[found]
+            if "DTYPE" in sub
+            else np.full(int(found.sum()), "")
+        )
+        parts.append(
+            _edges(
+                rest[found],
+                _usubjid(sub)[found],
+                "record",
+                f"adam/{name}",
+                pos[found] + 1,
+                "ABLFL=Y",
+                np.char.add(f"{where}: imputed record, DTYPE=", np.asarray(dtype, dtype=str)),
+            )
+        )
         done[rest[found]] = True
     if not done.all():
         rest = np.flatnonzero(~done)
         file, _, line = spec.where().rpartition(":")
-        parts.append(_edges(rest, _usubjid(frame)[rest], "spec", file,
-                            np.full(len(rest), int(line or 0)), "",
-                            f"{spec.where()}: record derived by the {name} spec"))
+        parts.append(
+            _edges(
+                rest,
+                _usubjid(frame)[rest],
+                "spec",
+                file,
+                np.full(len(rest), int(line or 0)),
+                "",
+                f"{spec.where()}: record derived by the {name} spec",
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-def adam_records(spec: StudySpec, sdtm: dict[str, pd.DataFrame],
-                 adam: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def adam_records(
+    spec: StudySpec, sdtm: dict[str, pd.DataFrame], adam: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
     """Record lineage of every ADaM dataset: SDTM domain and --SEQ, or the baseline record."""
     out: dict[str, pd.DataFrame] = {}
     for name in sorted(adam):
@@ -375,11 +482,24 @@ def _sdtm_variables(spec: StudySpec, sdtm: SdtmResult) -> list[tuple[str, str, s
         for d in dom.derived:
             label = f"derived record '{d.get('name', '')}'"
             for var, value in (d.get("set") or {}).items():
-                rows.append((f"sdtm/{name}", "derived", var, f"{d.where('set')}: {label}: "
-                             f"{var}={'' if value is None else value}"))
+                rows.append(
+                    (
+                        f"sdtm/{name}",
+                        "derived",
+                        var,
+                        f"{d.where('set')}: {label}: {var}={'' if value is None else value}",
+                    )
+                )
             for var in d.get("result") or []:
-                rows.append((f"sdtm/{name}", "derived", str(var), f"{d.where('formula')}: "
-                             f"{label}: formula over {d.get('pivot')} {d.get('value')}"))
+                rows.append(
+                    (
+                        f"sdtm/{name}",
+                        "derived",
+                        str(var),
+                        f"{d.where('formula')}: "
+                        f"{label}: formula over {d.get('pivot')} {d.get('value')}",
+                    )
+                )
         for qnam, q in (dom.supp or {}).items():
             value = q.get("value") if isinstance(q, SpecMap) else None
             text = _describe(value) if isinstance(value, SpecMap) else dom.supp.where(qnam)
@@ -391,11 +511,24 @@ def _sdtm_variables(spec: StudySpec, sdtm: SdtmResult) -> list[tuple[str, str, s
     return rows
 
 
-_BDS_KEYS = {"PARAMCD": "parameters", "PARAM": "parameters", "AVAL": "aval", "ADT": "adt",
-             "ADY": "adt", "AVISIT": "avisit", "AVISITN": "avisit", "SRCDOM": "source",
-             "SRCVAR": "aval", "SRCSEQ": "source", "ABLFL": "adt", "BASE": "adt",
-             "CHG": "parameters", "PCHG": "parameters", "DTYPE": "primary",
-             "ANL01FL": "primary"}
+_BDS_KEYS = {
+    "PARAMCD": "parameters",
+    "PARAM": "parameters",
+    "AVAL": "aval",
+    "ADT": "adt",
+    "ADY": "adt",
+    "AVISIT": "avisit",
+    "AVISITN": "avisit",
+    "SRCDOM": "source",
+    "SRCVAR": "aval",
+    "SRCSEQ": "source",
+    "ABLFL": "adt",
+    "BASE": "adt",
+    "CHG": "parameters",
+    "PCHG": "parameters",
+    "DTYPE": "primary",
+    "ANL01FL": "primary",
+}
 
 
 def _adam_variables(spec: StudySpec, meta: dict) -> list[tuple[str, str, str, str]]:
@@ -404,7 +537,7 @@ def _adam_variables(spec: StudySpec, meta: dict) -> list[tuple[str, str, str, st
         ds = f"adam/{name}"
         variables = aspec.get("variables") or {}
         carry = aspec.get("carry") or {}
-        for var in (meta[name].names if name in meta else []):
+        for var in meta[name].names if name in meta else []:
             if var in variables and isinstance(variables[var], SpecMap):
                 text = _describe(variables[var])
             elif var in (aspec.get("copy") or []):
@@ -417,9 +550,11 @@ def _adam_variables(spec: StudySpec, meta: dict) -> list[tuple[str, str, str, st
                 text = f"{aspec.where('criteria')}: criteria"
             elif var in _BDS_KEYS and _BDS_KEYS[var] in aspec:
                 key = _BDS_KEYS[var]
-                text = f"{aspec.where(key)}: {key}={aspec[key]}" if key in ("aval", "adt",
-                                                                            "source") else \
-                    f"{aspec.where(key)}: {key}"
+                text = (
+                    f"{aspec.where(key)}: {key}={aspec[key]}"
+                    if key in ("aval", "adt", "source")
+                    else f"{aspec.where(key)}: {key}"
+                )
             else:
                 text = f"{aspec.where()}: dataset {name}"
             rows.append((ds, "*", var, text))
@@ -447,8 +582,9 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
         raise
 
 
-def write_lineage(folder: Path, spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame],
-                  adam_meta: dict) -> dict[str, pd.DataFrame]:
+def write_lineage(
+    folder: Path, spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame], adam_meta: dict
+) -> dict[str, pd.DataFrame]:
     """Write ``folder``/sdtm/*.csv, adam/*.csv and variables.csv; return the record tables."""
     tables = {f"sdtm/{k}": v for k, v in sdtm_records(spec, sdtm).items()}
     tables.update({f"adam/{k}": v for k, v in adam_records(spec, sdtm.data, adam).items()})

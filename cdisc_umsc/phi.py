@@ -14,8 +14,9 @@ import pandas as pd
 from cdisc_umsc.errors import UmscError
 
 PATTERNS = {
-    "a PRC resident ID number":
-        r"(?<!\d)\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?!\d)",
+    "a PRC resident ID number": (
+        r"(?<!\d)\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?!\d)"
+    ),
     "a mobile phone number": r"(?<!\d)1[3-9]\d{9}(?!\d)",
     "an e-mail address": r"[\w.+-]+@[\w-]+\.[\w.-]+",
 }
@@ -49,5 +50,7 @@ def scan(datasets: dict[str, pd.DataFrame], identifier_values: set[str]) -> None
                         break
             if hit.any():
                 row = int(np.flatnonzero(hit.to_numpy()[codes])[0]) + 1
-                raise IdentifierLeak(f"{name}: variable {col}, row {row}: holds {what}; direct "
-                                     "identifiers must not reach an output dataset")
+                raise IdentifierLeak(
+                    f"{name}: variable {col}, row {row}: holds {what}; direct "
+                    "identifiers must not reach an output dataset"
+                )

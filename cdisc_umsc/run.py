@@ -67,17 +67,31 @@ def study_metadata(spec: StudySpec, meta: dict[str, Dataset], purpose: str) -> S
     (std, version), ct = spec.sdtm_standard, spec.ct_version
     if purpose == "Analysis":
         std, version = str(spec.settings.get("adam", "ADaMIG 1.3")).split()
-    return Study(study_id=str(spec.settings["STUDYID"]), standard=std, standard_version=version,
-                 ct_version=ct, datasets=dict(meta), codelists=dict(spec.sponsor_codelists),
-                 created=str(spec.settings["created"]))
+    return Study(
+        study_id=str(spec.settings["STUDYID"]),
+        standard=std,
+        standard_version=version,
+        ct_version=ct,
+        datasets=dict(meta),
+        codelists=dict(spec.sponsor_codelists),
+        created=str(spec.settings["created"]),
+    )
 
 
-def _write_all(folder: Path, data: dict[str, pd.DataFrame], meta: dict[str, Dataset],
-               study: Study, created: str, fmt: str, arm: list[dict] | None = None) -> None:
+def _write_all(
+    folder: Path,
+    data: dict[str, pd.DataFrame],
+    meta: dict[str, Dataset],
+    study: Study,
+    created: str,
+    fmt: str,
+    arm: list[dict] | None = None,
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     purpose = "Analysis" if study.standard == "ADaMIG" else "Tabulation"
-    tree = build_define(study, data, purpose=purpose, value_lists=value_lists(meta),
-                        arm=arm or None)
+    tree = build_define(
+        study, data, purpose=purpose, value_lists=value_lists(meta), arm=arm or None
+    )
     problems = validate_define(tree)
     if problems:
         raise WriteError(f"{folder.name}/define.xml is not valid Define-XML 2.1: {problems[0]}")
@@ -87,28 +101,36 @@ def _write_all(folder: Path, data: dict[str, pd.DataFrame], meta: dict[str, Data
         if fmt in ("xpt", "both"):
             write_xpt(folder / f"{name.lower()}.xpt", data[name], meta[name], created=stamp)
         if fmt in ("json", "both"):
-            write_datasetjson(folder / f"{name.lower()}.json", data[name], meta[name], study,
-                              created=created)
+            write_datasetjson(
+                folder / f"{name.lower()}.json", data[name], meta[name], study, created=created
+            )
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _manifest(spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame],
-              folder: Path, raw_dir: Path) -> dict:
+def _manifest(
+    spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame], folder: Path, raw_dir: Path
+) -> dict:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
         "tool": {"name": "cdisc-umsc", "version": __version__},
         "study": str(spec.settings["STUDYID"]),
         "spec": {"folder": spec.root.name, "sha256": spec.sha256},
-        "standards": {"sdtm": str(spec.settings["sdtm"]), "adam": str(spec.settings.get("adam")),
-                      "ct": str(spec.settings["ct"]), "adam_ct": str(spec.settings.get("adam_ct")),
-                      "bundled": standards.versions()},
+        "standards": {
+            "sdtm": str(spec.settings["sdtm"]),
+            "adam": str(spec.settings.get("adam")),
+            "ct": str(spec.settings["ct"]),
+            "adam_ct": str(spec.settings.get("adam_ct")),
+            "bundled": standards.versions(),
+        },
         "created": str(spec.settings["created"]),
         "raw_forms": [{**f, "sha256": _sha256(raw_dir / f["file"])} for f in sdtm.accounting],
-        "records": {**{f"sdtm/{k}": len(v) for k, v in sorted(sdtm.data.items())},
-                    **{f"adam/{k}": len(v) for k, v in sorted(adam.items())}},
+        "records": {
+            **{f"sdtm/{k}": len(v) for k, v in sorted(sdtm.data.items())},
+            **{f"adam/{k}": len(v) for k, v in sorted(adam.items())},
+        },
         "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
     }
 
@@ -119,11 +141,18 @@ def reconcile(accounting: list[dict]) -> None:
         if form["read"] != form["mapped"] + form["excluded"]:
             raise ReconciliationError(
                 f"{form['file']}: {form['read']} rows read but {form['mapped']} mapped and "
-                f"{form['excluded']} excluded")
+                f"{form['excluded']} excluded"
+            )
 
 
-def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Path = Path("out"),
-        fmt: str = "xpt", progress: Progress | None = None, jobs: int = 1) -> RunResult:
+def run(
+    spec_dir: Path = DEFAULT_SPEC,
+    raw_dir: Path = DEFAULT_RAW,
+    out_dir: Path = Path("out"),
+    fmt: str = "xpt",
+    progress: Progress | None = None,
+    jobs: int = 1,
+) -> RunResult:
     """Run the pipeline and replace ``out_dir`` with the complete result, or leave it untouched.
 
     ``progress`` reports stages (default: silent); ``jobs`` > 1 writes independent files in
@@ -138,28 +167,69 @@ def run(spec_dir: Path = DEFAULT_SPEC, raw_dir: Path = DEFAULT_RAW, out_dir: Pat
     progress.stage("derive ADaM", _count(sdtm.data))
     adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
-    phi.scan({**{f"sdtm/{k}": v for k, v in sdtm.data.items()},
-              **{f"adam/{k}": v for k, v in adam.items()}}, sdtm.identifier_values)
+    phi.scan(
+        {
+            **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
+            **{f"adam/{k}": v for k, v in adam.items()},
+        },
+        sdtm.identifier_values,
+    )
     created = str(spec.settings["created"])
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         # Independent steps (each writes its own files): in turn, or on `jobs` threads.
-        validation = _independent(jobs, progress, [
-            ("write SDTM", _count(sdtm.data), lambda: _write_all(
-                tmp / "sdtm", sdtm.data, sdtm.meta,
-                study_metadata(spec, sdtm.meta, "Tabulation"), created, fmt)),
-            ("write ADaM", _count(adam), lambda: _write_all(
-                tmp / "adam", adam, adam_meta, study_metadata(spec, adam_meta, "Analysis"),
-                created, fmt, analysis_results(spec.adam))),
-            ("validate", _count(sdtm.data) + _count(adam), lambda: validate_outputs(
-                {"SDTM": (sdtm.data, study_metadata(spec, sdtm.meta, "Tabulation")),
-                 "ADaM": (adam, study_metadata(spec, adam_meta, "Analysis"))},
-                tmp, f"cdisc-umsc validation: study {spec.settings['STUDYID']}")),
-            ("lineage", None, lambda: lineage.write_lineage(
-                tmp / lineage.FOLDER, spec, sdtm, adam, adam_meta)),
-        ])[2]
+        validation = _independent(
+            jobs,
+            progress,
+            [
+                (
+                    "write SDTM",
+                    _count(sdtm.data),
+                    lambda: _write_all(
+                        tmp / "sdtm",
+                        sdtm.data,
+                        sdtm.meta,
+                        study_metadata(spec, sdtm.meta, "Tabulation"),
+                        created,
+                        fmt,
+                    ),
+                ),
+                (
+                    "write ADaM",
+                    _count(adam),
+                    lambda: _write_all(
+                        tmp / "adam",
+                        adam,
+                        adam_meta,
+                        study_metadata(spec, adam_meta, "Analysis"),
+                        created,
+                        fmt,
+                        analysis_results(spec.adam),
+                    ),
+                ),
+                (
+                    "validate",
+                    _count(sdtm.data) + _count(adam),
+                    lambda: validate_outputs(
+                        {
+                            "SDTM": (sdtm.data, study_metadata(spec, sdtm.meta, "Tabulation")),
+                            "ADaM": (adam, study_metadata(spec, adam_meta, "Analysis")),
+                        },
+                        tmp,
+                        f"cdisc-umsc validation: study {spec.settings['STUDYID']}",
+                    ),
+                ),
+                (
+                    "lineage",
+                    None,
+                    lambda: lineage.write_lineage(
+                        tmp / lineage.FOLDER, spec, sdtm, adam, adam_meta
+                    ),
+                ),
+            ],
+        )[2]
         progress.stage("review page + manifest")
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))
         build_review(tmp, manifest)  # index.html from the ADaM files just written
@@ -178,8 +248,9 @@ def _count(data: dict[str, pd.DataFrame]) -> int:
     return sum(len(v) for v in data.values())
 
 
-def _independent(jobs: int, progress: Progress,
-                 steps: list[tuple[str, int | None, Callable[[], object]]]) -> list:
+def _independent(
+    jobs: int, progress: Progress, steps: list[tuple[str, int | None, Callable[[], object]]]
+) -> list:
     """Results of steps that share no output: in turn, or on ``jobs`` threads. Each step
     writes the same files either way; the first failure (in step order) is raised."""
     if jobs <= 1:
@@ -188,8 +259,9 @@ def _independent(jobs: int, progress: Progress,
             progress.stage(name, records)
             results.append(step())
         return results
-    progress.stage(f"{', '.join(n for n, _, _ in steps)} ({jobs} jobs)",
-                   sum(r or 0 for _, r, _ in steps))
+    progress.stage(
+        f"{', '.join(n for n, _, _ in steps)} ({jobs} jobs)", sum(r or 0 for _, r, _ in steps)
+    )
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(step) for _, _, step in steps]
         wait(futures)

@@ -22,31 +22,54 @@ from cdisc_umsc.errors import InputError
 
 YES, NO = "是", "否"
 #: Raw visit names in schedule order (mappings/umsc/study.yaml `visits`).
-VISITS = ("筛选期", "第1次输注", "第2次输注", "第3次输注", "第4次输注", "治疗后15天", "治疗后30天",
-          "治疗后45天", "治疗后2个月", "治疗后3个月", "治疗后6个月")
+VISITS = (
+    "筛选期",
+    "第1次输注",
+    "第2次输注",
+    "第3次输注",
+    "第4次输注",
+    "治疗后15天",
+    "治疗后30天",
+    "治疗后45天",
+    "治疗后2个月",
+    "治疗后3个月",
+    "治疗后6个月",
+)
 FOLLOW_UP_DAYS = np.array([15, 30, 45, 60, 90, 180])
 N_VISITS = len(VISITS)
 #: Slots of safety labs and of immunology labs in the standard schedule.
 SAFETY_SLOTS = np.isin(np.arange(N_VISITS), [0, 1, 2, 3, 4, 5, 6, 9, 10])
 IMMUNO_SLOTS = np.isin(np.arange(N_VISITS), [1, 6, 9, 10])
 #: Dose groups: stage, group number, dose (10^6 cells/kg) in tenths, interval days, infusions.
-GROUPS = (("1", "", 15, 14, 4), ("2", "1", 15, 15, 4), ("2", "2", 20, 15, 4),
-          ("2", "3", 25, 30, 2), ("2", "4", 30, 30, 2))
+GROUPS = (
+    ("1", "", 15, 14, 4),
+    ("2", "1", 15, 15, 4),
+    ("2", "2", 20, 15, 4),
+    ("2", "3", 25, 30, 2),
+    ("2", "4", 30, 30, 2),
+)
 #: PASI regions (CRF names) and weights in tenths (Feldman & Krueger 2005).
 REGIONS = ("头颈部", "上肢", "躯干", "下肢")
 REGION_W = np.array([1, 2, 3, 4])
-MONTHS = np.array(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV",
-                   "DEC"])
+MONTHS = np.array(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+)
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])  # GB 11643
 ID_CHECK = np.array(list("10X98765432"))
 SURNAMES = np.array(list("王李张刘陈杨黄赵周吴徐孙胡朱高林何郭罗谭彭曾邓唐"))
-GIVEN = {"M": np.array(list("伟强军勇杰涛明超刚辉鹏斌宇浩俊峰建国志文")),
-         "F": np.array(list("芳娟敏静丽艳娜霞婷秀兰玲慧红燕琴雪梅颖"))}
-NATIONS = (("汉族", 0.91, ("430102", "430104", "430105", "430111", "430121", "430181")),
-           ("土家族", 0.04, ("430802", "433127")), ("苗族", 0.03, ("433101",)),
-           ("回族", 0.02, ("430103",)))
-PHONE_PREFIXES = np.array(["130", "133", "135", "138", "139", "150", "152", "158", "177", "180",
-                           "186", "189", "199"])
+GIVEN = {
+    "M": np.array(list("伟强军勇杰涛明超刚辉鹏斌宇浩俊峰建国志文")),
+    "F": np.array(list("芳娟敏静丽艳娜霞婷秀兰玲慧红燕琴雪梅颖")),
+}
+NATIONS = (
+    ("汉族", 0.91, ("430102", "430104", "430105", "430111", "430121", "430181")),
+    ("土家族", 0.04, ("430802", "433127")),
+    ("苗族", 0.03, ("433101",)),
+    ("回族", 0.02, ("430103",)),
+)
+PHONE_PREFIXES = np.array(
+    ["130", "133", "135", "138", "139", "150", "152", "158", "177", "180", "186", "189", "199"]
+)
 
 # Laboratory tests: code, CRF category, CRF name, unit as printed, decimals, (low, high) for
 # males, (low, high) for females, kind ("safety", "immuno", "extended"), trend in responders.
@@ -108,32 +131,99 @@ _EXT = (
     ("CXCR3", IMM, "CXCR3阳性T细胞", "%", 1, "10.0", "40.0"),
 )
 LAB_TESTS_DENSE: tuple[LabTest, ...] = LAB_TESTS + tuple(
-    (c, cat, nm, u, d, (lo, hi), (lo, hi), "extended", 0.0) for c, cat, nm, u, d, lo, hi in _EXT)
+    (c, cat, nm, u, d, (lo, hi), (lo, hi), "extended", 0.0) for c, cat, nm, u, d, lo, hi in _EXT
+)
 
 #: AE verbatims as investigators write them (all in mappings/umsc/coding/ae_dictionary.csv
 #: after trimming and upper-casing), with relative frequencies.
-AE_TERMS = (("Fever", 6), ("FEVER", 2), ("Fever after infusion", 3), ("low grade fever", 3),
-            ("fatigue", 4), ("fatigue ", 1), ("Headache", 4), ("mild headache", 2),
-            ("URTI", 3), ("upper respiratory tract infection", 2), ("Pruritus worsened", 3),
-            ("pruritus worsened", 1), ("Dizziness", 2), ("Diarrhoea", 2), ("ALT elevated", 1))
+AE_TERMS = (
+    ("Fever", 6),
+    ("FEVER", 2),
+    ("Fever after infusion", 3),
+    ("low grade fever", 3),
+    ("fatigue", 4),
+    ("fatigue ", 1),
+    ("Headache", 4),
+    ("mild headache", 2),
+    ("URTI", 3),
+    ("upper respiratory tract infection", 2),
+    ("Pruritus worsened", 3),
+    ("pruritus worsened", 1),
+    ("Dizziness", 2),
+    ("Diarrhoea", 2),
+    ("ALT elevated", 1),
+)
 AE_SEV = (("轻度", 0.75), ("中度", 0.22), ("重度", 0.03))
-AE_REL = (("肯定有关", 0.1), ("很可能有关", 0.2), ("可能有关", 0.3), ("可能无关", 0.25),
-          ("肯定无关", 0.15))
+AE_REL = (
+    ("肯定有关", 0.1),
+    ("很可能有关", 0.2),
+    ("可能有关", 0.3),
+    ("可能无关", 0.25),
+    ("肯定无关", 0.15),
+)
 NOT_DONE_REASON = "标本溶血"
 
 COLUMNS = {
-    "DM": ["SITEID", "SUBJID", "PATNAME", "IDNO", "TELNO", "BRTHDAT", "SEX", "NATION", "HEIGHT",
-           "WEIGHT", "DMDAT"],
+    "DM": [
+        "SITEID",
+        "SUBJID",
+        "PATNAME",
+        "IDNO",
+        "TELNO",
+        "BRTHDAT",
+        "SEX",
+        "NATION",
+        "HEIGHT",
+        "WEIGHT",
+        "DMDAT",
+    ],
     "ENROL": ["SUBJID", "ICDAT", "SCRDAT", "ELIGYN", "ENRLDAT"],
     "DOSEGRP": ["SUBJID", "STAGE", "GRPNO", "DOSELVL", "ASSGNDAT"],
-    "INFUSION": ["SUBJID", "INFNO", "INFDAT", "INFSTTIM", "INFENTIM", "WEIGHT", "DOSE", "TOTCELL",
-                 "LOTNO", "INFYN"],
+    "INFUSION": [
+        "SUBJID",
+        "INFNO",
+        "INFDAT",
+        "INFSTTIM",
+        "INFENTIM",
+        "WEIGHT",
+        "DOSE",
+        "TOTCELL",
+        "LOTNO",
+        "INFYN",
+    ],
     "VISIT": ["SUBJID", "VISIT", "VISDAT"],
-    "AE": ["SUBJID", "AESPID", "AETERM", "AESTDAT", "AEENDAT", "AEONGO", "AESEV", "AESER",
-           "AESDTH", "AESHOSP", "AESLIFE", "AESDISAB", "AESCONG", "AESMIE", "AEREL", "AEACN",
-           "AEOUT"],
-    "LAB": ["SUBJID", "VISIT", "LBDAT", "LBCAT", "LBCODE", "LBNAME", "LBRES", "LBUNIT", "LBLOW",
-            "LBHIGH", "LBNDRSN"],
+    "AE": [
+        "SUBJID",
+        "AESPID",
+        "AETERM",
+        "AESTDAT",
+        "AEENDAT",
+        "AEONGO",
+        "AESEV",
+        "AESER",
+        "AESDTH",
+        "AESHOSP",
+        "AESLIFE",
+        "AESDISAB",
+        "AESCONG",
+        "AESMIE",
+        "AEREL",
+        "AEACN",
+        "AEOUT",
+    ],
+    "LAB": [
+        "SUBJID",
+        "VISIT",
+        "LBDAT",
+        "LBCAT",
+        "LBCODE",
+        "LBNAME",
+        "LBRES",
+        "LBUNIT",
+        "LBLOW",
+        "LBHIGH",
+        "LBNDRSN",
+    ],
     "PASI": ["SUBJID", "VISIT", "PASIDAT", "REGION", "ERYTH", "INDUR", "DESQ", "AREA"],
     "PGA": ["SUBJID", "VISIT", "PGADAT", "PGA"],
     "EOS": ["SUBJID", "COMPLYN", "EOSDAT", "DCREAS"],
@@ -245,30 +335,48 @@ def design(n: int, rng: np.random.Generator) -> Design:
     attended = np.ones((n, N_VISITS), dtype=bool)
     attended[:, 1:5] = k[None, :] < given[:, None]
     attended[:, 10] = ~withdrawn
-    return Design(subjid, male, group, screen, first, last, given, planned, withdrawn, responder,
-                  goal, vdate, attended)
+    return Design(
+        subjid,
+        male,
+        group,
+        screen,
+        first,
+        last,
+        given,
+        planned,
+        withdrawn,
+        responder,
+        goal,
+        vdate,
+        attended,
+    )
 
 
 # --------------------------------------------------------------------------------- forms
 def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Year, month (1-12) and day (1-31) of datetime64[D] values."""
     month = days.astype("datetime64[M]")
-    return (month.astype("datetime64[Y]").astype(np.int64) + 1970,
-            month.astype(np.int64) % 12 + 1, (days - month).astype(np.int64) + 1)
+    return (
+        month.astype("datetime64[Y]").astype(np.int64) + 1970,
+        month.astype(np.int64) % 12 + 1,
+        (days - month).astype(np.int64) + 1,
+    )
 
 
 def _two(values: np.ndarray) -> np.ndarray:
     return np.char.zfill(np.asarray(values).astype(str), 2)
 
 
-def subject_forms(d: Design, rng: np.random.Generator
-                  ) -> tuple[dict[str, pd.DataFrame], np.ndarray]:
+def subject_forms(
+    d: Design, rng: np.random.Generator
+) -> tuple[dict[str, pd.DataFrame], np.ndarray]:
     """DM, ENROL, DOSEGRP and EOS (one row per subject) and the screening weight x 10."""
     n = len(d.subjid)
     consent = d.screen - rng.integers(0, 4, n).astype("timedelta64[D]")
     gap = (d.first_inf - d.screen).astype(np.int64)
     enrol = d.screen + (1 + np.floor(rng.random(n) * (gap - 1))).astype(np.int64).astype(
-        "timedelta64[D]")
+        "timedelta64[D]"
+    )
     age = rng.integers(22, 61, n)
     year = _ymd(consent)[0] - age
     birth = cat(year, "-", _two(rng.integers(1, 13, n)), "-", _two(rng.integers(1, 29, n)))
@@ -281,12 +389,23 @@ def subject_forms(d: Design, rng: np.random.Generator
     body = cat(area, np.char.replace(birth, "-", ""), np.char.zfill(seq.astype(str), 3))
     digits = np.frombuffer(body.astype("S17").tobytes(), dtype=np.uint8).reshape(n, 17) - 48
     idno = cat(body, ID_CHECK[(digits.astype(np.int64) @ ID_WEIGHTS) % 11])
-    given = [np.where(d.male, GIVEN["M"][rng.integers(0, len(GIVEN["M"]), n)],
-                      GIVEN["F"][rng.integers(0, len(GIVEN["F"]), n)]) for _ in range(2)]
-    name = cat(SURNAMES[rng.integers(0, len(SURNAMES), n)], given[0],
-               np.where(rng.random(n) < 0.5, given[1], ""))
-    phone = cat(PHONE_PREFIXES[rng.integers(0, len(PHONE_PREFIXES), n)],
-                np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8))
+    given = [
+        np.where(
+            d.male,
+            GIVEN["M"][rng.integers(0, len(GIVEN["M"]), n)],
+            GIVEN["F"][rng.integers(0, len(GIVEN["F"]), n)],
+        )
+        for _ in range(2)
+    ]
+    name = cat(
+        SURNAMES[rng.integers(0, len(SURNAMES), n)],
+        given[0],
+        np.where(rng.random(n) < 0.5, given[1], ""),
+    )
+    phone = cat(
+        PHONE_PREFIXES[rng.integers(0, len(PHONE_PREFIXES), n)],
+        np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8),
+    )
     height = np.where(d.male, rng.integers(163, 181, n), rng.integers(150, 168, n))
     weight10 = np.floor(rng.uniform(20.5, 30.0, n) * (height / 100) ** 2 * 10 + 0.5)
     sites = max(1, min(20, -(-n // 100)))
@@ -294,18 +413,39 @@ def subject_forms(d: Design, rng: np.random.Generator
     reason = np.where(rng.random(n) < 0.7, "失访", "撤回知情同意")
     col = np.array
     forms = {
-        "DM": {"SITEID": site, "SUBJID": d.subjid, "PATNAME": name, "IDNO": idno,
-               "TELNO": phone, "BRTHDAT": birth, "SEX": np.where(d.male, "男", "女"),
-               "NATION": col([x[0] for x in NATIONS])[nation_ix], "HEIGHT": height.astype(str),
-               "WEIGHT": fixed(weight10 / 10, 1), "DMDAT": iso(d.screen)},
-        "ENROL": {"SUBJID": d.subjid, "ICDAT": iso(consent), "SCRDAT": iso(d.screen),
-                  "ELIGYN": np.full(n, YES), "ENRLDAT": iso(enrol)},
-        "DOSEGRP": {"SUBJID": d.subjid, "STAGE": col([g[0] for g in GROUPS])[d.group],
-                    "GRPNO": col([g[1] for g in GROUPS])[d.group],
-                    "DOSELVL": fixed(col([g[2] for g in GROUPS])[d.group] / 10, 1),
-                    "ASSGNDAT": iso(enrol)},
-        "EOS": {"SUBJID": d.subjid, "COMPLYN": np.where(d.withdrawn, NO, YES),
-                "EOSDAT": iso(d.eos), "DCREAS": np.where(d.withdrawn, reason, "")},
+        "DM": {
+            "SITEID": site,
+            "SUBJID": d.subjid,
+            "PATNAME": name,
+            "IDNO": idno,
+            "TELNO": phone,
+            "BRTHDAT": birth,
+            "SEX": np.where(d.male, "男", "女"),
+            "NATION": col([x[0] for x in NATIONS])[nation_ix],
+            "HEIGHT": height.astype(str),
+            "WEIGHT": fixed(weight10 / 10, 1),
+            "DMDAT": iso(d.screen),
+        },
+        "ENROL": {
+            "SUBJID": d.subjid,
+            "ICDAT": iso(consent),
+            "SCRDAT": iso(d.screen),
+            "ELIGYN": np.full(n, YES),
+            "ENRLDAT": iso(enrol),
+        },
+        "DOSEGRP": {
+            "SUBJID": d.subjid,
+            "STAGE": col([g[0] for g in GROUPS])[d.group],
+            "GRPNO": col([g[1] for g in GROUPS])[d.group],
+            "DOSELVL": fixed(col([g[2] for g in GROUPS])[d.group] / 10, 1),
+            "ASSGNDAT": iso(enrol),
+        },
+        "EOS": {
+            "SUBJID": d.subjid,
+            "COMPLYN": np.where(d.withdrawn, NO, YES),
+            "EOSDAT": iso(d.eos),
+            "DCREAS": np.where(d.withdrawn, reason, ""),
+        },
     }
     return {k: pd.DataFrame(v) for k, v in forms.items()}, weight10
 
@@ -329,13 +469,20 @@ def infusion_form(d: Design, weight10: np.ndarray, rng: np.random.Generator) -> 
     def if_given(values: np.ndarray) -> np.ndarray:
         return np.where(given, values, "")
 
-    return pd.DataFrame({
-        "SUBJID": d.subjid[sub],
-        "INFNO": np.broadcast_to(k + 1, planned.shape)[planned].astype(str),
-        "INFDAT": if_given(iso(day)), "INFSTTIM": if_given(hhmm(start)),
-        "INFENTIM": if_given(hhmm(end)), "WEIGHT": if_given(fixed(w10 / 10, 1)),
-        "DOSE": fixed(dose10 / 10, 1), "TOTCELL": if_given(fixed(tot10 / 10, 1)),
-        "LOTNO": if_given(lot), "INFYN": np.where(given, YES, NO)})
+    return pd.DataFrame(
+        {
+            "SUBJID": d.subjid[sub],
+            "INFNO": np.broadcast_to(k + 1, planned.shape)[planned].astype(str),
+            "INFDAT": if_given(iso(day)),
+            "INFSTTIM": if_given(hhmm(start)),
+            "INFENTIM": if_given(hhmm(end)),
+            "WEIGHT": if_given(fixed(w10 / 10, 1)),
+            "DOSE": fixed(dose10 / 10, 1),
+            "TOTCELL": if_given(fixed(tot10 / 10, 1)),
+            "LOTNO": if_given(lot),
+            "INFYN": np.where(given, YES, NO),
+        }
+    )
 
 
 def _visit_rows(d: Design) -> tuple[np.ndarray, np.ndarray]:
@@ -347,8 +494,13 @@ def _visit_rows(d: Design) -> tuple[np.ndarray, np.ndarray]:
 def visit_form(d: Design) -> pd.DataFrame:
     """One row per attended visit."""
     sub, slot = _visit_rows(d)
-    return pd.DataFrame({"SUBJID": d.subjid[sub], "VISIT": np.array(VISITS)[slot],
-                         "VISDAT": iso(d.vdate[sub, slot])})
+    return pd.DataFrame(
+        {
+            "SUBJID": d.subjid[sub],
+            "VISIT": np.array(VISITS)[slot],
+            "VISDAT": iso(d.vdate[sub, slot]),
+        }
+    )
 
 
 def _pga(p10: np.ndarray) -> np.ndarray:
@@ -385,13 +537,26 @@ def pasi_forms(d: Design, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Da
     signs = (ss // 3)[:, None] + (srank < (ss % 3)[:, None])
     rep = np.repeat(np.arange(len(sub)), 4)
     visit, date = np.array(VISITS)[slot], iso(d.vdate[sub, slot])
-    pasi = pd.DataFrame({"SUBJID": d.subjid[sub][rep], "VISIT": visit[rep],
-                         "PASIDAT": date[rep], "REGION": np.tile(np.array(REGIONS), len(sub)),
-                         "ERYTH": signs[:, 0].astype(str), "INDUR": signs[:, 1].astype(str),
-                         "DESQ": signs[:, 2].astype(str),
-                         "AREA": a[sub, slot].ravel().astype(str)})
-    pga = pd.DataFrame({"SUBJID": d.subjid[sub], "VISIT": visit, "PGADAT": date,
-                        "PGA": _pga(p10[sub, slot]).astype(str)})
+    pasi = pd.DataFrame(
+        {
+            "SUBJID": d.subjid[sub][rep],
+            "VISIT": visit[rep],
+            "PASIDAT": date[rep],
+            "REGION": np.tile(np.array(REGIONS), len(sub)),
+            "ERYTH": signs[:, 0].astype(str),
+            "INDUR": signs[:, 1].astype(str),
+            "DESQ": signs[:, 2].astype(str),
+            "AREA": a[sub, slot].ravel().astype(str),
+        }
+    )
+    pga = pd.DataFrame(
+        {
+            "SUBJID": d.subjid[sub],
+            "VISIT": visit,
+            "PGADAT": date,
+            "PGA": _pga(p10[sub, slot]).astype(str),
+        }
+    )
     return pasi, pga
 
 
@@ -411,16 +576,19 @@ def lab_form(d: Design, rng: np.random.Generator, dense: bool) -> pd.DataFrame:
     days = (d.vdate - d.first_inf[:, None]).astype(np.int64)
     progress = np.clip(days / 180, 0, 1)[:, :, None]  # N x V x 1
     trend = np.array([x[8] for x in tests]) * np.where(d.responder, 1.0, 0.3)[:, None]
-    value = (mean[:, None, :] * (1 + trend[:, None, :] * progress)
-             + rng.normal(0, 0.08, (n, N_VISITS, t)) * span[:, None, :])
+    value = (
+        mean[:, None, :] * (1 + trend[:, None, :] * progress)
+        + rng.normal(0, 0.08, (n, N_VISITS, t)) * span[:, None, :]
+    )
     value = np.maximum(value, 0.05 * span[:, None, :])
     dec = np.array([x[4] for x in tests])
     code = [x[0] for x in tests]
     # The differential adds up to the total count: WBC = NEUT + LYM + other cells.
     rounded = np.floor(value * 100 + 0.5) / 100
     other = rng.uniform(0.4, 0.9, (n, N_VISITS))
-    value[:, :, code.index("WBC")] = (rounded[:, :, code.index("NEUT")]
-                                      + rounded[:, :, code.index("LYM")] + other)
+    value[:, :, code.index("WBC")] = (
+        rounded[:, :, code.index("NEUT")] + rounded[:, :, code.index("LYM")] + other
+    )
     kind = np.array([x[7] for x in tests])
     if dense:
         wanted = np.broadcast_to(d.attended[:, :, None], value.shape)
@@ -433,16 +601,27 @@ def lab_form(d: Design, rng: np.random.Generator, dense: bool) -> pd.DataFrame:
     not_done = rng.random(m) < 0.002
     res[not_done] = ""
     male = d.male[sub]
-    low = np.where(male, np.array([x[5][0] for x in tests])[test],
-                   np.array([x[6][0] for x in tests])[test])
-    high = np.where(male, np.array([x[5][1] for x in tests])[test],
-                    np.array([x[6][1] for x in tests])[test])
-    return pd.DataFrame({
-        "SUBJID": d.subjid[sub], "VISIT": np.array(VISITS)[slot],
-        "LBDAT": iso(d.vdate[sub, slot]), "LBCAT": np.array([x[1] for x in tests])[test],
-        "LBCODE": np.array(code)[test], "LBNAME": np.array([x[2] for x in tests])[test],
-        "LBRES": res, "LBUNIT": np.array([x[3] for x in tests])[test], "LBLOW": low,
-        "LBHIGH": high, "LBNDRSN": np.where(not_done, NOT_DONE_REASON, "")})
+    low = np.where(
+        male, np.array([x[5][0] for x in tests])[test], np.array([x[6][0] for x in tests])[test]
+    )
+    high = np.where(
+        male, np.array([x[5][1] for x in tests])[test], np.array([x[6][1] for x in tests])[test]
+    )
+    return pd.DataFrame(
+        {
+            "SUBJID": d.subjid[sub],
+            "VISIT": np.array(VISITS)[slot],
+            "LBDAT": iso(d.vdate[sub, slot]),
+            "LBCAT": np.array([x[1] for x in tests])[test],
+            "LBCODE": np.array(code)[test],
+            "LBNAME": np.array([x[2] for x in tests])[test],
+            "LBRES": res,
+            "LBUNIT": np.array([x[3] for x in tests])[test],
+            "LBLOW": low,
+            "LBHIGH": high,
+            "LBNDRSN": np.where(not_done, NOT_DONE_REASON, ""),
+        }
+    )
 
 
 def ae_form(d: Design, rng: np.random.Generator) -> pd.DataFrame:
@@ -472,15 +651,27 @@ def ae_form(d: Design, rng: np.random.Generator) -> pd.DataFrame:
     sev = np.array([x[0] for x in AE_SEV])[_choice(rng, AE_SEV, m)]
     rel = np.array([x[0] for x in AE_REL])[_choice(rng, AE_REL, m)]
     blank = np.full(m, "")
-    return pd.DataFrame({
-        "SUBJID": d.subjid[sub], "AESPID": spid.astype(str), "AETERM": terms,
-        "AESTDAT": edc(start, st_day, st_month),
-        "AEENDAT": np.where(ongoing, "", edc(end, en_day, none)),
-        "AEONGO": np.where(ongoing, YES, NO), "AESEV": sev, "AESER": np.full(m, NO),
-        "AESDTH": blank, "AESHOSP": blank, "AESLIFE": blank, "AESDISAB": blank,
-        "AESCONG": blank, "AESMIE": blank, "AEREL": rel,
-        "AEACN": np.where(start <= d.last_inf[sub], "剂量不变", "不适用"),
-        "AEOUT": np.where(ongoing, "未愈", "痊愈")})
+    return pd.DataFrame(
+        {
+            "SUBJID": d.subjid[sub],
+            "AESPID": spid.astype(str),
+            "AETERM": terms,
+            "AESTDAT": edc(start, st_day, st_month),
+            "AEENDAT": np.where(ongoing, "", edc(end, en_day, none)),
+            "AEONGO": np.where(ongoing, YES, NO),
+            "AESEV": sev,
+            "AESER": np.full(m, NO),
+            "AESDTH": blank,
+            "AESHOSP": blank,
+            "AESLIFE": blank,
+            "AESDISAB": blank,
+            "AESCONG": blank,
+            "AESMIE": blank,
+            "AEREL": rel,
+            "AEACN": np.where(start <= d.last_inf[sub], "剂量不变", "不适用"),
+            "AEOUT": np.where(ongoing, "未愈", "痊愈"),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------- trial
@@ -512,8 +703,7 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
         raise
 
 
-def write_trial(out: Path, subjects: int, seed: int, dense_labs: bool = False
-                ) -> dict[str, int]:
+def write_trial(out: Path, subjects: int, seed: int, dense_labs: bool = False) -> dict[str, int]:
     """Write the synthetic trial's forms as ``out/<FORM>.csv``; return rows per form."""
     forms = build(subjects, seed, dense_labs)
     out = Path(out)

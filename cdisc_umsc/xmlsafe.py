@@ -22,18 +22,27 @@ _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^\[>]*\[[^\]]*<!ENTITY", re.DOTALL)
 
 def safe_parser(**extra: object) -> etree.XMLParser:
     """An lxml parser with the safe settings (extra keyword options pass through)."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           huge_tree=False, dtd_validation=False, **extra)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        dtd_validation=False,
+        **extra,
+    )
 
 
 def _reject_entities(data: bytes, name: str) -> None:
     if _ENTITY_DECL.search(data):
-        raise InputError(f"{name}: the DOCTYPE declares an entity; entity declarations are "
-                         "refused (XXE / entity-expansion protection)")
+        raise InputError(
+            f"{name}: the DOCTYPE declares an entity; entity declarations are "
+            "refused (XXE / entity-expansion protection)"
+        )
 
 
-def parse_xml(source: str | os.PathLike[str] | bytes, *,
-              remove_blank_text: bool = False) -> etree._ElementTree:
+def parse_xml(
+    source: str | os.PathLike[str] | bytes, *, remove_blank_text: bool = False
+) -> etree._ElementTree:
     """Parse a file path or XML bytes safely; any problem is a one-line InputError."""
     if isinstance(source, bytes):
         data, name = source, "<bytes>"
@@ -54,6 +63,8 @@ def parse_xml(source: str | os.PathLike[str] | bytes, *,
     dtd = tree.docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         # Defence in depth: the byte scan above should already have caught this.
-        raise InputError(f"{name}: the DOCTYPE declares an entity; entity declarations are "
-                         "refused (XXE / entity-expansion protection)")
+        raise InputError(
+            f"{name}: the DOCTYPE declares an entity; entity declarations are "
+            "refused (XXE / entity-expansion protection)"
+        )
     return tree

@@ -69,8 +69,13 @@ def read_source(path: Path, columns: list[str], sep: str = ",") -> pd.DataFrame:
     quoting = csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL
     try:
         frame = pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-            encoding="utf-8-sig", quoting=quoting,
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+            quoting=quoting,
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise SourceError(f"{path}: cannot parse: {exc}") from exc
@@ -108,44 +113,100 @@ def build_sdtmig(shared: Path) -> list[Output]:
     dpath, vpath = shared / SDTMIG_DIR / "Datasets.csv", shared / SDTMIG_DIR / "Variables.csv"
     d = read_source(dpath, ["Version", "Class", "Dataset Name", "Dataset Label", "Structure"])
     check(d, d["Version"] != "SDTMIG v3.4", dpath, "Version", "'SDTMIG v3.4'")
-    check(d, ~d["Dataset Name"].str.fullmatch(r"[A-Z][A-Z0-9]{1,7}"), dpath, "Dataset Name",
-          "a dataset name")
+    check(
+        d,
+        ~d["Dataset Name"].str.fullmatch(r"[A-Z][A-Z0-9]{1,7}"),
+        dpath,
+        "Dataset Name",
+        "a dataset name",
+    )
     check(d, d["Dataset Name"].duplicated(), dpath, "Dataset Name", "a unique dataset name")
-    datasets = pd.DataFrame({
-        "dataset": d["Dataset Name"], "label": clean(d["Dataset Label"]),
-        "cls": clean(d["Class"]), "structure": clean(d["Structure"]),
-    }).sort_values("dataset", kind="stable")
+    datasets = pd.DataFrame(
+        {
+            "dataset": d["Dataset Name"],
+            "label": clean(d["Dataset Label"]),
+            "cls": clean(d["Class"]),
+            "structure": clean(d["Structure"]),
+        }
+    ).sort_values("dataset", kind="stable")
 
-    cols = ["Version", "Variable Order", "Class", "Dataset Name", "Variable Name",
-            "Variable Label", "Type", "CDISC CT Codelist Code(s)", "Codelist Submission Values",
-            "Described Value Domain(s)", "Value List", "Role", "Core"]
+    cols = [
+        "Version",
+        "Variable Order",
+        "Class",
+        "Dataset Name",
+        "Variable Name",
+        "Variable Label",
+        "Type",
+        "CDISC CT Codelist Code(s)",
+        "Codelist Submission Values",
+        "Described Value Domain(s)",
+        "Value List",
+        "Role",
+        "Core",
+    ]
     v = read_source(vpath, cols)
     check(v, v["Version"] != "SDTMIG v3.4", vpath, "Version", "'SDTMIG v3.4'")
     check(v, ~v["Variable Order"].str.fullmatch(r"\d+"), vpath, "Variable Order", "an integer")
-    check(v, ~v["Dataset Name"].isin(datasets["dataset"]), vpath, "Dataset Name",
-          "a dataset listed in Datasets.csv")
-    check(v, ~v["Variable Name"].str.fullmatch(r"[A-Z][A-Z0-9]{0,7}"), vpath, "Variable Name",
-          "a SAS V5 variable name")
-    check(v, v.duplicated(["Dataset Name", "Variable Name"]), vpath, "Variable Name",
-          "a variable name unique within its dataset")
+    check(
+        v,
+        ~v["Dataset Name"].isin(datasets["dataset"]),
+        vpath,
+        "Dataset Name",
+        "a dataset listed in Datasets.csv",
+    )
+    check(
+        v,
+        ~v["Variable Name"].str.fullmatch(r"[A-Z][A-Z0-9]{0,7}"),
+        vpath,
+        "Variable Name",
+        "a SAS V5 variable name",
+    )
+    check(
+        v,
+        v.duplicated(["Dataset Name", "Variable Name"]),
+        vpath,
+        "Variable Name",
+        "a variable name unique within its dataset",
+    )
     check(v, ~v["Type"].isin(["Char", "Num"]), vpath, "Type", "Char or Num")
     check(v, ~v["Core"].isin(["Req", "Exp", "Perm"]), vpath, "Core", "Req, Exp or Perm")
     codes = v["CDISC CT Codelist Code(s)"].str.strip()
-    check(v, ~codes.str.fullmatch(rf"(?:{C_CODE}(?:; {C_CODE})*)?"), vpath,
-          "CDISC CT Codelist Code(s)", "C-codes separated by '; '")
-    variables = pd.DataFrame({
-        "dataset": v["Dataset Name"], "order": v["Variable Order"].astype(int),
-        "variable": v["Variable Name"], "label": clean(v["Variable Label"]), "type": v["Type"],
-        "codelist": codes.str.split(";").str[0].str.strip(), "codelists": codes,
-        "codelist_values": clean(v["Codelist Submission Values"]), "core": v["Core"],
-        "role": clean(v["Role"]), "cls": clean(v["Class"]),
-        "described_value_domain": clean(v["Described Value Domain(s)"]),
-        "value_list": clean(v["Value List"]),
-    }).sort_values(["dataset", "order"], kind="stable")
-    check(variables, variables.duplicated(["dataset", "order"]), vpath, "order",
-          "a variable order unique within its dataset")
-    return [Output("datasets", "sdtmig-3.4.datasets.csv", datasets),
-            Output("variables", "sdtmig-3.4.variables.csv", variables)]
+    check(
+        v,
+        ~codes.str.fullmatch(rf"(?:{C_CODE}(?:; {C_CODE})*)?"),
+        vpath,
+        "CDISC CT Codelist Code(s)",
+        "C-codes separated by '; '",
+    )
+    variables = pd.DataFrame(
+        {
+            "dataset": v["Dataset Name"],
+            "order": v["Variable Order"].astype(int),
+            "variable": v["Variable Name"],
+            "label": clean(v["Variable Label"]),
+            "type": v["Type"],
+            "codelist": codes.str.split(";").str[0].str.strip(),
+            "codelists": codes,
+            "codelist_values": clean(v["Codelist Submission Values"]),
+            "core": v["Core"],
+            "role": clean(v["Role"]),
+            "cls": clean(v["Class"]),
+            "described_value_domain": clean(v["Described Value Domain(s)"]),
+            "value_list": clean(v["Value List"]),
+        }
+    ).sort_values(["dataset", "order"], kind="stable")
+    check(
+        variables,
+        variables.duplicated(["dataset", "order"]),
+        vpath,
+        "order",
+        "a variable order unique within its dataset",
+    )
+    return [
+        Output("datasets", "sdtmig-3.4.datasets.csv", datasets),
+        Output("variables", "sdtmig-3.4.variables.csv", variables),
+    ]
 
 
 # --------------------------------------------------------------------------- ADaMIG 1.3
@@ -154,19 +215,42 @@ def build_sdtmig(shared: Path) -> list[Output]:
 def build_adamig(shared: Path) -> list[Output]:
     """ADaMIG v1.3 data structures and variables (long structure names mapped to short)."""
     dpath, vpath = shared / ADAMIG_DIR / "DataStructures.csv", shared / ADAMIG_DIR / "Variables.csv"
-    d = read_source(dpath, ["Version", "Data Structure Name", "Data Structure Description",
-                            "Class", "Subclass", "CDISC Notes"])
+    d = read_source(
+        dpath,
+        [
+            "Version",
+            "Data Structure Name",
+            "Data Structure Description",
+            "Class",
+            "Subclass",
+            "CDISC Notes",
+        ],
+    )
     check(d, d["Version"] != "ADaMIG v1.3", dpath, "Version", "'ADaMIG v1.3'")
     check(d, d["Data Structure Name"].duplicated(), dpath, "Data Structure Name", "a unique name")
-    datasets = pd.DataFrame({
-        "dataset": d["Data Structure Name"], "label": clean(d["Data Structure Description"]),
-        "cls": clean(d["Class"]), "subclass": clean(d["Subclass"]),
-        "structure": clean(d["CDISC Notes"]),
-    }).sort_values("dataset", kind="stable")
+    datasets = pd.DataFrame(
+        {
+            "dataset": d["Data Structure Name"],
+            "label": clean(d["Data Structure Description"]),
+            "cls": clean(d["Class"]),
+            "subclass": clean(d["Subclass"]),
+            "structure": clean(d["CDISC Notes"]),
+        }
+    ).sort_values("dataset", kind="stable")
 
-    cols = ["Version", "Data Structure Name", "Variable Set", "Variable Name", "Variable Label",
-            "Type", "CDISC CT Codelist Code(s)", "CDISC CT Codelist Submission Value(s)",
-            "Described Value Domain(s)", "Value List Value", "Core"]
+    cols = [
+        "Version",
+        "Data Structure Name",
+        "Variable Set",
+        "Variable Name",
+        "Variable Label",
+        "Type",
+        "CDISC CT Codelist Code(s)",
+        "CDISC CT Codelist Submission Value(s)",
+        "Described Value Domain(s)",
+        "Value List Value",
+        "Core",
+    ]
     v = read_source(vpath, cols)
     check(v, v["Version"] != "ADaMIG v1.3", vpath, "Version", "'ADaMIG v1.3'")
     # Variables.csv names a structure by its description ("Subject-Level Analysis Dataset"),
@@ -176,29 +260,60 @@ def build_adamig(shared: Path) -> list[Output]:
         long_to_short[label] = short
         long_to_short[re.sub(r" Structure$", "", label)] = short
     short = v["Data Structure Name"].map(long_to_short)
-    check(v, short.isna(), vpath, "Data Structure Name",
-          f"one of the structures in DataStructures.csv {sorted(long_to_short)}")
-    check(v, ~v["Variable Name"].str.fullmatch(r"\*?[A-Za-z][A-Za-z0-9]{0,7}"), vpath,
-          "Variable Name", "a variable name or template")
-    check(v, v.duplicated(["Data Structure Name", "Variable Name"]), vpath, "Variable Name",
-          "a variable name unique within its structure")
+    check(
+        v,
+        short.isna(),
+        vpath,
+        "Data Structure Name",
+        f"one of the structures in DataStructures.csv {sorted(long_to_short)}",
+    )
+    check(
+        v,
+        ~v["Variable Name"].str.fullmatch(r"\*?[A-Za-z][A-Za-z0-9]{0,7}"),
+        vpath,
+        "Variable Name",
+        "a variable name or template",
+    )
+    check(
+        v,
+        v.duplicated(["Data Structure Name", "Variable Name"]),
+        vpath,
+        "Variable Name",
+        "a variable name unique within its structure",
+    )
     check(v, ~v["Type"].isin(["Char", "Num"]), vpath, "Type", "Char or Num")
     check(v, ~v["Core"].isin(["Req", "Cond", "Perm"]), vpath, "Core", "Req, Cond or Perm")
     codes = v["CDISC CT Codelist Code(s)"].str.strip()
-    check(v, ~codes.str.fullmatch(rf"(?:{C_CODE}(?:; {C_CODE})*)?"), vpath,
-          "CDISC CT Codelist Code(s)", "C-codes separated by '; '")
+    check(
+        v,
+        ~codes.str.fullmatch(rf"(?:{C_CODE}(?:; {C_CODE})*)?"),
+        vpath,
+        "CDISC CT Codelist Code(s)",
+        "C-codes separated by '; '",
+    )
     cls = short.map(dict(zip(datasets["dataset"], datasets["cls"], strict=True)))
-    variables = pd.DataFrame({
-        "dataset": short.astype(str), "order": v.groupby(short, sort=False).cumcount() + 1,
-        "variable": v["Variable Name"], "label": clean(v["Variable Label"]), "type": v["Type"],
-        "codelist": codes.str.split(";").str[0].str.strip(), "codelists": codes,
-        "codelist_values": clean(v["CDISC CT Codelist Submission Value(s)"]), "core": v["Core"],
-        "role": "", "cls": cls.astype(str),
-        "described_value_domain": clean(v["Described Value Domain(s)"]),
-        "value_list": clean(v["Value List Value"]), "variable_set": clean(v["Variable Set"]),
-    }).sort_values(["dataset", "order"], kind="stable")
-    return [Output("datasets", "adamig-1.3.datasets.csv", datasets),
-            Output("variables", "adamig-1.3.variables.csv", variables)]
+    variables = pd.DataFrame(
+        {
+            "dataset": short.astype(str),
+            "order": v.groupby(short, sort=False).cumcount() + 1,
+            "variable": v["Variable Name"],
+            "label": clean(v["Variable Label"]),
+            "type": v["Type"],
+            "codelist": codes.str.split(";").str[0].str.strip(),
+            "codelists": codes,
+            "codelist_values": clean(v["CDISC CT Codelist Submission Value(s)"]),
+            "core": v["Core"],
+            "role": "",
+            "cls": cls.astype(str),
+            "described_value_domain": clean(v["Described Value Domain(s)"]),
+            "value_list": clean(v["Value List Value"]),
+            "variable_set": clean(v["Variable Set"]),
+        }
+    ).sort_values(["dataset", "order"], kind="stable")
+    return [
+        Output("datasets", "adamig-1.3.datasets.csv", datasets),
+        Output("variables", "adamig-1.3.variables.csv", variables),
+    ]
 
 
 # --------------------------------------------------------------------------- SDTM 2.0 model
@@ -218,19 +333,22 @@ def parse_usage(text: str) -> tuple[str, str, str, str]:
             scope = "nonclinical"
         elif re.fullmatch(r"Not in nonclinical trials", clause):
             scope = "clinical"
-        elif m := re.fullmatch(r"((?:[A-Z]{2}, )*(?:[A-Z]{2},? and )?[A-Z]{2}) [Dd]omains? only",
-                               clause):
+        elif m := re.fullmatch(
+            r"((?:[A-Z]{2}, )*(?:[A-Z]{2},? and )?[A-Z]{2}) [Dd]omains? only", clause
+        ):
             only += _DOMAIN_LIST.findall(m.group(1))
-        elif m := re.fullmatch(r"Only in Findings class specimen-based domains: ([A-Z, ]+)",
-                               clause):
+        elif m := re.fullmatch(
+            r"Only in Findings class specimen-based domains: ([A-Z, ]+)", clause
+        ):
             only += _DOMAIN_LIST.findall(m.group(1))
         elif m := re.fullmatch(r"Not in ([A-Z]{2}) domain", clause):
             not_dom.append(m.group(1))
         elif m := re.fullmatch(r"Not in (\w+) class domains", clause):
             not_cls.append(m.group(1).upper())
         elif m := re.fullmatch(
-                r"Not in ((?:[A-Z]{2}, )*[A-Z]{2}),? and clinical classifications use case of RS",
-                clause):
+            r"Not in ((?:[A-Z]{2}, )*[A-Z]{2}),? and clinical classifications use case of RS",
+            clause,
+        ):
             # The RS part depends on the RS use case, which the model cannot tell apart.
             not_dom += _DOMAIN_LIST.findall(m.group(1))
         else:
@@ -244,39 +362,85 @@ def build_model(shared: Path) -> list[Output]:
     vpath = shared / MODEL_DIR / "sdtm_v2.0_Variables.csv"
     d = read_source(dpath, ["Version", "Class", "Dataset Name", "Dataset Label", "Structure"])
     check(d, d["Version"] != "SDTM v2.0", dpath, "Version", "'SDTM v2.0'")
-    datasets = pd.DataFrame({
-        "dataset": d["Dataset Name"], "label": clean(d["Dataset Label"]),
-        "cls": clean(d["Class"]), "structure": clean(d["Structure"]),
-    }).sort_values("dataset", kind="stable")
-    cols = ["Version", "Variable Order", "Class", "Dataset Name", "Variable Name",
-            "Variable Label", "Type", "Described Value Domain", "Role", "Usage Restrictions"]
+    datasets = pd.DataFrame(
+        {
+            "dataset": d["Dataset Name"],
+            "label": clean(d["Dataset Label"]),
+            "cls": clean(d["Class"]),
+            "structure": clean(d["Structure"]),
+        }
+    ).sort_values("dataset", kind="stable")
+    cols = [
+        "Version",
+        "Variable Order",
+        "Class",
+        "Dataset Name",
+        "Variable Name",
+        "Variable Label",
+        "Type",
+        "Described Value Domain",
+        "Role",
+        "Usage Restrictions",
+    ]
     v = read_source(vpath, cols)
     check(v, v["Version"] != "SDTM v2.0", vpath, "Version", "'SDTM v2.0'")
     check(v, ~v["Variable Order"].str.fullmatch(r"\d+"), vpath, "Variable Order", "an integer")
-    check(v, ~v["Variable Name"].str.fullmatch(r"(?:--)?[A-Z][A-Z0-9]{0,7}"), vpath,
-          "Variable Name", "a variable name, optionally with a '--' prefix")
+    check(
+        v,
+        ~v["Variable Name"].str.fullmatch(r"(?:--)?[A-Z][A-Z0-9]{0,7}"),
+        vpath,
+        "Variable Name",
+        "a variable name, optionally with a '--' prefix",
+    )
     check(v, ~v["Type"].isin(["Char", "Num"]), vpath, "Type", "Char or Num")
-    check(v, v.duplicated(["Class", "Dataset Name", "Variable Name"]), vpath, "Variable Name",
-          "a variable unique within its class/dataset")
+    check(
+        v,
+        v.duplicated(["Class", "Dataset Name", "Variable Name"]),
+        vpath,
+        "Variable Name",
+        "a variable unique within its class/dataset",
+    )
     usage = clean(v["Usage Restrictions"])
     parsed: dict[str, tuple[str, str, str, str]] = {}
     for text in sorted(set(usage)):  # a dozen distinct phrases, not data rows
         try:
             parsed[text] = parse_usage(text)
         except ValueError as exc:
-            check(v, usage == text, vpath, "Usage Restrictions",
-                  f"a known restriction phrase (clause {exc} not understood)")
-    rules = pd.DataFrame.from_dict(
-        parsed, orient="index", columns=["only_domains", "not_domains", "not_classes", "scope"]
-    ).reindex(usage).set_axis(v.index)
-    variables = pd.DataFrame({
-        "cls": clean(v["Class"]), "dataset": v["Dataset Name"],
-        "order": v["Variable Order"].astype(int), "variable": v["Variable Name"],
-        "label": clean(v["Variable Label"]), "type": v["Type"], "role": clean(v["Role"]),
-        "described_value_domain": clean(v["Described Value Domain"]), "usage": usage,
-    }).join(rules).sort_values(["cls", "dataset", "order", "variable"], kind="stable")
-    return [Output("datasets", "sdtm-2.0.datasets.csv", datasets),
-            Output("variables", "sdtm-2.0.variables.csv", variables)]
+            check(
+                v,
+                usage == text,
+                vpath,
+                "Usage Restrictions",
+                f"a known restriction phrase (clause {exc} not understood)",
+            )
+    rules = (
+        pd.DataFrame.from_dict(
+            parsed, orient="index", columns=["only_domains", "not_domains", "not_classes", "scope"]
+        )
+        .reindex(usage)
+        .set_axis(v.index)
+    )
+    variables = (
+        pd.DataFrame(
+            {
+                "cls": clean(v["Class"]),
+                "dataset": v["Dataset Name"],
+                "order": v["Variable Order"].astype(int),
+                "variable": v["Variable Name"],
+                "label": clean(v["Variable Label"]),
+                "type": v["Type"],
+                "role": clean(v["Role"]),
+                "described_value_domain": clean(v["Described Value Domain"]),
+                "usage": usage,
+            }
+        )
+        .join(rules)
+        .sort_values(["cls", "dataset", "order", "variable"], kind="stable")
+    )
+    return [
+        Output("datasets", "sdtm-2.0.datasets.csv", datasets),
+        Output("variables", "sdtm-2.0.variables.csv", variables),
+    ]
 
 
 # --------------------------------------------------------------------------- CT
@@ -287,30 +451,62 @@ def build_ct(path: Path, sep: str, file: str) -> list[Output]:
     t = read_source(path, list(CT_COLUMNS), sep=sep).rename(columns=CT_COLUMNS)
     header = t["codelist"] == ""
     check(t, ~t["code"].str.fullmatch(C_CODE), path, "Code", "an NCI C-code")
-    check(t, ~(header | t["codelist"].str.fullmatch(C_CODE)), path, "Codelist Code",
-          "an NCI C-code or empty")
-    check(t, header & ~t["extensible"].isin(["Yes", "No"]), path,
-          "Codelist Extensible (Yes/No)", "Yes or No on a codelist row")
-    check(t, ~header & (t["extensible"] != ""), path, "Codelist Extensible (Yes/No)",
-          "empty on a term row")
+    check(
+        t,
+        ~(header | t["codelist"].str.fullmatch(C_CODE)),
+        path,
+        "Codelist Code",
+        "an NCI C-code or empty",
+    )
+    check(
+        t,
+        header & ~t["extensible"].isin(["Yes", "No"]),
+        path,
+        "Codelist Extensible (Yes/No)",
+        "Yes or No on a codelist row",
+    )
+    check(
+        t,
+        ~header & (t["extensible"] != ""),
+        path,
+        "Codelist Extensible (Yes/No)",
+        "empty on a term row",
+    )
     check(t, t["submission_value"] == "", path, "CDISC Submission Value", "a non-empty value")
-    check(t, header & t["code"].where(header).duplicated(), path, "Code",
-          "a codelist code listed once")
-    check(t, ~header & ~t["codelist"].isin(t.loc[header, "code"]), path, "Codelist Code",
-          "a codelist defined in the same file")
-    check(t, t.duplicated(["codelist", "submission_value"]), path, "CDISC Submission Value",
-          "a value unique within its codelist")
+    check(
+        t,
+        header & t["code"].where(header).duplicated(),
+        path,
+        "Code",
+        "a codelist code listed once",
+    )
+    check(
+        t,
+        ~header & ~t["codelist"].isin(t.loc[header, "code"]),
+        path,
+        "Codelist Code",
+        "a codelist defined in the same file",
+    )
+    check(
+        t,
+        t.duplicated(["codelist", "submission_value"]),
+        path,
+        "CDISC Submission Value",
+        "a value unique within its codelist",
+    )
     check(t, t.duplicated(["codelist", "code"]), path, "Code", "a term code unique in its codelist")
-    out = pd.DataFrame({
-        "codelist": t["codelist"].where(~header, t["code"]),
-        "code": t["code"].where(~header, ""),
-        "extensible": t["extensible"],
-        "name": t["name"].where(header, ""),
-        "submission_value": t["submission_value"],
-        "synonyms": t["synonyms"],
-        "preferred_term": t["preferred_term"],
-        "_term": (~header).astype(int),
-    }).sort_values(["codelist", "_term", "submission_value"], kind="stable")
+    out = pd.DataFrame(
+        {
+            "codelist": t["codelist"].where(~header, t["code"]),
+            "code": t["code"].where(~header, ""),
+            "extensible": t["extensible"],
+            "name": t["name"].where(header, ""),
+            "submission_value": t["submission_value"],
+            "synonyms": t["synonyms"],
+            "preferred_term": t["preferred_term"],
+            "_term": (~header).astype(int),
+        }
+    ).sort_values(["codelist", "_term", "submission_value"], kind="stable")
     return [Output("terms", file, out.drop(columns="_term"), gz=True)]
 
 
@@ -347,26 +543,58 @@ def standards(shared: Path) -> list[dict]:
     """(name, version, title, kind, source paths, outputs) of every bundled standard."""
     ct = shared / CT_DIR
     return [
-        {"name": "SDTMIG", "version": "3.4", "kind": "ig",
-         "sources": [f"{SDTMIG_DIR}/Datasets.csv", f"{SDTMIG_DIR}/Variables.csv"],
-         "outputs": build_sdtmig(shared)},
-        {"name": "ADaMIG", "version": "1.3", "kind": "ig",
-         "sources": [f"{ADAMIG_DIR}/DataStructures.csv", f"{ADAMIG_DIR}/Variables.csv"],
-         "outputs": build_adamig(shared)},
-        {"name": "SDTM", "version": "2.0", "kind": "model",
-         "sources": [f"{MODEL_DIR}/sdtm_v2.0_Datasets.csv", f"{MODEL_DIR}/sdtm_v2.0_Variables.csv"],
-         "outputs": build_model(shared)},
-        {"name": "SDTM CT", "version": "2025-03-28", "kind": "ct", "package": "SDTM",
-         "sources": [f"{CT_DIR}/SDTM_Terminology_2025-03-28.txt"],
-         "outputs": build_ct(ct / "SDTM_Terminology_2025-03-28.txt", "\t",
-                             "ct-sdtm-2025-03-28.csv.gz")},
-        {"name": "ADaM CT", "version": "2025-09-26", "kind": "ct", "package": "ADaM",
-         "sources": [f"{CT_DIR}/ADaM_CT_2025-09-26.csv"],
-         "outputs": build_ct(ct / "ADaM_CT_2025-09-26.csv", ",", "ct-adam-2025-09-26.csv.gz")},
-        {"name": "Define-XML CT", "version": "2025-09-26", "kind": "ct", "package": "Define-XML",
-         "sources": [f"{CT_DIR}/Define-XML_CT_2025-09-26.csv"],
-         "outputs": build_ct(ct / "Define-XML_CT_2025-09-26.csv", ",",
-                             "ct-define-xml-2025-09-26.csv.gz")},
+        {
+            "name": "SDTMIG",
+            "version": "3.4",
+            "kind": "ig",
+            "sources": [f"{SDTMIG_DIR}/Datasets.csv", f"{SDTMIG_DIR}/Variables.csv"],
+            "outputs": build_sdtmig(shared),
+        },
+        {
+            "name": "ADaMIG",
+            "version": "1.3",
+            "kind": "ig",
+            "sources": [f"{ADAMIG_DIR}/DataStructures.csv", f"{ADAMIG_DIR}/Variables.csv"],
+            "outputs": build_adamig(shared),
+        },
+        {
+            "name": "SDTM",
+            "version": "2.0",
+            "kind": "model",
+            "sources": [
+                f"{MODEL_DIR}/sdtm_v2.0_Datasets.csv",
+                f"{MODEL_DIR}/sdtm_v2.0_Variables.csv",
+            ],
+            "outputs": build_model(shared),
+        },
+        {
+            "name": "SDTM CT",
+            "version": "2025-03-28",
+            "kind": "ct",
+            "package": "SDTM",
+            "sources": [f"{CT_DIR}/SDTM_Terminology_2025-03-28.txt"],
+            "outputs": build_ct(
+                ct / "SDTM_Terminology_2025-03-28.txt", "\t", "ct-sdtm-2025-03-28.csv.gz"
+            ),
+        },
+        {
+            "name": "ADaM CT",
+            "version": "2025-09-26",
+            "kind": "ct",
+            "package": "ADaM",
+            "sources": [f"{CT_DIR}/ADaM_CT_2025-09-26.csv"],
+            "outputs": build_ct(ct / "ADaM_CT_2025-09-26.csv", ",", "ct-adam-2025-09-26.csv.gz"),
+        },
+        {
+            "name": "Define-XML CT",
+            "version": "2025-09-26",
+            "kind": "ct",
+            "package": "Define-XML",
+            "sources": [f"{CT_DIR}/Define-XML_CT_2025-09-26.csv"],
+            "outputs": build_ct(
+                ct / "Define-XML_CT_2025-09-26.csv", ",", "ct-define-xml-2025-09-26.csv.gz"
+            ),
+        },
     ]
 
 
@@ -378,10 +606,15 @@ def build(shared: Path, out_dir: Path) -> dict:
         for out in std["outputs"]:
             data = encode(out)
             write_atomic(out_dir / out.file, data)
-            files[out.role] = {"file": out.file, "rows": len(out.frame),
-                               "sha256": hashlib.sha256(data).hexdigest()}
-        entry = {k: std[k] for k in ("name", "version", "kind") + (("package",) if "package" in std
-                                                                   else ())}
+            files[out.role] = {
+                "file": out.file,
+                "rows": len(out.frame),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        entry = {
+            k: std[k]
+            for k in ("name", "version", "kind") + (("package",) if "package" in std else ())
+        }
         entry["title"] = f"{std['name']} {std['version']}"
         entry["sources"] = [{"path": p, "sha256": sha256(shared / p)} for p in std["sources"]]
         entry["files"] = files
@@ -394,10 +627,18 @@ def build(shared: Path, out_dir: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
-                        help="the shared reference folder (default: ../shared)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="output folder (default: cdisc_umsc/standards/data)")
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=DEFAULT_SHARED,
+        help="the shared reference folder (default: ../shared)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output folder (default: cdisc_umsc/standards/data)",
+    )
     args = parser.parse_args(argv)
     try:
         manifest = build(args.shared.resolve(), args.out)

@@ -72,22 +72,33 @@ def load_known(path: Path) -> dict[tuple[str, str], Known]:
     known: dict[tuple[str, str], Known] = {}
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(COLUMNS):
-            raise CoreCheckError(f"{path}: row {line}: expected {len(COLUMNS)} columns, "
-                                 f"got {len(row)}")
+            raise CoreCheckError(
+                f"{path}: row {line}: expected {len(COLUMNS)} columns, got {len(row)}"
+            )
         values = dict(zip(COLUMNS, (v.strip() for v in row), strict=True))
         for col in COLUMNS:
             if not values[col]:
-                raise CoreCheckError(f"{path}: row {line}, column {col}: empty (every "
-                                     "finding needs all columns)")
+                raise CoreCheckError(
+                    f"{path}: row {line}, column {col}: empty (every finding needs all columns)"
+                )
         if not values["count"].isdigit() or int(values["count"]) < 1:
-            raise CoreCheckError(f"{path}: row {line}, column count: expected a positive "
-                                 f"integer, got {values['count']!r}")
+            raise CoreCheckError(
+                f"{path}: row {line}, column count: expected a positive "
+                f"integer, got {values['count']!r}"
+            )
         key = (values["rule_id"], values["dataset"])
         if key in known:
-            raise CoreCheckError(f"{path}: row {line}: rule {key[0]} dataset {key[1]} is "
-                                 "listed twice")
-        known[key] = Known(values["rule_id"], values["dataset"], values["variable"],
-                           int(values["count"]), values["justification"], values["citation"])
+            raise CoreCheckError(
+                f"{path}: row {line}: rule {key[0]} dataset {key[1]} is listed twice"
+            )
+        known[key] = Known(
+            values["rule_id"],
+            values["dataset"],
+            values["variable"],
+            int(values["count"]),
+            values["justification"],
+            values["citation"],
+        )
     return known
 
 
@@ -111,26 +122,35 @@ def findings(report: dict) -> tuple[dict[tuple[str, str], Found], dict[str, str]
             n = len(res.get("errors") or [])
             prev = found.get((rid, dataset))
             count = n + (prev.count if prev else 0)
-            found[(rid, dataset)] = Found(rid, dataset, count, str(res.get("message") or ""),
-                                          tuple(str(v) for v in res.get("variables") or ()))
+            found[(rid, dataset)] = Found(
+                rid,
+                dataset,
+                count,
+                str(res.get("message") or ""),
+                tuple(str(v) for v in res.get("variables") or ()),
+            )
     return found, errors
 
 
-def compare(found: dict[tuple[str, str], Found],
-            known: dict[tuple[str, str], Known]) -> list[str]:
+def compare(found: dict[tuple[str, str], Found], known: dict[tuple[str, str], Known]) -> list[str]:
     """One line per difference: unexplained, changed count, or stale known finding."""
     lines = []
     for key in sorted(found.keys() | known.keys()):
         f, k = found.get(key), known.get(key)
         if k is None:
-            lines.append(f"UNEXPLAINED {key[0]} {key[1]}: {f.count} issue(s) "
-                         f"[{', '.join(f.variables)}] {f.message}")
+            lines.append(
+                f"UNEXPLAINED {key[0]} {key[1]}: {f.count} issue(s) "
+                f"[{', '.join(f.variables)}] {f.message}"
+            )
         elif f is None:
-            lines.append(f"STALE {key[0]} {key[1]}: listed with count {k.count}, "
-                         "not reported by CORE")
+            lines.append(
+                f"STALE {key[0]} {key[1]}: listed with count {k.count}, not reported by CORE"
+            )
         elif f.count != k.count:
-            lines.append(f"CHANGED {key[0]} {key[1]}: CORE reports {f.count}, known list "
-                         f"says {k.count} ({f.message})")
+            lines.append(
+                f"CHANGED {key[0]} {key[1]}: CORE reports {f.count}, known list "
+                f"says {k.count} ({f.message})"
+            )
     return lines
 
 
@@ -142,9 +162,22 @@ def run_core(sdtm_dir: Path, home: Path, report: Path) -> dict:
     if not Path(sdtm_dir).is_dir():
         raise CoreCheckError(f"{sdtm_dir}: SDTM output folder not found")
     env = {**os.environ, "CORE_HOME": str(home)}
-    proc = subprocess.run(["bash", str(script), str(Path(sdtm_dir).resolve()), "sdtmig", "3-4",
-                           "--json", str(Path(report).resolve())], capture_output=True,
-                          text=True, env=env, timeout=TIMEOUT_S, check=False)
+    proc = subprocess.run(
+        [
+            "bash",
+            str(script),
+            str(Path(sdtm_dir).resolve()),
+            "sdtmig",
+            "3-4",
+            "--json",
+            str(Path(report).resolve()),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
     if proc.returncode != 0 or not Path(report).is_file():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise CoreCheckError(f"{script}: exit {proc.returncode}: {tail[0]}")
@@ -159,8 +192,9 @@ def read_report(path: Path) -> dict:
         raise CoreCheckError(f"{path}: cannot read CORE report: {exc}") from None
 
 
-def check(sdtm_dir: Path, known_csv: Path, report: Path | None = None,
-          home: Path | None = None) -> tuple[list[str], list[str]]:
+def check(
+    sdtm_dir: Path, known_csv: Path, report: Path | None = None, home: Path | None = None
+) -> tuple[list[str], list[str]]:
     """(differences, notes) between CORE's findings on ``sdtm_dir`` and the known list."""
     known = load_known(known_csv)
     if report is not None:

@@ -31,10 +31,14 @@ TIMEOUT_S = 900
 
 #: CORE id -> (variable regex, message regex) our findings must match to count for that rule.
 SCOPE = {
-    "CORE-000138": (r"STDY$", ""), "CORE-000139": (r"ENDY$", ""),
-    "CORE-000552": (r"STDY$", ""), "CORE-000553": (r"ENDY$", ""),
-    "CORE-000529": (r"[^N]DY$", ""), "CORE-000354": (r"[^N]DY$", ""),
-    "CORE-000711": (r"^RFSTDTC$", ""), "CORE-000718": (r"^(?!RF).*STDTC$", ""),
+    "CORE-000138": (r"STDY$", ""),
+    "CORE-000139": (r"ENDY$", ""),
+    "CORE-000552": (r"STDY$", ""),
+    "CORE-000553": (r"ENDY$", ""),
+    "CORE-000529": (r"[^N]DY$", ""),
+    "CORE-000354": (r"[^N]DY$", ""),
+    "CORE-000711": (r"^RFSTDTC$", ""),
+    "CORE-000718": (r"^(?!RF).*STDTC$", ""),
     "CORE-000542": ("", r"is null although|differs from"),
     "CORE-000863": ("", r"is null although"),
     "CORE-000732": ("", r"is populated but"),
@@ -46,7 +50,8 @@ EXPLAIN = {
         "SCSTRESC holds '08' / '09' (education years with a leading zero) and SCSTRESN 8 / 9. "
         "CORE's numeric test rejects a leading zero, so it calls the result character; ours "
         "reads '09' as the number 9 (SDTMIG 3.4 4.5.1 asks that a numeric STRESC be copied to "
-        "STRESN, which holds here). We do not report it."),
+        "STRESN, which holds here). We do not report it."
+    ),
 }
 
 
@@ -66,9 +71,13 @@ def run_core(folder: Path, home: Path | None = None) -> dict:
         raise CompareError(f"CORE harness not installed: {script} is missing")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "core.json"
-        done = subprocess.run(["bash", str(script), str(folder), "sdtmig", "3-4", "--json",
-                               str(out)], capture_output=True, text=True, timeout=TIMEOUT_S,
-                              check=False)
+        done = subprocess.run(
+            ["bash", str(script), str(folder), "sdtmig", "3-4", "--json", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
         if done.returncode != 0 or not out.is_file():
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise CompareError(f"CORE failed on {folder} (exit {done.returncode}): {tail[0]}")
@@ -98,13 +107,15 @@ def core_frame(report: dict, ids: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]
             ds = str(res["dataset"]).upper()
             status.append((rule["id"], ds, res.get("executionStatus", "")))
             if res.get("executionStatus") == "issue reported":
-                issues += [(rule["id"], ds, int(e.get("row") or 0))
-                           for e in res.get("errors") or []]
+                issues += [
+                    (rule["id"], ds, int(e.get("row") or 0)) for e in res.get("errors") or []
+                ]
     st = pd.DataFrame(status, columns=["core_id", "dataset", "status"])
     # a dataset CORE ran in several result blocks: any executed block makes it executed
     st["executed"] = st["status"].isin(EXECUTED)
     st = st.groupby(["core_id", "dataset"], as_index=False).agg(
-        executed=("executed", "any"), status=("status", lambda s: "/".join(sorted(set(s)))))
+        executed=("executed", "any"), status=("status", lambda s: "/".join(sorted(set(s))))
+    )
     return st, pd.DataFrame(issues, columns=["core_id", "dataset", "row"]).drop_duplicates()
 
 
@@ -118,8 +129,15 @@ def our_frame(findings: pd.DataFrame, ids: dict[str, list[str]]) -> pd.DataFrame
             f = f[f["variable"].str.contains(var_re, regex=True)]
         if msg_re:
             f = f[f["message"].str.contains(msg_re, regex=True)]
-        parts.append(pd.DataFrame({"core_id": cid, "dataset": f["dataset"].to_numpy(),
-                                   "row": f["row"].fillna(0).astype("int64").to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "core_id": cid,
+                    "dataset": f["dataset"].to_numpy(),
+                    "row": f["row"].fillna(0).astype("int64").to_numpy(),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True).drop_duplicates()
 
 
@@ -136,39 +154,55 @@ def compare(report: dict, findings: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     for cid in sorted(ids):
         st = status[status["core_id"] == cid]
         c = cmp[cmp["core_id"] == cid]
-        rows.append({
-            "core_id": cid, "ours": ", ".join(ids[cid]),
-            "executed": int(st["executed"].sum()), "not_executed": int((~st["executed"]).sum()),
-            "core": int((c["_merge"] != "right_only").sum()),
-            "umsc": int((c["_merge"] != "left_only").sum()),
-            "agree": int((c["_merge"] == "both").sum()),
-            "core_only": int((c["_merge"] == "left_only").sum()),
-            "umsc_only": int((c["_merge"] == "right_only").sum()),
-            "umsc_not_comparable": int(((both["core_id"] == cid) & ~both["executed"]).sum())})
+        rows.append(
+            {
+                "core_id": cid,
+                "ours": ", ".join(ids[cid]),
+                "executed": int(st["executed"].sum()),
+                "not_executed": int((~st["executed"]).sum()),
+                "core": int((c["_merge"] != "right_only").sum()),
+                "umsc": int((c["_merge"] != "left_only").sum()),
+                "agree": int((c["_merge"] == "both").sum()),
+                "core_only": int((c["_merge"] == "left_only").sum()),
+                "umsc_only": int((c["_merge"] == "right_only").sum()),
+                "umsc_not_comparable": int(((both["core_id"] == cid) & ~both["executed"]).sum()),
+            }
+        )
     odd = cmp[cmp["_merge"] != "both"]
-    odd = odd.assign(core_only=(odd["_merge"] == "left_only").astype("int64"),
-                     umsc_only=(odd["_merge"] == "right_only").astype("int64"))
+    odd = odd.assign(
+        core_only=(odd["_merge"] == "left_only").astype("int64"),
+        umsc_only=(odd["_merge"] == "right_only").astype("int64"),
+    )
     diff = odd.groupby(["core_id", "dataset"], as_index=False)[["core_only", "umsc_only"]].sum()
-    diff["explanation"] = [EXPLAIN.get((c, d), "") for c, d in
-                           zip(diff["core_id"], diff["dataset"], strict=True)]
+    diff["explanation"] = [
+        EXPLAIN.get((c, d), "") for c, d in zip(diff["core_id"], diff["dataset"], strict=True)
+    ]
     return pd.DataFrame(rows), diff
 
 
 def markdown(summary: pd.DataFrame, diff: pd.DataFrame) -> str:
     """The two generated tables of docs/validation-vs-core.md."""
-    head = ("| CORE rule | our rule(s) | datasets CORE executed / not | CORE records | "
-            "our records | agree | CORE only | ours only | ours where CORE did not run |\n"
-            "|---|---|---|---|---|---|---|---|---|\n")
+    head = (
+        "| CORE rule | our rule(s) | datasets CORE executed / not | CORE records | "
+        "our records | agree | CORE only | ours only | ours where CORE did not run |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+    )
     body = "".join(
         f"| {r.core_id} | {r.ours} | {r.executed} / {r.not_executed} | {r.core} | {r.umsc} | "
         f"{r.agree} | {r.core_only} | {r.umsc_only} | {r.umsc_not_comparable} |\n"
-        for r in summary.itertuples())
+        for r in summary.itertuples()
+    )
     total = summary[["core", "umsc", "agree", "core_only", "umsc_only"]].sum()
-    body += (f"| **total** | | | {total['core']} | {total['umsc']} | {total['agree']} | "
-             f"{total['core_only']} | {total['umsc_only']} | |\n")
+    body += (
+        f"| **total** | | | {total['core']} | {total['umsc']} | {total['agree']} | "
+        f"{total['core_only']} | {total['umsc_only']} | |\n"
+    )
     dhead = "\n| CORE rule | dataset | CORE only | ours only | why |\n|---|---|---|---|---|\n"
-    dbody = "".join(f"| {r.core_id} | {r.dataset} | {r.core_only} | {r.umsc_only} | "
-                    f"{r.explanation or 'UNEXPLAINED'} |\n" for r in diff.itertuples())
+    dbody = "".join(
+        f"| {r.core_id} | {r.dataset} | {r.core_only} | {r.umsc_only} | "
+        f"{r.explanation or 'UNEXPLAINED'} |\n"
+        for r in diff.itertuples()
+    )
     return head + body + dhead + (dbody or "| (none) | | | | |\n")
 
 
@@ -199,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true")
     a = ap.parse_args(argv)
     try:
-        report = json.loads(a.report.read_text(encoding="utf-8")) if a.report else \
-            run_core(a.folder)
+        report = (
+            json.loads(a.report.read_text(encoding="utf-8")) if a.report else run_core(a.folder)
+        )
         summary, diff = compare(report, our_findings(a.folder, a.encoding))
         table = markdown(summary, diff)
         if a.doc is None:
@@ -209,8 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         text = a.doc.read_text(encoding="utf-8")
         if a.write:
             before, rest = text.split(BEGIN, 1)
-            a.doc.write_text(before + BEGIN + "\n" + table + END + rest.split(END, 1)[1],
-                             encoding="utf-8")
+            a.doc.write_text(
+                before + BEGIN + "\n" + table + END + rest.split(END, 1)[1], encoding="utf-8"
+            )
             return 0
         if generated_block(text) != table:
             print(f"{a.doc}: the tables differ from a fresh comparison:\n{table}")

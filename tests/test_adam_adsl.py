@@ -13,13 +13,29 @@ from cdisc_umsc.errors import InputError
 from cdisc_umsc.metadata.specfile import load_spec_file
 
 SDTM = {
-    "DM": pd.DataFrame({"STUDYID": ["S"] * 4, "USUBJID": ["S-1", "S-2", "S-3", "S-4"],
-                        "ARMCD": ["A", "A", "Scrnfail", ""], "AGE": [64.0, 65.0, 80.0, 81.0],
-                        "RFXSTDTC": ["2019-01-15T09:30", "2019-02", "", ""]}),
-    "SV": pd.DataFrame({"USUBJID": ["S-1", "S-2", "S-2"], "VISITNUM": [3.0, 1.0, 3.0],
-                        "SVSTDTC": ["2019-01-15", "2019-01-01", "2019-02-03"]}),
-    "EX": pd.DataFrame({"USUBJID": ["S-1", "S-1", "S-2"], "EXSEQ": [1.0, 2.0, 1.0],
-                        "EXENDTC": ["2019-01-20", "", "2019-02-10"]}),
+    "DM": pd.DataFrame(
+        {
+            "STUDYID": ["S"] * 4,
+            "USUBJID": ["S-1", "S-2", "S-3", "S-4"],
+            "ARMCD": ["A", "A", "Scrnfail", ""],
+            "AGE": [64.0, 65.0, 80.0, 81.0],
+            "RFXSTDTC": ["2019-01-15T09:30", "2019-02", "", ""],
+        }
+    ),
+    "SV": pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-2", "S-2"],
+            "VISITNUM": [3.0, 1.0, 3.0],
+            "SVSTDTC": ["2019-01-15", "2019-01-01", "2019-02-03"],
+        }
+    ),
+    "EX": pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-1", "S-2"],
+            "EXSEQ": [1.0, 2.0, 1.0],
+            "EXENDTC": ["2019-01-20", "", "2019-02-10"],
+        }
+    ),
     "DS": pd.DataFrame({"USUBJID": ["S-1"], "VISITNUM": [5.0], "DSSTDTC": ["2019-03-01"]}),
 }
 SPEC = """
@@ -61,7 +77,7 @@ def day(text: str) -> float:
 
 def test_adsl_variables(tmp_path) -> None:
     adsl = build_adsl(_spec(tmp_path), SDTM)
-    assert adsl["USUBJID"].tolist() == ["S-1", "S-2", "S-4"]        # screen failure left out
+    assert adsl["USUBJID"].tolist() == ["S-1", "S-2", "S-4"]  # screen failure left out
     assert adsl["TRTSDT"].tolist()[:2] == [day("2019-01-15"), day("2019-02-03")]
     # S-1's last EX record has no end date, so the discontinuation date after visit 3 is used
     assert adsl["TRTEDT"].tolist()[:2] == [day("2019-03-01"), day("2019-02-10")]
@@ -78,8 +94,10 @@ def test_adsl_variables(tmp_path) -> None:
 
 
 def test_adsl_errors_name_the_spec_line(tmp_path) -> None:
-    bad = SPEC.replace("AGEGR1N: {map: AGEGR1, values: {\"<65\": 1, \"65-80\": 2, \">80\": 3}}",
-                       "AGEGR1N: {map: AGEGR1, values: {\"<65\": 1}}")
+    bad = SPEC.replace(
+        'AGEGR1N: {map: AGEGR1, values: {"<65": 1, "65-80": 2, ">80": 3}}',
+        'AGEGR1N: {map: AGEGR1, values: {"<65": 1}}',
+    )
     with pytest.raises(InputError, match=r"adsl.yaml:\d+: AGEGR1N: no value for '65-80'"):
         build_adsl(_spec(tmp_path, bad), SDTM)
     bad = SPEC.replace("ARMX: {hardcode: X}", "ARMX: {guess: X}")

@@ -13,19 +13,41 @@ from cdisc_umsc.errors import InputError
 from cdisc_umsc.metadata.specfile import load_spec_file
 
 NAN = np.nan
-LB = pd.DataFrame({
-    "STUDYID": "S", "USUBJID": ["S-1"] * 5 + ["S-2"] * 3 + ["S-9"],
-    "LBSEQ": [1.0, 2, 3, 4, 5, 1, 2, 3, 1],
-    "LBTESTCD": ["K"] * 9, "LBTEST": ["Potassium"] * 9, "LBSTRESU": ["mmol/L"] * 9,
-    "LBCAT": ["CHEM"] * 8 + ["CHEM"],
-    "LBSTRESN": [4.0, 4.2, 6.0, NAN, 1.0, 5.0, 5.5, 3.0, 1.0],
-    "LBSTNRLO": [3.5] * 9, "LBSTNRHI": [5.0] * 9,
-    "LBDTC": ["2019-01-01", "2019-01-10", "2019-01-24", "2019-02-07", "2019-02", "2019-01-05",
-              "2019-01-19", "2019-01-20", "2019-01-01"],
-    "VISIT": ["SCR", "WEEK 0", "WEEK 2", "WEEK 4", "UNS", "SCR", "WEEK 2", "WEEK 2", "SCR"],
-    "VISITNUM": [1.0, 2, 3, 4, 4.1, 1, 3, 3, 1]})
-ADSL = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1", "S-2"],
-                     "TRTSDT": [21559.0, 21559.0], "TRTEDT": [21580.0, 21580.0]})
+LB = pd.DataFrame(
+    {
+        "STUDYID": "S",
+        "USUBJID": ["S-1"] * 5 + ["S-2"] * 3 + ["S-9"],
+        "LBSEQ": [1.0, 2, 3, 4, 5, 1, 2, 3, 1],
+        "LBTESTCD": ["K"] * 9,
+        "LBTEST": ["Potassium"] * 9,
+        "LBSTRESU": ["mmol/L"] * 9,
+        "LBCAT": ["CHEM"] * 8 + ["CHEM"],
+        "LBSTRESN": [4.0, 4.2, 6.0, NAN, 1.0, 5.0, 5.5, 3.0, 1.0],
+        "LBSTNRLO": [3.5] * 9,
+        "LBSTNRHI": [5.0] * 9,
+        "LBDTC": [
+            "2019-01-01",
+            "2019-01-10",
+            "2019-01-24",
+            "2019-02-07",
+            "2019-02",
+            "2019-01-05",
+            "2019-01-19",
+            "2019-01-20",
+            "2019-01-01",
+        ],
+        "VISIT": ["SCR", "WEEK 0", "WEEK 2", "WEEK 4", "UNS", "SCR", "WEEK 2", "WEEK 2", "SCR"],
+        "VISITNUM": [1.0, 2, 3, 4, 4.1, 1, 3, 3, 1],
+    }
+)
+ADSL = pd.DataFrame(
+    {
+        "STUDYID": "S",
+        "USUBJID": ["S-1", "S-2"],
+        "TRTSDT": [21559.0, 21559.0],
+        "TRTEDT": [21580.0, 21580.0],
+    }
+)
 # 21559 = 2019-01-10
 SPEC = """
 dataset: ADLB
@@ -61,13 +83,13 @@ def _spec(tmp_path, text: str = SPEC):
 
 def test_bds_from_spec(tmp_path) -> None:
     bds = build_bds(_spec(tmp_path), {"LB": LB}, ADSL)
-    assert set(bds["USUBJID"]) == {"S-1", "S-2"}                 # S-9 is not in ADSL
+    assert set(bds["USUBJID"]) == {"S-1", "S-2"}  # S-9 is not in ADSL
     s1 = bds[(bds["USUBJID"] == "S-1") & (bds["AVISITN"] != 99)].set_index("SRCSEQ").sort_index()
     assert (bds["PARAM"] == "Potassium (mmol/L)").all() and (bds["PARAMN"] == 19).all()
-    assert s1.loc[5.0, "ADT"] == 21581.0 and s1.loc[5.0, "ADTF"] == "D"   # 2019-02 -> 02-01
+    assert s1.loc[5.0, "ADT"] == 21581.0 and s1.loc[5.0, "ADTF"] == "D"  # 2019-02 -> 02-01
     assert s1["ADY"].tolist() == [-9.0, 1.0, 15.0, 29.0, 23.0]
     assert s1["AVISIT"].tolist() == ["Baseline", "Baseline", "Week 2", "Week 4", "Week 4"]
-    assert s1["ABLFL"].tolist() == ["", "Y", "", "", ""]          # last on/before first dose
+    assert s1["ABLFL"].tolist() == ["", "Y", "", "", ""]  # last on/before first dose
     assert s1["BASE"].eq(4.2).all()
     assert np.isnan(s1.loc[1.0, "CHG"]) and np.isnan(s1.loc[2.0, "CHG"])
     assert s1.loc[3.0, "CHG"] == pytest.approx(1.8) and s1.loc[5.0, "CHG"] == pytest.approx(-3.2)
@@ -75,7 +97,7 @@ def test_bds_from_spec(tmp_path) -> None:
     assert s1["BNRIND"].eq("NORMAL").all()
     assert s1["SHIFT1"].tolist() == ["", "", "NORMAL to HIGH", "", "NORMAL to LOW"]
     assert s1.loc[3.0, "R2A1HI"] == pytest.approx(1.2)
-    assert s1["ONTRTFL"].tolist() == ["", "Y", "Y", "Y", "Y"]     # up to TRTEDT + 7 days
+    assert s1["ONTRTFL"].tolist() == ["", "Y", "Y", "Y", "Y"]  # up to TRTEDT + 7 days
     # Week 4 window: day 29 has no value, so the unscheduled day 23 record is the analysis one
     assert s1["ANL02FL"].tolist() == ["", "Y", "Y", "", "Y"]
     eot = bds[bds["AVISITN"] == 99].set_index("USUBJID")
@@ -86,19 +108,23 @@ def test_bds_from_spec(tmp_path) -> None:
 
 
 def test_baseline_by_condition_and_change_scope(tmp_path) -> None:
-    text = SPEC + ("carry: {VISITNUM: VISITNUM}\nbaseline: {where: {VISITNUM: 1}}\n"
-                   "change: {post: not_baseline}\n")
+    text = SPEC + (
+        "carry: {VISITNUM: VISITNUM}\nbaseline: {where: {VISITNUM: 1}}\n"
+        "change: {post: not_baseline}\n"
+    )
     bds = build_bds(_spec(tmp_path, text), {"LB": LB}, ADSL)
     s1 = bds[(bds["USUBJID"] == "S-1") & (bds["AVISITN"] != 99)].sort_values("SRCSEQ")
     assert s1["ABLFL"].tolist() == ["Y", "", "", "", ""] and s1["BASE"].eq(4.0).all()
-    assert s1["CHG"].round(6).tolist()[1:3] == [0.2, 2.0]       # day 1 is after baseline now
+    assert s1["CHG"].round(6).tolist()[1:3] == [0.2, 2.0]  # day 1 is after baseline now
     text = SPEC + "change: {post: sometimes}\n"
     with pytest.raises(InputError, match="change.post must be"):
         build_bds(_spec(tmp_path, text), {"LB": LB}, ADSL)
 
 
 def test_derived_parameter_change_from_previous(tmp_path) -> None:
-    text = SPEC + """derived_parameters:
+    text = (
+        SPEC
+        + """derived_parameters:
   - type: change_from_previous
     PARAMCD: "_{PARAMCD}"
     PARAM: "{PARAM} change from previous"
@@ -106,6 +132,7 @@ def test_derived_parameter_change_from_previous(tmp_path) -> None:
     decimals: 1
     anrind: {low: -1, high: 1, terms: [L, N, H]}
 """
+    )
     bds = build_bds(_spec(tmp_path, text), {"LB": LB}, ADSL)
     new = bds[(bds["PARAMCD"] == "_K") & (bds["USUBJID"] == "S-1") & (bds["AVISITN"] != 99)]
     new = new.sort_values("SRCSEQ")
@@ -114,16 +141,27 @@ def test_derived_parameter_change_from_previous(tmp_path) -> None:
     assert new["AVAL"].round(6).tolist()[2] == 2.4 and np.isnan(new["AVAL"].iloc[1])
     assert new["ANRIND"].tolist()[2] == "H" and new["BASE"].isna().all()
     assert (new["ABLFL"] == "").all() and (new["SHIFT1"] == "").all()
-    assert len(bds[(bds["PARAMCD"] == "_K") & (bds["AVISITN"] == 99)]) == 2   # EOT copies too
+    assert len(bds[(bds["PARAMCD"] == "_K") & (bds["AVISITN"] == 99)]) == 2  # EOT copies too
     with pytest.raises(InputError, match="derived parameter type must be change_from_previous"):
-        build_bds(_spec(tmp_path, text.replace("type: change_from_previous", "type: ratio")),
-                  {"LB": LB}, ADSL)
+        build_bds(
+            _spec(tmp_path, text.replace("type: change_from_previous", "type: ratio")),
+            {"LB": LB},
+            ADSL,
+        )
 
 
 def test_total_check_stops_on_disagreement(tmp_path) -> None:
-    qs = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1"] * 3, "QSSEQ": [1.0, 2, 3],
-                       "QSTESTCD": ["A", "B", "TOT"], "QSSTRESN": [1.0, 2.0, 3.5],
-                       "QSDTC": ["2019-01-10"] * 3, "VISITNUM": [1.0] * 3})
+    qs = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["S-1"] * 3,
+            "QSSEQ": [1.0, 2, 3],
+            "QSTESTCD": ["A", "B", "TOT"],
+            "QSSTRESN": [1.0, 2.0, 3.5],
+            "QSDTC": ["2019-01-10"] * 3,
+            "VISITNUM": [1.0] * 3,
+        }
+    )
     spec = """
     dataset: ADQS
     structure: BDS
@@ -139,8 +177,11 @@ def test_total_check_stops_on_disagreement(tmp_path) -> None:
       - {total: {QSTESTCD: TOT}, by: [USUBJID, VISITNUM], code: QSTESTCD, value: QSSTRESN,
          formula: "A + B", decimals: 1, tolerance: 0.05}
     """
-    with pytest.raises(InputError, match=r"recomputed total 3.0 differs from the recorded 3.5 "
-                                         r"\(USUBJID=S-1, VISITNUM=1.0\)"):
+    with pytest.raises(
+        InputError,
+        match=r"recomputed total 3.0 differs from the recorded 3.5 "
+        r"\(USUBJID=S-1, VISITNUM=1.0\)",
+    ):
         build_bds(_spec(tmp_path, spec), {"QS": qs}, ADSL)
     qs.loc[2, "QSSTRESN"] = 3.0
     assert build_bds(_spec(tmp_path, spec), {"QS": qs}, ADSL)["AVAL"].tolist() == [3.0]
@@ -149,17 +190,25 @@ def test_total_check_stops_on_disagreement(tmp_path) -> None:
 def test_bundled_adlb_ranges_and_shift(bundled_run) -> None:
     result, _out = bundled_run
     adlb, lb = result.adam["ADLB"], result.sdtm.data["LB"]
-    merged = adlb.merge(lb[["LBSEQ", "USUBJID", "LBNRIND"]], left_on=["USUBJID", "SRCSEQ"],
-                        right_on=["USUBJID", "LBSEQ"])
+    merged = adlb.merge(
+        lb[["LBSEQ", "USUBJID", "LBNRIND"]],
+        left_on=["USUBJID", "SRCSEQ"],
+        right_on=["USUBJID", "LBSEQ"],
+    )
     assert len(merged) == len(adlb) and (merged["ANRIND"] == merged["LBNRIND"]).all()
     base = adlb[adlb["ABLFL"] == "Y"].set_index(["USUBJID", "PARAMCD"])["ANRIND"]
     post = adlb[adlb["SHIFT1"] != ""]
     assert len(post) > 1000
-    expect = base.reindex(pd.MultiIndex.from_frame(post[["USUBJID", "PARAMCD"]])).to_numpy() \
-        + " to " + post["ANRIND"].to_numpy()
+    expect = (
+        base.reindex(pd.MultiIndex.from_frame(post[["USUBJID", "PARAMCD"]])).to_numpy()
+        + " to "
+        + post["ANRIND"].to_numpy()
+    )
     assert (post["SHIFT1"].to_numpy() == expect).all()
     on = adlb["ONTRTFL"] == "Y"
-    assert ((adlb.loc[on, "ADT"] >= adlb.loc[on, "TRTSDT"]) &
-            (adlb.loc[on, "ADT"] <= adlb.loc[on, "TRTEDT"])).all() and on.sum() > 0
+    assert (
+        (adlb.loc[on, "ADT"] >= adlb.loc[on, "TRTSDT"])
+        & (adlb.loc[on, "ADT"] <= adlb.loc[on, "TRTEDT"])
+    ).all() and on.sum() > 0
     ratio = adlb["R2A1HI"].notna()
     assert np.allclose(adlb.loc[ratio, "R2A1HI"], adlb.loc[ratio, "AVAL"] / adlb.loc[ratio, "A1HI"])

@@ -11,8 +11,15 @@ from cdisc_umsc.adam.build import adam_meta, build_adam
 from cdisc_umsc.errors import InputError
 from cdisc_umsc.metadata.specfile import load_spec_file
 
-DM = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1", "S-2"], "SUBJID": ["1", "2"],
-                   "AGE": [40.0, 50.0], "RFXSTDTC": ["2019-01-10", "2019-01-12T08:00"]})
+DM = pd.DataFrame(
+    {
+        "STUDYID": "S",
+        "USUBJID": ["S-1", "S-2"],
+        "SUBJID": ["1", "2"],
+        "AGE": [40.0, 50.0],
+        "RFXSTDTC": ["2019-01-10", "2019-01-12T08:00"],
+    }
+)
 
 
 def _spec(tmp_path, name: str, text: str):
@@ -36,7 +43,7 @@ variables:
 def test_adsl_metadata_order_types_and_formats(tmp_path) -> None:
     data, meta = build_adam({"ADSL": _spec(tmp_path, "adsl", ADSL)}, {"DM": DM})
     m = meta["ADSL"]
-    assert m.names[:3] == ["STUDYID", "USUBJID", "SUBJID"]       # identifiers first
+    assert m.names[:3] == ["STUDYID", "USUBJID", "SUBJID"]  # identifiers first
     assert list(data["ADSL"].columns) == m.names
     assert (m.var("TRTSDT").format, m.var("TRTSDT").data_type) == ("DATE9.", "date")
     assert (m.var("TRTSDTM").format, m.var("TRTSDTM").data_type) == ("DATETIME20.", "datetime")
@@ -53,10 +60,15 @@ def test_structure_and_unknown_variable_errors(tmp_path) -> None:
     spec = _spec(tmp_path, "adsl", ADSL + "  MYVAR: {hardcode: X}\n")
     with pytest.raises(InputError, match="MYVAR is not an ADaMIG 1.3 ADSL or ADSL variable"):
         build_adam({"ADSL": spec}, {"DM": DM})
-    spec = _spec(tmp_path, "adsl", ADSL + "  MYVAR: {hardcode: X}\nmetadata:\n"
-                 "  MYVAR: {label: My Variable}\n")
-    assert adam_meta(spec, pd.DataFrame({"USUBJID": ["a"], "MYVAR": ["X"]}), {}).var(
-        "MYVAR").label == "My Variable"
+    spec = _spec(
+        tmp_path,
+        "adsl",
+        ADSL + "  MYVAR: {hardcode: X}\nmetadata:\n  MYVAR: {label: My Variable}\n",
+    )
+    assert (
+        adam_meta(spec, pd.DataFrame({"USUBJID": ["a"], "MYVAR": ["X"]}), {}).var("MYVAR").label
+        == "My Variable"
+    )
 
 
 def test_derivation_argument_errors_become_input_errors(tmp_path) -> None:
@@ -67,6 +79,9 @@ def test_derivation_argument_errors_become_input_errors(tmp_path) -> None:
 
 def test_unknown_spec_key_is_a_spec_error(tmp_path) -> None:
     spec = _spec(tmp_path, "adsl", ADSL + "varaibles: {}\n")
-    with pytest.raises(InputError, match=r"adsl.yaml:\d+: unknown key 'varaibles' in an ADaM "
-                                         r"ADSL spec"):
+    with pytest.raises(
+        InputError,
+        match=r"adsl.yaml:\d+: unknown key 'varaibles' in an ADaM "
+        r"ADSL spec",
+    ):
         build_adam({"ADSL": spec}, {"DM": DM})

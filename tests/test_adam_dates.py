@@ -25,10 +25,10 @@ def test_first_last_mid_and_flags() -> None:
     dt, flag = derive_vars_dt(TEXT, "M", "first")
     assert dt.tolist()[:3] == [sas("2019-05-09"), sas("2019-05-01"), sas("2019-01-01")]
     assert flag.tolist() == ["", "D", "M", "", "M", "D"]
-    assert dt.iloc[4] == sas("2019-01-15")          # month unknown, day known
+    assert dt.iloc[4] == sas("2019-01-15")  # month unknown, day known
     dt, _ = derive_vars_dt(TEXT, "M", "last")
     assert dt.iloc[1] == sas("2019-05-31") and dt.iloc[2] == sas("2019-12-31")
-    assert dt.iloc[5] == sas("2020-02-29")           # leap year
+    assert dt.iloc[5] == sas("2020-02-29")  # leap year
     dt, _ = derive_vars_dt(TEXT, "M", "mid")
     assert dt.iloc[1] == sas("2019-05-15") and dt.iloc[2] == sas("2019-06-30")
 
@@ -42,9 +42,9 @@ def test_highest_imputation_day_only() -> None:
 def test_min_and_max_dates() -> None:
     first_dose = pd.Series([sas("2019-05-20")] * 6)
     dt, _ = derive_vars_dt(TEXT, "M", "first", min_dates=first_dose)
-    assert dt.iloc[1] == sas("2019-05-20")           # May 2019 contains first dose
-    assert dt.iloc[2] == sas("2019-05-20")           # so does 2019
-    assert dt.iloc[5] == sas("2020-02-01")           # February 2020 does not
+    assert dt.iloc[1] == sas("2019-05-20")  # May 2019 contains first dose
+    assert dt.iloc[2] == sas("2019-05-20")  # so does 2019
+    assert dt.iloc[5] == sas("2020-02-01")  # February 2020 does not
     cap = pd.Series([sas("2019-05-10")] * 6)
     dt, _ = derive_vars_dt(TEXT, "M", "last", max_dates=cap)
     assert dt.iloc[1] == sas("2019-05-10") and dt.iloc[0] == sas("2019-05-09")
@@ -59,13 +59,15 @@ def test_start_and_end_imputed_consistently() -> None:
     assert stf.tolist() == ["D", "D", "", ""] and enf.tolist() == ["", "D", "D", ""]
     ref = pd.Series([sas("2019-05-10")] * 4)
     st, _, en, _ = derive_vars_dt_pair(start, end, min_dates=ref)
-    assert st.iloc[0] == sas("2019-05-03")           # first dose is after the known end
+    assert st.iloc[0] == sas("2019-05-03")  # first dose is after the known end
     assert st.iloc[1] == sas("2019-05-10") and np.isnan(st.iloc[2])
 
 
 def test_datetime_and_time_flags() -> None:
-    text = pd.Series(["2019-05-09T09:30:15", "2019-05-09T09:30", "2019-05-09T09", "2019-05-09",
-                      "2019-05"], dtype=object)
+    text = pd.Series(
+        ["2019-05-09T09:30:15", "2019-05-09T09:30", "2019-05-09T09", "2019-05-09", "2019-05"],
+        dtype=object,
+    )
     dtm, dtf, tmf = derive_vars_dtm(text, "D", "first", "first")
     day = sas("2019-05-09") * 86400
     assert dtm.tolist()[:4] == [day + 34215, day + 34200, day + 32400, day]

@@ -13,12 +13,16 @@ NAN = np.nan
 
 
 def _bds() -> pd.DataFrame:
-    return pd.DataFrame({
-        "USUBJID": ["A"] * 4 + ["B"] * 3, "PARAMCD": ["P"] * 7,
-        "AVISITN": [1.0, 2.0, 3.0, 11.0, 1.0, 2.0, 3.0],
-        "ADT": [5.0, 10.0, 40.0, 200.0, 10.0, 10.0, 50.0],
-        "TRTSDT": [10.0] * 4 + [10.0] * 3,
-        "AVAL": [11.0, 11.5, 6.9, 0.0, 4.0, NAN, 0.0]})
+    return pd.DataFrame(
+        {
+            "USUBJID": ["A"] * 4 + ["B"] * 3,
+            "PARAMCD": ["P"] * 7,
+            "AVISITN": [1.0, 2.0, 3.0, 11.0, 1.0, 2.0, 3.0],
+            "ADT": [5.0, 10.0, 40.0, 200.0, 10.0, 10.0, 50.0],
+            "TRTSDT": [10.0] * 4 + [10.0] * 3,
+            "AVAL": [11.0, 11.5, 6.9, 0.0, 4.0, NAN, 0.0],
+        }
+    )
 
 
 def test_merged_requires_unique_add() -> None:
@@ -40,8 +44,9 @@ def test_dt_and_ady_have_no_day_zero() -> None:
 
 def test_ablfl_last_nonmissing_on_or_before_reference_and_ties() -> None:
     bds = _bds()
-    flag = D.derive_var_ablfl(bds, ["USUBJID", "PARAMCD"], "AVAL", "ADT", "TRTSDT",
-                              order=["AVISITN"])
+    flag = D.derive_var_ablfl(
+        bds, ["USUBJID", "PARAMCD"], "AVAL", "ADT", "TRTSDT", order=["AVISITN"]
+    )
     # A: day 10 (= first dose) wins over day 5; B: day 10 twice, the later visit has no value
     assert flag.tolist() == ["", "Y", "", "", "Y", "", ""]
 
@@ -59,7 +64,7 @@ def test_base_chg_pchg_null_on_baseline_and_before() -> None:
     pchg = D.derive_var_pchg(bds, post, 1)
     assert pchg.iloc[2] == pytest.approx(-40.0) and pchg.iloc[6] == -100.0
     zero = bds.assign(BASE=0.0)
-    assert D.derive_var_pchg(zero, post, 1).isna().all()       # BASE 0: PCHG null
+    assert D.derive_var_pchg(zero, post, 1).isna().all()  # BASE 0: PCHG null
     text = D.derive_var_base(bds.assign(ANRIND=["N", "H", "L", "N", "N", "", "H"]), by, "ANRIND")
     assert text.tolist() == ["H"] * 4 + ["N"] * 3
     with pytest.raises(ValueError, match="more than one ABLFL"):
@@ -77,9 +82,14 @@ def test_imputed_records_carry_baseline_forward() -> None:
     by = ["USUBJID", "PARAMCD"]
     bds["ABLFL"] = D.derive_var_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
     bds["AVISIT"] = ""
-    new = D.derive_param_imputed(bds, pd.DataFrame({"USUBJID": ["A", "B"]}), by, "MONTH 6",
-                                 11.0, "BLOCF")
+    new = D.derive_param_imputed(
+        bds, pd.DataFrame({"USUBJID": ["A", "B"]}), by, "MONTH 6", 11.0, "BLOCF"
+    )
     assert new["USUBJID"].tolist() == ["B"] and new["AVAL"].tolist() == [4.0]
-    assert new[["AVISIT", "AVISITN", "DTYPE", "ABLFL"]].iloc[0].tolist() == \
-        ["MONTH 6", 11.0, "BLOCF", ""]
+    assert new[["AVISIT", "AVISITN", "DTYPE", "ABLFL"]].iloc[0].tolist() == [
+        "MONTH 6",
+        11.0,
+        "BLOCF",
+        "",
+    ]
     assert np.isnan(new["ADT"].iloc[0])

@@ -14,13 +14,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_derive_from_written_xpt_reproduces_the_run(bundled_run, tmp_path) -> None:
     _result, out = bundled_run
-    res = CliRunner().invoke(main, ["derive", "--spec", str(ROOT / "mappings" / "umsc"),
-                                    "--sdtm", str(out / "sdtm"), "--out", str(tmp_path / "a")])
+    res = CliRunner().invoke(
+        main,
+        [
+            "derive",
+            "--spec",
+            str(ROOT / "mappings" / "umsc"),
+            "--sdtm",
+            str(out / "sdtm"),
+            "--out",
+            str(tmp_path / "a"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "ADAE" in res.output and "ADQS" in res.output
     for name in ("adsl", "adae", "adlb", "adqs"):
-        assert (tmp_path / "a" / f"{name}.xpt").read_bytes() == \
-            (out / "adam" / f"{name}.xpt").read_bytes(), name
+        assert (tmp_path / "a" / f"{name}.xpt").read_bytes() == (
+            out / "adam" / f"{name}.xpt"
+        ).read_bytes(), name
     assert (tmp_path / "a" / "define.xml").is_file()
 
 
@@ -33,11 +44,27 @@ def test_derive_from_dataset_json(bundled_run, tmp_path) -> None:
     sdtm.mkdir()
     study = study_metadata(result.spec, result.sdtm.meta, "Tabulation")
     for name in ("DM", "EX", "QS", "LB", "AE"):
-        write_datasetjson(sdtm / f"{name.lower()}.json", result.sdtm.data[name],
-                          result.sdtm.meta[name], study, created=study.created)
-    res = CliRunner().invoke(main, ["derive", "--spec", str(ROOT / "mappings" / "umsc"),
-                                    "--sdtm", str(sdtm), "--out", str(tmp_path / "b"),
-                                    "--format", "json"])
+        write_datasetjson(
+            sdtm / f"{name.lower()}.json",
+            result.sdtm.data[name],
+            result.sdtm.meta[name],
+            study,
+            created=study.created,
+        )
+    res = CliRunner().invoke(
+        main,
+        [
+            "derive",
+            "--spec",
+            str(ROOT / "mappings" / "umsc"),
+            "--sdtm",
+            str(sdtm),
+            "--out",
+            str(tmp_path / "b"),
+            "--format",
+            "json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     from cdisc_umsc.read.datasetjson import read_datasetjson
 
@@ -50,9 +77,20 @@ def test_derive_errors_are_one_line(tmp_path) -> None:
     spec = tmp_path / "spec"
     shutil.copytree(ROOT / "mappings" / "umsc" / "adam", spec)
     (tmp_path / "sdtm").mkdir()
-    res = CliRunner().invoke(main, ["derive", "--spec", str(spec), "--sdtm",
-                                    str(tmp_path / "sdtm"), "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        main,
+        [
+            "derive",
+            "--spec",
+            str(spec),
+            "--sdtm",
+            str(tmp_path / "sdtm"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert res.exit_code == 2
     assert res.output.strip().splitlines() == [
-        f"error: {tmp_path / 'sdtm'}: no dm.xpt or dm.json (the ADaM spec reads domain DM)"]
+        f"error: {tmp_path / 'sdtm'}: no dm.xpt or dm.json (the ADaM spec reads domain DM)"
+    ]
     assert not (tmp_path / "o").exists()

@@ -30,7 +30,7 @@ def test_sdtm_folder_reads_on_demand(bundled_run, tmp_path) -> None:
     assert "DM" in list(folder) and len(folder) >= 10
     dm = folder["dm"]
     assert len(dm) == 17 and dm["USUBJID"].str.startswith("CSU-UMSC-PSO-").all()
-    assert folder["DM"] is dm                                         # read once
+    assert folder["DM"] is dm  # read once
     with pytest.raises(InputError, match="no xx.xpt or xx.json"):
         folder["XX"]
     with pytest.raises(InputError, match="SDTM folder not found"):

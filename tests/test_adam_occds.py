@@ -12,14 +12,26 @@ from cdisc_umsc.adam.occds import build_occds
 from cdisc_umsc.errors import InputError
 from cdisc_umsc.metadata.specfile import load_spec_file
 
-AE = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1", "S-1", "S-1", "S-2", "S-9"],
-                   "AESEQ": [1.0, 2.0, 3.0, 1.0, 1.0],
-                   "AEDECOD": ["Headache", "Pyrexia", "Headache", "Rash", "Rash"],
-                   "AEBODSYS": ["Nervous", "General", "Nervous", "Skin", "Skin"],
-                   "AESTDTC": ["2019-01", "2019-01-05", "2019-03-20", "", "2019-01-02"],
-                   "AEENDTC": ["2019-01-12", "2019-01", "", "2019-01-03", ""]})
-ADSL = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1", "S-2"], "TRT01A": ["UMSC", "UMSC"],
-                     "TRTSDT": [21559.0, 21559.0], "TRTEDT": [21580.0, 21580.0]})
+AE = pd.DataFrame(
+    {
+        "STUDYID": "S",
+        "USUBJID": ["S-1", "S-1", "S-1", "S-2", "S-9"],
+        "AESEQ": [1.0, 2.0, 3.0, 1.0, 1.0],
+        "AEDECOD": ["Headache", "Pyrexia", "Headache", "Rash", "Rash"],
+        "AEBODSYS": ["Nervous", "General", "Nervous", "Skin", "Skin"],
+        "AESTDTC": ["2019-01", "2019-01-05", "2019-03-20", "", "2019-01-02"],
+        "AEENDTC": ["2019-01-12", "2019-01", "", "2019-01-03", ""],
+    }
+)
+ADSL = pd.DataFrame(
+    {
+        "STUDYID": "S",
+        "USUBJID": ["S-1", "S-2"],
+        "TRT01A": ["UMSC", "UMSC"],
+        "TRTSDT": [21559.0, 21559.0],
+        "TRTEDT": [21580.0, 21580.0],
+    }
+)
 SPEC = """
 dataset: ADAE
 structure: OCCDS
@@ -46,7 +58,7 @@ def _spec(tmp_path, text: str = SPEC):
 
 def test_occds_from_spec(tmp_path) -> None:
     ae = build_occds(_spec(tmp_path), {"AE": AE}, ADSL)
-    assert ae["USUBJID"].tolist() == ["S-1", "S-1", "S-1", "S-2"]     # one record per AE
+    assert ae["USUBJID"].tolist() == ["S-1", "S-1", "S-1", "S-2"]  # one record per AE
     assert (ae["TRTA"] == "UMSC").all()
     # 2019-01 contains the first dose (2019-01-10): imputed to it, flagged D
     assert ae["ASTDT"].tolist()[:3] == [21559.0, 21554.0, 21628.0]
@@ -62,8 +74,11 @@ def test_occds_from_spec(tmp_path) -> None:
 
 def test_occds_errors(tmp_path) -> None:
     with pytest.raises(InputError, match="missing_start must be"):
-        build_occds(_spec(tmp_path, SPEC.replace("missing_start: emergent",
-                                                 "missing_start: maybe")), {"AE": AE}, ADSL)
+        build_occds(
+            _spec(tmp_path, SPEC.replace("missing_start: emergent", "missing_start: maybe")),
+            {"AE": AE},
+            ADSL,
+        )
     bad = AE.assign(AESTDTC=["2019-01", "05/01/2019", "", "", ""])
     with pytest.raises(InputError, match=r"adae.yaml:\d+: ADAE: record 2: '05/01/2019'"):
         build_occds(_spec(tmp_path), {"AE": bad}, ADSL)
@@ -72,8 +87,9 @@ def test_occds_errors(tmp_path) -> None:
 def test_bundled_adae(bundled_run) -> None:
     result, out = bundled_run
     adae, ae = result.adam["ADAE"], result.sdtm.data["AE"]
-    assert len(adae) == len(ae) and set(adae["AESEQ"].astype(str) + adae["USUBJID"]) == \
-        set(ae["AESEQ"].astype(str) + ae["USUBJID"])
+    assert len(adae) == len(ae) and set(adae["AESEQ"].astype(str) + adae["USUBJID"]) == set(
+        ae["AESEQ"].astype(str) + ae["USUBJID"]
+    )
     partial = adae[adae["AESTDTC"].str.len() < 10]
     assert (partial["ASTDTF"] != "").all() and len(partial) == 2
     meta = result.adam_meta["ADAE"]
@@ -82,6 +98,7 @@ def test_bundled_adae(bundled_run) -> None:
     assert meta.var("AESEQ").label == "Sequence Number" and meta.var("ASTDT").format == "DATE9."
     first = adae[adae["AOCCFL"] == "Y"]
     assert first["USUBJID"].is_unique and set(first["USUBJID"]) == set(
-        adae.loc[adae["TRTEMFL"] == "Y", "USUBJID"])
+        adae.loc[adae["TRTEMFL"] == "Y", "USUBJID"]
+    )
     assert (out / "adam" / "adae.xpt").is_file()
     assert np.isnan(adae["AENDT"]).sum() == (adae["AEENDTC"] == "").sum()

@@ -8,30 +8,40 @@ import pytest
 
 from cdisc_umsc.adam.ranges import derive_var_anrind, derive_var_shift, derive_vars_r2a1
 
-LAB = pd.DataFrame({"AVAL": [3.0, 10.0, 20.0, np.nan, 1.4, 5.0, 4.0],
-                    "A1LO": [4.0, 4.0, 4.0, 4.0, 3.0, np.nan, 0.0],
-                    "A1HI": [12.0, 12.0, 12.0, 12.0, 5.0, np.nan, 8.0]})
+LAB = pd.DataFrame(
+    {
+        "AVAL": [3.0, 10.0, 20.0, np.nan, 1.4, 5.0, 4.0],
+        "A1LO": [4.0, 4.0, 4.0, 4.0, 3.0, np.nan, 0.0],
+        "A1HI": [12.0, 12.0, 12.0, 12.0, 5.0, np.nan, 8.0],
+    }
+)
 
 
 def test_anrind_standard_and_factors() -> None:
     assert derive_var_anrind(LAB).tolist() == ["LOW", "NORMAL", "HIGH", "", "LOW", "", "NORMAL"]
-    wide = derive_var_anrind(LAB, low_factor=0.5, high_factor=1.5, terms=("L", "N", "H"),
-                             missing="N")
+    wide = derive_var_anrind(
+        LAB, low_factor=0.5, high_factor=1.5, terms=("L", "N", "H"), missing="N"
+    )
     assert wide.tolist() == ["N", "N", "H", "N", "L", "", "N"]
     with pytest.raises(ValueError, match="terms must be"):
         derive_var_anrind(LAB, terms=("L", "H"))
 
 
 def test_shift_only_on_selected_known_pairs() -> None:
-    frame = pd.DataFrame({"BNRIND": ["NORMAL", "NORMAL", "", "HIGH"],
-                          "ANRIND": ["HIGH", "NORMAL", "LOW", "NORMAL"]})
+    frame = pd.DataFrame(
+        {"BNRIND": ["NORMAL", "NORMAL", "", "HIGH"], "ANRIND": ["HIGH", "NORMAL", "LOW", "NORMAL"]}
+    )
     post = pd.Series([True, False, True, True])
-    assert derive_var_shift(frame, select=post).tolist() == ["NORMAL to HIGH", "", "",
-                                                             "HIGH to NORMAL"]
+    assert derive_var_shift(frame, select=post).tolist() == [
+        "NORMAL to HIGH",
+        "",
+        "",
+        "HIGH to NORMAL",
+    ]
 
 
 def test_ratios_to_limits() -> None:
     r = derive_vars_r2a1(LAB)
     assert r["R2A1LO"].iloc[0] == 0.75 and r["R2A1HI"].iloc[2] == pytest.approx(20 / 12)
-    assert np.isnan(r["R2A1LO"].iloc[6]) and r["R2A1HI"].iloc[6] == 0.5   # A1LO 0: no ratio
+    assert np.isnan(r["R2A1LO"].iloc[6]) and r["R2A1HI"].iloc[6] == 0.5  # A1LO 0: no ratio
     assert np.isnan(r["R2A1LO"].iloc[5])

@@ -17,8 +17,10 @@ def sdtm(bundled_run):
 
 @pytest.fixture(scope="module")
 def raw():
-    return {name: pd.read_csv(RAW / f"{name}.csv", dtype=str, keep_default_na=False)
-            for name in ("DM", "ENROL", "INFUSION", "AE", "LAB")}
+    return {
+        name: pd.read_csv(RAW / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in ("DM", "ENROL", "INFUSION", "AE", "LAB")
+    }
 
 
 def test_setting_template_field_and_dm_lookup(sdtm, raw):
@@ -48,7 +50,8 @@ def test_hardcode_decode_and_copy(sdtm):
     assert (dm["ACTARMCD"] == dm["ARMCD"]).all() and (dm["ARMNRS"] == "").all()
     qs = sdtm["QS"]
     assert qs.loc[qs["QSTESTCD"] == "PASI0201", "QSTEST"].unique().tolist() == [
-        "PASI02-Head: Erythema/Redness"]
+        "PASI02-Head: Erythema/Redness"
+    ]
 
 
 def test_iso8601_date_assembly_keeps_partial_dates(sdtm, raw):
@@ -70,8 +73,11 @@ def test_reference_dates_from_ex_and_age(sdtm, raw):
     assert dm["RFICDTC"].tolist() == raw["ENROL"]["ICDAT"].tolist()
     birth = pd.to_datetime(raw["DM"]["BRTHDAT"])
     consent = pd.to_datetime(raw["ENROL"]["ICDAT"])
-    expected = consent.dt.year - birth.dt.year - (
-        (consent.dt.month * 100 + consent.dt.day) < (birth.dt.month * 100 + birth.dt.day))
+    expected = (
+        consent.dt.year
+        - birth.dt.year
+        - ((consent.dt.month * 100 + consent.dt.day) < (birth.dt.month * 100 + birth.dt.day))
+    )
     assert dm["AGE"].astype(int).tolist() == expected.tolist()
 
 
@@ -136,8 +142,10 @@ def test_excluded_rows_and_supp(bundled_run, sdtm, raw):
     supp = sdtm["SUPPAE"]
     long = raw["AE"][raw["AE"]["AETERM"].str.len() > 200]["AETERM"].iloc[0]
     ae = sdtm["AE"]
-    parent = ae[(ae["USUBJID"] == supp["USUBJID"].iloc[0])
-                & (ae["AESEQ"] == float(supp["IDVARVAL"].iloc[0]))].iloc[0]
+    parent = ae[
+        (ae["USUBJID"] == supp["USUBJID"].iloc[0])
+        & (ae["AESEQ"] == float(supp["IDVARVAL"].iloc[0]))
+    ].iloc[0]
     assert supp["QNAM"].tolist() == ["AETERM1"] and supp["IDVAR"].iloc[0] == "AESEQ"
     assert len(parent["AETERM"]) <= 200
     assert (parent["AETERM"] + " " + supp["QVAL"].iloc[0]) == long

@@ -70,8 +70,9 @@ def _replace(path: Path, e: dict) -> None:
         return
     text = path.read_text(encoding="utf-8")
     assert e["old"] in text, f"{e['old']!r} not in {path.name}"
-    path.write_text(text.replace(e["old"], e["new"], int(e.get("count", 1)) or -1),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace(e["old"], e["new"], int(e.get("count", 1)) or -1), encoding="utf-8"
+    )
 
 
 def _truncate(path: Path, e: dict) -> None:
@@ -82,20 +83,21 @@ def _truncate(path: Path, e: dict) -> None:
 
 def _copy_line(path: Path, e: dict) -> None:
     lines = [x for x in _lines(path) if x != ""]
-    path.write_text("\n".join([*lines, lines[int(e["line"]) - 1]]) + "\n",
-                    encoding="utf-8")
+    path.write_text("\n".join([*lines, lines[int(e["line"]) - 1]]) + "\n", encoding="utf-8")
 
 
 def _drop_column(path: Path, e: dict) -> None:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    path.write_text(frame.drop(columns=e["column"]).to_csv(index=False, lineterminator="\n"),
-                    encoding="utf-8")
+    path.write_text(
+        frame.drop(columns=e["column"]).to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+    )
 
 
 def _reorder(path: Path, e: dict) -> None:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    path.write_text(frame[list(e["columns"])].to_csv(index=False, lineterminator="\n"),
-                    encoding="utf-8")
+    path.write_text(
+        frame[list(e["columns"])].to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+    )
 
 
 def _add_column(path: Path, e: dict) -> None:
@@ -112,8 +114,9 @@ OPS = {
     "delete": _delete,
     "write": lambda p, e: p.write_text(e["text"], encoding="utf-8"),
     "write_hex": lambda p, e: p.write_bytes(bytes.fromhex(e["hex"])),
-    "append": lambda p, e: p.write_text(p.read_text(encoding="utf-8") + e["text"],
-                                        encoding="utf-8"),
+    "append": lambda p, e: p.write_text(
+        p.read_text(encoding="utf-8") + e["text"], encoding="utf-8"
+    ),
     "replace": _replace,
     "cell": lambda p, e: _cell(p, int(e["row"]), e["column"], str(e["value"])),
     "copy_line": _copy_line,
@@ -195,19 +198,23 @@ def _check_success(case: dict, res, spec: Path, raw: Path, out: Path) -> None:
         from cdisc_umsc.validate import validate_study
 
         result = run(spec, raw, out.parent / "inspect")
-        found = validate_study(result.sdtm.data, study_metadata(result.spec, result.sdtm.meta,
-                                                                "Tabulation")).frame
+        found = validate_study(
+            result.sdtm.data, study_metadata(result.spec, result.sdtm.meta, "Tabulation")
+        ).frame
         hits = _select(found, expect["finding"])
-        assert len(hits), (expect["finding"], sorted(set(zip(found["rule"], found["dataset"],
-                                                             found["variable"], strict=True))))
+        assert len(hits), (
+            expect["finding"],
+            sorted(set(zip(found["rule"], found["dataset"], found["variable"], strict=True))),
+        )
 
 
 @pytest.mark.parametrize("case", load_cases(), ids=lambda c: c["id"])
 def test_bad_input(case, tmp_path):
     assert set(case["expect"]) <= EXPECT_KEYS and case.get("about"), case["id"]
     raw, spec, out = prepare(case, tmp_path)
-    res = CliRunner().invoke(main, ["run", "--spec", str(spec), "--raw", str(raw),
-                                    "--out", str(out)])
+    res = CliRunner().invoke(
+        main, ["run", "--spec", str(spec), "--raw", str(raw), "--out", str(out)]
+    )
     if case["expect"]["exit"] == 0:
         _check_success(case, res, spec, raw, out)
     else:
@@ -222,8 +229,9 @@ def test_corpus_size_and_coverage():
     assert len(failures) >= 60 and len(successes) >= 8
     # every failure names the file (raw form or spec file) or the dataset and variable
     for c in failures:
-        assert any(".csv" in m or ".yaml" in m or ": variable " in m
-                   for m in c["expect"]["message"]), c["id"]
+        assert any(
+            ".csv" in m or ".yaml" in m or ": variable " in m for m in c["expect"]["message"]
+        ), c["id"]
 
 
 def test_direct_xpt_write_of_a_value_over_200_bytes_is_an_error(tmp_path):
@@ -231,8 +239,14 @@ def test_direct_xpt_write_of_a_value_over_200_bytes_is_an_error(tmp_path):
     from cdisc_umsc.metadata.model import Dataset, Variable
     from cdisc_umsc.write.xpt import write_xpt
 
-    ds = Dataset("AE", "Adverse Events", "EVENTS", "One record per event", "SDTMIG 3.4",
-                 variables=(Variable("AETERM", "Reported Term", "Char", 1),))
+    ds = Dataset(
+        "AE",
+        "Adverse Events",
+        "EVENTS",
+        "One record per event",
+        "SDTMIG 3.4",
+        variables=(Variable("AETERM", "Reported Term", "Char", 1),),
+    )
     frame = pd.DataFrame({"AETERM": ["Fever", "x" * 201]})
     with pytest.raises(WriteError, match=r"AETERM.*(200|201)"):
         write_xpt(tmp_path / "ae.xpt", frame, ds, created=datetime(2021, 6, 30))

@@ -12,8 +12,11 @@ from tests.conftest import RAW, SPEC
 
 
 def _digest(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _run(*args):
@@ -30,9 +33,23 @@ def test_run_prints_accounting_and_efficacy(tmp_path):
     assert re.search(r"INFUSION\.csv\s+56 read\s+55 mapped\s+1 excluded", res.output)
     assert "1 excluded: infusion not given" in res.output
     names = sorted(p.name for p in (tmp_path / "out" / "sdtm").glob("*.xpt"))
-    assert names == ["ae.xpt", "dm.xpt", "ds.xpt", "ex.xpt", "lb.xpt", "qs.xpt", "se.xpt",
-                     "suppae.xpt", "suppdm.xpt", "sv.xpt", "ta.xpt", "te.xpt", "ti.xpt",
-                     "ts.xpt", "tv.xpt"]
+    assert names == [
+        "ae.xpt",
+        "dm.xpt",
+        "ds.xpt",
+        "ex.xpt",
+        "lb.xpt",
+        "qs.xpt",
+        "se.xpt",
+        "suppae.xpt",
+        "suppdm.xpt",
+        "sv.xpt",
+        "ta.xpt",
+        "te.xpt",
+        "ti.xpt",
+        "ts.xpt",
+        "tv.xpt",
+    ]
 
 
 def test_rerun_gives_identical_bytes(tmp_path):
@@ -90,8 +107,9 @@ def test_duplicate_subject(raw_copy, tmp_path):
     lines = (raw_copy / "DM.csv").read_text(encoding="utf-8").splitlines()
     lines.append(lines[2])
     (raw_copy / "DM.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _fails(raw_copy, tmp_path, "DM.csv: row 18, column SUBJID", "duplicate record",
-           "already on row 2")
+    _fails(
+        raw_copy, tmp_path, "DM.csv: row 18, column SUBJID", "duplicate record", "already on row 2"
+    )
 
 
 def test_ae_subject_absent_from_dm(raw_copy, tmp_path):
@@ -151,7 +169,10 @@ def test_ae_coding_is_an_external_codelist(bundled_run):
     ext = root.findall(".//odm:CodeList/odm:ExternalCodeList", ns)
     assert [(e.get("Dictionary"), e.get("Version")) for e in ext] == [("MEDDRA", "SYNTHETIC 1.0")]
     oid = ext[0].getparent().get("OID")
-    users = {i.get("Name") for i in root.findall(".//odm:ItemDef", ns)
-             if i.find("odm:CodeListRef", ns) is not None
-             and i.find("odm:CodeListRef", ns).get("CodeListOID") == oid}
+    users = {
+        i.get("Name")
+        for i in root.findall(".//odm:ItemDef", ns)
+        if i.find("odm:CodeListRef", ns) is not None
+        and i.find("odm:CodeListRef", ns).get("CodeListOID") == oid
+    }
     assert {"AEDECOD", "AEBODSYS", "AELLT", "AEHLT", "AEHLGT", "AESOC"} <= users

@@ -34,9 +34,15 @@ def _report(*results: tuple[str, str, str, int]) -> dict:
     """A CORE JSON report with (rule, dataset, status, issue count) results."""
     rules: dict[str, list] = {}
     for rid, ds, status, n in results:
-        rules.setdefault(rid, []).append({"executionStatus": status, "dataset": ds,
-                                          "message": f"{rid} message", "variables": ["X"],
-                                          "errors": [{"row": i} for i in range(n)]})
+        rules.setdefault(rid, []).append(
+            {
+                "executionStatus": status,
+                "dataset": ds,
+                "message": f"{rid} message",
+                "variables": ["X"],
+                "errors": [{"row": i} for i in range(n)],
+            }
+        )
     return {"rules": [{"id": rid, "results": res} for rid, res in rules.items()]}
 
 
@@ -60,22 +66,37 @@ def test_ig34_known_list_has_no_ct_findings():
 
 
 def test_findings_counted_per_rule_and_dataset():
-    found, errors = cc.findings(_report(("CORE-1", "AE", cc.ISSUE, 3),
-                                        ("CORE-1", "DS", cc.ISSUE, 2),
-                                        ("CORE-2", "AE", "success", 0),
-                                        ("CORE-3", "AE", cc.ERROR, 0)))
+    found, errors = cc.findings(
+        _report(
+            ("CORE-1", "AE", cc.ISSUE, 3),
+            ("CORE-1", "DS", cc.ISSUE, 2),
+            ("CORE-2", "AE", "success", 0),
+            ("CORE-3", "AE", cc.ERROR, 0),
+        )
+    )
     assert {k: f.count for k, f in found.items()} == {("CORE-1", "AE"): 3, ("CORE-1", "DS"): 2}
     assert set(errors) == {"CORE-3"}
 
 
 def test_compare_reports_unexplained_changed_and_stale(tmp_path):
-    known = cc.load_known(_known(tmp_path, "CORE-1,AE,X,3,why,cite", "CORE-1,DS,X,5,why,cite",
-                                 "CORE-9,TS,X,1,why,cite"))
-    found, _ = cc.findings(_report(("CORE-1", "AE", cc.ISSUE, 3), ("CORE-1", "DS", cc.ISSUE, 2),
-                                   ("CORE-4", "LB", cc.ISSUE, 7)))
+    known = cc.load_known(
+        _known(
+            tmp_path, "CORE-1,AE,X,3,why,cite", "CORE-1,DS,X,5,why,cite", "CORE-9,TS,X,1,why,cite"
+        )
+    )
+    found, _ = cc.findings(
+        _report(
+            ("CORE-1", "AE", cc.ISSUE, 3),
+            ("CORE-1", "DS", cc.ISSUE, 2),
+            ("CORE-4", "LB", cc.ISSUE, 7),
+        )
+    )
     lines = cc.compare(found, known)
     assert [line.split(":")[0] for line in lines] == [
-        "CHANGED CORE-1 DS", "UNEXPLAINED CORE-4 LB", "STALE CORE-9 TS"]
+        "CHANGED CORE-1 DS",
+        "UNEXPLAINED CORE-4 LB",
+        "STALE CORE-9 TS",
+    ]
     assert "CORE reports 2, known list says 5" in lines[0]
 
 
@@ -85,11 +106,14 @@ def test_compare_clean(tmp_path):
     assert cc.compare(found, known) == []
 
 
-@pytest.mark.parametrize(("row", "message"), [
-    ("CORE-1,AE,X,three,why,cite", "row 2, column count: expected a positive integer"),
-    ("CORE-1,AE,X,3,,cite", "row 2, column justification: empty"),
-    ("CORE-1,AE,X,3,why", "row 2: expected 6 columns, got 5"),
-])
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("CORE-1,AE,X,three,why,cite", "row 2, column count: expected a positive integer"),
+        ("CORE-1,AE,X,3,,cite", "row 2, column justification: empty"),
+        ("CORE-1,AE,X,3,why", "row 2: expected 6 columns, got 5"),
+    ],
+)
 def test_bad_known_list(tmp_path, row, message):
     with pytest.raises(cc.CoreCheckError, match=message):
         cc.load_known(_known(tmp_path, row))
@@ -106,10 +130,28 @@ def test_main_with_saved_report(tmp_path, capsys):
 
     report = tmp_path / "r.json"
     report.write_text(json.dumps(_report(("CORE-1", "AE", cc.ISSUE, 3))), encoding="utf-8")
-    assert cc.main([str(tmp_path), str(_known(tmp_path, "CORE-1,AE,X,3,why,cite")),
-                    "--report", str(report)]) == 0
-    assert cc.main([str(tmp_path), str(_known(tmp_path, "CORE-1,AE,X,2,why,cite")),
-                    "--report", str(report)]) == 1
+    assert (
+        cc.main(
+            [
+                str(tmp_path),
+                str(_known(tmp_path, "CORE-1,AE,X,3,why,cite")),
+                "--report",
+                str(report),
+            ]
+        )
+        == 0
+    )
+    assert (
+        cc.main(
+            [
+                str(tmp_path),
+                str(_known(tmp_path, "CORE-1,AE,X,2,why,cite")),
+                "--report",
+                str(report),
+            ]
+        )
+        == 1
+    )
     assert "CHANGED CORE-1 AE" in capsys.readouterr().out
 
 
@@ -117,12 +159,15 @@ def test_main_with_saved_report(tmp_path, capsys):
 def test_core_findings_are_known(tmp_path, name):
     home = _core_home()
     if not (home / "run_core.sh").is_file():
-        pytest.skip(f"CORE harness not installed: {home / 'run_core.sh'} is missing "
-                    "(see ../shared/tools/core/scripts/setup.sh)")
+        pytest.skip(
+            f"CORE harness not installed: {home / 'run_core.sh'} is missing "
+            "(see ../shared/tools/core/scripts/setup.sh)"
+        )
     from cdisc_umsc.run import run
 
     out = tmp_path / "out"
     run(ROOT / "mappings" / name, RAW, out)
-    diffs, _notes = cc.check(out / "sdtm", ROOT / "mappings" / name / "known_findings.csv",
-                             home=home)
+    diffs, _notes = cc.check(
+        out / "sdtm", ROOT / "mappings" / name / "known_findings.csv", home=home
+    )
     assert diffs == [], "\n".join(diffs)

@@ -35,144 +35,397 @@ def V(name: str, label: str, order: int, typ: str = "Char", **kw: object) -> Var
     return Variable(name=name, label=label, type=typ, order=order, **kw)  # type: ignore[arg-type]
 
 
-ARMCD = Codelist("ARMCD", "Planned Arm Code", False,
-                 (Term("PBO", decode="Placebo"), Term("DRUG", decode="Drug 10 mg")), sponsor=True)
-QNAMS = Codelist("QNAM_DM", "SUPPDM Qualifier Names", False,
-                 (Term("RACEOTH"), Term("COMPLT")), sponsor=True)
+ARMCD = Codelist(
+    "ARMCD",
+    "Planned Arm Code",
+    False,
+    (Term("PBO", decode="Placebo"), Term("DRUG", decode="Drug 10 mg")),
+    sponsor=True,
+)
+QNAMS = Codelist(
+    "QNAM_DM", "SUPPDM Qualifier Names", False, (Term("RACEOTH"), Term("COMPLT")), sponsor=True
+)
 
 
 def sdtm_study() -> tuple[Study, dict[str, pd.DataFrame]]:
     """DM, LB (value list), AE (external dictionary) and SUPPDM (value list on QNAM)."""
-    ident = [V("STUDYID", "Study Identifier", 1, core="Req", role="Identifier", key_sequence=1),
-             V("DOMAIN", "Domain Abbreviation", 2, core="Req", role="Identifier",
-               origin="Assigned"),
-             V("USUBJID", "Unique Subject Identifier", 3, core="Req", role="Identifier",
-               origin="Derived", method="STUDYID || '-' || SUBJID", key_sequence=2)]
-    dm = Dataset("DM", "Demographics", "Special-Purpose", "One record per subject", "SDTMIG 3.4",
-                 keys=("STUDYID", "USUBJID"), repeating=False, variables=(
-                     *ident,
-                     V("AGE", "Age", 4, "Num", data_type="integer", origin="Derived",
-                       method="Integer years between BRTHDTC and RFICDTC", core="Exp"),
-                     V("SEX", "Sex", 5, codelist="C66731", core="Req"),
-                     V("ARMCD", "Planned Arm Code", 6, codelist="ARMCD", core="Exp",
-                       comment="Assigned from the randomisation list"),
-                     V("RFSTDTC", "Subject Reference Start Date/Time", 7,
-                       data_type="datetime", source="Date of first dose (EX form)")))
-    lb = Dataset("LB", "Laboratory Test Results", "Findings", "One record per lab test per "
-                 "time point per visit per subject", "SDTMIG 3.4",
-                 keys=("STUDYID", "USUBJID", "LBTESTCD"), variables=(
-                     *ident[:2], V("USUBJID", "Unique Subject Identifier", 3, core="Req",
-                                   key_sequence=2),
-                     V("LBSEQ", "Sequence Number", 4, "Num", data_type="integer",
-                       origin="Derived", core="Req"),
-                     V("LBTESTCD", "Lab Test or Examination Short Name.", 5, codelist="C65047",
-                       core="Req", key_sequence=3, origin="Collected", source="Vendor"),
-                     V("LBTEST", "Lab Test or Examination Name", 6, core="Req"),
-                     V("LBORRES", "Result or Finding in Original Units", 7, core="Exp"),
-                     V("LBORRESU", "Original Units", 8, codelist="C71620", core="Exp"),
-                     V("LBSTRESN", "Numeric Result/Finding in Standard Units", 9, "Num",
-                       data_type="float", origin="Derived", core="Exp")))
-    ae = Dataset("AE", "Adverse Events", "Events", "One record per adverse event per subject",
-                 "SDTMIG 3.4", keys=("STUDYID", "USUBJID", "AEDECOD"), variables=(
-                     V("STUDYID", "Study Identifier", 1, core="Req", key_sequence=1),
-                     V("USUBJID", "Unique Subject Identifier", 2, core="Req", key_sequence=2),
-                     V("AEDECOD", "Dictionary-Derived Term", 3, core="Req", key_sequence=3,
-                       codelist="EXT:MEDDRA:SYNTHETIC 1.0", origin="Assigned")))
-    supp = Dataset("SUPPDM", "Supplemental Qualifiers for DM", "Relationship",
-                   "One record per IDVAR, IDVARVAL, and QNAM value per subject", "SDTMIG 3.4",
-                   keys=("STUDYID", "RDOMAIN", "USUBJID", "QNAM"), parent="DM", variables=(
-                       V("STUDYID", "Study Identifier", 1, core="Req", key_sequence=1),
-                       V("RDOMAIN", "Related Domain Abbreviation", 2, core="Req",
-                         key_sequence=2, origin="Assigned"),
-                       V("USUBJID", "Unique Subject Identifier", 3, core="Req", key_sequence=3),
-                       V("QNAM", "Qualifier Variable Name", 4, core="Req", key_sequence=4,
-                         codelist="QNAM_DM", origin="Assigned"),
-                       V("QLABEL", "Qualifier Variable Label", 5, core="Req",
-                         origin="Assigned"),
-                       V("QVAL", "Data Value", 6, core="Req")))
-    study = Study("UMSC01", "SDTMIG", "3.4", "2025-03-28",
-                  datasets={"DM": dm, "LB": lb, "AE": ae, "SUPPDM": supp},
-                  codelists={"ARMCD": ARMCD, "QNAM_DM": QNAMS},
-                  created="2026-01-02T03:04:05")
+    ident = [
+        V("STUDYID", "Study Identifier", 1, core="Req", role="Identifier", key_sequence=1),
+        V("DOMAIN", "Domain Abbreviation", 2, core="Req", role="Identifier", origin="Assigned"),
+        V(
+            "USUBJID",
+            "Unique Subject Identifier",
+            3,
+            core="Req",
+            role="Identifier",
+            origin="Derived",
+            method="STUDYID || '-' || SUBJID",
+            key_sequence=2,
+        ),
+    ]
+    dm = Dataset(
+        "DM",
+        "Demographics",
+        "Special-Purpose",
+        "One record per subject",
+        "SDTMIG 3.4",
+        keys=("STUDYID", "USUBJID"),
+        repeating=False,
+        variables=(
+            *ident,
+            V(
+                "AGE",
+                "Age",
+                4,
+                "Num",
+                data_type="integer",
+                origin="Derived",
+                method="Integer years between BRTHDTC and RFICDTC",
+                core="Exp",
+            ),
+            V("SEX", "Sex", 5, codelist="C66731", core="Req"),
+            V(
+                "ARMCD",
+                "Planned Arm Code",
+                6,
+                codelist="ARMCD",
+                core="Exp",
+                comment="Assigned from the randomisation list",
+            ),
+            V(
+                "RFSTDTC",
+                "Subject Reference Start Date/Time",
+                7,
+                data_type="datetime",
+                source="Date of first dose (EX form)",
+            ),
+        ),
+    )
+    lb = Dataset(
+        "LB",
+        "Laboratory Test Results",
+        "Findings",
+        "One record per lab test per time point per visit per subject",
+        "SDTMIG 3.4",
+        keys=("STUDYID", "USUBJID", "LBTESTCD"),
+        variables=(
+            *ident[:2],
+            V("USUBJID", "Unique Subject Identifier", 3, core="Req", key_sequence=2),
+            V(
+                "LBSEQ",
+                "Sequence Number",
+                4,
+                "Num",
+                data_type="integer",
+                origin="Derived",
+                core="Req",
+            ),
+            V(
+                "LBTESTCD",
+                "Lab Test or Examination Short Name.",
+                5,
+                codelist="C65047",
+                core="Req",
+                key_sequence=3,
+                origin="Collected",
+                source="Vendor",
+            ),
+            V("LBTEST", "Lab Test or Examination Name", 6, core="Req"),
+            V("LBORRES", "Result or Finding in Original Units", 7, core="Exp"),
+            V("LBORRESU", "Original Units", 8, codelist="C71620", core="Exp"),
+            V(
+                "LBSTRESN",
+                "Numeric Result/Finding in Standard Units",
+                9,
+                "Num",
+                data_type="float",
+                origin="Derived",
+                core="Exp",
+            ),
+        ),
+    )
+    ae = Dataset(
+        "AE",
+        "Adverse Events",
+        "Events",
+        "One record per adverse event per subject",
+        "SDTMIG 3.4",
+        keys=("STUDYID", "USUBJID", "AEDECOD"),
+        variables=(
+            V("STUDYID", "Study Identifier", 1, core="Req", key_sequence=1),
+            V("USUBJID", "Unique Subject Identifier", 2, core="Req", key_sequence=2),
+            V(
+                "AEDECOD",
+                "Dictionary-Derived Term",
+                3,
+                core="Req",
+                key_sequence=3,
+                codelist="EXT:MEDDRA:SYNTHETIC 1.0",
+                origin="Assigned",
+            ),
+        ),
+    )
+    supp = Dataset(
+        "SUPPDM",
+        "Supplemental Qualifiers for DM",
+        "Relationship",
+        "One record per IDVAR, IDVARVAL, and QNAM value per subject",
+        "SDTMIG 3.4",
+        keys=("STUDYID", "RDOMAIN", "USUBJID", "QNAM"),
+        parent="DM",
+        variables=(
+            V("STUDYID", "Study Identifier", 1, core="Req", key_sequence=1),
+            V(
+                "RDOMAIN",
+                "Related Domain Abbreviation",
+                2,
+                core="Req",
+                key_sequence=2,
+                origin="Assigned",
+            ),
+            V("USUBJID", "Unique Subject Identifier", 3, core="Req", key_sequence=3),
+            V(
+                "QNAM",
+                "Qualifier Variable Name",
+                4,
+                core="Req",
+                key_sequence=4,
+                codelist="QNAM_DM",
+                origin="Assigned",
+            ),
+            V("QLABEL", "Qualifier Variable Label", 5, core="Req", origin="Assigned"),
+            V("QVAL", "Data Value", 6, core="Req"),
+        ),
+    )
+    study = Study(
+        "UMSC01",
+        "SDTMIG",
+        "3.4",
+        "2025-03-28",
+        datasets={"DM": dm, "LB": lb, "AE": ae, "SUPPDM": supp},
+        codelists={"ARMCD": ARMCD, "QNAM_DM": QNAMS},
+        created="2026-01-02T03:04:05",
+    )
     subj = ["UMSC01-001", "UMSC01-002", "UMSC01-003"]
     frames = {
-        "DM": pd.DataFrame({"STUDYID": ["UMSC01"] * 3, "DOMAIN": ["DM"] * 3, "USUBJID": subj,
-                            "AGE": [34.0, 101.0, np.nan], "SEX": ["F", "M", "F"],
-                            "ARMCD": ["PBO", "DRUG", "DRUG"],
-                            "RFSTDTC": ["2024-01-05", "2024-02-01T10:00", ""]}),
-        "LB": pd.DataFrame({"STUDYID": ["UMSC01"] * 4, "DOMAIN": ["LB"] * 4,
-                            "USUBJID": subj[:2] * 2, "LBSEQ": [1.0, 1.0, 2.0, 2.0],
-                            "LBTESTCD": ["GLUC", "GLUC", "ALT", "ALT"],
-                            "LBTEST": ["Glucose", "Glucose", "Alanine Aminotransferase",
-                                       "Alanine Aminotransferase"],
-                            "LBORRES": ["5.25", "6.1", "40", "NEG"],
-                            "LBORRESU": ["mmol/L", "mmol/L", "U/L", "furlong/L"],
-                            "LBSTRESN": [5.25, 6.1, 40.0, np.nan]}),
-        "AE": pd.DataFrame({"STUDYID": ["UMSC01"] * 2, "USUBJID": subj[:2],
-                            "AEDECOD": ["Headache", "Nausea"]}),
-        "SUPPDM": pd.DataFrame({"STUDYID": ["UMSC01"] * 2, "RDOMAIN": ["DM"] * 2,
-                                "USUBJID": subj[:2], "QNAM": ["RACEOTH", "COMPLT"],
-                                "QLABEL": ["Race, Other", "Completer"],
-                                "QVAL": ["Maori", "Y"]}),
+        "DM": pd.DataFrame(
+            {
+                "STUDYID": ["UMSC01"] * 3,
+                "DOMAIN": ["DM"] * 3,
+                "USUBJID": subj,
+                "AGE": [34.0, 101.0, np.nan],
+                "SEX": ["F", "M", "F"],
+                "ARMCD": ["PBO", "DRUG", "DRUG"],
+                "RFSTDTC": ["2024-01-05", "2024-02-01T10:00", ""],
+            }
+        ),
+        "LB": pd.DataFrame(
+            {
+                "STUDYID": ["UMSC01"] * 4,
+                "DOMAIN": ["LB"] * 4,
+                "USUBJID": subj[:2] * 2,
+                "LBSEQ": [1.0, 1.0, 2.0, 2.0],
+                "LBTESTCD": ["GLUC", "GLUC", "ALT", "ALT"],
+                "LBTEST": [
+                    "Glucose",
+                    "Glucose",
+                    "Alanine Aminotransferase",
+                    "Alanine Aminotransferase",
+                ],
+                "LBORRES": ["5.25", "6.1", "40", "NEG"],
+                "LBORRESU": ["mmol/L", "mmol/L", "U/L", "furlong/L"],
+                "LBSTRESN": [5.25, 6.1, 40.0, np.nan],
+            }
+        ),
+        "AE": pd.DataFrame(
+            {"STUDYID": ["UMSC01"] * 2, "USUBJID": subj[:2], "AEDECOD": ["Headache", "Nausea"]}
+        ),
+        "SUPPDM": pd.DataFrame(
+            {
+                "STUDYID": ["UMSC01"] * 2,
+                "RDOMAIN": ["DM"] * 2,
+                "USUBJID": subj[:2],
+                "QNAM": ["RACEOTH", "COMPLT"],
+                "QLABEL": ["Race, Other", "Completer"],
+                "QVAL": ["Maori", "Y"],
+            }
+        ),
     }
     return study, frames
 
 
 def adam_study() -> tuple[Study, dict[str, pd.DataFrame]]:
     """ADSL and a BDS dataset with a PARAMCD value list."""
-    adsl = Dataset("ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANALYSIS DATASET",
-                   "One record per subject", "ADaMIG 1.3", purpose="Analysis", repeating=False,
-                   keys=("STUDYID", "USUBJID"), variables=(
-                       V("STUDYID", "Study Identifier", 1, core="Req", origin="Predecessor",
-                         source="DM.STUDYID", key_sequence=1),
-                       V("USUBJID", "Unique Subject Identifier", 2, core="Req",
-                         origin="Predecessor", source="DM.USUBJID", key_sequence=2),
-                       V("AGE", "Age", 3, "Num", data_type="integer", origin="Predecessor",
-                         source="DM.AGE", core="Req"),
-                       V("SAFFL", "Safety Population Flag", 4, codelist="C66742",
-                         origin="Derived", method="Y if the subject took any dose")))
-    adqs = Dataset("ADQS", "Questionnaire Analysis Dataset", "BASIC DATA STRUCTURE",
-                   "One record per subject per parameter per visit", "ADaMIG 1.3",
-                   purpose="Analysis", keys=("STUDYID", "USUBJID", "PARAMCD", "AVISIT"),
-                   comment="Scores derived per the SAP", variables=(
-                       V("STUDYID", "Study Identifier", 1, core="Req", origin="Predecessor",
-                         source="ADSL.STUDYID", key_sequence=1),
-                       V("USUBJID", "Unique Subject Identifier", 2, core="Req",
-                         origin="Predecessor", source="ADSL.USUBJID", key_sequence=2),
-                       V("PARAMCD", "Parameter Code", 3, core="Req", origin="Assigned",
-                         key_sequence=3),
-                       V("PARAM", "Parameter", 4, core="Req", origin="Assigned"),
-                       V("AVISIT", "Analysis Visit", 5, origin="Derived", key_sequence=4,
-                         method="Visit window per SAP table 3"),
-                       V("AVAL", "Analysis Value", 6, "Num", data_type="float",
-                         origin="Derived", method="Sum of item scores", core="Cond"),
-                       V("ADT", "Analysis Date", 7, "Num", data_type="date", format="DATE9.",
-                         origin="Derived", method="Date part of QSDTC"),
-                       V("ANL01FL", "Analysis Flag 01", 8, origin="Derived",
-                         method="Last record in the visit window"),
-                       V("DTYPE", "Derivation Type", 9, codelist="C81224", origin="Derived",
-                         method="LOCF when the visit has no record")))
-    study = Study("UMSC01", "ADaMIG", "1.3", "2025-03-28",
-                  datasets={"ADSL": adsl, "ADQS": adqs}, created="2026-01-02T03:04:05")
+    adsl = Dataset(
+        "ADSL",
+        "Subject-Level Analysis Dataset",
+        "SUBJECT LEVEL ANALYSIS DATASET",
+        "One record per subject",
+        "ADaMIG 1.3",
+        purpose="Analysis",
+        repeating=False,
+        keys=("STUDYID", "USUBJID"),
+        variables=(
+            V(
+                "STUDYID",
+                "Study Identifier",
+                1,
+                core="Req",
+                origin="Predecessor",
+                source="DM.STUDYID",
+                key_sequence=1,
+            ),
+            V(
+                "USUBJID",
+                "Unique Subject Identifier",
+                2,
+                core="Req",
+                origin="Predecessor",
+                source="DM.USUBJID",
+                key_sequence=2,
+            ),
+            V(
+                "AGE",
+                "Age",
+                3,
+                "Num",
+                data_type="integer",
+                origin="Predecessor",
+                source="DM.AGE",
+                core="Req",
+            ),
+            V(
+                "SAFFL",
+                "Safety Population Flag",
+                4,
+                codelist="C66742",
+                origin="Derived",
+                method="Y if the subject took any dose",
+            ),
+        ),
+    )
+    adqs = Dataset(
+        "ADQS",
+        "Questionnaire Analysis Dataset",
+        "BASIC DATA STRUCTURE",
+        "One record per subject per parameter per visit",
+        "ADaMIG 1.3",
+        purpose="Analysis",
+        keys=("STUDYID", "USUBJID", "PARAMCD", "AVISIT"),
+        comment="Scores derived per the SAP",
+        variables=(
+            V(
+                "STUDYID",
+                "Study Identifier",
+                1,
+                core="Req",
+                origin="Predecessor",
+                source="ADSL.STUDYID",
+                key_sequence=1,
+            ),
+            V(
+                "USUBJID",
+                "Unique Subject Identifier",
+                2,
+                core="Req",
+                origin="Predecessor",
+                source="ADSL.USUBJID",
+                key_sequence=2,
+            ),
+            V("PARAMCD", "Parameter Code", 3, core="Req", origin="Assigned", key_sequence=3),
+            V("PARAM", "Parameter", 4, core="Req", origin="Assigned"),
+            V(
+                "AVISIT",
+                "Analysis Visit",
+                5,
+                origin="Derived",
+                key_sequence=4,
+                method="Visit window per SAP table 3",
+            ),
+            V(
+                "AVAL",
+                "Analysis Value",
+                6,
+                "Num",
+                data_type="float",
+                origin="Derived",
+                method="Sum of item scores",
+                core="Cond",
+            ),
+            V(
+                "ADT",
+                "Analysis Date",
+                7,
+                "Num",
+                data_type="date",
+                format="DATE9.",
+                origin="Derived",
+                method="Date part of QSDTC",
+            ),
+            V(
+                "ANL01FL",
+                "Analysis Flag 01",
+                8,
+                origin="Derived",
+                method="Last record in the visit window",
+            ),
+            V(
+                "DTYPE",
+                "Derivation Type",
+                9,
+                codelist="C81224",
+                origin="Derived",
+                method="LOCF when the visit has no record",
+            ),
+        ),
+    )
+    study = Study(
+        "UMSC01",
+        "ADaMIG",
+        "1.3",
+        "2025-03-28",
+        datasets={"ADSL": adsl, "ADQS": adqs},
+        created="2026-01-02T03:04:05",
+    )
     frames = {
-        "ADSL": pd.DataFrame({"STUDYID": ["UMSC01"] * 2, "USUBJID": ["U1", "U2"],
-                              "AGE": [34.0, 101.0], "SAFFL": ["Y", "N"]}),
-        "ADQS": pd.DataFrame({"STUDYID": ["UMSC01"] * 4, "USUBJID": ["U1", "U1", "U2", "U2"],
-                              "PARAMCD": ["ACTOT", "NPTOT", "ACTOT", "NPTOT"],
-                              "PARAM": ["ADAS-Cog Total", "NPI-X Total"] * 2,
-                              "AVISIT": ["Week 24"] * 4, "AVAL": [22.0, 3.5, 30.0, 12.25],
-                              "ADT": [23000.0, 23000.0, 23010.0, np.nan],
-                              "ANL01FL": ["Y", "Y", "Y", ""],
-                              "DTYPE": ["", "", "LOCF", ""]}),
+        "ADSL": pd.DataFrame(
+            {
+                "STUDYID": ["UMSC01"] * 2,
+                "USUBJID": ["U1", "U2"],
+                "AGE": [34.0, 101.0],
+                "SAFFL": ["Y", "N"],
+            }
+        ),
+        "ADQS": pd.DataFrame(
+            {
+                "STUDYID": ["UMSC01"] * 4,
+                "USUBJID": ["U1", "U1", "U2", "U2"],
+                "PARAMCD": ["ACTOT", "NPTOT", "ACTOT", "NPTOT"],
+                "PARAM": ["ADAS-Cog Total", "NPI-X Total"] * 2,
+                "AVISIT": ["Week 24"] * 4,
+                "AVAL": [22.0, 3.5, 30.0, 12.25],
+                "ADT": [23000.0, 23000.0, 23010.0, np.nan],
+                "ANL01FL": ["Y", "Y", "Y", ""],
+                "DTYPE": ["", "", "LOCF", ""],
+            }
+        ),
     }
     return study, frames
 
 
-ARM = [{"id": "T14-3.01", "name": "Table 14-3.01", "description": "ADAS-Cog at Week 24",
-        "dataset": "ADQS", "variables": ["AVAL"],
+ARM = [
+    {
+        "id": "T14-3.01",
+        "name": "Table 14-3.01",
+        "description": "ADAS-Cog at Week 24",
+        "dataset": "ADQS",
+        "variables": ["AVAL"],
         "where": [("PARAMCD", "ACTOT"), ("AVISIT", "Week 24"), ("ANL01FL", "Y")],
-        "documentation": "ANCOVA of AVAL with treatment and site", "code": "proc glm; run;",
-        "context": "SAS 9.4"}]
+        "documentation": "ANCOVA of AVAL with treatment and site",
+        "code": "proc glm; run;",
+        "context": "SAS 9.4",
+    }
+]
 
 VALUE_LISTS = {("LB", "LBORRES"): "LBTESTCD", ("SUPPDM", "QVAL"): "QNAM"}
 
@@ -186,8 +439,9 @@ def sdtm() -> etree._ElementTree:
 @pytest.fixture(scope="module")
 def adam() -> etree._ElementTree:
     study, frames = adam_study()
-    return build_define(study, frames, purpose="Analysis",
-                        value_lists={("ADQS", "AVAL"): "PARAMCD"}, arm=ARM)
+    return build_define(
+        study, frames, purpose="Analysis", value_lists={("ADQS", "AVAL"): "PARAMCD"}, arm=ARM
+    )
 
 
 def one(tree: etree._ElementTree, path: str) -> etree._Element:
@@ -212,14 +466,19 @@ def test_adam_define_with_arm_is_schema_valid(adam: etree._ElementTree) -> None:
     assert adam.xpath("//arm:AnalysisVariable/@ItemOID", namespaces=NS) == ["IT.ADQS.AVAL"]
     wc = one(adam, "//def:WhereClauseDef[@OID='WC.T14-3.01.ADQS']")
     assert [c.get(f"{{{DEF_NS}}}ItemOID") for c in wc] == [
-        "IT.ADQS.PARAMCD", "IT.ADQS.AVISIT", "IT.ADQS.ANL01FL"]
+        "IT.ADQS.PARAMCD",
+        "IT.ADQS.AVISIT",
+        "IT.ADQS.ANL01FL",
+    ]
     assert one(adam, "//arm:Code").text == "proc glm; run;"
 
 
 def test_standards_and_item_groups(sdtm: etree._ElementTree) -> None:
     std = sdtm.xpath("//def:Standard", namespaces=NS)
     assert [(s.get("Name"), s.get("Version"), s.get("Type")) for s in std] == [
-        ("SDTMIG", "3.4", "IG"), ("CDISC/NCI", "2025-03-28", "CT")]
+        ("SDTMIG", "3.4", "IG"),
+        ("CDISC/NCI", "2025-03-28", "CT"),
+    ]
     assert one(sdtm, "/odm:ODM").get("CreationDateTime") == "2026-01-02T03:04:05"
     dm = one(sdtm, "//odm:ItemGroupDef[@Name='DM']")
     assert dm.get("Repeating") == "No" and dm.get("Purpose") == "Tabulation"
@@ -227,11 +486,15 @@ def test_standards_and_item_groups(sdtm: etree._ElementTree) -> None:
     leaf = one(sdtm, "//odm:ItemGroupDef[@Name='DM']/def:leaf")
     assert leaf.get("{http://www.w3.org/1999/xlink}href") == "dm.xpt"
     refs = sdtm.xpath("//odm:ItemGroupDef[@Name='DM']/odm:ItemRef", namespaces=NS)
-    assert [(r.get("ItemOID"), r.get("Mandatory"), r.get("KeySequence"), r.get("MethodOID"))
-            for r in refs[:4]] == [("IT.DM.STUDYID", "Yes", "1", None),
-                                   ("IT.DM.DOMAIN", "Yes", None, None),
-                                   ("IT.DM.USUBJID", "Yes", "2", "MT.DM.USUBJID"),
-                                   ("IT.DM.AGE", "No", None, "MT.DM.AGE")]
+    assert [
+        (r.get("ItemOID"), r.get("Mandatory"), r.get("KeySequence"), r.get("MethodOID"))
+        for r in refs[:4]
+    ] == [
+        ("IT.DM.STUDYID", "Yes", "1", None),
+        ("IT.DM.DOMAIN", "Yes", None, None),
+        ("IT.DM.USUBJID", "Yes", "2", "MT.DM.USUBJID"),
+        ("IT.DM.AGE", "No", None, "MT.DM.AGE"),
+    ]
     supp = one(sdtm, "//odm:ItemGroupDef[@Name='SUPPDM']")
     assert supp.get("Domain") == "DM"
     assert one(sdtm, "//odm:ItemGroupDef[@Name='SUPPDM']/odm:Alias").get("Name") == "Demographics"
@@ -249,15 +512,20 @@ def test_item_defs_lengths_and_origins(sdtm: etree._ElementTree) -> None:
     origin = one(sdtm, "//odm:ItemDef[@OID='IT.DM.RFSTDTC']/def:Origin")
     assert (origin.get("Type"), origin.get("Source")) == ("Collected", "Investigator")
     assert origin.findtext(f"{{{ODM_NS}}}Description/{{{ODM_NS}}}TranslatedText") == (
-        "Date of first dose (EX form)")
+        "Date of first dose (EX form)"
+    )
     assert one(sdtm, "//odm:ItemDef[@OID='IT.LB.LBTESTCD']/def:Origin").get("Source") == "Vendor"
     stresn = item("IT.LB.LBSTRESN")
     assert (stresn.get("DataType"), stresn.get("Length"), stresn.get("SignificantDigits")) == (
-        "float", "4", "2")
+        "float",
+        "4",
+        "2",
+    )
     method = one(sdtm, "//odm:MethodDef[@OID='MT.DM.AGE']")
     assert method.findtext(".//odm:TranslatedText", namespaces=NS).startswith("Integer years")
     assert one(sdtm, "//def:CommentDef[@OID='COM.DM.ARMCD']//odm:TranslatedText").text == (
-        "Assigned from the randomisation list")
+        "Assigned from the randomisation list"
+    )
     assert item("IT.DM.ARMCD").get(f"{{{DEF_NS}}}CommentOID") == "COM.DM.ARMCD"
     # Two derived LBSEQ without method text still get a MethodDef naming the variable
     assert "LB.LBSEQ" in one(sdtm, "//odm:MethodDef[@OID='MT.LB.LBSEQ']//odm:TranslatedText").text
@@ -266,16 +534,19 @@ def test_item_defs_lengths_and_origins(sdtm: etree._ElementTree) -> None:
 def test_codelists(sdtm: etree._ElementTree) -> None:
     sex = one(sdtm, "//odm:CodeList[@OID='CL.C66731']")
     assert [i.get("CodedValue") for i in sex.findall(f"{{{ODM_NS}}}EnumeratedItem")] == ["F", "M"]
-    assert sdtm.xpath("//odm:CodeList[@OID='CL.C66731']/odm:Alias/@Name",
-                      namespaces=NS) == ["C66731"]
-    assert sdtm.xpath("//odm:CodeList[@OID='CL.C66731']/odm:EnumeratedItem/odm:Alias/@Name",
-                      namespaces=NS) == ["C16576", "C20197"]
+    assert sdtm.xpath("//odm:CodeList[@OID='CL.C66731']/odm:Alias/@Name", namespaces=NS) == [
+        "C66731"
+    ]
+    assert sdtm.xpath(
+        "//odm:CodeList[@OID='CL.C66731']/odm:EnumeratedItem/odm:Alias/@Name", namespaces=NS
+    ) == ["C16576", "C20197"]
     unit = one(sdtm, "//odm:CodeList[@OID='CL.C71620']")
     ext = {i.get("CodedValue"): i.get(f"{{{DEF_NS}}}ExtendedValue") for i in unit}
     assert ext == {"U/L": None, "mmol/L": None, "furlong/L": "Yes", None: None}
     arm = one(sdtm, "//odm:CodeList[@OID='CL.ARMCD']")
-    assert [(i.get("CodedValue"), i.findtext(".//odm:TranslatedText", namespaces=NS))
-            for i in arm] == [("PBO", "Placebo"), ("DRUG", "Drug 10 mg")]
+    assert [
+        (i.get("CodedValue"), i.findtext(".//odm:TranslatedText", namespaces=NS)) for i in arm
+    ] == [("PBO", "Placebo"), ("DRUG", "Drug 10 mg")]
     assert arm.find(f"{{{ODM_NS}}}Alias") is None
     meddra = one(sdtm, "//odm:CodeList[odm:ExternalCodeList]/odm:ExternalCodeList")
     assert (meddra.get("Dictionary"), meddra.get("Version")) == ("MEDDRA", "SYNTHETIC 1.0")
@@ -284,31 +555,43 @@ def test_codelists(sdtm: etree._ElementTree) -> None:
 
 
 def test_value_level_metadata(sdtm: etree._ElementTree, adam: etree._ElementTree) -> None:
-    refs = sdtm.xpath("//def:ValueListDef[@OID='VL.LB.LBORRES']/odm:ItemRef/@ItemOID",
-                      namespaces=NS)
+    refs = sdtm.xpath(
+        "//def:ValueListDef[@OID='VL.LB.LBORRES']/odm:ItemRef/@ItemOID", namespaces=NS
+    )
     assert refs == ["IT.LB.LBORRES.ALT", "IT.LB.LBORRES.GLUC"]
     alt = one(sdtm, "//odm:ItemDef[@OID='IT.LB.LBORRES.ALT']")
     assert (alt.get("DataType"), alt.get("Length")) == ("text", "3")  # "NEG" is not numeric
     gluc = one(sdtm, "//odm:ItemDef[@OID='IT.LB.LBORRES.GLUC']")
     assert (gluc.get("DataType"), gluc.get("Length"), gluc.get("SignificantDigits")) == (
-        "float", "3", "2")
+        "float",
+        "3",
+        "2",
+    )
     assert gluc.findtext(".//odm:TranslatedText", namespaces=NS) == "Glucose (mmol/L)"
     # a test reported in two units names both
     assert alt.findtext(".//odm:TranslatedText", namespaces=NS) == (
-        "Alanine Aminotransferase (U/L, furlong/L)")
+        "Alanine Aminotransferase (U/L, furlong/L)"
+    )
     wc = one(sdtm, "//def:WhereClauseDef[@OID='WC.LB.LBTESTCD.GLUC']/odm:RangeCheck")
     assert (wc.get("Comparator"), wc.get(f"{{{DEF_NS}}}ItemOID"), wc[0].text) == (
-        "EQ", "IT.LB.LBTESTCD", "GLUC")
-    assert one(sdtm, "//odm:ItemDef[@OID='IT.LB.LBORRES']/def:ValueListRef").get(
-        "ValueListOID") == "VL.LB.LBORRES"
+        "EQ",
+        "IT.LB.LBTESTCD",
+        "GLUC",
+    )
+    assert (
+        one(sdtm, "//odm:ItemDef[@OID='IT.LB.LBORRES']/def:ValueListRef").get("ValueListOID")
+        == "VL.LB.LBORRES"
+    )
     qval = one(sdtm, "//odm:ItemDef[@OID='IT.SUPPDM.QVAL.RACEOTH']")
     assert (qval.get("Length"), qval.findtext(".//odm:TranslatedText", namespaces=NS)) == (
-        "5", "Race, Other")
-    aval = {i.get("OID"): (i.get("DataType"), i.get("Length"))
-            for i in adam.xpath("//odm:ItemDef[starts-with(@OID,'IT.ADQS.AVAL.')]",
-                                namespaces=NS)}
-    assert aval == {"IT.ADQS.AVAL.ACTOT": ("integer", "2"),
-                    "IT.ADQS.AVAL.NPTOT": ("float", "4")}
+        "5",
+        "Race, Other",
+    )
+    aval = {
+        i.get("OID"): (i.get("DataType"), i.get("Length"))
+        for i in adam.xpath("//odm:ItemDef[starts-with(@OID,'IT.ADQS.AVAL.')]", namespaces=NS)
+    }
+    assert aval == {"IT.ADQS.AVAL.ACTOT": ("integer", "2"), "IT.ADQS.AVAL.NPTOT": ("float", "4")}
 
 
 def test_adam_items(adam: etree._ElementTree) -> None:
@@ -319,14 +602,18 @@ def test_adam_items(adam: etree._ElementTree) -> None:
     assert pred.findtext(".//odm:TranslatedText", namespaces=NS) == "DM.AGE"
     assert one(adam, "//odm:ItemGroupDef[@Name='ADQS']").get("Domain") is None
     std = adam.xpath("//def:Standard", namespaces=NS)
-    assert [(s.get("OID"), s.get("Name"), s.get("PublishingSet"), s.get("Version"))
-            for s in std] == [("STD.IG", "ADaMIG", None, "1.3"),
-                              ("STD.CT.SDTM", "CDISC/NCI", "SDTM", "2025-03-28"),
-                              ("STD.CT.ADAM", "CDISC/NCI", "ADaM", "2025-09-26")]
+    assert [
+        (s.get("OID"), s.get("Name"), s.get("PublishingSet"), s.get("Version")) for s in std
+    ] == [
+        ("STD.IG", "ADaMIG", None, "1.3"),
+        ("STD.CT.SDTM", "CDISC/NCI", "SDTM", "2025-03-28"),
+        ("STD.CT.ADAM", "CDISC/NCI", "ADaM", "2025-09-26"),
+    ]
     dtype = one(adam, "//odm:CodeList[@OID='CL.C81224']")
     assert dtype.get(f"{{{DEF_NS}}}StandardOID") == "STD.CT.ADAM"
-    assert adam.xpath("//odm:CodeList[@OID='CL.C81224']/odm:EnumeratedItem/@CodedValue",
-                      namespaces=NS) == ["LOCF"]
+    assert adam.xpath(
+        "//odm:CodeList[@OID='CL.C81224']/odm:EnumeratedItem/@CodedValue", namespaces=NS
+    ) == ["LOCF"]
 
 
 def test_dataset_of_another_ig_gets_its_own_standard() -> None:
@@ -337,9 +624,9 @@ def test_dataset_of_another_ig_gets_its_own_standard() -> None:
     assert validate_define(tree) == []
     assert one(tree, "//def:Standard[@OID='STD.IG.2']").get("Name") == "SDTMIG-MD"
     assert one(tree, "//odm:ItemGroupDef[@Name='AE']").get(f"{{{DEF_NS}}}StandardOID") == (
-        "STD.IG.2")
-    assert one(tree, "//odm:ItemGroupDef[@Name='DM']").get(f"{{{DEF_NS}}}StandardOID") == (
-        "STD.IG")
+        "STD.IG.2"
+    )
+    assert one(tree, "//odm:ItemGroupDef[@Name='DM']").get(f"{{{DEF_NS}}}StandardOID") == ("STD.IG")
     bad = replace(study, datasets=dict(study.datasets, AE=replace(ae, standard="SDTMIG")))
     with pytest.raises(WriteError, match=r"dataset AE: standard 'SDTMIG' must read"):
         build_define(bad, frames, purpose="Tabulation")
@@ -370,12 +657,19 @@ def test_write_is_deterministic_and_renders_html(tmp_path: Path) -> None:
 def test_num_type_is_inferred_when_not_declared() -> None:
     study, frames = sdtm_study()
     lb = study.datasets["LB"]
-    loose = replace(lb, variables=tuple(replace(v, data_type="text") if v.type == "Num" else v
-                                        for v in lb.variables))
-    tree = build_define(replace(study, datasets=dict(study.datasets, LB=loose)), frames,
-                        purpose="Tabulation")
-    types = {i.get("Name"): (i.get("DataType"), i.get("Length"), i.get("SignificantDigits"))
-             for i in tree.xpath("//odm:ItemDef[starts-with(@OID, 'IT.LB.')]", namespaces=NS)}
+    loose = replace(
+        lb,
+        variables=tuple(
+            replace(v, data_type="text") if v.type == "Num" else v for v in lb.variables
+        ),
+    )
+    tree = build_define(
+        replace(study, datasets=dict(study.datasets, LB=loose)), frames, purpose="Tabulation"
+    )
+    types = {
+        i.get("Name"): (i.get("DataType"), i.get("Length"), i.get("SignificantDigits"))
+        for i in tree.xpath("//odm:ItemDef[starts-with(@OID, 'IT.LB.')]", namespaces=NS)
+    }
     assert types["LBSEQ"] == ("integer", "1", None)
     assert types["LBSTRESN"] == ("float", "4", "2")
     bad = dict(frames, LB=frames["LB"].assign(LBSEQ=["1", "1", "2", "2"]))
@@ -386,19 +680,24 @@ def test_num_type_is_inferred_when_not_declared() -> None:
 def test_bad_inputs_give_one_line_errors() -> None:
     study, frames = sdtm_study()
     bad = dict(frames, DM=frames["DM"].assign(SEX=["F", "X", "M"]))
-    with pytest.raises(WriteError, match=r"dataset DM, row 2, variable SEX: value 'X' is not "
-                                         r"a term of non-extensible codelist C66731"):
+    with pytest.raises(
+        WriteError,
+        match=r"dataset DM, row 2, variable SEX: value 'X' is not "
+        r"a term of non-extensible codelist C66731",
+    ):
         build_define(study, bad, purpose="Tabulation")
     bad = dict(frames, DM=frames["DM"].assign(AGE=[34.5, 1.0, 2.0]))
     with pytest.raises(WriteError, match=r"dataset DM, row 1, variable AGE: expected an integer"):
         build_define(study, bad, purpose="Tabulation")
     with pytest.raises(WriteError, match=r"dataset DM, variable SEX: in the metadata but not"):
-        build_define(study, dict(frames, DM=frames["DM"].drop(columns="SEX")),
-                     purpose="Tabulation")
+        build_define(study, dict(frames, DM=frames["DM"].drop(columns="SEX")), purpose="Tabulation")
     bad = dict(frames, DM=frames["DM"].assign(ARMCD=["PBO", "DRUG", "DR\x01UG"]))
     with pytest.raises(WriteError, match=r"CodedValue: 'DR\\x01UG' holds characters XML"):
-        build_define(replace(study, codelists=dict(study.codelists, ARMCD=replace(
-            ARMCD, extensible=True))), bad, purpose="Tabulation")
+        build_define(
+            replace(study, codelists=dict(study.codelists, ARMCD=replace(ARMCD, extensible=True))),
+            bad,
+            purpose="Tabulation",
+        )
     with pytest.raises(WriteError, match=r"needs purpose Analysis"):
         build_define(study, frames, purpose="Tabulation", arm=ARM)
     with pytest.raises(WriteError, match=r"value list .* LB, variable NOPE"):
@@ -422,8 +721,10 @@ def test_bundled_schema_imports_are_local() -> None:
     folder = Path(str(data_file("define-xml-2.1")))
     locations = []
     for xsd in folder.rglob("*.xsd"):
-        for loc in parse_xml(xsd).xpath("//*[local-name()='import' or local-name()='include' "
-                                        "or local-name()='redefine']/@schemaLocation"):
+        for loc in parse_xml(xsd).xpath(
+            "//*[local-name()='import' or local-name()='include' "
+            "or local-name()='redefine']/@schemaLocation"
+        ):
             assert "://" not in loc, (xsd, loc)
             assert (xsd.parent / loc).resolve().is_file(), (xsd, loc)
             locations.append(loc)
@@ -434,34 +735,82 @@ def test_bundled_schema_imports_are_local() -> None:
 # --------------------------------------------------------------------------- reader
 
 
-def test_round_trip_metadata(sdtm: etree._ElementTree, adam: etree._ElementTree,
-                             tmp_path: Path) -> None:
+def test_round_trip_metadata(
+    sdtm: etree._ElementTree, adam: etree._ElementTree, tmp_path: Path
+) -> None:
     for (study, frames), tree in ((sdtm_study(), sdtm), (adam_study(), adam)):
         path = tmp_path / f"{study.standard}.xml"
         write_define(path, tree)
         back = read_define(path)
-        assert (back.study_id, back.standard, back.standard_version, back.ct_version,
-                back.created) == (study.study_id, study.standard, study.standard_version,
-                                  study.ct_version, study.created)
+        assert (
+            back.study_id,
+            back.standard,
+            back.standard_version,
+            back.ct_version,
+            back.created,
+        ) == (
+            study.study_id,
+            study.standard,
+            study.standard_version,
+            study.ct_version,
+            study.created,
+        )
         assert list(back.datasets) == list(study.datasets)
         for name, ds in study.datasets.items():
             got = back.datasets[name]
-            assert (got.label, got.structure, got.keys, got.purpose, got.repeating,
-                    got.parent, got.comment, got.standard) == (
-                ds.label, ds.structure, ds.keys, ds.purpose, ds.repeating, ds.parent,
-                ds.comment, f"{study.standard} {study.standard_version}")
+            assert (
+                got.label,
+                got.structure,
+                got.keys,
+                got.purpose,
+                got.repeating,
+                got.parent,
+                got.comment,
+                got.standard,
+            ) == (
+                ds.label,
+                ds.structure,
+                ds.keys,
+                ds.purpose,
+                ds.repeating,
+                ds.parent,
+                ds.comment,
+                f"{study.standard} {study.standard_version}",
+            )
             assert re.sub(r"\W+", " ", ds.cls).upper() == got.cls
             for var in ds.variables:
                 g = got.var(var.name)
                 char = var.type == "Char"
-                length = var.length or (int(frames[name][var.name].astype("string")
-                                            .str.encode("utf-8").str.len().max())
-                                        if char and var.data_type == "text" else g.length)
-                assert (g.label, g.type, g.order, g.length, g.codelist, g.format, g.origin,
-                        g.source, g.comment, g.key_sequence, g.role) == (
-                    var.label, var.type, var.order, length, var.codelist, var.format,
-                    var.origin, var.source, var.comment, var.key_sequence,
-                    var.role if study.standard == "SDTMIG" else ""), (name, var.name)
+                length = var.length or (
+                    int(frames[name][var.name].astype("string").str.encode("utf-8").str.len().max())
+                    if char and var.data_type == "text"
+                    else g.length
+                )
+                assert (
+                    g.label,
+                    g.type,
+                    g.order,
+                    g.length,
+                    g.codelist,
+                    g.format,
+                    g.origin,
+                    g.source,
+                    g.comment,
+                    g.key_sequence,
+                    g.role,
+                ) == (
+                    var.label,
+                    var.type,
+                    var.order,
+                    length,
+                    var.codelist,
+                    var.format,
+                    var.origin,
+                    var.source,
+                    var.comment,
+                    var.key_sequence,
+                    var.role if study.standard == "SDTMIG" else "",
+                ), (name, var.name)
                 assert (g.core == "Req") == (var.core == "Req")
                 if var.method or var.origin != "Derived":
                     assert g.method == var.method
@@ -471,7 +820,10 @@ def test_round_trip_metadata(sdtm: etree._ElementTree, adam: etree._ElementTree,
     assert back.codelists["ARMCD"] == ARMCD
     sex = back.codelists["C66731"]
     assert (sex.nci_code, sex.sponsor, [(t.value, t.code) for t in sex.terms]) == (
-        "C66731", False, [("F", "C16576"), ("M", "C20197")])
+        "C66731",
+        False,
+        [("F", "C16576"), ("M", "C20197")],
+    )
     unit = back.codelists["C71620"]
     assert [t.value for t in unit.terms if t.extended] == ["furlong/L"]
     assert back.datasets["AE"].var("AEDECOD").codelist == "EXT:MEDDRA:SYNTHETIC 1.0"
@@ -482,15 +834,34 @@ def test_read_cdisc_2019_sdtm_example() -> None:
     if not path.is_file():
         pytest.skip("../shared reference material is absent")
     study = read_define(path)
-    assert list(study.datasets) == ["TS", "DI", "DM", "EC", "EX", "LB", "VS", "XS", "XX",
-                                    "SUPPDM", "SUPPVS"]
+    assert list(study.datasets) == [
+        "TS",
+        "DI",
+        "DM",
+        "EC",
+        "EX",
+        "LB",
+        "VS",
+        "XS",
+        "XX",
+        "SUPPDM",
+        "SUPPVS",
+    ]
     assert study.study_id == "CDISC01_1"
     dm = study.datasets["DM"]
-    assert (dm.label, dm.cls, dm.keys) == ("Demographics", "SPECIAL PURPOSE",
-                                          ("STUDYID", "USUBJID"))
+    assert (dm.label, dm.cls, dm.keys) == (
+        "Demographics",
+        "SPECIAL PURPOSE",
+        ("STUDYID", "USUBJID"),
+    )
     sex = dm.var("SEX")
     assert (sex.label, sex.type, sex.length, sex.codelist, sex.origin) == (
-        "Sex", "Char", 16, "C66731", "Collected")
+        "Sex",
+        "Char",
+        16,
+        "C66731",
+        "Collected",
+    )
     assert dm.var("AGE").type == "Num" and dm.var("AGE").method.startswith("Age at Screening")
     assert study.datasets["SUPPDM"].parent == "DM"
     assert validate_define(parse_xml(path)) == []
@@ -514,8 +885,11 @@ def test_read_define_1_0_pilot() -> None:
     study = read_define(path)
     assert len(study.datasets) == 22
     ta = study.datasets["TA"]
-    assert (ta.label, ta.keys, ta.reference_data) == ("Trial Arms",
-                                                      ("STUDYID", "ARMCD", "TAETORD"), True)
+    assert (ta.label, ta.keys, ta.reference_data) == (
+        "Trial Arms",
+        ("STUDYID", "ARMCD", "TAETORD"),
+        True,
+    )
     sex = study.datasets["DM"].var("SEX")
     assert (sex.label, sex.length, sex.codelist, sex.origin) == ("Sex", 1, "SEX", "Collected")
     assert study.datasets["AE"].var("AESEQ").type == "Num"
@@ -559,13 +933,26 @@ def test_read_define_2_0(tmp_path: Path) -> None:
     path.write_bytes(DEFINE20)
     study = read_define(path)
     assert (study.study_id, study.standard, study.standard_version, study.created) == (
-        "OLD01", "SDTM-IG", "3.1.3", "2015-01-01T00:00:00")
+        "OLD01",
+        "SDTM-IG",
+        "3.1.3",
+        "2015-01-01T00:00:00",
+    )
     supp = study.datasets["SUPPDM"]
     assert (supp.cls, supp.parent, supp.keys, supp.names) == (
-        "RELATIONSHIP", "DM", ("USUBJID", "QNAM"), ["USUBJID", "QNAM"])
+        "RELATIONSHIP",
+        "DM",
+        ("USUBJID", "QNAM"),
+        ["USUBJID", "QNAM"],
+    )
     qnam = supp.var("QNAM")
     assert (qnam.origin, qnam.codelist, qnam.comment, qnam.length, qnam.core) == (
-        "Collected", "QNAM", "From the CRF", 8, "Req")
+        "Collected",
+        "QNAM",
+        "From the CRF",
+        8,
+        "Req",
+    )
     assert supp.var("USUBJID").method == "STUDYID-SUBJID"
     assert study.codelists["QNAM"].sponsor and study.codelists["QNAM"].values == {"RACEOTH"}
 
@@ -575,13 +962,17 @@ def test_reader_errors_are_one_line(tmp_path: Path) -> None:
     path.write_bytes(b"<root/>")
     with pytest.raises(InputError, match=r"x.xml: root element is root, expected ODM"):
         read_define(path)
-    path.write_bytes(DEFINE20.replace(b'ItemOID="IT.QNAM" OrderNumber', b'ItemOID="IT.NO" '
-                                                                       b'OrderNumber'))
+    path.write_bytes(
+        DEFINE20.replace(b'ItemOID="IT.QNAM" OrderNumber', b'ItemOID="IT.NO" OrderNumber')
+    )
     with pytest.raises(InputError, match=r"x.xml: dataset SUPPDM: ItemRef 'IT.NO' has no ItemDef"):
         read_define(path)
     path.write_bytes(DEFINE20.replace(b'Length="8"', b'Length="eight"'))
-    with pytest.raises(InputError, match=r"variable QNAM: Length: expected an integer, found "
-                                         r"'eight'"):
+    with pytest.raises(
+        InputError,
+        match=r"variable QNAM: Length: expected an integer, found "
+        r"'eight'",
+    ):
         read_define(path)
 
 
@@ -610,14 +1001,17 @@ def test_billion_laughs_is_refused(tmp_path: Path) -> None:
 def test_xxe_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET", encoding="utf-8")
-    xxe = (f'<?xml version="1.0"?><!DOCTYPE ODM [<!ENTITY x SYSTEM "file://{secret}">]>'
-           "<ODM>&x;</ODM>").encode()
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE ODM [<!ENTITY x SYSTEM "file://{secret}">]><ODM>&x;</ODM>'
+    ).encode()
     with pytest.raises(InputError, match="entity") as err:
         parse_xml(xxe)
     assert "TOP-SECRET" not in str(err.value)
     # an entity hidden behind a ']' in an attribute default is still caught after parsing
-    tricky = (b'<?xml version="1.0"?><!DOCTYPE a [<!ATTLIST a b CDATA "]">'
-              b'<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>')
+    tricky = (
+        b'<?xml version="1.0"?><!DOCTYPE a [<!ATTLIST a b CDATA "]">'
+        b'<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>'
+    )
     with pytest.raises(InputError, match="entity"):
         parse_xml(tricky)
 

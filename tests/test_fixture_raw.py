@@ -28,7 +28,7 @@ HEADERS = {
     "INFUSION": "SUBJID,INFNO,INFDAT,INFSTTIM,INFENTIM,WEIGHT,DOSE,TOTCELL,LOTNO,INFYN",
     "VISIT": "SUBJID,VISIT,VISDAT",
     "AE": "SUBJID,AESPID,AETERM,AESTDAT,AEENDAT,AEONGO,AESEV,AESER,AESDTH,AESHOSP,AESLIFE,"
-          "AESDISAB,AESCONG,AESMIE,AEREL,AEACN,AEOUT",
+    "AESDISAB,AESCONG,AESMIE,AEREL,AEACN,AEOUT",
     "LAB": "SUBJID,VISIT,LBDAT,LBCAT,LBCODE,LBNAME,LBRES,LBUNIT,LBLOW,LBHIGH,LBNDRSN",
     "PASI": "SUBJID,VISIT,PASIDAT,REGION,ERYTH,INDUR,DESQ,AREA",
     "PGA": "SUBJID,VISIT,PGADAT,PGA",
@@ -36,20 +36,39 @@ HEADERS = {
 }
 SCREEN, BASE, PRIMARY, M3 = "筛选期", "第1次输注", "治疗后6个月", "治疗后3个月"
 INF = ["第1次输注", "第2次输注", "第3次输注", "第4次输注"]
-FOLLOW = {"治疗后15天": 15, "治疗后30天": 30, "治疗后45天": 45, "治疗后2个月": 60,
-          "治疗后3个月": 90, "治疗后6个月": 180}
+FOLLOW = {
+    "治疗后15天": 15,
+    "治疗后30天": 30,
+    "治疗后45天": 45,
+    "治疗后2个月": 60,
+    "治疗后3个月": 90,
+    "治疗后6个月": 180,
+}
 WEIGHT10 = {"头颈部": 1, "上肢": 2, "躯干": 3, "下肢": 4}
-GROUP = {("1", ""): ("1.5", 14, 4), ("2", "1"): ("1.5", 15, 4), ("2", "2"): ("2.0", 15, 4),
-         ("2", "3"): ("2.5", 30, 2), ("2", "4"): ("3.0", 30, 2)}
+GROUP = {
+    ("1", ""): ("1.5", 14, 4),
+    ("2", "1"): ("1.5", 15, 4),
+    ("2", "2"): ("2.0", 15, 4),
+    ("2", "3"): ("2.5", 30, 2),
+    ("2", "4"): ("3.0", 30, 2),
+}
 TESTS = {  # code: (category, name, unit)
-    "WBC": ("血常规", "白细胞计数", "10^9/L"), "NEUT": ("血常规", "中性粒细胞计数", "10^9/L"),
-    "LYM": ("血常规", "淋巴细胞计数", "10^9/L"), "HGB": ("血常规", "血红蛋白", "g/L"),
-    "PLT": ("血常规", "血小板计数", "10^9/L"), "ALT": ("血生化", "丙氨酸氨基转移酶", "U/L"),
-    "AST": ("血生化", "天门冬氨酸氨基转移酶", "U/L"), "TBIL": ("血生化", "总胆红素", "μmol/L"),
-    "CREA": ("血生化", "肌酐", "μmol/L"), "UREA": ("血生化", "尿素", "mmol/L"),
-    "GLU": ("血生化", "葡萄糖", "mmol/L"), "IL17": ("免疫学", "白介素17", "pg/mL"),
-    "TREG": ("免疫学", "调节性T细胞", "%"), "TH17": ("免疫学", "辅助性T细胞17", "%"),
-    "CD4N": ("免疫学", "CD4幼稚T细胞", "%"), "CD4M": ("免疫学", "CD4记忆T细胞", "%"),
+    "WBC": ("血常规", "白细胞计数", "10^9/L"),
+    "NEUT": ("血常规", "中性粒细胞计数", "10^9/L"),
+    "LYM": ("血常规", "淋巴细胞计数", "10^9/L"),
+    "HGB": ("血常规", "血红蛋白", "g/L"),
+    "PLT": ("血常规", "血小板计数", "10^9/L"),
+    "ALT": ("血生化", "丙氨酸氨基转移酶", "U/L"),
+    "AST": ("血生化", "天门冬氨酸氨基转移酶", "U/L"),
+    "TBIL": ("血生化", "总胆红素", "μmol/L"),
+    "CREA": ("血生化", "肌酐", "μmol/L"),
+    "UREA": ("血生化", "尿素", "mmol/L"),
+    "GLU": ("血生化", "葡萄糖", "mmol/L"),
+    "IL17": ("免疫学", "白介素17", "pg/mL"),
+    "TREG": ("免疫学", "调节性T细胞", "%"),
+    "TH17": ("免疫学", "辅助性T细胞17", "%"),
+    "CD4N": ("免疫学", "CD4幼稚T细胞", "%"),
+    "CD4M": ("免疫学", "CD4记忆T细胞", "%"),
 }
 EDC_DATE = re.compile(r"^(\d{2}|UK)/(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|UNK)/\d{4}$")
 
@@ -66,8 +85,18 @@ def d(text: str) -> date:
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     out = tmp_path_factory.mktemp("regen")
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(out / "raw"), "--coding",
-         str(out / "ae_dictionary.csv")], capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--out",
+            str(out / "raw"),
+            "--coding",
+            str(out / "ae_dictionary.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     return out / "raw", out / "ae_dictionary.csv", proc.stdout
 
@@ -111,8 +140,12 @@ def test_regeneration_is_byte_identical(regenerated: tuple[Path, Path, str]) -> 
 
 def test_script_prints_published_figures(regenerated: tuple[Path, Path, str]) -> None:
     out = regenerated[2]
-    for figure in ("PASI40 8/17 (47.1 %)", "PGA 0/1 3/17 (17.6 %)", "male 2/8 (25.0 %)",
-                   "female 6/9 (66.7 %)"):
+    for figure in (
+        "PASI40 8/17 (47.1 %)",
+        "PGA 0/1 3/17 (17.6 %)",
+        "male 2/8 (25.0 %)",
+        "female 6/9 (66.7 %)",
+    ):
         assert figure in out
     assert all(f"{c} median" in out for c in ("TREG", "CD4M", "TH17", "CD4N", "IL17"))
 
@@ -125,8 +158,12 @@ def test_verify_only_rejects_a_broken_fact(tmp_path: Path) -> None:
     idx = next(i for i, line in enumerate(pga) if f",{PRIMARY}," in line and line.endswith(",2"))
     pga[idx] = pga[idx][:-1] + "1"
     (raw / "PGA.csv").write_text("\n".join(pga) + "\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--verify-only", "--out", str(raw),
-                           "--coding", str(CODING)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--verify-only", "--out", str(raw), "--coding", str(CODING)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "PGA.csv" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
@@ -322,8 +359,10 @@ def test_lab_schedule_units_and_values() -> None:
     safety = {SCREEN, *INF, "治疗后15天", "治疗后30天", M3, PRIMARY}
     immuno = {BASE, "治疗后30天", M3, PRIMARY}
     per_visit = lab.groupby(["SUBJID", "VISIT"])["LBCODE"].apply(frozenset)
-    codes = {c for c, v in TESTS.items() if v[0] != "免疫学"}, {c for c, v in TESTS.items()
-                                                              if v[0] == "免疫学"}
+    codes = (
+        {c for c, v in TESTS.items() if v[0] != "免疫学"},
+        {c for c, v in TESTS.items() if v[0] == "免疫学"},
+    )
     vis = read("VISIT")
     for s, v in zip(vis["SUBJID"], vis["VISIT"], strict=True):
         want = (codes[0] if v in safety else set()) | (codes[1] if v in immuno else set())
@@ -344,8 +383,11 @@ def test_lab_schedule_units_and_values() -> None:
     assert (val[code == "HGB"] >= 100).all()
     for c, k in (("CREA", 1.5), ("TBIL", 1.5), ("AST", 2.5), ("ALT", 2.5)):
         assert (val[code == c] <= k * uln[code == c]).all(), c
-    cbc = done[done["LBCODE"].isin(["WBC", "NEUT", "LYM"])].pivot(
-        index=["SUBJID", "VISIT"], columns="LBCODE", values="LBRES").astype(float)
+    cbc = (
+        done[done["LBCODE"].isin(["WBC", "NEUT", "LYM"])]
+        .pivot(index=["SUBJID", "VISIT"], columns="LBCODE", values="LBRES")
+        .astype(float)
+    )
     assert (cbc["WBC"] > cbc["NEUT"] + cbc["LYM"]).all()
 
 
@@ -376,8 +418,19 @@ def test_coding_table() -> None:
     lines = CODING.read_text(encoding="utf-8").split("\n")
     assert lines[0].startswith("#") and "SYNTHETIC" in lines[0] and "MedDRA" in lines[0]
     code = pd.read_csv(CODING, dtype=str, keep_default_na=False, skiprows=1)
-    assert list(code.columns) == ["VERBATIM", "LLT", "LLTCD", "PT", "PTCD", "HLT", "HLTCD",
-                                  "HLGT", "HLGTCD", "SOC", "SOCCD"]
+    assert list(code.columns) == [
+        "VERBATIM",
+        "LLT",
+        "LLTCD",
+        "PT",
+        "PTCD",
+        "HLT",
+        "HLTCD",
+        "HLGT",
+        "HLGTCD",
+        "SOC",
+        "SOCCD",
+    ]
     verbatims = set(read("AE")["AETERM"].str.strip().str.upper())
     assert set(code["VERBATIM"]) == verbatims and code["VERBATIM"].is_unique
     for level in ("LLT", "PT", "HLT", "HLGT", "SOC"):

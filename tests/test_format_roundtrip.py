@@ -21,8 +21,9 @@ CREATED = "2021-06-30T00:00:00"
 
 def test_bundled_trial_json_back_to_identical_xpt(tmp_path):
     out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["run", "--spec", str(SPEC), "--raw", str(RAW),
-                                    "--out", str(out), "--format", "both"])
+    res = CliRunner().invoke(
+        main, ["run", "--spec", str(SPEC), "--raw", str(RAW), "--out", str(out), "--format", "both"]
+    )
     assert res.exit_code == 0, res.output
     files = sorted(out.glob("*/*.json"))
     assert len(files) == len(list(out.glob("*/*.xpt"))) > 15
@@ -42,8 +43,14 @@ PILOT = sorted((SHARED / "reference" / "cdiscpilot01").glob("*/*.xpt"))
 def test_pilot_xpt_json_xpt_is_byte_identical(xpt: Path, tmp_path):
     encoding = "cp1252" if xpt.name == "ts.xpt" else "ascii"
     df, meta = read_xpt(xpt, encoding=encoding)
-    study = Study(study_id="CDISCPILOT01", standard="SDTMIG", standard_version="3.1.2",
-                  ct_version="2025-03-28", datasets={meta.name: meta}, created=CREATED)
+    study = Study(
+        study_id="CDISCPILOT01",
+        standard="SDTMIG",
+        standard_version="3.1.2",
+        ct_version="2025-03-28",
+        datasets={meta.name: meta},
+        created=CREATED,
+    )
     direct, via = tmp_path / "direct.xpt", tmp_path / "via.xpt"
     write_xpt(direct, df, meta, created=datetime.fromisoformat(CREATED), encoding=encoding)
     write_datasetjson(tmp_path / "x.json", df, meta, study, created=CREATED)

@@ -15,8 +15,9 @@ from tests.conftest import ROOT
 @pytest.mark.parametrize("spec", ["umsc", "umsc-ig34"])
 def test_findings_are_the_documented_ones(spec, tmp_path):
     result = run(ROOT / "mappings" / spec, out_dir=tmp_path / "out")
-    found = validate_study(result.sdtm.data,
-                           study_metadata(result.spec, result.sdtm.meta, "Tabulation")).frame
+    found = validate_study(
+        result.sdtm.data, study_metadata(result.spec, result.sdtm.meta, "Tabulation")
+    ).frame
     adam = validate_study(result.adam, study_metadata(result.spec, result.adam_meta, "Analysis"))
     assert len(adam.frame) == 0
     path = ROOT / "mappings" / spec / "known_placement_findings.csv"
@@ -26,8 +27,11 @@ def test_findings_are_the_documented_ones(spec, tmp_path):
     assert got == want
     for k in known:
         assert k["justification"] and k["citation"]
-        assert f"on {k['count']} record(s)" in found[
-            (found["variable"] == k["variable"]) & (found["value"] == k["value"])
-        ]["message"].iloc[0]
+        assert (
+            f"on {k['count']} record(s)"
+            in found[(found["variable"] == k["variable"]) & (found["value"] == k["value"])][
+                "message"
+            ].iloc[0]
+        )
     if spec == "umsc-ig34":
         assert not (found["rule"].str.startswith("UMSC-CT")).any()

@@ -27,12 +27,16 @@ def _edges(out, dataset):
 
 def test_every_record_of_every_dataset_has_lineage(bundled_run):
     result, out = bundled_run
-    datasets = {**{f"sdtm/{k}": v for k, v in result.sdtm.data.items()},
-                **{f"adam/{k}": v for k, v in result.adam.items()}}
-    files = sorted(p.relative_to(out / "lineage").as_posix()
-                   for p in (out / "lineage").rglob("*.csv"))
-    assert files == sorted([f"{k.split('/')[0]}/{k.split('/')[1].lower()}.csv"
-                            for k in datasets] + ["variables.csv"])
+    datasets = {
+        **{f"sdtm/{k}": v for k, v in result.sdtm.data.items()},
+        **{f"adam/{k}": v for k, v in result.adam.items()},
+    }
+    files = sorted(
+        p.relative_to(out / "lineage").as_posix() for p in (out / "lineage").rglob("*.csv")
+    )
+    assert files == sorted(
+        [f"{k.split('/')[0]}/{k.split('/')[1].lower()}.csv" for k in datasets] + ["variables.csv"]
+    )
     for name, frame in datasets.items():
         edges = _edges(out, name)
         assert set(edges["record"]) == set(range(1, len(frame) + 1)), name
@@ -92,13 +96,18 @@ def test_pasi_total_traces_to_its_sixteen_items_and_four_raw_rows(bundled_run):
     # recompute every total from the item records lineage points at
     items = qs.iloc[derived["row"].to_numpy() - 1].reset_index(drop=True)
     items["total"] = derived["record"].to_numpy()
-    assert (items["USUBJID"].to_numpy()
-            == qs["USUBJID"].to_numpy()[derived["record"].to_numpy() - 1]).all()
+    assert (
+        items["USUBJID"].to_numpy() == qs["USUBJID"].to_numpy()[derived["record"].to_numpy() - 1]
+    ).all()
     wide = items.pivot(index="total", columns="QSTESTCD", values="QSSTRESN")
-    w = {r: wide[[f"PASI02{n:02d}" for n in range(4 * r - 3, 4 * r + 1)]].to_numpy()
-         for r in range(1, 5)}
-    recomputed = sum(f * (w[r][:, 0] + w[r][:, 1] + w[r][:, 2]) * w[r][:, 3]
-                     for r, f in zip(range(1, 5), (0.1, 0.2, 0.3, 0.4), strict=True))
+    w = {
+        r: wide[[f"PASI02{n:02d}" for n in range(4 * r - 3, 4 * r + 1)]].to_numpy()
+        for r in range(1, 5)
+    }
+    recomputed = sum(
+        f * (w[r][:, 0] + w[r][:, 1] + w[r][:, 2]) * w[r][:, 3]
+        for r, f in zip(range(1, 5), (0.1, 0.2, 0.3, 0.4), strict=True)
+    )
     expected = qs["QSSTRESN"].to_numpy()[wide.index.to_numpy() - 1]
     assert np.allclose(np.round(recomputed, 1), expected)
     # the items come from PASI.csv rows, one raw item (melted field) each
@@ -113,8 +122,9 @@ def test_adam_records_point_at_their_sdtm_record(bundled_run):
         adam, sdtm = result.adam[name], result.sdtm.data[dom]
         edges = _edges(out, f"adam/{name}")
         coll = edges[edges["source"] == f"sdtm/{dom}"]
-        collected = adam["SRCSEQ"].notna() & (adam["PARAMCD"].isin(["PASITOT", "PGA"])
-                                               | (name == "ADLB"))
+        collected = adam["SRCSEQ"].notna() & (
+            adam["PARAMCD"].isin(["PASITOT", "PGA"]) | (name == "ADLB")
+        )
         coll = coll[collected.to_numpy()[coll["record"] - 1]]
         assert len(coll) == int(collected.sum()) > 100
         a = adam.iloc[coll["record"].to_numpy() - 1]
@@ -130,15 +140,21 @@ def test_adam_records_point_at_their_sdtm_record(bundled_run):
     assert len(resp) == int(adqs["PARAMCD"].str.fullmatch(r"PASI\d\dR|PGA01R").sum())
     primary = adqs.iloc[resp["row"].to_numpy() - 1]
     assert (primary["ANL01FL"] == "Y").all()
-    assert (primary["USUBJID"].to_numpy()
-            == adqs.iloc[resp["record"].to_numpy() - 1]["USUBJID"].to_numpy()).all()
+    assert (
+        primary["USUBJID"].to_numpy()
+        == adqs.iloc[resp["record"].to_numpy() - 1]["USUBJID"].to_numpy()
+    ).all()
     imputed = within[within["key"] == "ABLFL=Y"]
-    assert len(imputed) == int(((adqs["DTYPE"] == "BLOCF")
-                                & adqs["PARAMCD"].isin(["PASITOT", "PGA"])).sum()) > 0
+    assert (
+        len(imputed)
+        == int(((adqs["DTYPE"] == "BLOCF") & adqs["PARAMCD"].isin(["PASITOT", "PGA"])).sum())
+        > 0
+    )
     base = adqs.iloc[imputed["row"].to_numpy() - 1]
     assert (base["ABLFL"] == "Y").all()
-    assert (adqs.iloc[imputed["record"].to_numpy() - 1]["AVAL"].to_numpy()
-            == base["AVAL"].to_numpy()).all()
+    assert (
+        adqs.iloc[imputed["record"].to_numpy() - 1]["AVAL"].to_numpy() == base["AVAL"].to_numpy()
+    ).all()
 
 
 def test_subject_level_lookups_and_supp_and_trial_design(bundled_run):
@@ -147,8 +163,11 @@ def test_subject_level_lookups_and_supp_and_trial_design(bundled_run):
     first = dm[dm["record"] == 1]
     assert sorted(first["source"]) == ["DM.csv", "DOSEGRP.csv", "ENROL.csv", "EOS.csv"]
     at = line_of("sdtm/dm.yaml", "ARMCD:")
-    assert first.loc[first["source"] == "DOSEGRP.csv", "step"].iloc[0].startswith(
-        f"umsc/sdtm/dm.yaml:{at}: ARMCD")
+    assert (
+        first.loc[first["source"] == "DOSEGRP.csv", "step"]
+        .iloc[0]
+        .startswith(f"umsc/sdtm/dm.yaml:{at}: ARMCD")
+    )
     suppae = _edges(out, "sdtm/SUPPAE")
     assert suppae["key"].tolist() == ["AESEQ=1"] and suppae["source"].tolist() == ["sdtm/AE"]
     ts = _edges(out, "sdtm/TS")
@@ -166,8 +185,9 @@ def test_variables_name_the_spec_line_per_source(bundled_run):
     at = line_of("sdtm/qs.yaml", "formula:")
     assert qs[("derived", "QSSTRESN")].startswith(f"umsc/sdtm/qs.yaml:{at}: ")
     adqs = table[table["dataset"] == "adam/ADQS"].set_index("variable")["spec"]
-    assert adqs["AVAL"] == f"umsc/adam/adqs.yaml:{line_of('adam/adqs.yaml', 'aval:')}: " \
-        "aval=QSSTRESN"
+    assert (
+        adqs["AVAL"] == f"umsc/adam/adqs.yaml:{line_of('adam/adqs.yaml', 'aval:')}: aval=QSSTRESN"
+    )
 
 
 def test_manifest_lists_lineage_files_and_raw_inputs(bundled_run):

@@ -16,11 +16,14 @@ def test_clean_output_passes(bundled_run):
     scan(result.sdtm.data, result.sdtm.identifier_values)
 
 
-@pytest.mark.parametrize("value, what", [
-    ("patient 43018119620719377X called", "a PRC resident ID number"),
-    ("call 13062918450 after discharge", "a mobile phone number"),
-    ("wrote to li.wei@example.cn", "an e-mail address"),
-])
+@pytest.mark.parametrize(
+    "value, what",
+    [
+        ("patient 43018119620719377X called", "a PRC resident ID number"),
+        ("call 13062918450 after discharge", "a mobile phone number"),
+        ("wrote to li.wei@example.cn", "an e-mail address"),
+    ],
+)
 def test_patterns(value, what):
     frame = pd.DataFrame({"AETERM": ["Fever", value], "AESEQ": [1.0, 2.0]})
     with pytest.raises(IdentifierLeak) as exc:
@@ -32,8 +35,10 @@ def test_spec_mapping_an_identifier_fails_the_run(spec_copy, raw_copy, tmp_path)
     # a spec that maps the patient's name into SUPPDM is stopped before anything is written
     path = spec_copy / "sdtm" / "dm.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text + "  PATNAME:\n    label: Patient name\n    value: {field: PATNAME}\n",
-                    encoding="utf-8")
+    path.write_text(
+        text + "  PATNAME:\n    label: Patient name\n    value: {field: PATNAME}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(IdentifierLeak) as exc:
         run(spec_copy, raw_copy, tmp_path / "out")
     assert "sdtm/SUPPDM: variable QVAL" in str(exc.value)

@@ -63,8 +63,11 @@ def test_run_reports_every_stage_in_order(tmp_path):
 
 
 def _digests(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_cli_quiet_when_piped_and_jobs_give_identical_files(tmp_path):

@@ -38,10 +38,13 @@ def partial_dates(draw: st.DrawFn) -> tuple[date, bool, bool]:
 @given(partial_dates())
 def test_dd_mon_yyyy_partial_dates_stay_partial(case):
     d, no_day, no_month = case
-    raw = f"{'UK' if no_day else f'{d.day:02d}'}/{'UNK' if no_month else MONTHS[d.month - 1]}" \
-          f"/{d.year}"
-    iso, err = iso8601.parse_raw_dates(pd.Series([raw.lower() if d.day % 2 else raw]),
-                                       "DD/MON/YYYY")
+    raw = (
+        f"{'UK' if no_day else f'{d.day:02d}'}/{'UNK' if no_month else MONTHS[d.month - 1]}"
+        f"/{d.year}"
+    )
+    iso, err = iso8601.parse_raw_dates(
+        pd.Series([raw.lower() if d.day % 2 else raw]), "DD/MON/YYYY"
+    )
     want = f"{d.year:04d}"
     if not no_month:
         want += f"-{d.month:02d}"
@@ -82,8 +85,7 @@ def test_impossible_days_are_errors_never_rolled_over(year, month, day):
 @settings(deadline=None)
 @given(st.integers(1900, 2099), st.integers(13, 99), st.integers(1, 28))
 def test_impossible_months_are_errors(year, month, day):
-    _iso, err = iso8601.parse_raw_dates(pd.Series([f"{year}-{month:02d}-{day:02d}"]),
-                                        "YYYY-MM-DD")
+    _iso, err = iso8601.parse_raw_dates(pd.Series([f"{year}-{month:02d}-{day:02d}"]), "YYYY-MM-DD")
     assert err.iloc[0] == "month out of range (impossible date)"
 
 
@@ -97,8 +99,11 @@ def test_parsers_never_raise_on_any_text(text):
             assert iso8601.validate(iso).iloc[0] == ""
     _t, terr = iso8601.parse_raw_times(pd.Series([text]))
     assert isinstance(terr.iloc[0], str)
-    assert iso8601.validate(pd.Series([text])).iloc[0] in ("", "not an ISO 8601 date/time",
-                                                           "impossible date/time")
+    assert iso8601.validate(pd.Series([text])).iloc[0] in (
+        "",
+        "not an ISO 8601 date/time",
+        "impossible date/time",
+    )
 
 
 @settings(deadline=None)
@@ -131,13 +136,16 @@ def test_study_day_has_no_day_zero(d, ref):
 NAMES = st.from_regex(r"[A-Z][A-Z0-9_]{0,7}", fullmatch=True)
 #: labels: ASCII, at most 40 bytes, no trailing blanks (XPT pads with blanks, TS-140)
 ASCII = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40).map(
-    lambda s: s.rstrip(" "))
+    lambda s: s.rstrip(" ")
+)
 #: XPT v5 numbers are IBM doubles: finite, within about 5.4e-79 .. 7.2e75 in magnitude
 XPT_NUMBERS = st.one_of(
-    st.none(), st.just(0.0),
+    st.none(),
+    st.just(0.0),
     st.floats(min_value=1e-70, max_value=1e70, allow_nan=False, allow_infinity=False),
     st.floats(min_value=-1e70, max_value=-1e-70, allow_nan=False, allow_infinity=False),
-    st.integers(-(2**53) + 1, 2**53 - 1).map(float))
+    st.integers(-(2**53) + 1, 2**53 - 1).map(float),
+)
 STUDY = Study("STUDY1", "SDTMIG", "3.4", "2025-03-28")
 CREATED = "2021-06-30T00:00:00"
 
@@ -209,8 +217,13 @@ def test_xpt_to_dataset_json_and_back_keeps_every_value(case, fmt):
     assert jmeta.names == ds.names
 
 
-@given(st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=201,
-                        max_size=260), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=201, max_size=260),
+        min_size=1,
+        max_size=3,
+    )
+)
 @settings(max_examples=20, deadline=None)
 def test_xpt_refuses_text_over_200_bytes(values):
     from cdisc_umsc.errors import WriteError
@@ -219,8 +232,12 @@ def test_xpt_refuses_text_over_200_bytes(values):
     ds = Dataset("DS", "", "", "", "", variables=(Variable("TXT", "Text", "Char", 1),))
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            write_xpt(Path(tmp) / "ds.xpt", pd.DataFrame({"TXT": values}), ds,
-                      created=datetime(2021, 6, 30))
+            write_xpt(
+                Path(tmp) / "ds.xpt",
+                pd.DataFrame({"TXT": values}),
+                ds,
+                created=datetime(2021, 6, 30),
+            )
         except WriteError as exc:
             assert "TXT" in str(exc) and "\n" not in str(exc)
         else:

@@ -7,9 +7,17 @@ import pytest
 from cdisc_umsc.errors import InputError
 from cdisc_umsc.read.forms import ROW, FieldSpec, FormSpec, read_form
 
-FORM = FormSpec("AE", "AE.csv", key=("SUBJID", "AESPID"), fields=(
-    FieldSpec("SUBJID"), FieldSpec("AESPID", "integer"),
-    FieldSpec("AESTDAT", "date", "DD/MON/YYYY"), FieldSpec("SCORE", "integer", min=0, max=4)))
+FORM = FormSpec(
+    "AE",
+    "AE.csv",
+    key=("SUBJID", "AESPID"),
+    fields=(
+        FieldSpec("SUBJID"),
+        FieldSpec("AESPID", "integer"),
+        FieldSpec("AESTDAT", "date", "DD/MON/YYYY"),
+        FieldSpec("SCORE", "integer", min=0, max=4),
+    ),
+)
 
 
 def _write(tmp_path, text, encoding="utf-8"):
@@ -24,8 +32,10 @@ def _error(tmp_path, text, **kw) -> str:
 
 
 def test_reads_with_provenance_and_iso_dates(tmp_path):
-    text = ("SUBJID,AESPID,AESTDAT,SCORE\n001,1,05/MAR/2019,2\n001,2,UK/MAR/2019,\n"
-            "002,1,UK/UNK/2019,0\n")
+    text = (
+        "SUBJID,AESPID,AESTDAT,SCORE\n001,1,05/MAR/2019,2\n001,2,UK/MAR/2019,\n"
+        "002,1,UK/UNK/2019,0\n"
+    )
     frame = read_form(_write(tmp_path, text), FORM)
     assert frame[ROW].tolist() == [1, 2, 3]
     assert frame["AESTDAT"].tolist() == ["2019-03-05", "2019-03", "2019"]
@@ -36,26 +46,48 @@ def test_bom_is_accepted(tmp_path):
     assert list(frame.columns[1:5]) == ["SUBJID", "AESPID", "AESTDAT", "SCORE"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("SUBJID,AESPID,AESTDAT,SCORE\n001,1,30/FEB/2019,1\n",
-     "AE.csv: row 1, column AESTDAT: day out of range for the month (impossible date) "
-     "(got '30/FEB/2019')"),
-    ("SUBJID,AESPID,AESTDAT,SCORE\n001,1,2019-03-05,1\n",
-     "AE.csv: row 1, column AESTDAT: expected a date written DD/MON/YYYY (got '2019-03-05')"),
-    ("SUBJID,AESPID,AESTDAT,SCORE\n001,x,,1\n",
-     "AE.csv: row 1, column AESPID: expected a whole number (got 'x')"),
-    ("SUBJID,AESPID,AESTDAT,SCORE\n001,1,,5\n",
-     "AE.csv: row 1, column SCORE: above the allowed maximum 4 (got '5')"),
-    ("SUBJID,AESPID,AESTDAT,SCORE\n001,1,,1\n001,1,,2\n",
-     "AE.csv: row 2, column AESPID: duplicate record: SUBJID='001', AESPID='1' already on row 1"),
-    ("SUBJID,AESPID,AESTDAT\n001,1,\n", "AE.csv: column SCORE: column missing from the header"),
-    ("SUBJID,AESPID,AESTDAT,SCORE,NAME\n001,1,,1,x\n", "AE.csv: column NAME: unexpected column"),
-    ("SUBJID,AESPID,AESPID,SCORE\n001,1,1,1\n", "AE.csv: column AESPID: duplicated column"),
-    ("SUBJID,AESPID,AESTDAT,SCORE\n001,1,,1\n002,1\n",
-     "AE.csv: row 2, column AESTDAT: row has fewer"),
-    ("", "AE.csv: file is empty"),
-    ("SUBJID,AESPID,AESTDAT,SCORE\n,1,,1\n", "AE.csv: row 1, column SUBJID: key field is blank"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE\n001,1,30/FEB/2019,1\n",
+            "AE.csv: row 1, column AESTDAT: day out of range for the month (impossible date) "
+            "(got '30/FEB/2019')",
+        ),
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE\n001,1,2019-03-05,1\n",
+            "AE.csv: row 1, column AESTDAT: expected a date written DD/MON/YYYY (got '2019-03-05')",
+        ),
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE\n001,x,,1\n",
+            "AE.csv: row 1, column AESPID: expected a whole number (got 'x')",
+        ),
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE\n001,1,,5\n",
+            "AE.csv: row 1, column SCORE: above the allowed maximum 4 (got '5')",
+        ),
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE\n001,1,,1\n001,1,,2\n",
+            "AE.csv: row 2, column AESPID: duplicate record: SUBJID='001', AESPID='1' "
+            "already on row 1",
+        ),
+        ("SUBJID,AESPID,AESTDAT\n001,1,\n", "AE.csv: column SCORE: column missing from the header"),
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE,NAME\n001,1,,1,x\n",
+            "AE.csv: column NAME: unexpected column",
+        ),
+        ("SUBJID,AESPID,AESPID,SCORE\n001,1,1,1\n", "AE.csv: column AESPID: duplicated column"),
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE\n001,1,,1\n002,1\n",
+            "AE.csv: row 2, column AESTDAT: row has fewer",
+        ),
+        ("", "AE.csv: file is empty"),
+        (
+            "SUBJID,AESPID,AESTDAT,SCORE\n,1,,1\n",
+            "AE.csv: row 1, column SUBJID: key field is blank",
+        ),
+    ],
+)
 def test_errors_name_file_row_and_column(tmp_path, text, expected):
     assert _error(tmp_path, text).startswith(expected)
 

@@ -11,20 +11,35 @@ from cdisc_umsc.cli import main
 
 def test_report_from_adam_files(bundled_run, tmp_path):
     _result, out = bundled_run
-    res = CliRunner().invoke(main, ["report", "--adam", str(out / "adam"),
-                                    "--json", str(tmp_path / "r.json"),
-                                    "--csv", str(tmp_path / "r.csv")])
+    res = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "--adam",
+            str(out / "adam"),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--csv",
+            str(tmp_path / "r.csv"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "r.json").read_text())
-    eff = {(r["endpoint"], r["group"], r["level"]): (r["n"], r["N"], r["pct"])
-           for r in data["efficacy"]}
+    eff = {
+        (r["endpoint"], r["group"], r["level"]): (r["n"], r["N"], r["pct"])
+        for r in data["efficacy"]
+    }
     assert eff[("PASI40", "Overall", "")] == (8, 17, 47.1)
     assert eff[("PASI40", "SEX", "M")] == (2, 8, 25.0)
     assert eff[("PASI40", "SEX", "F")] == (6, 9, 66.7)
     assert eff[("PGA 0/1", "Overall", "")] == (3, 17, 17.6)
     # PASI50 >= PASI75 >= PASI90, all within PASI40
-    assert (eff[("PASI40", "Overall", "")][0] >= eff[("PASI50", "Overall", "")][0]
-            >= eff[("PASI75", "Overall", "")][0] >= eff[("PASI90", "Overall", "")][0])
+    assert (
+        eff[("PASI40", "Overall", "")][0]
+        >= eff[("PASI50", "Overall", "")][0]
+        >= eff[("PASI75", "Overall", "")][0]
+        >= eff[("PASI90", "Overall", "")][0]
+    )
     by_arm = [v for k, v in eff.items() if k[0] == "PASI40" and k[1] == "ARM"]
     assert sum(n for n, _N, _p in by_arm) == 8 and sum(N for _n, N, _p in by_arm) == 17
     imm = {(r["paramcd"], r["group"]): r for r in data["immunology"]}
@@ -33,12 +48,15 @@ def test_report_from_adam_files(bundled_run, tmp_path):
     assert imm[("TH17TH", "All")]["change_median"] < 0
     assert imm[("TLHNTH", "All")]["change_median"] < 0
     assert imm[("INTLK17", "Responders")]["change_median"] < 0
-    assert (imm[("TLHRTLH", "Responders")]["baseline_median"]
-            < imm[("TLHRTLH", "Non-responders")]["baseline_median"])
+    assert (
+        imm[("TLHRTLH", "Responders")]["baseline_median"]
+        < imm[("TLHRTLH", "Non-responders")]["baseline_median"]
+    )
     assert imm[("TLHRTLH", "Responders")]["N"] == 8
     assert "PASI40     Overall" in res.output
     assert (tmp_path / "r.csv").read_text().count("\n") == len(data["efficacy"]) + len(
-        data["immunology"]) + 1
+        data["immunology"]
+    ) + 1
 
 
 def test_report_missing_folder(tmp_path):

@@ -23,8 +23,9 @@ def _pasi_totals(qs: pd.DataFrame) -> pd.DataFrame:
     items = qs[qs["QSTESTCD"].str.match(r"^PASI02(0[1-9]|1[0-6])$")].copy()
     items["n"] = items["QSTESTCD"].str[-2:].astype(int) - 1
     items["region"], items["sign"] = items["n"] // 4, items["n"] % 4
-    wide = items.pivot_table(index=["USUBJID", "VISITNUM", "region"], columns="sign",
-                             values="QSSTRESN").reset_index()
+    wide = items.pivot_table(
+        index=["USUBJID", "VISITNUM", "region"], columns="sign", values="QSSTRESN"
+    ).reset_index()
     wide["score"] = (wide[0] + wide[1] + wide[2]) * wide[3] * wide["region"].map(WEIGHTS)
     total = wide.groupby(["USUBJID", "VISITNUM"])["score"].sum().round(1).rename("pasi")
     return total.reset_index()
@@ -99,8 +100,13 @@ def test_immunology_directions(bundled_run):
     _result, out = bundled_run
     lb = _read(out, "sdtm/lb.xpt")
     r = _responders(out).set_index("USUBJID")
-    tests = {"TLHRTLH": "treg", "TH17TH": "th17", "TLHNTH": "naive", "TLHMTH": "memory",
-             "INTLK17": "il17"}
+    tests = {
+        "TLHRTLH": "treg",
+        "TH17TH": "th17",
+        "TLHNTH": "naive",
+        "TLHMTH": "memory",
+        "INTLK17": "il17",
+    }
     imm = lb[lb["LBTESTCD"].isin(list(tests))]
     base = imm[imm["LBLOBXFL"] == "Y"].set_index(["USUBJID", "LBTESTCD"])["LBSTRESN"]
     last = imm.sort_values("VISITNUM").groupby(["USUBJID", "LBTESTCD"])["LBSTRESN"].last()

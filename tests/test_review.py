@@ -23,8 +23,13 @@ def _doc(out: Path) -> lxml.html.HtmlElement:
 
 
 def _cells(doc, table: str) -> list[dict]:
-    return [{**{k[5:]: v for k, v in td.attrib.items() if k.startswith("data-")},
-             "text": td.text_content()} for td in doc.xpath(f'//td[@data-table="{table}"]')]
+    return [
+        {
+            **{k[5:]: v for k, v in td.attrib.items() if k.startswith("data-")},
+            "text": td.text_content(),
+        }
+        for td in doc.xpath(f'//td[@data-table="{table}"]')
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +59,10 @@ def test_page_is_self_contained(page):
     _result, out, doc = page
     text = (out / "index.html").read_text(encoding="utf-8")
     assert doc.xpath("//script|//link|//img|//iframe|//object|//@src") == []
-    assert "default-src 'none'" in doc.xpath('//meta[@http-equiv="Content-Security-Policy"]'
-                                             "/@content")[0]
+    assert (
+        "default-src 'none'"
+        in doc.xpath('//meta[@http-equiv="Content-Security-Policy"]/@content')[0]
+    )
     hrefs = doc.xpath("//a/@href")
     assert hrefs and all(not re.match(r"^[a-z]+:", h) for h in hrefs)  # relative links only
     assert all((out / h).is_file() for h in hrefs if not h.startswith("#"))
@@ -75,8 +82,13 @@ def test_header_figures_equal_manifest(page):
     for key, count in m["records"].items():
         assert fig[f"records-{key}"] == str(count)
     body = doc.text_content()
-    for word in (m["study"], "SDTMIG 3.4", "ADaMIG 1.3", m["standards"]["ct"],
-                 f"cdisc-umsc {m['tool']['version']}"):
+    for word in (
+        m["study"],
+        "SDTMIG 3.4",
+        "ADaMIG 1.3",
+        m["standards"]["ct"],
+        f"cdisc-umsc {m['tool']['version']}",
+    ):
         assert word in body
 
 
@@ -151,9 +163,18 @@ def test_lab_shifts_cover_every_post_baseline_record(page):
 
 
 def test_lab_shifts_use_bnrind_when_present():
-    lb = pd.DataFrame({"USUBJID": ["1", "1", "1"], "PARAMCD": "ALT", "PARAM": "ALT (U/L)",
-                       "ANRIND": ["NORMAL", "HIGH", ""], "BNRIND": ["LOW", "LOW", "LOW"],
-                       "ABLFL": ["Y", "", ""], "ADT": [1.0, 5.0, 6.0], "TRTSDT": 2.0})
+    lb = pd.DataFrame(
+        {
+            "USUBJID": ["1", "1", "1"],
+            "PARAMCD": "ALT",
+            "PARAM": "ALT (U/L)",
+            "ANRIND": ["NORMAL", "HIGH", ""],
+            "BNRIND": ["LOW", "LOW", "LOW"],
+            "ABLFL": ["Y", "", ""],
+            "ADT": [1.0, 5.0, 6.0],
+            "TRTSDT": 2.0,
+        }
+    )
     got = lab_shifts(lb).set_index(["BNRIND", "ANRIND"])["records"].to_dict()
     assert got == {("LOW", "HIGH"): 1, ("LOW", "(missing)"): 1}
 
@@ -162,13 +183,14 @@ def test_plots_have_axis_labels_units_and_greyscale_contrast(page):
     _result, _out, doc = page
     spaghetti = doc.xpath('//figure[@id="fig-spaghetti"]')[0].text_content()
     assert "Analysis visit (AVISIT)" in spaghetti and "PASI Total Score (0-72), points" in spaghetti
-    assert "Change from baseline in PASI (%)" in doc.xpath('//figure[@id="fig-pchg"]')[0] \
-        .text_content()
-    assert "Interleukin 17 (ng/L)" in doc.xpath('//figure[@id="fig-immunology"]')[0] \
-        .text_content()
+    assert (
+        "Change from baseline in PASI (%)"
+        in doc.xpath('//figure[@id="fig-pchg"]')[0].text_content()
+    )
+    assert "Interleukin 17 (ng/L)" in doc.xpath('//figure[@id="fig-immunology"]')[0].text_content()
 
     def grey(hex_colour: str) -> float:
-        r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
         return 0.299 * r + 0.587 * g + 0.114 * b
 
     assert abs(grey(plots.RESPONDER["color"]) - grey(plots.NON_RESPONDER["color"])) > 0.3

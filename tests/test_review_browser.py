@@ -25,9 +25,19 @@ from click.testing import CliRunner
 from cdisc_umsc.cli import main
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--remote-debugging-pipe", "--window-size=1200,900", "about:blank"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-pipe",
+    "--window-size=1200,900",
+    "about:blank",
+]
 TIMEOUT = 60.0
 
 
@@ -36,8 +46,10 @@ def _browser() -> str:
         path = shutil.which(name)
         if path:
             return path
-    message = ("Chromium is not installed (apt-get install chromium); the review page's "
-               "browser test needs it")
+    message = (
+        "Chromium is not installed (apt-get install chromium); the review page's "
+        "browser test needs it"
+    )
     if os.environ.get("CI"):
         pytest.fail(f"{message}; .ci/run installs it, so under CI this is a failure")
     pytest.skip(message)
@@ -58,10 +70,14 @@ class DevTools:
             os.dup2(high[0], 3)
             os.dup2(high[1], 4)
 
-        self.proc = subprocess.Popen([exe, f"--user-data-dir={profile}", *FLAGS],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, preexec_fn=place,
-                                     pass_fds=(3, 4))
+        self.proc = subprocess.Popen(
+            [exe, f"--user-data-dir={profile}", *FLAGS],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=place,
+            pass_fds=(3, 4),
+        )
         for fd in high:
             os.close(fd)
         self._buf = b""
@@ -142,17 +158,24 @@ def browsed(bundled_run, tmp_path_factory):
     tools = DevTools(exe, tmp / "profile")
     try:
         target = tools.call("Target.createTarget", url="about:blank")["targetId"]
-        tools.session = tools.call("Target.attachToTarget", targetId=target,
-                                   flatten=True)["sessionId"]
+        tools.session = tools.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Log", "Network"):
             tools.call(f"{domain}.enable")
         tools.call("Page.navigate", url=page.resolve().as_uri())
         tools.wait_for("Page.loadEventFired")
-        facts = json.loads(tools.call("Runtime.evaluate", expression=EXTRACT,
-                                      returnByValue=True)["result"]["value"])
-        shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                          clip={"x": 0, "y": 0, "width": 1200, "height": facts["height"],
-                                "scale": 1})
+        facts = json.loads(
+            tools.call("Runtime.evaluate", expression=EXTRACT, returnByValue=True)["result"][
+                "value"
+            ]
+        )
+        shot = tools.call(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": 0, "y": 0, "width": 1200, "height": facts["height"], "scale": 1},
+        )
         png = tmp / "review.png"
         png.write_bytes(base64.b64decode(shot["data"]))
         events = [e for e in tools.events if "method" in e]
@@ -164,16 +187,25 @@ def browsed(bundled_run, tmp_path_factory):
 def test_no_console_errors_and_no_fetch(browsed):
     events = browsed["events"]
     errors = [e["params"] for e in events if e["method"] == "Runtime.exceptionThrown"]
-    errors += [e["params"] for e in events if e["method"] == "Runtime.consoleAPICalled"
-               and e["params"]["type"] in ("error", "assert", "warning")]
-    errors += [e["params"]["entry"] for e in events if e["method"] == "Log.entryAdded"
-               and e["params"]["entry"]["level"] in ("error", "warning")]
+    errors += [
+        e["params"]
+        for e in events
+        if e["method"] == "Runtime.consoleAPICalled"
+        and e["params"]["type"] in ("error", "assert", "warning")
+    ]
+    errors += [
+        e["params"]["entry"]
+        for e in events
+        if e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning")
+    ]
     assert errors == []
-    requests = [e["params"]["request"]["url"] for e in events
-                if e["method"] == "Network.requestWillBeSent"]
+    requests = [
+        e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"
+    ]
     assert requests and all(urlparse(u).scheme in ("file", "data") for u in requests), requests
     assert [u for u in requests if u.startswith("file:")] == [
-        (browsed["out"] / "index.html").resolve().as_uri()]
+        (browsed["out"] / "index.html").resolve().as_uri()
+    ]
 
 
 def test_every_link_resolves_to_a_file_in_out(browsed):
@@ -183,8 +215,12 @@ def test_every_link_resolves_to_a_file_in_out(browsed):
     assert all(urlparse(u).scheme == "file" for u in links)
     assert all(t.is_file() and out in t.parents for t in targets), targets
     # every dataset file of the run, both define files per standard
-    written = {p for folder in ("sdtm", "adam") for p in (out / folder).iterdir()
-               if p.suffix in (".xpt", ".json") or p.name.startswith("define.")}
+    written = {
+        p
+        for folder in ("sdtm", "adam")
+        for p in (out / folder).iterdir()
+        if p.suffix in (".xpt", ".json") or p.name.startswith("define.")
+    }
     assert written <= targets
     assert len(written) == 2 * 2 + len(list(out.glob("*/*.xpt")))
     for anchor in ("run", "files", "efficacy", "immunology", "safety"):
@@ -194,21 +230,20 @@ def test_every_link_resolves_to_a_file_in_out(browsed):
 
 def test_tables_equal_cdisc_umsc_report(browsed, tmp_path):
     out = browsed["out"]
-    res = CliRunner().invoke(main, ["report", "--adam", str(out / "adam"),
-                                    "--json", str(tmp_path / "r.json")])
+    res = CliRunner().invoke(
+        main, ["report", "--adam", str(out / "adam"), "--json", str(tmp_path / "r.json")]
+    )
     assert res.exit_code == 0, res.output
     report = json.loads((tmp_path / "r.json").read_text())
     cells = browsed["facts"]["cells"]
-    shown = {(c["endpoint"], c["group"], c["level"]): c for c in cells
-             if c["table"] == "efficacy"}
+    shown = {(c["endpoint"], c["group"], c["level"]): c for c in cells if c["table"] == "efficacy"}
     assert len(shown) == len(report["efficacy"]) > 0
     for r in report["efficacy"]:
         c = shown[(r["endpoint"], r["group"], r["level"])]
         assert c["text"] == f"{r['n']}/{r['N']} ({r['pct']:.1f} %)"
         assert (int(c["resp"]), int(c["total"]), float(c["pct"])) == (r["n"], r["N"], r["pct"])
     assert shown[("PASI40", "Overall", "")]["text"] == "8/17 (47.1 %)"
-    imm = {(c["paramcd"], c["group"], c["stat"]): c for c in cells
-           if c["table"] == "immunology"}
+    imm = {(c["paramcd"], c["group"], c["stat"]): c for c in cells if c["table"] == "immunology"}
     assert len(imm) == 4 * len(report["immunology"]) > 0
     for r in report["immunology"]:
         key = (r["paramcd"], r["group"])

@@ -54,8 +54,11 @@ def test_unknown_codelist(spec_copy):
 
 def test_variable_not_in_ig(spec_copy):
     path = spec_copy / "sdtm" / "dm.yaml"
-    _edit(path, "  COUNTRY: {setting: country}",
-          "  COUNTRY: {setting: country}\n  DMFOO: {hardcode: X}")
+    _edit(
+        path,
+        "  COUNTRY: {setting: country}",
+        "  COUNTRY: {setting: country}\n  DMFOO: {hardcode: X}",
+    )
     line = _line_of(path, "DMFOO")
     msg = _error(spec_copy)
     assert msg.startswith(f"spec/sdtm/dm.yaml:{line}:") and "DMFOO is not in SDTMIG 3.4 DM" in msg
@@ -86,8 +89,9 @@ def test_yaml_syntax_error_and_duplicate_key(spec_copy):
     path = spec_copy / "sdtm" / "sv.yaml"
     _edit(path, "  DOMAIN: {hardcode: SV}", "  DOMAIN: {hardcode: SV}\n  DOMAIN: {hardcode: SV}")
     line = _line_of(path, "DOMAIN") + 1
-    assert _error(spec_copy) == (f"spec/sdtm/sv.yaml:{line}: duplicate key 'DOMAIN' "
-                                 f"(first at line {line - 1})")
+    assert _error(spec_copy) == (
+        f"spec/sdtm/sv.yaml:{line}: duplicate key 'DOMAIN' (first at line {line - 1})"
+    )
     _edit(path, "  DOMAIN: {hardcode: SV}\n  DOMAIN: {hardcode: SV}", "  DOMAIN: {hardcode: SV")
     assert "YAML syntax error" in _error(spec_copy)
 
@@ -96,7 +100,7 @@ def test_filter_needs_a_reason(spec_copy):
     path = spec_copy / "sdtm" / "ex.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("excluded_because")
-    path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    path.write_text(text[:start] + text[text.index("\n", start) + 1 :], encoding="utf-8")
     assert "needs excluded_because" in _error(spec_copy)
 
 
@@ -110,8 +114,9 @@ def test_coding_table_problems_are_one_line_errors(spec_copy, raw_copy, tmp_path
     table.write_text("\n".join([*lines, lines[data[1]]]) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as exc:
         run(spec_copy, raw_copy, tmp_path / "out")
-    assert str(exc.value).startswith(f"coding/ae_dictionary.csv: row {len(data)}, column VERBATIM: "
-                                      "duplicate verbatim")
+    assert str(exc.value).startswith(
+        f"coding/ae_dictionary.csv: row {len(data)}, column VERBATIM: duplicate verbatim"
+    )
     table.unlink()
     with pytest.raises(InputError) as exc:
         run(spec_copy, raw_copy, tmp_path / "out")

@@ -28,7 +28,8 @@ CHANGED = {"codelists.yaml", "sdtm/lb.yaml", "adam/adqs.yaml", "adam/adsl.yaml"}
 # whatever the spec says (one codelist per variable, IG default codelists not removable):
 # see the ig34 report. The test fails on any other CT mismatch.
 ENGINE_LIMITS = {
-    ("DS", "DSTERM"), ("DS", "DSDECOD"),  # milestone vs disposition codelists (C114118 / C66727)
+    ("DS", "DSTERM"),
+    ("DS", "DSDECOD"),  # milestone vs disposition codelists (C114118 / C66727)
     ("LB", "LBSTRESC"),  # IG codelist C102580 applies to text results only, not numbers
     ("TS", "TSVCDREF"),  # "ClinicalTrials.gov" for REGID is not a DICTNAM term
 }
@@ -126,8 +127,14 @@ def test_cp_subsets(runs, ct):
     lb = default.sdtm.data["LB"]
     old = lb[lb["LBTESTCD"].isin(SUBSETS)]
     key = ["USUBJID", "VISITNUM"]
-    merged = cp.merge(old, left_on=[*key, "CPTESTCD"], right_on=[*key, "LBTESTCD"],
-                      how="outer", indicator=True, validate="one_to_one")
+    merged = cp.merge(
+        old,
+        left_on=[*key, "CPTESTCD"],
+        right_on=[*key, "LBTESTCD"],
+        how="outer",
+        indicator=True,
+        validate="one_to_one",
+    )
     assert (merged["_merge"] == "both").all()
     assert merged["CPSTRESN"].equals(merged["LBSTRESN"])
     assert merged["CPNRIND"].equals(merged["LBNRIND"])

@@ -34,12 +34,22 @@ def _script():
 
 def test_versions() -> None:
     assert S.versions() == {
-        "SDTMIG": "3.4", "ADaMIG": "1.3", "SDTM": "2.0", "SDTM CT": "2025-03-28",
-        "ADaM CT": "2025-09-26", "Define-XML CT": "2025-09-26",
+        "SDTMIG": "3.4",
+        "ADaMIG": "1.3",
+        "SDTM": "2.0",
+        "SDTM CT": "2025-03-28",
+        "ADaM CT": "2025-09-26",
+        "Define-XML CT": "2025-09-26",
     }
     titles = {s["title"] for s in S.manifest()["standards"]}
-    assert titles == {"SDTMIG 3.4", "ADaMIG 1.3", "SDTM 2.0", "SDTM CT 2025-03-28",
-                      "ADaM CT 2025-09-26", "Define-XML CT 2025-09-26"}
+    assert titles == {
+        "SDTMIG 3.4",
+        "ADaMIG 1.3",
+        "SDTM 2.0",
+        "SDTM CT 2025-03-28",
+        "ADaM CT 2025-09-26",
+        "Define-XML CT 2025-09-26",
+    }
 
 
 def test_manifest_hashes_match_bundled_files() -> None:
@@ -59,8 +69,12 @@ def test_manifest_hashes_match_sources() -> None:
 
 @needs_shared
 def test_rebuild_gives_identical_bytes(tmp_path: Path) -> None:
-    run = subprocess.run([sys.executable, str(SCRIPT), "--shared", str(SHARED), "--out",
-                          str(tmp_path)], capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [sys.executable, str(SCRIPT), "--shared", str(SHARED), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     built = sorted(p.name for p in tmp_path.iterdir())
     # sub-folders (e.g. the bundled Define-XML schemas) are copied, not built by the script
@@ -75,14 +89,22 @@ def test_build_reports_bad_source_row(tmp_path: Path) -> None:
     ig.mkdir(parents=True)
     (ig / "Datasets.csv").write_text(
         '\ufeff"Version","Class","Dataset Name","Dataset Label","Structure"\n'
-        '"SDTMIG v3.4","Events","AE","Adverse Events","One record per event"\n', encoding="utf-8")
-    head = ('"Version","Variable Order","Class","Dataset Name","Variable Name","Variable Label",'
-            '"Type","CDISC CT Codelist Code(s)","Codelist Submission Values",'
-            '"Described Value Domain(s)","Value List","Role","CDISC Notes","Core"\n')
-    good = ('"SDTMIG v3.4","1","Events","AE","STUDYID","Study Identifier","Char","","",,"",'
-            '"Identifier","x","Req"\n')
-    bad = ('"SDTMIG v3.4","2","Events","AE","AESEV","Severity","Text","C66769","",,"",'
-           '"Record Qualifier","","Perm"\n')
+        '"SDTMIG v3.4","Events","AE","Adverse Events","One record per event"\n',
+        encoding="utf-8",
+    )
+    head = (
+        '"Version","Variable Order","Class","Dataset Name","Variable Name","Variable Label",'
+        '"Type","CDISC CT Codelist Code(s)","Codelist Submission Values",'
+        '"Described Value Domain(s)","Value List","Role","CDISC Notes","Core"\n'
+    )
+    good = (
+        '"SDTMIG v3.4","1","Events","AE","STUDYID","Study Identifier","Char","","",,"",'
+        '"Identifier","x","Req"\n'
+    )
+    bad = (
+        '"SDTMIG v3.4","2","Events","AE","AESEV","Severity","Text","C66769","",,"",'
+        '"Record Qualifier","","Perm"\n'
+    )
     (ig / "Variables.csv").write_text(head + good + bad, encoding="utf-8")
     mod = _script()
     expected = r"Variables\.csv: line 3: column 'Type': expected Char or Num, got 'Text'"
@@ -95,7 +117,11 @@ def test_usage_restriction_phrases() -> None:
     assert parse("CP, IS, and LB domains only") == ("CP IS LB", "", "", "all")
     assert parse("Not in human clinical trials; EX domain only") == ("EX", "", "", "nonclinical")
     assert parse("Not in QS, FT, and clinical classifications use case of RS") == (
-        "", "FT QS", "", "all")
+        "",
+        "FT QS",
+        "",
+        "all",
+    )
     assert parse("Not in Findings class domains") == ("", "", "FINDINGS", "all")
     with pytest.raises(ValueError):
         parse("Only on Tuesdays")
@@ -111,9 +137,21 @@ def test_sdtmig_tables() -> None:
     ae = ds.set_index("dataset").loc["AE"]
     assert (ae["label"], ae["cls"]) == ("Adverse Events", "Events")
     v = S.ig_variables()
-    assert list(v.columns) == ["dataset", "order", "variable", "label", "type", "codelist",
-                               "codelists", "codelist_values", "core", "role", "cls",
-                               "described_value_domain", "value_list"]
+    assert list(v.columns) == [
+        "dataset",
+        "order",
+        "variable",
+        "label",
+        "type",
+        "codelist",
+        "codelists",
+        "codelist_values",
+        "core",
+        "role",
+        "cls",
+        "described_value_domain",
+        "value_list",
+    ]
     assert v["order"].dtype == "int64" and len(v) == 1917
     assert set(v["core"]) == {"Req", "Exp", "Perm"}
 
@@ -122,7 +160,11 @@ def test_dm_sex() -> None:
     row = S.ig_variable("SDTMIG", "3.4", "DM", "SEX")
     assert row is not None
     assert (row["label"], row["type"], row["codelist"], row["core"]) == (
-        "Sex", "Char", "C66731", "Req")
+        "Sex",
+        "Char",
+        "C66731",
+        "Req",
+    )
     assert row["role"] == "Record Qualifier" and row["cls"] == "Special-Purpose"
 
 
@@ -156,23 +198,46 @@ def test_adamig_tables() -> None:
     assert (sex["codelist"], sex["codelist_values"]) == ("C66731", "SEX")
 
 
-@pytest.mark.parametrize(("name", "template"), [
-    ("TRT01P", "TRTxxP"), ("TRT01PN", "TRTxxPN"), ("CRIT1FL", "CRITyFL"), ("CRIT1", "CRITy"),
-    ("ANL01FL", "ANLzzFL"), ("A1LO", "AyLO"), ("R2A1LO", "R2AyLO"), ("SHIFT1", "SHIFTy"),
-    ("PARCAT1", "PARCATy"), ("AVALCAT1", "AVALCATy"), ("TR02PG12", "TRxxPGy"),
-    ("P01S1", "PxxSw"), ("TRTSDT", "TRTSDT"), ("AVAL", "AVAL"), ("LBSDT", "*SDT"),
-    ("LBSTDT", "*DT"),
-    ("TRT1P", None), ("ANL1FL", None), ("CRIT0FL", None), ("NOTANAME", None),
-])
+@pytest.mark.parametrize(
+    ("name", "template"),
+    [
+        ("TRT01P", "TRTxxP"),
+        ("TRT01PN", "TRTxxPN"),
+        ("CRIT1FL", "CRITyFL"),
+        ("CRIT1", "CRITy"),
+        ("ANL01FL", "ANLzzFL"),
+        ("A1LO", "AyLO"),
+        ("R2A1LO", "R2AyLO"),
+        ("SHIFT1", "SHIFTy"),
+        ("PARCAT1", "PARCATy"),
+        ("AVALCAT1", "AVALCATy"),
+        ("TR02PG12", "TRxxPGy"),
+        ("P01S1", "PxxSw"),
+        ("TRTSDT", "TRTSDT"),
+        ("AVAL", "AVAL"),
+        ("LBSDT", "*SDT"),
+        ("LBSTDT", "*DT"),
+        ("TRT1P", None),
+        ("ANL1FL", None),
+        ("CRIT0FL", None),
+        ("NOTANAME", None),
+    ],
+)
 def test_adam_variable_pattern(name: str, template: str | None) -> None:
     assert S.adam_variable_pattern(name) == template
 
 
-_PLACEHOLDER = {"xx": st.integers(1, 99).map("{:02d}".format),
-                "zz": st.integers(1, 99).map("{:02d}".format),
-                "y": st.integers(1, 99).map(str), "w": st.integers(1, 9).map(str)}
-_TEMPLATES = sorted(t for t in set(S.ig_variables("ADaMIG", "1.3")["variable"])
-                    if re.search(r"xx|zz|y|w", t) and "*" not in t)
+_PLACEHOLDER = {
+    "xx": st.integers(1, 99).map("{:02d}".format),
+    "zz": st.integers(1, 99).map("{:02d}".format),
+    "y": st.integers(1, 99).map(str),
+    "w": st.integers(1, 9).map(str),
+}
+_TEMPLATES = sorted(
+    t
+    for t in set(S.ig_variables("ADaMIG", "1.3")["variable"])
+    if re.search(r"xx|zz|y|w", t) and "*" not in t
+)
 
 
 @st.composite
@@ -226,8 +291,9 @@ def test_model_allows() -> None:
     assert not S.model_allows("Events", "AE", "AEOCCUR")  # model: "Not in AE domain"
     assert S.model_allows("Events", "MH", "MHOCCUR")
     assert not S.model_allows("Findings", "LB", "LBSTDTC")  # "Not in Findings class domains"
-    assert S.model_allows("Findings", "LB", "LBPTFL") and not S.model_allows("Findings", "VS",
-                                                                            "VSPTFL")
+    assert S.model_allows("Findings", "LB", "LBPTFL") and not S.model_allows(
+        "Findings", "VS", "VSPTFL"
+    )
     assert S.model_allows("Findings About", "FA", "FAOBJ")
     assert S.model_allows("Findings About", "FA", "FAORRES")
     assert not S.model_allows("Findings", "LB", "LBOBJ")

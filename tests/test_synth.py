@@ -50,14 +50,27 @@ def test_deterministic_bytes_for_a_seed(tmp_path):
 def test_vocabularies_are_the_fixture_and_spec_vocabularies(trial):
     recodes = yaml.safe_load((SPEC / "codelists.yaml").read_text(encoding="utf-8"))["recodes"]
     assert trial["DM"]["SITEID"].str.fullmatch(r"\d{2}").all()  # one site per 100 subjects
-    same_as_fixture = {"DM": ["SEX"], "ENROL": ["ELIGYN"], "INFUSION": ["INFYN"],
-                       "VISIT": ["VISIT"], "LAB": ["LBCAT", "LBCODE", "LBNAME", "LBUNIT"],
-                       "PASI": ["REGION"], "EOS": ["COMPLYN"], "AE": ["AESER", "AEONGO"]}
+    same_as_fixture = {
+        "DM": ["SEX"],
+        "ENROL": ["ELIGYN"],
+        "INFUSION": ["INFYN"],
+        "VISIT": ["VISIT"],
+        "LAB": ["LBCAT", "LBCODE", "LBNAME", "LBUNIT"],
+        "PASI": ["REGION"],
+        "EOS": ["COMPLYN"],
+        "AE": ["AESER", "AEONGO"],
+    }
     for form, cols in same_as_fixture.items():
         for col in cols:
             assert set(trial[form][col]) <= set(_fixture(form)[col]), (form, col)
-    in_recode = {("DM", "NATION"): "nation", ("AE", "AESEV"): "aesev", ("AE", "AEREL"): "aerel",
-                 ("AE", "AEACN"): "aeacn", ("AE", "AEOUT"): "aeout", ("EOS", "DCREAS"): "dcreas"}
+    in_recode = {
+        ("DM", "NATION"): "nation",
+        ("AE", "AESEV"): "aesev",
+        ("AE", "AEREL"): "aerel",
+        ("AE", "AEACN"): "aeacn",
+        ("AE", "AEOUT"): "aeout",
+        ("EOS", "DCREAS"): "dcreas",
+    }
     for (form, col), table in in_recode.items():
         values = set(trial[form][col]) - {""}
         assert values and values <= set(recodes[table]["map"]), (form, col)
@@ -75,11 +88,16 @@ def test_design_facts_hold(trial):
     assert (dm["IDNO"].str[6:14] == dm["BRTHDAT"].str.replace("-", "")).all()
     assert ((dm["IDNO"].str[16].astype(int) % 2 == 1) == (dm["SEX"] == "男")).all()
     first = inf[inf["INFYN"] == "是"].groupby("SUBJID")["INFDAT"].min().reindex(enrol["SUBJID"])
-    assert ((enrol["ICDAT"] <= enrol["SCRDAT"]) & (enrol["SCRDAT"] < enrol["ENRLDAT"])
-            & (enrol["ENRLDAT"] < first.to_numpy())).all()
+    assert (
+        (enrol["ICDAT"] <= enrol["SCRDAT"])
+        & (enrol["SCRDAT"] < enrol["ENRLDAT"])
+        & (enrol["ENRLDAT"] < first.to_numpy())
+    ).all()
     given = inf[inf["INFYN"] == "是"].head(200)
-    want = [str((Decimal(d) * Decimal(w)).quantize(Decimal("0.1"), ROUND_HALF_UP))
-            for d, w in zip(given["DOSE"], given["WEIGHT"], strict=True)]
+    want = [
+        str((Decimal(d) * Decimal(w)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+        for d, w in zip(given["DOSE"], given["WEIGHT"], strict=True)
+    ]
     assert given["TOTCELL"].tolist() == want
     missed = inf[inf["INFYN"] == "否"]
     assert (missed[["INFDAT", "INFSTTIM", "WEIGHT", "TOTCELL", "LOTNO"]] == "").all().all()
@@ -92,8 +110,9 @@ def test_design_facts_hold(trial):
     eos = trial["EOS"]
     out = set(eos.loc[eos["COMPLYN"] == "否", "SUBJID"])
     assert out and not (vis["SUBJID"].isin(out) & (vis["VISIT"] == "治疗后6个月")).any()
-    assert (eos["EOSDAT"] == vis.groupby("SUBJID")["VISDAT"].max().reindex(eos["SUBJID"])
-            .to_numpy()).all()
+    assert (
+        eos["EOSDAT"] == vis.groupby("SUBJID")["VISDAT"].max().reindex(eos["SUBJID"]).to_numpy()
+    ).all()
 
 
 def test_pasi_and_pga_are_consistent(trial):
@@ -101,8 +120,11 @@ def test_pasi_and_pga_are_consistent(trial):
     w = pasi["REGION"].map({"头颈部": 1, "上肢": 2, "躯干": 3, "下肢": 4})
     signs = pasi[["ERYTH", "INDUR", "DESQ"]].astype(int)
     assert signs.max().max() <= 4 and pasi["AREA"].astype(int).max() <= 6
-    t10 = (signs.sum(axis=1) * pasi["AREA"].astype(int) * w).groupby(
-        [pasi["SUBJID"], pasi["VISIT"]]).sum()
+    t10 = (
+        (signs.sum(axis=1) * pasi["AREA"].astype(int) * w)
+        .groupby([pasi["SUBJID"], pasi["VISIT"]])
+        .sum()
+    )
     score = pga.set_index(["SUBJID", "VISIT"])["PGA"].astype(int).reindex(t10.index)
     expect = np.select([t10 >= 200, t10 >= 100, t10 >= 30, t10 > 0], [4, 3, 2, 1], 0)
     assert (score.to_numpy() == expect).all()
@@ -138,8 +160,9 @@ def test_bundled_spec_maps_a_synthetic_trial_unchanged(tmp_path):
 
 
 def test_cli_writes_a_trial_and_rejects_a_bad_count(tmp_path):
-    res = CliRunner().invoke(main, ["synth", "--subjects", "12", "--seed", "9", "--out",
-                                    str(tmp_path / "t")])
+    res = CliRunner().invoke(
+        main, ["synth", "--subjects", "12", "--seed", "9", "--out", str(tmp_path / "t")]
+    )
     assert res.exit_code == 0, res.output
     assert "DM.csv" in res.output and len(_read(tmp_path / "t" / "DM.csv")) == 12
     res = CliRunner().invoke(main, ["synth", "--subjects", "0", "--out", str(tmp_path / "u")])

@@ -21,19 +21,24 @@ def _trace(out, *args):
 
 def test_parse_where():
     assert parse_where("USUBJID='A''B' and PARAMCD = \"PASITOT\" AND AVISITN=11") == [
-        Comparison("USUBJID", "=", "A'B", None), Comparison("PARAMCD", "=", "PASITOT", None),
-        Comparison("AVISITN", "=", "11", 11.0)]
+        Comparison("USUBJID", "=", "A'B", None),
+        Comparison("PARAMCD", "=", "PASITOT", None),
+        Comparison("AVISITN", "=", "11", 11.0),
+    ]
     assert parse_where("dtype != 'BLOCF'") == [Comparison("DTYPE", "!=", "BLOCF", None)]
 
 
-@pytest.mark.parametrize("expr, message", [
-    ("__import__('os').system('true')", "cannot read \"('os').system('true'\" at character 11"),
-    ("USUBJID='x' or PARAMCD='y'", "expected 'and' at character 13"),
-    ("USUBJID=", "expected VAR='value' or VAR=number at character 1"),
-    ("USUBJID='unterminated", "cannot read"),
-    ("", "empty expression"),
-    ("AVAL > 3", "cannot read ' > 3' at character 5"),
-])
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("__import__('os').system('true')", "cannot read \"('os').system('true'\" at character 11"),
+        ("USUBJID='x' or PARAMCD='y'", "expected 'and' at character 13"),
+        ("USUBJID=", "expected VAR='value' or VAR=number at character 1"),
+        ("USUBJID='unterminated", "cannot read"),
+        ("", "empty expression"),
+        ("AVAL > 3", "cannot read ' > 3' at character 5"),
+    ],
+)
 def test_where_is_parsed_never_evaluated(expr, message):
     with pytest.raises(InputError, match=re.escape(message)):
         parse_where(expr)
@@ -41,16 +46,22 @@ def test_where_is_parsed_never_evaluated(expr, message):
 
 def test_trace_pasi_primary_record_to_raw_rows(bundled_run):
     result, out = bundled_run
-    res = _trace(out, "adam/adqs.xpt", "--where",
-                 f"USUBJID='{SUBJECT}' and PARAMCD='PASITOT' and ANL01FL='Y'")
+    res = _trace(
+        out,
+        "adam/adqs.xpt",
+        "--where",
+        f"USUBJID='{SUBJECT}' and PARAMCD='PASITOT' and ANL01FL='Y'",
+    )
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     adqs = result.adam["ADQS"]
     sel = (adqs["USUBJID"] == SUBJECT) & (adqs["PARAMCD"] == "PASITOT") & (adqs["ANL01FL"] == "Y")
     assert sel.sum() == 1
     aval = adqs.loc[sel, "AVAL"].iloc[0]
-    assert lines[0].startswith(f"adam/ADQS record {int(sel.idxmax()) + 1}: USUBJID={SUBJECT} "
-                               "PARAMCD=PASITOT AVISIT=FOLLOW-UP MONTH 6")
+    assert lines[0].startswith(
+        f"adam/ADQS record {int(sel.idxmax()) + 1}: USUBJID={SUBJECT} "
+        "PARAMCD=PASITOT AVISIT=FOLLOW-UP MONTH 6"
+    )
     assert f"AVAL={aval:g}" in lines[0]
     at = line_of("adam/adqs.yaml", "- {PARAMCD: PASITOT")
     assert f"made by umsc/adam/adqs.yaml:{at}: parameter PASITOT" in lines[1]
@@ -65,8 +76,9 @@ def test_trace_pasi_primary_record_to_raw_rows(bundled_run):
     assert f"  AVAL      umsc/adam/adqs.yaml:{at}: aval=QSSTRESN" in lines
     assert "sdtm/QS (records from PASI.csv):" in lines
     at = line_of("sdtm/qs.yaml", "QSTESTCD: {recode: pasi_testcd")
-    assert any(line.startswith(f"  QSTESTCD  umsc/sdtm/qs.yaml:{at}: recode=pasi_testcd")
-               for line in lines)
+    assert any(
+        line.startswith(f"  QSTESTCD  umsc/sdtm/qs.yaml:{at}: recode=pasi_testcd") for line in lines
+    )
     assert "sdtm/QS (records from derived):" in lines
 
 
@@ -81,8 +93,7 @@ def test_trace_imputed_record_goes_through_baseline(bundled_run):
     assert len(re.findall("<- raw PASI.csv row", res.output)) == 16
     res = _trace(out, "ADQS", "--where", "DTYPE='BLOCF'", "--limit", "1")
     assert res.exit_code == 0, res.output
-    assert re.search(r"^\((\d+) more matching records not shown; use --limit\)$", res.output,
-                     re.M)
+    assert re.search(r"^\((\d+) more matching records not shown; use --limit\)$", res.output, re.M)
 
 
 def test_trace_lab_and_supp_records(bundled_run):
@@ -95,12 +106,15 @@ def test_trace_lab_and_supp_records(bundled_run):
     assert "sdtm/AE record 7" in res.output and "<- raw AE.csv row 7" in res.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["adqs", "--where", "NOPE='x'"], "--where: adam/ADQS has no variable NOPE"),
-    (["adqs", "--where", "USUBJID='nobody'"], "adam/ADQS: no record matches"),
-    (["adqs", "--where", "AVAL='high'"], "adam/ADQS.AVAL is numeric"),
-    (["adxx", "--where", "A='b'"], "no dataset adxx with lineage"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["adqs", "--where", "NOPE='x'"], "--where: adam/ADQS has no variable NOPE"),
+        (["adqs", "--where", "USUBJID='nobody'"], "adam/ADQS: no record matches"),
+        (["adqs", "--where", "AVAL='high'"], "adam/ADQS.AVAL is numeric"),
+        (["adxx", "--where", "A='b'"], "no dataset adxx with lineage"),
+    ],
+)
 def test_trace_errors_are_one_line(bundled_run, args, message):
     _result, out = bundled_run
     res = _trace(out, *args)

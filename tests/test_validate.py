@@ -19,10 +19,13 @@ from cdisc_umsc.validate.igmeta import dataset_from_ig
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 needs_shared = pytest.mark.skipif(not (SHARED / "reference").is_dir(), reason="../shared absent")
 
-KEYS = {"DM": ("STUDYID", "USUBJID"), "AE": ("STUDYID", "USUBJID", "AEDECOD", "AESTDTC"),
-        "LB": ("STUDYID", "USUBJID", "LBTESTCD", "VISITNUM"), "SV": ("STUDYID", "USUBJID",
-                                                                      "VISITNUM"),
-        "SUPPAE": ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM")}
+KEYS = {
+    "DM": ("STUDYID", "USUBJID"),
+    "AE": ("STUDYID", "USUBJID", "AEDECOD", "AESTDTC"),
+    "LB": ("STUDYID", "USUBJID", "LBTESTCD", "VISITNUM"),
+    "SV": ("STUDYID", "USUBJID", "VISITNUM"),
+    "SUPPAE": ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+}
 SUBJ = ["S1-001", "S1-002"]
 
 
@@ -30,62 +33,130 @@ SUBJ = ["S1-001", "S1-002"]
 
 
 def _dm() -> pd.DataFrame:
-    return pd.DataFrame({
-        "STUDYID": "S1", "DOMAIN": "DM", "USUBJID": SUBJ, "SUBJID": ["001", "002"],
-        "RFSTDTC": ["2024-01-10", "2024-01-15"], "RFENDTC": ["2024-03-01", "2024-03-05"],
-        "RFXSTDTC": ["2024-01-10", "2024-01-15"], "RFXENDTC": ["2024-02-28", "2024-03-04"],
-        "RFICDTC": ["2024-01-02", "2024-01-03"], "RFPENDTC": ["2024-03-01", "2024-03-05"],
-        "DTHDTC": "", "DTHFL": "", "SITEID": "01", "AGE": [40.0, 55.0], "AGEU": "YEARS",
-        "SEX": ["F", "M"], "RACE": "WHITE", "ARMCD": "A", "ARM": "Drug A", "ACTARMCD": "A",
-        "ACTARM": "Drug A", "ARMNRS": "", "ACTARMUD": "", "COUNTRY": "USA"})
+    return pd.DataFrame(
+        {
+            "STUDYID": "S1",
+            "DOMAIN": "DM",
+            "USUBJID": SUBJ,
+            "SUBJID": ["001", "002"],
+            "RFSTDTC": ["2024-01-10", "2024-01-15"],
+            "RFENDTC": ["2024-03-01", "2024-03-05"],
+            "RFXSTDTC": ["2024-01-10", "2024-01-15"],
+            "RFXENDTC": ["2024-02-28", "2024-03-04"],
+            "RFICDTC": ["2024-01-02", "2024-01-03"],
+            "RFPENDTC": ["2024-03-01", "2024-03-05"],
+            "DTHDTC": "",
+            "DTHFL": "",
+            "SITEID": "01",
+            "AGE": [40.0, 55.0],
+            "AGEU": "YEARS",
+            "SEX": ["F", "M"],
+            "RACE": "WHITE",
+            "ARMCD": "A",
+            "ARM": "Drug A",
+            "ACTARMCD": "A",
+            "ACTARM": "Drug A",
+            "ARMNRS": "",
+            "ACTARMUD": "",
+            "COUNTRY": "USA",
+        }
+    )
 
 
 def _ae() -> pd.DataFrame:
     # MedDRA terms and codes interleaved in SDTMIG 3.4 AE order
     coding = {}
-    for term, code in (("AETERM", None), ("AELLT", "AELLTCD"), ("AEDECOD", "AEPTCD"),
-                       ("AEHLT", "AEHLTCD"), ("AEHLGT", "AEHLGTCD"), ("AEBODSYS", "AEBDSYCD"),
-                       ("AESOC", "AESOCCD")):
+    for term, code in (
+        ("AETERM", None),
+        ("AELLT", "AELLTCD"),
+        ("AEDECOD", "AEPTCD"),
+        ("AEHLT", "AEHLTCD"),
+        ("AEHLGT", "AEHLGTCD"),
+        ("AEBODSYS", "AEBDSYCD"),
+        ("AESOC", "AESOCCD"),
+    ):
         coding[term] = ["Headache", "Nausea", "Headache"]
         if code:
             coding[code] = [1.0, 2.0, 1.0]
-    return pd.DataFrame({
-        "STUDYID": "S1", "DOMAIN": "AE", "USUBJID": ["S1-001", "S1-001", "S1-002"],
-        "AESEQ": [1.0, 2.0, 1.0], **coding, "AESER": "N",
-        "AEACN": "DOSE NOT CHANGED", "AEREL": "NOT RELATED",
-        "AESTDTC": ["2024-01-12", "2024-01-09", "2024-01-15T08:30"],
-        "AEENDTC": ["2024-01-14", "2024-01-10", "2024-01-15T09:00"],
-        "AESTDY": [3.0, -1.0, 1.0], "AEENDY": [5.0, 1.0, 1.0]})
+    return pd.DataFrame(
+        {
+            "STUDYID": "S1",
+            "DOMAIN": "AE",
+            "USUBJID": ["S1-001", "S1-001", "S1-002"],
+            "AESEQ": [1.0, 2.0, 1.0],
+            **coding,
+            "AESER": "N",
+            "AEACN": "DOSE NOT CHANGED",
+            "AEREL": "NOT RELATED",
+            "AESTDTC": ["2024-01-12", "2024-01-09", "2024-01-15T08:30"],
+            "AEENDTC": ["2024-01-14", "2024-01-10", "2024-01-15T09:00"],
+            "AESTDY": [3.0, -1.0, 1.0],
+            "AEENDY": [5.0, 1.0, 1.0],
+        }
+    )
 
 
 def _lb() -> pd.DataFrame:
-    return pd.DataFrame({
-        "STUDYID": "S1", "DOMAIN": "LB", "USUBJID": ["S1-001", "S1-001", "S1-002", "S1-002"],
-        "LBSEQ": [1.0, 2.0, 1.0, 2.0], "LBTESTCD": "GLUC", "LBTEST": "Glucose",
-        "LBCAT": "CHEMISTRY", "LBORRES": ["5.5", "6", "", "4.75"], "LBORRESU": "mmol/L",
-        "LBORNRLO": "3.9", "LBORNRHI": "5.6", "LBSTRESC": ["5.5", "6", "", "4.75"],
-        "LBSTRESN": [5.5, 6.0, np.nan, 4.75], "LBSTRESU": "mmol/L", "LBSTNRLO": [3.9] * 4,
-        "LBSTNRHI": [5.6] * 4, "LBNRIND": ["NORMAL", "HIGH", "", "NORMAL"],
-        "LBSTAT": ["", "", "NOT DONE", ""], "LBLOBXFL": ["Y", "", "", "Y"],
-        "VISITNUM": [1.0, 2.0, 1.0, 2.0], "VISIT": ["SCREENING", "WEEK 2"] * 2,
-        "LBDTC": ["2024-01-09", "2024-01-24", "2024-01-14", "2024-01-29"],
-        "LBDY": [-1.0, 15.0, -1.0, 15.0]})
+    return pd.DataFrame(
+        {
+            "STUDYID": "S1",
+            "DOMAIN": "LB",
+            "USUBJID": ["S1-001", "S1-001", "S1-002", "S1-002"],
+            "LBSEQ": [1.0, 2.0, 1.0, 2.0],
+            "LBTESTCD": "GLUC",
+            "LBTEST": "Glucose",
+            "LBCAT": "CHEMISTRY",
+            "LBORRES": ["5.5", "6", "", "4.75"],
+            "LBORRESU": "mmol/L",
+            "LBORNRLO": "3.9",
+            "LBORNRHI": "5.6",
+            "LBSTRESC": ["5.5", "6", "", "4.75"],
+            "LBSTRESN": [5.5, 6.0, np.nan, 4.75],
+            "LBSTRESU": "mmol/L",
+            "LBSTNRLO": [3.9] * 4,
+            "LBSTNRHI": [5.6] * 4,
+            "LBNRIND": ["NORMAL", "HIGH", "", "NORMAL"],
+            "LBSTAT": ["", "", "NOT DONE", ""],
+            "LBLOBXFL": ["Y", "", "", "Y"],
+            "VISITNUM": [1.0, 2.0, 1.0, 2.0],
+            "VISIT": ["SCREENING", "WEEK 2"] * 2,
+            "LBDTC": ["2024-01-09", "2024-01-24", "2024-01-14", "2024-01-29"],
+            "LBDY": [-1.0, 15.0, -1.0, 15.0],
+        }
+    )
 
 
 def _sv() -> pd.DataFrame:
-    return pd.DataFrame({
-        "STUDYID": "S1", "DOMAIN": "SV", "USUBJID": ["S1-001", "S1-001", "S1-002", "S1-002"],
-        "VISITNUM": [1.0, 2.0, 1.0, 2.0], "VISIT": ["SCREENING", "WEEK 2"] * 2,
-        "SVPRESP": "Y", "SVOCCUR": "Y",
-        "SVSTDTC": ["2024-01-09", "2024-01-24", "2024-01-14", "2024-01-29"],
-        "SVENDTC": ["2024-01-09", "2024-01-24", "2024-01-14", "2024-01-29"]})
+    return pd.DataFrame(
+        {
+            "STUDYID": "S1",
+            "DOMAIN": "SV",
+            "USUBJID": ["S1-001", "S1-001", "S1-002", "S1-002"],
+            "VISITNUM": [1.0, 2.0, 1.0, 2.0],
+            "VISIT": ["SCREENING", "WEEK 2"] * 2,
+            "SVPRESP": "Y",
+            "SVOCCUR": "Y",
+            "SVSTDTC": ["2024-01-09", "2024-01-24", "2024-01-14", "2024-01-29"],
+            "SVENDTC": ["2024-01-09", "2024-01-24", "2024-01-14", "2024-01-29"],
+        }
+    )
 
 
 def _suppae() -> pd.DataFrame:
-    return pd.DataFrame({
-        "STUDYID": "S1", "RDOMAIN": "AE", "USUBJID": ["S1-001", "S1-002"], "IDVAR": "AESEQ",
-        "IDVARVAL": ["2", "1"], "QNAM": "AETRTEM", "QLABEL": "Treatment Emergent Flag",
-        "QVAL": "Y", "QORIG": "Derived", "QEVAL": ""})
+    return pd.DataFrame(
+        {
+            "STUDYID": "S1",
+            "RDOMAIN": "AE",
+            "USUBJID": ["S1-001", "S1-002"],
+            "IDVAR": "AESEQ",
+            "IDVARVAL": ["2", "1"],
+            "QNAM": "AETRTEM",
+            "QLABEL": "Treatment Emergent Flag",
+            "QVAL": "Y",
+            "QORIG": "Derived",
+            "QEVAL": "",
+        }
+    )
 
 
 def clean() -> dict[str, pd.DataFrame]:
@@ -97,23 +168,29 @@ def clean() -> dict[str, pd.DataFrame]:
 NO_CODELIST = {"LBSTRESC"}
 
 
-def study_for(frames: dict[str, pd.DataFrame], codelists: dict[str, Codelist] | None = None,
-              **changes: dict) -> Study:
+def study_for(
+    frames: dict[str, pd.DataFrame], codelists: dict[str, Codelist] | None = None, **changes: dict
+) -> Study:
     """Metadata for `frames` from the bundled IG (labels, core, codelists) plus KEYS."""
     metas = {}
     for name, frame in frames.items():
         meta = dataset_from_ig(name, frame)
-        variables = tuple(dataclasses.replace(v, codelist=None) if v.name in NO_CODELIST else v
-                          for v in meta.variables)
+        variables = tuple(
+            dataclasses.replace(v, codelist=None) if v.name in NO_CODELIST else v
+            for v in meta.variables
+        )
         metas[name] = dataclasses.replace(meta, keys=KEYS.get(name, ()), variables=variables)
-    return Study("S1", "SDTMIG", "3.4", "2025-03-28", datasets=metas,
-                 codelists=codelists or {})
+    return Study("S1", "SDTMIG", "3.4", "2025-03-28", datasets=metas, codelists=codelists or {})
 
 
 def with_var(meta: Dataset, name: str, **changes: object) -> Dataset:
     """`meta` with variable `name` changed."""
-    return dataclasses.replace(meta, variables=tuple(
-        dataclasses.replace(v, **changes) if v.name == name else v for v in meta.variables))
+    return dataclasses.replace(
+        meta,
+        variables=tuple(
+            dataclasses.replace(v, **changes) if v.name == name else v for v in meta.variables
+        ),
+    )
 
 
 def run(frames: dict[str, pd.DataFrame], study: Study | None = None, **kw: object) -> Findings:
@@ -182,10 +259,18 @@ def test_findings_columns_writers_and_summary(tmp_path: Path) -> None:
     found = run(frames)
     assert list(found.frame.columns) == list(COLUMNS)
     row = found.of("UMSC-CT0001").iloc[0]
-    assert (row["dataset"], row["usubjid"], row["row"], row["variable"], row["value"]) == \
-        ("DM", "S1-002", 2, "SEX", "MALE")
-    assert (row["p21_id"], row["citation"], row["severity"]) == \
-        ("CT2001", "SDTMIG 3.4 4.3; CDISC CT", "error")
+    assert (row["dataset"], row["usubjid"], row["row"], row["variable"], row["value"]) == (
+        "DM",
+        "S1-002",
+        2,
+        "SEX",
+        "MALE",
+    )
+    assert (row["p21_id"], row["citation"], row["severity"]) == (
+        "CT2001",
+        "SDTMIG 3.4 4.3; CDISC CT",
+        "error",
+    )
     counts = found.counts()
     assert list(counts.columns) == ["rule", "severity", "count"]
     assert counts.set_index("rule").loc["UMSC-CT0001", "count"] == 1
@@ -249,9 +334,9 @@ def test_required_variable_missing_and_null() -> None:
 
 def test_variable_not_allowed_by_ig_or_model() -> None:
     frames = clean()
-    frames["AE"]["AETRTEM"] = "Y"      # in SUPPAE by SDTMIG 3.4; not in the Events model
-    frames["AE"]["AEGRPID"] = ""       # a General Observations identifier: allowed
-    frames["LB"]["LBFAST"] = "Y"       # an IG LB permissible variable
+    frames["AE"]["AETRTEM"] = "Y"  # in SUPPAE by SDTMIG 3.4; not in the Events model
+    frames["AE"]["AEGRPID"] = ""  # a General Observations identifier: allowed
+    frames["LB"]["LBFAST"] = "Y"  # an IG LB permissible variable
     assert hits(run(frames), "UMSC-SD0004") == [("AE", None, "AETRTEM", "")]
 
 
@@ -270,8 +355,8 @@ def test_char_values_at_most_200_bytes_and_declared_length() -> None:
     frames = clean()
     study = study_for(frames)
     study.datasets["AE"] = with_var(study.datasets["AE"], "AEREL", length=11)
-    frames["AE"].loc[1, "AETERM"] = "é" * 101          # 202 bytes in UTF-8
-    frames["AE"].loc[2, "AEREL"] = "NOT RELATED!"       # 12 bytes > 11 declared
+    frames["AE"].loc[1, "AETERM"] = "é" * 101  # 202 bytes in UTF-8
+    frames["AE"].loc[2, "AEREL"] = "NOT RELATED!"  # 12 bytes > 11 declared
     found = run(frames, study)
     assert [h[:3] for h in hits(found, "UMSC-SD0007")] == [("AE", 2, "AETERM")]
     assert "202 bytes" in found.of("UMSC-SD0007")["message"].iloc[0]
@@ -311,8 +396,10 @@ def test_extensible_codelist_lists_each_new_term_once() -> None:
     frames = clean()
     frames["LB"]["LBORRESU"] = ["mmol/L", "mmol per litre", "mmol per litre", "mg%"]
     found = run(frames)
-    assert hits(found, "UMSC-CT0002") == [("LB", 2, "LBORRESU", "mmol per litre"),
-                                          ("LB", 4, "LBORRESU", "mg%")]
+    assert hits(found, "UMSC-CT0002") == [
+        ("LB", 2, "LBORRESU", "mmol per litre"),
+        ("LB", 4, "LBORRESU", "mg%"),
+    ]
     assert "on 2 record(s)" in found.of("UMSC-CT0002")["message"].iloc[0]
     assert set(found.of("UMSC-CT0002")["severity"]) == {"warning"}
 
@@ -321,11 +408,18 @@ def test_sponsor_codelist_and_study_extension() -> None:
     frames = clean()
     frames["AE"]["AEREL"] = ["NOT RELATED", "RELATED", "MAYBE"]
     frames["LB"]["LBORRESU"] = "mmol per litre"
-    ct = {"REL": Codelist("REL", "Causality", False, (Term("NOT RELATED"), Term("RELATED")),
-                          sponsor=True),
-          "C71620": Codelist("C71620", "UNIT", True,
-                             (Term("mmol/L"), Term("mmol per litre", extended=True)),
-                             nci_code="C71620")}
+    ct = {
+        "REL": Codelist(
+            "REL", "Causality", False, (Term("NOT RELATED"), Term("RELATED")), sponsor=True
+        ),
+        "C71620": Codelist(
+            "C71620",
+            "UNIT",
+            True,
+            (Term("mmol/L"), Term("mmol per litre", extended=True)),
+            nci_code="C71620",
+        ),
+    }
     study = study_for(frames, codelists=ct)
     study.datasets["AE"] = with_var(study.datasets["AE"], "AEREL", codelist="REL")
     found = run(frames, study)
@@ -360,8 +454,10 @@ def test_iso8601_including_impossible_dates() -> None:
     frames["AE"]["AEENDTC"] = ["2024-02-30", "2024-01", "15JAN2024"]
     frames["AE"]["AEENDY"] = np.nan
     found = run(frames)
-    assert hits(found, "UMSC-DT0001") == [("AE", 1, "AEENDTC", "2024-02-30"),
-                                          ("AE", 3, "AEENDTC", "15JAN2024")]
+    assert hits(found, "UMSC-DT0001") == [
+        ("AE", 1, "AEENDTC", "2024-02-30"),
+        ("AE", 3, "AEENDTC", "15JAN2024"),
+    ]
     assert "impossible" in found.of("UMSC-DT0001")["message"].iloc[0]
 
 
@@ -370,17 +466,19 @@ def test_start_not_after_end() -> None:
     frames["AE"]["AEENDTC"] = ["2024-01-11", "2024-01", "2024-01-15T08:00"]
     frames["AE"]["AEENDY"] = [2.0, np.nan, 1.0]
     found = run(frames)
-    assert hits(found, "UMSC-DT0002") == [("AE", 1, "AESTDTC", "2024-01-12"),
-                                          ("AE", 3, "AESTDTC", "2024-01-15T08:30")]
+    assert hits(found, "UMSC-DT0002") == [
+        ("AE", 1, "AESTDTC", "2024-01-12"),
+        ("AE", 3, "AESTDTC", "2024-01-15T08:30"),
+    ]
 
 
 def test_study_days_against_rfstdtc() -> None:
     frames = clean()
     ae = frames["AE"]
-    ae.loc[0, "AESTDY"] = 2.0        # wrong: 2024-01-12 vs 2024-01-10 is day 3
-    ae.loc[1, "AEENDY"] = 0.0        # wrong: there is no day 0
+    ae.loc[0, "AESTDY"] = 2.0  # wrong: 2024-01-12 vs 2024-01-10 is day 3
+    ae.loc[1, "AEENDY"] = 0.0  # wrong: there is no day 0
     ae.loc[2, "AEENDTC"] = "2024-01"
-    ae.loc[2, "AEENDY"] = 1.0        # imputed: the end date is partial
+    ae.loc[2, "AEENDY"] = 1.0  # imputed: the end date is partial
     frames["LB"].loc[3, "LBDY"] = np.nan  # missing although computable
     found = run(frames)
     assert hits(found, "UMSC-DT0003") == [("AE", 1, "AESTDY", "2"), ("AE", 2, "AEENDY", "0")]
@@ -395,14 +493,16 @@ def test_study_days_against_rfstdtc() -> None:
 def test_stresn_consistent_with_stresc() -> None:
     frames = clean()
     lb = frames["LB"]
-    lb["LBSTRESN"] = [5.5, 6.5, 1.0, np.nan]     # differs / stray / missing
+    lb["LBSTRESN"] = [5.5, 6.5, 1.0, np.nan]  # differs / stray / missing
     lb.loc[2, "LBSTRESC"] = "<1"
     lb.loc[2, "LBSTAT"] = ""
     lb.loc[2, "LBORRES"] = "<1"
     found = run(frames)
-    assert hits(found, "UMSC-FN0001") == [("LB", 2, "LBSTRESN", "6.5"),
-                                          ("LB", 3, "LBSTRESN", "1"),
-                                          ("LB", 4, "LBSTRESN", "")]
+    assert hits(found, "UMSC-FN0001") == [
+        ("LB", 2, "LBSTRESN", "6.5"),
+        ("LB", 3, "LBSTRESN", "1"),
+        ("LB", 4, "LBSTRESN", ""),
+    ]
 
 
 def test_one_lobxfl_per_subject_and_test() -> None:
@@ -418,8 +518,10 @@ def test_orres_present_unless_not_done_or_derived() -> None:
     lb = frames["LB"]
     lb.loc[0, ["LBORRES", "LBSTRESC", "LBSTRESN", "LBLOBXFL"]] = ["", "", np.nan, ""]
     lb.loc[2, "LBSTAT"] = ""
-    assert [h[:3] for h in hits(run(frames), "UMSC-FN0003")] == [("LB", 1, "LBORRES"),
-                                                                 ("LB", 3, "LBORRES")]
+    assert [h[:3] for h in hits(run(frames), "UMSC-FN0003")] == [
+        ("LB", 1, "LBORRES"),
+        ("LB", 3, "LBORRES"),
+    ]
     frames["LB"]["LBDRVFL"] = ["Y", "", "Y", ""]
     assert hits(run(frames), "UMSC-FN0003") == []
 
@@ -434,8 +536,10 @@ def test_every_subject_in_dm() -> None:
     frames["AE"].loc[2, "AESTDY"] = np.nan
     frames["AE"].loc[2, "AEENDY"] = np.nan
     found = run(frames)
-    assert hits(found, "UMSC-XD0001") == [("AE", 3, "USUBJID", "S1-999"),
-                                          ("SUPPAE", 2, "USUBJID", "S1-999")]
+    assert hits(found, "UMSC-XD0001") == [
+        ("AE", 3, "USUBJID", "S1-999"),
+        ("SUPPAE", 2, "USUBJID", "S1-999"),
+    ]
 
 
 def test_supp_points_at_parent_records() -> None:
@@ -457,8 +561,10 @@ def test_visit_one_to_one_within_and_across() -> None:
     frames = clean()
     frames["LB"].loc[3, "VISIT"] = "Week 2"  # VISITNUM 2 is WEEK 2 and Week 2 within LB
     found = run(frames)
-    assert [h[:3] for h in hits(found, "UMSC-XD0005")] == [("LB", 2, "VISITNUM"),
-                                                           ("LB", 4, "VISITNUM")]
+    assert [h[:3] for h in hits(found, "UMSC-XD0005")] == [
+        ("LB", 2, "VISITNUM"),
+        ("LB", 4, "VISITNUM"),
+    ]
     assert hits(found, "UMSC-XD0006")[0][:3] == ("LB", 2, "VISITNUM")
     frames = clean()
     frames["LB"]["VISIT"] = ["SCREENING", "VISIT 2"] * 2  # consistent in LB, not with SV
@@ -476,11 +582,18 @@ def test_schema_layer_reports_pandera_failures() -> None:
     frames = clean()
     study = study_for(frames)
     frames["DM"]["SEX"] = pd.Series(["F", None], dtype=object)  # null Char: must be ""
-    frames["DM"]["AGE"] = pd.Series([40, 55], dtype="int64")     # Num must be float64
-    frames["AE"].loc[0, "AESER"] = "Yes"                         # non-extensible codelist
+    frames["DM"]["AGE"] = pd.Series([40, 55], dtype="int64")  # Num must be float64
+    frames["AE"].loc[0, "AESER"] = "Yes"  # non-extensible codelist
     found = run(frames, study).of("UMSC-PA0001")
-    got = set(zip(found["dataset"], found["variable"], found["value"],
-                  found["row"].astype(object).where(found["row"].notna(), None), strict=True))
+    got = set(
+        zip(
+            found["dataset"],
+            found["variable"],
+            found["value"],
+            found["row"].astype(object).where(found["row"].notna(), None),
+            strict=True,
+        )
+    )
     assert ("DM", "SEX", "", 2) in got
     assert ("DM", "AGE", "int64", None) in got
     assert ("AE", "AESER", "Yes", 1) in got
@@ -490,13 +603,13 @@ def test_schema_layer_reports_pandera_failures() -> None:
 def test_schema_from_metadata_requires_req_columns() -> None:
     from cdisc_umsc.validate.context import Context
     from cdisc_umsc.validate.schema import build_schema
+
     frames = clean()
     study = study_for(frames)
     schema = build_schema(Context(frames, study, "submission"), study.datasets["DM"])
     assert schema.columns["SEX"].required and not schema.columns["RACE"].required
     assert str(schema.columns["AGE"].dtype) == "float64"
     assert schema.validate(frames["DM"]).shape == frames["DM"].shape
-
 
 
 # --------------------------------------------------------------------------- bad input / defects
@@ -514,8 +627,14 @@ def test_bad_datasets_argument_is_one_clear_error() -> None:
 
 def test_catalogue_row_with_bad_severity_is_refused() -> None:
     row = {f.name: "" for f in dataclasses.fields(catalogue.Rule)}
-    row.update(id="UMSC-XX0001", severity="fatal", scope="dataset", applies="any",
-               citation="x", message="x")
+    row.update(
+        id="UMSC-XX0001",
+        severity="fatal",
+        scope="dataset",
+        applies="any",
+        citation="x",
+        message="x",
+    )
     with pytest.raises(catalogue.CatalogueError, match="column severity: 'fatal'"):
         catalogue._validate_row(7, row)
 

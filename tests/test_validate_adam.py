@@ -14,32 +14,55 @@ SUBJ = ["S1-001", "S1-002", "S1-003"]
 
 
 def _adsl() -> pd.DataFrame:
-    return pd.DataFrame({
-        "STUDYID": "S1", "USUBJID": SUBJ, "SUBJID": ["001", "002", "003"], "SITEID": "01",
-        "AGE": [40.0, 55.0, 61.0], "AGEU": "YEARS", "SEX": ["F", "M", "F"], "RACE": "WHITE",
-        "ARM": ["Drug A", "Placebo", "Drug A"], "TRT01P": ["Drug A", "Placebo", "Drug A"],
-        "TRT01PN": [1.0, 0.0, 1.0], "SAFFL": "Y"})
+    return pd.DataFrame(
+        {
+            "STUDYID": "S1",
+            "USUBJID": SUBJ,
+            "SUBJID": ["001", "002", "003"],
+            "SITEID": "01",
+            "AGE": [40.0, 55.0, 61.0],
+            "AGEU": "YEARS",
+            "SEX": ["F", "M", "F"],
+            "RACE": "WHITE",
+            "ARM": ["Drug A", "Placebo", "Drug A"],
+            "TRT01P": ["Drug A", "Placebo", "Drug A"],
+            "TRT01PN": [1.0, 0.0, 1.0],
+            "SAFFL": "Y",
+        }
+    )
 
 
 def _adlb() -> pd.DataFrame:
     """Subject 1: baseline 5, then 6 and 4.5; subject 2: baseline 0; subject 3: no baseline."""
-    return pd.DataFrame({
-        "STUDYID": "S1", "USUBJID": ["S1-001"] * 3 + ["S1-002"] * 2 + ["S1-003"],
-        "ASEQ": [1.0, 2.0, 3.0, 1.0, 2.0, 1.0], "PARAMCD": "GLUC",
-        "PARAM": "Glucose (mmol/L)", "AVISIT": ["Baseline", "Week 2", "Week 4"] +
-        ["Baseline", "Week 2"] + ["Week 2"], "AVISITN": [0.0, 2.0, 4.0, 0.0, 2.0, 2.0],
-        "AVAL": [5.0, 6.0, 4.5, 0.0, 0.3, 7.1], "BASE": [5.0, 5.0, 5.0, 0.0, 0.0, np.nan],
-        "ABLFL": ["Y", "", "", "Y", "", ""],
-        "CHG": [0.0, 1.0, -0.5, 0.0, 0.3, np.nan],
-        "PCHG": [0.0, 20.0, -10.0, np.nan, np.nan, np.nan],
-        "ANL01FL": ["Y", "Y", "Y", "Y", "Y", "Y"],
-        "CRIT1": ["", "AVAL > 5.5", "AVAL > 5.5", "", "", "AVAL > 5.5"],
-        "CRIT1FL": ["", "Y", "N", "", "", "Y"]})
+    return pd.DataFrame(
+        {
+            "STUDYID": "S1",
+            "USUBJID": ["S1-001"] * 3 + ["S1-002"] * 2 + ["S1-003"],
+            "ASEQ": [1.0, 2.0, 3.0, 1.0, 2.0, 1.0],
+            "PARAMCD": "GLUC",
+            "PARAM": "Glucose (mmol/L)",
+            "AVISIT": ["Baseline", "Week 2", "Week 4"] + ["Baseline", "Week 2"] + ["Week 2"],
+            "AVISITN": [0.0, 2.0, 4.0, 0.0, 2.0, 2.0],
+            "AVAL": [5.0, 6.0, 4.5, 0.0, 0.3, 7.1],
+            "BASE": [5.0, 5.0, 5.0, 0.0, 0.0, np.nan],
+            "ABLFL": ["Y", "", "", "Y", "", ""],
+            "CHG": [0.0, 1.0, -0.5, 0.0, 0.3, np.nan],
+            "PCHG": [0.0, 20.0, -10.0, np.nan, np.nan, np.nan],
+            "ANL01FL": ["Y", "Y", "Y", "Y", "Y", "Y"],
+            "CRIT1": ["", "AVAL > 5.5", "AVAL > 5.5", "", "", "AVAL > 5.5"],
+            "CRIT1FL": ["", "Y", "N", "", "", "Y"],
+        }
+    )
 
 
 def run(frames: dict[str, pd.DataFrame]) -> Findings:
-    study = Study("S1", "SDTMIG", "3.4", "2025-03-28",
-                  datasets={n: dataset_from_ig(n, f) for n, f in frames.items()})
+    study = Study(
+        "S1",
+        "SDTMIG",
+        "3.4",
+        "2025-03-28",
+        datasets={n: dataset_from_ig(n, f) for n, f in frames.items()},
+    )
     return validate_study(frames, study)
 
 
@@ -63,8 +86,10 @@ def test_adam_metadata_comes_from_the_adamig() -> None:
 
 def test_adsl_one_record_per_subject() -> None:
     adsl = pd.concat([_adsl(), _adsl().iloc[[1]]], ignore_index=True)
-    assert rows(run({"ADSL": adsl}), "UMSC-AD0001") == [("ADSL", 2, "USUBJID", "S1-002"),
-                                                         ("ADSL", 4, "USUBJID", "S1-002")]
+    assert rows(run({"ADSL": adsl}), "UMSC-AD0001") == [
+        ("ADSL", 2, "USUBJID", "S1-002"),
+        ("ADSL", 4, "USUBJID", "S1-002"),
+    ]
 
 
 def test_adsl_required_template_variable() -> None:
@@ -85,9 +110,9 @@ def test_base_equals_aval_on_baseline_record() -> None:
 
 def test_chg_is_aval_minus_base_within_tolerance() -> None:
     adlb = _adlb()
-    adlb.loc[1, "CHG"] = 1.0 + 1e-12           # inside 1e-9 relative: fine
-    adlb.loc[2, "CHG"] = -0.4                  # wrong
-    adlb.loc[5, "CHG"] = 1.0                   # BASE is null, so CHG must be too
+    adlb.loc[1, "CHG"] = 1.0 + 1e-12  # inside 1e-9 relative: fine
+    adlb.loc[2, "CHG"] = -0.4  # wrong
+    adlb.loc[5, "CHG"] = 1.0  # BASE is null, so CHG must be too
     found = run({"ADLB": adlb})
     assert rows(found, "UMSC-AD0003") == [("ADLB", 3, "CHG", "-0.4"), ("ADLB", 6, "CHG", "1")]
     assert "AVAL - BASE = -0.5" in found.of("UMSC-AD0003")["message"].iloc[0]
@@ -96,11 +121,13 @@ def test_chg_is_aval_minus_base_within_tolerance() -> None:
 
 def test_pchg_is_percent_change_and_null_on_zero_base() -> None:
     adlb = _adlb()
-    adlb.loc[1, "PCHG"] = 20.0000001           # outside 1e-9 relative
-    adlb.loc[4, "PCHG"] = 0.0                  # BASE is 0: must be null
+    adlb.loc[1, "PCHG"] = 20.0000001  # outside 1e-9 relative
+    adlb.loc[4, "PCHG"] = 0.0  # BASE is 0: must be null
     found = run({"ADLB": adlb})
-    assert rows(found, "UMSC-AD0004") == [("ADLB", 2, "PCHG", "20.0000001"),
-                                          ("ADLB", 5, "PCHG", "0")]
+    assert rows(found, "UMSC-AD0004") == [
+        ("ADLB", 2, "PCHG", "20.0000001"),
+        ("ADLB", 5, "PCHG", "0"),
+    ]
     assert "BASE is null or 0" in found.of("UMSC-AD0004")["message"].iloc[1]
 
 
@@ -124,11 +151,10 @@ def test_one_anl01fl_per_subject_parameter_visit(column: str) -> None:
 
 def test_crit_flag_exactly_where_criterion() -> None:
     adlb = _adlb()
-    adlb.loc[0, "CRIT1FL"] = "N"               # flag without criterion
-    adlb.loc[2, "CRIT1FL"] = ""                # criterion without flag
+    adlb.loc[0, "CRIT1FL"] = "N"  # flag without criterion
+    adlb.loc[2, "CRIT1FL"] = ""  # criterion without flag
     found = run({"ADLB": adlb})
-    assert rows(found, "UMSC-AD0007") == [("ADLB", 1, "CRIT1FL", "N"),
-                                          ("ADLB", 3, "CRIT1FL", "")]
+    assert rows(found, "UMSC-AD0007") == [("ADLB", 1, "CRIT1FL", "N"), ("ADLB", 3, "CRIT1FL", "")]
 
 
 def test_sdtm_only_rules_skip_adam() -> None:

@@ -22,8 +22,14 @@ from cdisc_umsc.xmlsafe import parse_xml
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PILOT = SHARED / "reference" / "cdiscpilot01" / "sdtm"
-EXAMPLE = SHARED / "reference" / "define-xml-2.1" / "examples" / "DefineXML-2-1-SDTM" / \
-    "defineV21-SDTM.xml"
+EXAMPLE = (
+    SHARED
+    / "reference"
+    / "define-xml-2.1"
+    / "examples"
+    / "DefineXML-2-1-SDTM"
+    / "defineV21-SDTM.xml"
+)
 needs_pilot = pytest.mark.skipif(not PILOT.is_dir(), reason="../shared absent")
 
 
@@ -44,8 +50,12 @@ def _seed_ae_defect(bundled_run, folder: Path) -> tuple[str, float, int]:
     result = bundled_run[0]
     ae = result.sdtm.data["AE"].copy()
     ae.loc[2, "AESTDY"] = ae.loc[2, "AESTDY"] + 5
-    write_xpt(folder / "ae.xpt", ae, result.sdtm.meta["AE"],
-              created=datetime.fromisoformat(result.spec.settings["created"]))
+    write_xpt(
+        folder / "ae.xpt",
+        ae,
+        result.sdtm.meta["AE"],
+        created=datetime.fromisoformat(result.spec.settings["created"]),
+    )
     return str(ae.loc[2, "USUBJID"]), float(ae.loc[2, "AESEQ"]), 3
 
 
@@ -59,8 +69,9 @@ def test_bundled_sdtm_is_clean_of_errors(sdtm_dir, tmp_path):
     assert "15 datasets" in res.output and "0 errors" in res.output
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert {f["rule"] for f in doc["findings"]} == {"UMSC-CT0002"}
-    assert doc["summary"] == [{"rule": "UMSC-CT0002", "severity": "warning",
-                               "count": len(doc["findings"])}]
+    assert doc["summary"] == [
+        {"rule": "UMSC-CT0002", "severity": "warning", "count": len(doc["findings"])}
+    ]
 
 
 def test_error_exits_1_and_names_the_record(bundled_run, sdtm_dir, tmp_path):
@@ -72,8 +83,13 @@ def test_error_exits_1_and_names_the_record(bundled_run, sdtm_dir, tmp_path):
     rows = [r for r in csv.DictReader(out.open(encoding="utf-8")) if r["rule"] == "UMSC-DT0003"]
     assert len(rows) == 1
     hit = rows[0]
-    assert (hit["dataset"], hit["usubjid"], float(hit["seq"]), int(hit["row"]),
-            hit["variable"]) == ("AE", usubjid, seq, row, "AESTDY")
+    assert (
+        hit["dataset"],
+        hit["usubjid"],
+        float(hit["seq"]),
+        int(hit["row"]),
+        hit["variable"],
+    ) == ("AE", usubjid, seq, row, "AESTDY")
     assert hit["core_id"] == "CORE-000529;CORE-000552;CORE-000553"
 
 
@@ -91,9 +107,12 @@ def test_html_report_is_self_contained_and_filterable(bundled_run, sdtm_dir, tmp
     assert page.count("<tr class=") == total
     assert page.count('<tr class="error"') == 1
     assert '<option value="UMSC-DT0003">' in page and '<option value="AE">' in page
-    assert re.search(r'data-ds="AE" data-rule="UMSC-DT0003" data-sev="error">'
-                     r"<td>error</td><td>UMSC-DT0003</td><td>AE</td><td>[^<]+</td>"
-                     r'<td class="num">\d+</td><td class="num">3</td><td>AESTDY</td>', page)
+    assert re.search(
+        r'data-ds="AE" data-rule="UMSC-DT0003" data-sev="error">'
+        r"<td>error</td><td>UMSC-DT0003</td><td>AE</td><td>[^<]+</td>"
+        r'<td class="num">\d+</td><td class="num">3</td><td>AESTDY</td>',
+        page,
+    )
 
 
 def test_values_are_escaped_in_html():
@@ -107,8 +126,17 @@ def test_values_are_escaped_in_html():
 def pd_frame(**cols):
     import pandas as pd
 
-    base = {"rule": "R1", "severity": "error", "dataset": "AE", "usubjid": "S-1", "seq": 1.0,
-            "row": 1, "variable": "AETERM", "value": "v", "message": "m"}
+    base = {
+        "rule": "R1",
+        "severity": "error",
+        "dataset": "AE",
+        "usubjid": "S-1",
+        "seq": 1.0,
+        "row": 1,
+        "variable": "AETERM",
+        "value": "v",
+        "message": "m",
+    }
     return pd.DataFrame({k: [v] for k, v in (base | cols).items()})
 
 
@@ -119,8 +147,12 @@ def test_development_profile_downgrades_expected(sdtm_dir):
 
     frame, meta = read_xpt(sdtm_dir / "dm.xpt")
     keep = tuple(v for v in meta.variables if v.name != "ARMNRS")
-    write_xpt(sdtm_dir / "dm.xpt", frame.drop(columns="ARMNRS"),
-              dataclasses.replace(meta, variables=keep), created=datetime(2024, 1, 1))
+    write_xpt(
+        sdtm_dir / "dm.xpt",
+        frame.drop(columns="ARMNRS"),
+        dataclasses.replace(meta, variables=keep),
+        created=datetime(2024, 1, 1),
+    )
     sub = _cli("validate", sdtm_dir)
     dev = _cli("validate", sdtm_dir, "--profile", "development")
     assert re.search(r"UMSC-SD0003\s+warning\s+1\b", sub.output), sub.output
@@ -130,16 +162,19 @@ def test_development_profile_downgrades_expected(sdtm_dir):
 # --------------------------------------------------------------------------- bad usage: exit 2
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "give a FOLDER of datasets to validate"),
-    (("{tmp}/nowhere",), "not a folder of datasets"),
-    (("{tmp}",), "no datasets (expected *.xpt, *.json or *.ndjson files)"),
-    (("{sdtm}", "--encoding", "klingon"), "unknown text encoding"),
-    (("{sdtm}", "--out", "{tmp}/r.txt"), "cannot tell the report format"),
-    (("{sdtm}", "--define", "{tmp}/none.xml"), "none.xml"),
-    (("--diff", "{tmp}/a.json", "{tmp}/b.json"), "findings report not found"),
-    (("{sdtm}", "--diff", "{tmp}/a.json", "{tmp}/b.json"), "give no FOLDER"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give a FOLDER of datasets to validate"),
+        (("{tmp}/nowhere",), "not a folder of datasets"),
+        (("{tmp}",), "no datasets (expected *.xpt, *.json or *.ndjson files)"),
+        (("{sdtm}", "--encoding", "klingon"), "unknown text encoding"),
+        (("{sdtm}", "--out", "{tmp}/r.txt"), "cannot tell the report format"),
+        (("{sdtm}", "--define", "{tmp}/none.xml"), "none.xml"),
+        (("--diff", "{tmp}/a.json", "{tmp}/b.json"), "findings report not found"),
+        (("{sdtm}", "--diff", "{tmp}/a.json", "{tmp}/b.json"), "give no FOLDER"),
+    ],
+)
 def test_bad_usage_is_one_line_exit_2(sdtm_dir, tmp_path, args, message):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -208,8 +243,9 @@ def test_validate_by_the_runs_own_define(sdtm_dir):
 @needs_pilot
 def test_pilot_define_1_0(tmp_path):
     out = tmp_path / "p.json"
-    res = _cli("validate", PILOT, "--encoding", "cp1252", "--define", PILOT / "define.xml",
-               "--out", out)
+    res = _cli(
+        "validate", PILOT, "--encoding", "cp1252", "--define", PILOT / "define.xml", "--out", out
+    )
     assert res.exit_code == 1, res.output
     assert "SDTM 3.1.2" in res.output
     found = load_findings(out).frame
@@ -219,8 +255,9 @@ def test_pilot_define_1_0(tmp_path):
     # MedDRA / WHODrug are external dictionaries: their values are not checked as CT
     assert not found["rule"].isin(["UMSC-CT0001", "UMSC-CT0004", "UMSC-PA0001"]).any()
     ae = found[(found["rule"] == "UMSC-DT0003")]
-    assert list(zip(ae["dataset"], ae["row"], ae["usubjid"], strict=True)) == \
-        [("AE", 971, "01-716-1063")]
+    assert list(zip(ae["dataset"], ae["row"], ae["usubjid"], strict=True)) == [
+        ("AE", 971, "01-716-1063")
+    ]
 
 
 @needs_pilot
@@ -239,8 +276,10 @@ def test_cdisc_2019_example_define_on_other_data(sdtm_dir):
 def test_unsupported_define_version(sdtm_dir, tmp_path):
     text = (sdtm_dir / "define.xml").read_text(encoding="utf-8")
     bad = tmp_path / "define.xml"
-    bad.write_text(text.replace("http://www.cdisc.org/ns/def/v2.1",
-                                "http://www.cdisc.org/ns/def/v3.0"), encoding="utf-8")
+    bad.write_text(
+        text.replace("http://www.cdisc.org/ns/def/v2.1", "http://www.cdisc.org/ns/def/v3.0"),
+        encoding="utf-8",
+    )
     res = _cli("validate", sdtm_dir, "--define", bad)
     assert res.exit_code == 2
     assert "define.xml: no Define-XML 1.0/2.0/2.1 namespace" in res.output
@@ -305,7 +344,7 @@ def test_run_writes_validation_reports(bundled_run):
     doc = json.loads((out / "validation.json").read_text(encoding="utf-8"))
     assert len(doc["findings"]) == len(result.validation["SDTM"])
     assert "validation.json" in result.manifest["files"]
-    assert "<table id=\"findings\">" in (out / "validation.html").read_text(encoding="utf-8")
+    assert '<table id="findings">' in (out / "validation.html").read_text(encoding="utf-8")
 
 
 def test_run_prints_one_line_per_standard(tmp_path):

@@ -62,8 +62,9 @@ def test_pilot_runs_and_reports_real_findings(pilot: tuple[Findings, float, int]
     assert records > 150_000 and seconds < 120
     # AE record 971: AESTDTC equals RFSTDTC (day 1) but AESTDY holds 366.
     day = _one(found, "UMSC-DT0003", dataset="AE", variable="AESTDY")
-    assert list(zip(day["row"], day["usubjid"], day["value"], strict=True)) == \
-        [(971, "01-716-1063", "366")]
+    assert list(zip(day["row"], day["usubjid"], day["value"], strict=True)) == [
+        (971, "01-716-1063", "366")
+    ]
     # SDTMIG 3.4 added Expected DM variables that 3.1.2 data lacks.
     missing = _one(found, "UMSC-SD0003", dataset="DM")
     assert {"ARMNRS", "ACTARMUD"} <= set(missing["variable"])
@@ -77,7 +78,21 @@ def test_pilot_runs_and_reports_real_findings(pilot: tuple[Findings, float, int]
 
 def test_pilot_has_no_false_alarms_on_consistent_data(pilot: tuple[Findings, float, int]) -> None:
     found, _, _ = pilot
-    quiet = {"UMSC-XD0001", "UMSC-XD0002", "UMSC-XD0003", "UMSC-XD0004", "UMSC-DT0001",
-             "UMSC-DT0002", "UMSC-FN0001", "UMSC-AD0001", "UMSC-AD0002", "UMSC-AD0003",
-             "UMSC-AD0004", "UMSC-AD0005", "UMSC-AD0006", "UMSC-SD0009", "UMSC-PA0001"}
+    quiet = {
+        "UMSC-XD0001",
+        "UMSC-XD0002",
+        "UMSC-XD0003",
+        "UMSC-XD0004",
+        "UMSC-DT0001",
+        "UMSC-DT0002",
+        "UMSC-FN0001",
+        "UMSC-AD0001",
+        "UMSC-AD0002",
+        "UMSC-AD0003",
+        "UMSC-AD0004",
+        "UMSC-AD0005",
+        "UMSC-AD0006",
+        "UMSC-SD0009",
+        "UMSC-PA0001",
+    }
     assert not quiet & found.rules(), found.counts()

@@ -32,51 +32,72 @@ vc = _load()
 def _needs_core() -> Path:
     home = vc.core_home()
     if not (home / "run_core.sh").is_file():
-        pytest.skip(f"CORE harness not installed: {home / 'run_core.sh'} is missing "
-                    "(see ../shared/tools/core/scripts/setup.sh)")
+        pytest.skip(
+            f"CORE harness not installed: {home / 'run_core.sh'} is missing "
+            "(see ../shared/tools/core/scripts/setup.sh)"
+        )
     return home
 
 
 def _report(*results: tuple[str, str, str, list[int]]) -> dict:
     rules: dict[str, list] = {}
     for rid, ds, status, rows in results:
-        rules.setdefault(rid, []).append({
-            "executionStatus": status, "dataset": ds,
-            "errors": [{"row": r} if r else {} for r in rows]})
+        rules.setdefault(rid, []).append(
+            {
+                "executionStatus": status,
+                "dataset": ds,
+                "errors": [{"row": r} if r else {} for r in rows],
+            }
+        )
     return {"rules": [{"id": rid, "results": res} for rid, res in rules.items()]}
 
 
 def _ours(*hits: tuple[str, str, str, int | None, str]) -> pd.DataFrame:
-    return pd.DataFrame(hits, columns=["rule", "dataset", "variable", "row", "message"]) \
-        .astype({"row": "Int64"})
+    return pd.DataFrame(hits, columns=["rule", "dataset", "variable", "row", "message"]).astype(
+        {"row": "Int64"}
+    )
 
 
 # --------------------------------------------------------------------------- offline logic
 
 
 def test_compare_counts_records_per_cited_rule():
-    report = _report(("CORE-000552", "AE", "issue reported", [3, 7]),
-                     ("CORE-000552", "CM", "success", []),
-                     ("CORE-000553", "AE", "success", []),
-                     ("CORE-000334", "DM", "issue reported", [0]),
-                     ("CORE-000544", "LB", "execution error", []),
-                     ("CORE-999999", "AE", "issue reported", [1]))  # not cited: ignored
-    ours = _ours(("UMSC-DT0003", "AE", "AESTDY", 3, "m"), ("UMSC-DT0003", "AE", "AEENDY", 9, "m"),
-                 ("UMSC-DT0003", "CM", "CMSTDY", 4, "m"),
-                 ("UMSC-SD0003", "DM", "ARMNRS", None, "m"),
-                 ("UMSC-SD0003", "DM", "ACTARMUD", None, "m"),
-                 ("UMSC-SD0009", "LB", "LBSEQ", 5, "m"))
+    report = _report(
+        ("CORE-000552", "AE", "issue reported", [3, 7]),
+        ("CORE-000552", "CM", "success", []),
+        ("CORE-000553", "AE", "success", []),
+        ("CORE-000334", "DM", "issue reported", [0]),
+        ("CORE-000544", "LB", "execution error", []),
+        ("CORE-999999", "AE", "issue reported", [1]),
+    )  # not cited: ignored
+    ours = _ours(
+        ("UMSC-DT0003", "AE", "AESTDY", 3, "m"),
+        ("UMSC-DT0003", "AE", "AEENDY", 9, "m"),
+        ("UMSC-DT0003", "CM", "CMSTDY", 4, "m"),
+        ("UMSC-SD0003", "DM", "ARMNRS", None, "m"),
+        ("UMSC-SD0003", "DM", "ACTARMUD", None, "m"),
+        ("UMSC-SD0009", "LB", "LBSEQ", 5, "m"),
+    )
     summary, diff = vc.compare(report, ours)
     row = summary.set_index("core_id")
-    assert row.loc["CORE-000552", ["core", "umsc", "agree", "core_only", "umsc_only"]].tolist() \
-        == [2, 2, 1, 1, 1]  # AE 3 both, AE 7 CORE only, CM 4 ours only (AEENDY is 553's)
+    assert row.loc["CORE-000552", ["core", "umsc", "agree", "core_only", "umsc_only"]].tolist() == [
+        2,
+        2,
+        1,
+        1,
+        1,
+    ]  # AE 3 both, AE 7 CORE only, CM 4 ours only (AEENDY is 553's)
     assert row.loc["CORE-000553", ["core", "umsc", "umsc_only"]].tolist() == [0, 1, 1]
     assert row.loc["CORE-000334", ["core", "umsc", "agree"]].tolist() == [1, 1, 1]
-    assert row.loc["CORE-000544", ["executed", "not_executed", "umsc",
-                                   "umsc_not_comparable"]].tolist() == [0, 1, 0, 1]
+    assert row.loc[
+        "CORE-000544", ["executed", "not_executed", "umsc", "umsc_not_comparable"]
+    ].tolist() == [0, 1, 0, 1]
     assert "CORE-999999" not in row.index
     assert diff[["core_id", "dataset", "core_only", "umsc_only"]].values.tolist() == [
-        ["CORE-000552", "AE", 1, 0], ["CORE-000552", "CM", 0, 1], ["CORE-000553", "AE", 0, 1]]
+        ["CORE-000552", "AE", 1, 0],
+        ["CORE-000552", "CM", 0, 1],
+        ["CORE-000553", "AE", 0, 1],
+    ]
     assert (diff["explanation"] == "").all()
     assert "| CORE-000552 | AE | 1 | 0 | UNEXPLAINED |" in vc.markdown(summary, diff)
 
@@ -112,8 +133,8 @@ def _seeded(bundled_run, folder: Path) -> None:
     data, meta = result.sdtm.data, result.sdtm.meta
     stamp = datetime.fromisoformat(result.spec.settings["created"])
     ae = data["AE"].copy()
-    ae.loc[0, "AESTDY"] = ae.loc[0, "AESTDY"] + 3          # CORE-000552 / UMSC-DT0003
-    ae.loc[1, "AESEQ"] = ae.loc[2, "AESEQ"]                 # CORE-000544 / UMSC-SD0009
+    ae.loc[0, "AESTDY"] = ae.loc[0, "AESTDY"] + 3  # CORE-000552 / UMSC-DT0003
+    ae.loc[1, "AESEQ"] = ae.loc[2, "AESEQ"]  # CORE-000544 / UMSC-SD0009
     ae.loc[1, "USUBJID"] = ae.loc[2, "USUBJID"]
     write_xpt(folder / "ae.xpt", ae, meta["AE"], created=stamp)
     dm = data["DM"].copy()

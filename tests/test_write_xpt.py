@@ -75,7 +75,7 @@ def _pandas(path: Path, encoding: str | None = "ascii") -> pd.DataFrame:
 def _expected_format(fmt: str) -> tuple[str, int, int]:
     """(name, width, decimals) that SAS TS-140 stores for a display format such as DATE9. or 8.2."""
     name = fmt.rstrip("0123456789.")
-    digits = fmt[len(name):].rstrip(".")
+    digits = fmt[len(name) :].rstrip(".")
     width, _, dec = digits.partition(".")
     return name.upper(), int(width or 0), int(dec or 0)
 

@@ -22,8 +22,9 @@ from cdisc_umsc.metadata.specfile import SpecMap
 ALGORITHMS = ("copy", "date", "datetime", "flag", "categorize", "map", "duration", "hardcode")
 
 
-def _per_subject(sdtm: Mapping[str, pd.DataFrame], p: SpecMap, column: str,
-                 subjects: pd.Series) -> pd.Series:
+def _per_subject(
+    sdtm: Mapping[str, pd.DataFrame], p: SpecMap, column: str, subjects: pd.Series
+) -> pd.Series:
     """``column`` of one record per subject of domain ``from`` (first or last in ``order``)."""
     dom = sdtm[str(p["from"])]
     rows = dom[match(dom, p.get("where"), f"{p.where()}: where")]
@@ -38,8 +39,9 @@ def _per_subject(sdtm: Mapping[str, pd.DataFrame], p: SpecMap, column: str,
     return subjects.map(values)
 
 
-def _source(sdtm: Mapping[str, pd.DataFrame], dm: pd.DataFrame, p: SpecMap, key: str,
-            out: pd.DataFrame) -> pd.Series:
+def _source(
+    sdtm: Mapping[str, pd.DataFrame], dm: pd.DataFrame, p: SpecMap, key: str, out: pd.DataFrame
+) -> pd.Series:
     column = str(p[key])
     if "from" in p:
         return pd.Series(_per_subject(sdtm, p, column, dm["USUBJID"]).to_numpy(), index=out.index)
@@ -49,8 +51,9 @@ def _source(sdtm: Mapping[str, pd.DataFrame], dm: pd.DataFrame, p: SpecMap, key:
     return pd.Series(frame[column].to_numpy(), index=out.index)
 
 
-def _has_records(sdtm: Mapping[str, pd.DataFrame], cond: SpecMap,
-                 subjects: pd.Series) -> np.ndarray:
+def _has_records(
+    sdtm: Mapping[str, pd.DataFrame], cond: SpecMap, subjects: pd.Series
+) -> np.ndarray:
     dom = sdtm[str(cond["has_records"])]
     rows = dom[match(dom, cond.get("where"), f"{cond.where()}: where")]
     return subjects.isin(set(rows["USUBJID"])).to_numpy()
@@ -61,8 +64,9 @@ def _impute(p: SpecMap) -> tuple[str, str]:
     return str(imp.get("highest", "n")), str(imp.get("rule", "first"))
 
 
-def _one(var: str, p: SpecMap, sdtm: Mapping[str, pd.DataFrame], dm: pd.DataFrame,
-         out: pd.DataFrame) -> dict[str, pd.Series]:
+def _one(
+    var: str, p: SpecMap, sdtm: Mapping[str, pd.DataFrame], dm: pd.DataFrame, out: pd.DataFrame
+) -> dict[str, pd.Series]:
     """The column(s) one algorithm gives: the variable, and its imputation flags if asked."""
     idx = out.index
     if "copy" in p:
@@ -99,8 +103,11 @@ def _one(var: str, p: SpecMap, sdtm: Mapping[str, pd.DataFrame], dm: pd.DataFram
             ok = ok & (out[str(extra)] == "Y").to_numpy()
         return {var: pd.Series(np.where(ok, "Y", "N"), index=idx, dtype=object)}
     if "categorize" in p:
-        values = out[str(p["categorize"])] if str(p["categorize"]) in out else \
-            dm[str(p["categorize"])].set_axis(idx)
+        values = (
+            out[str(p["categorize"])]
+            if str(p["categorize"]) in out
+            else dm[str(p["categorize"])].set_axis(idx)
+        )
         frame = pd.DataFrame({"v": values.to_numpy()}, index=idx)
         result = pd.Series("", index=idx, dtype=object)
         done = blank(values)
@@ -123,8 +130,9 @@ def _one(var: str, p: SpecMap, sdtm: Mapping[str, pd.DataFrame], dm: pd.DataFram
         return {var: (out[end] - out[start] + 1).astype("float64")}
     if "hardcode" in p:
         return {var: pd.Series(str(p["hardcode"]), index=idx, dtype=object)}
-    raise InputError(f"{p.where()}: unknown ADSL derivation for {var} "
-                     f"(expected one of: {', '.join(ALGORITHMS)})")
+    raise InputError(
+        f"{p.where()}: unknown ADSL derivation for {var} (expected one of: {', '.join(ALGORITHMS)})"
+    )
 
 
 def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

@@ -34,9 +34,12 @@ def _parameters(spec: SpecMap, src: pd.DataFrame) -> list[dict]:
     numbers = declared.get("PARAMN") or {}
     out = []
     for record in first.to_dict("records"):  # one per parameter, not per data row
-        prm = {"PARAMCD": record[test], "PARAM": template.format(**record),
-               "where": {**(declared.get("where") or {}), test: record[test]},
-               "decimals": int(declared.get("decimals", 6))}
+        prm = {
+            "PARAMCD": record[test],
+            "PARAM": template.format(**record),
+            "where": {**(declared.get("where") or {}), test: record[test]},
+            "decimals": int(declared.get("decimals", 6)),
+        }
         if record[test] in numbers:
             prm["PARAMN"] = numbers[record[test]]
         out.append(prm)
@@ -49,8 +52,9 @@ def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         return {"ADT": D.derive_var_dt(rows[adt]).to_numpy()}
     imp = adt.get("impute") or {}
     try:
-        value, dtf = dates.derive_vars_dt(rows[str(adt["date"])], str(imp.get("highest", "n")),
-                                          str(imp.get("rule", "first")))
+        value, dtf = dates.derive_vars_dt(
+            rows[str(adt["date"])], str(imp.get("highest", "n")), str(imp.get("rule", "first"))
+        )
     except ValueError as exc:
         raise InputError(f"{adt.where()}: ADT: {exc}") from exc
     out = {"ADT": value.to_numpy()}
@@ -60,21 +64,27 @@ def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.DataFrame:
-    part = pd.DataFrame({
-        "STUDYID": rows["STUDYID"].to_numpy(), "USUBJID": rows["USUBJID"].to_numpy(),
-        "PARAMCD": str(prm["PARAMCD"]), "PARAM": str(prm["PARAM"]),
-        "AVAL": rows[str(spec["aval"])].to_numpy(dtype="float64"),
-        **_adt(spec, rows),
-        "SRCDOM": src_name, "SRCVAR": str(spec["aval"]),
-        "SRCSEQ": rows[f"{src_name}SEQ"].to_numpy(dtype="float64"),
-    })
+    part = pd.DataFrame(
+        {
+            "STUDYID": rows["STUDYID"].to_numpy(),
+            "USUBJID": rows["USUBJID"].to_numpy(),
+            "PARAMCD": str(prm["PARAMCD"]),
+            "PARAM": str(prm["PARAM"]),
+            "AVAL": rows[str(spec["aval"])].to_numpy(dtype="float64"),
+            **_adt(spec, rows),
+            "SRCDOM": src_name,
+            "SRCVAR": str(spec["aval"]),
+            "SRCSEQ": rows[f"{src_name}SEQ"].to_numpy(dtype="float64"),
+        }
+    )
     if "PARAMN" in prm:
         part["PARAMN"] = float(prm["PARAMN"])
     av = spec.get("avisit") or {}
     if "map" in av:
         table = {str(k): tuple(v) for k, v in av["values"].items()}
-        mapped = visits.derive_vars_avisit_map(rows, str(av["map"]), table,
-                                               str(av.get("unmapped") or ""))
+        mapped = visits.derive_vars_avisit_map(
+            rows, str(av["map"]), table, str(av.get("unmapped") or "")
+        )
         part["AVISIT"], part["AVISITN"] = mapped["AVISIT"].to_numpy(), mapped["AVISITN"].to_numpy()
     elif "AVISIT" in av:
         part["AVISIT"] = rows[str(av["AVISIT"])].to_numpy()
@@ -104,8 +114,9 @@ def _baseline(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
         flag[last.to_numpy()] = "Y"
         return pd.Series(flag, index=bds.index, dtype=object)
     order = [str(v) for v in rule.get("order", ["AVISITN"] if "AVISITN" in bds else [])]
-    return D.derive_var_ablfl(bds, BY, "AVAL", "ADT", str(rule.get("reference", "TRTSDT")),
-                              order=order)
+    return D.derive_var_ablfl(
+        bds, BY, "AVAL", "ADT", str(rule.get("reference", "TRTSDT")), order=order
+    )
 
 
 def _post(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
@@ -121,8 +132,10 @@ def _post(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
     if how == "after_baseline":
         base_dt = D.derive_var_base(bds, BY, "ADT")
         return (bds["ADT"] >= base_dt).fillna(False) & not_base
-    raise InputError(f"{spec.where('change')}: change.post must be after_reference, "
-                     f"after_baseline or not_baseline, not {how!r}")
+    raise InputError(
+        f"{spec.where('change')}: change.post must be after_reference, "
+        f"after_baseline or not_baseline, not {how!r}"
+    )
 
 
 def _check_params(spec: SpecMap, src: pd.DataFrame) -> None:
@@ -131,16 +144,19 @@ def _check_params(spec: SpecMap, src: pd.DataFrame) -> None:
         by = [str(v) for v in chk["by"]]
         code, value = str(chk["code"]), str(chk.get("value", spec["aval"]))
         items = src[match(src, chk.get("where"))]
-        computed = params.derive_param_computed(items, by, code, value, str(chk["formula"]),
-                                                int(chk.get("decimals", 6)))
+        computed = params.derive_param_computed(
+            items, by, code, value, str(chk["formula"]), int(chk.get("decimals", 6))
+        )
         total = src[match(src, chk["total"])][[*by, value]].rename(columns={value: "AVAL"})
         bad = params.derive_param_check(computed, total, by, float(chk.get("tolerance", 0)))
         if len(bad):
             row = bad.iloc[0]
             keys = ", ".join(f"{k}={row[k]}" for k in by)
-            raise InputError(f"{chk.where()}: {spec['dataset']}: recomputed total {row['computed']}"
-                             f" differs from the recorded {row['collected']} ({keys}); "
-                             f"{len(bad)} record(s) disagree")
+            raise InputError(
+                f"{chk.where()}: {spec['dataset']}: recomputed total {row['computed']}"
+                f" differs from the recorded {row['collected']} ({keys}); "
+                f"{len(bad)} record(s) disagree"
+            )
 
 
 def _criteria(spec: SpecMap, bds: pd.DataFrame, post: pd.Series, decimals: dict) -> None:
@@ -149,8 +165,9 @@ def _criteria(spec: SpecMap, bds: pd.DataFrame, post: pd.Series, decimals: dict)
         for c in crits:
             n = int(c["CRIT"])
             if "improvement" in c:
-                flag = D.derive_var_crit_improvement(bds[sel], float(c["improvement"]),
-                                                     decimals[str(paramcd)])
+                flag = D.derive_var_crit_improvement(
+                    bds[sel], float(c["improvement"]), decimals[str(paramcd)]
+                )
             else:
                 flag = D.derive_var_crit_in(bds[sel], [float(x) for x in c["aval_in"]])
             apply = sel & post
@@ -163,8 +180,19 @@ def _criteria(spec: SpecMap, bds: pd.DataFrame, post: pd.Series, decimals: dict)
 
 #: Variables that describe the source parameter's value and so are blank on a parameter
 #: derived from it (the derived value has no baseline, range or criteria of its own).
-_NOT_INHERITED = ("BASE", "CHG", "PCHG", "A1LO", "A1HI", "R2A1LO", "R2A1HI", "BNRIND", "ABLFL",
-                  "ANRIND", "ONTRTFL")
+_NOT_INHERITED = (
+    "BASE",
+    "CHG",
+    "PCHG",
+    "A1LO",
+    "A1HI",
+    "R2A1LO",
+    "R2A1HI",
+    "BNRIND",
+    "ABLFL",
+    "ANRIND",
+    "ONTRTFL",
+)
 
 
 def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFrame:
@@ -172,14 +200,19 @@ def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFra
     relative to half the normal range, with its own ANRIND by fixed ``anrind`` limits."""
     kind = str(d.get("type", ""))
     if kind != "change_from_previous":
-        raise InputError(f"{d.where('type')}: derived parameter type must be "
-                         f"change_from_previous, not {kind!r}")
-    source = bds[bds["PARAMCD"].isin([str(p) for p in d["of"]])] if "of" in d else \
-        bds[bds["DTYPE"] == ""]
+        raise InputError(
+            f"{d.where('type')}: derived parameter type must be change_from_previous, not {kind!r}"
+        )
+    source = (
+        bds[bds["PARAMCD"].isin([str(p) for p in d["of"]])]
+        if "of" in d
+        else bds[bds["DTYPE"] == ""]
+    )
     select = match(source, d.get("select"), f"{d.where('select')}: select")
     order = [str(v) for v in d.get("order", ["ADT"])]
     value = params.derive_param_change_from_previous(
-        source, BY, order, select, int(d["decimals"]) if "decimals" in d else None)
+        source, BY, order, select, int(d["decimals"]) if "decimals" in d else None
+    )
     baseline = (source["ABLFL"] == "Y").to_numpy()
     new = source.copy()
     new["AVAL"] = value.where(~baseline).to_numpy()
@@ -189,8 +222,10 @@ def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFra
     for col in [c for c in new.columns if c.startswith(("CRIT", "SHIFT", "ANL"))]:
         new[col] = ""
     names = new[["PARAMCD", "PARAM"]].drop_duplicates("PARAMCD")
-    param = {c: str(d["PARAM"]).format(PARAM=p, PARAMCD=c)  # one per parameter, not per row
-             for c, p in zip(names["PARAMCD"], names["PARAM"], strict=True)}
+    param = {
+        c: str(d["PARAM"]).format(PARAM=p, PARAMCD=c)  # one per parameter, not per row
+        for c, p in zip(names["PARAMCD"], names["PARAM"], strict=True)
+    }
     code = {c: str(d["PARAMCD"]).format(PARAMCD=c) for c in names["PARAMCD"]}
     new["PARAM"] = new["PARAMCD"].map(param).to_numpy()
     new["PARAMCD"] = new["PARAMCD"].map(code).to_numpy()
@@ -198,7 +233,8 @@ def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFra
     if ind is not None:
         limits = new.assign(_lo=float(ind["low"]), _hi=float(ind["high"]))
         new["ANRIND"] = ranges.derive_var_anrind(
-            limits, "AVAL", "_lo", "_hi", terms=tuple(ind.get("terms", ranges.TERMS)))
+            limits, "AVAL", "_lo", "_hi", terms=tuple(ind.get("terms", ranges.TERMS))
+        )
     return new
 
 
@@ -229,7 +265,8 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
         for col in win.columns:
             bds[col] = win[col].to_numpy()
         bds[str(av.get("flag", "ANL01FL"))] = visits.derive_var_anl_flag(
-            bds, [*BY, "AVISITN"], str(av.get("rule", "closest")), str(av.get("day", "ADY")))
+            bds, [*BY, "AVISITN"], str(av.get("rule", "closest")), str(av.get("day", "ADY"))
+        )
     bds["ABLFL"] = _baseline(spec, bds)
     bds["BASE"] = D.derive_var_base(bds, BY)
     post = _post(spec, bds)
@@ -237,9 +274,12 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     if rng:
         ind = rng.get("anrind") or {}
         bds["ANRIND"] = ranges.derive_var_anrind(
-            bds, low_factor=float(ind.get("low_factor", 1)),
+            bds,
+            low_factor=float(ind.get("low_factor", 1)),
             high_factor=float(ind.get("high_factor", 1)),
-            terms=tuple(ind.get("terms", ranges.TERMS)), missing=str(ind.get("missing", "")))
+            terms=tuple(ind.get("terms", ranges.TERMS)),
+            missing=str(ind.get("missing", "")),
+        )
         bds["BNRIND"] = D.derive_var_base(bds, BY, "ANRIND")
         if rng.get("shift"):
             bds[str(rng["shift"])] = ranges.derive_var_shift(bds, select=post)
@@ -254,8 +294,9 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     if primary is not None:
         visitn = float(primary["AVISITN"])
         pop = adsl[adsl[str(primary["population"])] == "Y"]
-        imputed = D.derive_param_imputed(bds, pop, BY, str(primary["AVISIT"]), visitn,
-                                         str(primary["missing"]))
+        imputed = D.derive_param_imputed(
+            bds, pop, BY, str(primary["AVISIT"]), visitn, str(primary["missing"])
+        )
         bds = pd.concat([bds, imputed], ignore_index=True)
         post = pd.concat([post, pd.Series(True, index=range(len(imputed)))], ignore_index=True)
     bds["CHG"], bds["PCHG"] = np.nan, np.nan
@@ -275,8 +316,14 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     extra = []
     for rec in spec.get("extra_records") or []:
         sel = match(bds, rec.get("where"), f"{rec.where()}: where")
-        new = visits.derive_extreme_records(bds, BY, [str(v) for v in rec.get("order", ["ADT"])],
-                                            sel, str(rec.get("pick", "last")), dict(rec["set"]))
+        new = visits.derive_extreme_records(
+            bds,
+            BY,
+            [str(v) for v in rec.get("order", ["ADT"])],
+            sel,
+            str(rec.get("pick", "last")),
+            dict(rec["set"]),
+        )
         extra.append(new)
     for paramcd, crits in (spec.get("criteria") or {}).items():
         for c in crits:
@@ -285,9 +332,15 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
                 continue
             sel = (bds["PARAMCD"] == str(paramcd)) & (bds.get("ANL01FL", "") == "Y")
             try:
-                extra.append(params.derive_param_responder(
-                    bds, sel, f"CRIT{int(c['CRIT'])}FL", str(resp["PARAMCD"]),
-                    str(resp["PARAM"])))
+                extra.append(
+                    params.derive_param_responder(
+                        bds,
+                        sel,
+                        f"CRIT{int(c['CRIT'])}FL",
+                        str(resp["PARAMCD"]),
+                        str(resp["PARAM"]),
+                    )
+                )
             except ValueError as exc:
                 raise InputError(f"{c.where()}: {exc}") from exc
     if extra:

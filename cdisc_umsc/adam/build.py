@@ -34,12 +34,29 @@ _COMMON = {"dataset", "structure", "label", "records", "keys", "source", "metada
 #: The keys each kind of ADaM spec file may use (docs/spec-format.md, ADaM files)
 SPEC_KEYS = {
     "ADSL": frozenset(_COMMON | {"where", "copy", "variables"}),
-    "BDS": frozenset(_COMMON | {"where", "adsl", "parameters", "aval", "adt", "ady", "avisit",
-                                "baseline", "change", "ranges", "ontrt", "carry",
-                                "extra_records", "derived_parameters", "checks", "primary",
-                                "criteria"}),
-    "OCCDS": frozenset(_COMMON | {"copy", "adsl", "treatment", "dates", "trtemfl",
-                                  "occurrence"}),
+    "BDS": frozenset(
+        _COMMON
+        | {
+            "where",
+            "adsl",
+            "parameters",
+            "aval",
+            "adt",
+            "ady",
+            "avisit",
+            "baseline",
+            "change",
+            "ranges",
+            "ontrt",
+            "carry",
+            "extra_records",
+            "derived_parameters",
+            "checks",
+            "primary",
+            "criteria",
+        }
+    ),
+    "OCCDS": frozenset(_COMMON | {"copy", "adsl", "treatment", "dates", "trtemfl", "occurrence"}),
 }
 
 
@@ -65,9 +82,11 @@ def _standard_row(spec: SpecMap, structure: str, var: str) -> tuple[dict | None,
     row = None if from_adsl and structure != "ADSL" else standards.ig_variable(*ADAM, own, var)
     if row is not None:
         return row, structure != "OCCDS"
-    for std, version, ds in (("ADaMIG", "1.3", "ADSL"),
-                             ("SDTMIG", "3.4", str(spec.get("source", "DM"))),
-                             ("SDTMIG", "3.4", "DM")):
+    for std, version, ds in (
+        ("ADaMIG", "1.3", "ADSL"),
+        ("SDTMIG", "3.4", str(spec.get("source", "DM"))),
+        ("SDTMIG", "3.4", "DM"),
+    ):
         hit = standards.ig_variable(std, version, ds, var)
         if hit is not None:
             return hit, False
@@ -89,8 +108,10 @@ def adam_meta(spec: SpecMap, frame: pd.DataFrame, study_codelists: dict) -> Data
     """Dataset metadata: ADaMIG 1.3 (ADSL variables from ADSL, predecessors from SDTMIG)."""
     structure = str(spec["structure"])
     if structure not in STRUCTURES:
-        raise InputError(f"{spec.where('structure')}: structure must be one of "
-                         f"{', '.join(STRUCTURES)}, not {structure!r}")
+        raise InputError(
+            f"{spec.where('structure')}: structure must be one of "
+            f"{', '.join(STRUCTURES)}, not {structure!r}"
+        )
     overrides = spec.get("metadata", {}) or {}
     copied = [str(v) for v in spec.get("copy", [])]
     rows = []
@@ -98,10 +119,17 @@ def adam_meta(spec: SpecMap, frame: pd.DataFrame, study_codelists: dict) -> Data
         row, own = _standard_row(spec, structure, var)
         ov = overrides.get(var, {}) or {}
         if row is None and not ov.get("label"):
-            raise InputError(f"{spec.where()}: {var} is not an ADaMIG 1.3 {structure} or ADSL "
-                             "variable; give its label under metadata:")
-        use = row or {"label": ov.get("label"), "type": ov.get("type", "Char"),
-                      "order": 900, "core": "Perm", "codelist": ""}
+            raise InputError(
+                f"{spec.where()}: {var} is not an ADaMIG 1.3 {structure} or ADSL "
+                "variable; give its label under metadata:"
+            )
+        use = row or {
+            "label": ov.get("label"),
+            "type": ov.get("type", "Char"),
+            "order": 900,
+            "core": "Perm",
+            "codelist": "",
+        }
         template = standards.adam_variable_pattern(var) or var
         if var in IDENTIFIERS:
             order = IDENTIFIERS.index(var) - 100
@@ -110,30 +138,55 @@ def adam_meta(spec: SpecMap, frame: pd.DataFrame, study_codelists: dict) -> Data
         sas_type = "Num" if frame[var].dtype.kind in "fiu" else "Char"
         data_type, fmt = _data_type(var, sas_type)
         label = str(ov.get("label") or _label(template, var, str(use["label"])))
-        rows.append((order, pos, Variable(
-            name=var, label=label, type=sas_type, order=0, data_type=data_type,
-            core=str(use.get("core") or "Perm"), codelist=(str(use.get("codelist")) or None),
-            format=fmt, origin="Predecessor" if var in copied else "Derived",
-            source=f"{spec.get('source', 'DM')}.{var}" if var in copied else None,
-            method=ov.get("method"), comment=ov.get("comment"),
-            key_sequence=(list(spec["keys"]).index(var) + 1) if var in spec["keys"] else None)))
+        rows.append(
+            (
+                order,
+                pos,
+                Variable(
+                    name=var,
+                    label=label,
+                    type=sas_type,
+                    order=0,
+                    data_type=data_type,
+                    core=str(use.get("core") or "Perm"),
+                    codelist=(str(use.get("codelist")) or None),
+                    format=fmt,
+                    origin="Predecessor" if var in copied else "Derived",
+                    source=f"{spec.get('source', 'DM')}.{var}" if var in copied else None,
+                    method=ov.get("method"),
+                    comment=ov.get("comment"),
+                    key_sequence=(list(spec["keys"]).index(var) + 1)
+                    if var in spec["keys"]
+                    else None,
+                ),
+            )
+        )
     rows.sort(key=lambda r: (r[0], r[1]))
-    variables = tuple(Variable(**{**v.__dict__, "order": i})
-                      for i, (_o, _p, v) in enumerate(rows, start=1))
+    variables = tuple(
+        Variable(**{**v.__dict__, "order": i}) for i, (_o, _p, v) in enumerate(rows, start=1)
+    )
     if structure == "OCCDS":
         cls, records = OCCDS_CLASS, "One record per subject per event"
     else:
         info = standards.ig_datasets(*ADAM).set_index("dataset").loc[structure]
         cls, records = str(info["cls"]), str(info["structure"])
-    return Dataset(name=str(spec["dataset"]), label=str(spec["label"]), cls=cls,
-                   structure=str(spec.get("records", records)),
-                   standard="ADaMIG 1.3", purpose="Analysis",
-                   keys=tuple(str(k) for k in spec["keys"]), variables=variables)
+    return Dataset(
+        name=str(spec["dataset"]),
+        label=str(spec["label"]),
+        cls=cls,
+        structure=str(spec.get("records", records)),
+        standard="ADaMIG 1.3",
+        purpose="Analysis",
+        keys=tuple(str(k) for k in spec["keys"]),
+        variables=variables,
+    )
 
 
-def build_adam(adam_specs: Mapping[str, SpecMap], sdtm: Mapping[str, pd.DataFrame],
-               study_codelists: dict | None = None) -> tuple[dict[str, pd.DataFrame],
-                                                              dict[str, Dataset]]:
+def build_adam(
+    adam_specs: Mapping[str, SpecMap],
+    sdtm: Mapping[str, pd.DataFrame],
+    study_codelists: dict | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Dataset]]:
     """Every ADaM dataset the spec declares: ADSL first, then the others in name order."""
     data: dict[str, pd.DataFrame] = {}
     meta: dict[str, Dataset] = {}
@@ -144,9 +197,11 @@ def build_adam(adam_specs: Mapping[str, SpecMap], sdtm: Mapping[str, pd.DataFram
         structure = str(spec.get("structure", ""))
         builder = {"ADSL": build_adsl, "BDS": build_bds, "OCCDS": build_occds}.get(structure)
         if builder is None or (structure == "ADSL") != (name == "ADSL"):
-            raise InputError(f"{spec.where('structure')}: {name}: structure "
-                             f"{structure!r} is not allowed here (ADSL for ADSL, else BDS or "
-                             "OCCDS)")
+            raise InputError(
+                f"{spec.where('structure')}: {name}: structure "
+                f"{structure!r} is not allowed here (ADSL for ADSL, else BDS or "
+                "OCCDS)"
+            )
         spec.only(SPEC_KEYS[structure], f"an ADaM {structure} spec")
         args = (spec, sdtm) if name == "ADSL" else (spec, sdtm, data["ADSL"])
         try:
@@ -156,5 +211,6 @@ def build_adam(adam_specs: Mapping[str, SpecMap], sdtm: Mapping[str, pd.DataFram
     for name in sorted(adam_specs):
         meta[name] = adam_meta(adam_specs[name], data[name], study_codelists or {})
         data[name] = data[name][[v.name for v in meta[name].variables]]
-    return {k: data[k] for k in ["ADSL", *sorted(set(data) - {"ADSL"})]}, \
-        {k: meta[k] for k in ["ADSL", *sorted(set(meta) - {"ADSL"})]}
+    return {k: data[k] for k in ["ADSL", *sorted(set(data) - {"ADSL"})]}, {
+        k: meta[k] for k in ["ADSL", *sorted(set(meta) - {"ADSL"})]
+    }

@@ -24,12 +24,16 @@ def equal_values(a: pd.Series, b: pd.Series, tolerance: float = 1e-6) -> np.ndar
         both_nan = np.isnan(x) & np.isnan(y)
         close = np.abs(x - y) <= tolerance * np.maximum(1.0, np.abs(y))
         return both_nan | np.nan_to_num(close, nan=0).astype(bool)
-    return (_norm_key(a).to_numpy() == _norm_key(b).to_numpy())
+    return _norm_key(a).to_numpy() == _norm_key(b).to_numpy()
 
 
-def agreement(derived: pd.DataFrame, reference: pd.DataFrame, keys: Sequence[str],
-              variables: Sequence[str], tolerance: float = 1e-6) -> tuple[pd.DataFrame,
-                                                                         pd.DataFrame]:
+def agreement(
+    derived: pd.DataFrame,
+    reference: pd.DataFrame,
+    keys: Sequence[str],
+    variables: Sequence[str],
+    tolerance: float = 1e-6,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-variable table: variable, records, equal, share; the merged frame with an
     ``_in`` column saying where each record was found: both, reference_only, derived_only)."""
     left = derived.assign(**{f"_k{i}": _norm_key(derived[k]) for i, k in enumerate(keys)})
@@ -38,10 +42,18 @@ def agreement(derived: pd.DataFrame, reference: pd.DataFrame, keys: Sequence[str
     for name, frame in (("derived", left), ("reference", right)):
         if frame.duplicated(kcols).any():
             raise ValueError(f"agreement: {name} is not unique by {', '.join(keys)}")
-    merged = right[[*kcols, *variables]].merge(left[[*kcols, *variables]], on=kcols, how="outer",
-                                               suffixes=("_ref", "_der"), indicator="_in")
-    merged["_in"] = merged["_in"].astype(str).map(
-        {"both": "both", "left_only": "reference_only", "right_only": "derived_only"})
+    merged = right[[*kcols, *variables]].merge(
+        left[[*kcols, *variables]],
+        on=kcols,
+        how="outer",
+        suffixes=("_ref", "_der"),
+        indicator="_in",
+    )
+    merged["_in"] = (
+        merged["_in"]
+        .astype(str)
+        .map({"both": "both", "left_only": "reference_only", "right_only": "derived_only"})
+    )
     in_ref = (merged["_in"] != "derived_only").to_numpy()
     rows = []
     for var in variables:
@@ -49,6 +61,12 @@ def agreement(derived: pd.DataFrame, reference: pd.DataFrame, keys: Sequence[str
         ok &= (merged["_in"] == "both").to_numpy()
         merged[f"{var}_ok"] = ok
         n = int(in_ref.sum())
-        rows.append({"variable": var, "records": n, "equal": int(ok[in_ref].sum()),
-                     "share": float(ok[in_ref].sum() / n) if n else 1.0})
+        rows.append(
+            {
+                "variable": var,
+                "records": n,
+                "equal": int(ok[in_ref].sum()),
+                "share": float(ok[in_ref].sum() / n) if n else 1.0,
+            }
+        )
     return pd.DataFrame(rows), merged

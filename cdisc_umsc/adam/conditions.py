@@ -50,8 +50,9 @@ def _one(values: pd.Series, expected: object, name: str) -> pd.Series:
                 num = pd.to_numeric(values, errors="coerce")
                 ok &= pd.Series(_COMPARE[op](num, float(arg)), index=values.index).fillna(False)
             else:
-                raise ValueError(f"condition on {name}: unknown operator '{op}' "
-                                 "(expected not, gt, ge, lt, le)")
+                raise ValueError(
+                    f"condition on {name}: unknown operator '{op}' (expected not, gt, ge, lt, le)"
+                )
         return ok.astype(bool)
     return _equal(values, expected)
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-_ISO = (r"^(?P<y>\d{4})(?:-(?P<m>\d{2}|-)(?:-(?P<d>\d{2}|-)?)?)?"
-        r"(?:T(?P<H>\d{2}|-)?(?::(?P<M>\d{2}|-))?(?::(?P<S>\d{2}(?:\.\d+)?))?)?$")
+_ISO = (
+    r"^(?P<y>\d{4})(?:-(?P<m>\d{2}|-)(?:-(?P<d>\d{2}|-)?)?)?"
+    r"(?:T(?P<H>\d{2}|-)?(?::(?P<M>\d{2}|-))?(?::(?P<S>\d{2}(?:\.\d+)?))?)?$"
+)
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 _LEVELS = {"n": 0, "D": 1, "M": 2}
 
@@ -35,8 +37,7 @@ def _parts(dtc: pd.Series) -> pd.DataFrame:
 
 
 def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}),
-                           errors="coerce")
+    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}), errors="coerce")
     return (first + pd.offsets.MonthEnd(0)).dt.day.astype("float64")
 
 
@@ -51,9 +52,13 @@ def _to_sas_days(stamp: pd.Series) -> pd.Series:
     return ((stamp - SAS_EPOCH).dt.days).astype("float64")
 
 
-def derive_vars_dt(dtc: pd.Series, highest_imputation: str = "n", date_imputation: str = "first",
-                   min_dates: pd.Series | None = None,
-                   max_dates: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+def derive_vars_dt(
+    dtc: pd.Series,
+    highest_imputation: str = "n",
+    date_imputation: str = "first",
+    min_dates: pd.Series | None = None,
+    max_dates: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series]:
     """(numeric date, --DTF) from ISO 8601 text, imputing partial dates as the rules say."""
     _check(highest_imputation, date_imputation, ("first", "last", "mid"), "derive_vars_dt")
     p = _parts(dtc)
@@ -73,28 +78,35 @@ def derive_vars_dt(dtc: pd.Series, highest_imputation: str = "n", date_imputatio
     stamp = stamp.where(allowed)
     imputed = allowed & (m_missing | d_missing)
     if min_dates is not None:
-        lo = pd.to_datetime(pd.DataFrame({"year": y, "month": m.fillna(1), "day": d.fillna(1)}),
-                            errors="coerce")
+        lo = pd.to_datetime(
+            pd.DataFrame({"year": y, "month": m.fillna(1), "day": d.fillna(1)}), errors="coerce"
+        )
         hi_m = m.fillna(12)
-        hi = pd.to_datetime(pd.DataFrame({"year": y, "month": hi_m,
-                                          "day": d.fillna(_days_in_month(y, hi_m))}),
-                            errors="coerce")
+        hi = pd.to_datetime(
+            pd.DataFrame({"year": y, "month": hi_m, "day": d.fillna(_days_in_month(y, hi_m))}),
+            errors="coerce",
+        )
         ref = SAS_EPOCH + pd.to_timedelta(min_dates.to_numpy(), unit="D")
         ref = pd.Series(ref, index=dtc.index)
         inside = imputed & (ref >= lo) & (ref <= hi)
         stamp = stamp.mask(inside, ref)
     if max_dates is not None:
-        cap = pd.Series(SAS_EPOCH + pd.to_timedelta(max_dates.to_numpy(), unit="D"),
-                        index=dtc.index)
+        cap = pd.Series(
+            SAS_EPOCH + pd.to_timedelta(max_dates.to_numpy(), unit="D"), index=dtc.index
+        )
         stamp = stamp.mask(imputed & (stamp > cap), cap)
     flag = np.where(imputed & m_missing, "M", np.where(imputed & d_missing, "D", ""))
     return _to_sas_days(stamp), pd.Series(flag, index=dtc.index, dtype=object)
 
 
-def derive_vars_dtm(dtc: pd.Series, highest_imputation: str = "n",
-                    date_imputation: str = "first", time_imputation: str = "first",
-                    min_dates: pd.Series | None = None,
-                    max_dates: pd.Series | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+def derive_vars_dtm(
+    dtc: pd.Series,
+    highest_imputation: str = "n",
+    date_imputation: str = "first",
+    time_imputation: str = "first",
+    min_dates: pd.Series | None = None,
+    max_dates: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(numeric date-time, --DTF, --TMF): the date as ``derive_vars_dt``; a missing hour,
     minute or second is set to 00 (``first``) or to 23/59/59 (``last``) and flagged H/M/S."""
     _check("n", time_imputation, ("first", "last"), "derive_vars_dtm")
@@ -105,16 +117,20 @@ def derive_vars_dtm(dtc: pd.Series, highest_imputation: str = "n",
     mm = p["M"].fillna(59 if last else 0)
     ss = p["S"].fillna(59 if last else 0)
     seconds = days * 86400 + hh * 3600 + mm * 60 + ss
-    tmf = np.where(p["H"].isna(), "H", np.where(p["M"].isna(), "M",
-                                                 np.where(p["S"].isna(), "S", "")))
+    tmf = np.where(
+        p["H"].isna(), "H", np.where(p["M"].isna(), "M", np.where(p["S"].isna(), "S", ""))
+    )
     tmf = pd.Series(np.where(days.notna(), tmf, ""), index=dtc.index, dtype=object)
     return seconds.astype("float64"), dtf, tmf
 
 
-def derive_vars_dt_pair(start: pd.Series, end: pd.Series, highest_imputation: str = "M",
-                        min_dates: pd.Series | None = None,
-                        max_dates: pd.Series | None = None
-                        ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+def derive_vars_dt_pair(
+    start: pd.Series,
+    end: pd.Series,
+    highest_imputation: str = "M",
+    min_dates: pd.Series | None = None,
+    max_dates: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """(ASTDT, ASTDTF, AENDT, AENDTF) imputed consistently: the start to the first possible
     day (or the min date inside its range), the end to the last possible day (capped at the max
     date); an imputed start after the (complete or imputed) end is set to the end date."""

@@ -20,8 +20,9 @@ def _need(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise ValueError(f"{what}: missing variable(s) {', '.join(missing)}")
 
 
-def derive_vars_merged(dataset: pd.DataFrame, add: pd.DataFrame, by: Sequence[str],
-                       variables: Sequence[str]) -> pd.DataFrame:
+def derive_vars_merged(
+    dataset: pd.DataFrame, add: pd.DataFrame, by: Sequence[str], variables: Sequence[str]
+) -> pd.DataFrame:
     """Add ``variables`` from ``add`` by the keys ``by`` (``add`` must be unique by ``by``)."""
     _need(dataset, by, "derive_vars_merged dataset")
     _need(add, [*by, *variables], "derive_vars_merged add")
@@ -45,8 +46,14 @@ def derive_var_ady(adt: pd.Series, trtsdt: pd.Series) -> pd.Series:
     return delta.where(delta < 0, delta + 1)
 
 
-def derive_var_ablfl(dataset: pd.DataFrame, by: Sequence[str], value: str, date: str,
-                     reference: str, order: Sequence[str] = ()) -> pd.Series:
+def derive_var_ablfl(
+    dataset: pd.DataFrame,
+    by: Sequence[str],
+    value: str,
+    date: str,
+    reference: str,
+    order: Sequence[str] = (),
+) -> pd.Series:
     """ABLFL: the last record with a non-missing ``value`` on or before ``reference``.
 
     Ties on the same date are resolved by the ``order`` variables (the last record wins).
@@ -62,8 +69,9 @@ def derive_var_ablfl(dataset: pd.DataFrame, by: Sequence[str], value: str, date:
     return flag
 
 
-def derive_var_base(dataset: pd.DataFrame, by: Sequence[str], value: str = "AVAL",
-                    flag: str = "ABLFL") -> pd.Series:
+def derive_var_base(
+    dataset: pd.DataFrame, by: Sequence[str], value: str = "AVAL", flag: str = "ABLFL"
+) -> pd.Series:
     """The ``value`` of the subject/parameter's baseline record, on every record (BASE from
     AVAL, BNRIND from ANRIND ...); numeric values stay numeric, text is blank where absent."""
     _need(dataset, [*by, value, flag], "derive_var_base")
@@ -73,8 +81,9 @@ def derive_var_base(dataset: pd.DataFrame, by: Sequence[str], value: str = "AVAL
     merged = dataset[list(by)].merge(base, on=list(by), how="left")
     if dataset[value].dtype.kind in "fiu":
         return pd.Series(merged["_base"].to_numpy(), index=dataset.index, dtype="float64")
-    return pd.Series(merged["_base"].astype(object).fillna("").to_numpy(), index=dataset.index,
-                     dtype=object)
+    return pd.Series(
+        merged["_base"].astype(object).fillna("").to_numpy(), index=dataset.index, dtype=object
+    )
 
 
 def _scaled(values: pd.Series, decimals: int) -> pd.Series:
@@ -85,7 +94,7 @@ def _scaled(values: pd.Series, decimals: int) -> pd.Series:
 def derive_var_chg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
     """CHG = AVAL - BASE on post-baseline records (null on baseline and before)."""
     a, b = _scaled(dataset["AVAL"], decimals), _scaled(dataset["BASE"], decimals)
-    chg = ((a - b).astype("float64") / 10**decimals)
+    chg = (a - b).astype("float64") / 10**decimals
     return chg.where(post, np.nan).astype("float64")
 
 
@@ -106,20 +115,28 @@ def derive_var_crit_improvement(dataset: pd.DataFrame, percent: float, decimals:
     pct = int(round(percent * 1000))
     ok = ((b - a) * 100 * 1000 >= pct * b) & (b > 0)
     known = a.notna() & b.notna()
-    return pd.Series(np.where(known, np.where(ok.fillna(False), "Y", "N"), ""),
-                     index=dataset.index, dtype=object)
+    return pd.Series(
+        np.where(known, np.where(ok.fillna(False), "Y", "N"), ""), index=dataset.index, dtype=object
+    )
 
 
 def derive_var_crit_in(dataset: pd.DataFrame, values: Sequence[float]) -> pd.Series:
     """Y/N: AVAL is one of ``values``."""
     known = dataset["AVAL"].notna()
     hit = dataset["AVAL"].isin(list(values))
-    return pd.Series(np.where(known, np.where(hit, "Y", "N"), ""), index=dataset.index,
-                     dtype=object)
+    return pd.Series(
+        np.where(known, np.where(hit, "Y", "N"), ""), index=dataset.index, dtype=object
+    )
 
 
-def derive_param_imputed(dataset: pd.DataFrame, subjects: pd.DataFrame, by: Sequence[str],
-                         visit: str, visitn: float, dtype: str) -> pd.DataFrame:
+def derive_param_imputed(
+    dataset: pd.DataFrame,
+    subjects: pd.DataFrame,
+    by: Sequence[str],
+    visit: str,
+    visitn: float,
+    dtype: str,
+) -> pd.DataFrame:
     """Records for subjects/parameters without a record at ``visit``: baseline carried forward.
 
     The new record has AVISIT/AVISITN of the visit, AVAL = BASE and DTYPE = ``dtype``

@@ -15,8 +15,13 @@ def _yn(mask: pd.Series | np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(np.where(np.asarray(mask, dtype=bool), "Y", ""), index=index, dtype=object)
 
 
-def derive_var_ontrtfl(dataset: pd.DataFrame, date: str = "ADT", start: str = "TRTSDT",
-                       end: str = "TRTEDT", end_window: int = 0) -> pd.Series:
+def derive_var_ontrtfl(
+    dataset: pd.DataFrame,
+    date: str = "ADT",
+    start: str = "TRTSDT",
+    end: str = "TRTEDT",
+    end_window: int = 0,
+) -> pd.Series:
     """Y when start <= date <= end + ``end_window`` days (an open end counts as ongoing)."""
     _need(dataset, [date, start, end], "derive_var_ontrtfl")
     if end_window < 0:
@@ -26,9 +31,15 @@ def derive_var_ontrtfl(dataset: pd.DataFrame, date: str = "ADT", start: str = "T
     return _yn(ok.fillna(False), dataset.index)
 
 
-def derive_var_trtemfl(dataset: pd.DataFrame, start: str = "ASTDT", end: str = "AENDT",
-                       trtsdt: str = "TRTSDT", trtedt: str = "TRTEDT", end_window: int = 0,
-                       missing_start: str = "emergent") -> pd.Series:
+def derive_var_trtemfl(
+    dataset: pd.DataFrame,
+    start: str = "ASTDT",
+    end: str = "AENDT",
+    trtsdt: str = "TRTSDT",
+    trtedt: str = "TRTEDT",
+    end_window: int = 0,
+    missing_start: str = "emergent",
+) -> pd.Series:
     """Y when the event starts on or after first dose and no later than last dose +
     ``end_window`` days. A missing start: ``emergent`` flags it unless it ended before first
     dose; ``not`` leaves it unflagged. Untreated subjects (no TRTSDT) are never flagged."""
@@ -45,8 +56,13 @@ def derive_var_trtemfl(dataset: pd.DataFrame, start: str = "ASTDT", end: str = "
     return _yn(ok.fillna(False), dataset.index)
 
 
-def derive_var_extreme_flag(dataset: pd.DataFrame, by: Sequence[str], order: Sequence[str],
-                            mode: str = "first", select: pd.Series | None = None) -> pd.Series:
+def derive_var_extreme_flag(
+    dataset: pd.DataFrame,
+    by: Sequence[str],
+    order: Sequence[str],
+    mode: str = "first",
+    select: pd.Series | None = None,
+) -> pd.Series:
     """Y on the first (or last) record in ``order`` per ``by`` group among selected records."""
     if mode not in ("first", "last"):
         raise ValueError(f"derive_var_extreme_flag: mode must be first or last ({mode!r})")

@@ -41,8 +41,11 @@ class SdtmFolder(Mapping[str, pd.DataFrame]):
         if not self.folder.is_dir():
             raise InputError(f"{self.folder}: SDTM folder not found")
         self.encoding = encoding
-        self._files = {p.stem.upper(): p for p in sorted(self.folder.iterdir())
-                       if p.suffix.lower() in self.SUFFIXES}
+        self._files = {
+            p.stem.upper(): p
+            for p in sorted(self.folder.iterdir())
+            if p.suffix.lower() in self.SUFFIXES
+        }
         self._cache: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -50,8 +53,10 @@ class SdtmFolder(Mapping[str, pd.DataFrame]):
         if key not in self._cache:
             path = self._files.get(key)
             if path is None:
-                raise InputError(f"{self.folder}: no {key.lower()}.xpt or {key.lower()}.json "
-                                 f"(the ADaM spec reads domain {key})")
+                raise InputError(
+                    f"{self.folder}: no {key.lower()}.xpt or {key.lower()}.json "
+                    f"(the ADaM spec reads domain {key})"
+                )
             self._cache[key] = self._read(path)
         return self._cache[key]
 

@@ -20,8 +20,9 @@ from cdisc_umsc.errors import InputError
 from cdisc_umsc.metadata.specfile import SpecMap
 
 
-def build_occds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame],
-                adsl: pd.DataFrame) -> pd.DataFrame:
+def build_occds(
+    spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame
+) -> pd.DataFrame:
     """Events of ``source`` for ADSL subjects, with ADSL variables, dates and flags."""
     src_name = str(spec["source"])
     src = sdtm[src_name]
@@ -29,15 +30,19 @@ def build_occds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame],
     out = src[["STUDYID", "USUBJID", *[str(v) for v in spec["copy"]]]].copy()
     out = D.derive_vars_merged(out, adsl, ["STUDYID", "USUBJID"], [str(v) for v in spec["adsl"]])
     for target, source in (spec.get("treatment") or {}).items():
-        out[str(target)] = out[str(source)].to_numpy() if str(source) in out else \
-            adsl.set_index("USUBJID")[str(source)].reindex(out["USUBJID"]).to_numpy()
+        out[str(target)] = (
+            out[str(source)].to_numpy()
+            if str(source) in out
+            else adsl.set_index("USUBJID")[str(source)].reindex(out["USUBJID"]).to_numpy()
+        )
     dt = spec.get("dates")
     if dt is not None:
         lo = out[str(dt["min_date"])] if dt.get("min_date") else None
         hi = out[str(dt["max_date"])] if dt.get("max_date") else None
         try:
             st, stf, en, enf = dates.derive_vars_dt_pair(
-                src[str(dt["start"])], src[str(dt["end"])], str(dt.get("highest", "M")), lo, hi)
+                src[str(dt["start"])], src[str(dt["end"])], str(dt.get("highest", "M")), lo, hi
+            )
         except ValueError as exc:
             raise InputError(f"{dt.where()}: {spec['dataset']}: {exc}") from exc
         out["ASTDT"], out["ASTDTF"] = st.to_numpy(), stf.to_numpy()
@@ -48,16 +53,22 @@ def build_occds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame],
     if tem is not None:
         try:
             out["TRTEMFL"] = flags.derive_var_trtemfl(
-                out, end_window=int(tem.get("end_window", 0)),
-                missing_start=str(tem.get("missing_start", "emergent")))
+                out,
+                end_window=int(tem.get("end_window", 0)),
+                missing_start=str(tem.get("missing_start", "emergent")),
+            )
         except ValueError as exc:
             raise InputError(f"{tem.where()}: {exc}") from exc
     for occ in spec.get("occurrence") or []:
         try:
             sel = match(out, occ.get("where"), f"{occ.where()}: where")
             out[str(occ["flag"])] = flags.derive_var_extreme_flag(
-                out, [str(v) for v in occ["by"]], [str(v) for v in occ["order"]],
-                str(occ.get("mode", "first")), sel)
+                out,
+                [str(v) for v in occ["by"]],
+                [str(v) for v in occ["order"]],
+                str(occ.get("mode", "first")),
+                sel,
+            )
         except ValueError as exc:
             raise InputError(f"{occ.where()}: {exc}") from exc
     seq = f"{src_name}SEQ"

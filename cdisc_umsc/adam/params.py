@@ -15,14 +15,16 @@ from cdisc_umsc.adam.derive import _need
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def derive_param_computed(dataset: pd.DataFrame, by: Sequence[str], code: str, value: str,
-                          formula: str, decimals: int) -> pd.DataFrame:
+def derive_param_computed(
+    dataset: pd.DataFrame, by: Sequence[str], code: str, value: str, formula: str, decimals: int
+) -> pd.DataFrame:
     """One value per ``by`` group: ``formula`` over the ``value`` of each ``code`` it names,
     rounded to ``decimals``; groups missing any named code get no value (never a partial sum)."""
     _need(dataset, [*by, code, value], "derive_param_computed")
     names = sorted(set(_NAME.findall(formula)))
     wide = dataset[dataset[code].isin(names)].pivot_table(
-        index=list(by), columns=code, values=value, aggfunc="first")
+        index=list(by), columns=code, values=value, aggfunc="first"
+    )
     absent = [n for n in names if n not in wide.columns]
     if absent:
         raise ValueError(f"derive_param_computed: no records for {', '.join(absent)}")
@@ -31,30 +33,36 @@ def derive_param_computed(dataset: pd.DataFrame, by: Sequence[str], code: str, v
     return result.rename("AVAL").reset_index()
 
 
-def derive_param_check(computed: pd.DataFrame, collected: pd.DataFrame, by: Sequence[str],
-                       tolerance: float) -> pd.DataFrame:
+def derive_param_check(
+    computed: pd.DataFrame, collected: pd.DataFrame, by: Sequence[str], tolerance: float
+) -> pd.DataFrame:
     """Groups where the computed AVAL and the collected AVAL differ by more than ``tolerance``
     (or only one exists): columns ``by``, computed, collected."""
     _need(computed, [*by, "AVAL"], "derive_param_check computed")
     _need(collected, [*by, "AVAL"], "derive_param_check collected")
-    both = computed[[*by, "AVAL"]].merge(collected[[*by, "AVAL"]], on=list(by), how="outer",
-                                         suffixes=("_computed", "_collected"))
+    both = computed[[*by, "AVAL"]].merge(
+        collected[[*by, "AVAL"]], on=list(by), how="outer", suffixes=("_computed", "_collected")
+    )
     a, b = both["AVAL_computed"], both["AVAL_collected"]
     bad = (a - b).abs().gt(tolerance) | (a.isna() != b.isna())
-    return both[bad.to_numpy()].rename(columns={"AVAL_computed": "computed",
-                                                "AVAL_collected": "collected"})
+    return both[bad.to_numpy()].rename(
+        columns={"AVAL_computed": "computed", "AVAL_collected": "collected"}
+    )
 
 
-def derive_param_responder(dataset: pd.DataFrame, select: pd.Series, flag: str, paramcd: str,
-                           param: str) -> pd.DataFrame:
+def derive_param_responder(
+    dataset: pd.DataFrame, select: pd.Series, flag: str, paramcd: str, param: str
+) -> pd.DataFrame:
     """A responder parameter: a copy of each selected analysis record with AVALC = the
     criterion flag (Y/N) and AVAL 1/0; a record without a decision (flag blank) is an error."""
     _need(dataset, [flag, "PARAMCD", "PARAM", "AVAL"], "derive_param_responder")
     rows = dataset[select.to_numpy()].copy()
     undecided = ~rows[flag].isin(["Y", "N"])
     if undecided.any():
-        raise ValueError(f"derive_param_responder: {int(undecided.sum())} analysis record(s) "
-                         f"without a {flag} decision for {paramcd}")
+        raise ValueError(
+            f"derive_param_responder: {int(undecided.sum())} analysis record(s) "
+            f"without a {flag} decision for {paramcd}"
+        )
     rows["AVALC"] = rows[flag].to_numpy()
     rows["AVAL"] = np.where(rows[flag] == "Y", 1.0, 0.0)
     rows["PARAMCD"], rows["PARAM"] = paramcd, param
@@ -74,9 +82,13 @@ def round_half_away(values: pd.Series, decimals: int) -> pd.Series:
     return np.sign(x) * np.floor(np.abs(x) * scale + 0.5 + 1e-9) / scale
 
 
-def derive_param_change_from_previous(dataset: pd.DataFrame, by: Sequence[str],
-                                      order: Sequence[str], select: pd.Series,
-                                      decimals: int | None = None) -> pd.Series:
+def derive_param_change_from_previous(
+    dataset: pd.DataFrame,
+    by: Sequence[str],
+    order: Sequence[str],
+    select: pd.Series,
+    decimals: int | None = None,
+) -> pd.Series:
     """(AVAL - AVAL of the previous selected record) / (0.5 x (A1HI - A1LO)) on each selected
     record in ``order`` within ``by``; null on the first selected record of a group (and on
     records not selected), and where the range has no width."""

@@ -14,44 +14,61 @@ import pandas as pd
 from cdisc_umsc.adam.derive import _need
 
 
-def derive_vars_avisit_map(dataset: pd.DataFrame, column: str,
-                           mapping: Mapping[str, tuple[str, float]],
-                           unmapped: str = "") -> pd.DataFrame:
+def derive_vars_avisit_map(
+    dataset: pd.DataFrame, column: str, mapping: Mapping[str, tuple[str, float]], unmapped: str = ""
+) -> pd.DataFrame:
     """AVISIT/AVISITN from the values of ``column`` (e.g. VISIT); an unmapped value gets
     AVISIT ``unmapped`` (default blank) and no AVISITN."""
     _need(dataset, [column], "derive_vars_avisit_map")
     key = dataset[column].astype(object).where(dataset[column].notna(), "").astype(str)
     names = {str(k): str(v[0]) for k, v in mapping.items()}
     nums = {str(k): float(v[1]) for k, v in mapping.items()}
-    return pd.DataFrame({"AVISIT": key.map(names).fillna(unmapped).astype(object),
-                         "AVISITN": key.map(nums).astype("float64")}, index=dataset.index)
+    return pd.DataFrame(
+        {
+            "AVISIT": key.map(names).fillna(unmapped).astype(object),
+            "AVISITN": key.map(nums).astype("float64"),
+        },
+        index=dataset.index,
+    )
 
 
-def derive_vars_avisit_windows(dataset: pd.DataFrame, day: str,
-                               windows: Sequence[Mapping]) -> pd.DataFrame:
+def derive_vars_avisit_windows(
+    dataset: pd.DataFrame, day: str, windows: Sequence[Mapping]
+) -> pd.DataFrame:
     """AVISIT, AVISITN, AWLO, AWHI, AWTARGET from the window (``lo`` <= day <= ``hi``) that
     holds each record's study day. Windows must not overlap; a day outside all stays blank."""
     _need(dataset, [day], "derive_vars_avisit_windows")
     spans = sorted(((float(w["lo"]), float(w["hi"]), w) for w in windows), key=lambda t: t[:2])
     for (_lo1, hi1, w1), (lo2, _hi2, w2) in zip(spans, spans[1:], strict=False):
         if lo2 <= hi1:
-            raise ValueError(f"derive_vars_avisit_windows: windows {w1['AVISIT']} and "
-                             f"{w2['AVISIT']} overlap")
-    out = pd.DataFrame({"AVISIT": "", "AVISITN": np.nan, "AWLO": np.nan, "AWHI": np.nan,
-                        "AWTARGET": np.nan}, index=dataset.index).astype(
-        {"AVISIT": object})
+            raise ValueError(
+                f"derive_vars_avisit_windows: windows {w1['AVISIT']} and {w2['AVISIT']} overlap"
+            )
+    out = pd.DataFrame(
+        {"AVISIT": "", "AVISITN": np.nan, "AWLO": np.nan, "AWHI": np.nan, "AWTARGET": np.nan},
+        index=dataset.index,
+    ).astype({"AVISIT": object})
     days = dataset[day].to_numpy(dtype="float64")
     for lo, hi, w in spans:  # one pass per window, vectorised over records
         hit = (days >= lo) & (days <= hi)
         out.loc[hit, ["AVISITN", "AWLO", "AWHI", "AWTARGET"]] = [
-            float(w["AVISITN"]), lo, hi, float(w.get("target", lo))]
+            float(w["AVISITN"]),
+            lo,
+            hi,
+            float(w.get("target", lo)),
+        ]
         out.loc[hit, "AVISIT"] = str(w["AVISIT"])
     return out
 
 
-def derive_var_anl_flag(dataset: pd.DataFrame, by: Sequence[str], rule: str = "closest",
-                        day: str = "ADY", target: str = "AWTARGET",
-                        value: str = "AVAL") -> pd.Series:
+def derive_var_anl_flag(
+    dataset: pd.DataFrame,
+    by: Sequence[str],
+    rule: str = "closest",
+    day: str = "ADY",
+    target: str = "AWTARGET",
+    value: str = "AVAL",
+) -> pd.Series:
     """Y on one record per ``by`` group (e.g. subject, parameter, AVISITN) with a value.
 
     ``closest``: nearest ``day`` to ``target``; equally near, the earlier day wins; the same day,
@@ -76,9 +93,14 @@ def derive_var_anl_flag(dataset: pd.DataFrame, by: Sequence[str], rule: str = "c
     return pd.Series(flag, index=dataset.index, dtype=object)
 
 
-def derive_extreme_records(dataset: pd.DataFrame, by: Sequence[str], order: Sequence[str],
-                           select: pd.Series, mode: str, set_values: Mapping[str, object]
-                           ) -> pd.DataFrame:
+def derive_extreme_records(
+    dataset: pd.DataFrame,
+    by: Sequence[str],
+    order: Sequence[str],
+    select: pd.Series,
+    mode: str,
+    set_values: Mapping[str, object],
+) -> pd.DataFrame:
     """Copies of the first or last selected record per ``by`` group with ``set_values``
     (e.g. an end-of-treatment analysis visit from the last on-treatment visit)."""
     if mode not in ("first", "last"):
@@ -86,8 +108,11 @@ def derive_extreme_records(dataset: pd.DataFrame, by: Sequence[str], order: Sequ
     _need(dataset, [*by, *order], "derive_extreme_records")
     frame = dataset[select.to_numpy()]
     frame = frame.sort_values([*by, *order], kind="stable")
-    pick = frame.groupby(list(by), sort=False).tail(1) if mode == "last" else \
-        frame.groupby(list(by), sort=False).head(1)
+    pick = (
+        frame.groupby(list(by), sort=False).tail(1)
+        if mode == "last"
+        else frame.groupby(list(by), sort=False).head(1)
+    )
     new = pick.copy()
     for var, val in set_values.items():
         new[str(var)] = val

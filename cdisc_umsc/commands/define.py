@@ -20,8 +20,10 @@ from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study, Variable
 
 #: Define-XML 2.1 ItemDef DataType of ISO 8601 text, by what every value of a column is.
-_ISO = ((r"\d{4}-\d{2}-\d{2}", "date"), (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?",
-                                          "datetime"))
+_ISO = (
+    (r"\d{4}-\d{2}-\d{2}", "date"),
+    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?", "datetime"),
+)
 
 
 def _iso_type(values: pd.Series, name: str) -> str:
@@ -68,13 +70,15 @@ def _created(files: dict[str, Path]) -> str:
     return max(stamps)
 
 
-def folder_study(frames: dict[str, pd.DataFrame], described: dict[str, Dataset], purpose: str,
-                 created: str) -> Study:
+def folder_study(
+    frames: dict[str, pd.DataFrame], described: dict[str, Dataset], purpose: str, created: str
+) -> Study:
     """The Study a define of `frames` describes (bundled IG merged with the files' own)."""
     from cdisc_umsc.validate.igmeta import study_from_ig
 
-    ids = sorted({str(f["STUDYID"].iloc[0]) for f in frames.values()
-                  if "STUDYID" in f.columns and len(f)})
+    ids = sorted(
+        {str(f["STUDYID"].iloc[0]) for f in frames.values() if "STUDYID" in f.columns and len(f)}
+    )
     if len(ids) > 1:
         raise InputError(f"datasets of more than one study: STUDYID {', '.join(ids)}")
     study = study_from_ig(frames, described, ids[0] if ids else "")
@@ -82,24 +86,33 @@ def folder_study(frames: dict[str, pd.DataFrame], described: dict[str, Dataset],
     for name, ds in study.datasets.items():
         want = "ADaMIG" if purpose == "Analysis" else "SDTMIG"
         if ds.standard != want:
-            raise InputError(f"dataset {name}: is {ds.standard} data, not {want} "
-                             f"(use --{'adam' if want == 'SDTMIG' else 'sdtm'})")
+            raise InputError(
+                f"dataset {name}: is {ds.standard} data, not {want} "
+                f"(use --{'adam' if want == 'SDTMIG' else 'sdtm'})"
+            )
         own = described.get(name)
         variables = tuple(_variable(v, frames[name]) for v in ds.variables)
         # ADaMIG 1.3 1.6: an analysis dataset that is neither ADSL nor BDS is "ADAM OTHER"
         # unless its producer says otherwise (a folder has no one to say it)
         cls = ds.cls or ("ADAM OTHER" if purpose == "Analysis" else "")
         datasets[name] = dataclasses.replace(
-            ds, variables=variables, cls=cls, label=ds.label or (own.label if own else ""),
+            ds,
+            variables=variables,
+            cls=cls,
+            label=ds.label or (own.label if own else ""),
             standard=f"{want} {S.versions()[want]}",
-            keys=own.keys if own else (), parent=name[4:] if name.startswith("SUPP") else None)
+            keys=own.keys if own else (),
+            parent=name[4:] if name.startswith("SUPP") else None,
+        )
     std = "ADaMIG" if purpose == "Analysis" else "SDTMIG"
-    return dataclasses.replace(study, standard=std, standard_version=S.versions()[std],
-                               datasets=datasets, created=created)
+    return dataclasses.replace(
+        study, standard=std, standard_version=S.versions()[std], datasets=datasets, created=created
+    )
 
 
-def write_folder_define(folder: Path, purpose: str, *, encoding: str = "ascii",
-                        created: str | None = None) -> Path:
+def write_folder_define(
+    folder: Path, purpose: str, *, encoding: str = "ascii", created: str | None = None
+) -> Path:
     """Write folder/define.xml (+ define.html) for the datasets of `folder`; returns the path."""
     from cdisc_umsc.validate.folder import read_folder
     from cdisc_umsc.write.define import build_define, validate_define, write_define
@@ -108,8 +121,12 @@ def write_folder_define(folder: Path, purpose: str, *, encoding: str = "ascii",
     data = read_folder(folder, encoding=encoding)
     stamp = created or _created(data.files)
     study = folder_study(data.frames, data.described, purpose, stamp)
-    tree = build_define(study, data.frames, purpose=purpose,  # type: ignore[arg-type]
-                        value_lists=value_lists(study.datasets))
+    tree = build_define(
+        study,
+        data.frames,
+        purpose=purpose,  # type: ignore[arg-type]
+        value_lists=value_lists(study.datasets),
+    )
     problems = validate_define(tree)
     if problems:
         raise WriteError(f"{folder}/define.xml would not be valid Define-XML 2.1: {problems[0]}")
@@ -119,14 +136,24 @@ def write_folder_define(folder: Path, purpose: str, *, encoding: str = "ascii",
 
 
 @click.command("define")
-@click.option("--sdtm", "sdtm", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of SDTM datasets.")
-@click.option("--adam", "adam", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of ADaM datasets.")
-@click.option("--encoding", default="ascii", show_default=True,
-              help="Text encoding of XPT files.")
-@click.option("--created", default=None,
-              help="CreationDateTime (default: the latest one in the dataset files).")
+@click.option(
+    "--sdtm",
+    "sdtm",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of SDTM datasets.",
+)
+@click.option(
+    "--adam",
+    "adam",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of ADaM datasets.",
+)
+@click.option("--encoding", default="ascii", show_default=True, help="Text encoding of XPT files.")
+@click.option(
+    "--created",
+    default=None,
+    help="CreationDateTime (default: the latest one in the dataset files).",
+)
 def command(sdtm: Path | None, adam: Path | None, encoding: str, created: str | None) -> None:
     """Write DIR/define.xml and define.html for a folder of datasets (bundled IG metadata)."""
     try:
@@ -136,8 +163,10 @@ def command(sdtm: Path | None, adam: Path | None, encoding: str, created: str | 
             try:
                 datetime.fromisoformat(created)
             except ValueError:
-                raise InputError(f"--created {created!r}: expected an ISO 8601 date-time "
-                                 "such as 2024-05-01T09:00:00") from None
+                raise InputError(
+                    f"--created {created!r}: expected an ISO 8601 date-time "
+                    "such as 2024-05-01T09:00:00"
+                ) from None
         folder, purpose = (sdtm, "Tabulation") if sdtm is not None else (adam, "Analysis")
         path = write_folder_define(folder, purpose, encoding=encoding, created=created)
     except UmscError as exc:

@@ -22,8 +22,9 @@ def _settings(spec_dir: Path) -> dict:
     return dict(load_spec_file(path).get("study") or {}) if path.is_file() else {}
 
 
-def derive(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str = "xpt",
-           encoding: str = "utf-8") -> dict[str, int]:
+def derive(
+    spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str = "xpt", encoding: str = "utf-8"
+) -> dict[str, int]:
     """Build the spec's ADaM datasets from ``sdtm_dir`` into ``out_dir``; records per dataset."""
     from cdisc_umsc.adam.build import build_adam
     from cdisc_umsc.adam.inputs import SdtmFolder, load_adam_specs
@@ -37,9 +38,14 @@ def derive(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str = "xpt",
     created = str(settings.get("created", DEFAULT_CREATED))
     study_id = str(settings.get("STUDYID") or data["ADSL"]["STUDYID"].iloc[0])
     std, version = str(settings.get("adam", "ADaMIG 1.3")).split()
-    study = Study(study_id=study_id, standard=std, standard_version=version,
-                  ct_version=str(settings.get("ct") or standards.versions()["SDTM CT"]).split()[-1],
-                  datasets=dict(meta), created=created)
+    study = Study(
+        study_id=study_id,
+        standard=std,
+        standard_version=version,
+        ct_version=str(settings.get("ct") or standards.versions()["SDTM CT"]).split()[-1],
+        datasets=dict(meta),
+        created=created,
+    )
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -53,16 +59,38 @@ def derive(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str = "xpt",
 
 
 @click.command(name="derive")
-@click.option("--spec", "spec_dir", type=click.Path(path_type=Path, file_okay=False),
-              required=True, help="Study spec folder (its adam/*.yaml) or a folder of ADaM specs.")
-@click.option("--sdtm", "sdtm_dir", type=click.Path(path_type=Path, file_okay=False),
-              required=True, help="Folder of SDTM datasets (*.xpt, *.json or *.ndjson).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Output folder for the ADaM datasets (replaced atomically).")
-@click.option("--format", "fmt", type=click.Choice(["xpt", "json", "both"]), default="xpt",
-              show_default=True, help="Dataset file format.")
-@click.option("--encoding", default="utf-8", show_default=True,
-              help="Text encoding of the SDTM XPT files.")
+@click.option(
+    "--spec",
+    "spec_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Study spec folder (its adam/*.yaml) or a folder of ADaM specs.",
+)
+@click.option(
+    "--sdtm",
+    "sdtm_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder of SDTM datasets (*.xpt, *.json or *.ndjson).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder for the ADaM datasets (replaced atomically).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xpt", "json", "both"]),
+    default="xpt",
+    show_default=True,
+    help="Dataset file format.",
+)
+@click.option(
+    "--encoding", default="utf-8", show_default=True, help="Text encoding of the SDTM XPT files."
+)
 def command(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str, encoding: str) -> None:
     """Derive ADaM datasets from a folder of SDTM datasets by the ADaM spec."""
     try:

@@ -10,13 +10,20 @@ from cdisc_umsc.errors import UmscError, fail
 
 
 @click.command(name="synth")
-@click.option("--subjects", type=click.IntRange(min=1), required=True,
-              help="Number of subjects.")
+@click.option("--subjects", type=click.IntRange(min=1), required=True, help="Number of subjects.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              required=True, help="Folder for the raw CSV forms (files replaced atomically).")
-@click.option("--dense-labs", is_flag=True,
-              help="Full and extended lab panels at every visit (~500 LAB rows per subject).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for the raw CSV forms (files replaced atomically).",
+)
+@click.option(
+    "--dense-labs",
+    is_flag=True,
+    help="Full and extended lab panels at every visit (~500 LAB rows per subject).",
+)
 def command(subjects: int, seed: int, out_dir: Path, dense_labs: bool) -> None:
     """Write a SYNTHETIC raw trial shaped like fixtures/umsc/raw (mappings/umsc maps it)."""
     from cdisc_umsc.synth import write_trial

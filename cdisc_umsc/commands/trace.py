@@ -19,9 +19,12 @@ import pandas as pd
 from cdisc_umsc import lineage
 from cdisc_umsc.errors import InputError, UmscError, fail
 
-_TOKEN = re.compile(r"""\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<>|=)
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<>|=)
                     |'(?P<sq>(?:[^']|'')*)'|"(?P<dq>(?:[^"]|"")*)"
-                    |(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))""", re.X)
+                    |(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))""",
+    re.X,
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,10 @@ def parse_where(expr: str) -> list[Comparison]:
     while pos < len(expr):
         m = _TOKEN.match(expr, pos)
         if m is None or m.end() == pos:
-            raise InputError(f"--where: cannot read {expr[pos:pos + 20]!r} at character "
-                             f"{pos + 1} (expected VAR='value' [and ...])")
+            raise InputError(
+                f"--where: cannot read {expr[pos : pos + 20]!r} at character "
+                f"{pos + 1} (expected VAR='value' [and ...])"
+            )
         kind = m.lastgroup or ""
         value, start = m.group(kind), m.start(kind) + 1
         if kind in ("sq", "dq"):
@@ -57,10 +62,14 @@ def parse_where(expr: str) -> list[Comparison]:
             if tokens[i][0] != "name" or tokens[i][1].lower() != "and":
                 raise InputError(f"--where: expected 'and' at character {tokens[i][2]}")
             i += 1
-        part = tokens[i:i + 3]
+        part = tokens[i : i + 3]
         kinds = [k for k, _v, _p in part]
-        if len(part) < 3 or kinds[0] != "name" or kinds[1] != "op" or kinds[2] not in ("str",
-                                                                                       "num"):
+        if (
+            len(part) < 3
+            or kinds[0] != "name"
+            or kinds[1] != "op"
+            or kinds[2] not in ("str", "num")
+        ):
             at = part[0][2] if part else len(expr) + 1
             raise InputError(f"--where: expected VAR='value' or VAR=number at character {at}")
         op = "!=" if part[1][1] in ("!=", "<>") else "="
@@ -81,8 +90,10 @@ def select(frame: pd.DataFrame, tests: list[Comparison], dataset: str) -> np.nda
         col = frame[t.variable]
         if col.dtype.kind == "f":
             if t.number is None:
-                raise InputError(f"--where: {dataset}.{t.variable} is numeric; compare it with "
-                                 f"a number, not '{t.text}'")
+                raise InputError(
+                    f"--where: {dataset}.{t.variable} is numeric; compare it with "
+                    f"a number, not '{t.text}'"
+                )
             hit = (col == t.number).to_numpy()
         else:
             hit = (col.fillna("").astype(str) == t.text).to_numpy()
@@ -96,7 +107,7 @@ def resolve_dataset(out_dir: Path, name: str) -> str:
     parts = [p for p in path.parts if p not in (".", "")]
     stem = path.stem.upper() if path.suffix.lower() in (".xpt", ".json") else path.name.upper()
     part = parts[-2].lower() if len(parts) >= 2 and parts[-2].lower() in ("sdtm", "adam") else ""
-    for candidate in ([part] if part else ["adam", "sdtm"]):
+    for candidate in [part] if part else ["adam", "sdtm"]:
         if (out_dir / lineage.FOLDER / candidate / f"{stem.lower()}.csv").is_file():
             return f"{candidate}/{stem}"
     raise InputError(f"{out_dir}: no dataset {name} with lineage (run cdisc-umsc run first)")
@@ -134,13 +145,30 @@ class Tracer:
     def describe(self, dataset: str, record: int) -> str:
         frame = self.frame(dataset)
         if not 1 <= record <= len(frame):
-            raise InputError(f"{dataset}: lineage names record {record} but the dataset has "
-                             f"{len(frame)} records")
+            raise InputError(
+                f"{dataset}: lineage names record {record} but the dataset has {len(frame)} records"
+            )
         row = frame.iloc[record - 1]
         dom = dataset.split("/")[1]
-        wanted = ["USUBJID", "PARAMCD", "AVISIT", "DTYPE", "AVAL", "ABLFL", "ANL01FL",
-                  f"{dom}SEQ", f"{dom}TESTCD", f"{dom}TERM", "VISIT", f"{dom}ORRES",
-                  f"{dom}STRESN", f"{dom}DTC", f"{dom}DRVFL", "QNAM", "QVAL"]
+        wanted = [
+            "USUBJID",
+            "PARAMCD",
+            "AVISIT",
+            "DTYPE",
+            "AVAL",
+            "ABLFL",
+            "ANL01FL",
+            f"{dom}SEQ",
+            f"{dom}TESTCD",
+            f"{dom}TERM",
+            "VISIT",
+            f"{dom}ORRES",
+            f"{dom}STRESN",
+            f"{dom}DTC",
+            f"{dom}DRVFL",
+            "QNAM",
+            "QVAL",
+        ]
         shown = []
         for var in wanted:
             if var in frame.columns:
@@ -214,10 +242,19 @@ def trace(out_dir: Path, dataset: str, where: str, limit: int = 20) -> list[str]
 @click.command("trace")
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.argument("dataset")
-@click.option("--where", "where", required=True,
-              help="Records to trace, e.g. \"USUBJID='X' and PARAMCD='PASITOT'\".")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
-              help="Trace at most this many matching records.")
+@click.option(
+    "--where",
+    "where",
+    required=True,
+    help="Records to trace, e.g. \"USUBJID='X' and PARAMCD='PASITOT'\".",
+)
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Trace at most this many matching records.",
+)
 def command(out_dir: Path, dataset: str, where: str, limit: int) -> None:
     """Print the chain from DATASET records back to raw CRF rows, with the spec lines."""
     try:

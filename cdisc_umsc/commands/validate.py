@@ -18,8 +18,6 @@ from cdisc_umsc.errors import InputError, UmscError, fail
 FORMATS = ("json", "csv", "html")
 
 
-
-
 def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None:
     """(format, path) of the report file, or None when no report is asked for."""
     if fmt is None and out is None:
@@ -27,13 +25,20 @@ def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None
     if fmt is None:
         fmt = out.suffix.lower().lstrip(".")
         if fmt not in FORMATS:
-            raise InputError(f"--out {out}: cannot tell the report format from the suffix; "
-                             f"give --report {'|'.join(FORMATS)}")
+            raise InputError(
+                f"--out {out}: cannot tell the report format from the suffix; "
+                f"give --report {'|'.join(FORMATS)}"
+            )
     return fmt, out or Path(f"validation.{fmt}")
 
 
-def validate_folder(folder: Path, *, define: Path | None = None, profile: str = "submission",
-                    encoding: str = "ascii"):
+def validate_folder(
+    folder: Path,
+    *,
+    define: Path | None = None,
+    profile: str = "submission",
+    encoding: str = "ascii",
+):
     """(Findings, description of the work) for a folder of datasets."""
     from cdisc_umsc.read.define import read_define
     from cdisc_umsc.validate import validate_study
@@ -49,16 +54,21 @@ def validate_folder(folder: Path, *, define: Path | None = None, profile: str = 
         study = read_define(define)
         source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
     else:
-        ids = [str(f["STUDYID"].iloc[0]) for f in data.frames.values()
-               if "STUDYID" in f.columns and len(f)]
+        ids = [
+            str(f["STUDYID"].iloc[0])
+            for f in data.frames.values()
+            if "STUDYID" in f.columns and len(f)
+        ]
         study = study_from_ig(data.frames, data.described, ids[0] if ids else "")
         source = "the bundled IG"
         if any(p.name.lower() == "define.xml" for p in Path(folder).iterdir()):
             data.notes.append(f"{folder}/define.xml not used (give --define to validate by it)")
     findings = validate_study(data.frames, study, profile=profile)
     records = sum(len(f) for f in data.frames.values())
-    what = (f"{folder}: {len(data.frames)} datasets, {records} records, checked against "
-            f"{source}, profile {profile}")
+    what = (
+        f"{folder}: {len(data.frames)} datasets, {records} records, checked against "
+        f"{source}, profile {profile}"
+    )
     return findings, what, data.notes
 
 
@@ -88,40 +98,77 @@ def _diff(old: Path, new: Path, out: Path | None) -> int:
 
 @click.command("validate")
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
-@click.option("--define", "define", type=click.Path(path_type=Path),
-              help="Validate by this define.xml's metadata (default: the bundled IG).")
+@click.option(
+    "--define",
+    "define",
+    type=click.Path(path_type=Path),
+    help="Validate by this define.xml's metadata (default: the bundled IG).",
+)
 @click.option("--report", "fmt", type=click.Choice(FORMATS), help="Report file format.")
-@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
-              help="Report file (default: validation.<format>).")
-@click.option("--profile", type=click.Choice(["submission", "development"]),
-              default="submission", show_default=True,
-              help="development downgrades what is expected while a study is being built.")
-@click.option("--encoding", default="ascii", show_default=True,
-              help="Text encoding of XPT files (e.g. cp1252 for legacy files).")
-@click.option("--diff", "diff", nargs=2, type=click.Path(path_type=Path), default=None,
-              metavar="OLD.json NEW.json", help="List findings new, fixed and unchanged.")
-def command(folder: Path | None, define: Path | None, fmt: str | None, out: Path | None,
-            profile: str, encoding: str, diff: tuple[Path, Path] | None) -> None:
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Report file (default: validation.<format>).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["submission", "development"]),
+    default="submission",
+    show_default=True,
+    help="development downgrades what is expected while a study is being built.",
+)
+@click.option(
+    "--encoding",
+    default="ascii",
+    show_default=True,
+    help="Text encoding of XPT files (e.g. cp1252 for legacy files).",
+)
+@click.option(
+    "--diff",
+    "diff",
+    nargs=2,
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="OLD.json NEW.json",
+    help="List findings new, fixed and unchanged.",
+)
+def command(
+    folder: Path | None,
+    define: Path | None,
+    fmt: str | None,
+    out: Path | None,
+    profile: str,
+    encoding: str,
+    diff: tuple[Path, Path] | None,
+) -> None:
     """Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON)."""
     try:
         if diff:
             if folder is not None or define is not None or fmt not in (None, "json"):
-                raise InputError("--diff compares two JSON reports; give no FOLDER, --define "
-                                 "or --report with it")
+                raise InputError(
+                    "--diff compares two JSON reports; give no FOLDER, --define or --report with it"
+                )
             sys.exit(_diff(diff[0], diff[1], out))
         if folder is None:
             raise InputError("give a FOLDER of datasets to validate, or --diff OLD.json NEW.json")
         target = _report_target(fmt, out)
-        findings, what, notes = validate_folder(folder, define=define, profile=profile,
-                                                encoding=encoding)
+        findings, what, notes = validate_folder(
+            folder, define=define, profile=profile, encoding=encoding
+        )
         summary = findings.summary()
         for note in notes:
             click.echo(f"note: {note}")
         click.echo(what)
         click.echo(summary)
         if target is not None:
-            _write(findings, target[0], target[1], f"cdisc-umsc validation: {folder}",
-                   f"{what}\n{summary}")
+            _write(
+                findings,
+                target[0],
+                target[1],
+                f"cdisc-umsc validation: {folder}",
+                f"{what}\n{summary}",
+            )
             click.echo(f"report: {target[1]}")
     except UmscError as exc:
         fail(exc)

@@ -55,15 +55,24 @@ def _timing_order() -> dict[str, int]:
 def _order_key(domain: str, var: str, ig_order: int, row: dict, pos: int) -> tuple:
     """IG order; timing variables (IG or model) in the SDTM model's timing order, after the
     others, so a model variable the IG table of the domain lacks (EX VISITNUM) finds its place."""
-    generic = "--" + var[len(domain):] if var.startswith(domain) and len(var) > len(domain) else var
+    generic = (
+        "--" + var[len(domain) :] if var.startswith(domain) and len(var) > len(domain) else var
+    )
     timing = _timing_order()
     if str(row.get("role", "")) == "Timing" and (generic in timing or var in timing):
         return (1, timing.get(generic, timing.get(var, 0)), pos)
     return (0, ig_order, pos)
 
 
-def dataset_meta(standard: str, version: str, name: str, variables: list[str],
-                 overrides: dict[str, dict], keys: tuple[str, ...], where: str) -> Dataset:
+def dataset_meta(
+    standard: str,
+    version: str,
+    name: str,
+    variables: list[str],
+    overrides: dict[str, dict],
+    keys: tuple[str, ...],
+    where: str,
+) -> Dataset:
     """Dataset metadata for ``variables`` in IG order (non-IG model variables after)."""
     table = _ig_datasets(standard, version)
     ig_name = "SUPPQUAL" if name.startswith("SUPP") else name
@@ -76,37 +85,67 @@ def dataset_meta(standard: str, version: str, name: str, variables: list[str],
         ov = overrides.get(var, {})
         if row is None:
             if not standards.model_allows(str(info["cls"]), name, var):
-                raise InputError(f"{where}: variable {var} is neither in {standard} {version} "
-                                 f"{name} nor allowed by the SDTM model for class {info['cls']}")
+                raise InputError(
+                    f"{where}: variable {var} is neither in {standard} {version} "
+                    f"{name} nor allowed by the SDTM model for class {info['cls']}"
+                )
             model = standards.model_variables()
             generic = var.replace(name, "--", 1) if var.startswith(name) else var
             hit = model[model["variable"] == generic]
-            row = {"label": ov.get("label") or (hit.iloc[0]["label"] if len(hit) else var),
-                   "type": hit.iloc[0]["type"] if len(hit) else "Char", "order": 9999,
-                   "core": "Perm", "role": hit.iloc[0].get("role", "") if len(hit) else "",
-                   "codelist": ""}
+            row = {
+                "label": ov.get("label") or (hit.iloc[0]["label"] if len(hit) else var),
+                "type": hit.iloc[0]["type"] if len(hit) else "Char",
+                "order": 9999,
+                "core": "Perm",
+                "role": hit.iloc[0].get("role", "") if len(hit) else "",
+                "codelist": "",
+            }
         rows.append((int(row["order"]), var, row, ov))
     general = str(info["cls"]).upper() in GENERAL_CLASSES
-    rows.sort(key=lambda r: _order_key(name, r[1], r[0], r[2], variables.index(r[1]))
-              if general else (r[0], variables.index(r[1])))
+    rows.sort(
+        key=lambda r: (
+            _order_key(name, r[1], r[0], r[2], variables.index(r[1]))
+            if general
+            else (r[0], variables.index(r[1]))
+        )
+    )
     out = []
     for pos, (_order, var, row, ov) in enumerate(rows, start=1):
         sas_type = str(ov.get("type") or row["type"])
         key_seq = keys.index(var) + 1 if var in keys else None
-        out.append(Variable(
-            name=var, label=str(ov.get("label") or row["label"]), type=sas_type, order=pos,
-            data_type=str(ov.get("data_type") or data_type(var, sas_type)),
-            length=ov.get("length"), core=str(row.get("core") or "Perm"),
-            role=str(row.get("role") or ""),
-            codelist=(ov["codelist"] or None) if "codelist" in ov
-            else (str(row.get("codelist")) or None),
-            format=ov.get("format"), origin=str(ov.get("origin") or "Collected"),
-            source=ov.get("source"), method=ov.get("method"), comment=ov.get("comment"),
-            significant_digits=ov.get("significant_digits"), key_sequence=key_seq))
+        out.append(
+            Variable(
+                name=var,
+                label=str(ov.get("label") or row["label"]),
+                type=sas_type,
+                order=pos,
+                data_type=str(ov.get("data_type") or data_type(var, sas_type)),
+                length=ov.get("length"),
+                core=str(row.get("core") or "Perm"),
+                role=str(row.get("role") or ""),
+                codelist=(ov["codelist"] or None)
+                if "codelist" in ov
+                else (str(row.get("codelist")) or None),
+                format=ov.get("format"),
+                origin=str(ov.get("origin") or "Collected"),
+                source=ov.get("source"),
+                method=ov.get("method"),
+                comment=ov.get("comment"),
+                significant_digits=ov.get("significant_digits"),
+                key_sequence=key_seq,
+            )
+        )
     label = str(info["label"])
     if name.startswith("SUPP"):  # SDTMIG 8.4.1: "Supplemental Qualifiers for [domain name]"
         label = f"Supplemental Qualifiers for {name[4:]}"
-    return Dataset(name=name, label=label, cls=str(info["cls"]),
-                   structure=str(info["structure"]), standard=f"{standard} {version}",
-                   purpose="Tabulation", keys=keys, variables=tuple(out),
-                   parent=name[4:] if name.startswith("SUPP") else None)
+    return Dataset(
+        name=name,
+        label=label,
+        cls=str(info["cls"]),
+        structure=str(info["structure"]),
+        standard=f"{standard} {version}",
+        purpose="Tabulation",
+        keys=keys,
+        variables=tuple(out),
+        parent=name[4:] if name.startswith("SUPP") else None,
+    )

@@ -21,8 +21,22 @@ STUDY_KEYS = frozenset({"study", "raw", "visits", "forms"})
 SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
 FIELD_KEYS = frozenset({"type", "format", "min", "max"})
 FIELD_TYPES = frozenset({"text", "integer", "number", "date", "time"})
-DOMAIN_KEYS = frozenset({"domain", "source", "sources", "where", "excluded_because", "keys",
-                         "variables", "derived", "supp", "dictionaries", "melt", "label"})
+DOMAIN_KEYS = frozenset(
+    {
+        "domain",
+        "source",
+        "sources",
+        "where",
+        "excluded_because",
+        "keys",
+        "variables",
+        "derived",
+        "supp",
+        "dictionaries",
+        "melt",
+        "label",
+    }
+)
 SOURCE_KEYS = frozenset({"form", "where", "excluded_because", "melt", "variables"})
 TRIAL_DESIGN = ("TE", "TA", "TV", "TI", "SE", "TS")
 
@@ -123,26 +137,33 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
                 fdef.only(FIELD_KEYS, f"field {name}.{fname}")
             ftype = fdef.get("type", "text")
             if ftype not in FIELD_TYPES:
-                raise fdef.error("type", f"unknown field type '{ftype}' "
-                                 f"(expected one of: {', '.join(sorted(FIELD_TYPES))})")
+                raise fdef.error(
+                    "type",
+                    f"unknown field type '{ftype}' "
+                    f"(expected one of: {', '.join(sorted(FIELD_TYPES))})",
+                )
             fmt = fdef.get("format")
             if ftype == "date":
                 from cdisc_umsc.sdtm.iso8601 import DATE_FORMATS
+
                 if fmt not in DATE_FORMATS:
-                    raise fdef.error("format", f"date fields need a format, one of: "
-                                     f"{', '.join(DATE_FORMATS)}")
+                    raise fdef.error(
+                        "format", f"date fields need a format, one of: {', '.join(DATE_FORMATS)}"
+                    )
             specs.append(FieldSpec(fname, ftype, fmt, fdef.get("min"), fdef.get("max")))
         key = tuple(spec.get("key") or ())
         for k in key:
             if k not in fields:
                 raise spec.error("key", f"key field '{k}' is not a field of form {name}")
-        forms[name] = FormSpec(name, str(spec.require("file")), str(spec.get("label", "")),
-                               key, tuple(specs))
+        forms[name] = FormSpec(
+            name, str(spec.require("file")), str(spec.get("label", "")), key, tuple(specs)
+        )
     return forms
 
 
-def _codelists(cl_spec: SpecMap | None
-               ) -> tuple[dict[str, Recode], dict[str, tuple], dict[str, Codelist]]:
+def _codelists(
+    cl_spec: SpecMap | None,
+) -> tuple[dict[str, Recode], dict[str, tuple], dict[str, Codelist]]:
     recodes: dict[str, Recode] = {}
     units: dict[str, tuple] = {}
     sponsor: dict[str, Codelist] = {}
@@ -160,9 +181,14 @@ def _codelists(cl_spec: SpecMap | None
             terms = tuple(Term(str(v)) for v in terms_def)
         else:
             raise cdef.error("terms", "terms must be a list or a mapping of value to decode")
-        sponsor[str(cid)] = Codelist(str(cid), str(cdef.require("name")),
-                                     bool(cdef.get("extensible", False)), terms, sponsor=True,
-                                     data_type=str(cdef.get("data_type", "text")))
+        sponsor[str(cid)] = Codelist(
+            str(cid),
+            str(cdef.require("name")),
+            bool(cdef.get("extensible", False)),
+            terms,
+            sponsor=True,
+            data_type=str(cdef.get("data_type", "text")),
+        )
     for name, rdef in (cl_spec.get("recodes") or SpecMap()).items():
         if not isinstance(rdef, SpecMap):
             raise cl_spec["recodes"].error(name, f"recode {name} must be a mapping")
@@ -171,8 +197,12 @@ def _codelists(cl_spec: SpecMap | None
         if not isinstance(mapping, SpecMap):
             raise rdef.error("map", "map must be a mapping of CRF value to submission value")
         codelist = rdef.get("codelist")
-        recodes[str(name)] = Recode(str(name), str(codelist) if codelist else None,
-                                    {str(k): str(v) for k, v in mapping.items()}, rdef.where())
+        recodes[str(name)] = Recode(
+            str(name),
+            str(codelist) if codelist else None,
+            {str(k): str(v) for k, v in mapping.items()},
+            rdef.where(),
+        )
         _check_codelist_targets(rdef, mapping, codelist, sponsor)
     for name, rows in (cl_spec.get("units") or SpecMap()).items():
         if not isinstance(rows, list):
@@ -185,8 +215,9 @@ def _codelists(cl_spec: SpecMap | None
     return recodes, units, sponsor
 
 
-def _check_codelist_targets(rdef: SpecMap, mapping: SpecMap, codelist: Any,
-                            sponsor: dict[str, Codelist]) -> None:
+def _check_codelist_targets(
+    rdef: SpecMap, mapping: SpecMap, codelist: Any, sponsor: dict[str, Codelist]
+) -> None:
     if not codelist:
         return
     codelist = str(codelist)
@@ -199,24 +230,32 @@ def _check_codelist_targets(rdef: SpecMap, mapping: SpecMap, codelist: Any,
     ct = standards.controlled_terminology("SDTM", "2025-03-28")
     cl = ct.codelist(codelist)
     if cl is None:
-        raise rdef.error("codelist", f"unknown codelist '{codelist}' (not in the bundled CT "
-                         "nor declared under codelists:)")
+        raise rdef.error(
+            "codelist",
+            f"unknown codelist '{codelist}' (not in the bundled CT nor declared under codelists:)",
+        )
     if not cl.extensible:
         for k, v in mapping.items():
             if cl.lookup(str(v)) is None:
-                raise mapping.error(k, f"'{v}' is not a term of non-extensible codelist "
-                                    f"{cl.submission_value} ({cl.code})")
+                raise mapping.error(
+                    k,
+                    f"'{v}' is not a term of non-extensible codelist "
+                    f"{cl.submission_value} ({cl.code})",
+                )
 
 
 def _source(spec: SpecMap, forms: dict[str, FormSpec], obj: SpecMap, form: str) -> SourceSpec:
     if form not in forms:
-        raise obj.error("form" if "form" in obj else "source", f"unknown form '{form}' "
-                        f"(forms declared in study.yaml: {', '.join(forms)})")
+        raise obj.error(
+            "form" if "form" in obj else "source",
+            f"unknown form '{form}' (forms declared in study.yaml: {', '.join(forms)})",
+        )
     variables = obj.get("variables") if obj is not spec else SpecMap()
     if variables is None:
         variables = SpecMap()
-    return SourceSpec(form, variables, obj.get("where"), obj.get("excluded_because"),
-                      obj.get("melt"))
+    return SourceSpec(
+        form, variables, obj.get("where"), obj.get("excluded_because"), obj.get("melt")
+    )
 
 
 def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
@@ -230,8 +269,15 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
     if "source" in spec and "sources" in spec:
         raise spec.error("sources", "give either source: or sources:, not both")
     if "source" in spec:
-        sources.append(SourceSpec(str(spec["source"]), SpecMap(), spec.get("where"),
-                                  spec.get("excluded_because"), spec.get("melt")))
+        sources.append(
+            SourceSpec(
+                str(spec["source"]),
+                SpecMap(),
+                spec.get("where"),
+                spec.get("excluded_because"),
+                spec.get("melt"),
+            )
+        )
         if sources[0].form not in forms:
             raise spec.error("source", f"unknown form '{spec['source']}'")
     for src in spec.get("sources") or SpecList():
@@ -241,16 +287,28 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
         sources.append(_source(spec, forms, src, str(src.require("form"))))
     for src in sources:
         if src.where is not None and not src.excluded_because:
-            raise spec.error("where", "a source filter (where:) needs excluded_because: "
-                             "the reason reported for the rows it leaves out")
+            raise spec.error(
+                "where",
+                "a source filter (where:) needs excluded_because: "
+                "the reason reported for the rows it leaves out",
+            )
         for nm, vdef in [*src.variables.items(), *variables.items()]:
             if not isinstance(vdef, SpecMap):
                 owner = src.variables if nm in src.variables else variables
                 raise owner.error(nm, f"variable {nm} needs a mapping such as {{field: X}}")
     keys = tuple(spec.get("keys") or ())
     derived = tuple(spec.get("derived") or ())
-    return DomainSpec(name, display, keys, tuple(sources), variables, derived,
-                      spec.get("supp"), spec.get("dictionaries"), spec)
+    return DomainSpec(
+        name,
+        display,
+        keys,
+        tuple(sources),
+        variables,
+        derived,
+        spec.get("supp"),
+        spec.get("dictionaries"),
+        spec,
+    )
 
 
 def load_study_spec(root: Path) -> StudySpec:
@@ -262,7 +320,7 @@ def load_study_spec(root: Path) -> StudySpec:
     digest = hashlib.sha256()
     for p in files:
         digest.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
-    disp = lambda p: (root.name + "/" + p.relative_to(root).as_posix())  # noqa: E731
+    disp = lambda p: root.name + "/" + p.relative_to(root).as_posix()  # noqa: E731
     study = load_spec_file(root / "study.yaml", disp(root / "study.yaml"))
     study.only(STUDY_KEYS, "study.yaml")
     settings = study.require("study")
@@ -275,12 +333,23 @@ def load_study_spec(root: Path) -> StudySpec:
     for ident in raw.get("identifiers") or []:
         form, _, fld = str(ident).partition(".")
         if form not in forms or fld not in {f.name for f in forms[form].fields}:
-            raise raw.error("identifiers",
-                            f"identifier '{ident}' is not a FORM.FIELD of a declared form")
+            raise raw.error(
+                "identifiers", f"identifier '{ident}' is not a FORM.FIELD of a declared form"
+            )
         identifiers.add((form, fld))
-    forms = {n: FormSpec(f.name, f.file, f.label, f.key, tuple(
-        FieldSpec(x.name, x.type, x.format, x.min, x.max, (n, x.name) in identifiers)
-        for x in f.fields)) for n, f in forms.items()}
+    forms = {
+        n: FormSpec(
+            f.name,
+            f.file,
+            f.label,
+            f.key,
+            tuple(
+                FieldSpec(x.name, x.type, x.format, x.min, x.max, (n, x.name) in identifiers)
+                for x in f.fields
+            ),
+        )
+        for n, f in forms.items()
+    }
     cl_path = root / "codelists.yaml"
     cl_spec = load_spec_file(cl_path, disp(cl_path)) if cl_path.is_file() else None
     recodes, units, sponsor = _codelists(cl_spec)
@@ -290,8 +359,9 @@ def load_study_spec(root: Path) -> StudySpec:
             continue
         dom = _domain(path, disp(path), forms)
         if dom.name in domains:
-            raise SpecError(dom.file,
-                            f"domain {dom.name} is also mapped in {domains[dom.name].file}")
+            raise SpecError(
+                dom.file, f"domain {dom.name} is also mapped in {domains[dom.name].file}"
+            )
         domains[dom.name] = dom
     td_path = root / "sdtm" / "trial_design.yaml"
     trial_design = load_spec_file(td_path, disp(td_path)) if td_path.is_file() else None
@@ -302,9 +372,22 @@ def load_study_spec(root: Path) -> StudySpec:
         adam_spec = load_spec_file(path, disp(path))
         adam[str(adam_spec.require("dataset"))] = adam_spec
     visits = tuple(study.get("visits") or ())
-    spec = StudySpec(root, dict(settings), visits, forms, str(raw.get("subject", "SUBJID")),
-                     frozenset(identifiers), str(raw.get("encoding", "utf-8")), recodes, units,
-                     sponsor, domains, trial_design, adam, digest.hexdigest())
+    spec = StudySpec(
+        root,
+        dict(settings),
+        visits,
+        forms,
+        str(raw.get("subject", "SUBJID")),
+        frozenset(identifiers),
+        str(raw.get("encoding", "utf-8")),
+        recodes,
+        units,
+        sponsor,
+        domains,
+        trial_design,
+        adam,
+        digest.hexdigest(),
+    )
     from cdisc_umsc.sdtm.check_spec import check_spec
 
     check_spec(spec)

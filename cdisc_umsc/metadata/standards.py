@@ -49,8 +49,13 @@ def _entry(kind: str, name: str, version: str, key: str = "name") -> dict:
 def _read(file: str) -> pd.DataFrame:
     """One bundled CSV (gzip if *.gz) as text columns; `order` as int64."""
     with data_file(file).open("rb") as fh:
-        frame = pd.read_csv(fh, dtype=str, keep_default_na=False, na_filter=False,
-                            compression="gzip" if file.endswith(".gz") else None)
+        frame = pd.read_csv(
+            fh,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            compression="gzip" if file.endswith(".gz") else None,
+        )
     if "order" in frame.columns:
         frame["order"] = frame["order"].astype("int64")
     return frame
@@ -87,8 +92,13 @@ def _ig_names(standard: str, version: str) -> frozenset[str]:
 # ADaMIG v1.3 section 3.1.1 (variable naming conventions): xx = period 01-99 (zero padded),
 # zz = index 01-99 (zero padded), y = 1-99 (not padded), w = 1-9; Section 3.3.3 / Table 3.3.3.3:
 # a leading '*' stands for one or more producer-chosen characters (user-defined timing).
-_PIECES = {"xx": "(?:0[1-9]|[1-9][0-9])", "zz": "(?:0[1-9]|[1-9][0-9])",
-           "y": "(?:[1-9][0-9]?)", "w": "[1-9]", "*": "[A-Z][A-Z0-9]*"}
+_PIECES = {
+    "xx": "(?:0[1-9]|[1-9][0-9])",
+    "zz": "(?:0[1-9]|[1-9][0-9])",
+    "y": "(?:[1-9][0-9]?)",
+    "w": "[1-9]",
+    "*": "[A-Z][A-Z0-9]*",
+}
 _SPLIT = re.compile(r"(xx|zz|y|w|\*)")
 
 
@@ -184,23 +194,45 @@ class _Rule:
     scope: str  # all | clinical | nonclinical
 
     def allows(self, prefix: str, family: str, nonclinical: bool) -> bool:
-        return ((not self.only or prefix in self.only) and prefix not in self.not_domains
-                and family not in self.not_classes
-                and self.scope in ("all", "nonclinical" if nonclinical else "clinical"))
+        return (
+            (not self.only or prefix in self.only)
+            and prefix not in self.not_domains
+            and family not in self.not_classes
+            and self.scope in ("all", "nonclinical" if nonclinical else "clinical")
+        )
 
 
 @cache
 def _model_index(version: str) -> dict[tuple[str, str, str], _Rule]:
     f = _table("model", "SDTM", version, "variables")
-    cols = [f[c] for c in ("cls", "dataset", "variable", "only_domains", "not_domains",
-                           "not_classes", "scope")]
-    return {(_norm_class(c), d, v): _Rule(frozenset(o.split()), frozenset(n.split()),
-                                          frozenset(k.split()), s)
-            for c, d, v, o, n, k, s in zip(*cols, strict=True)}
+    cols = [
+        f[c]
+        for c in (
+            "cls",
+            "dataset",
+            "variable",
+            "only_domains",
+            "not_domains",
+            "not_classes",
+            "scope",
+        )
+    ]
+    return {
+        (_norm_class(c), d, v): _Rule(
+            frozenset(o.split()), frozenset(n.split()), frozenset(k.split()), s
+        )
+        for c, d, v, o, n, k, s in zip(*cols, strict=True)
+    }
 
 
-def model_allows(domain_class: str, domain: str, variable: str, *,
-                 nonclinical: bool = False, version: str = "2.0") -> bool:
+def model_allows(
+    domain_class: str,
+    domain: str,
+    variable: str,
+    *,
+    nonclinical: bool = False,
+    version: str = "2.0",
+) -> bool:
     """Whether the SDTM model lets `variable` appear in `domain` of class `domain_class`.
 
     General observation classes (SDTM v2.0 section 2-3): identifiers/timing of 'General
@@ -213,8 +245,11 @@ def model_allows(domain_class: str, domain: str, variable: str, *,
     if cls in _GO_CLASSES:
         ap = len(dom) == 4 and dom.startswith("AP")
         prefix = dom[2:4] if ap else dom[:2]
-        classes = {"GENERAL OBSERVATIONS", cls} | ({"FINDINGS"} if cls == "FINDINGS ABOUT" else
-                                                  set()) | ({"ASSOCIATED PERSONS"} if ap else set())
+        classes = (
+            {"GENERAL OBSERVATIONS", cls}
+            | ({"FINDINGS"} if cls == "FINDINGS ABOUT" else set())
+            | ({"ASSOCIATED PERSONS"} if ap else set())
+        )
         names = {var} | ({"--" + var[2:]} if var.startswith(prefix) and len(var) > 2 else set())
         keys = [(c, "", n) for c in sorted(classes) for n in sorted(names)]
         family = "FINDINGS" if cls == "FINDINGS ABOUT" else cls
@@ -222,8 +257,10 @@ def model_allows(domain_class: str, domain: str, variable: str, *,
         dataset = "SUPPQUAL" if dom.startswith("SUPP") else dom
         if not any(k[0] == cls and k[1] == dataset for k in index):
             known = sorted({k[0] for k in index} | _GO_CLASSES)
-            raise StandardsError(f"SDTM {version} model has no dataset {domain!r} in class "
-                                 f"{domain_class!r}; classes: {known}")
+            raise StandardsError(
+                f"SDTM {version} model has no dataset {domain!r} in class "
+                f"{domain_class!r}; classes: {known}"
+            )
         keys, prefix, family = [(cls, dataset, var)], dom[:2], cls
     return any(index[k].allows(prefix, family, nonclinical) for k in keys if k in index)
 
@@ -265,8 +302,11 @@ class CtCodelist:
     @cached_property
     def _folded(self) -> dict[str, CtTerm | None]:
         index: dict[str, CtTerm | None] = {}
-        levels = (lambda t: (t.submission_value,), lambda t: t.synonyms,
-                  lambda t: (t.preferred_term,))
+        levels = (
+            lambda t: (t.submission_value,),
+            lambda t: t.synonyms,
+            lambda t: (t.preferred_term,),
+        )
         for keys_of in levels:
             level: dict[str, set[str]] = {}
             for term in self.terms.values():
@@ -318,15 +358,21 @@ class CT:
         if code not in self._built:
             start, stop = self._slices[code]
             rows = self._frame.iloc[start:stop]
-            cols = [rows[c].tolist() for c in ("code", "submission_value", "synonyms",
-                                               "preferred_term")]
+            cols = [
+                rows[c].tolist() for c in ("code", "submission_value", "synonyms", "preferred_term")
+            ]
             terms = {v: CtTerm(c, v, _split(s), p) for c, v, s, p in zip(*cols, strict=True)}
             head = rows.iloc[0]
             del terms[head["submission_value"]]
             self._built[code] = CtCodelist(
-                code=code, name=head["name"], submission_value=head["submission_value"],
-                extensible=head["extensible"] == "Yes", terms=terms,
-                synonyms=_split(head["synonyms"]), preferred_term=head["preferred_term"])
+                code=code,
+                name=head["name"],
+                submission_value=head["submission_value"],
+                extensible=head["extensible"] == "Yes",
+                terms=terms,
+                synonyms=_split(head["synonyms"]),
+                preferred_term=head["preferred_term"],
+            )
         return self._built[code]
 
     def _require(self, codelist: str | CtCodelist) -> CtCodelist:

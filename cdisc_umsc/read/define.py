@@ -23,14 +23,20 @@ from cdisc_umsc.metadata.standards import (
 )
 from cdisc_umsc.xmlsafe import parse_xml
 
-DEF_NAMESPACES = {"http://www.cdisc.org/ns/def/v2.1": "2.1",
-                  "http://www.cdisc.org/ns/def/v2.0": "2.0",
-                  "http://www.cdisc.org/ns/def/v1.0": "1.0"}
+DEF_NAMESPACES = {
+    "http://www.cdisc.org/ns/def/v2.1": "2.1",
+    "http://www.cdisc.org/ns/def/v2.0": "2.0",
+    "http://www.cdisc.org/ns/def/v1.0": "1.0",
+}
 NUMERIC = frozenset({"integer", "float", "double"})
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: §5.3.11.4: the Source each origin type gets when none is stated (Define-XML 2.1 writer).
-_DEFAULT_SOURCE = {"Collected": "Investigator", "Assigned": "Sponsor", "Derived": "Sponsor",
-                   "Protocol": "Sponsor"}
+_DEFAULT_SOURCE = {
+    "Collected": "Investigator",
+    "Assigned": "Sponsor",
+    "Derived": "Sponsor",
+    "Protocol": "Sponsor",
+}
 #: Define-XML 2.0 (and 1.0 free-text) origins that mean "Collected" in 2.1 terms.
 _COLLECTED = ("CRF", "eDT")
 
@@ -44,11 +50,16 @@ class _Doc:
         ns = [u for u in root.nsmap.values() if u in DEF_NAMESPACES]
         if not ns:
             found = next(iter(root.iter(etree.Element)), root)
-            ns = [etree.QName(a).namespace for a in found.attrib
-                  if etree.QName(a).namespace in DEF_NAMESPACES]
+            ns = [
+                etree.QName(a).namespace
+                for a in found.attrib
+                if etree.QName(a).namespace in DEF_NAMESPACES
+            ]
         if not ns:
-            raise InputError(f"{name}: no Define-XML 1.0/2.0/2.1 namespace (def:) on the ODM "
-                             "element; not a define.xml")
+            raise InputError(
+                f"{name}: no Define-XML 1.0/2.0/2.1 namespace (def:) on the ODM "
+                "element; not a define.xml"
+            )
         self.def_ns = ns[0]
         self.version = DEF_NAMESPACES[self.def_ns]
 
@@ -66,8 +77,10 @@ class _Doc:
         if node is None:
             return None
         texts = node.findall(self.o("TranslatedText"))
-        pick = next((t for t in texts if t.get(XML_LANG, "en").startswith("en")),
-                    texts[0] if texts else None)
+        pick = next(
+            (t for t in texts if t.get(XML_LANG, "en").startswith("en")),
+            texts[0] if texts else None,
+        )
         return None if pick is None else (pick.text or "").strip()
 
 
@@ -85,8 +98,10 @@ def _codelist_id(doc: _Doc, cl: etree._Element) -> tuple[str, str | None]:
     ext = cl.find(doc.o("ExternalCodeList"))
     if ext is not None:
         return f"EXT:{ext.get('Dictionary', '')}:{ext.get('Version', '')}", None
-    alias = next((a.get("Name") for a in cl.findall(doc.o("Alias"))
-                  if a.get("Context") == "nci:ExtCodeID"), None)
+    alias = next(
+        (a.get("Name") for a in cl.findall(doc.o("Alias")) if a.get("Context") == "nci:ExtCodeID"),
+        None,
+    )
     if alias:
         return alias, alias
     oid = cl.get("OID", "")
@@ -113,17 +128,32 @@ def _codelist(doc: _Doc, cl: etree._Element) -> Codelist:
     for item in cl:
         if item.tag not in (doc.o("CodeListItem"), doc.o("EnumeratedItem")):
             continue
-        code = next((a.get("Name") for a in item.findall(doc.o("Alias"))
-                     if a.get("Context") == "nci:ExtCodeID"), None)
+        code = next(
+            (
+                a.get("Name")
+                for a in item.findall(doc.o("Alias"))
+                if a.get("Context") == "nci:ExtCodeID"
+            ),
+            None,
+        )
         decode = doc.text(item, "Decode") if item.tag == doc.o("CodeListItem") else None
-        terms.append(Term(item.get("CodedValue", ""), code, decode,
-                          item.get(doc.d("ExtendedValue")) == "Yes"))
+        terms.append(
+            Term(
+                item.get("CodedValue", ""), code, decode, item.get(doc.d("ExtendedValue")) == "Yes"
+            )
+        )
     external = cid.startswith("EXT:")
     extended = any(t.extended for t in terms)
-    extensible = (_ct_extensible(nci) if nci else None)
-    return Codelist(cid, cl.get("Name", cid), extended if extensible is None else extensible,
-                    tuple(terms), nci_code=nci, sponsor=not (nci or external),
-                    data_type=cl.get("DataType", "text"))
+    extensible = _ct_extensible(nci) if nci else None
+    return Codelist(
+        cid,
+        cl.get("Name", cid),
+        extended if extensible is None else extensible,
+        tuple(terms),
+        nci_code=nci,
+        sponsor=not (nci or external),
+        data_type=cl.get("DataType", "text"),
+    )
 
 
 def _origin(doc: _Doc, item: etree._Element) -> tuple[str, str | None]:
@@ -161,9 +191,14 @@ def _standards(doc: _Doc, mdv: etree._Element) -> tuple[dict[str, str], str, str
     return by_oid, ig[0], ig[1], ct
 
 
-def _variables(doc: _Doc, group: etree._Element, items: dict[str, etree._Element],
-               cl_ids: dict[str, str], methods: dict[str, str], comments: dict[str, str]
-               ) -> tuple[tuple[Variable, ...], tuple[str, ...]]:
+def _variables(
+    doc: _Doc,
+    group: etree._Element,
+    items: dict[str, etree._Element],
+    cl_ids: dict[str, str],
+    methods: dict[str, str],
+    comments: dict[str, str],
+) -> tuple[tuple[Variable, ...], tuple[str, ...]]:
     out, keyed = [], []
     ds = group.get("Name", "")
     for pos, ref in enumerate(group.findall(doc.o("ItemRef")), start=1):
@@ -181,26 +216,36 @@ def _variables(doc: _Doc, group: etree._Element, items: dict[str, etree._Element
         origin, source = _origin(doc, item)
         method_oid = ref.get("MethodOID") or item.get(doc.d("ComputationMethodOID"))
         comment = comments.get(item.get(doc.d("CommentOID"), "")) or (
-            (item.get("Comment") or "").strip() or None)
+            (item.get("Comment") or "").strip() or None
+        )
         key = _int(ref.get("KeySequence"), doc, f"{where}: KeySequence")
         if key is not None:
             keyed.append((key, name))
-        out.append(Variable(
-            name=name, label=doc.text(item) or item.get(doc.d("Label"), ""),
-            type="Num" if dtype in NUMERIC else "Char",
-            order=_int(ref.get("OrderNumber"), doc, f"{where}: OrderNumber") or pos,
-            data_type=dtype, length=_int(item.get("Length"), doc, f"{where}: Length"),
-            core="Req" if ref.get("Mandatory") == "Yes" else "Perm", role=ref.get("Role", ""),
-            codelist=None if cl_oid is None else cl_ids[cl_oid],
-            format=item.get(doc.d("DisplayFormat")), origin=origin, source=source,
-            method=methods.get(method_oid or ""), comment=comment,
-            significant_digits=_int(item.get("SignificantDigits"), doc,
-                                    f"{where}: SignificantDigits"),
-            key_sequence=key))
+        out.append(
+            Variable(
+                name=name,
+                label=doc.text(item) or item.get(doc.d("Label"), ""),
+                type="Num" if dtype in NUMERIC else "Char",
+                order=_int(ref.get("OrderNumber"), doc, f"{where}: OrderNumber") or pos,
+                data_type=dtype,
+                length=_int(item.get("Length"), doc, f"{where}: Length"),
+                core="Req" if ref.get("Mandatory") == "Yes" else "Perm",
+                role=ref.get("Role", ""),
+                codelist=None if cl_oid is None else cl_ids[cl_oid],
+                format=item.get(doc.d("DisplayFormat")),
+                origin=origin,
+                source=source,
+                method=methods.get(method_oid or ""),
+                comment=comment,
+                significant_digits=_int(
+                    item.get("SignificantDigits"), doc, f"{where}: SignificantDigits"
+                ),
+                key_sequence=key,
+            )
+        )
     keys = tuple(n for _, n in sorted(keyed))
     if not keys and group.get(doc.d("DomainKeys")):
-        keys = tuple(k.strip() for k in group.get(doc.d("DomainKeys"), "").split(",")
-                     if k.strip())
+        keys = tuple(k.strip() for k in group.get(doc.d("DomainKeys"), "").split(",") if k.strip())
     return tuple(sorted(out, key=lambda v: v.order)), keys
 
 
@@ -222,15 +267,17 @@ def read_define(path: str | os.PathLike[str]) -> Study:
     mdv = None if study_el is None else study_el.find(doc.o("MetaDataVersion"))
     if mdv is None:
         raise InputError(f"{name}: no Study/MetaDataVersion element; not a define.xml")
-    study_id = study_el.findtext(f"{doc.o('GlobalVariables')}/{doc.o('StudyName')}") or \
-        study_el.get("OID", "")
+    study_id = study_el.findtext(
+        f"{doc.o('GlobalVariables')}/{doc.o('StudyName')}"
+    ) or study_el.get("OID", "")
     std_by_oid, ig_name, ig_version, ct_version = _standards(doc, mdv)
     items = {i.get("OID", ""): i for i in mdv.findall(doc.o("ItemDef"))}
     cl_elements = mdv.findall(doc.o("CodeList"))
     cl_ids = {c.get("OID", ""): _codelist_id(doc, c)[0] for c in cl_elements}
     methods = {m.get("OID", ""): doc.text(m) or "" for m in mdv.findall(doc.o("MethodDef"))}
-    methods |= {m.get("OID", ""): (m.text or "").strip()
-                for m in mdv.findall(doc.d("ComputationMethod"))}
+    methods |= {
+        m.get("OID", ""): (m.text or "").strip() for m in mdv.findall(doc.d("ComputationMethod"))
+    }
     comments = {c.get("OID", ""): doc.text(c) or "" for c in mdv.findall(doc.d("CommentDef"))}
     datasets: dict[str, Dataset] = {}
     for group in mdv.findall(doc.o("ItemGroupDef")):
@@ -239,20 +286,33 @@ def read_define(path: str | os.PathLike[str]) -> Study:
         cls_el = group.find(doc.d("Class"))
         cls = cls_el.get("Name", "") if cls_el is not None else group.get(doc.d("Class"), "")
         domain = group.get("Domain")
-        standard = std_by_oid.get(group.get(doc.d("StandardOID"), ""),
-                                  f"{ig_name} {ig_version}".strip())
+        standard = std_by_oid.get(
+            group.get(doc.d("StandardOID"), ""), f"{ig_name} {ig_version}".strip()
+        )
         datasets[ds_name] = Dataset(
-            name=ds_name, label=doc.text(group) or group.get(doc.d("Label"), ""), cls=cls,
-            structure=group.get(doc.d("Structure"), ""), standard=standard,
-            purpose=group.get("Purpose", "Tabulation"), keys=keys, variables=variables,
+            name=ds_name,
+            label=doc.text(group) or group.get(doc.d("Label"), ""),
+            cls=cls,
+            structure=group.get(doc.d("Structure"), ""),
+            standard=standard,
+            purpose=group.get("Purpose", "Tabulation"),
+            keys=keys,
+            variables=variables,
             comment=comments.get(group.get(doc.d("CommentOID"), "")),
             repeating=group.get("Repeating") == "Yes",
             reference_data=group.get("IsReferenceData") == "Yes",
-            parent=_parent(ds_name, domain))
+            parent=_parent(ds_name, domain),
+        )
     codelists = {}
     for cl in cl_elements:
         parsed = _codelist(doc, cl)
         codelists[parsed.id] = parsed
-    return Study(study_id=study_id, standard=ig_name, standard_version=ig_version,
-                 ct_version=ct_version, datasets=datasets, codelists=codelists,
-                 created=root.get("CreationDateTime", ""))
+    return Study(
+        study_id=study_id,
+        standard=ig_name,
+        standard_version=ig_version,
+        ct_version=ct_version,
+        datasets=datasets,
+        codelists=codelists,
+        created=root.get("CreationDateTime", ""),
+    )

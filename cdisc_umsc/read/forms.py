@@ -54,8 +54,9 @@ def _fail(form: FormSpec, row: int | None, column: str | None, message: str) -> 
     return InputError(f"{where}: {message}")
 
 
-def _first_bad(form: FormSpec, frame: pd.DataFrame, mask: pd.Series, column: str,
-               message: str) -> None:
+def _first_bad(
+    form: FormSpec, frame: pd.DataFrame, mask: pd.Series, column: str, message: str
+) -> None:
     """Raise for the first row where ``mask`` is true."""
     if mask.any():
         pos = int(np.flatnonzero(mask.to_numpy())[0])
@@ -79,7 +80,9 @@ def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise _fail(
-            form, None, None,
+            form,
+            None,
+            None,
             f"line {line}: byte 0x{data[exc.start]:02X} is not valid {encoding} "
             "(re-export the form as UTF-8)",
         ) from None
@@ -95,8 +98,9 @@ def _field_counts(text: str) -> np.ndarray:
     return np.fromiter((len(r) for r in rows), dtype="int64", count=len(rows))
 
 
-def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8",
-              cutoff: str | None = None) -> pd.DataFrame:
+def read_form(
+    raw_dir: Path, form: FormSpec, encoding: str = "utf-8", cutoff: str | None = None
+) -> pd.DataFrame:
     """Read and check one form; returns its rows as text plus ``__row`` and ``__form``.
 
     ``cutoff`` (the study's data cut-off, ISO 8601): a date after it is an error.
@@ -120,12 +124,22 @@ def read_form(raw_dir: Path, form: FormSpec, encoding: str = "utf-8",
     long = widths > len(header)
     if long.any():
         pos = int(np.flatnonzero(long)[0])
-        raise _fail(form, pos + 1, header[-1], f"row has {int(widths[pos])} fields, more fields "
-                    f"than the header's {len(header)} (an unquoted comma in a value?)")
+        raise _fail(
+            form,
+            pos + 1,
+            header[-1],
+            f"row has {int(widths[pos])} fields, more fields "
+            f"than the header's {len(header)} (an unquoted comma in a value?)",
+        )
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-            skip_blank_lines=True, on_bad_lines="error", engine="c",
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            on_bad_lines="error",
+            engine="c",
         )
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
@@ -163,29 +177,48 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
             what = "a whole number" if spec.type == "integer" else "a number"
             _first_bad(form, frame, present & num.isna(), spec.name, f"expected {what}")
             if spec.type == "integer":
-                _first_bad(form, frame, present & (num % 1 != 0), spec.name,
-                           "expected a whole number")
+                _first_bad(
+                    form, frame, present & (num % 1 != 0), spec.name, "expected a whole number"
+                )
             if spec.min is not None:
-                _first_bad(form, frame, present & (num < spec.min), spec.name,
-                           f"below the allowed minimum {spec.min:g}")
+                _first_bad(
+                    form,
+                    frame,
+                    present & (num < spec.min),
+                    spec.name,
+                    f"below the allowed minimum {spec.min:g}",
+                )
             if spec.max is not None:
-                _first_bad(form, frame, present & (num > spec.max), spec.name,
-                           f"above the allowed maximum {spec.max:g}")
+                _first_bad(
+                    form,
+                    frame,
+                    present & (num > spec.max),
+                    spec.name,
+                    f"above the allowed maximum {spec.max:g}",
+                )
         elif spec.type == "date":
             iso, err = iso8601.parse_raw_dates(col, spec.format or "YYYY-MM-DD")
             bad = err != ""
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise _fail(form, int(frame[ROW].iloc[pos]), spec.name,
-                            f"{err.iloc[pos]} (got {col.iloc[pos]!r})")
+                raise _fail(
+                    form,
+                    int(frame[ROW].iloc[pos]),
+                    spec.name,
+                    f"{err.iloc[pos]} (got {col.iloc[pos]!r})",
+                )
             frame[spec.name] = iso
         elif spec.type == "time":
             iso, err = iso8601.parse_raw_times(col)
             bad = err != ""
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise _fail(form, int(frame[ROW].iloc[pos]), spec.name,
-                            f"{err.iloc[pos]} (got {col.iloc[pos]!r})")
+                raise _fail(
+                    form,
+                    int(frame[ROW].iloc[pos]),
+                    spec.name,
+                    f"{err.iloc[pos]} (got {col.iloc[pos]!r})",
+                )
 
 
 def _check_cutoff(form: FormSpec, frame: pd.DataFrame, cutoff: str) -> None:
@@ -194,9 +227,13 @@ def _check_cutoff(form: FormSpec, frame: pd.DataFrame, cutoff: str) -> None:
     for spec in form.fields:
         if spec.type == "date":
             first, _last = iso8601.date_bounds(frame[spec.name])
-            _first_bad(form, frame, (first > limit).fillna(False), spec.name,
-                       f"date after the data cut-off {limit.date().isoformat()} "
-                       "(study created:)")
+            _first_bad(
+                form,
+                frame,
+                (first > limit).fillna(False),
+                spec.name,
+                f"date after the data cut-off {limit.date().isoformat()} (study created:)",
+            )
 
 
 def _check_key(form: FormSpec, frame: pd.DataFrame) -> None:
@@ -213,5 +250,9 @@ def _check_key(form: FormSpec, frame: pd.DataFrame) -> None:
         pos = int(np.flatnonzero(dup.to_numpy())[0])
         first = frame.loc[~dup & (frame[key] == frame[key].iloc[pos]).all(axis=1), ROW].iloc[0]
         values = ", ".join(f"{c}={frame[c].iloc[pos]!r}" for c in key)
-        raise _fail(form, int(frame[ROW].iloc[pos]), key[-1],
-                    f"duplicate record: {values} already on row {int(first)}")
+        raise _fail(
+            form,
+            int(frame[ROW].iloc[pos]),
+            key[-1],
+            f"duplicate record: {values} already on row {int(first)}",
+        )

@@ -97,16 +97,21 @@ def _v5_values(path: Path, names: list[str], codec: str) -> pd.DataFrame | None:
     names_at = data.find(_HEAD + b"NAMESTR HEADER RECORD!!!!!!!")
     if member < 0 or names_at < 0:
         return None
-    size, nvar = int(data[member + 74:member + 78]), int(data[names_at + 54:names_at + 58])
+    size, nvar = int(data[member + 74 : member + 78]), int(data[names_at + 54 : names_at + 58])
     obs_at = data.find(_HEAD + b"OBS     HEADER RECORD!!!!!!!", names_at + 80 + nvar * size)
     if obs_at < 0 or nvar != len(names) or data.find(_HEAD + b"MEMBER", obs_at) >= 0:
         return None
     layout = []  # (name, numeric, length, offset) per variable: a loop over variables
     for i in range(nvar):
-        rec = data[names_at + 80 + i * size:names_at + 80 + (i + 1) * size]
-        layout.append((rec[8:16].rstrip(b" ").decode("ascii", "replace"),
-                       int.from_bytes(rec[0:2], "big") == 1, int.from_bytes(rec[4:6], "big"),
-                       int.from_bytes(rec[84:88], "big")))
+        rec = data[names_at + 80 + i * size : names_at + 80 + (i + 1) * size]
+        layout.append(
+            (
+                rec[8:16].rstrip(b" ").decode("ascii", "replace"),
+                int.from_bytes(rec[0:2], "big") == 1,
+                int.from_bytes(rec[4:6], "big"),
+                int.from_bytes(rec[84:88], "big"),
+            )
+        )
     width = max((off + n for _, _, n, off in layout), default=0)
     if [v[0] for v in layout] != list(names) or width == 0:
         return None
@@ -114,20 +119,22 @@ def _v5_values(path: Path, names: list[str], codec: str) -> pd.DataFrame | None:
     rows = len(body) // width
     # the member is padded with blanks to a multiple of 80 bytes: whole blank "rows" there
     # are padding (a row holding a number is never all blanks: a missing number starts ".")
-    while rows and (rows - 1) * width > len(body) - 80 and (body[(rows - 1) * width:
-                                                                 rows * width] == 32).all():
+    while (
+        rows
+        and (rows - 1) * width > len(body) - 80
+        and (body[(rows - 1) * width : rows * width] == 32).all()
+    ):
         rows -= 1
     if rows * width < len(body) - 80 or not any(v[1] for v in layout):
         return None  # more than padding left over, or all-text rows that may be blank data
-    table = body[:rows * width].reshape(rows, width)
+    table = body[: rows * width].reshape(rows, width)
     out = {}
     for name, numeric, n, off in layout:
-        cells = table[:, off:off + n]
+        cells = table[:, off : off + n]
         if numeric:
             out[name] = _ibm_to_ieee(cells)
             continue
-        codes, uniq = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel()
-                                   .astype(object))
+        codes, uniq = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel().astype(object))
         try:
             text = np.array([u.rstrip(b" ").decode(codec) for u in uniq] or [""], dtype=object)
         except UnicodeDecodeError:
@@ -139,7 +146,7 @@ def _v5_values(path: Path, names: list[str], codec: str) -> pd.DataFrame | None:
 def _ibm_to_ieee(cells: np.ndarray) -> np.ndarray:
     """IBM hexadecimal floats (1-8 big-endian bytes per row) as float64; SAS missing -> NaN."""
     buf = np.zeros((len(cells), 8), dtype=np.uint8)
-    buf[:, :cells.shape[1]] = cells
+    buf[:, : cells.shape[1]] = cells
     word = buf.view(">u8").ravel().astype(np.uint64)
     frac = word & np.uint64(0x00FFFFFFFFFFFFFF)
     expo = ((word >> np.uint64(56)) & np.uint64(0x7F)).astype(np.int64)

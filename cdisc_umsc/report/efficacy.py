@@ -26,8 +26,9 @@ def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
     return sorted(found, key=lambda e: (e[0], int(CRIT.match(e[1]).group(1))))
 
 
-def efficacy_table(bds: pd.DataFrame, by: tuple[str, ...] = ("SEX", "ARM"),
-                   population: str = "FASFL") -> pd.DataFrame:
+def efficacy_table(
+    bds: pd.DataFrame, by: tuple[str, ...] = ("SEX", "ARM"), population: str = "FASFL"
+) -> pd.DataFrame:
     """One row per endpoint and group: n responders, N analysed, percent."""
     analysis = bds[(bds["ANL01FL"] == "Y") & (bds[population] == "Y")]
     rows = []
@@ -35,15 +36,33 @@ def efficacy_table(bds: pd.DataFrame, by: tuple[str, ...] = ("SEX", "ARM"),
         recs = analysis[analysis["PARAMCD"] == paramcd]
         flag = recs[f"{crit}FL"] == "Y"
         label = text.split(":")[0]
-        rows.append({"endpoint": label, "criterion": text, "paramcd": paramcd, "group": "Overall",
-                     "level": "", "n": int(flag.sum()), "N": len(recs)})
+        rows.append(
+            {
+                "endpoint": label,
+                "criterion": text,
+                "paramcd": paramcd,
+                "group": "Overall",
+                "level": "",
+                "n": int(flag.sum()),
+                "N": len(recs),
+            }
+        )
         for var in by:
             for level, idx in recs.groupby(var, sort=True).groups.items():
-                rows.append({"endpoint": label, "criterion": text, "paramcd": paramcd,
-                             "group": var, "level": str(level), "n": int(flag[idx].sum()),
-                             "N": len(idx)})
-    table = pd.DataFrame(rows, columns=["endpoint", "criterion", "paramcd", "group", "level",
-                                        "n", "N"])
+                rows.append(
+                    {
+                        "endpoint": label,
+                        "criterion": text,
+                        "paramcd": paramcd,
+                        "group": var,
+                        "level": str(level),
+                        "n": int(flag[idx].sum()),
+                        "N": len(idx),
+                    }
+                )
+    table = pd.DataFrame(
+        rows, columns=["endpoint", "criterion", "paramcd", "group", "level", "n", "N"]
+    )
     table["pct"] = (100 * table["n"] / table["N"]).round(1)
     return table
 
@@ -51,8 +70,10 @@ def efficacy_table(bds: pd.DataFrame, by: tuple[str, ...] = ("SEX", "ARM"),
 def format_table(table: pd.DataFrame, groups: tuple[str, ...] = ("Overall", "SEX")) -> str:
     """Plain-text table: endpoint, group, n/N (%)."""
     shown = table[table["group"].isin(groups)]
-    names = [g if g == "Overall" else f"{g}={lv}" for g, lv in zip(shown["group"], shown["level"],
-                                                                    strict=True)]
+    names = [
+        g if g == "Overall" else f"{g}={lv}"
+        for g, lv in zip(shown["group"], shown["level"], strict=True)
+    ]
     width = max([28, *map(len, names)])
     lines = [f"{'Endpoint':<10} {'Group':<{width}} {'n/N':>7} {'%':>7}"]
     for r, group in zip(shown.itertuples(index=False), names, strict=True):

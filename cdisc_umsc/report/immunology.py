@@ -25,19 +25,30 @@ def immunology_table(adlb: pd.DataFrame, adqs: pd.DataFrame, tests: list[str]) -
     rows = []
     for test in tests:
         sub = both[both["PARAMCD"] == test]
-        for group, sel in (("All", sub.index == sub.index), ("Responders", sub["responder"]),
-                           ("Non-responders", ~sub["responder"])):
+        for group, sel in (
+            ("All", sub.index == sub.index),
+            ("Responders", sub["responder"]),
+            ("Non-responders", ~sub["responder"]),
+        ):
             g = sub[sel]
-            rows.append({"paramcd": test, "group": group, "N": len(g),
-                         "baseline_median": g["baseline"].median(),
-                         "last_median": g["last"].median(),
-                         "change_median": g["change"].median()})
+            rows.append(
+                {
+                    "paramcd": test,
+                    "group": group,
+                    "N": len(g),
+                    "baseline_median": g["baseline"].median(),
+                    "last_median": g["last"].median(),
+                    "change_median": g["change"].median(),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def format_immunology(table: pd.DataFrame) -> str:
     lines = [f"{'Test':<9} {'Group':<15} {'N':>3} {'Baseline':>9} {'Last':>9} {'Change':>9}"]
     for r in table.itertuples(index=False):
-        lines.append(f"{r.paramcd:<9} {r.group:<15} {r.N:>3} {r.baseline_median:>9.2f} "
-                     f"{r.last_median:>9.2f} {r.change_median:>+9.2f}")
+        lines.append(
+            f"{r.paramcd:<9} {r.group:<15} {r.N:>3} {r.baseline_median:>9.2f} "
+            f"{r.last_median:>9.2f} {r.change_median:>+9.2f}"
+        )
     return "\n".join(lines)

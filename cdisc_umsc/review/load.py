@@ -19,8 +19,10 @@ def read_dataset(folder: Path, name: str, required: bool = True) -> pd.DataFrame
         if path.is_file():
             return reader(path)[0]
     if required:
-        raise InputError(f"{folder}: no {name.lower()}.xpt or {name.lower()}.json for the "
-                         f"review page (expected dataset {name})")
+        raise InputError(
+            f"{folder}: no {name.lower()}.xpt or {name.lower()}.json for the "
+            f"review page (expected dataset {name})"
+        )
     return None
 
 

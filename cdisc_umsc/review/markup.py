@@ -9,8 +9,11 @@ from html import escape
 def attrs(**values: object) -> str:
     """`` name="value"`` pairs; underscores in names become hyphens (data_x -> data-x) and
     ``cls`` is the class attribute."""
-    return "".join(f' {"class" if k == "cls" else k.replace("_", "-")}='
-                   f'"{escape(str(v), quote=True)}"' for k, v in values.items() if v is not None)
+    return "".join(
+        f' {"class" if k == "cls" else k.replace("_", "-")}="{escape(str(v), quote=True)}"'
+        for k, v in values.items()
+        if v is not None
+    )
 
 
 def cell(text: object, tag: str = "td", raw: bool = False, **values: object) -> str:
@@ -24,14 +27,17 @@ def num(text: object, **values: object) -> str:
     return cell(text, cls="num", **values)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], caption: str = "",
-          **values: object) -> str:
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], caption: str = "", **values: object
+) -> str:
     """A table from header texts and rows of ready cells."""
     head = "".join(cell(h, "th", scope="col") for h in headers)
     body = "\n".join(f"<tr>{''.join(r)}</tr>" for r in rows)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return (f"<table{attrs(**values)}>{cap}<thead><tr>{head}</tr></thead>"
-            f"<tbody>\n{body}\n</tbody></table>")
+    return (
+        f"<table{attrs(**values)}>{cap}<thead><tr>{head}</tr></thead>"
+        f"<tbody>\n{body}\n</tbody></table>"
+    )
 
 
 def link(href: str, text: str) -> str:
@@ -41,8 +47,10 @@ def link(href: str, text: str) -> str:
 
 def figure(svg: str, caption: str, ident: str) -> str:
     """An inline SVG plot with its caption."""
-    return (f'<figure id="{escape(ident, quote=True)}" role="group">{svg}'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure id="{escape(ident, quote=True)}" role="group">{svg}'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
 
 
 def para(text: str, cls: str = "note") -> str:

@@ -24,13 +24,19 @@ PAGE = "index.html"
 def render_review(out_dir: Path, manifest: dict) -> str:
     """The page's HTML for the output folder ``out_dir`` and its run manifest."""
     inputs = load_inputs(out_dir)
-    template = Template(resources.files("cdisc_umsc.review").joinpath("page.html")
-                        .read_text(encoding="utf-8"))
+    template = Template(
+        resources.files("cdisc_umsc.review").joinpath("page.html").read_text(encoding="utf-8")
+    )
     return template.substitute(
-        version=escape(str(manifest["tool"]["version"])), study=escape(str(manifest["study"])),
-        facts=sections.facts(manifest), accounting=sections.accounting(manifest),
-        files=sections.files(out_dir, manifest), efficacy=sections.efficacy(inputs),
-        immunology=sections.immunology(inputs), safety=sections.safety(inputs))
+        version=escape(str(manifest["tool"]["version"])),
+        study=escape(str(manifest["study"])),
+        facts=sections.facts(manifest),
+        accounting=sections.accounting(manifest),
+        files=sections.files(out_dir, manifest),
+        efficacy=sections.efficacy(inputs),
+        immunology=sections.immunology(inputs),
+        safety=sections.safety(inputs),
+    )
 
 
 def build_review(out_dir: Path, manifest: dict | None = None) -> Path:

@@ -19,12 +19,17 @@ from matplotlib.figure import Figure
 
 # Dark blue / light orange: distinct in colour vision deficiency and in greyscale.
 RESPONDER = {"color": "#1a3f73", "linestyle": "-", "marker": "o", "label": "PASI40 responder"}
-NON_RESPONDER = {"color": "#e09a2b", "linestyle": "--", "marker": "s",
-                 "label": "Non-responder"}
+NON_RESPONDER = {"color": "#e09a2b", "linestyle": "--", "marker": "s", "label": "Non-responder"}
 HATCHES = ("", "///", "...", "xxx", "\\\\\\", "++")
 GREYS = ("#1a3f73", "#e09a2b", "#8c8c8c", "#4d4d4d", "#c6c6c6", "#000000")
-_RC = {"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 9,
-       "axes.spines.top": False, "axes.spines.right": False, "svg.image_inline": True}
+_RC = {
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.image_inline": True,
+}
 _XML_HEAD = re.compile(r"^.*?(?=<svg)", re.S)
 _ID_REF = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
 
@@ -33,8 +38,9 @@ def to_svg(fig: Figure, name: str) -> str:
     """The figure as an ``<svg>`` element string, without XML prolog or DOCTYPE."""
     buf = io.StringIO()
     with matplotlib.rc_context({**_RC, "svg.hashsalt": f"umsc-review-{name}"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
-                    bbox_inches="tight")
+        fig.savefig(
+            buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
+        )
     svg = _XML_HEAD.sub("", buf.getvalue(), count=1).strip()
     # matplotlib numbers its group ids per figure (axes_1, line2d_1 ...): prefix every id and
     # every reference to one, so several plots inline in one page keep ids unique
@@ -72,13 +78,23 @@ def _by_response(ax, df: pd.DataFrame, key: str, x: str, y: str) -> None:
             continue
         xs, ys = _broken_lines(part, key, x, y)
         n = part[key].nunique()
-        ax.plot(xs, ys, linewidth=1.1, markersize=3.5, alpha=0.9,
-                **{**style, "label": f"{style['label']} (n={n})"})
+        ax.plot(
+            xs,
+            ys,
+            linewidth=1.1,
+            markersize=3.5,
+            alpha=0.9,
+            **{**style, "label": f"{style['label']} (n={n})"},
+        )
 
 
 def _visit_axis(ax, visits: pd.DataFrame) -> None:
-    ax.set_xticks(visits["AVISITN"].to_numpy(dtype=float), visits["AVISIT"].astype(str),
-                  rotation=35, ha="right")
+    ax.set_xticks(
+        visits["AVISITN"].to_numpy(dtype=float),
+        visits["AVISIT"].astype(str),
+        rotation=35,
+        ha="right",
+    )
     ax.set_xlabel("Analysis visit (AVISIT)")
 
 
@@ -104,10 +120,20 @@ def mean_pchg(stats: pd.DataFrame, ylabel: str) -> Figure:
     x = stats["AVISITN"].to_numpy(dtype=float)
     mean = stats["mean"].to_numpy(dtype=float)
     sd = stats["sd"].fillna(0).to_numpy(dtype=float)
-    ax.fill_between(x, mean - sd, mean + sd, color="#bfbfbf", alpha=0.6, linewidth=0,
-                    label="Mean \u00b1 1 SD")
-    ax.errorbar(x, mean, yerr=sd, color="#1a1a1a", marker="o", markersize=4, capsize=3,
-                linewidth=1.4, label="Mean")
+    ax.fill_between(
+        x, mean - sd, mean + sd, color="#bfbfbf", alpha=0.6, linewidth=0, label="Mean \u00b1 1 SD"
+    )
+    ax.errorbar(
+        x,
+        mean,
+        yerr=sd,
+        color="#1a1a1a",
+        marker="o",
+        markersize=4,
+        capsize=3,
+        linewidth=1.4,
+        label="Mean",
+    )
     ax.axhline(0, color="#777777", linewidth=0.8)
     ax.axhline(-40, color="#777777", linewidth=0.8, linestyle=":", label="PASI40 threshold")
     _visit_axis(ax, stats)
@@ -130,11 +156,22 @@ def rates_by_group(table: pd.DataFrame, group: str) -> Figure:
     for i, level in enumerate(levels):  # one bar series per level of the grouping variable
         part = rows[rows["level"] == level]
         x = pos[part["endpoint"]].to_numpy() + (i - (len(levels) - 1) / 2) * width
-        bars = ax.bar(x, part["pct"], width, color=GREYS[i % len(GREYS)], edgecolor="black",
-                      linewidth=0.6, hatch=HATCHES[i % len(HATCHES)], label=f"{group}={level}")
-        ax.bar_label(bars, labels=[f"{n}/{d}" for n, d in zip(part["n"], part["N"],
-                                                              strict=True)],
-                     fontsize=7, padding=2)
+        bars = ax.bar(
+            x,
+            part["pct"],
+            width,
+            color=GREYS[i % len(GREYS)],
+            edgecolor="black",
+            linewidth=0.6,
+            hatch=HATCHES[i % len(HATCHES)],
+            label=f"{group}={level}",
+        )
+        ax.bar_label(
+            bars,
+            labels=[f"{n}/{d}" for n, d in zip(part["n"], part["N"], strict=True)],
+            fontsize=7,
+            padding=2,
+        )
     ax.set_xticks(pos.to_numpy(), endpoints)
     ax.set_xlabel("Endpoint (primary analysis visit)")
     ax.set_ylabel("Responders (% of analysed subjects)")
@@ -151,8 +188,9 @@ def immunology(pairs: pd.DataFrame, tests: tuple[str, ...], names: dict[str, str
     rows = -(-(len(tests) + 1) // cols)
     fig = _figure(9.0, 3.0 * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    long = pd.concat([pairs.assign(x=0.0, value=pairs["baseline"]),
-                      pairs.assign(x=1.0, value=pairs["last"])])
+    long = pd.concat(
+        [pairs.assign(x=0.0, value=pairs["baseline"]), pairs.assign(x=1.0, value=pairs["last"])]
+    )
     long = long.sort_values(["PARAMCD", "USUBJID", "x"], ignore_index=True)
     for ax, test in zip(axes, tests, strict=False):  # one panel per test
         part = long[long["PARAMCD"] == test]
@@ -162,9 +200,10 @@ def immunology(pairs: pd.DataFrame, tests: tuple[str, ...], names: dict[str, str
         ax.set_title(names.get(test, test), fontsize=9)
         ax.set_ylabel(str(part["PARAM"].iloc[0]) if len(part) else test, fontsize=8)
     if tests:
-        _baseline_comparison(axes[len(tests)], pairs[pairs["PARAMCD"] == tests[0]],
-                             names.get(tests[0], tests[0]))
-    for ax in axes[len(tests) + 1:]:
+        _baseline_comparison(
+            axes[len(tests)], pairs[pairs["PARAMCD"] == tests[0]], names.get(tests[0], tests[0])
+        )
+    for ax in axes[len(tests) + 1 :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
@@ -173,16 +212,30 @@ def immunology(pairs: pd.DataFrame, tests: tuple[str, ...], names: dict[str, str
 
 def _baseline_comparison(ax, part: pd.DataFrame, name: str) -> None:
     groups = [(True, RESPONDER, "Responders"), (False, NON_RESPONDER, "Non-responders")]
-    data = [part.loc[part["responder"] == flag, "baseline"].to_numpy(dtype=float)
-            for flag, _s, _l in groups]
-    ax.boxplot(data, positions=[0, 1], widths=0.5, showfliers=False,
-               medianprops={"color": "black", "linewidth": 1.5})
+    data = [
+        part.loc[part["responder"] == flag, "baseline"].to_numpy(dtype=float)
+        for flag, _s, _l in groups
+    ]
+    ax.boxplot(
+        data,
+        positions=[0, 1],
+        widths=0.5,
+        showfliers=False,
+        medianprops={"color": "black", "linewidth": 1.5},
+    )
     for i, ((_flag, style, _label), values) in enumerate(zip(groups, data, strict=True)):
         offsets = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(1)
-        ax.plot(i + offsets[: len(values)], np.sort(values), linestyle="none",
-                marker=style["marker"], color=style["color"], markersize=4)
-    ax.set_xticks([0, 1], [f"{lbl}\n(n={len(v)})" for (_f, _s, lbl), v in zip(groups, data,
-                                                                               strict=True)])
+        ax.plot(
+            i + offsets[: len(values)],
+            np.sort(values),
+            linestyle="none",
+            marker=style["marker"],
+            color=style["color"],
+            markersize=4,
+        )
+    ax.set_xticks(
+        [0, 1], [f"{lbl}\n(n={len(v)})" for (_f, _s, lbl), v in zip(groups, data, strict=True)]
+    )
     ax.set_title(f"Baseline {name} by PASI40 response", fontsize=9)
     ax.set_ylabel(str(part["PARAM"].iloc[0]) if len(part) else name, fontsize=8)
 
@@ -198,8 +251,16 @@ def ae_bars(table: pd.DataFrame, severities: list[str]) -> Figure:
     left = np.zeros(len(wide))
     for i, sev in enumerate(severities):  # one stacked series per severity
         values = wide[sev].to_numpy(dtype=float)
-        ax.barh(wide.index.astype(str), values, left=left, color=GREYS[i % len(GREYS)],
-                edgecolor="black", linewidth=0.6, hatch=HATCHES[i % len(HATCHES)], label=sev)
+        ax.barh(
+            wide.index.astype(str),
+            values,
+            left=left,
+            color=GREYS[i % len(GREYS)],
+            edgecolor="black",
+            linewidth=0.6,
+            hatch=HATCHES[i % len(HATCHES)],
+            label=sev,
+        )
         left += values
     ax.set_xlabel("Adverse events (count)")
     ax.set_ylabel("Body system or organ class (AEBODSYS)")

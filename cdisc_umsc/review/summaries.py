@@ -15,8 +15,13 @@ from cdisc_umsc.report.immunology import immunology_table, responders
 # The immunology tests of the report's default, in the issue's order (Treg, Th17, CD4 naive,
 # CD4 memory, IL-17); short names are the reviewer's words for the ADLB parameters.
 IMMUNOLOGY_TESTS = ("TLHRTLH", "TH17TH", "TLHNTH", "TLHMTH", "INTLK17")
-SHORT_NAMES = {"TLHRTLH": "Treg", "TH17TH": "Th17", "TLHNTH": "CD4 naive",
-               "TLHMTH": "CD4 memory", "INTLK17": "IL-17"}
+SHORT_NAMES = {
+    "TLHRTLH": "Treg",
+    "TH17TH": "Th17",
+    "TLHNTH": "CD4 naive",
+    "TLHMTH": "CD4 memory",
+    "INTLK17": "IL-17",
+}
 RANGE_ORDER = ("LOW", "NORMAL", "HIGH")
 SEVERITY_ORDER = ("MILD", "MODERATE", "SEVERE")
 MISSING = "(missing)"
@@ -25,8 +30,9 @@ MISSING = "(missing)"
 def _need(df: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise InputError(f"{name}: variable {missing[0]} is missing; the review page needs "
-                         f"{', '.join(columns)}")
+        raise InputError(
+            f"{name}: variable {missing[0]} is missing; the review page needs {', '.join(columns)}"
+        )
 
 
 def _ordered(values: pd.Series, first: tuple[str, ...]) -> list[str]:
@@ -74,10 +80,15 @@ def paired_lab(adlb: pd.DataFrame, adqs: pd.DataFrame, tests: tuple[str, ...]) -
 
 def trajectories(adqs: pd.DataFrame, paramcd: str = "PASITOT") -> pd.DataFrame:
     """Observed (DTYPE blank) records of ``paramcd`` per subject and analysis visit."""
-    _need(adqs, "ADQS", ("USUBJID", "PARAMCD", "PARAM", "AVISIT", "AVISITN", "AVAL", "PCHG",
-                         "DTYPE"))
-    obs = adqs[(adqs["PARAMCD"] == paramcd) & (adqs["DTYPE"].fillna("") == "")
-               & adqs["AVAL"].notna() & adqs["AVISITN"].notna()]
+    _need(
+        adqs, "ADQS", ("USUBJID", "PARAMCD", "PARAM", "AVISIT", "AVISITN", "AVAL", "PCHG", "DTYPE")
+    )
+    obs = adqs[
+        (adqs["PARAMCD"] == paramcd)
+        & (adqs["DTYPE"].fillna("") == "")
+        & adqs["AVAL"].notna()
+        & adqs["AVISITN"].notna()
+    ]
     obs = obs[["USUBJID", "AVISITN", "AVISIT", "AVAL", "PCHG", "PARAM"]].copy()
     obs["responder"] = obs["USUBJID"].map(responder_status(adqs)).fillna(False).astype(bool)
     return obs.sort_values(["USUBJID", "AVISITN"], ignore_index=True)
@@ -100,10 +111,12 @@ def ae_counts(ae: pd.DataFrame, adsl: pd.DataFrame, source: str) -> tuple[pd.Dat
     data["severity"] = data[sev].fillna("").replace("", MISSING)
     data["soc"] = data["AEBODSYS"].fillna("").replace("", MISSING)
     any_soc = data.assign(soc="Any body system")
-    both = pd.concat([any_soc, data, any_soc.assign(severity="Any"),
-                      data.assign(severity="Any")])
-    table = both.groupby(["soc", "severity"]).agg(subjects=("USUBJID", "nunique"),
-                                                   events=("USUBJID", "size")).reset_index()
+    both = pd.concat([any_soc, data, any_soc.assign(severity="Any"), data.assign(severity="Any")])
+    table = (
+        both.groupby(["soc", "severity"])
+        .agg(subjects=("USUBJID", "nunique"), events=("USUBJID", "size"))
+        .reset_index()
+    )
     table["pct"] = (100 * table["subjects"] / n_safety).round(1) if n_safety else 0.0
     return table, n_safety
 
@@ -119,7 +132,9 @@ def lab_shifts(adlb: pd.DataFrame) -> pd.DataFrame:
         keys = pd.MultiIndex.from_frame(data[["USUBJID", "PARAMCD"]])
         data = data.assign(BNRIND=base.reindex(keys).to_numpy())
     post = data[data["ADT"] > data["TRTSDT"]]
-    post = post.assign(BNRIND=post["BNRIND"].fillna("").replace("", MISSING),
-                       ANRIND=post["ANRIND"].fillna("").replace("", MISSING))
+    post = post.assign(
+        BNRIND=post["BNRIND"].fillna("").replace("", MISSING),
+        ANRIND=post["ANRIND"].fillna("").replace("", MISSING),
+    )
     counts = post.groupby(["PARAMCD", "PARAM", "BNRIND", "ANRIND"]).size()
     return counts.rename("records").reset_index()

@@ -34,8 +34,20 @@ class Algorithm:
 
 
 ALGORITHMS: dict[str, Algorithm] = {}
-COMMON = frozenset({"label", "length", "codelist", "origin", "comment", "when", "unless", "else",
-                    "significant_digits", "format"})
+COMMON = frozenset(
+    {
+        "label",
+        "length",
+        "codelist",
+        "origin",
+        "comment",
+        "when",
+        "unless",
+        "else",
+        "significant_digits",
+        "format",
+    }
+)
 
 
 def algorithm(name: str, stage: int = 0, params: tuple[str, ...] = (), origin: str = "Derived"):
@@ -79,9 +91,17 @@ def raw(ctx: Context, b: Build, name: str) -> pd.Series:
     return ctx.ref(b, str(name), _ensure(ctx, b), prefer_raw=True)
 
 
-def check_codelist(ctx: Context, b: Build, values: pd.Series, cid: str | None, var: str,
-                   synonyms: bool = True, column: str | None = None,
-                   shown: pd.Series | None = None, recode: str | None = None) -> pd.Series:
+def check_codelist(
+    ctx: Context,
+    b: Build,
+    values: pd.Series,
+    cid: str | None,
+    var: str,
+    synonyms: bool = True,
+    column: str | None = None,
+    shown: pd.Series | None = None,
+    recode: str | None = None,
+) -> pd.Series:
     """Values as submission values of codelist ``cid``: exact, else synonym; else an error."""
     if not cid:
         return values
@@ -105,9 +125,13 @@ def check_codelist(ctx: Context, b: Build, values: pd.Series, cid: str | None, v
         # the error names the raw field and the value as collected when the caller has them
         name = getattr(cl, "submission_value", cid)
         table = f"recode table '{recode}' nor " if recode else ""
-        raise ctx.row_error(b, bad, column or var,
-                            f"value not in {table}codelist {name} ({cid}) nor its synonyms",
-                            values if shown is None else shown)
+        raise ctx.row_error(
+            b,
+            bad,
+            column or var,
+            f"value not in {table}codelist {name} ({cid}) nor its synonyms",
+            values if shown is None else shown,
+        )
     if not mapping:
         return values
     mapped = values.map(mapping)
@@ -172,8 +196,7 @@ def assign_recode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     out = mapped.where(mapped.notna(), values).astype(object)
     cid = p.get("codelist") or table.codelist
     if cid:
-        return check_codelist(ctx, b, out, cid, var, column=column, shown=values,
-                              recode=table.name)
+        return check_codelist(ctx, b, out, cid, var, column=column, shown=values, recode=table.name)
     bad = (values != "") & mapped.isna()
     if bad.any():
         raise ctx.row_error(b, bad, column, f"value not in recode table '{table.name}'", values)
@@ -249,8 +272,9 @@ def _dictionary(ctx: Context, b: Build, name: str, column: str) -> pd.DataFrame:
     """A spec coding table, read once per run; a missing file or column is a spec error."""
     dicts = b.spec.dictionaries or SpecMap()
     if name not in dicts:
-        raise InputError(f"{b.spec.file}: unknown dictionary '{name}' (declare it under "
-                         "dictionaries:)")
+        raise InputError(
+            f"{b.spec.file}: unknown dictionary '{name}' (declare it under dictionaries:)"
+        )
     d = dicts[name]
     key, where = str(d["key"]), dicts.where(name)
     path = Path(ctx.study.root) / str(d["file"])
@@ -265,8 +289,10 @@ def _dictionary(ctx: Context, b: Build, name: str, column: str) -> pd.DataFrame:
         dup = table.duplicated(key)
         if dup.any():
             row = int(np.flatnonzero(dup.to_numpy())[0]) + 1
-            raise InputError(f"{d['file']}: row {row}, column {key}: duplicate verbatim "
-                             f"{table[key].iloc[row - 1]!r} (each must code one way)")
+            raise InputError(
+                f"{d['file']}: row {row}, column {key}: duplicate verbatim "
+                f"{table[key].iloc[row - 1]!r} (each must code one way)"
+            )
         ctx.dictionaries[str(path)] = table.set_index(key)
     table = ctx.dictionaries[str(path)]
     if column not in table.columns:
@@ -283,9 +309,13 @@ def assign_dictionary(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series
     found = key.isin(table.index)
     bad = (verbatim != "") & ~found
     if bad.any():
-        raise ctx.row_error(b, bad, str(p["field"]),
-                            f"verbatim term not in coding table {p['dictionary']} (uncoded)",
-                            verbatim)
+        raise ctx.row_error(
+            b,
+            bad,
+            str(p["field"]),
+            f"verbatim term not in coding table {p['dictionary']} (uncoded)",
+            verbatim,
+        )
     values = table[str(p["column"])].reindex(key.to_numpy()).fillna("").to_numpy()
     out = pd.Series(values, index=b.out.index, dtype=object)
     if var.endswith("CD"):
@@ -326,16 +356,26 @@ def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     birth = iso8601.date_part(text(raw(ctx, b, p["age"])))
     at = iso8601.date_part(text(ref(ctx, b, p["at"])))
     years = at.dt.year - birth.dt.year
-    before = (at.dt.month < birth.dt.month) | ((at.dt.month == birth.dt.month)
-                                               & (at.dt.day < birth.dt.day))
+    before = (at.dt.month < birth.dt.month) | (
+        (at.dt.month == birth.dt.month) & (at.dt.day < birth.dt.day)
+    )
     return (years - before.astype("int64")).astype("float64")
 
 
 def _unit_table(ctx: Context, p: SpecMap) -> pd.DataFrame:
     rows = ctx.study.units[str(p["table"])]
-    return pd.DataFrame([{"test": str(r["test"]), "from": str(r["from"]), "to": str(r["to"]),
-                          "factor": float(r["factor"]), "decimals": r.get("decimals")}
-                         for r in rows])
+    return pd.DataFrame(
+        [
+            {
+                "test": str(r["test"]),
+                "from": str(r["from"]),
+                "to": str(r["to"]),
+                "factor": float(r["factor"]),
+                "decimals": r.get("decimals"),
+            }
+            for r in rows
+        ]
+    )
 
 
 def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Series]:
@@ -352,8 +392,13 @@ def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Se
     conv.loc[already.to_numpy(), "factor"] = 1.0
     unconvertible = listed & conv["factor"].isna() & (unit != "")
     if unconvertible.any():
-        raise ctx.row_error(b, unconvertible, str(p.get("unit") or p.get("convert_unit")),
-                            "unit cannot be converted to the standard unit of this test", unit)
+        raise ctx.row_error(
+            b,
+            unconvertible,
+            str(p.get("unit") or p.get("convert_unit")),
+            "unit cannot be converted to the standard unit of this test",
+            unit,
+        )
     conv.loc[(~listed).to_numpy(), "factor"] = 1.0
     conv["to"] = conv["to"].where(conv["to"].notna() & listed, unit)
     return conv, unit
@@ -371,14 +416,19 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
     other = (raw != "") & num.isna()  # the only values that may be qualified (few)
     qualified = pd.Series(False, index=raw.index)
     if other.any():
-        qualified[other] = raw[other].str.fullmatch(
-            r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)").fillna(False).astype(bool)
+        qualified[other] = (
+            raw[other]
+            .str.fullmatch(r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)")
+            .fillna(False)
+            .astype(bool)
+        )
     bad = other & ~qualified
     if bad.any():
         source = b.spec.variables.get(str(p["convert"])) or SpecMap()
         column = str(source["field"]) if "field" in source else str(p["convert"])
-        raise ctx.row_error(b, bad, column, "expected a number or a qualified number such as "
-                            "<5", raw)
+        raise ctx.row_error(
+            b, bad, column, "expected a number or a qualified number such as <5", raw
+        )
     conv, _ = _conversion(ctx, b, p)
     value = num * conv["factor"].astype("float64")
     dec = conv["decimals"]
@@ -447,13 +497,20 @@ def derive_aggregate(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     vals = values[present]
     if per_subject:
         groups = vals.groupby(other.out.loc[present, "USUBJID"])
-        agg = {"min": groups.min, "max": groups.max, "count": groups.count,
-               "count_distinct": groups.nunique}[how]()
+        agg = {
+            "min": groups.min,
+            "max": groups.max,
+            "count": groups.count,
+            "count_distinct": groups.nunique,
+        }[how]()
         out = b.out["USUBJID"].map(agg)
         return text(out) if how in ("min", "max") else out.fillna(0).astype("float64")
-    result = {"min": lambda s: s.min() if len(s) else "",
-              "max": lambda s: s.max() if len(s) else "",
-              "count": lambda s: len(s), "count_distinct": lambda s: s.nunique()}[how](vals)
+    result = {
+        "min": lambda s: s.min() if len(s) else "",
+        "max": lambda s: s.max() if len(s) else "",
+        "count": lambda s: len(s),
+        "count_distinct": lambda s: s.nunique(),
+    }[how](vals)
     return pd.Series(str(result), index=b.out.index, dtype=object)
 
 
@@ -474,8 +531,9 @@ def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     dtc = text(ref(ctx, b, p["epoch"]))
     se = ctx.builds["SE"].out[["USUBJID", "SESTDTC", "SEENDTC", "EPOCH"]].copy()
     se["order"] = se.groupby("USUBJID").cumcount()
-    rec = pd.DataFrame({"USUBJID": b.out["USUBJID"].to_numpy(), "dtc": dtc.to_numpy(),
-                        "rec": np.arange(len(dtc))})
+    rec = pd.DataFrame(
+        {"USUBJID": b.out["USUBJID"].to_numpy(), "dtc": dtc.to_numpy(), "rec": np.arange(len(dtc))}
+    )
     m = rec.merge(se, on="USUBJID", how="inner")
     s_d, e_d = (iso8601.date_part(m[c]) for c in ("SESTDTC", "SEENDTC"))
     # a partial date is the interval it spans: it is inside an element only if all of it is
@@ -513,8 +571,13 @@ def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     rfx = text(b.out["USUBJID"].map(ctx.builds["DM"].out.set_index("USUBJID")["RFXSTDTC"]))
     both_time = (dtc.str.len() > 10) & (rfx.str.len() > 10)
     before = pd.Series(
-        np.where(both_time, iso8601.datetime_part(dtc) <= iso8601.datetime_part(rfx),
-                 iso8601.date_part(dtc) <= iso8601.date_part(rfx)), index=b.out.index)
+        np.where(
+            both_time,
+            iso8601.datetime_part(dtc) <= iso8601.datetime_part(rfx),
+            iso8601.date_part(dtc) <= iso8601.date_part(rfx),
+        ),
+        index=b.out.index,
+    )
     eligible = (value != "") & before
     keys = ["USUBJID", *[str(x) for x in p["by"]]]
     frame = b.out[keys].copy()

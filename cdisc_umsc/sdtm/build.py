@@ -26,8 +26,9 @@ def algorithm_of(p: SpecMap):
 
     algo = algorithm_for(p)
     if algo is None:
-        raise InputError(f"{p.where()}: give exactly one algorithm (one of: "
-                         f"{', '.join(sorted(ALGORITHMS))})")
+        raise InputError(
+            f"{p.where()}: give exactly one algorithm (one of: {', '.join(sorted(ALGORITHMS))})"
+        )
     return algo
 
 
@@ -79,8 +80,11 @@ def evaluate_condition(ctx: Context, b: Build, cond: SpecMap) -> pd.Series:
             test = b.out["USUBJID"].isin(set(other))
         else:
             values = ref(ctx, b, key)
-            values = text(values.astype(str).where(values.notna(), "")) \
-                if values.dtype != object else text(values)
+            values = (
+                text(values.astype(str).where(values.notna(), ""))
+                if values.dtype != object
+                else text(values)
+            )
             negate = isinstance(expected, SpecMap) and "not" in expected
             target = expected["not"] if negate else expected
             if target is None:
@@ -108,8 +112,11 @@ def _apply(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
         unless = ~evaluate_condition(ctx, b, p["unless"])
         mask = unless if mask is None else mask & unless
     if mask is not None:
-        other = _apply(ctx, b, p["else"], var) if isinstance(p.get("else"), SpecMap) \
-            and algo.name not in ("num_text",) else None
+        other = (
+            _apply(ctx, b, p["else"], var)
+            if isinstance(p.get("else"), SpecMap) and algo.name not in ("num_text",)
+            else None
+        )
         empty = np.nan if values.dtype.kind == "f" else ""
         fill = other if other is not None else empty
         values = values.where(mask, fill)
@@ -135,8 +142,9 @@ def ensure_variable(ctx: Context, b: Build, name: str) -> None:
 def _melt(frame: pd.DataFrame, melt: SpecMap) -> pd.DataFrame:
     fields = [str(f) for f in melt["fields"]]
     keep = [c for c in frame.columns if c not in fields]
-    long = frame.melt(id_vars=keep, value_vars=fields, var_name=str(melt["name"]),
-                      value_name=str(melt["value"]))
+    long = frame.melt(
+        id_vars=keep, value_vars=fields, var_name=str(melt["name"]), value_name=str(melt["value"])
+    )
     order = {f: i for i, f in enumerate(fields)}
     long["_item"] = long[str(melt["name"])].map(order)
     long = long.sort_values([ROW, "_item"], kind="stable").drop(columns="_item")
@@ -206,12 +214,16 @@ def run_stage(ctx: Context, b: Build, stage: int) -> None:
 def add_derived_records(ctx: Context, b: Build) -> None:
     """Records computed from other records of the domain by a spec formula (e.g. PASI total)."""
     for d in b.spec.derived:
-        sel = (evaluate_condition(ctx, b, d["where"]) if "where" in d
-               else pd.Series(True, index=b.out.index))
+        sel = (
+            evaluate_condition(ctx, b, d["where"])
+            if "where" in d
+            else pd.Series(True, index=b.out.index)
+        )
         rows = b.out[sel.to_numpy()]
         by = [str(x) for x in d["by"]]
-        wide = rows.pivot_table(index=by, columns=str(d["pivot"]), values=str(d["value"]),
-                                aggfunc="first", dropna=False)
+        wide = rows.pivot_table(
+            index=by, columns=str(d["pivot"]), values=str(d["value"]), aggfunc="first", dropna=False
+        )
         try:
             result = wide.eval(str(d["formula"]).replace("\n", " "), engine="python")
         except Exception as exc:  # noqa: BLE001 - a spec formula error becomes a spec error
@@ -248,8 +260,9 @@ def _record_ids(b: Build, count: int) -> np.ndarray:
     return np.arange(start, start + count, dtype="int64")
 
 
-def _link_inputs(b: Build, d: SpecMap, rows: pd.DataFrame, new: pd.DataFrame,
-                 ids: np.ndarray) -> None:
+def _link_inputs(
+    b: Build, d: SpecMap, rows: pd.DataFrame, new: pd.DataFrame, ids: np.ndarray
+) -> None:
     """Lineage of derived records: each one's input records (same ``by``, pivot in formula)."""
     by = [str(x) for x in d["by"]]
     pivot = str(d["pivot"])
@@ -259,9 +272,15 @@ def _link_inputs(b: Build, d: SpecMap, rows: pd.DataFrame, new: pd.DataFrame,
     inputs = inputs[named] if named.any() else inputs
     edges = new[by].assign(_rec=ids).merge(inputs, on=by, how="inner")
     step = f"{d.where()}: derived record '{d.get('name', pivot)}' ({pivot} by {', '.join(by)})"
-    b.derived_from.append(pd.DataFrame({"rec": edges["_rec"].to_numpy(dtype="int64"),
-                                        "src": edges["_src"].to_numpy(dtype="int64"),
-                                        "step": step}))
+    b.derived_from.append(
+        pd.DataFrame(
+            {
+                "rec": edges["_rec"].to_numpy(dtype="int64"),
+                "src": edges["_src"].to_numpy(dtype="int64"),
+                "step": step,
+            }
+        )
+    )
 
 
 # ---------------------------------------------------------------------- stage 4: sort

@@ -64,16 +64,19 @@ class Context:
         return self.ct.codelist(cid)
 
     # ------------------------------------------------------------------ errors
-    def row_error(self, b: Build, mask: pd.Series, column: str, message: str,
-                  values: pd.Series | None = None) -> InputError:
+    def row_error(
+        self, b: Build, mask: pd.Series, column: str, message: str, values: pd.Series | None = None
+    ) -> InputError:
         """Error naming the file and row of the first record where ``mask`` holds."""
         pos = int(np.flatnonzero(mask.to_numpy())[0])
         form = b.raw[FORM].iloc[pos] if FORM in b.raw else None
         row = b.raw[ROW].iloc[pos] if ROW in b.raw else None
         shown = "" if values is None else f" (got {values.iloc[pos]!r})"
         if form is None or pd.isna(form) or form == "":
-            return InputError(f"{b.spec.file}: {b.spec.name} record {pos + 1}, variable {column}: "
-                              f"{message}{shown}")
+            return InputError(
+                f"{b.spec.file}: {b.spec.name} record {pos + 1}, variable {column}: "
+                f"{message}{shown}"
+            )
         file = self.study.forms[form].file
         return InputError(f"{file}: row {int(row)}, column {column}: {message}{shown}")
 
@@ -89,8 +92,14 @@ class Context:
     # ------------------------------------------------------------------ visits
     @cached_property
     def visit_table(self) -> pd.DataFrame:
-        rows = [{"raw": str(v.get("raw", "")), "VISIT": str(v["VISIT"]),
-                 "VISITNUM": float(v["VISITNUM"])} for v in self.study.visits]
+        rows = [
+            {
+                "raw": str(v.get("raw", "")),
+                "VISIT": str(v["VISIT"]),
+                "VISITNUM": float(v["VISITNUM"]),
+            }
+            for v in self.study.visits
+        ]
         return pd.DataFrame(rows, columns=["raw", "VISIT", "VISITNUM"])
 
     # ------------------------------------------------------------------ subjects
@@ -107,10 +116,16 @@ class Context:
         subj = b.raw[self.study.subject_field]
         known = subj.isin(self.subjects.index)
         if not known.all():
-            raise self.row_error(b, ~known, self.study.subject_field,
-                                 "subject is not in DM (no demographics record)", subj)
-        return pd.Series(self.subjects[column].reindex(subj.to_numpy()).to_numpy(),
-                         index=b.out.index)
+            raise self.row_error(
+                b,
+                ~known,
+                self.study.subject_field,
+                "subject is not in DM (no demographics record)",
+                subj,
+            )
+        return pd.Series(
+            self.subjects[column].reindex(subj.to_numpy()).to_numpy(), index=b.out.index
+        )
 
     def form_lookup(self, b: Build, form: str, fld: str) -> pd.Series:
         """A field of a subject-level form, joined to ``b``'s records by subject key."""
@@ -120,8 +135,9 @@ class Context:
         key = self.study.subject_field
         table = frame.set_index(key)[fld]
         subj = b.raw[key]
-        return pd.Series(table.reindex(subj.to_numpy()).fillna("").to_numpy(), index=b.out.index,
-                         dtype=object)
+        return pd.Series(
+            table.reindex(subj.to_numpy()).fillna("").to_numpy(), index=b.out.index, dtype=object
+        )
 
     # ------------------------------------------------------------------ references
     def ref(self, b: Build, name: str, ensure, prefer_raw: bool = False) -> pd.Series:
@@ -139,8 +155,10 @@ class Context:
         if name in b.raw.columns:
             col = b.raw[name]
             return col.where(col.notna(), "").astype(object)
-        raise InputError(f"{b.spec.file}: '{name}' is neither a variable of {b.spec.name} "
-                         "nor a field of its forms")
+        raise InputError(
+            f"{b.spec.file}: '{name}' is neither a variable of {b.spec.name} "
+            "nor a field of its forms"
+        )
 
 
 def _declared(spec: DomainSpec, name: str) -> bool:

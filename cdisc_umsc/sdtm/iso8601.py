@@ -13,8 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-MONTHS = {m: i for i, m in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+        start=1,
+    )
+}
 
 #: SDTMIG 4.4.2 ISO 8601 extended format, with "-" for a missing component (4.4.4),
 #: optionally with a time of hh, hh:mm or hh:mm:ss.
@@ -105,8 +110,9 @@ def parse_raw_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
     blank = text == ""
     err = err.mask(~blank & ~shape_ok, f"expected a date written {fmt}")
     err = err.mask(~blank & shape_ok & month_bad, "month out of range (impossible date)")
-    err = err.mask(~blank & shape_ok & ~month_bad & day_bad,
-                   "day out of range for the month (impossible date)")
+    err = err.mask(
+        ~blank & shape_ok & ~month_bad & day_bad, "day out of range for the month (impossible date)"
+    )
     iso = _components_to_iso(year.where(shape_ok), month.where(shape_ok), day.where(shape_ok))
     iso = iso.where(err == "", "")
     return iso.astype(object), err
@@ -178,7 +184,8 @@ def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     lo_d = day.fillna(1)
     hi_d = day.fillna(_days_in_month(year, hi_m))
     frame = lambda m, d: pd.to_datetime(  # noqa: E731
-        pd.DataFrame({"year": year, "month": m, "day": d}), errors="coerce")
+        pd.DataFrame({"year": year, "month": m, "day": d}), errors="coerce"
+    )
     return frame(lo_m, lo_d), frame(hi_m, hi_d)
 
 

@@ -42,8 +42,10 @@ class SdtmResult:
 def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
     """Read every declared form."""
     cutoff = str(study.settings.get("created") or "") or None
-    return {name: read_form(Path(raw_dir), form, study.encoding, cutoff)
-            for name, form in study.forms.items()}
+    return {
+        name: read_form(Path(raw_dir), form, study.encoding, cutoff)
+        for name, form in study.forms.items()
+    }
 
 
 def _order(study: StudySpec) -> list[str]:
@@ -52,8 +54,9 @@ def _order(study: StudySpec) -> list[str]:
 
 
 def _describe(p) -> str:
-    items = ", ".join(f"{k}={v}" for k, v in p.items()
-                      if k not in ("label", "length", "origin", "comment"))
+    items = ", ".join(
+        f"{k}={v}" for k, v in p.items() if k not in ("label", "length", "origin", "comment")
+    )
     return f"{p.where()}: {items}"
 
 
@@ -68,8 +71,13 @@ def _overrides(study: StudySpec, b: Build) -> dict[str, dict]:
     for var, p in specs.items():
         algo = algorithm_for(p)
         origin = str(p.get("origin") or (algo.origin if algo else "Derived"))
-        ov = {"origin": origin, "comment": p.get("comment"), "label": p.get("label"),
-              "length": p.get("length"), "source": _describe(p)}
+        ov = {
+            "origin": origin,
+            "comment": p.get("comment"),
+            "label": p.get("label"),
+            "length": p.get("length"),
+            "source": _describe(p),
+        }
         if origin == "Derived":
             ov["method"] = _describe(p).split(": ", 1)[1]
         if "codelist" in p and p["codelist"] is None:
@@ -144,17 +152,27 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
             supp = build_supp(ctx, b, labels)
             if supp is not None:
                 sname = f"SUPP{name}"
-                smeta = dataset_meta(std, version, sname, list(supp.columns), {},
-                                     ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
-                                     b.spec.file)
+                smeta = dataset_meta(
+                    std,
+                    version,
+                    sname,
+                    list(supp.columns),
+                    {},
+                    ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+                    b.spec.file,
+                )
                 data[sname] = conform(supp, smeta)
                 meta[sname] = smeta
         data[name] = conform(b.out, ds)
         meta[name] = ds
         if ROW in b.raw:
-            lineage[name] = pd.DataFrame({"form": b.raw[FORM].fillna("").to_numpy(),
-                                          "row": b.raw[ROW].fillna(0).astype("int64").to_numpy(),
-                                          "item": _melted_item(b).to_numpy()})
+            lineage[name] = pd.DataFrame(
+                {
+                    "form": b.raw[FORM].fillna("").to_numpy(),
+                    "row": b.raw[ROW].fillna(0).astype("int64").to_numpy(),
+                    "item": _melted_item(b).to_numpy(),
+                }
+            )
         if b.derived_from:
             derived_from[name] = _derived_positions(b)
         if any(dom == name for dom, _f in ctx.lookups):
@@ -164,8 +182,9 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
     return SdtmResult(data, meta, accounting, lineage, secrets, derived_from, looked_up)
 
 
-def _lookup_rows(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context, name: str,
-                 b: Build) -> pd.DataFrame:
+def _lookup_rows(
+    study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context, name: str, b: Build
+) -> pd.DataFrame:
     """Per record of ``b``: the row of each subject-level form it read, by subject key."""
     key = study.subject_field
     subj = b.raw[key].to_numpy() if key in b.raw else np.full(len(b.raw), None)
@@ -173,8 +192,11 @@ def _lookup_rows(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context,
     for form in sorted(f for dom, f in ctx.lookups if dom == name):
         rows = forms[form].set_index(key)[ROW].reindex(subj).to_numpy(dtype="float64")
         hit = ~np.isnan(rows)
-        parts.append(pd.DataFrame({"record": np.flatnonzero(hit), "form": form,
-                                   "row": rows[hit].astype("int64")}))
+        parts.append(
+            pd.DataFrame(
+                {"record": np.flatnonzero(hit), "form": form, "row": rows[hit].astype("int64")}
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -193,9 +215,13 @@ def _derived_positions(b: Build) -> pd.DataFrame:
     """Derived-record edges as positions in the finished (sorted) dataset."""
     pos = pd.Series(np.arange(len(b.raw), dtype="int64"), index=b.raw[REC].to_numpy())
     edges = pd.concat(b.derived_from, ignore_index=True)
-    return pd.DataFrame({"record": pos.reindex(edges["rec"]).to_numpy(),
-                         "source": pos.reindex(edges["src"]).to_numpy(),
-                         "step": edges["step"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "record": pos.reindex(edges["rec"]).to_numpy(),
+            "source": pos.reindex(edges["src"]).to_numpy(),
+            "step": edges["step"].to_numpy(),
+        }
+    )
 
 
 def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
@@ -224,8 +250,18 @@ def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> 
             reasons[why] = reasons.get(why, 0) + 1
         if lost:
             # a form no domain maps must be declared as such; reaching here is a spec gap
-            raise InputError(f"{study.forms[name].file}: row {min(lost)}: record not mapped to "
-                             "any domain and not excluded with a reason")
-        result.append({"form": name, "file": study.forms[name].file, "read": len(rows),
-                       "mapped": len(mapped), "excluded": len(excl), "reasons": reasons})
+            raise InputError(
+                f"{study.forms[name].file}: row {min(lost)}: record not mapped to "
+                "any domain and not excluded with a reason"
+            )
+        result.append(
+            {
+                "form": name,
+                "file": study.forms[name].file,
+                "read": len(rows),
+                "mapped": len(mapped),
+                "excluded": len(excl),
+                "reasons": reasons,
+            }
+        )
     return result

@@ -77,19 +77,26 @@ def build_supp(ctx: Context, b: Build, labels: dict[str, str]) -> pd.DataFrame |
         if not keep.any():
             continue
         seq = b.out[idvar][keep] if idvar else None
-        parts.append(pd.DataFrame({
-            "STUDYID": b.out["STUDYID"][keep].to_numpy(),
-            "RDOMAIN": domain,
-            "USUBJID": b.out["USUBJID"][keep].to_numpy(),
-            "IDVAR": idvar,
-            "IDVARVAL": (seq.astype("int64").astype(str).to_numpy() if seq is not None
-                         else np.full(int(keep.sum()), "", dtype=object)),
-            "QNAM": qnam,
-            "QLABEL": qlabels[qnam],
-            "QVAL": qval[keep].to_numpy(),
-            "QORIG": origins[qnam],
-            "QEVAL": "",
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "STUDYID": b.out["STUDYID"][keep].to_numpy(),
+                    "RDOMAIN": domain,
+                    "USUBJID": b.out["USUBJID"][keep].to_numpy(),
+                    "IDVAR": idvar,
+                    "IDVARVAL": (
+                        seq.astype("int64").astype(str).to_numpy()
+                        if seq is not None
+                        else np.full(int(keep.sum()), "", dtype=object)
+                    ),
+                    "QNAM": qnam,
+                    "QLABEL": qlabels[qnam],
+                    "QVAL": qval[keep].to_numpy(),
+                    "QORIG": origins[qnam],
+                    "QEVAL": "",
+                }
+            )
+        )
     if not parts:
         return None
     supp = pd.concat(parts, ignore_index=True)

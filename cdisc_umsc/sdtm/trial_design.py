@@ -23,8 +23,9 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _build(ctx: Context, name: str, spec: SpecMap, out: pd.DataFrame) -> Build:
     out.insert(0, "DOMAIN", name)
     out.insert(0, "STUDYID", str(ctx.setting("STUDYID")))
-    dspec = DomainSpec(name, spec.file, tuple(str(k) for k in spec.get("keys", ())), (),
-                       SpecMap(), spec=spec)
+    dspec = DomainSpec(
+        name, spec.file, tuple(str(k) for k in spec.get("keys", ())), (), SpecMap(), spec=spec
+    )
     keys = [k for k in dspec.keys if k in out.columns]
     if keys:  # records in the order of the keys the spec declares (define.xml KeySequence)
         out = out.sort_values(keys, kind="stable").reset_index(drop=True)
@@ -37,8 +38,9 @@ def _literal(value) -> str:
 
 def trial_elements(ctx: Context, spec: SpecMap) -> Build:
     """TE: one record per planned element."""
-    return _build(ctx, "TE", spec, _frame([{k: _literal(v) for k, v in r.items()}
-                                           for r in spec["records"]]))
+    return _build(
+        ctx, "TE", spec, _frame([{k: _literal(v) for k, v in r.items()} for r in spec["records"]])
+    )
 
 
 def trial_arms(ctx: Context, spec: SpecMap) -> Build:
@@ -62,16 +64,23 @@ def trial_visits(ctx: Context, spec: SpecMap) -> Build:
     rows = []
     for v in ctx.study.visits:
         # ARMCD null: the schedule is the same for every arm (SDTMIG 3.4 section 7.3.1)
-        rows.append({"VISITNUM": float(v["VISITNUM"]), "VISIT": str(v["VISIT"]),
-                     "VISITDY": float(v["VISITDY"]) if v.get("VISITDY") is not None else np.nan,
-                     "ARMCD": _literal(v.get("ARMCD")), "TVSTRL": _literal(v.get("TVSTRL"))})
+        rows.append(
+            {
+                "VISITNUM": float(v["VISITNUM"]),
+                "VISIT": str(v["VISIT"]),
+                "VISITDY": float(v["VISITDY"]) if v.get("VISITDY") is not None else np.nan,
+                "ARMCD": _literal(v.get("ARMCD")),
+                "TVSTRL": _literal(v.get("TVSTRL")),
+            }
+        )
     return _build(ctx, "TV", spec, _frame(rows))
 
 
 def trial_inclusion(ctx: Context, spec: SpecMap) -> Build:
     """TI: inclusion/exclusion criteria."""
-    return _build(ctx, "TI", spec, _frame([{k: _literal(v) for k, v in r.items()}
-                                           for r in spec["records"]]))
+    return _build(
+        ctx, "TI", spec, _frame([{k: _literal(v) for k, v in r.items()} for r in spec["records"]])
+    )
 
 
 def subject_elements(ctx: Context, spec: SpecMap) -> Build:
@@ -82,16 +91,18 @@ def subject_elements(ctx: Context, spec: SpecMap) -> Build:
     parts = []
     for order, el in enumerate(spec["elements"], start=1):
         etcd = str(el["ETCD"])
-        part = pd.DataFrame({
-            "USUBJID": dm["USUBJID"].to_numpy(),
-            "ETCD": etcd,
-            "ELEMENT": te[etcd],
-            "TAETORD": float(ta.loc[etcd, "TAETORD"]),
-            "EPOCH": ta.loc[etcd, "EPOCH"],
-            "SESTDTC": dm[str(el["start"])].to_numpy(),
-            "SEENDTC": dm[str(el["end"])].to_numpy(),
-            "_order": order,
-        })
+        part = pd.DataFrame(
+            {
+                "USUBJID": dm["USUBJID"].to_numpy(),
+                "ETCD": etcd,
+                "ELEMENT": te[etcd],
+                "TAETORD": float(ta.loc[etcd, "TAETORD"]),
+                "EPOCH": ta.loc[etcd, "EPOCH"],
+                "SESTDTC": dm[str(el["start"])].to_numpy(),
+                "SEENDTC": dm[str(el["end"])].to_numpy(),
+                "_order": order,
+            }
+        )
         parts.append(part[part["SESTDTC"] != ""])
     out = pd.concat(parts, ignore_index=True).sort_values(["USUBJID", "_order"], kind="stable")
     out = out.drop(columns="_order").reset_index(drop=True)
@@ -116,16 +127,24 @@ def trial_summary(ctx: Context, spec: SpecMap) -> Build:
         term = tsparm.lookup(code)
         value = r.get("TSVAL")
         if isinstance(value, SpecMap):
-            dummy = Build(DomainSpec("TS", spec.file, (), (), SpecMap()),
-                          pd.DataFrame(index=[0]), pd.DataFrame(index=[0]))
+            dummy = Build(
+                DomainSpec("TS", spec.file, (), (), SpecMap()),
+                pd.DataFrame(index=[0]),
+                pd.DataFrame(index=[0]),
+            )
             algo = algorithm_for(value)
             value = algo.fn(ctx, dummy, value, "TSVAL").iloc[0]
-        row = {"TSPARMCD": code,
-               "TSPARM": by_code.get(term.code, code) if term else _literal(r.get("TSPARM")),
-               "TSVAL": _literal(value), "TSVALNF": _literal(r.get("TSVALNF")),
-               "TSVALCD": _literal(r.get("TSVALCD")) if not isinstance(r.get("TSVALCD"), SpecMap)
-               else str(ctx.setting(r["TSVALCD"]["setting"])),
-               "TSVCDREF": _literal(r.get("TSVCDREF")), "TSVCDVER": _literal(r.get("TSVCDVER"))}
+        row = {
+            "TSPARMCD": code,
+            "TSPARM": by_code.get(term.code, code) if term else _literal(r.get("TSPARM")),
+            "TSVAL": _literal(value),
+            "TSVALNF": _literal(r.get("TSVALNF")),
+            "TSVALCD": _literal(r.get("TSVALCD"))
+            if not isinstance(r.get("TSVALCD"), SpecMap)
+            else str(ctx.setting(r["TSVALCD"]["setting"])),
+            "TSVCDREF": _literal(r.get("TSVCDREF")),
+            "TSVCDVER": _literal(r.get("TSVCDVER")),
+        }
         rows.append(row)
     out = _frame(rows)
     out["TSSEQ"] = (out.groupby("TSPARMCD").cumcount() + 1).astype("float64")

@@ -7,5 +7,11 @@ from cdisc_umsc.validate.engine import ValidationError, validate_study
 from cdisc_umsc.validate.findings import COLUMNS, Findings
 from cdisc_umsc.validate.igmeta import dataset_from_ig, study_from_ig
 
-__all__ = ["COLUMNS", "Findings", "ValidationError", "dataset_from_ig", "study_from_ig",
-           "validate_study"]
+__all__ = [
+    "COLUMNS",
+    "Findings",
+    "ValidationError",
+    "dataset_from_ig",
+    "study_from_ig",
+    "validate_study",
+]

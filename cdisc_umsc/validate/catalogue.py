@@ -42,10 +42,12 @@ class Rule:
     def severity_for(self, profile: str) -> str:
         """The severity under a profile ("development" may downgrade)."""
         if profile not in _PROFILES:
-            raise InputError(f"unknown validation profile {profile!r}; expected one of "
-                             f"{', '.join(_PROFILES)}")
-        return self.dev_severity if profile == "development" and self.dev_severity else \
-            self.severity
+            raise InputError(
+                f"unknown validation profile {profile!r}; expected one of {', '.join(_PROFILES)}"
+            )
+        return (
+            self.dev_severity if profile == "development" and self.dev_severity else self.severity
+        )
 
 
 #: A check yields hit tables (dataset, row, variable, value, message); see Context.hits.
@@ -55,11 +57,13 @@ _CHECKS: dict[str, Check] = {}
 
 def check(rule_id: str) -> Callable[[Check], Check]:
     """Register `fn` as the check of catalogue rule `rule_id`."""
+
     def register(fn: Check) -> Check:
         if rule_id in _CHECKS:
             raise CatalogueError(f"rule {rule_id}: registered twice ({fn.__name__})")
         _CHECKS[rule_id] = fn
         return fn
+
     return register
 
 
@@ -107,8 +111,11 @@ def checks() -> dict[str, Check]:
         checks_values,
         schema,
     )
+
     ids = {r.id for r in rules()}
     if ids != set(_CHECKS):
-        raise CatalogueError(f"rules without a check: {sorted(ids - set(_CHECKS))}; checks "
-                             f"without a rule: {sorted(set(_CHECKS) - ids)}")
+        raise CatalogueError(
+            f"rules without a check: {sorted(ids - set(_CHECKS))}; checks "
+            f"without a rule: {sorted(set(_CHECKS) - ids)}"
+        )
     return dict(_CHECKS)

@@ -21,8 +21,9 @@ def subject_in_dm(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
         return
     dm = ctx.datasets.get("DM")
     if dm is None or "USUBJID" not in dm.columns:
-        yield ctx.note(name, "USUBJID", "", "no DM dataset with USUBJID: subjects of "
-                                            f"{name} cannot be checked")
+        yield ctx.note(
+            name, "USUBJID", "", f"no DM dataset with USUBJID: subjects of {name} cannot be checked"
+        )
         return
     subj = as_text(frame["USUBJID"])
     missing = ~blank(frame["USUBJID"]) & ~subj.isin(set(as_text(dm["USUBJID"])))
@@ -34,27 +35,31 @@ def _supp(frame: pd.DataFrame, name: str) -> bool:
 
 
 @check("UMSC-XD0002")
-def supp_rdomain_exists(ctx: Context, name: str, frame: pd.DataFrame,
-                        meta: Dataset | None) -> Hits:
+def supp_rdomain_exists(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     if not _supp(frame, name):
         return
     rdomain = as_text(frame["RDOMAIN"])
-    yield ctx.hits(name, ~rdomain.isin(set(ctx.datasets)), "RDOMAIN", rdomain,
-                   "RDOMAIN '" + rdomain + "' is not a dataset of the study")
+    yield ctx.hits(
+        name,
+        ~rdomain.isin(set(ctx.datasets)),
+        "RDOMAIN",
+        rdomain,
+        "RDOMAIN '" + rdomain + "' is not a dataset of the study",
+    )
 
 
 def _pairs(ctx: Context, frame: pd.DataFrame) -> Iterator[tuple[str, str, pd.Series]]:
     """(RDOMAIN, IDVAR, mask of its records) for each distinct pair whose parent exists."""
     rdomain, idvar = as_text(frame["RDOMAIN"]), as_text(frame["IDVAR"]).str.strip()
-    for dom, var in frame.assign(_d=rdomain, _v=idvar)[["_d", "_v"]].drop_duplicates() \
-            .itertuples(index=False):
+    for dom, var in (
+        frame.assign(_d=rdomain, _v=idvar)[["_d", "_v"]].drop_duplicates().itertuples(index=False)
+    ):
         if dom in ctx.datasets:
             yield dom, var, (rdomain == dom) & (idvar == var)
 
 
 @check("UMSC-XD0003")
-def supp_idvar_exists(ctx: Context, name: str, frame: pd.DataFrame,
-                      meta: Dataset | None) -> Hits:
+def supp_idvar_exists(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     if not _supp(frame, name):
         return
     for dom, var, rows in _pairs(ctx, frame):
@@ -63,8 +68,7 @@ def supp_idvar_exists(ctx: Context, name: str, frame: pd.DataFrame,
 
 
 @check("UMSC-XD0004")
-def supp_parent_exists(ctx: Context, name: str, frame: pd.DataFrame,
-                       meta: Dataset | None) -> Hits:
+def supp_parent_exists(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     """SDTMIG 3.4 8.4: RDOMAIN / USUBJID / IDVAR / IDVARVAL identify an existing record."""
     if not _supp(frame, name):
         return
@@ -86,10 +90,16 @@ def supp_parent_exists(ctx: Context, name: str, frame: pd.DataFrame,
                 mine = as_text(frame["IDVARVAL"]).str.strip()
                 theirs = as_text(pvals).str.strip()
             index = pd.MultiIndex.from_arrays([p_subj, theirs])
-            found = pd.Series(pd.MultiIndex.from_arrays([subj, mine]).isin(index),
-                              index=frame.index)
-            what = (f"no {dom} record with USUBJID '" + subj + f"' and {var} = '"
-                    + as_text(frame["IDVARVAL"]) + "'")
+            found = pd.Series(
+                pd.MultiIndex.from_arrays([subj, mine]).isin(index), index=frame.index
+            )
+            what = (
+                f"no {dom} record with USUBJID '"
+                + subj
+                + f"' and {var} = '"
+                + as_text(frame["IDVARVAL"])
+                + "'"
+            )
         yield ctx.hits(name, rows & ~found, "IDVARVAL", as_text(frame["IDVARVAL"]), what)
 
 
@@ -115,8 +125,7 @@ def _conflicts(pairs: pd.DataFrame, group: str) -> pd.DataFrame:
 
 
 @check("UMSC-XD0005")
-def visit_one_to_one(ctx: Context, name: str, frame: pd.DataFrame,
-                     meta: Dataset | None) -> Hits:
+def visit_one_to_one(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     """SDTMIG 3.4 4.4.5: each VISITNUM has one VISIT and each VISIT one VISITNUM."""
     pairs = _visits(frame)
     if pairs is None:
@@ -144,8 +153,10 @@ def visit_consistent_across(ctx: Context) -> Hits:
     allp = pd.concat(parts, ignore_index=True)
     allp["tag"] = "'" + allp["visit"] + "' (" + allp["dataset"] + ")"
     allp["tagn"] = allp["num"] + " (" + allp["dataset"] + ")"
-    for group, other, tag, label in (("num", "visit", "tag", "VISITNUM"),
-                                     ("visit", "num", "tagn", "VISIT")):
+    for group, other, tag, label in (
+        ("num", "visit", "tag", "VISITNUM"),
+        ("visit", "num", "tagn", "VISIT"),
+    ):
         spread = allp.groupby(group)[other].transform("nunique") > 1
         across = allp.groupby(group)["dataset"].transform("nunique") > 1
         bad = allp[spread & across]
@@ -153,8 +164,17 @@ def visit_consistent_across(ctx: Context) -> Hits:
             continue
         listing = bad.groupby(group)[tag].agg(lambda s: ", ".join(sorted(s)))
         for name, rows in bad.groupby("dataset", sort=True):
-            yield pd.DataFrame({
-                "dataset": name, "row": rows["row"].to_numpy(), "variable": label,
-                "value": rows[group].to_numpy(),
-                "message": (f"{label} '" + rows[group] + "' differs across datasets: "
-                            + rows[group].map(listing)).to_numpy()})
+            yield pd.DataFrame(
+                {
+                    "dataset": name,
+                    "row": rows["row"].to_numpy(),
+                    "variable": label,
+                    "value": rows[group].to_numpy(),
+                    "message": (
+                        f"{label} '"
+                        + rows[group]
+                        + "' differs across datasets: "
+                        + rows[group].map(listing)
+                    ).to_numpy(),
+                }
+            )

@@ -14,8 +14,9 @@ from cdisc_umsc.validate.context import NUMBER, Allowed, Context, as_text, blank
 Hits = Iterator[pd.DataFrame]
 
 
-def _coded(ctx: Context, frame: pd.DataFrame,
-           meta: Dataset | None) -> Iterator[tuple[Variable, Allowed | None]]:
+def _coded(
+    ctx: Context, frame: pd.DataFrame, meta: Dataset | None
+) -> Iterator[tuple[Variable, Allowed | None]]:
     """(variable, its codelist or None when undefined) for each coded variable in the data."""
     if meta is None:
         return
@@ -38,8 +39,9 @@ def _outside(frame: pd.DataFrame, var: Variable, allowed: Allowed) -> tuple[pd.S
     return bad, text
 
 
-def _per_record(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None,
-                sponsor: bool) -> Hits:
+def _per_record(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None, sponsor: bool
+) -> Hits:
     for var, allowed in _coded(ctx, frame, meta):
         if allowed is None or allowed.extensible or allowed.sponsor != sponsor:
             continue
@@ -55,14 +57,14 @@ def in_non_extensible(ctx: Context, name: str, frame: pd.DataFrame, meta: Datase
 
 
 @check("UMSC-CT0003")
-def in_sponsor_codelist(ctx: Context, name: str, frame: pd.DataFrame,
-                        meta: Dataset | None) -> Hits:
+def in_sponsor_codelist(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     yield from _per_record(ctx, name, frame, meta, sponsor=True)
 
 
 @check("UMSC-CT0002")
-def new_extensible_terms(ctx: Context, name: str, frame: pd.DataFrame,
-                         meta: Dataset | None) -> Hits:
+def new_extensible_terms(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """One finding per distinct new term (at its first record), with its record count."""
     for var, allowed in _coded(ctx, frame, meta):
         if allowed is None or not allowed.extensible:
@@ -73,25 +75,37 @@ def new_extensible_terms(ctx: Context, name: str, frame: pd.DataFrame,
         counts = text[bad].value_counts()
         first = bad & ~text.where(bad).duplicated()
         n = text.map(counts).fillna(0).astype("int64").astype(str)
-        yield ctx.hits(name, first, var.name, text,
-                       "new term '" + text + f"' in extensible codelist {allowed.id} "
-                       f"({allowed.name}) on " + n + " record(s)")
+        yield ctx.hits(
+            name,
+            first,
+            var.name,
+            text,
+            "new term '" + text + f"' in extensible codelist {allowed.id} "
+            f"({allowed.name}) on " + n + " record(s)",
+        )
 
 
 @check("UMSC-CT0004")
-def codelist_defined(ctx: Context, name: str, frame: pd.DataFrame,
-                     meta: Dataset | None) -> Hits:
+def codelist_defined(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     for var, allowed in _coded(ctx, frame, meta):
         if allowed is None and not ctx.is_external(var.codelist or ""):
-            yield ctx.note(name, var.name, var.codelist or "",
-                           f"{name}.{var.name} names codelist {var.codelist!r}, which is neither "
-                           f"in study.codelists nor in the bundled CDISC CT")
+            yield ctx.note(
+                name,
+                var.name,
+                var.codelist or "",
+                f"{name}.{var.name} names codelist {var.codelist!r}, which is neither "
+                f"in study.codelists nor in the bundled CDISC CT",
+            )
 
 
 @check("UMSC-CT0005")
 def ct_version_bundled(ctx: Context) -> Hits:
     bundled = S.versions()["SDTM CT"]
     if ctx.study.ct_version and ctx.study.ct_version != bundled:
-        yield ctx.note("", "", ctx.study.ct_version,
-                       f"study CT version {ctx.study.ct_version} is not bundled; codelists were "
-                       f"checked against SDTM CT {bundled}")
+        yield ctx.note(
+            "",
+            "",
+            ctx.study.ct_version,
+            f"study CT version {ctx.study.ct_version} is not bundled; codelists were "
+            f"checked against SDTM CT {bundled}",
+        )

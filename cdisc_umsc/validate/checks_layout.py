@@ -50,8 +50,9 @@ def _kept(positions: list[int]) -> set[int]:
 
 
 @check("UMSC-SD0011")
-def variable_order_matches_ig(ctx: Context, name: str, frame: pd.DataFrame,
-                              meta: Dataset | None) -> Hits:
+def variable_order_matches_ig(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """SDTMIG 3.4 domain tables: IG variables appear in the IG's order (others may sit anywhere).
 
     Reports the fewest variables whose moving restores the order (outside a longest run in
@@ -66,11 +67,15 @@ def variable_order_matches_ig(ctx: Context, name: str, frame: pd.DataFrame,
         if i in kept:
             continue
         later = next((v for v in names[:i] if rank[v] > rank[var]), None)
-        where = f"it follows {later}, which the IG places after it" if later else \
-            f"it precedes {next(v for v in names[i + 1:] if rank[v] < rank[var])}, which the " \
+        where = (
+            f"it follows {later}, which the IG places after it"
+            if later
+            else f"it precedes {next(v for v in names[i + 1 :] if rank[v] < rank[var])}, which the "
             "IG places before it"
-        yield ctx.note(name, var, str(ordered.index(var) + 1),
-                       f"{name}.{var} is out of IG order: {where}")
+        )
+        yield ctx.note(
+            name, var, str(ordered.index(var) + 1), f"{name}.{var} is out of IG order: {where}"
+        )
 
 
 # ----------------------------------------------------------------------- name and label
@@ -81,8 +86,9 @@ def _ig_domains(ctx: Context) -> set[str]:
 
 
 @check("UMSC-SD0012")
-def dataset_name_matches_ig(ctx: Context, name: str, frame: pd.DataFrame,
-                            meta: Dataset | None) -> Hits:
+def dataset_name_matches_ig(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """SDTMIG 3.4: a dataset is an IG domain, a split of one (4.1.7: domain + up to two
     characters) or SUPP-- of a dataset of the study (8.4.1); its DOMAIN values are its name's
     first two characters."""
@@ -90,24 +96,40 @@ def dataset_name_matches_ig(ctx: Context, name: str, frame: pd.DataFrame,
     if name.startswith("SUPP"):
         parent = name[4:]
         if parent not in ctx.datasets and parent not in domains:
-            yield ctx.note(name, "", name, f"{name} is SUPP-- of {parent or 'nothing'}, which "
-                                           "is neither a dataset of the study nor an IG domain")
+            yield ctx.note(
+                name,
+                "",
+                name,
+                f"{name} is SUPP-- of {parent or 'nothing'}, which "
+                "is neither a dataset of the study nor an IG domain",
+            )
         return
     if name not in domains and not (2 < len(name) <= 4 and name[:2] in domains):
-        yield ctx.note(name, "", name, f"{name} is not an SDTMIG {ctx.sdtmig_version} domain "
-                                       "or a split of one (a custom domain)")
+        yield ctx.note(
+            name,
+            "",
+            name,
+            f"{name} is not an SDTMIG {ctx.sdtmig_version} domain "
+            "or a split of one (a custom domain)",
+        )
     if "DOMAIN" in frame.columns:
         codes, values = pd.factorize(as_text(frame["DOMAIN"]), use_na_sentinel=False)
         for code, value in enumerate(values):  # each distinct DOMAIN value, at its first record
             if value.strip() and value != name[:2]:
-                yield ctx.note(name, "DOMAIN", value, f"dataset {name} holds DOMAIN '{value}' "
-                               f"(expected '{name[:2]}', the first two characters of its name)",
-                               row=int(np.argmax(codes == code)))
+                yield ctx.note(
+                    name,
+                    "DOMAIN",
+                    value,
+                    f"dataset {name} holds DOMAIN '{value}' "
+                    f"(expected '{name[:2]}', the first two characters of its name)",
+                    row=int(np.argmax(codes == code)),
+                )
 
 
 @check("UMSC-SD0013")
-def dataset_label_matches_ig(ctx: Context, name: str, frame: pd.DataFrame,
-                             meta: Dataset | None) -> Hits:
+def dataset_label_matches_ig(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """The IG dataset label; SUPPXX: 'Supplemental Qualifiers for XX' (SDTMIG 3.4 8.4.1).
     Split datasets (QSCG) and datasets whose metadata has no label are not compared."""
     if meta is None or not meta.label.strip():
@@ -121,8 +143,9 @@ def dataset_label_matches_ig(ctx: Context, name: str, frame: pd.DataFrame,
             return
         expected = str(hit.iloc[0])
     if meta.label != expected:
-        yield ctx.note(name, "", meta.label, f"{name} label {meta.label!r}; the IG says "
-                                             f"{expected!r}")
+        yield ctx.note(
+            name, "", meta.label, f"{name} label {meta.label!r}; the IG says {expected!r}"
+        )
 
 
 # ----------------------------------------------------------------------- sort order
@@ -131,8 +154,7 @@ def dataset_label_matches_ig(ctx: Context, name: str, frame: pd.DataFrame,
 def _sort_codes(series: pd.Series) -> np.ndarray:
     """Rank of each value in sort order: missing / blank first, numbers numerically, text by
     code point (the byte order of UTF-8)."""
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-            series.dtype):
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         values = pd.to_numeric(series, errors="coerce").astype("float64")
     else:
         values = as_text(series).astype(object)
@@ -158,6 +180,11 @@ def sorted_by_keys(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset |
         return
     row, key = int(down[0]) + 1, keys[int(first[down[0]])]
     values = ", ".join(f"{k}={as_text(frame[k].iloc[[row]]).iloc[0]}" for k in keys)
-    yield ctx.note(name, key, as_text(frame[key].iloc[[row]]).iloc[0],
-                   f"record {row + 1} ({values}) sorts before record {row} by the keys "
-                   f"{', '.join(keys)} ({len(down)} such place(s) in {name})", row=row)
+    yield ctx.note(
+        name,
+        key,
+        as_text(frame[key].iloc[[row]]).iloc[0],
+        f"record {row + 1} ({values}) sorts before record {row} by the keys "
+        f"{', '.join(keys)} ({len(down)} such place(s) in {name})",
+        row=row,
+    )

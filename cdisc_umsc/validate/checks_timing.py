@@ -29,8 +29,9 @@ def _ex_extreme(ctx: Context, column: str, how: str) -> pd.Series | None:
     return values.groupby(as_text(ex["USUBJID"])).agg(how).dropna()
 
 
-def _rf_vs_ex(ctx: Context, name: str, frame: pd.DataFrame, rf: str,
-              sources: tuple[tuple[str, str], ...]) -> Hits:
+def _rf_vs_ex(
+    ctx: Context, name: str, frame: pd.DataFrame, rf: str, sources: tuple[tuple[str, str], ...]
+) -> Hits:
     """DM.`rf` against per-subject EX extremes: it must equal one of them (blank when the
     subject has no such EX value). `sources` are (EX variable, "min" | "max") pairs."""
     if name != "DM" or not {"USUBJID", rf} <= set(frame.columns):
@@ -57,19 +58,20 @@ def _rf_vs_ex(ctx: Context, name: str, frame: pd.DataFrame, rf: str,
 
 
 @check("UMSC-XD0007")
-def rfxstdtc_is_first_exposure(ctx: Context, name: str, frame: pd.DataFrame,
-                               meta: Dataset | None) -> Hits:
+def rfxstdtc_is_first_exposure(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """SDTMIG 3.4 5 (DM): RFXSTDTC is the earliest EX.EXSTDTC of the subject."""
     yield from _rf_vs_ex(ctx, name, frame, "RFXSTDTC", (("EXSTDTC", "min"),))
 
 
 @check("UMSC-XD0008")
-def rfxendtc_is_last_exposure(ctx: Context, name: str, frame: pd.DataFrame,
-                              meta: Dataset | None) -> Hits:
+def rfxendtc_is_last_exposure(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """SDTMIG 3.4 5 (DM): RFXENDTC is the latest EX.EXENDTC of the subject, or its latest
     EX.EXSTDTC (a last record without an end date)."""
-    yield from _rf_vs_ex(ctx, name, frame, "RFXENDTC", (("EXENDTC", "max"),
-                                                        ("EXSTDTC", "max")))
+    yield from _rf_vs_ex(ctx, name, frame, "RFXENDTC", (("EXENDTC", "max"), ("EXSTDTC", "max")))
 
 
 # ----------------------------------------------------------------------- study participation
@@ -92,10 +94,13 @@ def _dm_date(ctx: Context, frame: pd.DataFrame, ref: str) -> pd.Series | None:
     if dm is None or not {"USUBJID", ref} <= set(dm.columns):
         return None
     first = dm.drop_duplicates("USUBJID")  # duplicates in DM are reported by UMSC-SD0010
-    dates = pd.Series(iso8601.date_part(as_text(first[ref])).to_numpy(),
-                      index=as_text(first["USUBJID"]).to_numpy())
-    return pd.Series(as_text(frame["USUBJID"]).map(dates).to_numpy(dtype="datetime64[ns]"),
-                     index=frame.index)
+    dates = pd.Series(
+        iso8601.date_part(as_text(first[ref])).to_numpy(),
+        index=as_text(first["USUBJID"]).to_numpy(),
+    )
+    return pd.Series(
+        as_text(frame["USUBJID"]).map(dates).to_numpy(dtype="datetime64[ns]"), index=frame.index
+    )
 
 
 def _outside(ctx: Context, name: str, frame: pd.DataFrame, ref: str, later: bool) -> Hits:
@@ -106,8 +111,7 @@ def _outside(ctx: Context, name: str, frame: pd.DataFrame, ref: str, later: bool
     if bound is None:
         return
     text = as_text(frame[var])
-    date = pd.Series(iso8601.date_part(text).to_numpy(dtype="datetime64[ns]"),
-                     index=frame.index)
+    date = pd.Series(iso8601.date_part(text).to_numpy(dtype="datetime64[ns]"), index=frame.index)
     bad = ((date > bound) if later else (date < bound)).to_numpy(dtype=bool)  # NaT: False
     word = "after" if later else "before"
 
@@ -121,15 +125,15 @@ def _outside(ctx: Context, name: str, frame: pd.DataFrame, ref: str, later: bool
 
 
 @check("UMSC-XD0009")
-def not_before_consent(ctx: Context, name: str, frame: pd.DataFrame,
-                       meta: Dataset | None) -> Hits:
+def not_before_consent(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     """SDTMIG 3.4 5 (DM RFICDTC): AE starts and findings are not dated before consent."""
     yield from _outside(ctx, name, frame, "RFICDTC", later=False)
 
 
 @check("UMSC-XD0010")
-def not_after_participation_end(ctx: Context, name: str, frame: pd.DataFrame,
-                                meta: Dataset | None) -> Hits:
+def not_after_participation_end(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """SDTMIG 3.4 5 (DM RFPENDTC): AE starts and findings are not dated after the end of
     participation."""
     yield from _outside(ctx, name, frame, "RFPENDTC", later=True)

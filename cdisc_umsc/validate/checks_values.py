@@ -32,8 +32,13 @@ def iso8601_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
     for var in _dtc_columns(frame):
         text = as_text(frame[var])
         err = by_value(text, iso8601.validate)
-        yield ctx.hits(name, err != "", var, text,
-                       lambda e=err, v=var, t=text: e + " in " + v + ": '" + t + "'")
+        yield ctx.hits(
+            name,
+            err != "",
+            var,
+            text,
+            lambda e=err, v=var, t=text: e + " in " + v + ": '" + t + "'",
+        )
 
 
 def _after(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -45,16 +50,16 @@ def _after(start: pd.Series, end: pd.Series) -> pd.Series:
 
 
 @check("UMSC-DT0002")
-def start_not_after_end(ctx: Context, name: str, frame: pd.DataFrame,
-                        meta: Dataset | None) -> Hits:
+def start_not_after_end(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     """SDTMIG 3.4 4.4: --STDTC <= --ENDTC where both are complete (also RFSTDTC / RFENDTC)."""
     for start in [c for c in _dtc_columns(frame) if c.endswith("STDTC")]:
         end = start[:-5] + "ENDTC"
         if end not in frame.columns:
             continue
         s, e = as_text(frame[start]), as_text(frame[end])
-        yield ctx.hits(name, _after(s, e), start, s,
-                       f"{start} '" + s + f"' is after {end} '" + e + "'")
+        yield ctx.hits(
+            name, _after(s, e), start, s, f"{start} '" + s + f"' is after {end} '" + e + "'"
+        )
 
 
 def _reference(ctx: Context, name: str, frame: pd.DataFrame) -> pd.Series | None:
@@ -67,12 +72,15 @@ def _reference(ctx: Context, name: str, frame: pd.DataFrame) -> pd.Series | None
     return as_text(frame["USUBJID"]).map(lookup).fillna("").astype(object)
 
 
-def _study_days(ctx: Context, name: str, frame: pd.DataFrame) -> Iterator[tuple[str, str,
-                                                                                 pd.Series,
-                                                                                 pd.Series]]:
+def _study_days(
+    ctx: Context, name: str, frame: pd.DataFrame
+) -> Iterator[tuple[str, str, pd.Series, pd.Series]]:
     """(--DY variable, its --DTC, recorded days, recomputed days) for each pair present."""
-    pairs = [(c, c[:-2] + "DTC") for c in frame.columns
-             if c.endswith("DY") and c[:-2] + "DTC" in frame.columns]
+    pairs = [
+        (c, c[:-2] + "DTC")
+        for c in frame.columns
+        if c.endswith("DY") and c[:-2] + "DTC" in frame.columns
+    ]
     if not pairs:
         return
     ref = ctx.memo(("RFSTDTC", name), lambda: _reference(ctx, name, frame))
@@ -80,37 +88,57 @@ def _study_days(ctx: Context, name: str, frame: pd.DataFrame) -> Iterator[tuple[
         return
     for dy, dtc in pairs:
         recorded = pd.to_numeric(frame[dy], errors="coerce").astype("float64")
-        expected = ctx.memo(("study day", name, dy), lambda d=dtc: by_values(
-            lambda f: iso8601.study_day(f[0], f[1]), as_text(frame[d]), ref))
+        expected = ctx.memo(
+            ("study day", name, dy),
+            lambda d=dtc: by_values(
+                lambda f: iso8601.study_day(f[0], f[1]), as_text(frame[d]), ref
+            ),
+        )
         yield dy, dtc, recorded, expected
 
 
 @check("UMSC-DT0003")
-def study_day_correct(ctx: Context, name: str, frame: pd.DataFrame,
-                      meta: Dataset | None) -> Hits:
+def study_day_correct(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     """SDTMIG 3.4 4.4.4: --DY = date - RFSTDTC (+1 on or after it); there is no day 0."""
     for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
         bad = recorded.notna() & expected.notna() & (recorded != expected)
-        yield ctx.hits(name, bad, dy, recorded,
-                       lambda dy=dy, dtc=dtc, r=recorded, e=expected: f"{dy} is " + as_text(r)
-                       + f" but {dtc} and DM.RFSTDTC give " + as_text(e))
+        yield ctx.hits(
+            name,
+            bad,
+            dy,
+            recorded,
+            lambda dy=dy, dtc=dtc, r=recorded, e=expected: (
+                f"{dy} is " + as_text(r) + f" but {dtc} and DM.RFSTDTC give " + as_text(e)
+            ),
+        )
 
 
 @check("UMSC-DT0004")
-def study_day_not_imputed(ctx: Context, name: str, frame: pd.DataFrame,
-                          meta: Dataset | None) -> Hits:
+def study_day_not_imputed(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
-        yield ctx.hits(name, recorded.notna() & expected.isna(), dy, recorded,
-                       f"{dy} is populated but {dtc} or DM.RFSTDTC is not a complete date")
+        yield ctx.hits(
+            name,
+            recorded.notna() & expected.isna(),
+            dy,
+            recorded,
+            f"{dy} is populated but {dtc} or DM.RFSTDTC is not a complete date",
+        )
 
 
 @check("UMSC-DT0005")
-def study_day_present(ctx: Context, name: str, frame: pd.DataFrame,
-                      meta: Dataset | None) -> Hits:
+def study_day_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     for dy, dtc, recorded, expected in _study_days(ctx, name, frame):
-        yield ctx.hits(name, recorded.isna() & expected.notna(), dy, "",
-                       lambda dy=dy, dtc=dtc, e=expected: f"{dy} is null but {dtc} and "
-                       "DM.RFSTDTC give " + as_text(e))
+        yield ctx.hits(
+            name,
+            recorded.isna() & expected.notna(),
+            dy,
+            "",
+            lambda dy=dy, dtc=dtc, e=expected: (
+                f"{dy} is null but {dtc} and DM.RFSTDTC give " + as_text(e)
+            ),
+        )
 
 
 # ----------------------------------------------------------------------- Findings results
@@ -118,8 +146,7 @@ def study_day_present(ctx: Context, name: str, frame: pd.DataFrame,
 
 def _number(text: pd.Series) -> pd.Series:
     """The number a text value writes (NaN when it is not a plain number)."""
-    return pd.to_numeric(text.where(text.str.fullmatch(NUMBER)), errors="coerce") \
-        .astype("float64")
+    return pd.to_numeric(text.where(text.str.fullmatch(NUMBER)), errors="coerce").astype("float64")
 
 
 def _var(frame: pd.DataFrame, name: str, suffix: str) -> str | None:
@@ -128,8 +155,9 @@ def _var(frame: pd.DataFrame, name: str, suffix: str) -> str | None:
 
 
 @check("UMSC-FN0001")
-def stresn_matches_stresc(ctx: Context, name: str, frame: pd.DataFrame,
-                          meta: Dataset | None) -> Hits:
+def stresn_matches_stresc(
+    ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
+) -> Hits:
     """SDTMIG 3.4 4.5.1: a numeric --STRESC is copied to --STRESN; otherwise --STRESN is null."""
     stresc, stresn = _var(frame, name, "STRESC"), _var(frame, name, "STRESN")
     if stresc is None or stresn is None:
@@ -145,11 +173,19 @@ def stresn_matches_stresc(ctx: Context, name: str, frame: pd.DataFrame,
     bad = missing | differs | stray
     if not bad.any():
         return
-    why = pd.Series(np.select(
-        [missing.to_numpy(), differs.to_numpy(), stray.to_numpy()],
-        [f"{stresn} is null although {stresc} is numeric",
-         f"{stresn} differs from {stresc}", f"{stresn} is populated but {stresc} is not numeric"],
-        ""), index=frame.index, dtype=object)
+    why = pd.Series(
+        np.select(
+            [missing.to_numpy(), differs.to_numpy(), stray.to_numpy()],
+            [
+                f"{stresn} is null although {stresc} is numeric",
+                f"{stresn} differs from {stresc}",
+                f"{stresn} is populated but {stresc} is not numeric",
+            ],
+            "",
+        ),
+        index=frame.index,
+        dtype=object,
+    )
     yield ctx.hits(name, bad, stresn, as_text(stored), why + f" ({stresc}='" + text + "')")
 
 
@@ -178,9 +214,17 @@ def orres_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
         excused |= as_text(frame[stat]) == "NOT DONE"
     if drvfl:
         excused |= as_text(frame[drvfl]) == "Y"
-    yield ctx.hits(name, blank(frame[orres]) & ~excused, orres, "",
-                   f"{orres} is null but " + (stat or "--STAT") + " is not 'NOT DONE' and "
-                   + (drvfl or "--DRVFL") + " is not 'Y'")
+    yield ctx.hits(
+        name,
+        blank(frame[orres]) & ~excused,
+        orres,
+        "",
+        f"{orres} is null but "
+        + (stat or "--STAT")
+        + " is not 'NOT DONE' and "
+        + (drvfl or "--DRVFL")
+        + " is not 'Y'",
+    )
 
 
 #: Units that mark a dimensionless result: a test recorded with these needs no unit.
@@ -195,8 +239,10 @@ def _test_keys(frame: pd.DataFrame, name: str, testcd: str) -> list[str]:
 def _unit_kind(unit: pd.Series) -> pd.Series:
     """0 for a blank unit, 1 for a dimensionless one (DIMENSIONLESS), 2 for a unit."""
     text = unit.str.strip()
-    return pd.Series(np.where(text == "", 0, np.where(text.str.casefold().isin(DIMENSIONLESS),
-                                                      1, 2)), index=unit.index)
+    return pd.Series(
+        np.where(text == "", 0, np.where(text.str.casefold().isin(DIMENSIONLESS), 1, 2)),
+        index=unit.index,
+    )
 
 
 @check("UMSC-FN0004")
@@ -217,9 +263,19 @@ def stresu_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset |
     test = np.unique(test, return_inverse=True)[1].ravel()
     has_units = (np.bincount(test, weights=(kind == 2).to_numpy(dtype="float64")) > 0)[test]
     bad = frame[stresn].notna().to_numpy() & (kind == 0).to_numpy() & has_units
-    yield ctx.hits(name, bad, stresu, "", lambda: f"{stresu} is null but {stresn} is "
-                   + as_text(frame[stresn]) + f" and other {testcd} '" + as_text(frame[testcd])
-                   + "' records have units")
+    yield ctx.hits(
+        name,
+        bad,
+        stresu,
+        "",
+        lambda: (
+            f"{stresu} is null but {stresn} is "
+            + as_text(frame[stresn])
+            + f" and other {testcd} '"
+            + as_text(frame[testcd])
+            + "' records have units"
+        ),
+    )
 
 
 @check("UMSC-FN0005")
@@ -231,5 +287,4 @@ def one_blfl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None)
     keys = ["USUBJID", *_test_keys(frame, name, testcd)]
     flagged = as_text(frame[blfl]) == "Y"
     dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
-    yield ctx.hits(name, dup, blfl, "Y", f"more than one {blfl}='Y' for the same "
-                                         f"{', '.join(keys)}")
+    yield ctx.hits(name, dup, blfl, "Y", f"more than one {blfl}='Y' for the same {', '.join(keys)}")

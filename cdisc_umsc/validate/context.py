@@ -38,7 +38,8 @@ class Allowed:
 BY_VALUE_ROWS = 50_000
 #: Within one validation run: id(column array) -> (weak reference, whether it has NaN).
 _HASNANS: ContextVar[dict[int, tuple[weakref.ref, bool]] | None] = ContextVar(
-    "umsc_validate_hasnans", default=None)
+    "umsc_validate_hasnans", default=None
+)
 
 
 @contextmanager
@@ -115,8 +116,7 @@ def by_values(fn: Callable[[pd.DataFrame], pd.Series], *columns: pd.Series) -> p
     if len(distinct) * 2 > len(key):  # mostly distinct: no gain
         res = fn(pd.DataFrame(dict(enumerate(columns))))
         return res if isinstance(res, pd.Series) else pd.Series(res, index=columns[0].index)
-    firsts = pd.DataFrame({i: c.iloc[first].reset_index(drop=True)
-                           for i, c in enumerate(columns)})
+    firsts = pd.DataFrame({i: c.iloc[first].reset_index(drop=True) for i, c in enumerate(columns)})
     out = pd.Series(fn(firsts)).iloc[inverse.ravel()]
     out.index = columns[0].index
     return out
@@ -156,12 +156,15 @@ class Context:
         self.datasets: dict[str, pd.DataFrame] = {}
         for name, frame in datasets.items():
             if not isinstance(frame, pd.DataFrame):
-                raise InputError(f"dataset {name}: expected a pandas DataFrame, got "
-                                 f"{type(frame).__name__}")
+                raise InputError(
+                    f"dataset {name}: expected a pandas DataFrame, got {type(frame).__name__}"
+                )
             odd = [c for c in frame.columns if not isinstance(c, str)]
             if odd:
-                raise InputError(f"dataset {name}: column {odd[0]!r} is not a variable name "
-                                 f"(expected text column names)")
+                raise InputError(
+                    f"dataset {name}: column {odd[0]!r} is not a variable name "
+                    f"(expected text column names)"
+                )
             key = name.upper()
             if key in self.datasets:
                 raise InputError(f"dataset {name}: given twice (names are case-insensitive)")
@@ -184,8 +187,9 @@ class Context:
     def is_adam(self, name: str) -> bool:
         """Whether `name` is an analysis (ADaM) dataset."""
         meta = self.meta(name)
-        if meta is not None and (meta.standard.upper().startswith("ADAM")
-                                 or meta.purpose.casefold() == "analysis"):
+        if meta is not None and (
+            meta.standard.upper().startswith("ADAM") or meta.purpose.casefold() == "analysis"
+        ):
             return True
         return meta is None and name.startswith("AD")
 
@@ -193,8 +197,11 @@ class Context:
     def sdtmig_version(self) -> str:
         """SDTMIG version checked against: the study's when bundled, else the bundled one."""
         have = S.versions()["SDTMIG"]
-        return self.study.standard_version if self.study.standard.upper() == "SDTMIG" and \
-            self.study.standard_version == have else have
+        return (
+            self.study.standard_version
+            if self.study.standard.upper() == "SDTMIG" and self.study.standard_version == have
+            else have
+        )
 
     def ig_dataset(self, name: str) -> tuple[str, str, str] | None:
         """(standard, version, IG table name) that describes dataset `name`, or None."""
@@ -275,18 +282,24 @@ class Context:
         own = self.study.codelists.get(cid)
         if own is not None:
             return Allowed(own.id, own.name, own.extensible, own.sponsor, own.values)
-        for package, version in (("SDTM", self.sdtm_ct_version),
-                                 ("ADaM", S.versions()["ADaM CT"])):
+        for package, version in (("SDTM", self.sdtm_ct_version), ("ADaM", S.versions()["ADaM CT"])):
             found = S.controlled_terminology(package, version).codelist(cid)
             if found is not None:
-                return Allowed(found.code, found.submission_value, found.extensible, False,
-                               frozenset(found.terms))
+                return Allowed(
+                    found.code,
+                    found.submission_value,
+                    found.extensible,
+                    False,
+                    frozenset(found.terms),
+                )
         return None
 
     def nbytes(self, name: str, variable: str) -> pd.Series:
         """UTF-8 byte lengths of one column (computed once per run; three rules use them)."""
-        return self.memo(("nbytes", name, variable),  # type: ignore[return-value]
-                         lambda: nbytes(self.datasets[name][variable]))
+        return self.memo(
+            ("nbytes", name, variable),  # type: ignore[return-value]
+            lambda: nbytes(self.datasets[name][variable]),
+        )
 
     @staticmethod
     def is_external(cid: str) -> bool:
@@ -296,9 +309,13 @@ class Context:
     # ------------------------------------------------------------------ hit builders
 
     @staticmethod
-    def hits(name: str, mask: pd.Series | np.ndarray, variable: str | pd.Series,
-             value: str | pd.Series, message: str | pd.Series | Callable[[], pd.Series]
-             ) -> pd.DataFrame:
+    def hits(
+        name: str,
+        mask: pd.Series | np.ndarray,
+        variable: str | pd.Series,
+        value: str | pd.Series,
+        message: str | pd.Series | Callable[[], pd.Series],
+    ) -> pd.DataFrame:
         """One hit per True position of `mask` (Series arguments are aligned to the rows;
         a callable message is built only when there is a hit)."""
         pos = np.flatnonzero(np.asarray(mask, dtype=bool))
@@ -309,12 +326,26 @@ class Context:
             arg = arg() if callable(arg) else arg
             return as_text(arg).to_numpy()[pos] if isinstance(arg, pd.Series) else arg
 
-        return pd.DataFrame({"dataset": name, "row": pos, "variable": pick(variable),
-                             "value": pick(value), "message": pick(message)},
-                            index=pd.RangeIndex(len(pos)))
+        return pd.DataFrame(
+            {
+                "dataset": name,
+                "row": pos,
+                "variable": pick(variable),
+                "value": pick(value),
+                "message": pick(message),
+            },
+            index=pd.RangeIndex(len(pos)),
+        )
 
     @staticmethod
     def note(name: str, variable: str, value: str, message: str, row: int = -1) -> pd.DataFrame:
         """One hit not tied to a record (row -1), or tied to record position `row`."""
-        return pd.DataFrame({"dataset": [name], "row": [row], "variable": [variable],
-                             "value": [value], "message": [message]})
+        return pd.DataFrame(
+            {
+                "dataset": [name],
+                "row": [row],
+                "variable": [variable],
+                "value": [value],
+                "message": [message],
+            }
+        )

@@ -32,21 +32,41 @@ class FindingsDiff:
 
     def summary(self) -> str:
         """One line of counts, then the new and fixed findings one per line."""
-        lines = [f"{len(self.new)} new, {len(self.fixed)} fixed, "
-                 f"{len(self.unchanged)} unchanged findings"]
+        lines = [
+            f"{len(self.new)} new, {len(self.fixed)} fixed, "
+            f"{len(self.unchanged)} unchanged findings"
+        ]
         for label, part in (("new", self.new), ("fixed", self.fixed)):
             f = part.frame
             seq = number_text(f["seq"])
-            text = (f"  {label:<6}" + f["severity"] + " " + f["rule"] + " " + f["dataset"]
-                    + " " + f["usubjid"] + " " + seq.astype(str) + " " + f["variable"]
-                    + " '" + f["value"] + "': " + f["message"])
+            text = (
+                f"  {label:<6}"
+                + f["severity"]
+                + " "
+                + f["rule"]
+                + " "
+                + f["dataset"]
+                + " "
+                + f["usubjid"]
+                + " "
+                + seq.astype(str)
+                + " "
+                + f["variable"]
+                + " '"
+                + f["value"]
+                + "': "
+                + f["message"]
+            )
             lines.extend(text.str.replace(r"(?<=\S)\s+", " ", regex=True).tolist())
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         """JSON-ready {"new": [...], "fixed": [...], "unchanged": [...]}."""
-        return {"new": self.new.to_records(), "fixed": self.fixed.to_records(),
-                "unchanged": self.unchanged.to_records()}
+        return {
+            "new": self.new.to_records(),
+            "fixed": self.fixed.to_records(),
+            "unchanged": self.unchanged.to_records(),
+        }
 
 
 def load_findings(path: str | os.PathLike[str]) -> Findings:
@@ -60,8 +80,10 @@ def load_findings(path: str | os.PathLike[str]) -> Findings:
         raise InputError(f"{path}: not a readable JSON findings report ({exc})") from None
     records = doc.get("findings") if isinstance(doc, dict) else None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise InputError(f"{path}: expected an object with a \"findings\" list of objects "
-                         "(a cdisc-umsc validate --report json file)")
+        raise InputError(
+            f'{path}: expected an object with a "findings" list of objects '
+            "(a cdisc-umsc validate --report json file)"
+        )
     frame = pd.DataFrame.from_records(records)
     missing = [c for c in COLUMNS if c not in frame.columns] if records else []
     if missing:
@@ -75,8 +97,9 @@ def load_findings(path: str | os.PathLike[str]) -> Findings:
 def _keys(findings: Findings) -> pd.MultiIndex:
     """Identity of each finding plus its occurrence number among equal identities."""
     f = findings.frame
-    key = pd.DataFrame({c: f[c].astype(object).where(f[c].notna(), "").astype(str)
-                        for c in IDENTITY})
+    key = pd.DataFrame(
+        {c: f[c].astype(object).where(f[c].notna(), "").astype(str) for c in IDENTITY}
+    )
     key["_n"] = key.groupby(list(IDENTITY), sort=False, dropna=False).cumcount().astype(str)
     return pd.MultiIndex.from_frame(key)
 
@@ -86,5 +109,8 @@ def diff_findings(old: Findings, new: Findings) -> FindingsDiff:
     ka, kb = _keys(old), _keys(new)
     in_old, in_new = kb.isin(ka), ka.isin(kb)
     a, b = old.frame, new.frame
-    return FindingsDiff(new=Findings(b.loc[~in_old]), fixed=Findings(a.loc[~in_new]),
-                        unchanged=Findings(b.loc[in_old]))
+    return FindingsDiff(
+        new=Findings(b.loc[~in_old]),
+        fixed=Findings(a.loc[~in_new]),
+        unchanged=Findings(b.loc[in_old]),
+    )

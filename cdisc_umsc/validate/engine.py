@@ -27,8 +27,11 @@ def _run(rule: Rule, check: catalogue.Check, ctx: Context) -> list[pd.DataFrame]
     if rule.scope == "study":
         targets: list[tuple] = [()]
     else:
-        targets = [(n, ctx.datasets[n], ctx.meta(n)) for n in sorted(ctx.datasets)
-                   if _applies(rule, ctx, n)]
+        targets = [
+            (n, ctx.datasets[n], ctx.meta(n))
+            for n in sorted(ctx.datasets)
+            if _applies(rule, ctx, n)
+        ]
     out = []
     for args in targets:
         try:
@@ -37,8 +40,9 @@ def _run(rule: Rule, check: catalogue.Check, ctx: Context) -> list[pd.DataFrame]
             raise
         except Exception as exc:  # a defect in one check must still say where it happened
             where = f"dataset {args[0]}" if args else "the study"
-            raise ValidationError(f"rule {rule.id} failed on {where}: "
-                                  f"{type(exc).__name__}: {exc}") from exc
+            raise ValidationError(
+                f"rule {rule.id} failed on {where}: {type(exc).__name__}: {exc}"
+            ) from exc
     return out
 
 
@@ -62,8 +66,9 @@ def _subject_columns(ctx: Context, hits: pd.DataFrame) -> pd.DataFrame:
     return hits.assign(usubjid=usubjid, seq=seq, row=row)
 
 
-def validate_study(datasets: dict[str, pd.DataFrame], study: Study, *,
-                   profile: str = "submission") -> Findings:
+def validate_study(
+    datasets: dict[str, pd.DataFrame], study: Study, *, profile: str = "submission"
+) -> Findings:
     """Validate SDTM / ADaM datasets (keyed by name) against `study` and the bundled standards.
 
     Char columns hold text with "" for blank; Num columns float64 with NaN for missing.
@@ -81,9 +86,16 @@ def validate_study(datasets: dict[str, pd.DataFrame], study: Study, *,
             if not hits:
                 continue
             frame = pd.concat(hits, ignore_index=True)[list(HIT_COLUMNS)]
-            parts.append(frame.assign(rule=r.id, severity=r.severity_for(profile),
-                                      core_id=r.core_id, p21_id=r.p21_id, citation=r.citation,
-                                      message=r.message + ": " + frame["message"].astype(str)))
+            parts.append(
+                frame.assign(
+                    rule=r.id,
+                    severity=r.severity_for(profile),
+                    core_id=r.core_id,
+                    p21_id=r.p21_id,
+                    citation=r.citation,
+                    message=r.message + ": " + frame["message"].astype(str),
+                )
+            )
         if not parts:
             return Findings()
         allhits = pd.concat(parts, ignore_index=True)

@@ -10,11 +10,33 @@ import numpy as np
 import pandas as pd
 
 #: Column order of every findings table (and of the CSV / JSON written from it).
-COLUMNS = ("rule", "severity", "dataset", "usubjid", "seq", "row", "variable", "value",
-           "message", "core_id", "p21_id", "citation")
+COLUMNS = (
+    "rule",
+    "severity",
+    "dataset",
+    "usubjid",
+    "seq",
+    "row",
+    "variable",
+    "value",
+    "message",
+    "core_id",
+    "p21_id",
+    "citation",
+)
 SEVERITIES = ("error", "warning", "notice")
-_TEXT = ("rule", "severity", "dataset", "usubjid", "variable", "value", "message", "core_id",
-         "p21_id", "citation")
+_TEXT = (
+    "rule",
+    "severity",
+    "dataset",
+    "usubjid",
+    "variable",
+    "value",
+    "message",
+    "core_id",
+    "p21_id",
+    "citation",
+)
 
 
 def empty_frame() -> pd.DataFrame:
@@ -55,8 +77,7 @@ class Findings:
     def __init__(self, frame: pd.DataFrame | None = None) -> None:
         frame = empty_frame() if frame is None else conform(frame)
         order = ["dataset", "rule", "row", "variable", "value", "message"]
-        self.frame = frame.sort_values(order, kind="stable", na_position="first",
-                                       ignore_index=True)
+        self.frame = frame.sort_values(order, kind="stable", na_position="first", ignore_index=True)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -75,9 +96,13 @@ class Findings:
     def counts(self) -> pd.DataFrame:
         """Findings per rule: columns rule, severity, count (sorted by rule, severity)."""
         if self.frame.empty:
-            return pd.DataFrame({"rule": pd.Series([], dtype=object),
-                                 "severity": pd.Series([], dtype=object),
-                                 "count": pd.Series([], dtype="int64")})
+            return pd.DataFrame(
+                {
+                    "rule": pd.Series([], dtype=object),
+                    "severity": pd.Series([], dtype=object),
+                    "count": pd.Series([], dtype="int64"),
+                }
+            )
         grouped = self.frame.groupby(["rule", "severity"], sort=True).size()
         return grouped.rename("count").reset_index().astype({"count": "int64"})
 
@@ -85,11 +110,13 @@ class Findings:
         """One header line with totals per severity, then one line per rule."""
         sev = self.frame["severity"].value_counts()
         head = f"{len(self)} findings: " + ", ".join(
-            f"{int(sev.get(s, 0))} {s}{'s' if int(sev.get(s, 0)) != 1 else ''}"
-            for s in SEVERITIES)
+            f"{int(sev.get(s, 0))} {s}{'s' if int(sev.get(s, 0)) != 1 else ''}" for s in SEVERITIES
+        )
         rows = self.counts()
-        lines = [f"  {r:<14} {s:<8} {n:>7}" for r, s, n in
-                 zip(rows["rule"], rows["severity"], rows["count"], strict=True)]
+        lines = [
+            f"  {r:<14} {s:<8} {n:>7}"
+            for r, s, n in zip(rows["rule"], rows["severity"], rows["count"], strict=True)
+        ]
         return "\n".join([head, *lines])
 
     def to_csv(self, path: str | Path) -> None:
@@ -106,8 +133,12 @@ class Findings:
     def to_json(self, path: str | Path) -> None:
         """Write {"summary": counts, "findings": [...]} as UTF-8 JSON, atomically."""
         counts = self.counts().to_dict("records")
-        doc = {"summary": [{"rule": c["rule"], "severity": c["severity"],
-                            "count": int(c["count"])} for c in counts],
-               "findings": self.to_records()}
+        doc = {
+            "summary": [
+                {"rule": c["rule"], "severity": c["severity"], "count": int(c["count"])}
+                for c in counts
+            ],
+            "findings": self.to_records(),
+        }
         text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
         _atomic_write(Path(path), text.encode("utf-8"))

@@ -40,8 +40,11 @@ def dataset_files(folder: str | os.PathLike[str]) -> tuple[dict[str, Path], list
         raise InputError(f"{folder}: not a folder of datasets")
     found: dict[str, Path] = {}
     notes: list[str] = []
-    candidates = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
-                  and p.name.lower() not in _NOT_DATASETS]
+    candidates = [
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in SUFFIXES and p.name.lower() not in _NOT_DATASETS
+    ]
     for path in sorted(candidates, key=lambda p: (SUFFIXES.index(p.suffix.lower()), p.name)):
         name = path.stem.upper()
         if name in found:

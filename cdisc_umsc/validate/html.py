@@ -15,10 +15,20 @@ import pandas as pd
 from cdisc_umsc.validate.findings import SEVERITIES, Findings, _atomic_write
 
 #: Columns shown, in order (header text, findings column).
-SHOWN = (("Severity", "severity"), ("Rule", "rule"), ("Dataset", "dataset"),
-         ("USUBJID", "usubjid"), ("SEQ", "seq"), ("Row", "row"), ("Variable", "variable"),
-         ("Value", "value"), ("Message", "message"), ("CORE", "core_id"), ("P21", "p21_id"),
-         ("Standard reference", "citation"))
+SHOWN = (
+    ("Severity", "severity"),
+    ("Rule", "rule"),
+    ("Dataset", "dataset"),
+    ("USUBJID", "usubjid"),
+    ("SEQ", "seq"),
+    ("Row", "row"),
+    ("Variable", "variable"),
+    ("Value", "value"),
+    ("Message", "message"),
+    ("CORE", "core_id"),
+    ("P21", "p21_id"),
+    ("Standard reference", "citation"),
+)
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -80,10 +90,13 @@ def number_text(series: pd.Series) -> pd.Series:
 
 
 def _options(values: pd.Series, element: str, label: str) -> str:
-    opts = "".join(f'<option value="{html.escape(v)}">{html.escape(v)}</option>'
-                   for v in sorted(set(values)))
-    return (f'<label>{label} <select id="{element}"><option value="">all</option>{opts}'
-            "</select></label>")
+    opts = "".join(
+        f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in sorted(set(values))
+    )
+    return (
+        f'<label>{label} <select id="{element}"><option value="">all</option>{opts}'
+        "</select></label>"
+    )
 
 
 def render_html(findings: Findings, title: str, summary: str = "") -> bytes:
@@ -91,31 +104,46 @@ def render_html(findings: Findings, title: str, summary: str = "") -> bytes:
     f = findings.frame
     cells = {col: _esc(f[col]) for _, col in SHOWN if col not in ("seq", "row")}
     cells["seq"], cells["row"] = number_text(f["seq"]), number_text(f["row"])
-    row = ('<tr class="' + cells["severity"] + '" data-ds="' + cells["dataset"]
-           + '" data-rule="' + cells["rule"] + '" data-sev="' + cells["severity"] + '">')
+    row = (
+        '<tr class="'
+        + cells["severity"]
+        + '" data-ds="'
+        + cells["dataset"]
+        + '" data-rule="'
+        + cells["rule"]
+        + '" data-sev="'
+        + cells["severity"]
+        + '">'
+    )
     for _, col in SHOWN:
         cls = ' class="num"' if col in ("seq", "row") else ""
         row = row + f"<td{cls}>" + cells[col] + "</td>"
     body = "\n".join(row + "</tr>") if len(f) else ""
-    head = "".join(f'<th data-num="{1 if c in ("seq", "row") else 0}">{h}</th>'
-                   for h, c in SHOWN)
+    head = "".join(f'<th data-num="{1 if c in ("seq", "row") else 0}">{h}</th>' for h, c in SHOWN)
     sev = pd.Series([s for s in SEVERITIES if s in set(f["severity"])], dtype=object)
-    filters = "".join([_options(f["dataset"], "f-dataset", "Dataset"),
-                       _options(f["rule"], "f-rule", "Rule"), _options(sev, "f-severity",
-                                                                       "Severity"),
-                       '<label>Text <input id="f-text" type="search"></label>',
-                       '<span id="count"></span>'])
-    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-            f"<h1>{html.escape(title)}</h1>\n"
-            f'<div class="summary">{html.escape(summary or findings.summary())}</div>\n'
-            f'<div class="filters">{filters}</div>\n'
-            f'<table id="findings"><thead><tr>{head}</tr></thead><tbody>\n{body}\n'
-            f"</tbody></table>\n<script>{_JS}</script>\n</body></html>\n")
+    filters = "".join(
+        [
+            _options(f["dataset"], "f-dataset", "Dataset"),
+            _options(f["rule"], "f-rule", "Rule"),
+            _options(sev, "f-severity", "Severity"),
+            '<label>Text <input id="f-text" type="search"></label>',
+            '<span id="count"></span>',
+        ]
+    )
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        f"<h1>{html.escape(title)}</h1>\n"
+        f'<div class="summary">{html.escape(summary or findings.summary())}</div>\n'
+        f'<div class="filters">{filters}</div>\n'
+        f'<table id="findings"><thead><tr>{head}</tr></thead><tbody>\n{body}\n'
+        f"</tbody></table>\n<script>{_JS}</script>\n</body></html>\n"
+    )
     return page.encode("utf-8")
 
 
-def write_html(path: str | os.PathLike[str], findings: Findings, title: str,
-               summary: str = "") -> None:
+def write_html(
+    path: str | os.PathLike[str], findings: Findings, title: str, summary: str = ""
+) -> None:
     """Write the report atomically."""
     _atomic_write(Path(path), render_html(findings, title, summary))

@@ -46,29 +46,44 @@ def dataset_from_ig(name: str, frame: pd.DataFrame, described: Dataset | None = 
         code = (ig or {}).get("codelist", "")
         if col.endswith(_RESULTS):
             code = ""  # result codelists apply per test (value-level metadata), not per column
-        variables.append(Variable(
-            name=col,
-            label=own.label if own else (ig or {}).get("label", ""),
-            type=own.type if own else ("Num" if numeric else "Char"),
-            order=i,
-            data_type="float" if numeric else "text",
-            length=own.length if own and own.type == "Char" else None,
-            core=(ig or {}).get("core", "Perm") if (ig or {}).get("core") in
-            ("Req", "Exp", "Perm", "Cond") else "Perm",
-            role=(ig or {}).get("role", ""),
-            codelist=code if code.startswith("C") and code[1:].isdigit() else None,
-        ))
-    return Dataset(name=name, label=described.label if described else "", cls=cls,
-                   structure="", standard=standard,
-                   purpose="Analysis" if standard == "ADaMIG" else "Tabulation",
-                   variables=tuple(variables))
+        variables.append(
+            Variable(
+                name=col,
+                label=own.label if own else (ig or {}).get("label", ""),
+                type=own.type if own else ("Num" if numeric else "Char"),
+                order=i,
+                data_type="float" if numeric else "text",
+                length=own.length if own and own.type == "Char" else None,
+                core=(ig or {}).get("core", "Perm")
+                if (ig or {}).get("core") in ("Req", "Exp", "Perm", "Cond")
+                else "Perm",
+                role=(ig or {}).get("role", ""),
+                codelist=code if code.startswith("C") and code[1:].isdigit() else None,
+            )
+        )
+    return Dataset(
+        name=name,
+        label=described.label if described else "",
+        cls=cls,
+        structure="",
+        standard=standard,
+        purpose="Analysis" if standard == "ADaMIG" else "Tabulation",
+        variables=tuple(variables),
+    )
 
 
-def study_from_ig(frames: dict[str, pd.DataFrame], described: dict[str, Dataset] | None = None,
-                  study_id: str = "") -> Study:
+def study_from_ig(
+    frames: dict[str, pd.DataFrame], described: dict[str, Dataset] | None = None, study_id: str = ""
+) -> Study:
     """A Study whose datasets are described by :func:`dataset_from_ig`."""
     described = {k.upper(): v for k, v in (described or {}).items()}
-    datasets = {n.upper(): dataset_from_ig(n, f, described.get(n.upper()))
-                for n, f in frames.items()}
-    return Study(study_id=study_id, standard="SDTMIG", standard_version=S.versions()["SDTMIG"],
-                 ct_version=S.versions()["SDTM CT"], datasets=datasets)
+    datasets = {
+        n.upper(): dataset_from_ig(n, f, described.get(n.upper())) for n, f in frames.items()
+    }
+    return Study(
+        study_id=study_id,
+        standard="SDTMIG",
+        standard_version=S.versions()["SDTMIG"],
+        ct_version=S.versions()["SDTM CT"],
+        datasets=datasets,
+    )

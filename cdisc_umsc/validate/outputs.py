@@ -25,14 +25,16 @@ def summary_line(standard: str, findings: Findings) -> str:
     return f"{standard}: {len(findings)} findings ({parts})"
 
 
-def validate_outputs(parts: dict[str, tuple[dict[str, pd.DataFrame], Study]], folder: Path,
-                     title: str) -> dict[str, Findings]:
+def validate_outputs(
+    parts: dict[str, tuple[dict[str, pd.DataFrame], Study]], folder: Path, title: str
+) -> dict[str, Findings]:
     """Validate each standard's datasets; write folder/validation.json and .html."""
     found = {std: validate_study(data, study) for std, (data, study) in parts.items()}
     frames = [f.frame for f in found.values() if len(f)]
     combined = Findings(pd.concat(frames, ignore_index=True) if frames else None)
     combined.to_json(folder / "validation.json")
     lines = [summary_line(std, f) for std, f in found.items()]
-    write_html(folder / "validation.html", combined, title,
-               "\n".join([*lines, "", combined.summary()]))
+    write_html(
+        folder / "validation.html", combined, title, "\n".join([*lines, "", combined.summary()])
+    )
     return found

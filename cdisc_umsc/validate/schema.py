@@ -29,8 +29,9 @@ def _is_text(series: pd.Series) -> pd.Series | bool:
     return series.isna() | (series.astype(str) == series)
 
 
-def _char_checks(var: Variable, allowed: frozenset[str] | None,
-                 sizes: Callable[[], pd.Series]) -> list[pa.Check]:
+def _char_checks(
+    var: Variable, allowed: frozenset[str] | None, sizes: Callable[[], pd.Series]
+) -> list[pa.Check]:
     limit = min(MAX_CHAR_BYTES, var.length or MAX_CHAR_BYTES)
 
     def within(s: pd.Series) -> pd.Series:
@@ -40,10 +41,15 @@ def _char_checks(var: Variable, allowed: frozenset[str] | None,
     checks = [
         # NaN is reported by the nullable check; these two handle it, so pandera need not
         # drop it first (ignore_na=False saves a scan of every column)
-        pa.Check(_is_text, name="is_text", error=f"{var.name} values must be text",
-                 ignore_na=False),
-        pa.Check(within, ignore_na=False,
-                 name=f"max_bytes({limit})", error=f"{var.name} exceeds {limit} bytes"),
+        pa.Check(
+            _is_text, name="is_text", error=f"{var.name} values must be text", ignore_na=False
+        ),
+        pa.Check(
+            within,
+            ignore_na=False,
+            name=f"max_bytes({limit})",
+            error=f"{var.name} exceeds {limit} bytes",
+        ),
     ]
     if allowed is not None:
         checks.append(pa.Check.isin(sorted(allowed | {""}), name="codelist"))
@@ -58,8 +64,11 @@ def _num_checks(var: Variable, allowed: frozenset[str] | None) -> list[pa.Check]
 
 
 def _sizes(ctx: Context, name: str, variable: str) -> Callable[[], pd.Series]:
-    return lambda: ctx.nbytes(name, variable) if variable in ctx.datasets.get(name, ()) \
+    return lambda: (
+        ctx.nbytes(name, variable)
+        if variable in ctx.datasets.get(name, ())
         else pd.Series(dtype="int64")
+    )
 
 
 def build_schema(ctx: Context, meta: Dataset) -> pa.DataFrameSchema:
@@ -69,13 +78,19 @@ def build_schema(ctx: Context, meta: Dataset) -> pa.DataFrameSchema:
         found = ctx.codelist(var.codelist) if var.codelist else None
         allowed = found.values if found is not None and not found.extensible else None
         if var.type == "Char":
-            columns[var.name] = pa.Column(None, nullable=False, required=var.core == "Req",
-                                          checks=_char_checks(
-                                              var, allowed, _sizes(ctx, meta.name, var.name)))
+            columns[var.name] = pa.Column(
+                None,
+                nullable=False,
+                required=var.core == "Req",
+                checks=_char_checks(var, allowed, _sizes(ctx, meta.name, var.name)),
+            )
         else:
-            columns[var.name] = pa.Column("float64", nullable=True,
-                                          required=var.core == "Req",
-                                          checks=_num_checks(var, allowed))
+            columns[var.name] = pa.Column(
+                "float64",
+                nullable=True,
+                required=var.core == "Req",
+                checks=_num_checks(var, allowed),
+            )
     return pa.DataFrameSchema(columns, name=meta.name, strict=False, ordered=False)
 
 
@@ -86,12 +101,22 @@ def failures_to_hits(name: str, cases: pd.DataFrame) -> pd.DataFrame:
     variable = column.where(~missing, cases["failure_case"].astype(object))
     index = pd.to_numeric(cases["index"], errors="coerce")
     value = as_text(cases["failure_case"].astype(object))
-    message = ("pandera " + cases["schema_context"].astype(str) + " check "
-               + cases["check"].astype(str) + " failed")
-    return pd.DataFrame({"dataset": name, "row": index.fillna(-1).astype("int64").to_numpy(),
-                         "variable": variable.astype(str).to_numpy(),
-                         "value": np.where(missing, "", value.to_numpy()),
-                         "message": message.to_numpy()})
+    message = (
+        "pandera "
+        + cases["schema_context"].astype(str)
+        + " check "
+        + cases["check"].astype(str)
+        + " failed"
+    )
+    return pd.DataFrame(
+        {
+            "dataset": name,
+            "row": index.fillna(-1).astype("int64").to_numpy(),
+            "variable": variable.astype(str).to_numpy(),
+            "value": np.where(missing, "", value.to_numpy()),
+            "message": message.to_numpy(),
+        }
+    )
 
 
 @check("UMSC-PA0001")

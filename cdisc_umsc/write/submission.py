@@ -35,23 +35,33 @@ def analysis_results(adam_specs: dict[str, SpecMap]) -> list[dict]:
             for crit in crits:
                 n = int(crit["CRIT"])
                 label = str(crit["text"]).split(":")[0]
-                rule = (f"improvement from baseline >= {crit['improvement']}% "
-                        "((BASE - AVAL) / BASE x 100, compared unrounded)"
-                        if "improvement" in crit else
-                        f"AVAL in {', '.join(str(v) for v in crit['aval_in'])}")
-                results.append({
-                    "id": f"{name}.{paramcd}.CRIT{n}",
-                    "name": f"{label} responder rate",
-                    "description": f"{crit['text']}: responders n/N and % at {primary['AVISIT']}, "
-                                   f"overall and by sex and dose group",
-                    "dataset": name,
-                    "variables": [f"CRIT{n}FL", "AVAL", "BASE"],
-                    "where": [("PARAMCD", str(paramcd)), ("ANL01FL", "Y"), (population, "Y")],
-                    "documentation": (
-                        f"Responder: {rule}. Analysis record: ANL01FL = Y at {primary['AVISIT']}; "
-                        f"a subject without a value there has a {primary['missing']} record "
-                        "(baseline carried forward), so counts as a non-responder."),
-                    "code": (f"n = count of records with CRIT{n}FL = 'Y'; N = count of records; "
-                             "% = 100 x n / N (cdisc-umsc report)"),
-                })
+                rule = (
+                    f"improvement from baseline >= {crit['improvement']}% "
+                    "((BASE - AVAL) / BASE x 100, compared unrounded)"
+                    if "improvement" in crit
+                    else f"AVAL in {', '.join(str(v) for v in crit['aval_in'])}"
+                )
+                results.append(
+                    {
+                        "id": f"{name}.{paramcd}.CRIT{n}",
+                        "name": f"{label} responder rate",
+                        "description": (
+                            f"{crit['text']}: responders n/N and % at {primary['AVISIT']}, "
+                            "overall and by sex and dose group"
+                        ),
+                        "dataset": name,
+                        "variables": [f"CRIT{n}FL", "AVAL", "BASE"],
+                        "where": [("PARAMCD", str(paramcd)), ("ANL01FL", "Y"), (population, "Y")],
+                        "documentation": (
+                            f"Responder: {rule}. Analysis record: ANL01FL = Y at "
+                            f"{primary['AVISIT']}; "
+                            f"a subject without a value there has a {primary['missing']} record "
+                            "(baseline carried forward), so counts as a non-responder."
+                        ),
+                        "code": (
+                            f"n = count of records with CRIT{n}FL = 'Y'; N = count of records; "
+                            "% = 100 x n / N (cdisc-umsc report)"
+                        ),
+                    }
+                )
     return results
