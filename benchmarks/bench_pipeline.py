@@ -37,7 +37,7 @@ def _child(raw: Path, out: Path, jobs: int) -> dict:
     """Run the pipeline once in this process; return per-stage figures."""
     import cdisc_umsc.run as runner
     import cdisc_umsc.sdtm.pipeline as pipeline
-    from cdisc_umsc.progress import Progress, StageTime
+    from cdisc_umsc.core.progress import Progress, StageTime
 
     sub: dict[str, float] = {}
 

@@ -1,3 +1,5 @@
 """cdisc-umsc: raw CRF exports to CDISC SDTM and ADaM, driven by one metadata object."""
 
-__version__ = "0.1.0"
+from cdisc_umsc.core.version import __version__
+
+__all__ = ["__version__"]

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import click
 
-from cdisc_umsc import __version__
-from cdisc_umsc.errors import UmscError, fail
+from cdisc_umsc.core.errors import UmscError, echo_safe, exit_on_signals, fail
+from cdisc_umsc.core.outdir import FORCE_HELP
+from cdisc_umsc.core.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cdisc-umsc")
 def main() -> None:
     """Raw CRF exports to CDISC SDTM and ADaM: XPT v5, Dataset-JSON, Define-XML."""
+    exit_on_signals()
 
 
 @main.command()
@@ -37,8 +39,9 @@ def main() -> None:
     type=click.Path(path_type=Path),
     default=Path("out"),
     show_default=True,
-    help="Output folder (replaced atomically).",
+    help="Output folder: created, or replaced whole if it is a previous output of cdisc-umsc.",
 )
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option(
     "--format",
     "fmt",
@@ -62,11 +65,17 @@ def main() -> None:
     help="Threads for independent stages (write, validate, lineage); same output.",
 )
 def run(
-    spec_dir: Path | None, raw_dir: Path | None, out_dir: Path, fmt: str, quiet: bool, jobs: int
+    spec_dir: Path | None,
+    raw_dir: Path | None,
+    out_dir: Path,
+    force: bool,
+    fmt: str,
+    quiet: bool,
+    jobs: int,
 ) -> None:
     """Run the whole pipeline (default: the bundled UMSC trial)."""
     from cdisc_umsc import run as runner
-    from cdisc_umsc.progress import Progress
+    from cdisc_umsc.core.progress import Progress
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
 
     progress = Progress(enabled=False if quiet else None)  # stderr, shown on a terminal
@@ -78,6 +87,7 @@ def run(
             fmt,
             progress=progress,
             jobs=jobs,
+            force=force,
         )
     except UmscError as exc:
         fail(exc)
@@ -94,6 +104,10 @@ def run(
         )
         for reason, count in f["reasons"].items():
             click.echo(f"      {count} excluded: {reason}")
+    if result.sdtm.unmatched:
+        click.echo("\nConditions that matched no record (check the spec's values):")
+        for line in result.sdtm.unmatched:
+            echo_safe(f"  {line}")
     click.echo("\nRecords per dataset:")
     for name, count in m["records"].items():
         click.echo(f"  {name:<14} {count:>6}")
@@ -109,15 +123,9 @@ def run(
 
 def _read_folder(folder: Path, name: str):
     """One ADaM dataset from a folder of XPT or Dataset-JSON files."""
-    from cdisc_umsc.errors import InputError
-    from cdisc_umsc.read.datasetjson import read_datasetjson
-    from cdisc_umsc.read.xpt import read_xpt
+    from cdisc_umsc.read.datasets import load_dataset
 
-    for suffix, reader in ((".xpt", read_xpt), (".json", read_datasetjson)):
-        path = folder / f"{name.lower()}{suffix}"
-        if path.is_file():
-            return reader(path)[0]
-    raise InputError(f"{folder}: no {name.lower()}.xpt or {name.lower()}.json")
+    return load_dataset(folder, name)
 
 
 @main.command()

@@ -17,15 +17,16 @@ variable. Lineage is never written as extra variables of a dataset.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError, ReconciliationError
+from cdisc_umsc.core.atomic import make_folder, write_text
+from cdisc_umsc.core.errors import InputError, ReconciliationError
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.sdtm.evaluate import names_in
 from cdisc_umsc.sdtm.pipeline import SdtmResult
 
 FOLDER = "lineage"
@@ -106,11 +107,9 @@ def _raw_edges(spec: StudySpec, name: str, frame: pd.DataFrame, lin: pd.DataFram
 
 def _lookup_step(dom: DomainSpec, form: str) -> str:
     """The spec line of the first variable of ``dom`` reading a FORM.FIELD of ``form``."""
-    from cdisc_umsc.sdtm.build import _names_in
-
     specs = [*(v for s in dom.sources for v in s.variables.items()), *dom.variables.items()]
     for var, p in specs:
-        if isinstance(p, SpecMap) and any(n.startswith(f"{form}.") for n in _names_in(p)):
+        if isinstance(p, SpecMap) and any(n.startswith(f"{form}.") for n in names_in(p)):
             return f"{p.where()}: {var} reads {form} by subject"
     return f"{dom.file}: {form} read by subject"
 
@@ -571,15 +570,8 @@ def variable_specs(spec: StudySpec, sdtm: SdtmResult, adam_meta: dict) -> pd.Dat
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Write a CSV atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    make_folder(path.parent)
+    write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
 def write_lineage(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import UmscError
+from cdisc_umsc.core.errors import UmscError
 
 PATTERNS = {
     "a PRC resident ID number": (

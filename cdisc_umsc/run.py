@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -19,14 +16,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc import __version__, lineage, phi
+from cdisc_umsc import lineage, phi
 from cdisc_umsc.adam.build import build_adam
-from cdisc_umsc.errors import ReconciliationError, WriteError
+from cdisc_umsc.core.atomic import make_folder, write_text
+from cdisc_umsc.core.errors import ReconciliationError, WriteError
+from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
+from cdisc_umsc.core.progress import Progress
+from cdisc_umsc.core.version import __version__
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Study
-from cdisc_umsc.metadata.spec import StudySpec, load_study_spec
-from cdisc_umsc.progress import Progress
+from cdisc_umsc.metadata.spec import StudySpec
 from cdisc_umsc.review import build_review
+from cdisc_umsc.sdtm.check_spec import load_checked_spec
 from cdisc_umsc.sdtm.pipeline import SdtmResult, build_sdtm
 from cdisc_umsc.validate.outputs import validate_outputs
 from cdisc_umsc.write.datasetjson import write_datasetjson
@@ -87,7 +88,7 @@ def _write_all(
     fmt: str,
     arm: list[dict] | None = None,
 ) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     purpose = "Analysis" if study.standard == "ADaMIG" else "Tabulation"
     tree = build_define(
         study, data, purpose=purpose, value_lists=value_lists(meta), arm=arm or None
@@ -131,6 +132,7 @@ def _manifest(
             **{f"sdtm/{k}": len(v) for k, v in sorted(sdtm.data.items())},
             **{f"adam/{k}": len(v) for k, v in sorted(adam.items())},
         },
+        "unmatched_conditions": list(sdtm.unmatched),
         "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
     }
 
@@ -152,15 +154,20 @@ def run(
     fmt: str = "xpt",
     progress: Progress | None = None,
     jobs: int = 1,
+    force: bool = False,
 ) -> RunResult:
     """Run the pipeline and replace ``out_dir`` with the complete result, or leave it untouched.
 
-    ``progress`` reports stages (default: silent); ``jobs`` > 1 writes independent files in
-    parallel, with the same bytes as ``jobs`` = 1.
+    ``out_dir`` may be missing, empty or a previous output of this tool (``force`` also lets a
+    folder of other files be replaced); it is checked before any work. ``progress`` reports
+    stages (default: silent); ``jobs`` > 1 writes independent files in parallel, with the same
+    bytes as ``jobs`` = 1.
     """
     progress = progress or Progress(enabled=False)
+    output = OutputFolder(Path(out_dir), inputs=(Path(spec_dir), Path(raw_dir)), force=force)
+    check_target(output.target, output.inputs, force)
     progress.stage("read spec")
-    spec = load_study_spec(Path(spec_dir))
+    spec = load_checked_spec(Path(spec_dir))
     progress.stage("read raw forms + map SDTM")
     sdtm = build_sdtm(spec, Path(raw_dir))
     reconcile(sdtm.accounting)
@@ -175,10 +182,7 @@ def run(
         sdtm.identifier_values,
     )
     created = str(spec.settings["created"])
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with output as tmp:
         # Independent steps (each writes its own files): in turn, or on `jobs` threads.
         validation = _independent(
             jobs,
@@ -235,12 +239,9 @@ def run(
         build_review(tmp, manifest)  # index.html from the ADaM files just written
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))  # lists index.html
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        (tmp / "manifest.json").write_text(text, encoding="utf-8")
-        _swap(tmp, out_dir)
+        write_text(tmp / MANIFEST, text)
+        output.commit()
         progress.done()
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return RunResult(spec, sdtm, adam, adam_meta, manifest, validation)
 
 
@@ -266,14 +267,3 @@ def _independent(
         futures = [pool.submit(step) for _, _, step in steps]
         wait(futures)
     return [f.result() for f in futures]
-
-
-def _swap(tmp: Path, out_dir: Path) -> None:
-    """Put the finished folder in place; the old one is removed only after the rename."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

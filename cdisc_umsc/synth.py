@@ -10,15 +10,14 @@ rows per subject, ~1,000,000 at 2,000 subjects) for scale runs.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.atomic import write_text
+from cdisc_umsc.core.errors import InputError
 
 YES, NO = "是", "否"
 #: Raw visit names in schedule order (mappings/umsc/study.yaml `visits`).
@@ -692,15 +691,7 @@ def build(subjects: int, seed: int, dense_labs: bool = False) -> dict[str, pd.Da
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """UTF-8 without BOM, comma-separated, minimal quoting, \\n line ends; atomic replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, lineterminator="\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
 def write_trial(out: Path, subjects: int, seed: int, dense_labs: bool = False) -> dict[str, int]:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cdisc_umsc.adam.bds import build_bds
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.specfile import load_spec_file
 
 NAN = np.nan

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cdisc_umsc.adam.build import adam_meta, build_adam
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.specfile import load_spec_file
 
 DM = pd.DataFrame(
@@ -73,7 +73,7 @@ def test_structure_and_unknown_variable_errors(tmp_path) -> None:
 
 def test_derivation_argument_errors_become_input_errors(tmp_path) -> None:
     spec = _spec(tmp_path, "adsl", ADSL + "  FL: {flag: {when: {NOSUCH: Y}}}\n")
-    with pytest.raises(InputError, match=r"adsl.yaml:\d+: FL: .*no variable NOSUCH"):
+    with pytest.raises(InputError, match=r"adsl.yaml:\d+: when: no variable NOSUCH"):
         build_adam({"ADSL": spec}, {"DM": DM})
 
 

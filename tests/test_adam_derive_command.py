@@ -91,6 +91,6 @@ def test_derive_errors_are_one_line(tmp_path) -> None:
     )
     assert res.exit_code == 2
     assert res.output.strip().splitlines() == [
-        f"error: {tmp_path / 'sdtm'}: no dm.xpt or dm.json (the ADaM spec reads domain DM)"
+        f"error: {tmp_path / 'sdtm'}: no dm.xpt, .json or .ndjson (the ADaM spec reads domain DM)"
     ]
     assert not (tmp_path / "o").exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cdisc_umsc.adam.inputs import SdtmFolder, load_adam_specs
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,7 @@ def test_sdtm_folder_reads_on_demand(bundled_run, tmp_path) -> None:
     dm = folder["dm"]
     assert len(dm) == 17 and dm["USUBJID"].str.startswith("CSU-UMSC-PSO-").all()
     assert folder["DM"] is dm  # read once
-    with pytest.raises(InputError, match="no xx.xpt or xx.json"):
+    with pytest.raises(InputError, match=r"no xx.xpt, .json or .ndjson \(the ADaM spec reads domain XX\)"):
         folder["XX"]
     with pytest.raises(InputError, match="SDTM folder not found"):
         SdtmFolder(tmp_path / "nope")

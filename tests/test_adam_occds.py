@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cdisc_umsc.adam.occds import build_occds
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.specfile import load_spec_file
 
 AE = pd.DataFrame(

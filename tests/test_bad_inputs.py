@@ -143,6 +143,7 @@ def prepare(case: dict, tmp: Path) -> tuple[Path, Path, Path]:
         apply_edit(tmp, edit)
     out.mkdir()
     (out / "keep.txt").write_text("previous run", encoding="utf-8")
+    (out / "manifest.json").write_text('{"tool": {"name": "cdisc-umsc"}}', encoding="utf-8")
     return raw, spec, out
 
 
@@ -155,7 +156,7 @@ def _check_failure(case: dict, res, tmp: Path, out: Path) -> None:
     for part in expect.get("message", []):
         assert part in text, f"{part!r} not in {text!r}"
     # the previous output folder is untouched and nothing half-written is left beside it
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt", "manifest.json"]
     assert sorted(p.name for p in tmp.iterdir()) == ["out", "raw", "spec"]
 
 
@@ -235,7 +236,7 @@ def test_corpus_size_and_coverage():
 
 
 def test_direct_xpt_write_of_a_value_over_200_bytes_is_an_error(tmp_path):
-    from cdisc_umsc.errors import WriteError
+    from cdisc_umsc.core.errors import WriteError
     from cdisc_umsc.metadata.model import Dataset, Variable
     from cdisc_umsc.write.xpt import write_xpt
 

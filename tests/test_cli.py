@@ -71,6 +71,7 @@ def _fails(raw, tmp_path, *expected):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous run")
+    (out / "manifest.json").write_text('{"tool": {"name": "cdisc-umsc"}}')
     res = _run("--spec", str(SPEC), "--raw", str(raw), "--out", str(out))
     assert res.exit_code == 2, res.output
     line = res.output.strip()
@@ -78,7 +79,7 @@ def _fails(raw, tmp_path, *expected):
     for text in expected:
         assert text in line, line
     # the previous output folder is untouched and nothing half-written is left beside it
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt", "manifest.json"]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "raw") == ["out"]
     return line
 
@@ -136,9 +137,9 @@ def test_missing_file(raw_copy, tmp_path):
 
 
 def test_run_writes_valid_define_for_sdtm_and_adam(bundled_run):
+    from cdisc_umsc.core.xmlsafe import parse_xml
     from cdisc_umsc.read.define import read_define
     from cdisc_umsc.write.define import validate_define
-    from cdisc_umsc.xmlsafe import parse_xml
 
     result, out = bundled_run
     for part, meta in (("sdtm", result.sdtm.meta), ("adam", result.adam_meta)):
@@ -161,7 +162,7 @@ def test_run_writes_valid_define_for_sdtm_and_adam(bundled_run):
 
 
 def test_ae_coding_is_an_external_codelist(bundled_run):
-    from cdisc_umsc.xmlsafe import parse_xml
+    from cdisc_umsc.core.xmlsafe import parse_xml
 
     _result, out = bundled_run
     root = parse_xml(out / "sdtm" / "define.xml").getroot()

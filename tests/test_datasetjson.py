@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cdisc_umsc.errors import InputError, WriteError
+from cdisc_umsc.core.errors import InputError, WriteError
 from cdisc_umsc.metadata.model import Dataset, Study, Variable
 from cdisc_umsc.read.datasetjson import read_datasetjson
 from cdisc_umsc.write.datasetjson import (
@@ -475,7 +475,7 @@ def test_writer_rejects_bad_metadata_text_and_folder(tmp_path: Path) -> None:
     odd = replace(ds, label="bad \ud800")
     with pytest.raises(WriteError, match="ADXX: a dataset or variable label"):
         write_datasetjson(tmp_path / "adxx.json", frame, odd, STUDY, created=CREATED)
-    with pytest.raises(WriteError, match="cannot write .*nowhere/adxx.json"):
+    with pytest.raises(WriteError, match="nowhere/adxx.json: folder .*nowhere does not exist"):
         write_datasetjson(tmp_path / "nowhere" / "adxx.json", frame, ds, STUDY, created=CREATED)
     assert list(tmp_path.iterdir()) == []
 

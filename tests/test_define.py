@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from cdisc_umsc.errors import InputError, WriteError
+from cdisc_umsc.core.errors import InputError, WriteError
+from cdisc_umsc.core.xmlsafe import parse_xml
 from cdisc_umsc.metadata.model import Codelist, Dataset, Study, Term, Variable
 from cdisc_umsc.read.define import read_define
 from cdisc_umsc.standards import data_file
@@ -24,7 +25,6 @@ from cdisc_umsc.write.define import (
     validate_define,
     write_define,
 )
-from cdisc_umsc.xmlsafe import parse_xml
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DEFINE21 = SHARED / "reference" / "define-xml-2.1" / "examples"

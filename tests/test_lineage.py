@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cdisc_umsc import lineage
-from cdisc_umsc.errors import ReconciliationError
+from cdisc_umsc.core.errors import ReconciliationError
 from cdisc_umsc.read.xpt import read_xpt
 from tests.conftest import RAW, SPEC
 

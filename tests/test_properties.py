@@ -13,10 +13,10 @@ import pandas as pd
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from cdisc_umsc.core import iso8601
 from cdisc_umsc.metadata.model import Dataset, Study, Variable
 from cdisc_umsc.read.datasetjson import read_datasetjson
 from cdisc_umsc.read.xpt import read_xpt
-from cdisc_umsc.sdtm import iso8601
 from cdisc_umsc.write.datasetjson import write_datasetjson
 from cdisc_umsc.write.xpt import write_xpt
 
@@ -226,7 +226,7 @@ def test_xpt_to_dataset_json_and_back_keeps_every_value(case, fmt):
 )
 @settings(max_examples=20, deadline=None)
 def test_xpt_refuses_text_over_200_bytes(values):
-    from cdisc_umsc.errors import WriteError
+    from cdisc_umsc.core.errors import WriteError
 
     assume(any(len(v.rstrip()) > 200 for v in values))
     ds = Dataset("DS", "", "", "", "", variables=(Variable("TXT", "Text", "Char", 1),))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cdisc_umsc.errors import InputError
-from cdisc_umsc.read.forms import ROW, FieldSpec, FormSpec, read_form
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.metadata.model import FieldSpec, FormSpec
+from cdisc_umsc.read.forms import ROW, read_form
 
 FORM = FormSpec(
     "AE",

@@ -10,7 +10,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.model import Dataset, Variable
 from cdisc_umsc.read.xpt import read_xpt
 from cdisc_umsc.write.xpt import write_xpt

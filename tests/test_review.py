@@ -11,7 +11,7 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.read.xpt import read_xpt
 from cdisc_umsc.report.efficacy import efficacy_table
 from cdisc_umsc.review import build_review, plots, render_review

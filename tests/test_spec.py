@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cdisc_umsc.metadata.spec import load_study_spec
 from cdisc_umsc.metadata.specfile import SpecError
+from cdisc_umsc.sdtm.check_spec import load_checked_spec as load_study_spec
 
 
 def _line_of(path, text):
@@ -105,7 +105,7 @@ def test_filter_needs_a_reason(spec_copy):
 
 
 def test_coding_table_problems_are_one_line_errors(spec_copy, raw_copy, tmp_path):
-    from cdisc_umsc.errors import InputError
+    from cdisc_umsc.core.errors import InputError
     from cdisc_umsc.run import run
 
     table = spec_copy / "coding" / "ae_dictionary.csv"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from cdisc_umsc.cli import main
 from cdisc_umsc.commands.trace import Comparison, parse_where
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from tests.test_lineage import line_of
 
 SUBJECT = "CSU-UMSC-PSO-01-001"

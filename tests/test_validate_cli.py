@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc_umsc.cli import main
+from cdisc_umsc.core.xmlsafe import parse_xml
 from cdisc_umsc.read.define import read_define
 from cdisc_umsc.validate.diff import diff_findings, load_findings
 from cdisc_umsc.validate.findings import Findings
 from cdisc_umsc.write.define import validate_define
 from cdisc_umsc.write.xpt import write_xpt
-from cdisc_umsc.xmlsafe import parse_xml
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PILOT = SHARED / "reference" / "cdiscpilot01" / "sdtm"
@@ -221,7 +221,7 @@ def test_diff_pairs_repeated_findings_and_ignores_rows():
 
 
 def test_load_findings_rejects_other_json(tmp_path):
-    from cdisc_umsc.errors import InputError
+    from cdisc_umsc.core.errors import InputError
 
     path = tmp_path / "x.json"
     path.write_text('{"rules": []}', encoding="utf-8")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cdisc_umsc.metadata.model import Study
-from cdisc_umsc.validate import Findings, catalogue, validate_study
+from cdisc_umsc.validate import Findings, catalogue, checks, validate_study
 from cdisc_umsc.validate.igmeta import dataset_from_ig
 
 SUBJ = ["S1-001", "S1-002"]
@@ -128,7 +128,7 @@ def test_new_rules_are_catalogued_with_citations(rule, severity, core, p21) -> N
     r = catalogue.rule(rule)
     assert (r.severity, r.core_id, r.p21_id) == (severity, core, p21)
     assert r.citation.startswith(("SDTMIG 3.4", "ADaMIG 1.3", "Define-XML 2.1")) and r.message
-    assert rule in catalogue.checks()
+    assert rule in checks.checks()
 
 
 # --------------------------------------------------------------------------- variable order

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdisc_umsc.errors import WriteError
+from cdisc_umsc.core.errors import WriteError
 from cdisc_umsc.metadata.model import Dataset, Variable
 from cdisc_umsc.write.xpt import ieee_to_ibm, parse_format, sas_timestamp, write_xpt
 

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.adam import dates
-from cdisc_umsc.adam.conditions import blank, match
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.conditions import match
+from cdisc_umsc.core.errors import InputError, located
+from cdisc_umsc.core.values import blank
 from cdisc_umsc.metadata.specfile import SpecMap
 
 ALGORITHMS = ("copy", "date", "datetime", "flag", "categorize", "map", "duration", "hardcode")
@@ -75,14 +76,12 @@ def _one(
         key = "date" if "date" in p else "datetime"
         text = _source(sdtm, dm, p, key, out)
         highest, rule = _impute(p)
-        try:
+        with located(f"{p.where(key)}: {var}"):
             if key == "date":
                 value, dtf = dates.derive_vars_dt(text, highest, rule)
                 tmf = None
             else:
                 value, dtf, tmf = dates.derive_vars_dtm(text, highest, rule, rule)
-        except ValueError as exc:
-            raise InputError(f"{p.where(key)}: {var}: {exc}") from exc
         cols = {var: value}
         flags = p.get("flag") or {}
         if isinstance(flags, str):
@@ -138,17 +137,15 @@ def _one(
 def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """ADSL from DM (one record per subject, those meeting ``where:``) and declared variables."""
     dm = sdtm[str(spec.get("source", "DM"))]
-    try:
+    with located():
         dm = dm[match(dm, spec.get("where"), f"{spec.where('where')}: where")]
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
     dm = dm.reset_index(drop=True)
     if dm["USUBJID"].duplicated().any():
         dup = dm.loc[dm["USUBJID"].duplicated(), "USUBJID"].iloc[0]
         raise InputError(f"{spec.where()}: ADSL source has more than one record for {dup}")
     out = dm[[str(c) for c in spec["copy"]]].copy()
     for var, p in (spec.get("variables") or {}).items():
-        try:
+        with located(f"{p.where()}: {var}"):
             cols = _one(var, p, sdtm, dm, out)
             alt = p.get("else")
             while alt is not None:
@@ -157,8 +154,6 @@ def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                 for name, col in more.items():
                     cols[name] = cols[name].where(~gap, col) if name in cols else col
                 alt = alt.get("else")
-        except ValueError as exc:
-            raise InputError(f"{p.where()}: {var}: {exc}") from exc
         for name, col in cols.items():
             out[name] = col.to_numpy()
     return out

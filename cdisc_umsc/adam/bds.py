@@ -15,8 +15,8 @@ import pandas as pd
 
 from cdisc_umsc.adam import dates, flags, params, ranges, visits
 from cdisc_umsc.adam import derive as D
-from cdisc_umsc.adam.conditions import match
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.conditions import match
+from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.metadata.specfile import SpecMap
 
 BY = ["USUBJID", "PARAMCD"]
@@ -51,12 +51,10 @@ def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
     if isinstance(adt, str):
         return {"ADT": D.derive_var_dt(rows[adt]).to_numpy()}
     imp = adt.get("impute") or {}
-    try:
+    with located(f"{adt.where()}: ADT"):
         value, dtf = dates.derive_vars_dt(
             rows[str(adt["date"])], str(imp.get("highest", "n")), str(imp.get("rule", "first"))
         )
-    except ValueError as exc:
-        raise InputError(f"{adt.where()}: ADT: {exc}") from exc
     out = {"ADT": value.to_numpy()}
     if imp.get("flag", "ADTF"):
         out[str(imp.get("flag", "ADTF"))] = dtf.to_numpy()
@@ -242,10 +240,8 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     """A BDS dataset: parameters, AVAL, visits, baseline, change, ranges, flags, criteria."""
     src_name = str(spec["source"])
     src = sdtm[src_name]
-    try:
+    with located():
         src = src[match(src, spec.get("where"), f"{spec.where('where')}: where")]
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
     src = src[src["USUBJID"].isin(adsl["USUBJID"])]
     _check_params(spec, src)
     parts, decimals = [], {}
@@ -331,7 +327,7 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
             if resp is None or primary is None:
                 continue
             sel = (bds["PARAMCD"] == str(paramcd)) & (bds.get("ANL01FL", "") == "Y")
-            try:
+            with located(f"{c.where()}"):
                 extra.append(
                     params.derive_param_responder(
                         bds,
@@ -341,8 +337,6 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
                         str(resp["PARAM"]),
                     )
                 )
-            except ValueError as exc:
-                raise InputError(f"{c.where()}: {exc}") from exc
     if extra:
         bds = pd.concat([bds, *extra], ignore_index=True)
         if "AVALC" in bds:

@@ -15,7 +15,7 @@ import pandas as pd
 from cdisc_umsc.adam.adsl import build_adsl
 from cdisc_umsc.adam.bds import build_bds
 from cdisc_umsc.adam.occds import build_occds
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Variable
 from cdisc_umsc.metadata.specfile import SpecMap
@@ -204,10 +204,8 @@ def build_adam(
             )
         spec.only(SPEC_KEYS[structure], f"an ADaM {structure} spec")
         args = (spec, sdtm) if name == "ADSL" else (spec, sdtm, data["ADSL"])
-        try:
+        with located(f"{spec.file}: {name}"):
             data[name] = builder(*args)
-        except (ValueError, KeyError) as exc:  # a derivation's argument check, or a name
-            raise InputError(f"{spec.file}: {name}: {str(exc).strip(chr(39))}") from exc
     for name in sorted(adam_specs):
         meta[name] = adam_meta(adam_specs[name], data[name], study_codelists or {})
         data[name] = data[name][[v.name for v in meta[name].variables]]

@@ -18,11 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core.formats import SAS_EPOCH
+
 _ISO = (
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2}|-)(?:-(?P<d>\d{2}|-)?)?)?"
     r"(?:T(?P<H>\d{2}|-)?(?::(?P<M>\d{2}|-))?(?::(?P<S>\d{2}(?:\.\d+)?))?)?$"
 )
-SAS_EPOCH = pd.Timestamp("1960-01-01")
+
 _LEVELS = {"n": 0, "D": 1, "M": 2}
 
 

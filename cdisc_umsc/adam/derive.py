@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.sdtm import iso8601
+from cdisc_umsc.core import iso8601
+from cdisc_umsc.core.formats import SAS_EPOCH
 
 
 def _need(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -37,7 +38,7 @@ def derive_vars_merged(
 def derive_var_dt(dtc: pd.Series) -> pd.Series:
     """Numeric SAS date (days since 1960-01-01) of the complete date part of ISO 8601 text."""
     d = iso8601.date_part(dtc)
-    return ((d - pd.Timestamp("1960-01-01")).dt.days).astype("float64")
+    return ((d - SAS_EPOCH).dt.days).astype("float64")
 
 
 def derive_var_ady(adt: pd.Series, trtsdt: pd.Series) -> pd.Series:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.specfile import SpecMap, load_spec_file
+from cdisc_umsc.read.datasets import dataset_files, read_dataset
 
 
 def load_adam_specs(folder: Path) -> dict[str, SpecMap]:
@@ -34,18 +35,12 @@ class SdtmFolder(Mapping[str, pd.DataFrame]):
     """SDTM datasets of a folder by domain name (``dm.xpt``, ``dm.json`` or ``dm.ndjson``),
     each read once, on first use."""
 
-    SUFFIXES = (".xpt", ".json", ".ndjson")
-
     def __init__(self, folder: Path, encoding: str = "utf-8") -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise InputError(f"{self.folder}: SDTM folder not found")
         self.encoding = encoding
-        self._files = {
-            p.stem.upper(): p
-            for p in sorted(self.folder.iterdir())
-            if p.suffix.lower() in self.SUFFIXES
-        }
+        self._files = dataset_files(self.folder)[0]
         self._cache: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -54,20 +49,14 @@ class SdtmFolder(Mapping[str, pd.DataFrame]):
             path = self._files.get(key)
             if path is None:
                 raise InputError(
-                    f"{self.folder}: no {key.lower()}.xpt or {key.lower()}.json "
+                    f"{self.folder}: no {key.lower()}.xpt, .json or .ndjson "
                     f"(the ADaM spec reads domain {key})"
                 )
             self._cache[key] = self._read(path)
         return self._cache[key]
 
     def _read(self, path: Path) -> pd.DataFrame:
-        from cdisc_umsc.read.datasetjson import read_datasetjson
-        from cdisc_umsc.read.xpt import read_xpt
-
-        if path.suffix.lower() == ".xpt":
-            frame = read_xpt(path, encoding=self.encoding)[0]
-        else:
-            frame = read_datasetjson(path)[0]
+        frame = read_dataset(path, self.encoding)[0]
         text = [c for c in frame.columns if frame[c].dtype.kind not in "fiub"]
         frame[text] = frame[text].astype(object).where(frame[text].notna(), "")
         return frame

@@ -15,8 +15,8 @@ import pandas as pd
 
 from cdisc_umsc.adam import dates, flags
 from cdisc_umsc.adam import derive as D
-from cdisc_umsc.adam.conditions import match
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.conditions import match
+from cdisc_umsc.core.errors import located
 from cdisc_umsc.metadata.specfile import SpecMap
 
 
@@ -39,28 +39,24 @@ def build_occds(
     if dt is not None:
         lo = out[str(dt["min_date"])] if dt.get("min_date") else None
         hi = out[str(dt["max_date"])] if dt.get("max_date") else None
-        try:
+        with located(f"{dt.where()}: {spec['dataset']}"):
             st, stf, en, enf = dates.derive_vars_dt_pair(
                 src[str(dt["start"])], src[str(dt["end"])], str(dt.get("highest", "M")), lo, hi
             )
-        except ValueError as exc:
-            raise InputError(f"{dt.where()}: {spec['dataset']}: {exc}") from exc
         out["ASTDT"], out["ASTDTF"] = st.to_numpy(), stf.to_numpy()
         out["AENDT"], out["AENDTF"] = en.to_numpy(), enf.to_numpy()
         out["ASTDY"] = D.derive_var_ady(out["ASTDT"], out["TRTSDT"])
         out["AENDY"] = D.derive_var_ady(out["AENDT"], out["TRTSDT"])
     tem = spec.get("trtemfl")
     if tem is not None:
-        try:
+        with located(f"{tem.where()}"):
             out["TRTEMFL"] = flags.derive_var_trtemfl(
                 out,
                 end_window=int(tem.get("end_window", 0)),
                 missing_start=str(tem.get("missing_start", "emergent")),
             )
-        except ValueError as exc:
-            raise InputError(f"{tem.where()}: {exc}") from exc
     for occ in spec.get("occurrence") or []:
-        try:
+        with located(f"{occ.where()}"):
             sel = match(out, occ.get("where"), f"{occ.where()}: where")
             out[str(occ["flag"])] = flags.derive_var_extreme_flag(
                 out,
@@ -69,8 +65,6 @@ def build_occds(
                 str(occ.get("mode", "first")),
                 sel,
             )
-        except ValueError as exc:
-            raise InputError(f"{occ.where()}: {exc}") from exc
     seq = f"{src_name}SEQ"
     keys = ["USUBJID", seq] if seq in out else ["USUBJID"]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)

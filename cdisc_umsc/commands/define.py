@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from cdisc_umsc.errors import InputError, UmscError, WriteError, fail
+from cdisc_umsc.core.errors import InputError, UmscError, WriteError, fail
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study, Variable
 

@@ -3,13 +3,12 @@ by a study's ADaM spec, written with define.xml into a folder that is replaced a
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import click
 
-from cdisc_umsc.errors import UmscError, fail
+from cdisc_umsc.core.errors import UmscError, fail
+from cdisc_umsc.core.outdir import FORCE_HELP
 
 DEFAULT_CREATED = "2000-01-01T00:00:00"
 
@@ -23,15 +22,22 @@ def _settings(spec_dir: Path) -> dict:
 
 
 def derive(
-    spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str = "xpt", encoding: str = "utf-8"
+    spec_dir: Path,
+    sdtm_dir: Path,
+    out_dir: Path,
+    fmt: str = "xpt",
+    encoding: str = "utf-8",
+    force: bool = False,
 ) -> dict[str, int]:
     """Build the spec's ADaM datasets from ``sdtm_dir`` into ``out_dir``; records per dataset."""
     from cdisc_umsc.adam.build import build_adam
     from cdisc_umsc.adam.inputs import SdtmFolder, load_adam_specs
+    from cdisc_umsc.core.outdir import OutputFolder, check_target, write_own_manifest
     from cdisc_umsc.metadata import standards
     from cdisc_umsc.metadata.model import Study
-    from cdisc_umsc.run import _swap, _write_all
+    from cdisc_umsc.run import _write_all
 
+    check_target(Path(out_dir), (Path(spec_dir), Path(sdtm_dir)), force)
     specs = load_adam_specs(spec_dir)
     settings = _settings(spec_dir)
     data, meta = build_adam(specs, SdtmFolder(sdtm_dir, encoding))
@@ -46,15 +52,11 @@ def derive(
         datasets=dict(meta),
         created=created,
     )
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    output = OutputFolder(Path(out_dir), inputs=(Path(spec_dir), Path(sdtm_dir)), force=force)
+    with output as tmp:
         _write_all(tmp, data, meta, study, created, fmt)
-        _swap(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_own_manifest(tmp, {"command": "derive", "study": study_id})
+        output.commit()
     return {name: len(frame) for name, frame in data.items()}
 
 
@@ -91,10 +93,13 @@ def derive(
 @click.option(
     "--encoding", default="utf-8", show_default=True, help="Text encoding of the SDTM XPT files."
 )
-def command(spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str, encoding: str) -> None:
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def command(
+    spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str, encoding: str, force: bool
+) -> None:
     """Derive ADaM datasets from a folder of SDTM datasets by the ADaM spec."""
     try:
-        counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding)
+        counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding, force)
     except UmscError as exc:
         fail(exc)
     for name, n in counts.items():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cdisc_umsc.errors import UmscError, fail
+from cdisc_umsc.core.errors import UmscError, fail
 
 
 @click.command(name="synth")

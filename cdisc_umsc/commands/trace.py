@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc import lineage
-from cdisc_umsc.errors import InputError, UmscError, fail
+from cdisc_umsc.core.errors import InputError, UmscError, fail
+from cdisc_umsc.read.datasets import is_dataset_file
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<>|=)
@@ -105,7 +106,7 @@ def resolve_dataset(out_dir: Path, name: str) -> str:
     """'adam/adqs.xpt', 'adqs', 'ADQS' or 'sdtm/QS' -> 'adam/ADQS' (must exist in OUT)."""
     path = Path(name)
     parts = [p for p in path.parts if p not in (".", "")]
-    stem = path.stem.upper() if path.suffix.lower() in (".xpt", ".json") else path.name.upper()
+    stem = path.stem.upper() if is_dataset_file(path) else path.name.upper()
     part = parts[-2].lower() if len(parts) >= 2 and parts[-2].lower() in ("sdtm", "adam") else ""
     for candidate in [part] if part else ["adam", "sdtm"]:
         if (out_dir / lineage.FOLDER / candidate / f"{stem.lower()}.csv").is_file():
@@ -124,17 +125,10 @@ class Tracer:
 
     def frame(self, dataset: str) -> pd.DataFrame:
         if dataset not in self._frames:
-            from cdisc_umsc.read.datasetjson import read_datasetjson
-            from cdisc_umsc.read.xpt import read_xpt
+            from cdisc_umsc.read.datasets import load_dataset
 
             part, _, name = dataset.partition("/")
-            for suffix, reader in ((".xpt", read_xpt), (".json", read_datasetjson)):
-                path = self.out / part / f"{name.lower()}{suffix}"
-                if path.is_file():
-                    self._frames[dataset] = reader(path)[0]
-                    break
-            else:
-                raise InputError(f"{self.out / part}: no {name.lower()}.xpt or .json")
+            self._frames[dataset] = load_dataset(self.out / part, name)
         return self._frames[dataset]
 
     def edges(self, dataset: str) -> pd.DataFrame:

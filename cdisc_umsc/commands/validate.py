@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cdisc_umsc.errors import InputError, UmscError, fail
+from cdisc_umsc.core.errors import InputError, UmscError, fail
 
 FORMATS = ("json", "csv", "html")
 
@@ -85,14 +85,14 @@ def _write(findings, fmt: str, path: Path, title: str, summary: str) -> None:
 
 
 def _diff(old: Path, new: Path, out: Path | None) -> int:
+    from cdisc_umsc.core.atomic import write_text
     from cdisc_umsc.validate.diff import diff_findings, load_findings
-    from cdisc_umsc.validate.findings import _atomic_write
 
     result = diff_findings(load_findings(old), load_findings(new))
     click.echo(f"{old} -> {new}: " + result.summary())
     if out is not None:
         text = json.dumps(result.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
-        _atomic_write(out, (text + "\n").encode("utf-8"))
+        write_text(out, text + "\n")
     return 1 if (result.new.frame["severity"] == "error").any() else 0
 
 

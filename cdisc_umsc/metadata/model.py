@@ -110,3 +110,29 @@ class Study:
     codelists: dict[str, Codelist] = field(default_factory=dict)
     #: Timestamp written into file headers; comes from a setting, never the clock.
     created: str = "2000-01-01T00:00:00"
+
+
+# --------------------------------------------------------------------- raw forms (the spec's view)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One CRF field of a form."""
+
+    name: str
+    type: str = "text"
+    format: str | None = None
+    min: float | None = None
+    max: float | None = None
+    identifier: bool = False
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """One raw form: its file, key and fields."""
+
+    name: str
+    file: str
+    label: str = ""
+    key: tuple[str, ...] = ()
+    fields: tuple[FieldSpec, ...] = field(default_factory=tuple)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Variable
 

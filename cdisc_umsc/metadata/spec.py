@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from cdisc_umsc.metadata import standards
-from cdisc_umsc.metadata.model import Codelist, Term
+from cdisc_umsc.metadata.model import Codelist, FieldSpec, FormSpec, Term
 from cdisc_umsc.metadata.specfile import SpecError, SpecList, SpecMap, load_spec_file
-from cdisc_umsc.read.forms import FieldSpec, FormSpec
 
 STUDY_KEYS = frozenset({"study", "raw", "visits", "forms"})
 SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
@@ -144,7 +143,7 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
                 )
             fmt = fdef.get("format")
             if ftype == "date":
-                from cdisc_umsc.sdtm.iso8601 import DATE_FORMATS
+                from cdisc_umsc.core.iso8601 import DATE_FORMATS
 
                 if fmt not in DATE_FORMATS:
                     raise fdef.error(
@@ -312,7 +311,9 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
 
 
 def load_study_spec(root: Path) -> StudySpec:
-    """Load and check the spec folder ``root``."""
+    """Load the spec folder ``root``, checking its keys and its references to forms, fields,
+    codelists and the bundled standards (algorithm parameters are checked by the SDTM layer:
+    :func:`cdisc_umsc.sdtm.check_spec.load_checked_spec`)."""
     root = Path(root)
     if not (root / "study.yaml").is_file():
         raise SpecError(str(root), "not a spec folder (study.yaml missing)")
@@ -388,7 +389,4 @@ def load_study_spec(root: Path) -> StudySpec:
         adam,
         digest.hexdigest(),
     )
-    from cdisc_umsc.sdtm.check_spec import check_spec
-
-    check_spec(spec)
     return spec

@@ -6,12 +6,13 @@ file and the line of each key. Duplicate keys are errors (plain YAML keeps the l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 
 
 class SpecError(InputError):
@@ -59,8 +60,52 @@ class SpecList(list):
         return f"{self.file}:{self.line}"
 
 
+#: Deepest nesting of mappings and lists a spec may have (a spec needs a handful of levels).
+MAX_DEPTH = 64
+#: The plain (unquoted) scalars that are not text. YAML 1.1 would also read ``NO``/``yes``/``on``
+#: as booleans, ``012345`` as an octal number, ``1:30`` as 90, ``2021-06-30`` as a date and
+#: ``1.10`` as 1.1: in a spec those are text (a country code, a study id, a visit label, a
+#: version), so only numbers written canonically (``7``, ``-3``, ``0.1``) are typed.
+_NULL = r"^(?:~|null|Null|NULL|)$"
+_BOOL = r"^(?:true|True|TRUE|false|False|FALSE)$"
+_INT = r"^[-+]?(?:0|[1-9][0-9]*)$"
+_FLOAT = r"^[-+]?(?:0|[1-9][0-9]*)\.[0-9]*[1-9]$"
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds SpecMap/SpecList and refuses duplicate keys."""
+    """SafeLoader that builds SpecMap/SpecList, refuses duplicate keys, aliases and deep
+    nesting, and types only unambiguous plain scalars (the rest stay text)."""
+
+    yaml_implicit_resolvers: dict = {}  # type: ignore[assignment]
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise SpecError(
+                f"{self.spec_file}:{event.start_mark.line + 1}",  # type: ignore[attr-defined]
+                "YAML aliases (*name) are not allowed in a spec; write the value out",
+            )
+        depth = getattr(self, "_depth", 0) + 1
+        if depth > MAX_DEPTH:
+            event = self.peek_event()
+            raise SpecError(
+                f"{self.spec_file}:{event.start_mark.line + 1}",  # type: ignore[attr-defined]
+                f"nested more than {MAX_DEPTH} levels deep",
+            )
+        self._depth = depth
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth - 1
+
+
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", _BOOL, list("tTfF")),
+    ("tag:yaml.org,2002:int", _INT, list("-+0123456789")),
+    ("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789")),
+):
+    _Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> SpecMap:

@@ -15,12 +15,8 @@ from functools import cache, cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core.errors import StandardsError
 from cdisc_umsc.standards import data_file
-
-
-class StandardsError(LookupError):
-    """A standard, version, dataset class or codelist that the bundle does not hold."""
-
 
 # --------------------------------------------------------------------------- manifest / files
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.formats import CREATED_RE, MAX_EXACT_INT, SAS_EPOCH_D
 from cdisc_umsc.metadata.model import Dataset, Variable
-from cdisc_umsc.write.datasetjson import CREATED_RE, MAX_EXACT_INT, SAS_EPOCH_D
 
 _VERSION_RE = re.compile(r"1\.1(\.(0|[1-9][0-9]*))?")
 #: § Top-level Metadata Attributes: name -> (JSON types, required).

@@ -4,7 +4,7 @@ Datasets come from ItemGroupDef (Define-XML 2.1 §5.3.4), variables from their I
 ItemDef (§5.3.5, §5.3.11), keys from KeySequence (1.0: def:DomainKeys), codelists from CodeList
 (§5.3.12; the nci:ExtCodeID alias names a CDISC codelist, ExternalCodeList a dictionary, shown as
 ``EXT:<dictionary>:<version>``). Value-level ItemDefs are not variables and are not returned.
-Parsing goes through :func:`cdisc_umsc.xmlsafe.parse_xml` (no entities, no network).
+Parsing goes through :func:`cdisc_umsc.core.xmlsafe.parse_xml` (no entities, no network).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.xmlsafe import parse_xml
 from cdisc_umsc.metadata.model import Codelist, Dataset, Study, Term, Variable
 from cdisc_umsc.metadata.standards import (
     StandardsError,
     controlled_terminology,
     versions,
 )
-from cdisc_umsc.xmlsafe import parse_xml
 
 DEF_NAMESPACES = {
     "http://www.cdisc.org/ns/def/v2.1": "2.1",

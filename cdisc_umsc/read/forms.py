@@ -9,40 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
-from cdisc_umsc.sdtm import iso8601
+from cdisc_umsc.core import iso8601
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.metadata.model import FormSpec
 
 ROW = "__row"
 FORM = "__form"
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One CRF field of a form."""
-
-    name: str
-    type: str = "text"
-    format: str | None = None
-    min: float | None = None
-    max: float | None = None
-    identifier: bool = False
-
-
-@dataclass(frozen=True)
-class FormSpec:
-    """One raw form: its file, key and fields."""
-
-    name: str
-    file: str
-    label: str = ""
-    key: tuple[str, ...] = ()
-    fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
 
 
 def _fail(form: FormSpec, row: int | None, column: str | None, message: str) -> InputError:

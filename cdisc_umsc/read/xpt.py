@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.model import Dataset, Variable
 
 # Python codec name -> iconv name understood by ReadStat.

@@ -7,23 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
-from cdisc_umsc.read.datasetjson import read_datasetjson
-from cdisc_umsc.read.xpt import read_xpt
+from cdisc_umsc.read.datasets import find_dataset, load_dataset
 
 
 def read_dataset(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None:
-    """``name`` from ``folder`` as written by the run: the XPT file, else the Dataset-JSON file."""
-    for suffix, reader in ((".xpt", read_xpt), (".json", read_datasetjson)):
-        path = folder / f"{name.lower()}{suffix}"
-        if path.is_file():
-            return reader(path)[0]
-    if required:
-        raise InputError(
-            f"{folder}: no {name.lower()}.xpt or {name.lower()}.json for the "
-            f"review page (expected dataset {name})"
-        )
-    return None
+    """``name`` from ``folder`` as written by the run (XPT, else Dataset-JSON)."""
+    if not required and find_dataset(folder, name) is None:
+        return None
+    return load_dataset(folder, name, why=f"the review page needs dataset {name}")
 
 
 @dataclass

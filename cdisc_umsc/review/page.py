@@ -7,14 +7,13 @@ from the ADaM datasets written in the same output folder, deterministic bytes, a
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from html import escape
 from importlib import resources
 from pathlib import Path
 from string import Template
 
-from cdisc_umsc.errors import InputError, WriteError
+from cdisc_umsc.core.atomic import write_text
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.review import sections
 from cdisc_umsc.review.load import load_inputs
 
@@ -51,12 +50,5 @@ def build_review(out_dir: Path, manifest: dict | None = None) -> Path:
             raise InputError(f"{path}: cannot read the run manifest ({exc})") from exc
     text = render_review(out_dir, manifest)
     target = out_dir / PAGE
-    fd, tmp = tempfile.mkstemp(prefix=f".{PAGE}.", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise WriteError(f"{target}: cannot write the review page ({exc})") from exc
+    write_text(target, text)
     return target

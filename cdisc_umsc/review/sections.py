@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_umsc.read.datasets import SUFFIXES
 from cdisc_umsc.review import plots
 from cdisc_umsc.review import summaries as s
 from cdisc_umsc.review.load import ReviewInputs
@@ -63,7 +64,7 @@ def files(out_dir: Path, manifest: dict) -> str:
         folder, name = key.split("/")
         found = [
             f"{folder}/{name.lower()}{suf}"
-            for suf in (".xpt", ".json")
+            for suf in SUFFIXES
             if (out_dir / folder / f"{name.lower()}{suf}").is_file()
         ]
         rows.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.report.efficacy import efficacy_table
 from cdisc_umsc.report.immunology import immunology_table, responders
 

@@ -1,164 +1,96 @@
-"""Mapping algorithms: one small function per algorithm the spec names.
+"""Mapping algorithms: one small function per algorithm the spec names, declared where it lives.
 
 Every algorithm has the same signature ``(ctx, b, p, var) -> Series``: the build context, the
 domain under construction, the algorithm's spec mapping, and the target variable. Each returns
-the variable's values for every record of the domain and does nothing else. ``stage`` orders
-them: 0 row-level, 1 subject-level (other domains), 3 timing (study day, epoch), 4 order.
+the variable's values for every record of the domain and does nothing else. Its declaration
+(:func:`cdisc_umsc.sdtm.registry.algorithm`) gives the stage, the parameters and their kinds,
+the default origin, a summary and an example, and the define.xml method text.
 """
 
 from __future__ import annotations
 
-import string
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core import iso8601
+from cdisc_umsc.core.conditions import parse_condition
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import number_text
+from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
-from cdisc_umsc.sdtm import iso8601
 from cdisc_umsc.sdtm.context import Build, Context
-
-Fn = Callable[[Context, Build, SpecMap, str], pd.Series]
-
-
-@dataclass(frozen=True)
-class Algorithm:
-    name: str
-    fn: Fn
-    stage: int
-    params: frozenset[str]
-    origin: str
-
-
-ALGORITHMS: dict[str, Algorithm] = {}
-COMMON = frozenset(
-    {
-        "label",
-        "length",
-        "codelist",
-        "origin",
-        "comment",
-        "when",
-        "unless",
-        "else",
-        "significant_digits",
-        "format",
-    }
+from cdisc_umsc.sdtm.evaluate import (
+    check_codelist,
+    condition,
+    empty_text,
+    ensure_variable,
+    evaluate,
+    raw,
+    ref,
+    text,
 )
+from cdisc_umsc.sdtm.registry import ALGORITHMS, STAGES, Algorithm, Param, algorithm
+
+__all__ = ["ALGORITHMS", "docs_table"]
 
 
-def algorithm(name: str, stage: int = 0, params: tuple[str, ...] = (), origin: str = "Derived"):
-    """Register a mapping algorithm under the name the spec uses."""
-
-    def deco(fn: Fn) -> Fn:
-        ALGORITHMS[name] = Algorithm(name, fn, stage, frozenset({name, *params}) | COMMON, origin)
-        return fn
-
-    return deco
-
-
-def algorithm_for(p: SpecMap) -> Algorithm | None:
-    """The algorithm a variable spec names: the one key whose parameters cover the others."""
-    names = [k for k in p if k in ALGORITHMS]
-    fits = [n for n in names if all(o in ALGORITHMS[n].params for o in names)]
-    return ALGORITHMS[fits[0]] if len(fits) == 1 else None
-
-
-def blank(index: pd.Index) -> pd.Series:
-    return pd.Series("", index=index, dtype=object)
-
-
-def text(series: pd.Series) -> pd.Series:
-    return series.where(series.notna(), "").astype(object)
-
-
-def _ensure(ctx: Context, b: Build):
-    from cdisc_umsc.sdtm.build import ensure_variable
-
-    return lambda name: ensure_variable(ctx, b, name)
-
-
-def ref(ctx: Context, b: Build, name: str) -> pd.Series:
-    """A variable of the domain (computed on demand), else a raw field."""
-    return ctx.ref(b, str(name), _ensure(ctx, b))
-
-
-def raw(ctx: Context, b: Build, name: str) -> pd.Series:
-    """A raw field of the domain's forms (or FORM.FIELD), else a variable."""
-    return ctx.ref(b, str(name), _ensure(ctx, b), prefer_raw=True)
-
-
-def check_codelist(
-    ctx: Context,
-    b: Build,
-    values: pd.Series,
-    cid: str | None,
-    var: str,
-    synonyms: bool = True,
-    column: str | None = None,
-    shown: pd.Series | None = None,
-    recode: str | None = None,
-) -> pd.Series:
-    """Values as submission values of codelist ``cid``: exact, else synonym; else an error."""
-    if not cid:
-        return values
-    cl = ctx.codelist(cid)
-    if cl is None:
-        raise InputError(f"{b.spec.file}: variable {var}: unknown codelist '{cid}'")
-    b.codelist_of[var] = cid
-    present = values != ""
-    uniq = pd.unique(values[present])
-    allowed = cl.values if hasattr(cl, "values") else frozenset(cl.terms)
-    mapping: dict[str, str] = {}
-    for v in uniq:  # loop over distinct values, not rows
-        if v in allowed:
-            mapping[v] = v
-        elif synonyms and hasattr(cl, "lookup_synonym") and cl.lookup_synonym(v) is not None:
-            mapping[v] = cl.lookup_synonym(v).submission_value
-        elif getattr(cl, "extensible", False) and not getattr(cl, "sponsor", False):
-            mapping[v] = v  # extensible CDISC codelist: a sponsor term, reported by validation
-    bad = present & ~values.isin(list(mapping))
-    if bad.any():
-        # the error names the raw field and the value as collected when the caller has them
-        name = getattr(cl, "submission_value", cid)
-        table = f"recode table '{recode}' nor " if recode else ""
-        raise ctx.row_error(
-            b,
-            bad,
-            column or var,
-            f"value not in {table}codelist {name} ({cid}) nor its synonyms",
-            values if shown is None else shown,
-        )
-    if not mapping:
-        return values
-    mapped = values.map(mapping)
-    return mapped.where(mapped.notna(), values).astype(object)
+def _q(value: object) -> str:
+    return "blank" if value is None else f"'{value}'"
 
 
 # ---------------------------------------------------------------------- row level (stage 0)
 
 
-@algorithm("setting", origin="Assigned")
+@algorithm(
+    "setting",
+    kind="setting",
+    origin="Assigned",
+    summary="a study setting (study: in study.yaml)",
+    example="{setting: STUDYID}",
+    describe=lambda p, v: f"Set to the study's {p['setting']} setting",
+)
 def assign_setting(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     value = ctx.setting(str(p["setting"]))
     return pd.Series(str(value), index=b.out.index, dtype=object)
 
 
-@algorithm("hardcode", origin="Assigned")
+@algorithm(
+    "hardcode",
+    kind="value",
+    origin="Assigned",
+    checks_codelist=True,
+    summary="a constant (`null` = blank); checked against `codelist:`",
+    example="{hardcode: YEARS}",
+    describe=lambda p, v: f"Set to {_q(p['hardcode'])}",
+)
 def hardcode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     value = p["hardcode"]
     return pd.Series("" if value is None else str(value), index=b.out.index, dtype=object)
 
 
-@algorithm("field", origin="Collected")
+@algorithm(
+    "field",
+    kind="field",
+    origin="Collected",
+    checks_codelist=True,
+    summary="a raw field as collected; `FORM.FIELD` joins another form by subject",
+    example="{field: AETERM}",
+    describe=lambda p, v: f"As collected in the CRF field {p['field']}",
+)
 def assign_field(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return text(raw(ctx, b, p["field"]))
 
 
-@algorithm("copy")
+@algorithm(
+    "copy",
+    kind="ref",
+    checks_codelist=True,
+    summary="another variable (or raw field) of the record",
+    example="{copy: ARMCD}",
+    describe=lambda p, v: f"Equal to {p['copy']}",
+)
 def copy_variable(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     values = ref(ctx, b, p["copy"]).copy()
     if str(p["copy"]) in b.codelist_of:
@@ -166,13 +98,18 @@ def copy_variable(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return values
 
 
-@algorithm("number", origin="Collected")
+@algorithm(
+    "number",
+    kind="field",
+    origin="Collected",
+    summary="a raw field as a number (a value that is not a number stops the run)",
+    example="{number: DOSE}",
+    describe=lambda p, v: f"The number collected in the CRF field {p['number']}",
+)
 def assign_number(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     values = text(raw(ctx, b, p["number"]))
     num = pd.to_numeric(values.where(values != ""), errors="coerce")
-    bad = (values != "") & num.isna()
-    if bad.any():
-        raise ctx.row_error(b, bad, str(p["number"]), "expected a number", values)
+    ctx.check(b, (values != "") & num.isna(), str(p["number"]), "expected a number", values)
     return num.astype("float64")
 
 
@@ -187,7 +124,20 @@ def _joined(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.Series, str]:
     return text(raw(ctx, b, p["field"])), str(p["field"])
 
 
-@algorithm("recode", params=("field", "fields"), origin="Collected")
+def _describe_recode(p: SpecMap, v: str) -> str:
+    source = " and ".join(map(str, p["fields"])) if "fields" in p else str(p.get("field"))
+    return f"CRF field {source} recoded to submission values by the recode table {p['recode']}"
+
+
+@algorithm(
+    "recode",
+    kind="recode",
+    params={"field": Param("field"), "fields": Param("fields")},
+    origin="Collected",
+    summary="CT recode of a raw field with the spec's synonym table (`fields:` joins with `|`)",
+    example="{recode: sex, field: SEX}",
+    describe=_describe_recode,
+)
 def assign_recode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """CT recode with the spec's synonym table; values already in the codelist pass as they are."""
     values, column = _joined(ctx, b, p)
@@ -198,12 +148,19 @@ def assign_recode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     if cid:
         return check_codelist(ctx, b, out, cid, var, column=column, shown=values, recode=table.name)
     bad = (values != "") & mapped.isna()
-    if bad.any():
-        raise ctx.row_error(b, bad, column, f"value not in recode table '{table.name}'", values)
+    ctx.check(b, bad, column, f"value not in recode table '{table.name}'", values)
     return out
 
 
-@algorithm("ct", params=("recode",), origin="Collected")
+@algorithm(
+    "ct",
+    kind="field",
+    params={"recode": Param("recode")},
+    origin="Collected",
+    summary="the raw value must be a term (or synonym) of the variable's codelist",
+    example="{ct: LBUNIT, recode: unit}",
+    describe=lambda p, v: f"CRF field {p['ct']} as its controlled-terminology submission value",
+)
 def assign_ct(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """The raw value must be a term (or synonym) of the variable's codelist."""
     collected = text(raw(ctx, b, p["ct"]))
@@ -216,9 +173,18 @@ def assign_ct(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return check_codelist(ctx, b, values, cid, var, column=str(p["ct"]), shown=collected)
 
 
-@algorithm("template")
+@algorithm(
+    "template",
+    kind="template",
+    checks_codelist=True,
+    summary="text assembled from variables and raw fields",
+    example='{template: "{STUDYID}-{SITEID}-{SUBJID}"}',
+    describe=lambda p, v: f"Text assembled as {p['template']}",
+)
 def assign_template(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    out = blank(b.out.index)
+    import string
+
+    out = empty_text(b.out.index)
     for literal, name, _spec, _conv in string.Formatter().parse(str(p["template"])):
         if literal:
             out = out + literal
@@ -227,43 +193,80 @@ def assign_template(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return out.astype(object)
 
 
-@algorithm("date", params=("time",), origin="Collected")
+def _describe_date(p: SpecMap, v: str) -> str:
+    time = f" and the time in {p['time']}" if "time" in p else ""
+    return f"ISO 8601 date from the CRF date in {p['date']}{time}"
+
+
+@algorithm(
+    "date",
+    kind="field",
+    params={"time": Param("field")},
+    origin="Collected",
+    summary="ISO 8601 date (or date-time) from a parsed date and an optional time",
+    example="{date: INFDAT, time: INFSTTIM}",
+    describe=_describe_date,
+)
 def assign_date(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     date = text(raw(ctx, b, p["date"]))
     time = text(raw(ctx, b, p["time"])) if "time" in p else None
     return iso8601.assemble(date, time).astype(object)
 
 
-@algorithm("dm", origin="Collected")
+@algorithm(
+    "dm",
+    kind="subject",
+    origin="Collected",
+    summary="a DM variable of the record's subject",
+    example="{dm: USUBJID}",
+    describe=lambda p, v: f"DM.{p['dm']} of the subject",
+)
 def subject_variable(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return ctx.subject_lookup(b, str(p["dm"]))
 
 
-def _visit_map(ctx: Context, key: str, value: str) -> dict:
-    table = ctx.visit_table
-    return dict(zip(table[key], table[value], strict=True))
-
-
 def _visit(ctx: Context, b: Build, field: str, key: str, value: str) -> pd.Series:
-    values = text(ctx.ref(b, field, _ensure(ctx, b), prefer_raw=True))
-    mapped = values.map(_visit_map(ctx, key, value))
-    bad = (values != "") & mapped.isna()
-    if bad.any():
-        raise ctx.row_error(b, bad, field, "visit not in the study's visit schedule", values)
+    values = text(raw(ctx, b, field))
+    table = ctx.visit_table
+    mapped = values.map(dict(zip(table[key], table[value], strict=True)))
+    ctx.check(
+        b, (values != "") & mapped.isna(), field, "visit not in the study's visit schedule", values
+    )
     return mapped
 
 
-@algorithm("visit", origin="Collected")
+@algorithm(
+    "visit",
+    kind="field",
+    origin="Collected",
+    summary="VISIT from the CRF visit name, by the study's visit schedule",
+    example="{visit: VISIT}",
+    describe=lambda p, v: f"Planned visit name of the CRF visit in {p['visit']} (visit schedule)",
+)
 def assign_visit(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return text(_visit(ctx, b, str(p["visit"]), "raw", "VISIT"))
 
 
-@algorithm("visitnum", origin="Collected")
+@algorithm(
+    "visitnum",
+    kind="field",
+    origin="Collected",
+    summary="VISITNUM from the CRF visit name, by the study's visit schedule",
+    example="{visitnum: VISIT}",
+    describe=lambda p, v: f"Planned visit number of the CRF visit in {p['visitnum']}",
+)
 def assign_visitnum(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return _visit(ctx, b, str(p["visitnum"]), "raw", "VISITNUM").astype("float64")
 
 
-@algorithm("visitnum_of", origin="Derived")
+@algorithm(
+    "visitnum_of",
+    kind="ref",
+    origin="Derived",
+    summary="VISITNUM of a planned VISIT name",
+    example="{visitnum_of: VISIT}",
+    describe=lambda p, v: f"Planned visit number of the visit named in {p['visitnum_of']}",
+)
 def assign_visitnum_of(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return _visit(ctx, b, str(p["visitnum_of"]), "VISIT", "VISITNUM").astype("float64")
 
@@ -300,22 +303,41 @@ def _dictionary(ctx: Context, b: Build, name: str, column: str) -> pd.DataFrame:
     return table
 
 
-@algorithm("dictionary", params=("column", "field"), origin="Assigned")
+def _external_dictionary(p: SpecMap, var: str, dom: DomainSpec) -> str | None:
+    """Terms coded against an external dictionary: a Define-XML ExternalCodeList (section
+    5.3.12); the numeric codes (--CD variables) have none."""
+    if var.endswith("CD"):
+        return None
+    d = (dom.dictionaries or {})[str(p["dictionary"])]
+    return f"EXT:{d.get('name', p['dictionary'])}:{d.get('version', '')}"
+
+
+@algorithm(
+    "dictionary",
+    kind="dictionary",
+    params={"column": Param("text", True), "field": Param("field", True)},
+    origin="Assigned",
+    summary="coding-table lookup of a verbatim term (trimmed, upper-cased)",
+    example="{dictionary: meddra, column: PT, field: AETERM}",
+    describe=lambda p, v: (
+        f"{p['column']} of the verbatim term in {p['field']}, looked up in the coding "
+        f"table {p['dictionary']}"
+    ),
+    define_codelist=_external_dictionary,
+)
 def assign_dictionary(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Coding-table lookup on the trimmed, upper-cased verbatim."""
     table = _dictionary(ctx, b, str(p["dictionary"]), str(p["column"]))
     verbatim = text(raw(ctx, b, p["field"]))
     key = verbatim.str.strip().str.upper()
     found = key.isin(table.index)
-    bad = (verbatim != "") & ~found
-    if bad.any():
-        raise ctx.row_error(
-            b,
-            bad,
-            str(p["field"]),
-            f"verbatim term not in coding table {p['dictionary']} (uncoded)",
-            verbatim,
-        )
+    ctx.check(
+        b,
+        (verbatim != "") & ~found,
+        str(p["field"]),
+        f"verbatim term not in coding table {p['dictionary']} (uncoded)",
+        verbatim,
+    )
     values = table[str(p["column"])].reindex(key.to_numpy()).fillna("").to_numpy()
     out = pd.Series(values, index=b.out.index, dtype=object)
     if var.endswith("CD"):
@@ -323,7 +345,15 @@ def assign_dictionary(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series
     return out
 
 
-@algorithm("decode", params=("from",), origin="Assigned")
+@algorithm(
+    "decode",
+    kind="ref",
+    params={"from": Param("codelist")},
+    origin="Assigned",
+    summary="decode of a coded variable: the sponsor decode, or the paired CT term",
+    example="{decode: QSTESTCD, codelist: C179935}",
+    describe=lambda p, v: f"Decode of {p['decode']}",
+)
 def assign_decode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Decode of a coded variable: sponsor decode, or the paired CT codelist's term."""
     source = str(p["decode"])
@@ -342,15 +372,20 @@ def assign_decode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
         for v, term in cl.terms.items():
             mapping[v] = by_code.get(term.code, term.preferred_term)
     out = values.map(mapping)
-    bad = (values != "") & out.isna()
-    if bad.any():
-        raise ctx.row_error(b, bad, var, f"no decode for {source}", values)
+    ctx.check(b, (values != "") & out.isna(), var, f"no decode for {source}", values)
     if target:
         b.codelist_of[var] = str(target)
     return text(out)
 
 
-@algorithm("age", params=("at",), origin="Derived")
+@algorithm(
+    "age",
+    kind="field",
+    params={"at": Param("ref", True)},
+    summary="age in completed years from a birth date to a reference date",
+    example="{age: BRTHDAT, at: RFICDTC}",
+    describe=lambda p, v: f"Age in completed years from the birth date ({p['age']}) to {p['at']}",
+)
 def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Age in completed years at the reference date."""
     birth = iso8601.date_part(text(raw(ctx, b, p["age"])))
@@ -382,7 +417,8 @@ def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Se
     """Per record: factor, target unit and decimals; error for an unconvertible unit."""
     table = _unit_table(ctx, p)
     test = text(ref(ctx, b, p["test"]))
-    unit = text(ref(ctx, b, p.get("unit") or p.get("convert_unit")))
+    unit_name = str(p.get("unit") or p.get("convert_unit"))
+    unit = text(ref(ctx, b, unit_name))
     key = pd.MultiIndex.from_arrays([test, unit])
     conv = table.set_index(["test", "from"]).reindex(key)
     conv.index = b.out.index
@@ -391,44 +427,56 @@ def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Se
     already = unit == test.map(std_units)
     conv.loc[already.to_numpy(), "factor"] = 1.0
     unconvertible = listed & conv["factor"].isna() & (unit != "")
-    if unconvertible.any():
-        raise ctx.row_error(
-            b,
-            unconvertible,
-            str(p.get("unit") or p.get("convert_unit")),
-            "unit cannot be converted to the standard unit of this test",
-            unit,
-        )
+    ctx.check(
+        b,
+        unconvertible,
+        unit_name,
+        "unit cannot be converted to the standard unit of this test",
+        unit,
+    )
     conv.loc[(~listed).to_numpy(), "factor"] = 1.0
     conv["to"] = conv["to"].where(conv["to"].notna() & listed, unit)
     return conv, unit
 
 
-@algorithm("convert", params=("test", "unit", "table"), origin="Derived")
+@algorithm(
+    "convert",
+    kind="ref",
+    params={"test": Param("ref", True), "unit": Param("ref", True), "table": Param("units", True)},
+    summary="the result in the test's standard unit (original x factor, table's decimals)",
+    example="{convert: LBORRES, test: LBTESTCD, unit: LBORRESU, table: lab}",
+    describe=lambda p, v: (
+        f"{p['convert']} converted to the standard unit of the test ({p['test']}) by the unit "
+        f"table {p['table']}: original value x factor, rounded to the table's decimals; a "
+        "qualified result such as <5 has no numeric value"
+    ),
+)
 def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Numeric value in the standard unit (original x factor), rounded to the table's decimals.
 
     A result that is not a number must be a qualified one such as "<5" (SDTMIG 4.5.1: it stays
     in --STRESC and --STRESN is null); any other text stops the run naming the raw row.
     """
-    raw = text(ref(ctx, b, p["convert"]))
-    num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-    other = (raw != "") & num.isna()  # the only values that may be qualified (few)
-    qualified = pd.Series(False, index=raw.index)
+    raw_values = text(ref(ctx, b, p["convert"]))
+    num = pd.to_numeric(raw_values.where(raw_values != ""), errors="coerce")
+    other = (raw_values != "") & num.isna()  # the only values that may be qualified (few)
+    qualified = pd.Series(False, index=raw_values.index)
     if other.any():
         qualified[other] = (
-            raw[other]
+            raw_values[other]
             .str.fullmatch(r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)")
             .fillna(False)
             .astype(bool)
         )
-    bad = other & ~qualified
-    if bad.any():
-        source = b.spec.variables.get(str(p["convert"])) or SpecMap()
-        column = str(source["field"]) if "field" in source else str(p["convert"])
-        raise ctx.row_error(
-            b, bad, column, "expected a number or a qualified number such as <5", raw
-        )
+    source = b.spec.variables.get(str(p["convert"])) or SpecMap()
+    column = str(source["field"]) if "field" in source else str(p["convert"])
+    ctx.check(
+        b,
+        other & ~qualified,
+        column,
+        "expected a number or a qualified number such as <5",
+        raw_values,
+    )
     conv, _ = _conversion(ctx, b, p)
     value = num * conv["factor"].astype("float64")
     dec = conv["decimals"]
@@ -440,31 +488,48 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
     return value.astype("float64")
 
 
-@algorithm("convert_unit", params=("test", "table"), origin="Derived")
+@algorithm(
+    "convert_unit",
+    kind="ref",
+    params={"test": Param("ref", True), "table": Param("units", True)},
+    summary="the test's standard unit (the unit itself where the table does not list the test)",
+    example="{convert_unit: LBORRESU, test: LBTESTCD, table: lab}",
+    describe=lambda p, v: f"Standard unit of the test ({p['test']}) by the unit table {p['table']}",
+)
 def derive_standard_unit(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     conv, _ = _conversion(ctx, b, p)
     return text(conv["to"])
 
 
-@algorithm("num_text", params=("else",), origin="Derived")
+@algorithm(
+    "num_text",
+    kind="ref",
+    summary="character form of a numeric result (add `else: {copy: ...}` for the rest)",
+    example="{num_text: LBSTRESN, else: {copy: LBORRES}}",
+    describe=lambda p, v: f"{p['num_text']} written as text",
+)
 def derive_numeric_text(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    """Character form of a numeric result; non-numeric originals (e.g. "<5") kept as text."""
-    num = ref(ctx, b, p["num_text"]).astype("float64")
-    # formatted once per distinct number (results repeat across records), spread back by code
-    codes, uniq = pd.factorize(num)
-    shown = pd.Series(uniq, dtype="float64").astype(str).str.replace(r"\.0$", "", regex=True)
-    as_text = pd.Series(np.append(shown.to_numpy(dtype=object), "")[codes], index=num.index)
-    fallback = text(ref(ctx, b, p["else"])) if "else" in p else blank(b.out.index)
-    return as_text.where(num.notna(), fallback).astype(object)
+    """Character form of a numeric result; blank where there is no number."""
+    return number_text(ref(ctx, b, p["num_text"]).astype("float64"))
 
 
-@algorithm("nrind", params=("low", "high"), origin="Derived")
+@algorithm(
+    "nrind",
+    kind="ref",
+    params={"low": Param("ref", True), "high": Param("ref", True)},
+    summary="LOW / NORMAL / HIGH against the standard reference range",
+    example="{nrind: LBSTRESN, low: LBSTNRLO, high: LBSTNRHI}",
+    describe=lambda p, v: (
+        f"LOW if {p['nrind']} < {p['low']}, HIGH if {p['nrind']} > {p['high']}, NORMAL "
+        "otherwise; blank when the result or both limits are missing"
+    ),
+)
 def derive_nrind(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """LOW / NORMAL / HIGH against the standard reference range (NRIND, C78736)."""
     value = ref(ctx, b, p["nrind"]).astype("float64")
     low = ref(ctx, b, p["low"]).astype("float64")
     high = ref(ctx, b, p["high"]).astype("float64")
-    out = blank(b.out.index)
+    out = empty_text(b.out.index)
     ranged = value.notna() & (low.notna() | high.notna())
     out[ranged] = "NORMAL"
     out[value.notna() & low.notna() & (value < low)] = "LOW"
@@ -474,29 +539,61 @@ def derive_nrind(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 
 # ---------------------------------------------------------------------- subject level (stage 1)
 
+_AGGREGATES = ("min", "max", "count", "count_distinct")
+_AGG_WORDS = {
+    "min": "Earliest (smallest)",
+    "max": "Latest (largest)",
+    "count": "Number of non-blank",
+    "count_distinct": "Number of distinct",
+}
 
-def _other(ctx: Context, qualified: str) -> tuple[Build, str]:
-    dom, _, var = str(qualified).partition(".")
-    return ctx.builds[dom], var
+
+def _of(p: SpecMap) -> list[str]:
+    return [str(x) for x in p["of"]] if isinstance(p["of"], list) else [str(p["of"])]
 
 
-@algorithm("aggregate", stage=1, params=("of", "where"), origin="Derived")
+def _describe_aggregate(p: SpecMap, v: str) -> str:
+    cond = parse_condition(p["where"]).describe() if "where" in p else ""
+    text_ = f"{_AGG_WORDS[str(p['aggregate'])]} {' or '.join(_of(p))} for the subject"
+    return text_ + (f", among records where {cond}" if cond else "")
+
+
+@algorithm(
+    "aggregate",
+    kind="choice",
+    choices=_AGGREGATES,
+    stage=1,
+    params={"of": Param("others", True), "where": Param("condition")},
+    summary="min / max / count / count_distinct of other domains' variables, per subject",
+    example="{aggregate: max, of: [SV.SVENDTC, AE.AEENDTC]}",
+    describe=_describe_aggregate,
+)
 def derive_aggregate(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    """min / max / count / count_distinct of another domain's variable, per subject or overall."""
-    other, ovar = _other(ctx, p["of"])
-    from cdisc_umsc.sdtm.build import ensure_variable, evaluate_condition
+    """min / max / count / count_distinct of other domains' variables, per subject or overall.
 
-    ensure_variable(ctx, other, ovar)
-    values = text(other.out[ovar]) if other.out[ovar].dtype == object else other.out[ovar]
-    keep = pd.Series(True, index=other.out.index)
-    if "where" in p:
-        keep = evaluate_condition(ctx, other, p["where"])
+    With several ``of`` variables the values of all are pooled (e.g. the latest of two dates);
+    ``where`` applies to each source domain's records.
+    """
+    values, subjects = [], []
+    per_subject = "USUBJID" in b.out.columns
+    for item in _of(p):
+        dom, _, ovar = item.partition(".")
+        other = ctx.builds[dom]
+        ensure_variable(ctx, other, ovar)
+        col = other.out[ovar]
+        col = text(col) if col.dtype == object else col
+        keep = pd.Series(True, index=other.out.index)
+        if "where" in p:
+            keep = evaluate(ctx, other, condition(ctx, p["where"], p.where("where")))
+        present = (keep & (col.astype(str) != "") & col.notna()).to_numpy()
+        values.append(col[present].reset_index(drop=True))
+        per_subject = per_subject and "USUBJID" in other.out.columns
+        if "USUBJID" in other.out.columns:
+            subjects.append(other.out.loc[present, "USUBJID"].reset_index(drop=True))
+    vals = pd.concat(values, ignore_index=True)
     how = str(p["aggregate"])
-    per_subject = "USUBJID" in b.out.columns and "USUBJID" in other.out.columns
-    present = keep & (values.astype(str) != "") & values.notna()
-    vals = values[present]
     if per_subject:
-        groups = vals.groupby(other.out.loc[present, "USUBJID"])
+        groups = vals.groupby(pd.concat(subjects, ignore_index=True))
         agg = {
             "min": groups.min,
             "max": groups.max,
@@ -517,7 +614,18 @@ def derive_aggregate(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 # ---------------------------------------------------------------------- timing (stage 3)
 
 
-@algorithm("study_day", stage=3, origin="Derived")
+@algorithm(
+    "study_day",
+    kind="ref",
+    stage=3,
+    summary="SDTMIG 4.4.4 study day against DM.RFSTDTC (no day 0, blank for partial dates)",
+    example="{study_day: AESTDTC}",
+    describe=lambda p, v: (
+        f"Study day of {p['study_day']} relative to DM.RFSTDTC: date - RFSTDTC + 1 on or after "
+        "RFSTDTC, date - RFSTDTC before it (there is no day 0); blank when either date is "
+        "partial"
+    ),
+)
 def derive_study_day(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """SDTMIG 4.4.4 study day against DM.RFSTDTC; no day 0; blank for partial dates."""
     dtc = text(ref(ctx, b, p["study_day"]))
@@ -525,7 +633,23 @@ def derive_study_day(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return iso8601.study_day(dtc, text(rf))
 
 
-@algorithm("epoch", stage=3, params=("tie",), origin="Derived")
+@algorithm(
+    "epoch",
+    kind="ref",
+    stage=3,
+    params={"tie": Param("choice", choices=("earlier", "later"))},
+    summary="EPOCH of the subject element (SE) containing the date",
+    example="{epoch: AESTDTC, tie: later}",
+    describe=lambda p, v: (
+        f"EPOCH of the subject's element (SE) whose period contains {p['epoch']}; a partial "
+        "date must lie wholly inside it; on a day when one element ends and the next starts, "
+        + (
+            "the element that starts that day"
+            if str(p.get("tie", "earlier")) == "later"
+            else "the element that ends that day"
+        )
+    ),
+)
 def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """EPOCH of the subject element (SE) containing the date (rule in trial_design.yaml SE)."""
     dtc = text(ref(ctx, b, p["epoch"]))
@@ -555,7 +679,16 @@ def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 # ---------------------------------------------------------------------- order (stage 4)
 
 
-@algorithm("seq", stage=4, origin="Derived")
+@algorithm(
+    "seq",
+    kind="flag",
+    stage=4,
+    summary="--SEQ: 1, 2, ... per subject in the domain's key order",
+    example="{seq: true}",
+    describe=lambda p, v: (
+        "Sequence number 1, 2, ... of the subject's records, in the order of the dataset's keys"
+    ),
+)
 def derive_seq(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """--SEQ: 1..n per subject in the domain's key order (the frame is sorted before stage 4)."""
     if "USUBJID" in b.out.columns and (b.out["USUBJID"] != "").any():
@@ -563,7 +696,19 @@ def derive_seq(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return pd.Series(np.arange(1, len(b.out) + 1), index=b.out.index, dtype="float64")
 
 
-@algorithm("last_before_exposure", stage=4, params=("by", "date"), origin="Derived")
+@algorithm(
+    "last_before_exposure",
+    kind="ref",
+    stage=4,
+    params={"by": Param("refs", True), "date": Param("ref", True)},
+    summary="--LOBXFL (SDTMIG 4.1.4.8): last non-missing result on or before first exposure",
+    example="{last_before_exposure: LBSTRESC, by: [LBTESTCD], date: LBDTC}",
+    describe=lambda p, v: (
+        f"Y on the subject's last record per {', '.join(map(str, p['by']))} with a non-missing "
+        f"{p['last_before_exposure']} dated ({p['date']}) on or before the first exposure "
+        "(DM.RFXSTDTC); date-times are compared where both carry a time, else dates"
+    ),
+)
 def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """--LOBXFL (SDTMIG 4.1.4.8): last non-missing result on or before first exposure, per test."""
     value = text(ref(ctx, b, p["last_before_exposure"]))
@@ -583,6 +728,25 @@ def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     frame = b.out[keys].copy()
     frame["_pos"] = np.arange(len(frame))
     last = frame[eligible.to_numpy()].groupby(keys, sort=False)["_pos"].max()
-    out = blank(b.out.index)
+    out = empty_text(b.out.index)
     out.iloc[last.to_numpy()] = "Y"
     return out
+
+
+# ---------------------------------------------------------------------- documentation
+
+
+def declared() -> dict[str, Algorithm]:
+    """Every declared algorithm, by the name the spec uses."""
+    return dict(ALGORITHMS)
+
+
+def docs_table() -> str:
+    """The algorithms table of docs/spec-format.md, generated from the declarations."""
+    rows = ["| algorithm | stage | example | does |", "| --- | --- | --- | --- |"]
+    for name, algo in sorted(ALGORITHMS.items()):
+        extra = [f"`{k}`" for k in algo.params if k != name]
+        does = algo.summary + (f"; also takes {', '.join(extra)}" if extra else "")
+        example = algo.example.replace("|", "\\|")
+        rows.append(f"| `{name}` | {STAGES[algo.stage]} | `{example}` | {does} |")
+    return "\n".join(rows)

@@ -12,128 +12,16 @@ import re
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata.spec import DomainSpec, SourceSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import FORM, ROW
+from cdisc_umsc.sdtm import algorithms  # noqa: F401  (declares the algorithms)
 from cdisc_umsc.sdtm.context import REC, Build, Context
+from cdisc_umsc.sdtm.evaluate import apply, condition, ensure_variable, evaluate, stage_of, text
 
 STAGES = (0, 1, 2, 3, 4)
-
-
-def algorithm_of(p: SpecMap):
-    from cdisc_umsc.sdtm.algorithms import ALGORITHMS, algorithm_for
-
-    algo = algorithm_for(p)
-    if algo is None:
-        raise InputError(
-            f"{p.where()}: give exactly one algorithm (one of: {', '.join(sorted(ALGORITHMS))})"
-        )
-    return algo
-
-
-def _condition_stage(cond: SpecMap | None) -> int:
-    return 1 if cond and "has_records" in cond else 0
-
-
-def _names_in(p) -> set[str]:
-    """Every name a variable spec mentions (parameter values, condition keys, placeholders)."""
-    import string
-
-    found: set[str] = set()
-    if isinstance(p, dict):
-        for key, value in p.items():
-            found.add(str(key))
-            found |= _names_in(value)
-    elif isinstance(p, list):
-        for value in p:
-            found |= _names_in(value)
-    elif isinstance(p, str):
-        found.add(p)
-        found |= {n for _l, n, _s, _c in string.Formatter().parse(p) if n}
-    return found
-
-
-def stage_of(p: SpecMap, domain: DomainSpec | None = None, _seen: frozenset = frozenset()) -> int:
-    """The stage a variable can be computed in: its algorithm's, or later if what it reads is."""
-    stage = algorithm_of(p).stage
-    for key in ("when", "unless"):
-        stage = max(stage, _condition_stage(p.get(key)))
-    if isinstance(p.get("else"), SpecMap):
-        stage = max(stage, stage_of(p["else"], domain, _seen))
-    if domain is not None:
-        for name in _names_in(p) - _seen:
-            dep = domain.variables.get(name)
-            if isinstance(dep, SpecMap) and dep is not p:
-                stage = max(stage, stage_of(dep, domain, _seen | {name}))
-    return stage
-
-
-def evaluate_condition(ctx: Context, b: Build, cond: SpecMap) -> pd.Series:
-    """All of a condition's tests: value, list, null (blank), {not: ...}, has_records."""
-    from cdisc_umsc.sdtm.algorithms import ref, text
-
-    result = pd.Series(True, index=b.out.index)
-    for key, expected in cond.items():
-        if key == "has_records":
-            other = ctx.builds[str(expected)].out["USUBJID"]
-            test = b.out["USUBJID"].isin(set(other))
-        else:
-            values = ref(ctx, b, key)
-            values = (
-                text(values.astype(str).where(values.notna(), ""))
-                if values.dtype != object
-                else text(values)
-            )
-            negate = isinstance(expected, SpecMap) and "not" in expected
-            target = expected["not"] if negate else expected
-            if target is None:
-                test = values == ""
-            elif isinstance(target, list):
-                test = values.isin([str(t) for t in target])
-            else:
-                test = values == str(target)
-            test = ~test if negate else test
-        result &= test
-    return result
-
-
-def _apply(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    algo = algorithm_of(p)
-    values = algo.fn(ctx, b, p, var)
-    if p.get("codelist") and algo.name in ("hardcode", "field", "setting", "template", "copy"):
-        from cdisc_umsc.sdtm.algorithms import check_codelist
-
-        values = check_codelist(ctx, b, values, str(p["codelist"]), var)
-    mask = None
-    if "when" in p:
-        mask = evaluate_condition(ctx, b, p["when"])
-    if "unless" in p:
-        unless = ~evaluate_condition(ctx, b, p["unless"])
-        mask = unless if mask is None else mask & unless
-    if mask is not None:
-        other = (
-            _apply(ctx, b, p["else"], var)
-            if isinstance(p.get("else"), SpecMap) and algo.name not in ("num_text",)
-            else None
-        )
-        empty = np.nan if values.dtype.kind == "f" else ""
-        fill = other if other is not None else empty
-        values = values.where(mask, fill)
-    return values
-
-
-def ensure_variable(ctx: Context, b: Build, name: str) -> None:
-    """Compute a target variable of ``b`` now if its spec is known and it is not yet done."""
-    if name in b.done:
-        return
-    spec = b.spec.variables.get(name)
-    if spec is None:
-        if name in b.out.columns:
-            return
-        raise InputError(f"{b.spec.file}: {name} is used before it can be computed")
-    b.done.add(name)
-    b.out[name] = _apply(ctx, b, spec, name)
 
 
 # ---------------------------------------------------------------------- stage 0: records
@@ -155,7 +43,7 @@ def _source_rows(ctx: Context, b: Build, src: SourceSpec) -> pd.DataFrame:
     frame = ctx.forms[src.form]
     if src.where is not None:
         probe = Build(b.spec, frame.reset_index(drop=True), pd.DataFrame(index=range(len(frame))))
-        keep = evaluate_condition(ctx, probe, src.where).to_numpy()
+        keep = evaluate(ctx, probe, condition(ctx, src.where)).to_numpy()
         for row in frame.loc[~keep, ROW]:
             b.excluded.append((src.form, int(row), str(src.excluded_because)))
         frame = frame[keep]
@@ -194,10 +82,8 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
         if stage_of(p, spec) == 0:
             ensure_variable(ctx, b, name)
     if spec.supp:
-        from cdisc_umsc.sdtm.algorithms import text
-
         for qnam, qdef in spec.supp.items():
-            b.supp[qnam] = text(_apply(ctx, b, qdef["value"], qnam))
+            b.supp[qnam] = text(apply(ctx, b, qdef["value"], qnam))
     return b
 
 
@@ -215,7 +101,7 @@ def add_derived_records(ctx: Context, b: Build) -> None:
     """Records computed from other records of the domain by a spec formula (e.g. PASI total)."""
     for d in b.spec.derived:
         sel = (
-            evaluate_condition(ctx, b, d["where"])
+            evaluate(ctx, b, condition(ctx, d["where"], d.where("where")))
             if "where" in d
             else pd.Series(True, index=b.out.index)
         )
@@ -235,7 +121,7 @@ def add_derived_records(ctx: Context, b: Build) -> None:
         new = first.loc[result.index].reset_index()
         for key, value in d.get("set", {}).items():
             new[key] = "" if value is None else str(value)
-        res_text = result.astype(str).str.replace(r"\.0$", "", regex=True)
+        res_text = number_text(result)
         for target in d.get("result", []):
             num = b.out[target].dtype.kind == "f" if target in b.out else False
             new[target] = result.to_numpy() if num else res_text.to_numpy()

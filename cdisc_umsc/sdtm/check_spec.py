@@ -1,66 +1,194 @@
-"""Static checks of a loaded spec: every reference resolves before any data is read."""
+"""Static checks of a loaded spec: every reference resolves before any data is read.
+
+Each variable's algorithm is checked against its declaration (:mod:`cdisc_umsc.sdtm.registry`):
+every parameter is known, required ones are given, and each value is of its kind (a raw field,
+a variable, a codelist, a condition ...). A mistake is one ``file:line`` error.
+"""
 
 from __future__ import annotations
 
+import string
+from pathlib import Path
+from typing import Any
+
+from cdisc_umsc.core.conditions import Condition, HasRecords, Test, parse_condition
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.resolve import ig_row
+from cdisc_umsc.metadata.spec import DomainSpec, StudySpec, load_study_spec
 from cdisc_umsc.metadata.specfile import SpecError, SpecMap
+from cdisc_umsc.sdtm.algorithms import ALGORITHMS
+from cdisc_umsc.sdtm.registry import Param, algorithm_for
 
-REF_PARAMS = ("field", "date", "time", "number", "ct", "age", "at", "visit", "visitnum")
+#: settings the mapping can read besides those under study: (Context.setting)
+PSEUDO_SETTINGS = ("sdtm_version", "sdtm_model_version")
 
 
-def _fields_of(spec, forms: list[str]) -> set[str]:
+class _Scope:
+    """What the names in one variable spec may refer to."""
+
+    def __init__(self, spec: StudySpec, dom: DomainSpec, fields: set[str]) -> None:
+        self.spec, self.dom, self.fields = spec, dom, fields
+        self.targets = set(dom.all_variables())
+
+    def ref(self, name: object, where: str, var: str, what: str = "name") -> None:
+        """A variable of the domain, a raw field of its forms, or FORM.FIELD."""
+        r = str(name)
+        if "." in r:
+            form, _, fld = r.partition(".")
+            if form not in self.spec.forms:
+                raise SpecError(
+                    where,
+                    f"variable {var}: '{r}': no form {form} (forms: {', '.join(self.spec.forms)})",
+                )
+            if fld not in {f.name for f in self.spec.forms[form].fields}:
+                raise SpecError(where, f"variable {var}: '{r}': form {form} has no field {fld}")
+            return
+        if r not in self.fields and r not in self.targets:
+            raise SpecError(
+                where,
+                f"variable {var}: unknown {what} '{r}' (not a field of the domain's forms "
+                f"nor a variable of {self.dom.name})",
+            )
+
+    def other(self, name: object, where: str, var: str) -> None:
+        dom, dot, ovar = str(name).partition(".")
+        if not dot:
+            raise SpecError(where, f"variable {var}: '{name}' must be DOMAIN.VARIABLE")
+        if dom not in self.spec.domains:
+            raise SpecError(
+                where,
+                f"variable {var}: '{name}': {dom} is not a domain of this spec "
+                f"(mapped: {', '.join(sorted(self.spec.domains))})",
+            )
+        if ovar not in self.spec.domains[dom].all_variables():
+            raise SpecError(where, f"variable {var}: '{name}': {dom} maps no variable {ovar}")
+
+    def condition(self, obj: object, where: str, var: str) -> Condition:
+        cond = parse_condition(obj, where)
+        self._names(cond, where, var)
+        return cond
+
+    def _names(self, cond: Condition, where: str, var: str) -> None:
+        for part in cond.parts:
+            at = cond.where or where
+            if isinstance(part, Test):
+                self.ref(part.name, at, var)
+            elif isinstance(part, HasRecords):
+                if part.domain not in self.spec.domains:
+                    raise SpecError(
+                        at, f"variable {var}: has_records: {part.domain} is not a mapped domain"
+                    )
+                if part.where is not None:
+                    other = self.spec.domains[part.domain]
+                    inner = _Scope(self.spec, other, _fields_of(self.spec, other))
+                    inner._names(part.where, at, var)
+            else:
+                self._names(part, at, var)
+
+
+def _fields_of(spec: StudySpec, dom: DomainSpec) -> set[str]:
     names: set[str] = set()
-    for f in forms:
-        names |= {x.name for x in spec.forms[f].fields}
+    for src in dom.sources:
+        names |= {x.name for x in spec.forms[src.form].fields}
+        if src.melt is not None:
+            names |= {str(src.melt["name"]), str(src.melt["value"])}
     return names
 
 
-def _check_variable(
-    spec, dom, var: str, p: SpecMap, owner: SpecMap, fields: set[str], targets: set[str]
-) -> None:
-    from cdisc_umsc.sdtm.algorithms import ALGORITHMS, algorithm_for
+def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) -> None:
+    value: Any = p[key]
+    where = p.where(key)
+    kind = param.kind
+    spec = scope.spec
+    what = "raw field" if kind in ("field", "fields") else "name"
+    if kind in ("field", "ref"):
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise SpecError(where, f"variable {var}: {key} must name a field or variable")
+        scope.ref(value, where, var, what)
+    elif kind in ("fields", "refs"):
+        if not isinstance(value, list) or not value:
+            raise SpecError(where, f"variable {var}: {key} must be a list of names")
+        for item in value:
+            scope.ref(item, where, var, what)
+    elif kind in ("other", "others"):
+        items = value if isinstance(value, list) and kind == "others" else [value]
+        for item in items:
+            scope.other(item, where, var)
+    elif kind == "condition":
+        scope.condition(value, where, var)
+    elif kind == "recode":
+        if str(value) not in spec.recodes:
+            raise SpecError(where, f"unknown recode table '{value}' (codelists.yaml recodes:)")
+    elif kind == "codelist":
+        if value is None:
+            return
+        cid = str(value)
+        ct = standards.controlled_terminology("SDTM", spec.ct_version)
+        if cid not in spec.sponsor_codelists and ct.codelist(cid) is None:
+            raise SpecError(where, f"unknown codelist '{cid}'")
+    elif kind == "dictionary":
+        if str(value) not in (scope.dom.dictionaries or {}):
+            raise SpecError(where, f"unknown dictionary '{value}' (declare it under dictionaries:)")
+    elif kind == "units":
+        if str(value) not in spec.units:
+            raise SpecError(where, f"unknown unit table '{value}' (codelists.yaml units:)")
+    elif kind == "setting":
+        if str(value) not in spec.settings and str(value) not in PSEUDO_SETTINGS:
+            raise SpecError(where, f"unknown study setting '{value}' (study: in study.yaml)")
+    elif kind == "subject":
+        dm = spec.domains.get("DM")
+        if dm is None or str(value) not in dm.all_variables():
+            raise SpecError(where, f"variable {var}: DM maps no variable {value}")
+    elif kind == "template":
+        for _lit, name, _fmt, _conv in string.Formatter().parse(str(value)):
+            if name:
+                scope.ref(name, where, var)
+    elif kind == "choice":
+        if str(value) not in param.choices:
+            raise SpecError(where, f"{key}: '{value}' is not one of: {', '.join(param.choices)}")
+    elif kind == "flag":
+        if value is not True:
+            raise SpecError(where, f"{key}: write {key}: true")
+    elif kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SpecError(where, f"{key}: expected a whole number, got {value!r}")
+    elif kind == "algorithm":
+        if not isinstance(value, SpecMap):
+            raise SpecError(where, f"{key}: expected an algorithm such as {{field: X}}")
+        check_variable(scope, var, value, p)
+    elif kind in ("value", "text"):
+        if isinstance(value, dict | list):
+            raise SpecError(where, f"{key}: expected a single value")
 
+
+def check_variable(scope: _Scope, var: str, p: SpecMap, owner: SpecMap) -> None:
+    """One variable spec against its algorithm's declaration."""
     algo = algorithm_for(p)
     if algo is None:
+        named = [k for k in p if k in ALGORITHMS]
+        extra = f" (it names {', '.join(named)})" if len(named) > 1 else ""
         raise owner.error(
             var,
-            f"variable {var}: give exactly one algorithm (one of: {', '.join(sorted(ALGORITHMS))})",
+            f"variable {var}: give exactly one algorithm{extra} "
+            f"(one of: {', '.join(sorted(ALGORITHMS))})",
         )
+    allowed = algo.all_params
     for key in p:
-        if key not in algo.params and key not in ("form",):
+        if key not in allowed:
             raise p.error(
                 key,
                 f"unknown parameter '{key}' for algorithm '{algo.name}' "
-                f"(allowed: {', '.join(sorted(algo.params))})",
+                f"(allowed: {', '.join(sorted(allowed))})",
             )
-    if "recode" in p and str(p["recode"]) not in spec.recodes:
-        raise p.error("recode", f"unknown recode table '{p['recode']}' (codelists.yaml recodes:)")
-    if p.get("codelist") is not None:
-        cid = str(p["codelist"])
-        if (
-            cid not in spec.sponsor_codelists
-            and standards.controlled_terminology("SDTM", spec.ct_version).codelist(cid) is None
-        ):
-            raise p.error("codelist", f"unknown codelist '{cid}'")
-    refs = [str(p[k]) for k in REF_PARAMS if k in p and algo.name != "visitnum_of"]
-    refs += [str(x) for x in p.get("fields", [])]
-    for r in refs:
-        if "." in r:
-            form, _, fld = r.partition(".")
-            if form not in spec.forms or fld not in _fields_of(spec, [form]):
-                raise p.error(None, f"variable {var}: unknown raw field '{r}'")
-        elif r not in fields and r not in targets:
-            raise p.error(
-                None,
-                f"variable {var}: unknown raw field '{r}' (not a field of "
-                f"the domain's forms nor a variable of {dom.name})",
-            )
-    if isinstance(p.get("else"), SpecMap):
-        _check_variable(spec, dom, var, p["else"], p, fields, targets)
+    for key, param in algo.params.items():
+        if param.required and key not in p:
+            raise p.error(None, f"variable {var}: algorithm '{algo.name}' needs '{key}:'")
+    for key, param in allowed.items():
+        if key in p:
+            _check_value(scope, var, p, key, param)
 
 
-def check_spec(spec) -> None:
+def check_spec(spec: StudySpec) -> None:
     """Raise SpecError (file:line) for the first unresolved reference in the spec."""
     std, version = spec.sdtm_standard
     datasets = standards.ig_datasets(std, version).set_index("dataset")
@@ -68,20 +196,26 @@ def check_spec(spec) -> None:
         if dom.name not in datasets.index:
             raise SpecError(f"{dom.file}:1", f"domain {dom.name} is not in {std} {version}")
         cls = str(datasets.loc[dom.name, "cls"])
-        targets = set(dom.all_variables())
-        all_fields = _fields_of(spec, [s.form for s in dom.sources])
+        all_fields = _fields_of(spec, dom)
         for src in dom.sources:
-            extra = set()
-            if src.melt is not None:
-                extra = {str(src.melt["name"]), str(src.melt["value"])}
+            own = DomainSpec(dom.name, dom.file, dom.keys, (src,), dom.variables)
+            scope = _Scope(spec, dom, _fields_of(spec, own))
+            if src.where is not None:
+                form_scope = _Scope(spec, own, {f.name for f in spec.forms[src.form].fields})
+                form_scope.targets = set()
+                where = dom.spec.where("where") if dom.spec is not None else dom.file
+                cond = form_scope.condition(src.where, where, "(source filter)")
+                if cond.domains():
+                    raise SpecError(where, "a source filter cannot use has_records")
             for var, p in src.variables.items():
-                _check_variable(
-                    spec, dom, var, p, src.variables, _fields_of(spec, [src.form]) | extra, targets
-                )
-        melt_names = {str(s.melt[k]) for s in dom.sources if s.melt for k in ("name", "value")}
+                check_variable(scope, var, p, src.variables)
+        scope = _Scope(spec, dom, all_fields)
         for var, p in dom.variables.items():
-            _check_variable(spec, dom, var, p, dom.variables, all_fields | melt_names, targets)
-        for var in targets:
+            check_variable(scope, var, p, dom.variables)
+        for d in dom.derived:
+            if isinstance(d, SpecMap) and "where" in d:
+                scope.condition(d["where"], d.where("where"), "(derived records)")
+        for var in scope.targets:
             if ig_row(std, version, dom.name, var) is None and not standards.model_allows(
                 cls, dom.name, var
             ):
@@ -90,9 +224,17 @@ def check_spec(spec) -> None:
                     if var in dom.variables
                     else next((s.variables for s in dom.sources if var in s.variables), dom.spec)
                 )
+                assert owner is not None
                 raise owner.error(
                     var,
                     f"variable {var} is not in {std} {version} {dom.name} "
                     "nor allowed by the SDTM model for its class "
                     "(non-standard variables go to supp:)",
                 )
+
+
+def load_checked_spec(root: Path) -> StudySpec:
+    """The spec folder ``root`` loaded and every SDTM mapping reference checked."""
+    spec = load_study_spec(Path(root))
+    check_spec(spec)
+    return spec

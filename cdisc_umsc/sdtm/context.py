@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Codelist
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
@@ -39,6 +39,9 @@ class Build:
     #: derived records and the records they were computed from: frames of (rec, src) ids
     #: (the raw frame's REC column), for lineage
     derived_from: list[pd.DataFrame] = field(default_factory=list)
+    #: the records the algorithm being applied computes (None: all); row errors outside it
+    #: are not errors, because those records take no value from it
+    scope: np.ndarray | None = None
 
 
 class Context:
@@ -56,6 +59,11 @@ class Context:
         #: (domain, form) pairs of those references, for lineage
         self.lookups: set[tuple[str, str]] = set()
         self.ct = standards.controlled_terminology("SDTM", study.ct_version)
+        #: parsed spec conditions, by the id of their spec mapping (parsed once per run)
+        self.conditions: dict[int, tuple[object, Any]] = {}
+        #: spec location of each condition evaluated -> whether it matched any record
+        self.condition_hits: dict[str, bool] = {}
+        self.condition_text: dict[str, str] = {}
 
     # ------------------------------------------------------------------ codelists
     def codelist(self, cid: str) -> Codelist | standards.CtCodelist | None:
@@ -64,6 +72,22 @@ class Context:
         return self.ct.codelist(cid)
 
     # ------------------------------------------------------------------ errors
+    def check(
+        self,
+        b: Build,
+        bad: pd.Series,
+        column: str,
+        message: str,
+        values: pd.Series | None = None,
+    ) -> None:
+        """Raise the row error of the first record where ``bad`` holds, among the records the
+        algorithm being applied computes (``b.scope``)."""
+        mask = bad.to_numpy(dtype=bool)
+        if b.scope is not None:
+            mask = mask & b.scope
+        if mask.any():
+            raise self.row_error(b, pd.Series(mask, index=bad.index), column, message, values)
+
     def row_error(
         self, b: Build, mask: pd.Series, column: str, message: str, values: pd.Series | None = None
     ) -> InputError:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.resolve import dataset_meta
 from cdisc_umsc.metadata.spec import StudySpec
@@ -16,6 +17,7 @@ from cdisc_umsc.read.forms import FORM, ROW, read_form
 from cdisc_umsc.sdtm import build as B
 from cdisc_umsc.sdtm import trial_design as T
 from cdisc_umsc.sdtm.context import REC, Build, Context
+from cdisc_umsc.sdtm.evaluate import algorithm_of, describe_spec
 from cdisc_umsc.sdtm.supp import build_supp
 
 
@@ -37,6 +39,9 @@ class SdtmResult:
     #: per dataset: rows of subject-level forms read by FORM.FIELD references, joined by
     #: subject (``record`` 0-based position, ``form``, ``row``)
     looked_up: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: spec conditions that matched no record in the whole run ("file:line: words"): almost
+    #: always a spec mistake (a value spelled differently from the data), so they are reported
+    unmatched: list[str] = field(default_factory=list)
 
 
 def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -53,43 +58,34 @@ def _order(study: StudySpec) -> list[str]:
     return ["DM", *[n for n in names if n != "DM"]] if "DM" in names else names
 
 
-def _describe(p) -> str:
-    items = ", ".join(
-        f"{k}={v}" for k, v in p.items() if k not in ("label", "length", "origin", "comment")
-    )
-    return f"{p.where()}: {items}"
-
-
 def _overrides(study: StudySpec, b: Build) -> dict[str, dict]:
-    from cdisc_umsc.sdtm.algorithms import algorithm_for
-
+    """Per variable: what the spec and the algorithm that ran say of it (origin, method,
+    codelist, label, length, comment), for the dataset metadata."""
     result: dict[str, dict] = {}
     specs = {}
     for src in b.spec.sources:
         specs.update(src.variables)
     specs.update(b.spec.variables)
     for var, p in specs.items():
-        algo = algorithm_for(p)
-        origin = str(p.get("origin") or (algo.origin if algo else "Derived"))
+        algo = algorithm_of(p)
+        origin = str(p.get("origin") or algo.origin)
         ov = {
             "origin": origin,
             "comment": p.get("comment"),
             "label": p.get("label"),
             "length": p.get("length"),
-            "source": _describe(p),
         }
-        if origin == "Derived":
-            ov["method"] = _describe(p).split(": ", 1)[1]
+        if origin != "Collected" or p.get("method"):
+            ov["method"] = describe_spec(p, var)
         if "codelist" in p and p["codelist"] is None:
             ov["codelist"] = ""  # the spec states the IG codelist does not apply
         if var in b.codelist_of:
             ov["codelist"] = b.codelist_of[var]
         if var in b.conflicting:
             ov["codelist"] = ""
-        if algo is not None and algo.name == "dictionary" and not var.endswith("CD"):
-            # coded against an external dictionary: Define-XML ExternalCodeList (section 5.3.12)
-            d = (b.spec.dictionaries or {})[str(p["dictionary"])]
-            ov["codelist"] = f"EXT:{d.get('name', p['dictionary'])}:{d.get('version', '')}"
+        external = algo.define_codelist(p, var, b.spec) if algo.define_codelist else None
+        if external is not None:
+            ov["codelist"] = external
         result[var] = ov
     for d in b.spec.derived:
         for var in d.get("set", {}):
@@ -108,7 +104,7 @@ def conform(frame: pd.DataFrame, meta: Dataset) -> pd.DataFrame:
             out[v.name] = col.astype("float64")
         else:
             if col.dtype.kind == "f":
-                col = col.astype(str).str.replace(r"\.0$", "", regex=True).replace("nan", "")
+                col = number_text(col)
             out[v.name] = col.where(col.notna(), "").astype(object)
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
@@ -179,7 +175,12 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
             looked_up[name] = _lookup_rows(study, forms, ctx, name, b)
     accounting = _account(study, forms, ctx)
     secrets = {str(v) for form, fld in study.identifiers for v in forms[form][fld] if v}
-    return SdtmResult(data, meta, accounting, lineage, secrets, derived_from, looked_up)
+    unmatched = [
+        f"{where}: {ctx.condition_text[where]}"
+        for where, hit in sorted(ctx.condition_hits.items())
+        if not hit
+    ]
+    return SdtmResult(data, meta, accounting, lineage, secrets, derived_from, looked_up, unmatched)
 
 
 def _lookup_rows(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core import iso8601
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
-from cdisc_umsc.sdtm import iso8601
 from cdisc_umsc.sdtm.context import Build, Context
+from cdisc_umsc.sdtm.evaluate import apply
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -116,8 +117,6 @@ def subject_elements(ctx: Context, spec: SpecMap) -> Build:
 
 def trial_summary(ctx: Context, spec: SpecMap) -> Build:
     """TS: parameters with literal, setting or data-derived values; TSVALNF when none exists."""
-    from cdisc_umsc.sdtm.algorithms import algorithm_for
-
     tsparm = ctx.ct.codelist("TSPARMCD")
     names = ctx.ct.codelist("TSPARM")
     by_code = {t.code: t.submission_value for t in names.terms.values()}
@@ -132,8 +131,7 @@ def trial_summary(ctx: Context, spec: SpecMap) -> Build:
                 pd.DataFrame(index=[0]),
                 pd.DataFrame(index=[0]),
             )
-            algo = algorithm_for(value)
-            value = algo.fn(ctx, dummy, value, "TSVAL").iloc[0]
+            value = apply(ctx, dummy, value, "TSVAL").iloc[0]
         row = {
             "TSPARMCD": code,
             "TSPARM": by_code.get(term.code, code) if term else _literal(r.get("TSPARM")),

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core import iso8601
 from cdisc_umsc.metadata.model import Dataset
-from cdisc_umsc.sdtm import iso8601
 from cdisc_umsc.validate.catalogue import check
 from cdisc_umsc.validate.context import NUMBER, Context, as_text, blank, by_value, by_values
 

@@ -13,7 +13,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import blank, number_text  # noqa: F401  (blank: checks use it)
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study
 
@@ -72,24 +73,13 @@ def as_text(series: pd.Series) -> pd.Series:
     """Values as text: numbers without a trailing .0, missing as ""."""
     dtype = series.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        if len(series) >= BY_VALUE_ROWS:
-            return by_value(series, _number_text)
-        return _number_text(series)
+        return number_text(series)
     if isinstance(dtype, pd.StringDtype):
         return series.fillna("") if _hasnans(series) else series
     filled = series.where(series.notna(), "")
     if pd.api.types.infer_dtype(filled, skipna=False) == "string":
         return filled
     return filled.astype(str).astype(object)
-
-
-def _number_text(series: pd.Series) -> pd.Series:
-    """Numbers as text without a trailing .0; missing as ""."""
-    num = pd.to_numeric(series, errors="coerce").astype("float64")
-    whole = num.notna() & (num == np.round(num)) & (num.abs() < 1e15)
-    text = num.astype(str).astype(object)
-    ints = num.where(whole).astype("Int64").astype(str).astype(object)
-    return text.where(~whole, ints).where(num.notna(), "")
 
 
 def by_value(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -120,16 +110,6 @@ def by_values(fn: Callable[[pd.DataFrame], pd.Series], *columns: pd.Series) -> p
     out = pd.Series(fn(firsts)).iloc[inverse.ravel()]
     out.index = columns[0].index
     return out
-
-
-def blank(series: pd.Series) -> pd.Series:
-    """True where a value is null: NaN, or empty / all-space text."""
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return series.isna()
-    text = as_text(series)
-    if len(text) >= BY_VALUE_ROWS:
-        return by_value(text, lambda t: t.str.strip() == "").astype(bool)
-    return text.str.strip() == ""
 
 
 def nbytes(series: pd.Series) -> pd.Series:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import number_text
 from cdisc_umsc.validate.findings import COLUMNS, Findings
-from cdisc_umsc.validate.html import number_text
 
 IDENTITY = ("rule", "dataset", "usubjid", "seq", "variable", "value")
 

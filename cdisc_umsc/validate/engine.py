@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import UmscError
+from cdisc_umsc.core.errors import UmscError
 from cdisc_umsc.metadata.model import Study
 from cdisc_umsc.validate import catalogue
 from cdisc_umsc.validate.catalogue import Rule
+from cdisc_umsc.validate.checks import checks as all_checks
 from cdisc_umsc.validate.context import HIT_COLUMNS, Context, as_text, run_scope
 from cdisc_umsc.validate.findings import Findings
 
@@ -77,7 +78,7 @@ def validate_study(
     rules = catalogue.rules()
     for r in rules:
         r.severity_for(profile)  # rejects an unknown profile before any work
-    checks = catalogue.checks()
+    checks = all_checks()
     ctx = Context(datasets, study, profile)
     parts = []
     with run_scope():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from cdisc_umsc.core.atomic import write_text
 
 #: Column order of every findings table (and of the CSV / JSON written from it).
 COLUMNS = (
@@ -57,18 +58,6 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col] = pd.to_numeric(series, errors="raise").astype("Int64")
     return out
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file next to `path`, then rename it over `path`."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class Findings:
@@ -122,7 +111,7 @@ class Findings:
     def to_csv(self, path: str | Path) -> None:
         """Write the findings as UTF-8 CSV (LF line ends), atomically."""
         text = self.frame.to_csv(index=False, lineterminator="\n")
-        _atomic_write(Path(path), text.encode("utf-8"))
+        write_text(Path(path), text)
 
     def to_records(self) -> list[dict]:
         """The findings as JSON-ready dicts (missing seq / row as None)."""
@@ -141,4 +130,4 @@ class Findings:
             "findings": self.to_records(),
         }
         text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
-        _atomic_write(Path(path), text.encode("utf-8"))
+        write_text(Path(path), text)

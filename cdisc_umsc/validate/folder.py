@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.model import Dataset
-
-#: Readers in order of preference for a dataset present in several formats.
-SUFFIXES = (".xpt", ".json", ".ndjson")
-#: JSON files of a folder that are not datasets.
-_NOT_DATASETS = frozenset({"manifest.json", "validation.json"})
+from cdisc_umsc.read.datasets import dataset_files, read_dataset
 
 
 @dataclass
@@ -33,41 +29,14 @@ class Folder:
     notes: list[str] = field(default_factory=list)
 
 
-def dataset_files(folder: str | os.PathLike[str]) -> tuple[dict[str, Path], list[str]]:
-    """(dataset name -> file, notes on files passed over) for the datasets in `folder`."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder of datasets")
-    found: dict[str, Path] = {}
-    notes: list[str] = []
-    candidates = [
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in SUFFIXES and p.name.lower() not in _NOT_DATASETS
-    ]
-    for path in sorted(candidates, key=lambda p: (SUFFIXES.index(p.suffix.lower()), p.name)):
-        name = path.stem.upper()
-        if name in found:
-            notes.append(f"{path.name} not read: dataset {name} is read from {found[name].name}")
-            continue
-        found[name] = path
-    if not found:
-        raise InputError(f"{folder}: no datasets (expected *.xpt, *.json or *.ndjson files)")
-    return dict(sorted(found.items())), notes
-
-
 def read_folder(folder: str | os.PathLike[str], *, encoding: str = "ascii") -> Folder:
     """Every dataset of `folder`; XPT text must be valid in `encoding` (InputError otherwise)."""
-    from cdisc_umsc.read.datasetjson import read_datasetjson
-    from cdisc_umsc.read.xpt import read_xpt
-
     files, notes = dataset_files(folder)
+    if not files:
+        raise InputError(f"{folder}: no datasets (expected *.xpt, *.json or *.ndjson files)")
     out = Folder(Path(folder), files=files, notes=notes)
     for name, path in files.items():
-        if path.suffix.lower() == ".xpt":
-            frame, meta = read_xpt(path, encoding=encoding)
-        else:
-            frame, meta = read_datasetjson(path)
+        frame, meta = read_dataset(path, encoding)
         if meta.name and meta.name.upper() != name:
             notes.append(f"{path.name}: dataset name in the file is {meta.name}; read as {name}")
         out.frames[name], out.described[name] = frame, meta

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc.validate.findings import SEVERITIES, Findings, _atomic_write
+from cdisc_umsc.core.atomic import write_bytes
+from cdisc_umsc.core.values import number_text
+from cdisc_umsc.validate.findings import SEVERITIES, Findings
 
 #: Columns shown, in order (header text, findings column).
 SHOWN = (
@@ -80,15 +82,6 @@ def _esc(series: pd.Series) -> pd.Series:
     return text
 
 
-def number_text(series: pd.Series) -> pd.Series:
-    """Whole numbers without a trailing .0; missing as ""."""
-    num = pd.to_numeric(series, errors="coerce")
-    whole = num.notna() & (num == num.round())
-    text = num.astype(object).astype(str)
-    text = text.where(~whole, num.where(whole).astype("Int64").astype(str))
-    return text.where(num.notna(), "")
-
-
 def _options(values: pd.Series, element: str, label: str) -> str:
     opts = "".join(
         f'<option value="{html.escape(v)}">{html.escape(v)}</option>' for v in sorted(set(values))
@@ -146,4 +139,4 @@ def write_html(
     path: str | os.PathLike[str], findings: Findings, title: str, summary: str = ""
 ) -> None:
     """Write the report atomically."""
-    _atomic_write(Path(path), render_html(findings, title, summary))
+    write_bytes(Path(path), render_html(findings, title, summary))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,33 +20,28 @@ from typing import BinaryIO, Literal
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import WriteError
+from cdisc_umsc.core.atomic import atomic_file
+from cdisc_umsc.core.errors import WriteError
+from cdisc_umsc.core.formats import (
+    CREATED_RE,
+    DATASET_JSON_VERSION,
+    MAX_DAY,
+    MAX_EXACT_INT,
+    MIN_DAY,
+    SAS_EPOCH_D,
+    SAS_EPOCH_S,
+)
 from cdisc_umsc.metadata.model import Dataset, Study, Variable
 
-DATASET_JSON_VERSION = "1.1.0"
 #: Rows converted and encoded per step; bounds the memory held as Python objects.
 CHUNK_ROWS = 50_000
 
-#: § Top-level Metadata Attributes: datasetJSONCreationDateTime pattern.
-CREATED_RE = re.compile(
-    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]"
-    r":[0-5][0-9](\.[0-9]+)?(([+-]([01][0-9]|2[0-3]):[0-5][0-9])|Z)?"
-)
-
-#: SAS epoch: SAS dates count days and SAS datetimes count seconds from 1960-01-01.
-SAS_EPOCH_D = np.datetime64("1960-01-01", "D")
-SAS_EPOCH_S = np.datetime64("1960-01-01T00:00:00", "s")
-#: Years 0001-9999 only: ISO 8601 four-digit years without sign.
-MIN_DAY = int((np.datetime64("0001-01-01", "D") - SAS_EPOCH_D).astype(np.int64))
-MAX_DAY = int((np.datetime64("9999-12-31", "D") - SAS_EPOCH_D).astype(np.int64))
 #: Allowed whole units [low, high) of dates (days), datetimes (seconds) and times (seconds).
 _LIMITS = {
     "date": (MIN_DAY, MAX_DAY + 1),
     "datetime": (MIN_DAY * 86400, (MAX_DAY + 1) * 86400),
     "time": (0, 86400),
 }
-#: Integers must survive the float64 that holds every SAS numeric.
-MAX_EXACT_INT = 2**53
 
 #: Define-XML data types of character variables that Dataset-JSON types as dates/times.
 _CHAR_TIMING = {
@@ -406,20 +400,8 @@ def write_datasetjson(
             f"Dataset-JSON {dataset.name}: a dataset or variable label, name or format holds "
             "an unpaired surrogate that UTF-8 cannot hold"
         ) from None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise WriteError(f"Dataset-JSON {dataset.name}: cannot write {path} ({exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(first_bytes)
-            _write_body(out, columns, records, fmt, encode)
-            if fmt == "json":
-                out.write(b"]}\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise WriteError(f"Dataset-JSON {dataset.name}: cannot write {path} ({exc})") from None
-        raise
+    with atomic_file(path) as out:
+        out.write(first_bytes)
+        _write_body(out, columns, records, fmt, encode)
+        if fmt == "json":
+            out.write(b"]}\n")

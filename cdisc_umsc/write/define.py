@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
@@ -26,8 +25,11 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
-from cdisc_umsc import __version__
-from cdisc_umsc.errors import WriteError
+from cdisc_umsc.core.atomic import write_bytes
+from cdisc_umsc.core.errors import WriteError
+from cdisc_umsc.core.values import as_text, blank
+from cdisc_umsc.core.version import __version__
+from cdisc_umsc.core.xmlsafe import parse_xml, safe_parser
 from cdisc_umsc.metadata.model import Codelist, Dataset, Study, Term, Variable
 from cdisc_umsc.metadata.standards import StandardsError, controlled_terminology, versions
 from cdisc_umsc.standards import data_file
@@ -37,7 +39,6 @@ from cdisc_umsc.write.datasetjson import (
     metadata_version_oid,
     study_oid,
 )
-from cdisc_umsc.xmlsafe import parse_xml, safe_parser
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -138,20 +139,12 @@ def _is_numeric(values: pd.Series) -> bool:
 
 
 def _is_blank(values: pd.Series) -> np.ndarray:
-    """Missing: NaN/None, or the empty string of a character column."""
-    if _is_numeric(values):
-        return values.isna().to_numpy(dtype=bool)
-    return (values.isna() | values.eq("")).fillna(True).to_numpy(dtype=bool)
+    return blank(values).to_numpy(dtype=bool)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
     """Non-missing values as the text written into CodedValue / CheckValue (index kept)."""
-    if _is_numeric(values):
-        num = values.dropna().astype("float64")
-        integral = bool((np.mod(num.to_numpy(), 1) == 0).all())
-        out = num.astype("Int64").astype("string") if integral else num.astype("string")
-        return out.astype(object)
-    return values[~_is_blank(values)].astype("string").astype(object)
+    return as_text(values[~_is_blank(values)])
 
 
 def _byte_length(values: pd.Series) -> int:
@@ -996,17 +989,6 @@ def define_bytes(tree: etree._ElementTree) -> bytes:
     return etree.tostring(copy, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @cache
 def _stylesheet() -> etree.XSLT:
     with as_file(data_file(BUNDLE).joinpath("define2-1.xsl")) as xsl:
@@ -1030,9 +1012,9 @@ def write_define(
     html_path: str | os.PathLike[str] | None = None,
 ) -> None:
     """Write define.xml (and define.html when `html_path` is given) atomically."""
-    _atomic_write(Path(path), define_bytes(tree))
+    write_bytes(Path(path), define_bytes(tree))
     if html_path is not None:
-        _atomic_write(Path(html_path), render_html(tree))
+        write_bytes(Path(html_path), render_html(tree))
 
 
 # --------------------------------------------------------------------------- validation

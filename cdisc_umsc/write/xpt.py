@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.errors import WriteError
+from cdisc_umsc.core.atomic import write_bytes
+from cdisc_umsc.core.errors import WriteError
 from cdisc_umsc.metadata.model import Dataset, Variable
 
 RECORD = 80
@@ -384,19 +385,4 @@ def write_xpt(
         off += width
     _mark_final_blank(block, char_ends)
     tail = b" " * (-block.size % RECORD)  # blank padding to a whole record (TS-140)
-    _atomic_write(Path(path), [_headers(dataset, namestrs, created, encoding), block, tail])
-
-
-def _atomic_write(path: Path, parts: list[bytes | np.ndarray]) -> None:
-    """Write to a temporary file in the target folder, then rename over the target."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for part in parts:
-                if len(part):
-                    fh.write(memoryview(part).cast("B") if isinstance(part, np.ndarray) else part)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_bytes(Path(path), [_headers(dataset, namestrs, created, encoding), block, tail])

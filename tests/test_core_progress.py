@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cdisc_umsc.cli import main
-from cdisc_umsc.progress import Progress, quiet
+from cdisc_umsc.core.progress import Progress, quiet
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "mappings" / "umsc"

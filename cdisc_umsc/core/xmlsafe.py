@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from cdisc_umsc.errors import InputError
+from cdisc_umsc.core.errors import InputError
 
 #: A DOCTYPE internal subset declaring an entity; scanned before parsing so that no parser
 #: work happens on a hostile document.

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cdisc_umsc.sdtm import iso8601
+from cdisc_umsc.core import iso8601
 
 
 def test_partial_dates_stay_partial():

@@ -1,0 +1,70 @@
+"""What a value is, written once: when a value is blank, and how a number is written as text.
+
+- **Blank**: a missing number (NaN/None), or text that is empty or only spaces (SDTMIG 4.2.1
+  treats a null character value as blank; SAS XPORT stores missing characters as spaces).
+- **A number as text** (--STRESC from --STRESN, define.xml CheckValues, report cells): the
+  shortest decimal that reads back as the same double, positional (never 1e-05), and without a
+  trailing ``.0`` for whole numbers; a missing number is ``""``.
+
+Both work on the distinct values of a column (data repeat few values), so they stay fast on
+millions of records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Below this many rows the distinct-value detour costs more than it saves.
+_DISTINCT_FROM = 2_000
+
+
+def is_numeric(values: pd.Series) -> bool:
+    """A numeric (not boolean) column."""
+    dtype = values.dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _per_distinct(values: pd.Series, fn) -> np.ndarray:  # type: ignore[no-untyped-def]
+    if len(values) < _DISTINCT_FROM:
+        return np.asarray(fn(values.to_numpy(dtype=object)))
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.asarray(fn(np.asarray(uniques, dtype=object)))
+    missing = np.asarray(fn(np.array([None], dtype=object)))
+    return np.append(mapped, missing)[codes]
+
+
+def _text_blank(items: np.ndarray) -> list[bool]:
+    return [x is None or (isinstance(x, float) and x != x) or str(x).strip() == "" for x in items]
+
+
+def blank(values: pd.Series) -> pd.Series:
+    """True where a value is missing: NaN/None, or empty or all-space text."""
+    if is_numeric(values):
+        return values.isna()
+    return pd.Series(_per_distinct(values, _text_blank).astype(bool), index=values.index)
+
+
+def _number_texts(items: np.ndarray) -> list[str]:
+    out = []
+    for x in items:
+        if x is None or x != x:
+            out.append("")
+        elif not np.isfinite(x):
+            raise ValueError(f"{x} is not a finite number and has no SDTM text form")
+        else:
+            out.append(np.format_float_positional(float(x), trim="-"))
+    return out
+
+
+def number_text(values: pd.Series) -> pd.Series:
+    """Numbers as text (shortest round-trip, positional, no trailing .0); missing as ""."""
+    num = pd.to_numeric(values, errors="coerce").astype("float64")
+    return pd.Series(_per_distinct(num, _number_texts), index=values.index, dtype=object)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Any column as object text: numbers by :func:`number_text`, missing as ""."""
+    if is_numeric(values):
+        return number_text(values)
+    return values.astype(object).where(values.notna(), "").astype(str).astype(object)
