@@ -67,7 +67,7 @@ def study_metadata(spec: StudySpec, meta: dict[str, Dataset], purpose: str) -> S
     # (DTYPE) are named by the define writer from the bundled ADaM CT.
     (std, version), ct = spec.sdtm_standard, spec.ct_version
     if purpose == "Analysis":
-        std, version = str(spec.settings.get("adam", "ADaMIG 1.3")).split()
+        std, version = "ADaMIG", spec.standards.adamig
     return Study(
         study_id=str(spec.settings["STUDYID"]),
         standard=std,
@@ -120,10 +120,7 @@ def _manifest(
         "study": str(spec.settings["STUDYID"]),
         "spec": {"folder": spec.root.name, "sha256": spec.sha256},
         "standards": {
-            "sdtm": str(spec.settings["sdtm"]),
-            "adam": str(spec.settings.get("adam")),
-            "ct": str(spec.settings["ct"]),
-            "adam_ct": str(spec.settings.get("adam_ct")),
+            **{k: v for k, v in spec.standards.titles.items() if k != "sdtm_model"},
             "bundled": standards.versions(),
         },
         "created": str(spec.settings["created"]),
@@ -172,7 +169,7 @@ def run(
     sdtm = build_sdtm(spec, Path(raw_dir))
     reconcile(sdtm.accounting)
     progress.stage("derive ADaM", _count(sdtm.data))
-    adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists)
+    adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
     phi.scan(
         {

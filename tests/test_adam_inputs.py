@@ -31,7 +31,9 @@ def test_sdtm_folder_reads_on_demand(bundled_run, tmp_path) -> None:
     dm = folder["dm"]
     assert len(dm) == 17 and dm["USUBJID"].str.startswith("CSU-UMSC-PSO-").all()
     assert folder["DM"] is dm  # read once
-    with pytest.raises(InputError, match=r"no xx.xpt, .json or .ndjson \(the ADaM spec reads domain XX\)"):
+    with pytest.raises(
+        InputError, match=r"no xx.xpt, .json or .ndjson \(the ADaM spec reads domain XX\)"
+    ):
         folder["XX"]
     with pytest.raises(InputError, match="SDTM folder not found"):
         SdtmFolder(tmp_path / "nope")

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -367,3 +368,40 @@ def test_ct_loads_fast() -> None:
     ct = S.controlled_terminology()
     ct.codelist("UNIT")
     assert time.perf_counter() - start < 1.0
+
+
+def test_standards_in_use_resolve_against_the_bundle() -> None:
+    from cdisc_umsc.core.errors import StandardsError, UmscError
+    from cdisc_umsc.metadata.standards import InUse, resolve_in_use
+
+    got = resolve_in_use({"sdtm": "SDTMIG 3.4", "adam": "ADaMIG  1.3", "ct": "SDTM CT 2025-03-28"})
+    assert got == InUse()
+    assert got.titles["adam"] == "ADaMIG 1.3"
+    with pytest.raises(
+        StandardsError,
+        match=r"s.yaml: adam: ADaMIG 1.1 is not bundled \(bundled: "
+        r"ADaMIG 1.3\)",
+    ):
+        resolve_in_use({"adam": "ADaMIG 1.1"}, "s.yaml")
+    with pytest.raises(StandardsError, match=r"sdtm: 'STDTMIG 3.4' is not a SDTMIG version"):
+        resolve_in_use({"sdtm": "STDTMIG 3.4"})
+    assert issubclass(StandardsError, UmscError)  # one line and exit 2, never a traceback
+
+
+def test_iso8601_data_type_is_measured_from_the_values() -> None:
+    from cdisc_umsc.core.iso8601 import define_data_type
+
+    cases = {
+        ("2019-01-02", ""): "date",
+        ("2019-01-02", "2019-01-02T10:00"): "datetime",
+        ("2019-01", "2019-01-02"): "partialDate",
+        ("2019---15",): "incompleteDatetime",
+        ("2019-01-02T10",): "partialDatetime",
+        ("2019-01", "2019-01-02T10:00"): "partialDatetime",
+        ("P3D", "PT2H"): "durationDatetime",
+        ("2019-01-02/2019-01-05",): "intervalDatetime",
+        ("", None): "datetime",
+        ("UNKNOWN",): "text",
+    }
+    for values, expected in cases.items():
+        assert define_data_type(pd.Series(values, dtype=object), "XXDTC") == expected, values

@@ -18,11 +18,11 @@ from cdisc_umsc.adam.occds import build_occds
 from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Variable
+from cdisc_umsc.metadata.resolve import with_value_types
 from cdisc_umsc.metadata.specfile import SpecMap
 
 __all__ = ["adam_meta", "build_adam", "build_adsl", "build_bds", "build_occds"]
 
-ADAM = ("ADaMIG", "1.3")
 DATE_FORMAT = "DATE9."
 DATETIME_FORMAT = "DATETIME20."
 #: ADaMIG identifier variables, always first (ADaMIG 1.3 section 3.1.1)
@@ -75,17 +75,20 @@ def _label(template_name: str, name: str, label: str) -> str:
     return re.sub(r"\b(xx|zz|y|w)\b", lambda m: next(values, m.group(0)), label)
 
 
-def _standard_row(spec: SpecMap, structure: str, var: str) -> tuple[dict | None, bool]:
+def _standard_row(
+    spec: SpecMap, structure: str, var: str, in_use: standards.InUse
+) -> tuple[dict | None, bool]:
     """(the standard's row for ``var``, whether it is the dataset's own structure's row)."""
     from_adsl = var in spec.get("adsl", []) or var in IDENTIFIERS
     own = "BDS" if structure == "OCCDS" else structure  # OCCDS timing variables as in BDS
-    row = None if from_adsl and structure != "ADSL" else standards.ig_variable(*ADAM, own, var)
+    adamig = ("ADaMIG", in_use.adamig)
+    row = None if from_adsl and structure != "ADSL" else standards.ig_variable(*adamig, own, var)
     if row is not None:
         return row, structure != "OCCDS"
     for std, version, ds in (
-        ("ADaMIG", "1.3", "ADSL"),
-        ("SDTMIG", "3.4", str(spec.get("source", "DM"))),
-        ("SDTMIG", "3.4", "DM"),
+        (*adamig, "ADSL"),
+        ("SDTMIG", in_use.sdtmig, str(spec.get("source", "DM"))),
+        ("SDTMIG", in_use.sdtmig, "DM"),
     ):
         hit = standards.ig_variable(std, version, ds, var)
         if hit is not None:
@@ -104,8 +107,15 @@ def _data_type(var: str, sas_type: str) -> tuple[str, str | None]:
     return "text", None
 
 
-def adam_meta(spec: SpecMap, frame: pd.DataFrame, study_codelists: dict) -> Dataset:
-    """Dataset metadata: ADaMIG 1.3 (ADSL variables from ADSL, predecessors from SDTMIG)."""
+def adam_meta(
+    spec: SpecMap,
+    frame: pd.DataFrame,
+    study_codelists: dict,
+    in_use: standards.InUse | None = None,
+) -> Dataset:
+    """Dataset metadata from the study's ADaMIG (ADSL variables from ADSL, predecessors from
+    its SDTMIG)."""
+    in_use = in_use or standards.InUse()
     structure = str(spec["structure"])
     if structure not in STRUCTURES:
         raise InputError(
@@ -116,7 +126,7 @@ def adam_meta(spec: SpecMap, frame: pd.DataFrame, study_codelists: dict) -> Data
     copied = [str(v) for v in spec.get("copy", [])]
     rows = []
     for pos, var in enumerate(frame.columns):
-        row, own = _standard_row(spec, structure, var)
+        row, own = _standard_row(spec, structure, var, in_use)
         ov = overrides.get(var, {}) or {}
         if row is None and not ov.get("label"):
             raise InputError(
@@ -168,14 +178,14 @@ def adam_meta(spec: SpecMap, frame: pd.DataFrame, study_codelists: dict) -> Data
     if structure == "OCCDS":
         cls, records = OCCDS_CLASS, "One record per subject per event"
     else:
-        info = standards.ig_datasets(*ADAM).set_index("dataset").loc[structure]
+        info = standards.ig_datasets("ADaMIG", in_use.adamig).set_index("dataset").loc[structure]
         cls, records = str(info["cls"]), str(info["structure"])
     return Dataset(
         name=str(spec["dataset"]),
         label=str(spec["label"]),
         cls=cls,
         structure=str(spec.get("records", records)),
-        standard="ADaMIG 1.3",
+        standard=f"ADaMIG {in_use.adamig}",
         purpose="Analysis",
         keys=tuple(str(k) for k in spec["keys"]),
         variables=variables,
@@ -186,8 +196,10 @@ def build_adam(
     adam_specs: Mapping[str, SpecMap],
     sdtm: Mapping[str, pd.DataFrame],
     study_codelists: dict | None = None,
+    in_use: standards.InUse | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Dataset]]:
-    """Every ADaM dataset the spec declares: ADSL first, then the others in name order."""
+    """Every ADaM dataset the spec declares: ADSL first, then the others in name order, with
+    metadata from the standards the study uses (``in_use``; default: the bundled ones)."""
     data: dict[str, pd.DataFrame] = {}
     meta: dict[str, Dataset] = {}
     if "ADSL" not in adam_specs:
@@ -207,7 +219,9 @@ def build_adam(
         with located(f"{spec.file}: {name}"):
             data[name] = builder(*args)
     for name in sorted(adam_specs):
-        meta[name] = adam_meta(adam_specs[name], data[name], study_codelists or {})
+        meta[name] = with_value_types(
+            adam_meta(adam_specs[name], data[name], study_codelists or {}, in_use), data[name]
+        )
         data[name] = data[name][[v.name for v in meta[name].variables]]
     return {k: data[k] for k in ["ADSL", *sorted(set(data) - {"ADSL"})]}, {
         k: meta[k] for k in ["ADSL", *sorted(set(meta) - {"ADSL"})]

@@ -18,34 +18,13 @@ import pandas as pd
 from cdisc_umsc.core.errors import InputError, UmscError, WriteError, fail
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study, Variable
-
-#: Define-XML 2.1 ItemDef DataType of ISO 8601 text, by what every value of a column is.
-_ISO = (
-    (r"\d{4}-\d{2}-\d{2}", "date"),
-    (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?", "datetime"),
-)
+from cdisc_umsc.metadata.resolve import with_value_types
 
 
-def _iso_type(values: pd.Series, name: str) -> str:
-    """DataType of a --DTC / --DUR column (text when it is not ISO 8601 at all)."""
-    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
-    text = text[text != ""]
-    if name.endswith("DUR"):
-        return "durationDatetime" if text.str.match(r"-?P").all() else "text"
-    for pattern, kind in _ISO:
-        if text.str.fullmatch(pattern).all():
-            return kind
-    if text.str.fullmatch(r"[0-9T:.\-]+").all():  # reduced precision: year, year-month ...
-        return "incompleteDatetime" if text.str.contains("T").any() else "partialDate"
-    return "text"
-
-
-def _variable(var: Variable, frame: pd.DataFrame) -> Variable:
-    """Data type as Define-XML 2.1 names it: measured for Num, ISO 8601 kinds for dates."""
+def _variable(var: Variable) -> Variable:
+    """Numeric data types are measured from the values by the define writer."""
     if var.type == "Num":
         return dataclasses.replace(var, data_type="")  # integer or float, from the values
-    if var.name.endswith(("DTC", "DUR")):
-        return dataclasses.replace(var, data_type=_iso_type(frame[var.name], var.name))
     return var
 
 
@@ -91,18 +70,21 @@ def folder_study(
                 f"(use --{'adam' if want == 'SDTMIG' else 'sdtm'})"
             )
         own = described.get(name)
-        variables = tuple(_variable(v, frames[name]) for v in ds.variables)
+        variables = tuple(_variable(v) for v in ds.variables)
         # ADaMIG 1.3 1.6: an analysis dataset that is neither ADSL nor BDS is "ADAM OTHER"
         # unless its producer says otherwise (a folder has no one to say it)
         cls = ds.cls or ("ADAM OTHER" if purpose == "Analysis" else "")
-        datasets[name] = dataclasses.replace(
-            ds,
-            variables=variables,
-            cls=cls,
-            label=ds.label or (own.label if own else ""),
-            standard=f"{want} {S.versions()[want]}",
-            keys=own.keys if own else (),
-            parent=name[4:] if name.startswith("SUPP") else None,
+        datasets[name] = with_value_types(
+            dataclasses.replace(
+                ds,
+                variables=variables,
+                cls=cls,
+                label=ds.label or (own.label if own else ""),
+                standard=f"{want} {S.versions()[want]}",
+                keys=own.keys if own else (),
+                parent=name[4:] if name.startswith("SUPP") else None,
+            ),
+            frames[name],
         )
     std = "ADaMIG" if purpose == "Analysis" else "SDTMIG"
     return dataclasses.replace(

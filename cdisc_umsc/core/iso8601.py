@@ -7,6 +7,7 @@ All functions are vectorised over pandas Series of strings. Partial dates stay p
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -204,3 +205,71 @@ def study_day(dtc: pd.Series, reference: pd.Series) -> pd.Series:
     delta = (d - r).dt.days
     out = delta.where(delta < 0, delta + 1)
     return out.astype("Float64").astype("float64")
+
+
+#: Define-XML 2.1 data types of ISO 8601 text
+DEFINE_ISO_TYPES = frozenset(
+    {
+        "date",
+        "datetime",
+        "time",
+        "partialDate",
+        "partialTime",
+        "partialDatetime",
+        "incompleteDatetime",
+        "durationDatetime",
+        "intervalDatetime",
+    }
+)
+_COMPLETE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_COMPLETE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+_DATE_PREFIX = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+_DURATION = re.compile(
+    r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+)
+
+
+def _kind(value: str) -> str:
+    if _COMPLETE_DATE.fullmatch(value):
+        return "date"
+    if _COMPLETE_DATETIME.fullmatch(value):
+        return "datetime"
+    if "/" in value:
+        return "intervalDatetime"
+    if _DURATION.fullmatch(value):
+        return "durationDatetime"
+    if _DATE_PREFIX.fullmatch(value):
+        return "partialDate"
+    if re.fullmatch(ISO_DTC, value):
+        date, _, time = value.partition("T")
+        if "--" in date or date.endswith("-") or "-" in time:
+            return "incompleteDatetime"  # a missing component before a known one
+        return "partialDatetime"
+    return "text"
+
+
+def define_data_type(values: pd.Series, name: str) -> str:
+    """Define-XML 2.1 DataType of an ISO 8601 character variable (--DTC, --STTPT, --DUR ...),
+    from what its values are: ``date`` when every value is a complete date, ``datetime`` when
+    every value is complete and some carry a time, ``partialDate`` / ``partialDatetime`` when
+    some are truncated, ``incompleteDatetime`` when a component is missing before a known one,
+    ``durationDatetime`` / ``intervalDatetime`` for durations and intervals; ``text`` when a
+    value is not ISO 8601. A column without values is ``datetime`` (``durationDatetime`` for
+    --DUR), the widest type the IG allows for it."""
+    text = pd.Series(pd.unique(values.astype(object).where(values.notna(), "")), dtype=object)
+    kinds = {_kind(v) for v in text.astype(str).str.strip() if v}
+    if not kinds:
+        return "durationDatetime" if name.endswith("DUR") else "datetime"
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    if "text" in kinds:
+        return "text"
+    if kinds & {"durationDatetime", "intervalDatetime"}:
+        return "intervalDatetime" if "intervalDatetime" in kinds else "text"
+    if "incompleteDatetime" in kinds:
+        return "incompleteDatetime"
+    if kinds <= {"date", "datetime"}:
+        return "datetime"
+    if kinds <= {"date", "partialDate"}:
+        return "partialDate"
+    return "partialDatetime"

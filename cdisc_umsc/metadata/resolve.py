@@ -6,15 +6,19 @@ variables) unless the spec overrides them; origin and method come from the spec'
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import pandas as pd
 
+from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Variable
 
 DATE_SUFFIXES = ("DTC",)
+#: character variables holding ISO 8601 dates, times or durations (SDTMIG 4.4)
+ISO_SUFFIXES = ("DTC", "DUR")
 GENERAL_CLASSES = ("INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT")
 INTEGER_NAMES = ("SEQ", "DY", "AGE", "TAETORD", "VISITDY", "STDY", "ENDY")
 
@@ -29,8 +33,23 @@ def _ig_datasets(standard: str, version: str) -> pd.DataFrame:
     return standards.ig_datasets(standard, version).set_index("dataset")
 
 
+def with_value_types(ds: Dataset, frame: pd.DataFrame) -> Dataset:
+    """``ds`` with the Define-XML data type of each ISO 8601 character variable (--DTC, --DUR,
+    and variables the metadata types as dates) measured from its values: the one rule for
+    every dataset the tool describes (:func:`cdisc_umsc.core.iso8601.define_data_type`)."""
+    changed = []
+    for v in ds.variables:
+        iso = v.type == "Char" and (
+            v.name.endswith(ISO_SUFFIXES) or v.data_type in iso8601.DEFINE_ISO_TYPES
+        )
+        if iso and v.name in frame.columns:
+            v = replace(v, data_type=iso8601.define_data_type(frame[v.name], v.name))
+        changed.append(v)
+    return replace(ds, variables=tuple(changed))
+
+
 def data_type(name: str, sas_type: str) -> str:
-    """Define-XML data type for an SDTM variable."""
+    """Define-XML data type for an SDTM variable (ISO 8601 text: see with_value_types)."""
     if sas_type == "Char":
         return "datetime" if name.endswith(DATE_SUFFIXES) else "text"
     if name.endswith(INTEGER_NAMES) or name in ("AGE", "TSSEQ", "VISITNUM"):

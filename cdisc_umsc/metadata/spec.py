@@ -104,15 +104,16 @@ class StudySpec:
     trial_design: SpecMap | None
     adam: dict[str, SpecMap] = field(default_factory=dict)
     sha256: str = ""
+    #: the standards the study uses, resolved once against the bundle
+    standards: standards.InUse = field(default_factory=standards.InUse)
 
     @property
     def sdtm_standard(self) -> tuple[str, str]:
-        name, _, version = str(self.settings["sdtm"]).partition(" ")
-        return name, version
+        return "SDTMIG", self.standards.sdtmig
 
     @property
     def ct_version(self) -> str:
-        return str(self.settings["ct"]).split()[-1]
+        return self.standards.sdtm_ct
 
 
 def _forms(study: SpecMap) -> dict[str, FormSpec]:
@@ -161,7 +162,7 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
 
 
 def _codelists(
-    cl_spec: SpecMap | None,
+    cl_spec: SpecMap | None, ct_version: str
 ) -> tuple[dict[str, Recode], dict[str, tuple], dict[str, Codelist]]:
     recodes: dict[str, Recode] = {}
     units: dict[str, tuple] = {}
@@ -202,7 +203,7 @@ def _codelists(
             {str(k): str(v) for k, v in mapping.items()},
             rdef.where(),
         )
-        _check_codelist_targets(rdef, mapping, codelist, sponsor)
+        _check_codelist_targets(rdef, mapping, codelist, sponsor, ct_version)
     for name, rows in (cl_spec.get("units") or SpecMap()).items():
         if not isinstance(rows, list):
             raise cl_spec["units"].error(name, "a unit table is a list of conversions")
@@ -215,7 +216,7 @@ def _codelists(
 
 
 def _check_codelist_targets(
-    rdef: SpecMap, mapping: SpecMap, codelist: Any, sponsor: dict[str, Codelist]
+    rdef: SpecMap, mapping: SpecMap, codelist: Any, sponsor: dict[str, Codelist], ct_version: str
 ) -> None:
     if not codelist:
         return
@@ -226,7 +227,7 @@ def _check_codelist_targets(
             if str(v) not in allowed:
                 raise mapping.error(k, f"'{v}' is not a term of sponsor codelist {codelist}")
         return
-    ct = standards.controlled_terminology("SDTM", "2025-03-28")
+    ct = standards.controlled_terminology("SDTM", ct_version)
     cl = ct.codelist(codelist)
     if cl is None:
         raise rdef.error(
@@ -327,6 +328,7 @@ def load_study_spec(root: Path) -> StudySpec:
     settings = study.require("study")
     for key in SETTINGS_REQUIRED:
         settings.require(key)
+    in_use = standards.resolve_in_use(settings)
     raw = study.get("raw") or SpecMap()
     raw.only(frozenset({"encoding", "identifiers", "subject"}), "raw")
     forms = _forms(study)
@@ -353,7 +355,7 @@ def load_study_spec(root: Path) -> StudySpec:
     }
     cl_path = root / "codelists.yaml"
     cl_spec = load_spec_file(cl_path, disp(cl_path)) if cl_path.is_file() else None
-    recodes, units, sponsor = _codelists(cl_spec)
+    recodes, units, sponsor = _codelists(cl_spec, in_use.sdtm_ct)
     domains: dict[str, DomainSpec] = {}
     for path in sorted((root / "sdtm").glob("*.yaml")):
         if path.name == "trial_design.yaml":
@@ -388,5 +390,6 @@ def load_study_spec(root: Path) -> StudySpec:
         trial_design,
         adam,
         digest.hexdigest(),
+        in_use,
     )
     return spec

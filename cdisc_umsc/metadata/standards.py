@@ -397,3 +397,81 @@ def _ct(package: str, version: str) -> CT:
 def controlled_terminology(package: str = "SDTM", version: str = "2025-03-28") -> CT:
     """CT package "SDTM" (2025-03-28), "ADaM" or "Define-XML" (2025-09-26)."""
     return _ct(package.casefold(), version)
+
+
+# --------------------------------------------------------------------------- standards in use
+
+
+@dataclass(frozen=True)
+class InUse:
+    """The standards one study uses, each resolved to a bundled version: the one answer every
+    stage reads (mapping, ADaM, validation, define.xml, manifest)."""
+
+    sdtmig: str = "3.4"
+    sdtm_model: str = "2.0"
+    adamig: str = "1.3"
+    sdtm_ct: str = "2025-03-28"
+    adam_ct: str = "2025-09-26"
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return {
+            "sdtm": f"SDTMIG {self.sdtmig}",
+            "sdtm_model": f"SDTM {self.sdtm_model}",
+            "adam": f"ADaMIG {self.adamig}",
+            "ct": f"SDTM CT {self.sdtm_ct}",
+            "adam_ct": f"ADaM CT {self.adam_ct}",
+        }
+
+
+#: Study setting -> (kind, bundled name, the name a spec writes, example).
+_SETTINGS = {
+    "sdtm": ("ig", "SDTMIG", "SDTMIG", "SDTMIG 3.4"),
+    "sdtm_model": ("model", "SDTM", "SDTM", "SDTM 2.0"),
+    "adam": ("ig", "ADaMIG", "ADaMIG", "ADaMIG 1.3"),
+    "ct": ("ct", "SDTM CT", "SDTM CT", "SDTM CT 2025-03-28"),
+    "adam_ct": ("ct", "ADaM CT", "ADaM CT", "ADaM CT 2025-09-26"),
+}
+_FIELDS = {
+    "sdtm": "sdtmig",
+    "sdtm_model": "sdtm_model",
+    "adam": "adamig",
+    "ct": "sdtm_ct",
+    "adam_ct": "adam_ct",
+}
+
+
+def bundled_versions(kind: str, name: str) -> list[str]:
+    """Versions of standard ``name`` (e.g. "SDTMIG", "SDTM CT") that the bundle holds."""
+    return [
+        s["version"]
+        for s in manifest()["standards"]
+        if s["kind"] == kind and s["name"].casefold() == name.casefold()
+    ]
+
+
+def resolve_in_use(settings: dict, where: str = "study.yaml") -> InUse:
+    """The standards named by study settings (``sdtm: SDTMIG 3.4``, ``ct: SDTM CT 2025-03-28``
+    ...); a setting left out takes the bundled default. A name or version the bundle does not
+    hold is one error naming what it holds."""
+    chosen: dict[str, str] = {}
+    located = getattr(settings, "where", None)
+    for key, (kind, name, written, example) in _SETTINGS.items():
+        value = settings.get(key)
+        if value is None:
+            continue
+        at = located(key) if callable(located) else where
+        text = " ".join(str(value).split())
+        if not text.casefold().startswith(written.casefold() + " "):
+            raise StandardsError(
+                f"{at}: {key}: '{text}' is not a {written} version (write e.g. '{example}')"
+            )
+        version = text[len(written) + 1 :]
+        have = bundled_versions(kind, name)
+        if version not in have:
+            raise StandardsError(
+                f"{at}: {key}: {written} {version} is not bundled (bundled: "
+                f"{', '.join(f'{written} {v}' for v in have)})"
+            )
+        chosen[_FIELDS[key]] = version
+    return InUse(**chosen)

@@ -11,7 +11,7 @@ import pandas as pd
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata.model import Dataset
-from cdisc_umsc.metadata.resolve import dataset_meta
+from cdisc_umsc.metadata.resolve import dataset_meta, with_value_types
 from cdisc_umsc.metadata.spec import StudySpec
 from cdisc_umsc.read.forms import FORM, ROW, read_form
 from cdisc_umsc.sdtm import build as B
@@ -160,7 +160,7 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
                 data[sname] = conform(supp, smeta)
                 meta[sname] = smeta
         data[name] = conform(b.out, ds)
-        meta[name] = ds
+        meta[name] = with_value_types(ds, data[name])
         if ROW in b.raw:
             lineage[name] = pd.DataFrame(
                 {
