@@ -1,0 +1,265 @@
+"""SDTM mapping algorithms (cdisc_umsc/sdtm/algorithms.py) on a small trial built for each rule:
+exact values at ties, boundaries, partial dates and nulls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.sdtm.check_spec import load_checked_spec
+from cdisc_umsc.sdtm.pipeline import build_sdtm
+
+STUDY = """\
+study: {STUDYID: T1, sdtm: SDTMIG 3.4, ct: SDTM CT 2025-03-28, created: "2021-01-01T00:00:00"}
+raw: {subject: SUBJID}
+forms:
+  DM:
+    file: DM.csv
+    key: [SUBJID]
+    fields:
+      SUBJID: {}
+      SITE: {}
+      BRTH: {type: date, format: YYYY-MM-DD}
+      IC: {type: date, format: YYYY-MM-DD}
+      EOS: {type: date, format: YYYY-MM-DD}
+  EX:
+    file: EX.csv
+    key: [SUBJID, EXNO]
+    fields:
+      SUBJID: {}
+      EXNO: {type: integer}
+      EXDAT: {type: date, format: YYYY-MM-DD}
+      EXTIM: {type: time}
+  LB:
+    file: LB.csv
+    key: [SUBJID, LBNO]
+    fields:
+      SUBJID: {}
+      LBNO: {type: integer}
+      LBDAT: {type: date, format: YYYY-MM-DD}
+      LBTIM: {type: time}
+      TEST: {}
+      RES: {}
+      UNIT: {}
+      LO: {}
+      HI: {}
+"""
+CODELISTS = """\
+codelists:
+  ARMCD: {name: Arm code, terms: {A: Arm A}}
+units:
+  lab:
+    - {test: GLUC, from: mmol/L, to: mg/dL, factor: 18.016, decimals: 1}
+"""
+DM = """\
+domain: DM
+source: DM
+keys: [STUDYID, USUBJID]
+variables:
+  STUDYID: {setting: STUDYID}
+  DOMAIN: {hardcode: DM}
+  USUBJID: {template: "{STUDYID}-{SUBJID}"}
+  SUBJID: {field: SUBJID}
+  SITEID: {field: SITE}
+  RFSTDTC: {aggregate: min, of: EX.EXSTDTC}
+  RFXSTDTC: {aggregate: min, of: EX.EXSTDTC}
+  RFXENDTC: {aggregate: max, of: EX.EXENDTC}
+  RFENDTC: {aggregate: max, of: [EX.EXENDTC, LB.LBDTC]}
+  RFICDTC: {date: IC}
+  RFPENDTC: {date: EOS}
+  AGE: {age: BRTH, at: RFICDTC}
+"""
+EX = """\
+domain: EX
+source: EX
+keys: [STUDYID, USUBJID, EXSTDTC]
+variables:
+  STUDYID: {setting: STUDYID}
+  DOMAIN: {hardcode: EX}
+  USUBJID: {dm: USUBJID}
+  EXSEQ: {seq: true}
+  EXTRT: {hardcode: DRUG}
+  EXSTDTC: {date: EXDAT, time: EXTIM}
+  EXENDTC: {date: EXDAT, time: EXTIM}
+"""
+LB = """\
+domain: LB
+source: LB
+keys: [STUDYID, USUBJID, LBTESTCD, LBDTC]
+variables:
+  STUDYID: {setting: STUDYID}
+  DOMAIN: {hardcode: LB}
+  USUBJID: {dm: USUBJID}
+  LBSEQ: {seq: true}
+  LBTESTCD: {field: TEST}
+  LBORRES: {field: RES}
+  LBORRESU: {field: UNIT, codelist: null}
+  LBORNRLO: {field: LO}
+  LBORNRHI: {field: HI}
+  LBSTRESN: {convert: LBORRES, test: LBTESTCD, unit: LBORRESU, table: lab}
+  LBSTRESC: {num_text: LBSTRESN, else: {copy: LBORRES}}
+  LBSTRESU: {convert_unit: LBORRESU, test: LBTESTCD, table: lab, codelist: null}
+  LBSTNRLO: {convert: LBORNRLO, test: LBTESTCD, unit: LBORRESU, table: lab}
+  LBSTNRHI: {convert: LBORNRHI, test: LBTESTCD, unit: LBORRESU, table: lab}
+  LBNRIND: {nrind: LBSTRESN, low: LBSTNRLO, high: LBSTNRHI}
+  LBLOBXFL: {last_before_exposure: LBSTRESC, by: [LBTESTCD], date: LBDTC}
+  LBDTC: {date: LBDAT, time: LBTIM}
+  LBDY: {study_day: LBDTC}
+  EPOCH: {epoch: LBDTC{tie}}
+"""
+TRIAL_DESIGN = """\
+TE:
+  keys: [STUDYID, ETCD]
+  records:
+    - {ETCD: SCRN, ELEMENT: Screening, TESTRL: Consent, TEENRL: First dose}
+    - {ETCD: TRT, ELEMENT: Treatment, TESTRL: First dose, TEENRL: Last dose}
+    - {ETCD: FU, ELEMENT: Follow-up, TESTRL: Last dose, TEENRL: End of study}
+TA:
+  keys: [STUDYID, ARMCD, TAETORD]
+  arms: [A]
+  elements:
+    - {TAETORD: 1, ETCD: SCRN, EPOCH: SCREENING}
+    - {TAETORD: 2, ETCD: TRT, EPOCH: TREATMENT}
+    - {TAETORD: 3, ETCD: FU, EPOCH: FOLLOW-UP}
+SE:
+  keys: [STUDYID, USUBJID, SESTDTC, ETCD]
+  elements:
+    - {ETCD: SCRN, start: RFICDTC, end: RFXSTDTC}
+    - {ETCD: TRT, start: RFXSTDTC, end: RFXENDTC}
+    - {ETCD: FU, start: RFXENDTC, end: RFPENDTC}
+"""
+RAW_DM = "SUBJID,SITE,BRTH,IC,EOS\n001,01,1980-01-10,2020-01-01,2020-02-20\n002,01,1980-01-01,2020-01-01,2020-02-20\n"
+RAW_EX = "SUBJID,EXNO,EXDAT,EXTIM\n001,1,2020-01-10,09:00\n001,2,2020-01-20,09:00\n002,1,2020-01-10,09:00\n"
+# GLUC 5.0 mmol/L x 18.016 = 90.08 -> 90.1 mg/dL; HI 5.0 -> 90.1: a result on the upper limit
+LB_ROWS = [
+    ("001", 1, "2020-01-10", "", "GLUC", "5.0", "mmol/L", "3.9", "5.0"),  # transition day, no time
+    ("001", 2, "2020-01-10", "08:00", "GLUC", "3.8", "mmol/L", "3.9", "5.0"),  # before the dose
+    ("001", 3, "2020-01-20", "10:00", "GLUC", "5.1", "mmol/L", "3.9", "5.0"),  # after last dose
+    ("001", 4, "2020-01-05", "", "GLUC", "<1.0", "mmol/L", "3.9", "5.0"),  # qualified result
+    ("001", 5, "2020-01", "", "GLUC", "4.0", "mmol/L", "3.9", "5.0"),  # partial date
+    ("002", 1, "2020-01-11", "", "HGB", "130", "g/L", "120", "160"),  # unit not in the table
+]
+
+
+def _raw_lb(rows: list[tuple]) -> str:
+    return "SUBJID,LBNO,LBDAT,LBTIM,TEST,RES,UNIT,LO,HI\n" + "".join(
+        ",".join(map(str, r)) + "\n" for r in rows
+    )
+
+
+def _run(tmp: Path, tie: str = "", lb_rows: list[tuple] = LB_ROWS) -> dict[str, pd.DataFrame]:
+    spec, raw = tmp / "spec", tmp / "raw"
+    (spec / "sdtm").mkdir(parents=True)
+    raw.mkdir()
+    (spec / "study.yaml").write_text(STUDY, encoding="utf-8")
+    (spec / "codelists.yaml").write_text(CODELISTS, encoding="utf-8")
+    (spec / "sdtm" / "dm.yaml").write_text(DM, encoding="utf-8")
+    (spec / "sdtm" / "ex.yaml").write_text(EX, encoding="utf-8")
+    (spec / "sdtm" / "lb.yaml").write_text(LB.replace("{tie}", tie), encoding="utf-8")
+    (spec / "sdtm" / "trial_design.yaml").write_text(TRIAL_DESIGN, encoding="utf-8")
+    (raw / "DM.csv").write_text(RAW_DM, encoding="utf-8")
+    (raw / "EX.csv").write_text(RAW_EX, encoding="utf-8")
+    (raw / "LB.csv").write_text(_raw_lb(lb_rows), encoding="utf-8")
+    return build_sdtm(load_checked_spec(spec), raw).data
+
+
+@pytest.fixture(scope="module")
+def sdtm(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    return _run(tmp_path_factory.mktemp("alg"))
+
+
+def _lb(sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return sdtm["LB"].set_index("LBDTC")
+
+
+def test_reference_dates_aggregate_one_and_several_sources(sdtm) -> None:
+    dm = sdtm["DM"].set_index("SUBJID")
+    assert dm.loc["001", "RFSTDTC"] == "2020-01-10T09:00"
+    assert dm.loc["001", "RFXENDTC"] == "2020-01-20T09:00"
+    # the latest of EX and LB dates: the LB record at 10:00 is after the last dose
+    assert dm.loc["001", "RFENDTC"] == "2020-01-20T10:00"
+    assert dm.loc["002", "RFENDTC"] == "2020-01-11"
+
+
+def test_age_in_completed_years_at_the_birthday_boundary(sdtm) -> None:
+    dm = sdtm["DM"].set_index("SUBJID")
+    assert dm.loc["001", "AGE"] == 39.0  # birthday 10 Jan, consent 1 Jan: not yet 40
+    assert dm.loc["002", "AGE"] == 40.0  # consent on the 40th birthday
+
+
+def test_unit_conversion_rounding_and_qualified_results(sdtm) -> None:
+    lb = _lb(sdtm)
+    assert lb.loc["2020-01-10", "LBSTRESN"] == 90.1  # 90.08 rounded to the table's 1 decimal
+    assert lb.loc["2020-01-10", "LBSTRESC"] == "90.1"
+    assert lb.loc["2020-01-10", "LBSTRESU"] == "mg/dL"
+    assert lb.loc["2020-01-10", "LBSTNRLO"] == 70.3  # 70.2624
+    assert np.isnan(lb.loc["2020-01-05", "LBSTRESN"])  # "<1.0" has no numeric value
+    assert lb.loc["2020-01-05", "LBSTRESC"] == "<1.0"  # ... and keeps its text
+    # a test the unit table does not list keeps its unit and value
+    assert (lb.loc["2020-01-11", "LBSTRESN"], lb.loc["2020-01-11", "LBSTRESU"]) == (130.0, "g/L")
+
+
+def test_reference_range_indicator_boundaries(sdtm) -> None:
+    lb = _lb(sdtm)
+    assert lb.loc["2020-01-10", "LBNRIND"] == "NORMAL"  # equal to the upper limit
+    assert lb.loc["2020-01-10T08:00", "LBNRIND"] == "LOW"  # 68.5 < 70.3
+    assert lb.loc["2020-01-20T10:00", "LBNRIND"] == "HIGH"  # 91.9 > 90.1
+    assert lb.loc["2020-01-05", "LBNRIND"] == ""  # no numeric result
+    assert lb.loc["2020-01-11", "LBNRIND"] == "NORMAL"  # 120 <= 130 <= 160
+
+
+def test_study_day_no_day_zero_and_partial_dates(sdtm) -> None:
+    lb = _lb(sdtm)
+    assert lb.loc["2020-01-10", "LBDY"] == 1.0  # the first dose day is day 1
+    assert lb.loc["2020-01-05", "LBDY"] == -5.0  # five days before: day -5, no day 0
+    assert lb.loc["2020-01-20T10:00", "LBDY"] == 11.0
+    assert np.isnan(lb.loc["2020-01", "LBDY"])  # a partial date has no study day
+
+
+def test_epoch_on_a_transition_day_follows_the_tie_rule(sdtm, tmp_path) -> None:
+    earlier = _lb(sdtm)["EPOCH"]
+    later = _lb(_run(tmp_path, ", tie: later"))["EPOCH"]
+    # date only, on the first dose day: in screening (ends that day) and treatment (starts)
+    assert (earlier["2020-01-10"], later["2020-01-10"]) == ("SCREENING", "TREATMENT")
+    # date-times compare as date-times: 08:00 is before the 09:00 dose, whatever the tie rule
+    assert earlier["2020-01-10T08:00"] == later["2020-01-10T08:00"] == "SCREENING"
+    assert earlier["2020-01-20T10:00"] == later["2020-01-20T10:00"] == "FOLLOW-UP"
+    assert earlier["2020-01-05"] == "SCREENING"
+    # a partial date (January 2020) is not wholly inside any element: no EPOCH
+    assert earlier["2020-01"] == later["2020-01"] == ""
+
+
+def test_last_before_exposure_flag(sdtm) -> None:
+    lb = _lb(sdtm)
+    flags = lb["LBLOBXFL"].to_dict()
+    # 001's records on or before the 09:00 first dose: 05 Jan (<1.0), 10 Jan and 10 Jan 08:00;
+    # the last in key order is 08:00. Subject 002's record is after its first dose.
+    assert [k for k, v in flags.items() if v == "Y"] == ["2020-01-10T08:00"]
+
+
+def test_seq_is_per_subject_in_key_order(sdtm) -> None:
+    lb = sdtm["LB"]
+    assert lb["LBSEQ"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 1.0]
+    assert lb["LBDTC"].tolist()[:5] == [
+        "2020-01",
+        "2020-01-05",
+        "2020-01-10",
+        "2020-01-10T08:00",
+        "2020-01-20T10:00",
+    ]
+
+
+def test_unconvertible_unit_is_a_row_error(tmp_path) -> None:
+    rows = [*LB_ROWS[:1], ("001", 9, "2020-01-12", "", "GLUC", "90", "mg/L", "", "")]
+    with pytest.raises(InputError, match=r"LB.csv: row 2, column LBORRESU: unit cannot be"):
+        _run(tmp_path, lb_rows=rows)
+
+
+def test_text_result_that_is_not_qualified_is_a_row_error(tmp_path) -> None:
+    rows = [*LB_ROWS[:1], ("001", 9, "2020-01-12", "", "GLUC", "high", "mmol/L", "", "")]
+    with pytest.raises(InputError, match=r"LB.csv: row 2, column RES: expected a number or a"):
+        _run(tmp_path, lb_rows=rows)
