@@ -132,8 +132,17 @@ SE:
     - {ETCD: TRT, start: RFXSTDTC, end: RFXENDTC}
     - {ETCD: FU, start: RFXENDTC, end: RFPENDTC}
 """
-RAW_DM = "SUBJID,SITE,BRTH,IC,EOS\n001,01,1980-01-10,2020-01-01,2020-02-20\n002,01,1980-01-01,2020-01-01,2020-02-20\n"
-RAW_EX = "SUBJID,EXNO,EXDAT,EXTIM\n001,1,2020-01-10,09:00\n001,2,2020-01-20,09:00\n002,1,2020-01-10,09:00\n"
+RAW_DM = (
+    "SUBJID,SITE,BRTH,IC,EOS\n"
+    "001,01,1980-01-10,2020-01-01,2020-02-20\n"
+    "002,01,1980-01-01,2020-01-01,2020-02-20\n"
+)
+RAW_EX = (
+    "SUBJID,EXNO,EXDAT,EXTIM\n"
+    "001,1,2020-01-10,09:00\n"
+    "001,2,2020-01-20,09:00\n"
+    "002,1,2020-01-10,09:00\n"
+)
 # GLUC 5.0 mmol/L x 18.016 = 90.08 -> 90.1 mg/dL; HI 5.0 -> 90.1: a result on the upper limit
 LB_ROWS = [
     ("001", 1, "2020-01-10", "", "GLUC", "5.0", "mmol/L", "3.9", "5.0"),  # transition day, no time
