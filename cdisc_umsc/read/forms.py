@@ -1,8 +1,14 @@
-"""Read raw CRF form exports (CSV) strictly, keeping each record's provenance.
+"""Read raw CRF form exports (CSV) strictly, keeping each record's provenance; the checks
+every reader's frame goes through.
 
 Every data row keeps its file row number in ``__row`` (1 = first data row after the header);
 dates are parsed to ISO 8601 text at read time per the form's declared format. Anything the spec
 does not expect is a one-line InputError naming file, row and column.
+
+The other readers (SAS datasets, Excel sheets, ODM ClinicalData) hand their records to
+:func:`check_form`, so that every form, whatever its export, is checked alike and comes out as
+the same text frame; a record whose row number alone does not say where it is (an ODM
+record's subject, event, form and item group) also carries that place in ``__where``.
 """
 
 from __future__ import annotations
@@ -20,15 +26,43 @@ from cdisc_umsc.metadata.model import FormSpec
 
 ROW = "__row"
 FORM = "__form"
+#: a record's place in its export where the row number does not say it (ODM path)
+WHERE = "__where"
 
 
-def _fail(form: FormSpec, row: int | None, column: str | None, message: str) -> InputError:
-    where = form.file
+def _field_name(form: FormSpec, column: str) -> str:
+    spec = next((f for f in form.fields if f.name == column), None)
+    if spec is not None and spec.item:
+        return f"item {spec.item} (field {column})"
+    if spec is not None and spec.odm:
+        return f"field {column} ({spec.odm})"
+    return f"column {column}"
+
+
+def _fail(form: FormSpec, row: int | str | None, column: str | None, message: str) -> InputError:
+    """The one-line error: the form's source, the record (a row number, or its place in
+    the export), the field."""
+    where = form.source
     if row is not None:
-        where += f": row {row}"
+        where += f": row {row}" if isinstance(row, int | np.integer) else f": {row}"
     if column is not None:
-        where += f", column {column}" if row is not None else f": column {column}"
+        name = _field_name(form, column)
+        where += f", {name}" if row is not None else f": {name}"
     return InputError(f"{where}: {message}")
+
+
+def record_of(frame: pd.DataFrame, pos: int) -> int | str:
+    """How an error names the record at position ``pos``: its place, else its row."""
+    if WHERE in frame.columns:
+        return str(frame[WHERE].iloc[pos])
+    return int(frame[ROW].iloc[pos])
+
+
+def record_error(
+    form: FormSpec, frame: pd.DataFrame, pos: int, column: str | None, message: str
+) -> InputError:
+    """The one-line error for the record at position ``pos`` of a form's frame."""
+    return _fail(form, record_of(frame, pos), column, message)
 
 
 def _first_bad(
@@ -38,7 +72,7 @@ def _first_bad(
     if mask.any():
         pos = int(np.flatnonzero(mask.to_numpy())[0])
         value = frame[column].iloc[pos]
-        raise _fail(form, int(frame[ROW].iloc[pos]), column, f"{message} (got {value!r})")
+        raise record_error(form, frame, pos, column, f"{message} (got {value!r})")
 
 
 def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
@@ -85,18 +119,7 @@ def read_form(
     text = _read_text(raw_dir / form.file, form, encoding)
     header = next(csv.reader(io.StringIO(text)))
     header = [h.strip() for h in header]
-    seen: set[str] = set()
-    for col in header:
-        if col in seen:
-            raise _fail(form, None, col, "duplicated column in the header")
-        seen.add(col)
-    expected = [f.name for f in form.fields]
-    missing = [c for c in expected if c not in seen]
-    if missing:
-        raise _fail(form, None, missing[0], "column missing from the header (the spec declares it)")
-    extra = [c for c in header if c not in set(expected)]
-    if extra:
-        raise _fail(form, None, extra[0], "unexpected column (not declared in the spec's form)")
+    check_columns(form, header, "the header")
     widths = _field_counts(text)
     long = widths > len(header)
     if long.any():
@@ -128,7 +151,33 @@ def read_form(
         pos = int(np.flatnonzero(short)[0])
         col = header[int(widths[pos])] if widths[pos] < len(header) else header[-1]
         raise _fail(form, pos + 1, col, "row has fewer fields than the header (truncated file?)")
-    for col in expected:
+    return check_form(form, frame, cutoff)
+
+
+def check_columns(form: FormSpec, names: list[str], holder: str) -> None:
+    """The columns an export holds must be exactly the form's declared fields, once each."""
+    seen: set[str] = set()
+    for col in names:
+        if col in seen:
+            raise _fail(form, None, col, f"duplicated column in {holder}")
+        seen.add(col)
+    expected = [f.name for f in form.fields]
+    missing = [c for c in expected if c not in seen]
+    if missing:
+        raise _fail(form, None, missing[0], f"column missing from {holder} (the spec declares it)")
+    extra = [c for c in names if c not in set(expected)]
+    if extra:
+        raise _fail(form, None, extra[0], "unexpected column (not declared in the spec's form)")
+
+
+def check_form(form: FormSpec, frame: pd.DataFrame, cutoff: str | None = None) -> pd.DataFrame:
+    """Check one form's records, whichever reader made them, and return them as text.
+
+    ``frame`` holds the declared fields as text plus ``__row`` (and ``__where`` where a row
+    number alone does not place a record); values are stripped, typed fields checked, dates
+    turned into ISO 8601 text, no date may follow ``cutoff`` and the key must be unique.
+    """
+    for col in (f.name for f in form.fields):
         frame[col] = _strip(frame[col])
     _check_fields(form, frame)
     if cutoff:
@@ -178,11 +227,8 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
             bad = err != ""
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise _fail(
-                    form,
-                    int(frame[ROW].iloc[pos]),
-                    spec.name,
-                    f"{err.iloc[pos]} (got {col.iloc[pos]!r})",
+                raise record_error(
+                    form, frame, pos, spec.name, f"{err.iloc[pos]} (got {col.iloc[pos]!r})"
                 )
             frame[spec.name] = iso
         elif spec.type == "time":
@@ -190,11 +236,8 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
             bad = err != ""
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise _fail(
-                    form,
-                    int(frame[ROW].iloc[pos]),
-                    spec.name,
-                    f"{err.iloc[pos]} (got {col.iloc[pos]!r})",
+                raise record_error(
+                    form, frame, pos, spec.name, f"{err.iloc[pos]} (got {col.iloc[pos]!r})"
                 )
 
 
@@ -221,15 +264,14 @@ def _check_key(form: FormSpec, frame: pd.DataFrame) -> None:
     if blank.any():
         pos = int(np.flatnonzero(blank.to_numpy())[0])
         col = next(c for c in key if frame[c].iloc[pos] == "")
-        raise _fail(form, int(frame[ROW].iloc[pos]), col, "key field is blank")
+        raise record_error(form, frame, pos, col, "key field is blank")
     dup = frame.duplicated(key, keep="first")
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
-        first = frame.loc[~dup & (frame[key] == frame[key].iloc[pos]).all(axis=1), ROW].iloc[0]
+        same = np.flatnonzero((~dup & (frame[key] == frame[key].iloc[pos]).all(axis=1)).to_numpy())
+        first = record_of(frame, int(same[0]))
         values = ", ".join(f"{c}={frame[c].iloc[pos]!r}" for c in key)
-        raise _fail(
-            form,
-            int(frame[ROW].iloc[pos]),
-            key[-1],
-            f"duplicate record: {values} already on row {int(first)}",
+        earlier = f"row {first}" if isinstance(first, int) else first
+        raise record_error(
+            form, frame, pos, key[-1], f"duplicate record: {values} already on {earlier}"
         )
