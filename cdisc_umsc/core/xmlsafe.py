@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from lxml import etree
@@ -68,3 +69,58 @@ def parse_xml(
             "refused (XXE / entity-expansion protection)"
         )
     return tree
+
+
+def iterparse_file(
+    path: Path, name: str, *, max_bytes: int, max_depth: int
+) -> Iterator[tuple[str, etree._Element]]:
+    """Stream ("start" / "end", element) events of a large XML file (ODM ClinicalData) safely.
+
+    The file may hold at most ``max_bytes`` bytes and nest at most ``max_depth`` elements;
+    a DOCTYPE declaring entities, a broken or truncated document, or a bound passed is a
+    one-line InputError naming ``name`` (and the line). The caller clears what it has read.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read XML file ({exc.strerror})") from None
+    if size > max_bytes:
+        raise InputError(f"{name}: {size} bytes, larger than the {max_bytes} bytes allowed")
+    if not head.strip():
+        raise InputError(f"{name}: file is empty (expected an XML document)")
+    _reject_entities(head, name)
+    events = etree.iterparse(
+        str(path),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    depth = 0
+    try:
+        for event, elem in events:
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    dtd = elem.getroottree().docinfo.internalDTD
+                    if dtd is not None and any(True for _ in dtd.iterentities()):
+                        raise InputError(
+                            f"{name}: the DOCTYPE declares an entity; entity declarations are "
+                            "refused (XXE / entity-expansion protection)"
+                        )
+                if depth > max_depth:
+                    raise InputError(
+                        f"{name}: line {elem.sourceline}: elements nested more than "
+                        f"{max_depth} deep"
+                    )
+            else:
+                depth -= 1
+            yield event, elem
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"{name}: line {exc.lineno}: not well-formed XML ({exc.msg})") from None

@@ -125,14 +125,33 @@ class FieldSpec:
     min: float | None = None
     max: float | None = None
     identifier: bool = False
+    #: ODM exports: the ItemOID holding the field, or the record's context it comes from
+    #: (SubjectKey, StudyEventOID ...: ``read/odm.py: CONTEXT``)
+    item: str | None = None
+    odm: str | None = None
 
 
 @dataclass(frozen=True)
 class FormSpec:
-    """One raw form: its file, key and fields."""
+    """One raw form: its file, key and fields, and how the export holds it."""
 
     name: str
     file: str
     label: str = ""
     key: tuple[str, ...] = ()
     fields: tuple[FieldSpec, ...] = field(default_factory=tuple)
+    #: csv, sas7bdat, xpt, xlsx or odm
+    reader: str = "csv"
+    #: xlsx: the worksheet holding the form
+    sheet: str | None = None
+    #: odm: the ItemGroupOID whose records the form is
+    item_group: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The form's records as a reader names them: the file, and where in it."""
+        if self.reader == "xlsx":
+            return f"{self.file} sheet {self.sheet}"
+        if self.reader == "odm":
+            return f"{self.file} ItemGroupOID={self.item_group}"
+        return self.file

@@ -8,7 +8,7 @@ Mistakes are reported as ``file:line: message``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,23 @@ from cdisc_umsc.metadata.specfile import SpecError, SpecList, SpecMap, load_spec
 
 STUDY_KEYS = frozenset({"study", "raw", "visits", "forms"})
 SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
-FIELD_KEYS = frozenset({"type", "format", "min", "max"})
+FIELD_KEYS = frozenset({"type", "format", "min", "max", "item", "odm"})
 FIELD_TYPES = frozenset({"text", "integer", "number", "date", "time"})
+FORM_KEYS = frozenset({"file", "label", "key", "fields", "reader", "sheet", "item_group"})
+#: how each kind of raw export is read, and the file suffix that implies it
+READERS = {".csv": "csv", ".sas7bdat": "sas7bdat", ".xpt": "xpt", ".xlsx": "xlsx", ".xml": "odm"}
+#: what an ODM field may take from its record's place in the ClinicalData (``odm:``)
+ODM_CONTEXT = (
+    "SubjectKey",
+    "LocationOID",
+    "StudyEventOID",
+    "StudyEventName",
+    "StudyEventRepeatKey",
+    "FormOID",
+    "FormName",
+    "FormRepeatKey",
+    "ItemGroupRepeatKey",
+)
 DOMAIN_KEYS = frozenset(
     {
         "domain",
@@ -124,7 +139,8 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
     for name, spec in raw_forms.items():
         if not isinstance(spec, SpecMap):
             raise raw_forms.error(name, f"form {name} must be a mapping")
-        spec.only(frozenset({"file", "label", "key", "fields"}), f"form {name}")
+        spec.only(FORM_KEYS, f"form {name}")
+        reader = _reader(spec, name)
         fields = spec.require("fields")
         if not isinstance(fields, SpecMap) or not fields:
             raise spec.error("fields", f"form {name} needs a mapping of fields")
@@ -150,15 +166,83 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
                     raise fdef.error(
                         "format", f"date fields need a format, one of: {', '.join(DATE_FORMATS)}"
                     )
-            specs.append(FieldSpec(fname, ftype, fmt, fdef.get("min"), fdef.get("max")))
+            item, odm = _field_source(fdef, fields, fname, name, reader)
+            specs.append(
+                FieldSpec(fname, ftype, fmt, fdef.get("min"), fdef.get("max"), item=item, odm=odm)
+            )
         key = tuple(spec.get("key") or ())
         for k in key:
             if k not in fields:
                 raise spec.error("key", f"key field '{k}' is not a field of form {name}")
+        items = [f.item for f in specs if f.item]
+        twice = next((i for i in items if items.count(i) > 1), None)
+        if twice:
+            raise spec.error("fields", f"item {twice} is read into two fields of form {name}")
         forms[name] = FormSpec(
-            name, str(spec.require("file")), str(spec.get("label", "")), key, tuple(specs)
+            name,
+            str(spec.require("file")),
+            str(spec.get("label", "")),
+            key,
+            tuple(specs),
+            reader,
+            str(spec.get("sheet", name)) if reader == "xlsx" else None,
+            str(spec["item_group"]) if reader == "odm" else None,
         )
     return forms
+
+
+def _reader(spec: SpecMap, name: str) -> str:
+    """The form's reader: declared, else implied by its file's suffix."""
+    file = str(spec.require("file"))
+    if "reader" in spec:
+        reader = str(spec["reader"])
+        if reader not in READERS.values():
+            raise spec.error(
+                "reader",
+                f"unknown reader '{reader}' (expected one of: {', '.join(READERS.values())})",
+            )
+    else:
+        suffix = Path(file).suffix.lower()
+        if suffix not in READERS:
+            raise spec.error(
+                "file",
+                f"form {name}: cannot tell the reader from '{file}' "
+                f"(give reader: one of {', '.join(READERS.values())})",
+            )
+        reader = READERS[suffix]
+    if "sheet" in spec and reader != "xlsx":
+        raise spec.error("sheet", f"form {name}: sheet: is for xlsx forms (this one is {reader})")
+    if reader == "odm":
+        spec.require("item_group")
+    elif "item_group" in spec:
+        raise spec.error(
+            "item_group", f"form {name}: item_group: is for odm forms (this one is {reader})"
+        )
+    return reader
+
+
+def _field_source(
+    fdef: SpecMap, fields: SpecMap, fname: str, form: str, reader: str
+) -> tuple[str | None, str | None]:
+    """An ODM field's ItemOID (``item:``) or record context (``odm:``); other readers take
+    the column named like the field."""
+    if reader != "odm":
+        for key in ("item", "odm"):
+            if key in fdef:
+                raise fdef.error(key, f"field {form}.{fname}: {key}: is for odm forms")
+        return None, None
+    if ("item" in fdef) == ("odm" in fdef):
+        owner, key = (fdef, "odm") if "odm" in fdef else (fields, fname)
+        raise owner.error(
+            key,
+            f"field {form}.{fname} of an odm form needs one of item: (an ItemOID) "
+            "or odm: (the record's SubjectKey, StudyEventOID ...)",
+        )
+    if "odm" in fdef and fdef["odm"] not in ODM_CONTEXT:
+        raise fdef.error(
+            "odm", f"unknown odm: '{fdef['odm']}' (expected one of: {', '.join(ODM_CONTEXT)})"
+        )
+    return (str(fdef["item"]) if "item" in fdef else None), fdef.get("odm")
 
 
 def _codelists(
@@ -341,15 +425,9 @@ def load_study_spec(root: Path) -> StudySpec:
             )
         identifiers.add((form, fld))
     forms = {
-        n: FormSpec(
-            f.name,
-            f.file,
-            f.label,
-            f.key,
-            tuple(
-                FieldSpec(x.name, x.type, x.format, x.min, x.max, (n, x.name) in identifiers)
-                for x in f.fields
-            ),
+        n: replace(
+            f,
+            fields=tuple(replace(x, identifier=(n, x.name) in identifiers) for x in f.fields),
         )
         for n, f in forms.items()
     }

@@ -13,7 +13,8 @@ from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.resolve import dataset_meta, with_value_types
 from cdisc_umsc.metadata.spec import StudySpec
-from cdisc_umsc.read.forms import FORM, ROW, read_form
+from cdisc_umsc.read.forms import FORM, ROW, WHERE
+from cdisc_umsc.read.raw import read_raw_forms
 from cdisc_umsc.sdtm import build as B
 from cdisc_umsc.sdtm import trial_design as T
 from cdisc_umsc.sdtm.context import REC, Build, Context
@@ -29,7 +30,8 @@ class SdtmResult:
     meta: dict[str, Dataset]
     #: per form: rows read, rows mapped, rows excluded by a spec filter with the reason
     accounting: list[dict] = field(default_factory=list)
-    #: per dataset record: source form and raw row (lineage)
+    #: per dataset record: source form and raw row, and the record's place in its export
+    #: where a row number does not say it (an ODM record's path) (lineage)
     lineage: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: values of the raw fields declared as direct identifiers (for the PHI guard)
     identifier_values: set[str] = field(default_factory=set)
@@ -45,12 +47,9 @@ class SdtmResult:
 
 
 def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
-    """Read every declared form."""
+    """Read every declared form, each by its reader."""
     cutoff = str(study.settings.get("created") or "") or None
-    return {
-        name: read_form(Path(raw_dir), form, study.encoding, cutoff)
-        for name, form in study.forms.items()
-    }
+    return read_raw_forms(Path(raw_dir), study.forms, study.encoding, cutoff)
 
 
 def _order(study: StudySpec) -> list[str]:
@@ -167,6 +166,9 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
                     "form": b.raw[FORM].fillna("").to_numpy(),
                     "row": b.raw[ROW].fillna(0).astype("int64").to_numpy(),
                     "item": _melted_item(b).to_numpy(),
+                    "where": (
+                        b.raw[WHERE].fillna("").astype(str).to_numpy() if WHERE in b.raw else ""
+                    ),
                 }
             )
         if b.derived_from:
