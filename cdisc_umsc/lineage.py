@@ -5,10 +5,14 @@
 - ``record``: the record's number in its dataset file (1 = first record);
 - ``kind``: ``raw`` (a raw CRF row), ``record`` (a record of another or the same dataset) or
   ``spec`` (a record written from the spec itself, e.g. trial design);
-- ``source`` and ``row``: the raw file and its data row (1 = first row under the header), or the
-  dataset (``sdtm/QS``) and its record number, or the spec file and line;
+- ``source`` and ``row``: the raw file and its data row (1 = first row under the header; a
+  workbook's sheet, ``AE.xlsx sheet AE``; an ODM file's item group, ``study.xml
+  ItemGroupOID=IG.AE``, and its record in document order), or the dataset (``sdtm/QS``) and its
+  record number, or the spec file and line;
 - ``key``: what identifies the source record to a reader (``SIGN=ERYTH`` for a melted CRF item,
-  ``QSSEQ=177`` for an SDTM record: ADaMIG 1.3 SRCDOM/SRCSEQ traceability);
+  an ODM record's path ``SubjectKey=001 StudyEventOID=SE.V1 FormOID=F.AE
+  ItemGroupRepeatKey=2``, ``QSSEQ=177`` for an SDTM record: ADaMIG 1.3 SRCDOM/SRCSEQ
+  traceability);
 - ``step``: the spec location (``file:line``) of the mapping step that made the record.
 
 ``out/lineage/variables.csv`` gives, per dataset and source, the spec line that mapped each
@@ -96,11 +100,14 @@ def _raw_edges(spec: StudySpec, name: str, frame: pd.DataFrame, lin: pd.DataFram
     from_raw = (lin["form"] != "").to_numpy()
     pos = np.flatnonzero(from_raw)
     forms = lin["form"].to_numpy()[pos]
-    files = pd.Series(forms).map({n: f.file for n, f in spec.forms.items()}).to_numpy()
+    files = pd.Series(forms).map({n: f.source for n, f in spec.forms.items()}).to_numpy()
     melt = {s.form: str(s.melt["name"]) for s in dom.sources if s.melt is not None}
     item = lin["item"].to_numpy()[pos] if "item" in lin else np.full(len(pos), "")
     names = _map(pd.Series(forms), melt, "")
     key = np.where(item != "", names + "=" + item.astype(str), "")
+    if "where" in lin:  # an ODM record's path, before the melted item
+        place = lin["where"].to_numpy()[pos].astype(str)
+        key = np.where(place == "", key, np.where(key == "", place, place + " " + key))
     steps = pd.Series(forms).map({f: _source_step(dom, f) for f in set(forms)}).to_numpy()
     return _edges(pos, _usubjid(frame)[pos], "raw", files, lin["row"].to_numpy()[pos], key, steps)
 
@@ -120,7 +127,7 @@ def _lookup_edges(
     dom = spec.domains[name]
     rec = looked["record"].to_numpy(dtype="int64")
     forms = looked["form"].astype(str)
-    files = forms.map({n: f.file for n, f in spec.forms.items()}).to_numpy()
+    files = forms.map({n: f.source for n, f in spec.forms.items()}).to_numpy()
     key = (
         f"{spec.subject_field}=" + frame["SUBJID"].astype(str).to_numpy()[rec]
         if "SUBJID" in frame.columns
@@ -475,7 +482,7 @@ def _sdtm_variables(spec: StudySpec, sdtm: SdtmResult) -> list[tuple[str, str, s
     rows: list[tuple[str, str, str, str]] = []
     for name, dom in sorted(spec.domains.items()):
         for src in dom.sources:
-            file = spec.forms[src.form].file
+            file = spec.forms[src.form].source
             rows += [(f"sdtm/{name}", file, var, _describe(p)) for var, p in src.variables.items()]
         rows += [(f"sdtm/{name}", "*", var, _describe(p)) for var, p in dom.variables.items()]
         for d in dom.derived:
