@@ -260,10 +260,14 @@ def _check_key(form: FormSpec, frame: pd.DataFrame) -> None:
     if not form.key:
         return
     key = list(form.key)
-    blank = (frame[key] == "").any(axis=1)
+    # an ODM record's repeat key is absent where its event, form or group does not repeat
+    required = [
+        f.name for f in form.fields if f.name in key and not (f.odm or "").endswith("RepeatKey")
+    ]
+    blank = (frame[required] == "").any(axis=1)
     if blank.any():
         pos = int(np.flatnonzero(blank.to_numpy())[0])
-        col = next(c for c in key if frame[c].iloc[pos] == "")
+        col = next(c for c in required if frame[c].iloc[pos] == "")
         raise record_error(form, frame, pos, col, "key field is blank")
     dup = frame.duplicated(key, keep="first")
     if dup.any():

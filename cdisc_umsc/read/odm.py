@@ -372,7 +372,7 @@ def parse(path: Path, name: str | None = None) -> Export:
             else:
                 reader.skip -= 1
                 if reader.skip == 0:
-                    _drop(elem)
+                    elem.clear(keep_tail=True)  # its siblings may still be read
             continue
         if event == "start":
             _start(reader, elem, tag)
