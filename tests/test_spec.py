@@ -122,3 +122,136 @@ def test_coding_table_problems_are_one_line_errors(spec_copy, raw_copy, tmp_path
         run(spec_copy, raw_copy, tmp_path / "out")
     assert "coding table coding/ae_dictionary.csv" in str(exc.value)
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ how a form's export is read
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marker", "message"),
+    [
+        (
+            "    file: PGA.csv\n",
+            "    file: PGA.dat\n",
+            "PGA.dat",
+            "form PGA: cannot tell the reader from 'PGA.dat' (give reader: one of csv, "
+            "sas7bdat, xpt, xlsx, odm)",
+        ),
+        (
+            "    file: PGA.csv\n",
+            "    file: PGA.csv\n    reader: json\n",
+            "reader: json",
+            "unknown reader 'json' (expected one of: csv, sas7bdat, xpt, xlsx, odm)",
+        ),
+        (
+            "    file: PGA.csv\n",
+            "    file: PGA.csv\n    sheet: PGA\n",
+            "sheet: PGA",
+            "form PGA: sheet: is for xlsx forms (this one is csv)",
+        ),
+        (
+            "    file: PGA.csv\n",
+            "    file: PGA.csv\n    item_group: IG.PGA\n",
+            "item_group: IG.PGA",
+            "form PGA: item_group: is for odm forms (this one is csv)",
+        ),
+        (
+            "      PGA: {type: integer, min: 0, max: 4}",
+            "      PGA: {type: integer, min: 0, max: 4, item: IT.PGA}",
+            "item: IT.PGA",
+            "field PGA.PGA: item: is for odm forms",
+        ),
+    ],
+)
+def test_form_reader_keys(spec_copy, old, new, marker, message):
+    path = spec_copy / "study.yaml"
+    _edit(path, old, new)
+    assert _error(spec_copy) == f"spec/study.yaml:{_line_of(path, marker)}: {message}"
+
+
+ODM_PGA = """  PGA:
+    file: study.xml
+    item_group: IG.PGA
+    key: [SUBJID, VISIT]
+    fields:
+      SUBJID: {odm: SubjectKey}
+      VISIT: {odm: StudyEventName}
+      PGADAT: {type: date, format: YYYY-MM-DD, item: IT.PGADAT}
+      PGA: {type: integer, min: 0, max: 4, item: IT.PGA}
+"""
+
+
+def _odm_pga(spec_copy, change=None):  # type: ignore[no-untyped-def]
+    path = spec_copy / "study.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  PGA:\n")
+    end = text.index("  EOS:\n")
+    block = ODM_PGA if change is None else ODM_PGA.replace(*change)
+    path.write_text(text[:start] + block + text[end:], encoding="utf-8")
+    return path
+
+
+def test_odm_form_declaration(spec_copy):
+    _odm_pga(spec_copy)
+    pga = load_study_spec(spec_copy).forms["PGA"]
+    assert (pga.reader, pga.item_group, pga.source) == (
+        "odm",
+        "IG.PGA",
+        "study.xml ItemGroupOID=IG.PGA",
+    )
+    assert [(f.name, f.item, f.odm) for f in pga.fields] == [
+        ("SUBJID", None, "SubjectKey"),
+        ("VISIT", None, "StudyEventName"),
+        ("PGADAT", "IT.PGADAT", None),
+        ("PGA", "IT.PGA", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "marker", "message"),
+    [
+        (
+            ("    item_group: IG.PGA\n", ""),
+            "file: study.xml",
+            "missing required key 'item_group'",
+        ),
+        (
+            ("{odm: StudyEventName}", "{}"),
+            "VISIT: {}",
+            "field PGA.VISIT of an odm form needs one of item: (an ItemOID) or odm: (the "
+            "record's SubjectKey, StudyEventOID ...)",
+        ),
+        (
+            ("{odm: StudyEventName}", "{odm: VisitName}"),
+            "VisitName",
+            "unknown odm: 'VisitName' (expected one of: SubjectKey, LocationOID, StudyEventOID, "
+            "StudyEventName, StudyEventRepeatKey, FormOID, FormName, FormRepeatKey, "
+            "ItemGroupRepeatKey)",
+        ),
+        (
+            ("item: IT.PGADAT", "item: IT.PGA"),
+            "    fields:",
+            "item IT.PGA is read into two fields of form PGA",
+        ),
+    ],
+)
+def test_odm_form_mistakes(spec_copy, change, marker, message):
+    path = _odm_pga(spec_copy, change)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index("    file: study.xml")
+    line = next(i for i, text in enumerate(lines[start:], start + 1) if marker in text)
+    assert _error(spec_copy) == f"spec/study.yaml:{line}: {message}"
+
+
+def test_xlsx_sheet_defaults_to_the_form_name(spec_copy):
+    path = spec_copy / "study.yaml"
+    _edit(path, "    file: PGA.csv\n", "    file: crf.xlsx\n")
+    _edit(path, "    file: EOS.csv\n", "    file: crf.xlsx\n    sheet: End of study\n")
+    forms = load_study_spec(spec_copy).forms
+    assert (forms["PGA"].reader, forms["PGA"].sheet, forms["PGA"].source) == (
+        "xlsx",
+        "PGA",
+        "crf.xlsx sheet PGA",
+    )
+    assert forms["EOS"].sheet == "End of study"
+    assert forms["AE"].sheet is None and forms["AE"].reader == "csv"
