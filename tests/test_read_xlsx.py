@@ -8,7 +8,7 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
-import openpyxl
+import openpyxl  # writes the test workbooks (the reader is python-calamine)
 import pandas as pd
 import pytest
 
@@ -97,7 +97,7 @@ def test_cells_read_as_the_csv_reader_would(tmp_path):
             [HEADER, ["001", "V1", None, None, 1, 1, None, "x"]],
             P + "row 1: a value in column 8, which has no header",
         ),
-        ([["SUBJID", 5]], P + "header cell 2 is 5 (expected a field name)"),
+        ([["SUBJID", 5]], P + "header cell 2 is 5.0 (expected a field name)"),
         ([], P + "sheet is empty (expected a header row)"),
         (
             [HEADER, ["001", "V1", dt.timedelta(days=1), None, 1, 1]],

@@ -3,7 +3,8 @@
 The sheet's first row is the header (the declared fields, once each); row *n* is the *n*-th
 row under it (sheet row *n* + 1), wholly empty rows hold no record. Cells keep their Excel
 types: numbers, dates and times are written as the CSV reader would see them
-(:mod:`cdisc_umsc.read.typed`); formulas give their last computed value. The workbook is a zip
+(:mod:`cdisc_umsc.read.typed`); formulas give their last computed value. The reader is
+python-calamine (the Rust calamine parser, as pandas' ``calamine`` engine). The workbook is a zip
 of XML parts: it is opened only if it is a zip of bounded size whose parts declare no DOCTYPE
 (no entity can be expanded, nothing fetched).
 """
@@ -34,10 +35,10 @@ def read_xlsx(
 ) -> pd.DataFrame:
     """Read and check one form held in a worksheet (``form.sheet``) of an .xlsx workbook."""
     rows = sheet_rows(Path(raw_dir) / form.file, str(form.sheet), form.source)
-    if not rows or all(v is None for v in rows[0]):
+    if not rows or all(v in (None, "") for v in rows[0]):
         raise InputError(f"{form.source}: sheet is empty (expected a header row)")
     header = list(rows[0])
-    while header and header[-1] is None:
+    while header and header[-1] in (None, ""):
         header.pop()
     for k, cell in enumerate(header):
         if not isinstance(cell, str) or not cell.strip():
@@ -68,24 +69,22 @@ def read_xlsx(
 
 
 def sheet_rows(path: Path, sheet: str, name: str) -> list[tuple]:
-    """The cell values of one worksheet, row by row (after the workbook's safety checks)."""
-    import openpyxl
+    """The cell values of one worksheet, row by row from sheet row 1 (after the workbook's
+    safety checks); an empty cell is ''."""
+    import python_calamine as calamine
 
     _check_package(path, name)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise InputError(f"{name}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        if sheet not in book.sheetnames:
+        book = calamine.CalamineWorkbook.from_path(str(path))
+        if sheet not in book.sheet_names:
             raise InputError(
-                f"{name}: no such sheet (the workbook has: {', '.join(book.sheetnames)})"
+                f"{name}: no such sheet (the workbook has: {', '.join(book.sheet_names)})"
             )
-        return [tuple(r) for r in book[sheet].iter_rows(values_only=True)]
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise InputError(f"{name}: not a readable .xlsx workbook ({exc})") from None
-    finally:
-        book.close()
+        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except calamine.CalamineError as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{name}: not a readable .xlsx workbook ({detail})") from None
+    return [tuple(r) for r in rows]
 
 
 def _check_package(path: Path, name: str) -> None:
