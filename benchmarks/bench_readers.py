@@ -71,7 +71,8 @@ def main(subjects: int) -> None:
     for kind, s in seconds.items():
         print(f"  {kind:<9} {s:8.3f} s   {s / seconds['csv']:6.2f} x csv")
     versions = ", ".join(
-        f"{p} {md.version(p)}" for p in ("pandas", "pyreadstat", "lxml", "openpyxl")
+        f"{p} {md.version(p)}"
+        for p in ("pandas", "pyreadstat", "lxml", "python-calamine", "openpyxl")
     )
     print(f"python {sys.version.split()[0]}, {versions}")
 
