@@ -204,3 +204,28 @@ def test_xport_in_another_encoding(tmp_path):
     assert read_sas(tmp_path, form("xpt"), encoding="latin-1")["NAME"].iloc[0] == "é"
     with pytest.raises(InputError, match="row 1, column NAME: byte 0xE9 is not valid gb18030"):
         read_sas(tmp_path, form("xpt"), encoding="gb18030")
+
+
+def test_a_sas_written_xport_v5_file_reads_with_its_draft(tmp_path):
+    """The CDISC pilot's ADSL: an XPORT v5 file written by SAS, not by this project."""
+    from cdisc_umsc.metadata.spec import load_study_spec
+    from cdisc_umsc.read.draft import draft_forms
+    from tests.conftest import SHARED
+
+    adsl = SHARED / "reference" / "cdiscpilot01" / "adam" / "adsl.xpt"
+    if not adsl.is_file():
+        pytest.skip("shared reference material absent")
+    assert adsl.read_bytes()[:80].startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD")  # v5
+    spec_dir = tmp_path / "spec"
+    spec_dir.mkdir()
+    (spec_dir / "study.yaml").write_text(
+        "study: {STUDYID: P, sdtm: SDTMIG 3.4, ct: SDTM CT 2025-03-28, created: '2020-01-01'}\n"
+        + draft_forms([adsl]).replace("  ADSL:", "  ADSL:\n    key: [USUBJID]", 1),
+        encoding="utf-8",
+    )
+    form = load_study_spec(spec_dir).forms["ADSL"]
+    frame = read_sas(adsl.parent, form, cutoff="2020-01-01")
+    assert len(frame) == 254
+    first = frame.iloc[0]
+    assert (first["USUBJID"], first["TRTSDT"], first["AGE"]) == ("01-701-1015", "2014-01-02", "63")
+    assert {f.name: f.type for f in form.fields}["TRTSDT"] == "date"
