@@ -107,6 +107,42 @@ def sha256(path: Path) -> str:
 
 # --------------------------------------------------------------------------- SDTMIG 3.4
 
+#: Natural keys of the datasets whose IG structure statement names them one to one
+#: (SDTMIG 3.4 3.2.1.1: the structure is "one record per ..."; the keys are the variables
+#: that identify that "per"). Each entry is checked against the IG: the structure text must be
+#: the one the keys were read from, and every key a variable of the dataset.
+IG_KEYS = {
+    "DM": ("One record per subject", "STUDYID USUBJID"),
+    "SE": ("One record per actual Element per subject", "STUDYID USUBJID ETCD SESTDTC"),
+    "SM": ("One record per Disease Milestone per subject", "STUDYID USUBJID MIDS"),
+    "SV": ("One record per actual or planned visit per subject", "STUDYID USUBJID VISITNUM"),
+    "TA": ("One record per planned Element per Arm", "STUDYID ARMCD TAETORD"),
+    "TE": ("One record per planned Element", "STUDYID ETCD"),
+    "TI": ("One record per I/E criterion", "STUDYID IETESTCD"),
+    "TM": ("One record per Disease Milestone type", "STUDYID MIDSTYPE"),
+    "TS": ("One record per trial summary parameter value", "STUDYID TSPARMCD TSSEQ"),
+    "TV": ("One record per planned Visit per Arm", "STUDYID ARMCD VISITNUM"),
+    "SUPPQUAL": (
+        "One record per supplemental qualifier per related parent domain record(s)",
+        "STUDYID RDOMAIN USUBJID IDVAR IDVARVAL QNAM",
+    ),
+}
+
+
+def ig_keys(datasets: pd.DataFrame, variables: pd.DataFrame, path: Path) -> pd.Series:
+    """The `keys` column of the datasets table (space separated; '' where not stated)."""
+    keys = pd.Series("", index=datasets.index, dtype=object)
+    for name, (structure, names) in IG_KEYS.items():
+        row = datasets.index[datasets["dataset"] == name]
+        if len(row) != 1 or datasets.loc[row[0], "structure"] != structure:
+            raise SourceError(f"{path}: dataset {name}: expected the structure {structure!r}")
+        have = set(variables.loc[variables["dataset"] == name, "variable"])
+        missing = [k for k in names.split() if k not in have]
+        if missing:
+            raise SourceError(f"{path}: dataset {name}: key variables {missing} are not in it")
+        keys[row[0]] = names
+    return keys
+
 
 def build_sdtmig(shared: Path) -> list[Output]:
     """SDTMIG v3.4 datasets and variables."""
@@ -203,6 +239,7 @@ def build_sdtmig(shared: Path) -> list[Output]:
         "order",
         "a variable order unique within its dataset",
     )
+    datasets["keys"] = ig_keys(datasets, variables, dpath)
     return [
         Output("datasets", "sdtmig-3.4.datasets.csv", datasets),
         Output("variables", "sdtmig-3.4.variables.csv", variables),

@@ -133,8 +133,14 @@ def test_usage_restriction_phrases() -> None:
 
 def test_sdtmig_tables() -> None:
     ds = S.ig_datasets()
-    assert list(ds.columns) == ["dataset", "label", "cls", "structure"]
+    assert list(ds.columns) == ["dataset", "label", "cls", "structure", "keys"]
     assert len(ds) == 63
+    assert S.ig_keys("DM") == ("STUDYID", "USUBJID")
+    assert S.ig_keys("SUPPLBCH") == S.ig_keys("SUPPQUAL") == (
+        "STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM",
+    )  # fmt: skip
+    assert S.ig_keys("TS") == ("STUDYID", "TSPARMCD", "TSSEQ")
+    assert S.ig_keys("AE") == () and S.ig_keys("LBCH") == ()  # not stated one to one
     ae = ds.set_index("dataset").loc["AE"]
     assert (ae["label"], ae["cls"]) == ("Adverse Events", "Events")
     v = S.ig_variables()

@@ -74,6 +74,19 @@ def ig_variables(standard: str = "SDTMIG", version: str = "3.4") -> pd.DataFrame
     return _table("ig", standard, version, "variables").copy(deep=False)
 
 
+def ig_keys(dataset: str, version: str = "3.4") -> tuple[str, ...]:
+    """The natural keys the SDTMIG's structure statement gives dataset ``dataset`` (SUPP--
+    uses SUPPQUAL's), or () where the IG states none the bundle records."""
+    table = _table("ig", "SDTMIG", version, "datasets")
+    if "keys" not in table.columns:
+        return ()
+    name = dataset.upper()
+    if name.startswith("SUPP") and name not in set(table["dataset"]):
+        name = "SUPPQUAL"
+    hit = table.loc[table["dataset"] == name, "keys"]
+    return tuple(hit.iloc[0].split()) if len(hit) else ()
+
+
 @cache
 def _ig_index(standard: str, version: str) -> dict[tuple[str, str], dict]:
     frame = _table("ig", standard, version, "variables")
