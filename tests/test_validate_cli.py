@@ -167,7 +167,10 @@ def test_development_profile_downgrades_expected(sdtm_dir):
     [
         ((), "give a FOLDER of datasets to validate"),
         (("{tmp}/nowhere",), "not a folder of datasets"),
-        (("{tmp}",), "no datasets (expected *.xpt, *.json or *.ndjson files)"),
+        (
+            ("{tmp}",),
+            "no datasets (expected *.xpt, *.json or *.ndjson files, or the sdtm/ and adam/",
+        ),
         (("{sdtm}", "--encoding", "klingon"), "unknown text encoding"),
         (("{sdtm}", "--out", "{tmp}/r.txt"), "cannot tell the report format"),
         (("{sdtm}", "--define", "{tmp}/none.xml"), "none.xml"),
@@ -187,10 +190,20 @@ def test_bad_usage_is_one_line_exit_2(sdtm_dir, tmp_path, args, message):
 
 
 @needs_pilot
-def test_unreadable_text_exits_2():
-    res = _cli("validate", PILOT)  # ts.xpt holds a cp1252 byte, not ascii
-    assert res.exit_code == 2
-    assert "ts.xpt: variable TSVAL, row 9: byte 0x92" in res.output
+def test_unreadable_text_is_a_finding_and_the_rest_is_validated(tmp_path):
+    out = tmp_path / "v.json"
+    res = _cli("validate", PILOT, "--out", out)  # ts.xpt holds a cp1252 byte, not ascii
+    assert res.exit_code == 1, res.output
+    found = load_findings(out)
+    bad = found.of("UMSC-FI0001")
+    assert bad[["dataset", "row", "variable"]].values.tolist() == [
+        ["TS", 9, "TSVAL"],
+        ["TS", 14, "TSVAL"],
+        ["TS", 29, "TSVAL"],
+    ]
+    assert "ts.xpt: row 9, variable TSVAL: byte 0x92 at position" in bad["message"].iloc[0]
+    assert "\u2019" in bad["value"].iloc[0]  # read as Windows-1252: a right single quote
+    assert {"DM", "AE", "TS"} <= set(found.frame["dataset"])  # the rest was still checked
 
 
 # --------------------------------------------------------------------------- --diff
@@ -344,7 +357,9 @@ def test_run_writes_validation_reports(bundled_run):
     doc = json.loads((out / "validation.json").read_text(encoding="utf-8"))
     assert len(doc["findings"]) == len(result.validation["SDTM"])
     assert "validation.json" in result.manifest["files"]
-    assert '<table id="findings">' in (out / "validation.html").read_text(encoding="utf-8")
+    assert '<table id="findings" data-page="500">' in (out / "validation.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_run_prints_one_line_per_standard(tmp_path):

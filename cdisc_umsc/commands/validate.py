@@ -1,7 +1,12 @@
 """``cdisc-umsc validate``: check a folder of SDTM or ADaM datasets, or compare two reports.
 
-Exit codes: 0 no error findings, 1 error findings (with --diff: new error findings), 2 bad
-usage or unreadable input (one line, no traceback).
+A folder is either one folder of datasets or a ``run`` output folder (its ``sdtm/`` and
+``adam/`` are validated, each by the define.xml beside it). A define.xml beside the datasets
+is used by default; the report says which metadata judged the data.
+
+Exit codes: 0 no error findings, 1 error findings (with --diff: new error findings; a file that
+cannot be read, or text not valid in --encoding, is an error finding), 2 bad usage or no
+datasets at all (one line, no traceback).
 """
 
 from __future__ import annotations
@@ -9,13 +14,28 @@ from __future__ import annotations
 import codecs
 import json
 import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from cdisc_umsc.core.errors import InputError, UmscError, fail
 
-FORMATS = ("json", "csv", "html")
+FORMATS = ("json", "csv", "html", "xlsx")
+#: Sub-folders of a ``cdisc-umsc run`` output that hold datasets, in report order.
+RUN_PARTS = ("sdtm", "adam")
+
+
+@dataclass
+class Validation:
+    """What one ``validate`` produced: findings, what was checked, notes, the standards used."""
+
+    findings: object
+    what: str
+    notes: list[str] = field(default_factory=list)
+    header: dict[str, str] = field(default_factory=dict)
+    datasets: dict[str, int] = field(default_factory=dict)
 
 
 def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None:
@@ -29,59 +49,163 @@ def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None
                 f"--out {out}: cannot tell the report format from the suffix; "
                 f"give --report {'|'.join(FORMATS)}"
             )
-    return fmt, out or Path(f"validation.{fmt}")
+    target = out or Path(f"validation.{fmt}")
+    if not target.parent.is_dir():
+        raise InputError(f"--out {target}: folder {target.parent} does not exist")
+    return fmt, target
 
 
-def validate_folder(
+def _define_beside(folder: Path) -> Path | None:
+    hits = [p for p in folder.iterdir() if p.is_file() and p.name.lower() == "define.xml"]
+    return hits[0] if hits else None
+
+
+def _parts(folder: Path) -> list[Path]:
+    """The dataset folders to validate: ``folder`` itself, or a run output's sdtm/ and adam/."""
+    from cdisc_umsc.read.datasets import dataset_files
+
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of datasets")
+    if dataset_files(folder)[0]:
+        return [folder]
+    subs = [folder / p for p in RUN_PARTS if (folder / p).is_dir() and dataset_files(folder / p)[0]]
+    if not subs:
+        raise InputError(
+            f"{folder}: no datasets (expected *.xpt, *.json or *.ndjson files, or the sdtm/ "
+            "and adam/ folders of a cdisc-umsc run)"
+        )
+    return subs
+
+
+def _ig_text(value: str | None) -> str:
+    if value is None:
+        return ""
+    text = value.strip()
+    for word in ("SDTMIG", "SDTM IG"):
+        if text.upper().startswith(word):
+            text = text[len(word) :].strip(" v")
+    return text
+
+
+def _one(
     folder: Path,
-    *,
-    define: Path | None = None,
-    profile: str = "submission",
-    encoding: str = "ascii",
+    define: Path | None,
+    use_define: bool,
+    profile: str,
+    encoding: str,
+    ig: str | None,
+    ct: str | None,
 ):
-    """(Findings, description of the work) for a folder of datasets."""
     from cdisc_umsc.read.define import read_define
     from cdisc_umsc.validate import validate_study
     from cdisc_umsc.validate.folder import read_folder
-    from cdisc_umsc.validate.igmeta import study_from_ig
+    from cdisc_umsc.validate.igmeta import declared_ig, study_from_ig
 
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(f"--encoding {encoding}: unknown text encoding") from None
     data = read_folder(folder, encoding=encoding)
+    define = define if define is not None else (_define_beside(folder) if use_define else None)
     if define is not None:
         study = read_define(define)
         source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
+        if ig:
+            study.standard_version = _ig_text(ig)
+        if ct:
+            study.ct_version = ct
     else:
         ids = [
             str(f["STUDYID"].iloc[0])
             for f in data.frames.values()
             if "STUDYID" in f.columns and len(f)
         ]
-        study = study_from_ig(data.frames, data.described, ids[0] if ids else "")
-        source = "the bundled IG"
-        if any(p.name.lower() == "define.xml" for p in Path(folder).iterdir()):
-            data.notes.append(f"{folder}/define.xml not used (give --define to validate by it)")
-    findings = validate_study(data.frames, study, profile=profile)
+        declared = _ig_text(ig) or declared_ig(data.frames)
+        study = study_from_ig(
+            data.frames,
+            data.described,
+            ids[0] if ids else "",
+            ig_version=declared,
+            ct_version=ct or "",
+        )
+        source = "the bundled IG" + (f" (the study declares SDTMIG {declared})" if declared else "")
+        beside = _define_beside(folder)
+        if beside is not None:
+            data.notes.append(f"{beside} not used (--no-define)")
+    findings = validate_study(data.frames, study, profile=profile, read_issues=data.read_issues())
     records = sum(len(f) for f in data.frames.values())
     what = (
         f"{folder}: {len(data.frames)} datasets, {records} records, checked against "
         f"{source}, profile {profile}"
     )
-    return findings, what, data.notes
+    counts = {name: len(frame) for name, frame in data.frames.items()}
+    counts |= {name: 0 for name in data.files if name not in counts}
+    dated = max((p.stat().st_mtime for p in data.files.values()), default=0.0)
+    return findings, what, data.notes, study, source, counts, dated
 
 
-def _write(findings, fmt: str, path: Path, title: str, summary: str) -> None:
+def validate_folder(
+    folder: Path,
+    *,
+    define: Path | None = None,
+    use_define: bool = True,
+    profile: str = "submission",
+    encoding: str = "ascii",
+    ig: str | None = None,
+    ct: str | None = None,
+) -> Validation:
+    """Validate a folder of datasets or a run output folder (its sdtm/ and adam/)."""
+    from cdisc_umsc.metadata import standards as S
+    from cdisc_umsc.validate.findings import combine
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"--encoding {encoding}: unknown text encoding") from None
+    folder = Path(folder)
+    parts = _parts(folder)
+    if define is not None and len(parts) > 1:
+        raise InputError(
+            f"{folder} is a run output (sdtm/ and adam/); --define names one define.xml: "
+            "give the sdtm or adam folder with it"
+        )
+    results = [_one(p, define, use_define, profile, encoding, ig, ct) for p in parts]
+    findings = results[0][0] if len(results) == 1 else combine([r[0] for r in results])
+    header = {
+        "tool": "cdisc-umsc validate",
+        "folder": str(folder),
+        "profile": profile,
+        "metadata": "; ".join(r[4] for r in results),
+        "standards": "; ".join(
+            f"{r[3].standard} {r[3].standard_version}" for r in results if r[3].standard
+        ),
+        "CT": f"SDTM CT {results[0][3].ct_version or S.versions()['SDTM CT']}",
+        "data dated": datetime.fromtimestamp(max(r[6] for r in results), UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
+    }
+    counts: dict[str, int] = {}
+    for r in results:
+        counts |= r[5]
+    return Validation(
+        findings=findings,
+        what="\n".join(r[1] for r in results),
+        notes=[n for r in results for n in r[2]],
+        header=header,
+        datasets=counts,
+    )
+
+
+def _write(validation: Validation, fmt: str, path: Path, title: str, summary: str, known) -> None:
     from cdisc_umsc.validate.html import write_html
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    findings = validation.findings
     if fmt == "json":
         findings.to_json(path)
     elif fmt == "csv":
         findings.to_csv(path)
+    elif fmt == "xlsx":
+        from cdisc_umsc.validate.xlsx import write_xlsx
+
+        write_xlsx(path, findings, validation.header, validation.datasets, known)
     else:
-        write_html(path, findings, title, summary)
+        write_html(path, findings, title, summary, datasets=validation.datasets)
 
 
 def _diff(old: Path, new: Path, out: Path | None) -> int:
@@ -102,14 +226,30 @@ def _diff(old: Path, new: Path, out: Path | None) -> int:
     "--define",
     "define",
     type=click.Path(path_type=Path),
-    help="Validate by this define.xml's metadata (default: the bundled IG).",
+    help="Validate by this define.xml (default: the define.xml beside the datasets, if any).",
 )
+@click.option(
+    "--no-define",
+    "no_define",
+    is_flag=True,
+    help="Ignore a define.xml beside the datasets; judge by the bundled IG.",
+)
+@click.option("--ig", "ig", help="SDTMIG version to judge by (default: define.xml, TS SDTIGVER).")
+@click.option("--ct", "ct", help="SDTM CT version to judge by, e.g. 2025-03-28.")
 @click.option("--report", "fmt", type=click.Choice(FORMATS), help="Report file format.")
 @click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Report file (default: validation.<format>).",
+)
+@click.option(
+    "--known",
+    "known",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Known-findings CSV (rule_id, dataset, variable, justification): fills the "
+    "Explanation column of the xlsx report. May be repeated.",
 )
 @click.option(
     "--profile",
@@ -136,13 +276,17 @@ def _diff(old: Path, new: Path, out: Path | None) -> int:
 def command(
     folder: Path | None,
     define: Path | None,
+    no_define: bool,
+    ig: str | None,
+    ct: str | None,
     fmt: str | None,
     out: Path | None,
+    known: tuple[Path, ...],
     profile: str,
     encoding: str,
     diff: tuple[Path, Path] | None,
 ) -> None:
-    """Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON)."""
+    """Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON), or a run's output."""
     try:
         if diff:
             if folder is not None or define is not None or fmt not in (None, "json"):
@@ -152,22 +296,35 @@ def command(
             sys.exit(_diff(diff[0], diff[1], out))
         if folder is None:
             raise InputError("give a FOLDER of datasets to validate, or --diff OLD.json NEW.json")
+        if define is not None and no_define:
+            raise InputError("--define and --no-define contradict each other; give one")
         target = _report_target(fmt, out)
-        findings, what, notes = validate_folder(
-            folder, define=define, profile=profile, encoding=encoding
+        from cdisc_umsc.validate.explain import load_known
+
+        explanations = load_known(known)
+        validation = validate_folder(
+            folder,
+            define=define,
+            use_define=not no_define,
+            profile=profile,
+            encoding=encoding,
+            ig=ig,
+            ct=ct,
         )
+        findings = validation.findings
         summary = findings.summary()
-        for note in notes:
+        for note in validation.notes:
             click.echo(f"note: {note}")
-        click.echo(what)
+        click.echo(validation.what)
         click.echo(summary)
         if target is not None:
             _write(
-                findings,
+                validation,
                 target[0],
                 target[1],
                 f"cdisc-umsc validation: {folder}",
-                f"{what}\n{summary}",
+                f"{validation.what}\n{summary}",
+                explanations,
             )
             click.echo(f"report: {target[1]}")
     except UmscError as exc:

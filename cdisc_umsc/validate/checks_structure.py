@@ -276,3 +276,27 @@ def keys_unique(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | No
         lambda: _joined(frame, keys),
         "more than one record has these key values",
     )
+
+
+# ----------------------------------------------------------------------- reading the files
+
+
+def _read_issues(ctx: Context, rule: str) -> Hits:
+    issues = ctx.read_issues
+    if issues is not None and len(issues):
+        mine = issues[issues["rule"] == rule]
+        if len(mine):
+            yield mine.drop(columns="rule").reset_index(drop=True)
+
+
+@check("UMSC-FI0001")
+def text_encoding(ctx: Context) -> Hits:
+    """A text value whose bytes are not valid in the expected encoding (read as Windows-1252
+    so that the rest of the dataset is still checked)."""
+    yield from _read_issues(ctx, "UMSC-FI0001")
+
+
+@check("UMSC-FI0002")
+def unreadable_file(ctx: Context) -> Hits:
+    """A dataset file that cannot be read; the other datasets are still checked."""
+    yield from _read_issues(ctx, "UMSC-FI0002")
