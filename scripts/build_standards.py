@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import re
 import sys
 import tempfile
@@ -57,6 +58,8 @@ class Output:
     file: str
     frame: pd.DataFrame
     gz: bool = False
+    #: Written as JSON instead of the frame (the frame then only counts the rows).
+    payload: object = None
 
 
 # --------------------------------------------------------------------------- reading / checks
@@ -547,12 +550,92 @@ def build_ct(path: Path, sep: str, file: str) -> list[Output]:
     return [Output("terms", file, out.drop(columns="_term"), gz=True)]
 
 
+# --------------------------------------------------------------------------- CORE rules
+
+CORE_CACHE = "tools/core/cache"
+CORE_ORIGIN = (
+    "CDISC CORE rules as published with the open-source CDISC Rules Engine "
+    "(cdisc-org/cdisc-rules-engine, resources/cache; MIT licence)"
+)
+#: SDTMIG versions the CORE rule dictionary lists rules for (its keys, e.g. 'sdtmig/3-4').
+CORE_IG_VERSIONS = ("3.2", "3.3", "3.4")
+CORE_KEEP = (
+    "core_id", "description", "sensitivity", "executability", "rule_type", "classes",
+    "domains", "conditions", "operations", "datasets", "output_variables", "status",
+)  # fmt: skip
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Unpickles plain data (dicts, lists, text, numbers) only: no class is ever loaded."""
+
+    def find_class(self, module: str, name: str):
+        raise SourceError(f"CORE cache: refusing to load {module}.{name} (plain data expected)")
+
+
+def _unpickle(path: Path) -> object:
+    if not path.is_file():
+        raise SourceError(f"{path}: file not found")
+    with path.open("rb") as fh:
+        return _PlainUnpickler(fh).load()
+
+
+def _citations(rule: dict) -> dict[str, str]:
+    """SDTMIG version -> 'SDTMIG 3.4 4.2.3 (CG0029)' from the rule's authorities."""
+    found: dict[str, str] = {}
+    for authority in rule.get("authorities") or []:
+        for std in authority.get("Standards") or []:
+            if std.get("Name") != "SDTMIG" or std.get("Version") in found:
+                continue
+            for ref in std.get("References") or []:
+                cite = (ref.get("Citations") or [{}])[0]
+                ident = (ref.get("Rule_Identifier") or {}).get("Id", "")
+                section = cite.get("Section") or cite.get("Document") or ""
+                text = f"{authority.get('Organization', '')} {ident}".strip()
+                found[std["Version"]] = f"SDTMIG {std['Version']} {section} ({text})".replace(
+                    "  ", " "
+                ).strip()
+                break
+    return found
+
+
+def build_core_rules(shared: Path) -> list[Output]:
+    """The CORE rules for SDTMIG (3.2, 3.3, 3.4) with the IG versions each applies to."""
+    cache = shared / CORE_CACHE
+    rules = _unpickle(cache / "rules.pkl")
+    dictionary = _unpickle(cache / "rules_dictionary.pkl")
+    if not isinstance(rules, dict) or not isinstance(dictionary, dict):
+        raise SourceError(f"{cache}: rules.pkl / rules_dictionary.pkl are not mappings")
+    versions: dict[str, list[str]] = {}
+    for version in CORE_IG_VERSIONS:
+        key = "sdtmig/" + version.replace(".", "-")
+        if key not in dictionary:
+            raise SourceError(f"{cache}/rules_dictionary.pkl: no {key} entry")
+        for rid in dictionary[key]:
+            versions.setdefault(rid, []).append(version)
+    out = []
+    for rid in sorted(versions):
+        rule = rules.get(rid)
+        if not isinstance(rule, dict):
+            raise SourceError(f"{cache}/rules.pkl: rule {rid} of the dictionary is missing")
+        entry = {k: rule.get(k) for k in CORE_KEEP}
+        actions = rule.get("actions") or [{}]
+        entry["message"] = ((actions[0] or {}).get("params") or {}).get("message", "")
+        entry["versions"] = versions[rid]
+        entry["citations"] = _citations(rule)
+        out.append(entry)
+    frame = pd.DataFrame({"core_id": [r["core_id"] for r in out]})
+    return [Output("rules", "core-rules-sdtmig.json.gz", frame, gz=True, payload=out)]
+
+
 # --------------------------------------------------------------------------- writing
 
 
 def encode(out: Output) -> bytes:
     """Deterministic bytes: UTF-8 CSV with '\\n' line ends; gzip with mtime 0 and no name."""
-    text = out.frame.to_csv(index=False, lineterminator="\n")
+    if out.payload is not None:
+        text = json.dumps(out.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = out.frame.to_csv(index=False, lineterminator="\n")
     raw = text.encode("utf-8")
     if not out.gz:
         return raw
@@ -623,6 +706,14 @@ def standards(shared: Path) -> list[dict]:
             "outputs": build_ct(ct / "ADaM_CT_2025-09-26.csv", ",", "ct-adam-2025-09-26.csv.gz"),
         },
         {
+            "name": "CORE rules",
+            "version": "SDTMIG 3.2-3.4",
+            "kind": "rules",
+            "sources": [f"{CORE_CACHE}/rules.pkl", f"{CORE_CACHE}/rules_dictionary.pkl"],
+            "origin": CORE_ORIGIN,
+            "outputs": build_core_rules(shared),
+        },
+        {
             "name": "Define-XML CT",
             "version": "2025-09-26",
             "kind": "ct",
@@ -648,10 +739,7 @@ def build(shared: Path, out_dir: Path) -> dict:
                 "rows": len(out.frame),
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
-        entry = {
-            k: std[k]
-            for k in ("name", "version", "kind") + (("package",) if "package" in std else ())
-        }
+        entry = {k: std[k] for k in ("name", "version", "kind", "package", "origin") if k in std}
         entry["title"] = f"{std['name']} {std['version']}"
         entry["sources"] = [{"path": p, "sha256": sha256(shared / p)} for p in std["sources"]]
         entry["files"] = files

@@ -44,6 +44,7 @@ def test_versions() -> None:
     }
     titles = {s["title"] for s in S.manifest()["standards"]}
     assert titles == {
+        "CORE rules SDTMIG 3.2-3.4",
         "SDTMIG 3.4",
         "ADaMIG 1.3",
         "SDTM 2.0",

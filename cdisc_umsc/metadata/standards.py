@@ -6,6 +6,7 @@ parsed once and cached. Returned DataFrames are shallow copies (copy-on-write pr
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ def manifest() -> dict:
 
 def versions() -> dict[str, str]:
     """Bundled standard name -> version, e.g. {"SDTMIG": "3.4", "SDTM CT": "2025-03-28"}."""
-    return {s["name"]: s["version"] for s in manifest()["standards"]}
+    return {s["name"]: s["version"] for s in manifest()["standards"] if s["kind"] != "rules"}
 
 
 def _entry(kind: str, name: str, version: str, key: str = "name") -> dict:
@@ -59,6 +60,17 @@ def _read(file: str) -> pd.DataFrame:
 
 def _table(kind: str, name: str, version: str, role: str) -> pd.DataFrame:
     return _read(_entry(kind, name, version)["files"][role]["file"])
+
+
+@cache
+def core_rules() -> tuple[dict, ...]:
+    """The bundled CDISC CORE rules for SDTMIG (one dict per rule: core_id, message,
+    conditions, versions, citations ...), as scripts/build_standards.py extracted them."""
+    std = next((s for s in manifest()["standards"] if s["kind"] == "rules"), None)
+    if std is None:
+        return ()
+    with data_file(std["files"]["rules"]["file"]).open("rb") as fh:
+        return tuple(json.loads(gzip.decompress(fh.read()).decode("utf-8")))
 
 
 # --------------------------------------------------------------------------- implementation guides
