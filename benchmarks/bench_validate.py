@@ -258,7 +258,8 @@ def versions() -> str:
     found = [f"{n} {metadata.version(n)}" for n in names]
     engine = sorted(core.glob("lib/python*/site-packages/cdisc_rules_engine-*.dist-info"))
     if engine:
-        found.append("cdisc-rules-engine " + engine[-1].name.split("-")[1])
+        version = engine[-1].name.removesuffix(".dist-info").split("-")[1]
+        found.append(f"cdisc-rules-engine {version}")
     return ", ".join(found)
 
 

@@ -627,6 +627,80 @@ def build_core_rules(shared: Path) -> list[Output]:
     return [Output("rules", "core-rules-sdtmig.json.gz", frame, gz=True, payload=out)]
 
 
+# --------------------------------------------------------------------------- CT of other dates
+
+#: CT packages in the CORE rule cache (NCI EVS releases as the CDISC Library serves them),
+#: bundled besides the default release of each package so that a study is checked against the
+#: release it declares: cache file prefix -> (package, manifest name).
+CORE_CT = {"adamct": ("ADaM", "ADaM CT"), "define-xmlct": ("Define-XML", "Define-XML CT")}
+
+
+def build_cached_ct(path: Path, file: str) -> list[Output]:
+    """One CT package of the CORE cache as the bundle's CT table."""
+    data = _unpickle(path)
+    if not isinstance(data, dict) or not isinstance(data.get("codelists"), list):
+        raise SourceError(f"{path}: expected a mapping with a 'codelists' list")
+    rows = []
+    for cl in data["codelists"]:
+        code = cl.get("conceptId", "")
+        if not re.fullmatch(C_CODE, code or ""):
+            raise SourceError(f"{path}: codelist {cl.get('submissionValue')!r} has no C-code")
+        rows.append(
+            {
+                "codelist": code,
+                "code": "",
+                "extensible": "Yes" if cl.get("extensible") else "No",
+                "name": cl.get("name", ""),
+                "submission_value": cl.get("submissionValue", ""),
+                "synonyms": "; ".join(cl.get("synonyms") or []),
+                "preferred_term": cl.get("preferredTerm", ""),
+                "_term": 0,
+            }
+        )
+        for term in cl.get("terms") or []:
+            rows.append(
+                {
+                    "codelist": code,
+                    "code": term.get("conceptId", ""),
+                    "extensible": "",
+                    "name": "",
+                    "submission_value": term.get("submissionValue", ""),
+                    "synonyms": "; ".join(term.get("synonyms") or []),
+                    "preferred_term": term.get("preferredTerm", ""),
+                    "_term": 1,
+                }
+            )
+    out = pd.DataFrame(rows).drop_duplicates(["codelist", "_term", "submission_value"])
+    out = out.sort_values(["codelist", "_term", "submission_value"], kind="stable")
+    return [Output("terms", file, out.drop(columns="_term"), gz=True)]
+
+
+def cached_ct(shared: Path, defaults: set[tuple[str, str]]) -> list[dict]:
+    """Manifest entries of every CT release of the CORE cache not bundled otherwise."""
+    found = []
+    for path in sorted((shared / CORE_CACHE).glob("*.pkl")):
+        m = re.fullmatch(r"(adamct|define-xmlct)-(\d{4}-\d{2}-\d{2})", path.stem)
+        if not m:
+            continue
+        package, name = CORE_CT[m.group(1)]
+        if (name, m.group(2)) in defaults:
+            continue
+        slug = package.lower()
+        found.append(
+            {
+                "name": name,
+                "version": m.group(2),
+                "kind": "ct",
+                "package": package,
+                "sources": [f"{CORE_CACHE}/{path.name}"],
+                "origin": CORE_ORIGIN,
+                "default": False,
+                "outputs": build_cached_ct(path, f"ct-{slug}-{m.group(2)}.csv.gz"),
+            }
+        )
+    return found
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -729,7 +803,11 @@ def standards(shared: Path) -> list[dict]:
 def build(shared: Path, out_dir: Path) -> dict:
     """Build every file into out_dir; return the manifest written there."""
     entries = []
-    for std in standards(shared):
+    primary = standards(shared)
+    for std in primary:
+        std["default"] = True
+    defaults = {(s["name"], s["version"]) for s in primary}
+    for std in primary + cached_ct(shared, defaults):
         files = {}
         for out in std["outputs"]:
             data = encode(out)
@@ -739,7 +817,11 @@ def build(shared: Path, out_dir: Path) -> dict:
                 "rows": len(out.frame),
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
-        entry = {k: std[k] for k in ("name", "version", "kind", "package", "origin") if k in std}
+        entry = {
+            k: std[k]
+            for k in ("name", "version", "kind", "package", "origin", "default")
+            if k in std
+        }
         entry["title"] = f"{std['name']} {std['version']}"
         entry["sources"] = [{"path": p, "sha256": sha256(shared / p)} for p in std["sources"]]
         entry["files"] = files

@@ -42,7 +42,14 @@ def test_versions() -> None:
         "ADaM CT": "2025-09-26",
         "Define-XML CT": "2025-09-26",
     }
-    titles = {s["title"] for s in S.manifest()["standards"]}
+    titles = {s["title"] for s in S.manifest()["standards"] if s.get("default", True)}
+    # other CT releases (the CORE cache's ADaM and Define-XML CT) are bundled too
+    assert len(S.bundled_versions("ct", "ADaM CT")) == 22
+    assert "2016-03-25" in S.bundled_versions("ct", "ADaM CT")
+    assert len(S.bundled_versions("ct", "Define-XML CT")) == 18
+    old = S.controlled_terminology("ADaM", "2016-03-25")
+    assert len(old) == 7 and old.codelist("DTYPE") is not None
+    assert S.resolve_in_use({"adam_ct": "ADaM CT 2016-03-25"}).adam_ct == "2016-03-25"
     assert titles == {
         "CORE rules SDTMIG 3.2-3.4",
         "SDTMIG 3.4",

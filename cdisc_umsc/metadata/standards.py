@@ -29,8 +29,13 @@ def manifest() -> dict:
 
 
 def versions() -> dict[str, str]:
-    """Bundled standard name -> version, e.g. {"SDTMIG": "3.4", "SDTM CT": "2025-03-28"}."""
-    return {s["name"]: s["version"] for s in manifest()["standards"] if s["kind"] != "rules"}
+    """Bundled standard name -> its default version, e.g. {"SDTMIG": "3.4", "SDTM CT":
+    "2025-03-28"} (other releases: bundled_versions)."""
+    return {
+        s["name"]: s["version"]
+        for s in manifest()["standards"]
+        if s["kind"] != "rules" and s.get("default", True)
+    }
 
 
 def _entry(kind: str, name: str, version: str, key: str = "name") -> dict:
