@@ -310,3 +310,15 @@ def test_pilot_split_lb_without_define(tmp_path):
     found = load_findings(out)
     dup = found.frame[found.frame["dataset"].eq("DM") & found.frame["rule"].eq("UMSC-SD0010")]
     assert dup["row"].tolist() == [4, len(dm) + 1]
+
+
+def test_ct_errors_judged_by_another_release_are_warnings():
+    frames = clean()
+    frames["DM"].loc[0, "SEX"] = "X"  # not in the non-extensible SEX codelist
+    own = validate_study(frames, study_from_ig(frames, study_id="S1"))
+    assert own.of("UMSC-CT0001")["severity"].tolist() == ["error"]
+    old = validate_study(frames, study_from_ig(frames, study_id="S1", ct_version="2016-03-25"))
+    assert old.of("UMSC-CT0001")["severity"].tolist() == ["warning"]
+    note = old.of("UMSC-CT0005")
+    assert len(note) == 1 and "2016-03-25 is not bundled" in note["message"].iloc[0]
+    assert "SDTM CT 2025-03-28" in note["message"].iloc[0]

@@ -314,8 +314,15 @@ class Context:
     @cached_property
     def sdtm_ct_version(self) -> str:
         """SDTM CT version used: the study's when bundled, else the bundled one."""
-        bundled = S.versions()["SDTM CT"]
-        return self.study.ct_version if self.study.ct_version == bundled else bundled
+        bundled = S.bundled_versions("ct", "SDTM CT")
+        declared = self.study.ct_version
+        return declared if declared in bundled else S.versions()["SDTM CT"]
+
+    @property
+    def ct_substituted(self) -> bool:
+        """Whether the study declares an SDTM CT release the bundle lacks (another judges)."""
+        declared = self.study.ct_version
+        return bool(declared) and declared not in S.bundled_versions("ct", "SDTM CT")
 
     def codelist(self, cid: str) -> Allowed | None:
         """A codelist by id: the study's own (sponsor or extended copy) first, then CDISC CT.

@@ -106,7 +106,7 @@ def validate_study(
                 frame.assign(
                     standard=frame["dataset"].map(judged),
                     rule=r.id,
-                    severity=r.severity_for(profile),
+                    severity=_severity(r, ctx, profile),
                     core_id=r.core_id,
                     p21_id=r.p21_id,
                     citation=r.citation,
@@ -119,6 +119,20 @@ def validate_study(
         allhits = pd.concat(parts, ignore_index=True)
         allhits["row"] = allhits["row"].astype("int64")
         return Findings(_subject_columns(ctx, allhits), executed=table)
+
+
+#: Rules whose errors depend on the CT release: judged by another release than the study
+#: declares, a value outside a codelist may be a term of the declared release.
+_CT_ERRORS = frozenset({"UMSC-CT0001"})
+
+
+def _severity(rule: Rule, ctx: Context, profile: str) -> str:
+    """The rule's severity; a CT error is a warning when the declared SDTM CT release is not
+    bundled and another judged it (UMSC-CT0005 names both once)."""
+    severity = rule.severity_for(profile)
+    if rule.id in _CT_ERRORS and severity == "error" and ctx.ct_substituted:
+        return "warning"
+    return severity
 
 
 def _executed(executed: list[tuple[Rule, int, int]], profile: str) -> pd.DataFrame:
