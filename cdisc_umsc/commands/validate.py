@@ -140,6 +140,19 @@ def _one(
     return findings, what, data.notes, study, source, counts, dated
 
 
+def _judged(study) -> str:
+    """'SDTMIG 3.4' or 'declares SDTMIG 3.1.2, judged by SDTMIG 3.4 (not bundled)'."""
+    from cdisc_umsc.metadata import standards as S
+    from cdisc_umsc.validate.checks_structure import ig_name
+
+    name = ig_name(study.standard)
+    have = S.bundled_versions("ig", name) if name in ("SDTMIG", "ADaMIG") else []
+    if not have or study.standard_version in have:
+        return f"{name} {study.standard_version}"
+    used = S.versions()[name]
+    return f"declares {name} {study.standard_version}, judged by {name} {used} (not bundled)"
+
+
 def validate_folder(
     folder: Path,
     *,
@@ -172,9 +185,7 @@ def validate_folder(
         "folder": str(folder),
         "profile": profile,
         "metadata": "; ".join(r[4] for r in results),
-        "standards": "; ".join(
-            f"{r[3].standard} {r[3].standard_version}" for r in results if r[3].standard
-        ),
+        "standards": "; ".join(_judged(r[3]) for r in results if r[3].standard),
         "CT": f"SDTM CT {results[0][3].ct_version or S.versions()['SDTM CT']}",
         "data dated": datetime.fromtimestamp(max(r[6] for r in results), UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ"

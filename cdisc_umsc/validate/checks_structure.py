@@ -78,9 +78,18 @@ def data_type_matches_metadata(
             )
 
 
+def ig_name(standard: str) -> str:
+    """The IG a metadata standard name means: Define-XML 1.0 writes 'CDISC SDTM' or
+    'SDTM-IG' for the SDTMIG and 'ADaM' for the ADaMIG."""
+    text = standard.upper()
+    if "ADAM" in text:
+        return "ADaMIG"
+    return "SDTMIG" if "SDTM" in text else standard
+
+
 @check("UMSC-MD0005")
 def ig_version_bundled(ctx: Context) -> Hits:
-    std, version = ctx.study.standard, ctx.study.standard_version
+    std, version = ig_name(ctx.study.standard), ctx.study.standard_version
     have = S.versions().get(std) if std in ("SDTMIG", "ADaMIG") else None
     if have is not None and version != have:
         yield ctx.note(
