@@ -24,14 +24,14 @@ def main() -> None:
     "spec_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Study spec folder (default: mappings/umsc).",
+    help="Study spec folder (default: the bundled trial's; see cdisc-umsc init --list).",
 )
 @click.option(
     "--raw",
     "raw_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Raw form folder (default: fixtures/umsc/raw).",
+    help="Raw form folder (default: the bundled trial's raw forms).",
 )
 @click.option(
     "--out",
@@ -73,7 +73,7 @@ def run(
     quiet: bool,
     jobs: int,
 ) -> None:
-    """Run the whole pipeline (default: the bundled UMSC trial)."""
+    """Run the whole pipeline (default: the bundled synthetic trial)."""
     from cdisc_umsc import run as runner
     from cdisc_umsc.core.progress import Progress
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
@@ -81,8 +81,8 @@ def run(
     progress = Progress(enabled=False if quiet else None)  # stderr, shown on a terminal
     try:
         result = runner.run(
-            spec_dir or runner.DEFAULT_SPEC,
-            raw_dir or runner.DEFAULT_RAW,
+            spec_dir,
+            raw_dir,
             out_dir,
             fmt,
             progress=progress,
