@@ -6,14 +6,15 @@ usage or unreadable input (one line, no traceback).
 
 from __future__ import annotations
 
-import codecs
 import json
 import sys
 from pathlib import Path
 
 import click
 
+from cdisc_umsc.core.atomic import check_parent
 from cdisc_umsc.core.errors import InputError, UmscError, fail
+from cdisc_umsc.validate.folder import validate_folder
 
 FORMATS = ("json", "csv", "html")
 
@@ -32,50 +33,9 @@ def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None
     return fmt, out or Path(f"validation.{fmt}")
 
 
-def validate_folder(
-    folder: Path,
-    *,
-    define: Path | None = None,
-    profile: str = "submission",
-    encoding: str = "ascii",
-):
-    """(Findings, description of the work) for a folder of datasets."""
-    from cdisc_umsc.read.define import read_define
-    from cdisc_umsc.validate import validate_study
-    from cdisc_umsc.validate.folder import read_folder
-    from cdisc_umsc.validate.igmeta import study_from_ig
-
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(f"--encoding {encoding}: unknown text encoding") from None
-    data = read_folder(folder, encoding=encoding)
-    if define is not None:
-        study = read_define(define)
-        source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
-    else:
-        ids = [
-            str(f["STUDYID"].iloc[0])
-            for f in data.frames.values()
-            if "STUDYID" in f.columns and len(f)
-        ]
-        study = study_from_ig(data.frames, data.described, ids[0] if ids else "")
-        source = "the bundled IG"
-        if any(p.name.lower() == "define.xml" for p in Path(folder).iterdir()):
-            data.notes.append(f"{folder}/define.xml not used (give --define to validate by it)")
-    findings = validate_study(data.frames, study, profile=profile)
-    records = sum(len(f) for f in data.frames.values())
-    what = (
-        f"{folder}: {len(data.frames)} datasets, {records} records, checked against "
-        f"{source}, profile {profile}"
-    )
-    return findings, what, data.notes
-
-
 def _write(findings, fmt: str, path: Path, title: str, summary: str) -> None:
     from cdisc_umsc.validate.html import write_html
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         findings.to_json(path)
     elif fmt == "csv":
@@ -149,10 +109,14 @@ def command(
                 raise InputError(
                     "--diff compares two JSON reports; give no FOLDER, --define or --report with it"
                 )
+            if out is not None:
+                check_parent(out)
             sys.exit(_diff(diff[0], diff[1], out))
         if folder is None:
             raise InputError("give a FOLDER of datasets to validate, or --diff OLD.json NEW.json")
         target = _report_target(fmt, out)
+        if target is not None:
+            check_parent(target[1])  # before the work, not after it
         findings, what, notes = validate_folder(
             folder, define=define, profile=profile, encoding=encoding
         )

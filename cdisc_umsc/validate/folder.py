@@ -7,6 +7,7 @@ JSON twin is reported in the notes, never silently ignored.
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.read.datasets import dataset_files, read_dataset
+from cdisc_umsc.validate.findings import Findings
 
 
 @dataclass
@@ -41,3 +43,45 @@ def read_folder(folder: str | os.PathLike[str], *, encoding: str = "ascii") -> F
             notes.append(f"{path.name}: dataset name in the file is {meta.name}; read as {name}")
         out.frames[name], out.described[name] = frame, meta
     return out
+
+
+def validate_folder(
+    folder: str | os.PathLike[str],
+    *,
+    define: str | os.PathLike[str] | None = None,
+    profile: str = "submission",
+    encoding: str = "ascii",
+) -> tuple[Findings, str, list[str]]:
+    """(Findings, one-line description of the work, notes) for a folder of datasets:
+    checked against ``define`` (a define.xml) when given, else the bundled IG."""
+    from cdisc_umsc.read.define import read_define
+    from cdisc_umsc.validate.engine import validate_study
+    from cdisc_umsc.validate.igmeta import study_from_ig
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"--encoding {encoding}: unknown text encoding") from None
+    folder = Path(folder)
+    data = read_folder(folder, encoding=encoding)
+    if define is not None:
+        define = Path(define)
+        study = read_define(define)
+        source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
+    else:
+        ids = [
+            str(f["STUDYID"].iloc[0])
+            for f in data.frames.values()
+            if "STUDYID" in f.columns and len(f)
+        ]
+        study = study_from_ig(data.frames, data.described, ids[0] if ids else "")
+        source = "the bundled IG"
+        if any(p.name.lower() == "define.xml" for p in folder.iterdir()):
+            data.notes.append(f"{folder}/define.xml not used (give --define to validate by it)")
+    findings = validate_study(data.frames, study, profile=profile)
+    records = sum(len(f) for f in data.frames.values())
+    what = (
+        f"{folder}: {len(data.frames)} datasets, {records} records, checked against "
+        f"{source}, profile {profile}"
+    )
+    return findings, what, data.notes
