@@ -28,7 +28,7 @@ from cdisc_umsc.core.outdir import FORCE_HELP
     help="Full and extended lab panels at every visit (~500 LAB rows per subject).",
 )
 def command(subjects: int, seed: int, out_dir: Path, dense_labs: bool, force: bool) -> None:
-    """Write a SYNTHETIC raw trial shaped like fixtures/umsc/raw (mappings/umsc maps it)."""
+    """Write a SYNTHETIC raw trial shaped like the bundled one (whose spec maps it)."""
     from cdisc_umsc.synth import write_trial
 
     try:
