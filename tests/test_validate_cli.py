@@ -385,3 +385,28 @@ def test_run_prints_one_line_per_standard(tmp_path):
     assert res.exit_code == 0, res.output
     assert re.search(r"SDTM: 15 findings \(3 errors, 12 warnings, 0 notices\)", res.output)
     assert "ADaM: 0 findings (0 errors, 0 warnings, 0 notices)" in res.output
+
+
+def test_define_keeps_a_define_it_did_not_write(bundled_run, tmp_path):
+    folder = tmp_path / "sdtm"
+    shutil.copytree(bundled_run[1] / "sdtm", folder)
+    theirs = (
+        (folder / "define.xml")
+        .read_bytes()
+        .replace(b'SourceSystem="cdisc-umsc"', b'SourceSystem="another tool"')
+    )
+    (folder / "define.xml").write_bytes(theirs)
+    res = _cli("define", "--sdtm", folder)
+    assert res.exit_code == 2
+    assert res.output == (
+        f"error: {folder / 'define.xml'}: was not written by cdisc-umsc; it is left untouched "
+        "(use --force to replace it)\n"
+    )
+    assert (folder / "define.xml").read_bytes() == theirs
+    (folder / "define.xml").unlink()
+    (folder / "define.html").write_text("<html>theirs</html>")
+    assert _cli("define", "--sdtm", folder).exit_code == 2
+    assert (folder / "define.html").read_text() == "<html>theirs</html>"
+    res = _cli("define", "--sdtm", folder, "--force")
+    assert res.exit_code == 0, res.output
+    assert b'SourceSystem="cdisc-umsc"' in (folder / "define.xml").read_bytes()
