@@ -123,6 +123,11 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
         if value is None:
             return
         cid = str(value)
+        if cid.startswith("EXT:"):  # an external dictionary (Define-XML ExternalCodeList)
+            parts = cid.split(":", 2)
+            if len(parts) != 3 or not parts[1].strip() or not parts[2].strip():
+                raise SpecError(where, f"external codelist '{cid}': write EXT:<name>:<version>")
+            return
         ct = standards.controlled_terminology("SDTM", spec.ct_version)
         if cid not in spec.sponsor_codelists and ct.codelist(cid) is None:
             raise SpecError(where, f"unknown codelist '{cid}'")
