@@ -54,7 +54,7 @@ def validate_folder(
 ) -> tuple[Findings, str, list[str]]:
     """(Findings, one-line description of the work, notes) for a folder of datasets:
     checked against ``define`` (a define.xml) when given, else the bundled IG."""
-    from cdisc_umsc.read.define import read_define
+    from cdisc_umsc.read.define import read_define, standard_notes
     from cdisc_umsc.validate.engine import validate_study
     from cdisc_umsc.validate.igmeta import study_from_ig
 
@@ -67,6 +67,7 @@ def validate_folder(
     if define is not None:
         define = Path(define)
         study = read_define(define)
+        data.notes.extend(standard_notes(study))
         source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
     else:
         ids = [
