@@ -1067,3 +1067,49 @@ def test_parse_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
         parse_xml(tmp_path / "missing.xml")
     assert parse_xml(b"<!DOCTYPE a><a/>").getroot().tag == "a"
+
+
+def test_result_codelist_applies_to_text_results_only() -> None:
+    """--STRESC: a number is never a term (SDTMIG 3.4 4.5.1); the codelist goes on the tests
+    whose results are text, at value level, and two texts of one method share its MethodDef."""
+    study, frames = sdtm_study()
+    lb = study.datasets["LB"]
+    stresc = V(
+        "LBSTRESC",
+        "Character Result/Finding in Std Format",
+        10,
+        codelist="C102580",
+        origin="Derived",
+        method="LBORRES in the standard unit, as text",
+    )
+    same = V("LBSTNRC", "Normal Range for Character Results", 11, origin="Derived",
+             method="LBORRES in the standard unit, as text")  # fmt: skip
+    lb = replace(lb, variables=(*lb.variables, stresc, same))
+    frame = frames["LB"].assign(
+        LBSTRESC=["5.25", "6.1", "NEGATIVE", "POSITIVE"], LBSTNRC=["", "", "", ""]
+    )
+    tree = build_define(
+        replace(study, datasets=dict(study.datasets, LB=lb)),
+        dict(frames, LB=frame),
+        purpose="Tabulation",
+        value_lists={("LB", "LBSTRESC"): "LBTESTCD"},
+    )
+    assert validate_define(tree) == []
+    assert tree.xpath("//odm:ItemDef[@OID='IT.LB.LBSTRESC']/odm:CodeListRef", namespaces=NS) == []
+    alt = tree.xpath(
+        "//odm:ItemDef[@OID='IT.LB.LBSTRESC.ALT']/odm:CodeListRef/@CodeListOID", namespaces=NS
+    )
+    assert alt == ["CL.C102580"]
+    assert (
+        tree.xpath("//odm:ItemDef[@OID='IT.LB.LBSTRESC.GLUC']/odm:CodeListRef", namespaces=NS) == []
+    )
+    assert tree.xpath(
+        "//odm:CodeList[@OID='CL.C102580']/odm:EnumeratedItem/@CodedValue", namespaces=NS
+    ) == ["NEGATIVE", "POSITIVE"]
+    shared = one(tree, "//odm:MethodDef[@OID='MT.LB.LBSTRESC']")
+    assert shared.get("Name") == "Algorithm to derive LB.LBSTRESC, LB.LBSTNRC"
+    refs = tree.xpath(
+        "//odm:ItemRef[@ItemOID='IT.LB.LBSTRESC' or @ItemOID='IT.LB.LBSTNRC']/@MethodOID",
+        namespaces=NS,
+    )
+    assert refs == ["MT.LB.LBSTRESC", "MT.LB.LBSTRESC"]

@@ -36,6 +36,11 @@ class Said:
 
 
 def _q(value: object) -> str:
+    """A value as the reviewer reads it: numbers as written, text quoted."""
+    if isinstance(value, bool):
+        return f"'{value}'"
+    if isinstance(value, int | float):
+        return f"{value:g}"
     return f"'{value}'"
 
 
@@ -458,21 +463,18 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
             for code, name, crit in added
         )
         out["PARAMCD"] = _derived(f"{out['PARAMCD'].method}; derived parameters: {codes}")
-        names = (
-            "; ".join(f"{_q(name)} for {code}" for code, name, crit in added if crit)
-            or "the derived parameters name their source parameter"
-        )
+        names = [f"{_q(name)} for {code}" for code, name, crit in added if crit]
         for d in spec.get("derived_parameters") or []:
-            names += f"; for each source parameter, {_pattern(str(d['PARAM']))}"
-        out["PARAM"] = _derived(f"{out['PARAM'].method}; {names}")
+            names.append(f"for each source parameter, {_pattern(str(d['PARAM']))}")
+        out["PARAM"] = _derived(f"{out['PARAM'].method}; {'; '.join(names)}")
     extra_words = []
     for rec in spec.get("extra_records") or []:
         where = f" where {_cond(rec['where'])}" if rec.get("where") else ""
         order = ", ".join(str(v) for v in rec.get("order", ["ADT"]))
         sets = ", ".join(f"{k} = {_q(v)}" for k, v in rec["set"].items())
         extra_words.append(
-            f"a copy of the {rec.get('pick', 'last')} record by {order} per subject and "
-            f"parameter{where}, with {sets}"
+            f"on the records added with {sets} (a copy of the {rec.get('pick', 'last')} record "
+            f"by {order} per subject and parameter{where}), the copied value"
         )
         for var in rec["set"]:
             if var in out and out[var].method:
@@ -532,7 +534,7 @@ def _aval_levels(
         if code in responders:
             text = responders[code]
         elif code in derived:
-            text = derived[code]
+            text = derived[code] + ("; " + "; ".join(extra_words) if extra_words else "")
         else:
             text = aval.get(code, aval.get("*"))
             if text is None:
@@ -557,7 +559,7 @@ def _occds(spec: SpecMap) -> dict[str, Said]:
         highest = str(dt.get("highest", "M"))
         start, end = str(dt["start"]), str(dt["end"])
         lo, hi = dt.get("min_date"), dt.get("max_date")
-        cap = f", capped at {hi}" if hi else ""
+        cap = f"; an imputed end after {hi} is set to {hi}" if hi else ""
         inside = f", or {lo} when the range the partial date can span contains it" if lo else ""
         out["ASTDT"] = _derived(
             f"The {SAS_DATE} of {src}.{start}; {_imputation(highest, 'first')}{inside}; an "
