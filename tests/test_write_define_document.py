@@ -288,3 +288,10 @@ def test_documents_and_crf_pages(spec_copy, tmp_path) -> None:
     assert adam.xpath("//def:SupplementalDoc/def:DocumentRef/@leafID", namespaces=NS) == ["LF.adrg"]
     assert not adam.xpath("//def:AnnotatedCRF", namespaces=NS)
     assert (out / "adam" / "adrg.pdf").is_file() and not (out / "adam" / "acrf.pdf").exists()
+
+
+def test_leaves_name_the_format_written() -> None:
+    from cdisc_umsc.run import dataset_files
+
+    assert dataset_files(["AE", "SUPPAE"], "json") == {"AE": "ae.json", "SUPPAE": "suppae.json"}
+    assert dataset_files(["AE"], "xpt") == dataset_files(["AE"], "both") == {"AE": "ae.xpt"}

@@ -402,7 +402,10 @@ def assign_decode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     params={"at": Param("ref", True)},
     summary="age in completed years from a birth date to a reference date",
     example="{age: BRTHDAT, at: RFICDTC}",
-    describe=lambda p, v: f"Age in completed years from the birth date ({p['age']}) to {p['at']}",
+    describe=lambda p, v: (
+        f"Age in completed years from the birth date ({p['age']}) to {p['at']} (a year is "
+        "completed on its anniversary day); blank when either date is incomplete"
+    ),
 )
 def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Age in completed years at the reference date."""
@@ -731,9 +734,11 @@ def derive_seq(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     summary="--LOBXFL (SDTMIG 4.1.4.8): last non-missing result on or before first exposure",
     example="{last_before_exposure: LBSTRESC, by: [LBTESTCD], date: LBDTC}",
     describe=lambda p, v: (
-        f"Y on the subject's last record per {', '.join(map(str, p['by']))} with a non-missing "
+        f"Y on the last record, in the dataset's key order, of each subject and "
+        f"{', '.join(map(str, p['by']))} among those with a non-missing "
         f"{p['last_before_exposure']} dated ({p['date']}) on or before the first exposure "
-        "(DM.RFXSTDTC); date-times are compared where both carry a time, else dates"
+        "(DM.RFXSTDTC); date-times are compared where both carry a time, else dates; blank on "
+        "every other record"
     ),
 )
 def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
