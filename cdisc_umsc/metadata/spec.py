@@ -21,9 +21,7 @@ DOCUMENT_KEYS = frozenset({"id", "file", "title"})
 SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
 FIELD_KEYS = frozenset({"type", "format", "min", "max", "item", "odm"})
 FIELD_TYPES = frozenset({"text", "integer", "number", "date", "time"})
-FORM_KEYS = frozenset(
-    {"file", "label", "key", "fields", "reader", "sheet", "item_group", "pages"}
-)
+FORM_KEYS = frozenset({"file", "label", "key", "fields", "reader", "sheet", "item_group", "pages"})
 #: how each kind of raw export is read, and the file suffix that implies it
 READERS = {".csv": "csv", ".sas7bdat": "sas7bdat", ".xpt": "xpt", ".xlsx": "xlsx", ".xml": "odm"}
 #: what an ODM field may take from its record's place in the ClinicalData (``odm:``)
