@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from cdisc_umsc.adam.build import build_adam
-    from cdisc_umsc.run import DEFAULT_RAW, DEFAULT_SPEC, study_metadata
+    from cdisc_umsc.core.bundled import default_trial
+    from cdisc_umsc.run import study_metadata
     from cdisc_umsc.sdtm.check_spec import load_checked_spec
     from cdisc_umsc.sdtm.pipeline import build_sdtm
     from cdisc_umsc.write.define import build_define, validate_define, write_define
@@ -44,13 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        raw = DEFAULT_RAW
+        trial = default_trial()
+        raw = trial.raw
         if args.subjects:
             from cdisc_umsc.synth import write_trial
 
             raw = Path(tmp) / "raw"
             write_trial(raw, args.subjects, 1, dense_labs=True)
-        spec = load_checked_spec(DEFAULT_SPEC)
+        spec = load_checked_spec(trial.spec)
         sdtm = build_sdtm(spec, raw)
         adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
         stamp = datetime.fromisoformat(str(spec.settings["created"]))
