@@ -209,6 +209,17 @@ def test_natural_keys_follow_the_ig_rules() -> None:
         }
     )
     assert natural_keys("TA", ta, ()) == ("STUDYID", "ARMCD", "TAETORD")
+    ts = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "DOMAIN": "TS",
+            "TSSEQ": [1.0, 2.0, 1.0],
+            "TSPARMCD": ["TRT", "TRT", "AGEMIN"],
+            "TSVAL": ["A", "B", "P18Y"],
+        }
+    )
+    # the values of one parameter are numbered by TSSEQ: keyed parameter first
+    assert natural_keys("TS", ts, ()) == ("STUDYID", "TSPARMCD", "TSSEQ")
     sc = pd.DataFrame({"STUDYID": "S", "USUBJID": ["1", "2"], "SCSEQ": [1.0, 1.0]})
     # unique per subject by chance, but SC is keyed by --SEQ (not one record per subject)
     assert natural_keys("SC", sc, ()) == ("STUDYID", "USUBJID", "SCSEQ")

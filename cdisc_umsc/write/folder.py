@@ -102,6 +102,10 @@ def natural_keys(
         seq = f"{name[:2]}SEQ" if f"{name[:2]}SEQ" in cols else None
         if seq and _unique(frame, [*base, seq]):
             return (*base, seq)
+    parm, seq = f"{name[:2]}PARMCD", f"{name[:2]}SEQ"
+    if parm in cols and seq in cols and _unique(frame, [*base, parm, seq]):
+        # SDTMIG 3.4 section 7.6.1 (TS): --SEQ numbers the values of one parameter
+        return (*base, parm, seq)
     preferred = [c for c in ADAM_KEYS if c in cols and c not in base]
     keys = list(base)
     groups = len(frame.drop_duplicates(keys)) if keys else 1
