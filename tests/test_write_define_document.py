@@ -120,6 +120,19 @@ def test_datasets_by_class_with_supp_after_their_parents(defines) -> None:
         ("ADQS", "Yes"),
         ("ADAE", "Yes"),
     ]
+    classes = {
+        g.get("Name"): [
+            (c.get("Name"), [s.get("Name") for s in c])
+            for c in g.findall("def:Class", namespaces=NS)
+        ]
+        for g in adam
+    }
+    assert classes == {
+        "ADSL": [("SUBJECT LEVEL ANALYSIS DATASET", [])],
+        "ADLB": [("BASIC DATA STRUCTURE", [])],
+        "ADQS": [("BASIC DATA STRUCTURE", [])],
+        "ADAE": [("OCCURRENCE DATA STRUCTURE", ["ADVERSE EVENT"])],  # as the CDISC example
+    }
 
 
 def _origin(tree, oid: str) -> tuple[str | None, str | None, str | None]:

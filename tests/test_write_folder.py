@@ -247,3 +247,38 @@ def test_pilot_folder_as_xpt(tmp_path: Path) -> None:
     assert groups["SV"].get(f"{{{DEF_NS}}}Structure") == (
         "One record per actual or planned visit per subject"
     )
+
+
+def test_adam_folder_classes_and_subclasses(tmp_path: Path) -> None:
+    """Analysis datasets outside ADSL/BDS: an events topic makes an occurrence dataset (its
+    AE subclass from the data), a CNSR makes a time-to-event BDS, the rest is ADAM OTHER."""
+    folder = tmp_path / "adam"
+    folder.mkdir()
+    subj = {"STUDYID": "S1", "USUBJID": ["S1-1", "S1-2"]}
+    _write(folder, "ADSL", pd.DataFrame({**subj, "SAFFL": ["Y", "N"]}))
+    _write(
+        folder,
+        "ADAE",
+        pd.DataFrame({**subj, "AESEQ": [1.0, 1.0], "AEDECOD": ["Headache", "Nausea"]}),
+    )
+    _write(
+        folder,
+        "ADTTE",
+        pd.DataFrame({**subj, "PARAMCD": "TTDE", "AVAL": [3.0, 9.0], "CNSR": [0.0, 1.0]}),
+    )
+    _write(folder, "ADXX", pd.DataFrame({**subj, "XVAL": ["a", "b"]}))
+    tree = parse_xml(write_folder_define(folder, "Analysis"))
+    assert validate_define(tree) == []
+    got = {
+        name: (
+            g.find(f"{{{DEF_NS}}}Class").get("Name"),
+            g.xpath("def:Class/def:SubClass/@Name", namespaces=NS),
+        )
+        for name, g in _groups(tree).items()
+    }
+    assert got == {
+        "ADSL": ("SUBJECT LEVEL ANALYSIS DATASET", []),
+        "ADTTE": ("BASIC DATA STRUCTURE", ["TIME-TO-EVENT"]),
+        "ADAE": ("OCCURRENCE DATA STRUCTURE", ["ADVERSE EVENT"]),
+        "ADXX": ("ADAM OTHER", []),
+    }

@@ -78,6 +78,15 @@ def _class_of(name: str, frame: pd.DataFrame, given: dict[str, str]) -> str:
     )
 
 
+def _adam_class(frame: pd.DataFrame) -> str:
+    """The class of an analysis dataset that is neither ADSL nor BDS: an occurrence dataset
+    when it carries an events or interventions topic (--TERM, --DECOD, --TRT), else ADAM OTHER."""
+    topics = ("TERM", "DECOD", "TRT")
+    if any(len(c) == len(t) + 2 and c.endswith(t) for c in frame.columns for t in topics):
+        return "OCCURRENCE DATA STRUCTURE"
+    return "ADAM OTHER"
+
+
 def _unique(frame: pd.DataFrame, keys: list[str]) -> bool:
     return bool(keys) and not frame.duplicated(keys).any()
 
@@ -199,8 +208,9 @@ def folder_study(
         frame = frames[name]
         cls = classes.get(name) or ds.cls
         if not cls and purpose == "Analysis":
-            # ADaMIG 1.3 section 1.6: neither ADSL nor BDS is "ADAM OTHER" unless said
-            cls = "ADAM OTHER"
+            # ADaMIG 1.3 section 1.6: neither ADSL nor BDS is OCCDS when it carries the topic
+            # of an SDTM events or interventions domain (ADaM OCCDS v1.1), else "ADAM OTHER"
+            cls = _adam_class(frame)
         elif not cls:
             cls = _class_of(name, frame, classes)
         label = ds.label or (own.label if own else "")

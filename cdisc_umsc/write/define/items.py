@@ -256,10 +256,25 @@ def item_group(
             "Alias",
             [("Context", "DomainDescription"), ("Name", b.study.datasets[ds.parent].label)],
         )
-    el(group, "def:Class", [("Name", re.sub(r"[\s_-]+", " ", ds.cls).strip().upper())])
+    cls = re.sub(r"[\s_-]+", " ", ds.cls).strip().upper()
+    cls_node = el(group, "def:Class", [("Name", cls)])
+    sub = subclass(cls, frame)
+    if sub:
+        el(cls_node, "def:SubClass", [("Name", sub)])
     href = b.files.get(ds.name, f"{ds.name.lower()}.xpt")
     leaf = el(group, "def:leaf", [("ID", f"LF.{ds.name}"), ("xlink:href", href)])
     el(leaf, "def:title", [], href)
+
+
+def subclass(cls: str, frame: pd.DataFrame) -> str | None:
+    """The ADaM subclass (Define-XML CT 2025-09-26) the data shows: an occurrence dataset of
+    adverse events (C176265, ADaM OCCDS v1.1) or a time-to-event BDS, which has CNSR
+    (C165637, ADaM BDS for TTE v1.0)."""
+    if cls == "OCCURRENCE DATA STRUCTURE" and {"AETERM", "AEDECOD"} & set(frame.columns):
+        return "ADVERSE EVENT"
+    if cls == "BASIC DATA STRUCTURE" and "CNSR" in frame.columns:
+        return "TIME-TO-EVENT"
+    return None
 
 
 def _study_codelist(b: Build, ds: Dataset, frame: pd.DataFrame, var: Variable) -> str | None:
