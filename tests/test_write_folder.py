@@ -282,3 +282,28 @@ def test_adam_folder_classes_and_subclasses(tmp_path: Path) -> None:
         "ADAE": ("OCCURRENCE DATA STRUCTURE", ["ADVERSE EVENT"]),
         "ADXX": ("ADAM OTHER", []),
     }
+
+
+def test_reading_problems_are_said_or_stop(folder: Path) -> None:
+    """Text not valid in --encoding is one note per variable; a file that cannot be read
+    stops the define, which would otherwise leave its dataset out."""
+    from cdisc_umsc.write.folder import _reading_notes
+
+    issues = pd.DataFrame(
+        {
+            "rule": ["UMSC-FI0001"] * 3,
+            "dataset": ["TS", "TS", "TS"],
+            "row": [8, 9, 10],
+            "variable": ["TSVAL"] * 3,
+            "value": ["a", "b", "c"],
+            "message": [f"ts.xpt: row {r}, variable TSVAL: byte 0x92 ..." for r in (9, 10, 11)],
+        }
+    )
+    assert _reading_notes(issues) == [
+        "ts.xpt: row 9, variable TSVAL: byte 0x92 ... (and 2 more value(s) of that variable); "
+        "read as Windows-1252 (give --encoding)"
+    ]
+    (folder / "xx.xpt").write_bytes(b"not a transport file")
+    with pytest.raises(InputError, match=r"xx\.xpt"):
+        write_folder_define(folder, "Tabulation")
+    assert not (folder / "define.xml").exists()

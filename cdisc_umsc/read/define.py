@@ -275,16 +275,16 @@ _OTHER_IGS = ("SDTMIG-MD", "SDTMIG-AP", "SDTMIG-PGX", "SENDIG", "SENDIG-DART", "
 
 
 def standard_notes(study: Study) -> list[str]:
-    """What the define names as its implementation guides and whether this tool has them:
-    one line per standard, so a typo (``STDTMIG``) or an unbundled version is said, never
-    passed over."""
+    """What the define names as its implementation guides when this tool does not have them:
+    one line per standard, so a typo (``STDTMIG``) or an IG for other data is said, never
+    passed over (a bundled IG of another version is reported with the findings, as the
+    version that judged them)."""
     named = [f"{study.standard} {study.standard_version}".strip()]
     named += [d.standard for d in study.datasets.values() if d.standard]
     notes = []
     bundled = versions()
     for text in dict.fromkeys(n for n in named if n):
-        name, _, version = text.rpartition(" ")
-        name, version = (name, version) if name else (text, "")
+        name = text.rpartition(" ")[0] or text
         known = _IG_NAMES.get(name.upper())
         if known is None and name.upper() in _OTHER_IGS:
             notes.append(
@@ -296,10 +296,6 @@ def standard_notes(study: Study) -> list[str]:
                 f"the define names the standard {text!r}, which this tool does not know (it "
                 f"bundles SDTMIG {bundled['SDTMIG']} and ADaMIG {bundled['ADaMIG']}); its "
                 "datasets are checked by the data and the define only"
-            )
-        elif version != bundled[known] or name != known:
-            notes.append(
-                f"the define names {text}: checked against the bundled {known} {bundled[known]}"
             )
     return notes
 

@@ -292,6 +292,20 @@ def check_define_target(folder: Path, force: bool = False) -> None:
             )
 
 
+def _reading_notes(issues: pd.DataFrame) -> list[str]:
+    """A file the folder reader could not read stops the define (it would leave a dataset
+    out); text not valid in the encoding is read as Windows-1252 and said once per variable."""
+    unreadable = issues[issues["rule"] == "UMSC-FI0002"]
+    if len(unreadable):
+        raise InputError(str(unreadable["message"].iloc[0]))
+    out = []
+    for (_ds, _var), group in issues.groupby(["dataset", "variable"], sort=False):
+        more = len(group) - 1
+        tail = f" (and {more} more value(s) of that variable)" if more else ""
+        out.append(f"{group['message'].iloc[0]}{tail}; read as Windows-1252 (give --encoding)")
+    return out
+
+
 def write_folder_define(
     folder: Path,
     purpose: str,
@@ -316,6 +330,7 @@ def write_folder_define(
     data = read_folder(folder, encoding=encoding)
     notes = notes if notes is not None else []
     notes.extend(data.notes)
+    notes.extend(_reading_notes(data.read_issues()))
     stamp = created or _created(data.files)
     study = folder_study(data.frames, data.described, purpose, stamp, ig=ig, ct=ct, classes=classes)
     tree = build_define(
