@@ -18,14 +18,14 @@ import pandas as pd
 
 from cdisc_umsc import lineage, phi
 from cdisc_umsc.adam.build import build_adam
-from cdisc_umsc.core.atomic import make_folder, write_text
+from cdisc_umsc.core.atomic import make_folder, write_bytes, write_text
 from cdisc_umsc.core.bundled import default_trial
 from cdisc_umsc.core.errors import ReconciliationError, WriteError
 from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
 from cdisc_umsc.core.progress import Progress
 from cdisc_umsc.core.version import __version__
 from cdisc_umsc.metadata import standards
-from cdisc_umsc.metadata.model import Dataset, Study
+from cdisc_umsc.metadata.model import Dataset, Document, Study
 from cdisc_umsc.metadata.spec import StudySpec
 from cdisc_umsc.review import build_review
 from cdisc_umsc.sdtm.check_spec import load_checked_spec
@@ -113,7 +113,18 @@ def study_metadata(spec: StudySpec, meta: dict[str, Dataset], purpose: str) -> S
         datasets=dict(meta),
         codelists=dict(spec.sponsor_codelists),
         created=str(spec.settings["created"]),
+        title=" ".join(str(spec.settings.get("title") or "").split()),
+        documents=tuple(
+            Document(d.id, d.title, d.path.name, d.kind)  # type: ignore[arg-type]
+            for d in spec.documents
+            if d.purpose == purpose
+        ),
     )
+
+
+def dataset_files(names: list[str] | dict, fmt: str) -> dict[str, str]:
+    """The file each dataset's def:leaf points at: Dataset-JSON when only that is written."""
+    return {n: f"{n.lower()}.{'json' if fmt == 'json' else 'xpt'}" for n in names}
 
 
 def _write_all(
@@ -124,16 +135,27 @@ def _write_all(
     created: str,
     fmt: str,
     arm: list[dict] | None = None,
+    documents: tuple[Path, ...] = (),
+    findings: list[str] | None = None,
 ) -> None:
+    """Datasets, define.xml (+ define.html, the stylesheet and the documents it links to)."""
     make_folder(folder)
     purpose = "Analysis" if study.standard == "ADaMIG" else "Tabulation"
     tree = build_define(
-        study, data, purpose=purpose, value_lists=value_lists(meta), arm=arm or None
+        study,
+        data,
+        purpose=purpose,
+        value_lists=value_lists(meta),
+        arm=arm or None,
+        files=dataset_files(list(data), fmt),
+        findings=findings,
     )
     problems = validate_define(tree)
     if problems:
         raise WriteError(f"{folder.name}/define.xml is not valid Define-XML 2.1: {problems[0]}")
     write_define(folder / "define.xml", tree, html_path=folder / "define.html")
+    for doc in documents:
+        write_bytes(folder / doc.name, doc.read_bytes())
     stamp = datetime.fromisoformat(created)
     for name in sorted(data):
         if fmt in ("xpt", "both"):
@@ -204,6 +226,7 @@ def run(
     built = build(spec_dir, raw_dir, progress)
     spec, sdtm, adam, adam_meta = built.spec, built.sdtm, built.adam, built.adam_meta
     created = str(spec.settings["created"])
+    define_findings: list[str] = []  # codelist misses the defines leave out (validation lists them)
     with output as tmp:
         # Independent steps (each writes its own files): in turn, or on `jobs` threads.
         validation = _independent(
@@ -220,6 +243,8 @@ def run(
                         study_metadata(spec, sdtm.meta, "Tabulation"),
                         created,
                         fmt,
+                        documents=_documents(spec, "Tabulation"),
+                        findings=define_findings,
                     ),
                 ),
                 (
@@ -233,6 +258,8 @@ def run(
                         created,
                         fmt,
                         analysis_results(spec.adam),
+                        _documents(spec, "Analysis"),
+                        define_findings,
                     ),
                 ),
                 (
@@ -257,11 +284,17 @@ def run(
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))
         build_review(tmp, manifest)  # index.html from the ADaM files just written
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))  # lists index.html
+        if define_findings:  # values the defines' codelists leave out (sorted: jobs > 1)
+            manifest["define_findings"] = sorted(set(define_findings))
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         write_text(tmp / MANIFEST, text)
         output.commit()
         progress.done()
     return RunResult(spec, sdtm, adam, adam_meta, manifest, validation)
+
+
+def _documents(spec: StudySpec, purpose: str) -> tuple[Path, ...]:
+    return tuple(d.path for d in spec.documents if d.purpose == purpose)
 
 
 def _count(data: dict[str, pd.DataFrame]) -> int:

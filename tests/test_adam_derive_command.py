@@ -94,3 +94,33 @@ def test_derive_errors_are_one_line(tmp_path) -> None:
         f"error: {tmp_path / 'sdtm'}: no dm.xpt, .json or .ndjson (the ADaM spec reads domain DM)"
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_a_codelist_miss_is_a_note_not_a_stop(bundled_run, tmp_path) -> None:
+    """A define describes the data it is given: a value outside a non-extensible codelist is
+    printed and listed in the manifest, left out of the define's codelist."""
+    import json
+    from datetime import datetime
+
+    from cdisc_umsc.write.xpt import write_xpt
+
+    result, out = bundled_run
+    sdtm = tmp_path / "sdtm"
+    shutil.copytree(out / "sdtm", sdtm)
+    dm = result.sdtm.data["DM"].copy()
+    dm.loc[dm.index[1], "RACE"] = "MULTIPLE"
+    write_xpt(sdtm / "dm.xpt", dm, result.sdtm.meta["DM"], created=datetime(2024, 1, 1))
+    args = ["derive", "--spec", str(ROOT / "mappings" / "umsc"), "--sdtm", str(sdtm)]
+    res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    note = (
+        "dataset ADSL, row 2, variable RACE: value 'MULTIPLE' is not a term of non-extensible "
+        "codelist C74457 (Race); left out of the define's codelist"
+    )
+    assert res.output.splitlines()[0] == f"note: {note}"
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["define_findings"] == [note]
+    assert b'CodedValue="MULTIPLE"' not in (tmp_path / "a" / "define.xml").read_bytes()
+    clean = CliRunner().invoke(main, [*args[:4], str(out / "sdtm"), "--out", str(tmp_path / "b")])
+    assert clean.exit_code == 0 and "note:" not in clean.output
+    assert "define_findings" not in (tmp_path / "b" / "manifest.json").read_text(encoding="utf-8")

@@ -168,8 +168,11 @@ def test_ae_coding_is_an_external_codelist(bundled_run):
     root = parse_xml(out / "sdtm" / "define.xml").getroot()
     ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
     ext = root.findall(".//odm:CodeList/odm:ExternalCodeList", ns)
-    assert [(e.get("Dictionary"), e.get("Version")) for e in ext] == [("MEDDRA", "SYNTHETIC 1.0")]
-    oid = ext[0].getparent().get("OID")
+    assert [(e.get("Dictionary"), e.get("Version")) for e in ext] == [
+        ("ISO 3166-1 alpha-3", "2020"),
+        ("MEDDRA", "SYNTHETIC 1.0"),
+    ]
+    oid = ext[1].getparent().get("OID")
     users = {
         i.get("Name")
         for i in root.findall(".//odm:ItemDef", ns)

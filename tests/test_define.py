@@ -21,7 +21,9 @@ from cdisc_umsc.write.define import (
     DEF_NS,
     ODM_NS,
     build_define,
+    dataset_order,
     define_bytes,
+    stylesheet_bytes,
     validate_define,
     write_define,
 )
@@ -118,6 +120,7 @@ def sdtm_study() -> tuple[Study, dict[str, pd.DataFrame]]:
                 "Num",
                 data_type="integer",
                 origin="Derived",
+                method="Sequence number of the subject's records in key order",
                 core="Req",
             ),
             V(
@@ -140,6 +143,7 @@ def sdtm_study() -> tuple[Study, dict[str, pd.DataFrame]]:
                 "Num",
                 data_type="float",
                 origin="Derived",
+                method="LBORRES as a number in the standard unit",
                 core="Exp",
             ),
         ),
@@ -424,6 +428,8 @@ ARM = [
         "documentation": "ANCOVA of AVAL with treatment and site",
         "code": "proc glm; run;",
         "context": "SAS 9.4",
+        "reason": "SPECIFIED IN SAP",
+        "purpose": "SECONDARY OUTCOME MEASURE",
     }
 ]
 
@@ -527,8 +533,9 @@ def test_item_defs_lengths_and_origins(sdtm: etree._ElementTree) -> None:
         "Assigned from the randomisation list"
     )
     assert item("IT.DM.ARMCD").get(f"{{{DEF_NS}}}CommentOID") == "COM.DM.ARMCD"
-    # Two derived LBSEQ without method text still get a MethodDef naming the variable
-    assert "LB.LBSEQ" in one(sdtm, "//odm:MethodDef[@OID='MT.LB.LBSEQ']//odm:TranslatedText").text
+    assert one(sdtm, "//odm:MethodDef[@OID='MT.LB.LBSEQ']//odm:TranslatedText").text == (
+        "Sequence number of the subject's records in key order"
+    )
 
 
 def test_codelists(sdtm: etree._ElementTree) -> None:
@@ -642,7 +649,14 @@ def test_write_is_deterministic_and_renders_html(tmp_path: Path) -> None:
     assert data == (tmp_path / "b.xml").read_bytes() == define_bytes(first)
     assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<?xml-stylesheet")
     assert b"ns0:" not in data and data.count(b"xmlns:def=") == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xml", "b.xml", "define.html"]
+    # the stylesheet the processing instruction names is written beside, unchanged
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.xml",
+        "b.xml",
+        "define.html",
+        "define2-1.xsl",
+    ]
+    assert (tmp_path / "define2-1.xsl").read_bytes() == stylesheet_bytes()
     html = (tmp_path / "define.html").read_text(encoding="utf-8")
     for name in ("DM", "LB", "AE", "SUPPDM", "Laboratory Test Results"):
         assert re.search(rf"\b{re.escape(name)}\b", html), name
@@ -677,15 +691,37 @@ def test_num_type_is_inferred_when_not_declared() -> None:
         build_define(study, bad, purpose="Tabulation")
 
 
+def test_ct_miss_is_a_finding_not_fatal() -> None:
+    study, frames = sdtm_study()
+    bad = dict(frames, DM=frames["DM"].assign(SEX=["F", "X", "X"]))
+    findings: list[str] = []
+    tree = build_define(study, bad, purpose="Tabulation", findings=findings)
+    assert validate_define(tree) == []
+    assert findings == [
+        "dataset DM, row 2, variable SEX: value 'X' is not a term of non-extensible codelist "
+        "C66731 (Sex); left out of the define's codelist"
+    ]
+    sex = tree.xpath("//odm:CodeList[@OID='CL.C66731']/*/@CodedValue", namespaces=NS)
+    assert sex == ["F"]
+
+
+def test_derived_without_method_is_an_error() -> None:
+    study, frames = sdtm_study()
+    lb = study.datasets["LB"]
+    bare = replace(
+        lb,
+        variables=tuple(replace(v, method=None) if v.name == "LBSEQ" else v for v in lb.variables),
+    )
+    with pytest.raises(
+        WriteError, match=r"^define: dataset LB, variable LBSEQ: origin Derived needs a method"
+    ):
+        build_define(
+            replace(study, datasets=dict(study.datasets, LB=bare)), frames, purpose="Tabulation"
+        )
+
+
 def test_bad_inputs_give_one_line_errors() -> None:
     study, frames = sdtm_study()
-    bad = dict(frames, DM=frames["DM"].assign(SEX=["F", "X", "M"]))
-    with pytest.raises(
-        WriteError,
-        match=r"dataset DM, row 2, variable SEX: value 'X' is not "
-        r"a term of non-extensible codelist C66731",
-    ):
-        build_define(study, bad, purpose="Tabulation")
     bad = dict(frames, DM=frames["DM"].assign(AGE=[34.5, 1.0, 2.0]))
     with pytest.raises(WriteError, match=r"dataset DM, row 1, variable AGE: expected an integer"):
         build_define(study, bad, purpose="Tabulation")
@@ -755,7 +791,8 @@ def test_round_trip_metadata(
             study.ct_version,
             study.created,
         )
-        assert list(back.datasets) == list(study.datasets)
+        # datasets by class (SDTMIG 3.4 section 2.6), SUPP-- last
+        assert list(back.datasets) == dataset_order(study.datasets)
         for name, ds in study.datasets.items():
             got = back.datasets[name]
             assert (
@@ -803,7 +840,13 @@ def test_round_trip_metadata(
                     var.type,
                     var.order,
                     length,
-                    var.codelist,
+                    # an analysis dataset's PARAMCD and PARAM get a study codelist from the data
+                    var.codelist
+                    or (
+                        f"{var.name}.{name}"
+                        if study.standard == "ADaMIG" and var.name in ("PARAMCD", "PARAM")
+                        else None
+                    ),
                     var.format,
                     var.origin,
                     var.source,
@@ -812,10 +855,7 @@ def test_round_trip_metadata(
                     var.role if study.standard == "SDTMIG" else "",
                 ), (name, var.name)
                 assert (g.core == "Req") == (var.core == "Req")
-                if var.method or var.origin != "Derived":
-                    assert g.method == var.method
-                else:  # a derived variable without algorithm text gets a placeholder naming it
-                    assert f"{name}.{var.name}" in g.method
+                assert g.method == (var.method if var.origin == "Derived" else None)
     back = read_define(tmp_path / "SDTMIG.xml")
     assert back.codelists["ARMCD"] == ARMCD
     sex = back.codelists["C66731"]
@@ -859,9 +899,11 @@ def test_read_cdisc_2019_sdtm_example() -> None:
         "Sex",
         "Char",
         16,
-        "C66731",
+        "SEX",
         "Collected",
     )
+    # codelists are keyed by OID; the NCI code stays with the codelist
+    assert study.codelists["SEX"].nci_code == "C66731"
     assert dm.var("AGE").type == "Num" and dm.var("AGE").method.startswith("Age at Screening")
     assert study.datasets["SUPPDM"].parent == "DM"
     assert validate_define(parse_xml(path)) == []
@@ -1025,3 +1067,49 @@ def test_parse_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
         parse_xml(tmp_path / "missing.xml")
     assert parse_xml(b"<!DOCTYPE a><a/>").getroot().tag == "a"
+
+
+def test_result_codelist_applies_to_text_results_only() -> None:
+    """--STRESC: a number is never a term (SDTMIG 3.4 4.5.1); the codelist goes on the tests
+    whose results are text, at value level, and two texts of one method share its MethodDef."""
+    study, frames = sdtm_study()
+    lb = study.datasets["LB"]
+    stresc = V(
+        "LBSTRESC",
+        "Character Result/Finding in Std Format",
+        10,
+        codelist="C102580",
+        origin="Derived",
+        method="LBORRES in the standard unit, as text",
+    )
+    same = V("LBSTNRC", "Normal Range for Character Results", 11, origin="Derived",
+             method="LBORRES in the standard unit, as text")  # fmt: skip
+    lb = replace(lb, variables=(*lb.variables, stresc, same))
+    frame = frames["LB"].assign(
+        LBSTRESC=["5.25", "6.1", "NEGATIVE", "POSITIVE"], LBSTNRC=["", "", "", ""]
+    )
+    tree = build_define(
+        replace(study, datasets=dict(study.datasets, LB=lb)),
+        dict(frames, LB=frame),
+        purpose="Tabulation",
+        value_lists={("LB", "LBSTRESC"): "LBTESTCD"},
+    )
+    assert validate_define(tree) == []
+    assert tree.xpath("//odm:ItemDef[@OID='IT.LB.LBSTRESC']/odm:CodeListRef", namespaces=NS) == []
+    alt = tree.xpath(
+        "//odm:ItemDef[@OID='IT.LB.LBSTRESC.ALT']/odm:CodeListRef/@CodeListOID", namespaces=NS
+    )
+    assert alt == ["CL.C102580"]
+    assert (
+        tree.xpath("//odm:ItemDef[@OID='IT.LB.LBSTRESC.GLUC']/odm:CodeListRef", namespaces=NS) == []
+    )
+    assert tree.xpath(
+        "//odm:CodeList[@OID='CL.C102580']/odm:EnumeratedItem/@CodedValue", namespaces=NS
+    ) == ["NEGATIVE", "POSITIVE"]
+    shared = one(tree, "//odm:MethodDef[@OID='MT.LB.LBSTRESC']")
+    assert shared.get("Name") == "Algorithm to derive LB.LBSTRESC, LB.LBSTNRC"
+    refs = tree.xpath(
+        "//odm:ItemRef[@ItemOID='IT.LB.LBSTRESC' or @ItemOID='IT.LB.LBSTNRC']/@MethodOID",
+        namespaces=NS,
+    )
+    assert refs == ["MT.LB.LBSTRESC", "MT.LB.LBSTRESC"]

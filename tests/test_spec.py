@@ -56,8 +56,8 @@ def test_variable_not_in_ig(spec_copy):
     path = spec_copy / "sdtm" / "dm.yaml"
     _edit(
         path,
-        "  COUNTRY: {setting: country}",
-        "  COUNTRY: {setting: country}\n  DMFOO: {hardcode: X}",
+        "  DMDY: {study_day: DMDTC}",
+        "  DMDY: {study_day: DMDTC}\n  DMFOO: {hardcode: X}",
     )
     line = _line_of(path, "DMFOO")
     msg = _error(spec_copy)

@@ -636,8 +636,19 @@ def test_schema_layer_reports_pandera_failures() -> None:
     )
     assert ("DM", "SEX", "", 2) in got
     assert ("DM", "AGE", "int64", None) in got
-    assert ("AE", "AESER", "Yes", 1) in got
     assert all(found["severity"] == "error")
+
+
+def test_a_value_outside_its_codelist_is_reported_once() -> None:
+    """The CT rule is the one home of codelist membership: the schema layer does not report
+    the same value again (issue: 590 CT errors doubled by 609 pandera ones)."""
+    frames = clean()
+    frames["AE"].loc[0, "AESER"] = "Yes"
+    found = run(frames, study_for(frames))
+    at = found.frame[(found.frame["variable"] == "AESER") & (found.frame["value"] == "Yes")]
+    # the CT rule once; CORE's own AESER rules (CORE-000087, -000266) are rules of their own
+    assert sorted(at["rule"]) == ["UMSC-CR000087", "UMSC-CR000266", "UMSC-CT0001"]
+    assert found.of("UMSC-PA0001").empty
 
 
 def test_schema_from_metadata_requires_req_columns() -> None:

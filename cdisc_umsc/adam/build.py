@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from cdisc_umsc.adam.adsl import build_adsl
 from cdisc_umsc.adam.bds import build_bds
+from cdisc_umsc.adam.methods import describe_adam
 from cdisc_umsc.adam.occds import build_occds
 from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Variable
+from cdisc_umsc.metadata.resolve import data_type as sdtm_data_type
 from cdisc_umsc.metadata.resolve import with_value_types
 from cdisc_umsc.metadata.specfile import SpecMap
 
@@ -30,6 +33,8 @@ IDENTIFIERS = ("STUDYID", "USUBJID", "SUBJID", "SITEID")
 #: ADaM OCCDS v1.1 section 2: the class name used in define.xml
 OCCDS_CLASS = "OCCURRENCE DATA STRUCTURE"
 STRUCTURES = ("ADSL", "BDS", "OCCDS")
+#: No Yes Response (SDTM CT C66742), the codelist of ADaM flags
+NY = "C66742"
 _COMMON = {"dataset", "structure", "label", "records", "keys", "source", "metadata"}
 #: The keys each kind of ADaM spec file may use (docs/spec-format.md, ADaM files)
 SPEC_KEYS = {
@@ -96,15 +101,30 @@ def _standard_row(
     return None, False
 
 
-def _data_type(var: str, sas_type: str) -> tuple[str, str | None]:
-    """Define-XML data type and SAS format: *DT dates, *DTM date-times (ADaMIG 1.3 3.1.3)."""
-    if sas_type == "Num" and var.endswith("DTM"):
+def _data_type(var: str, values: pd.Series) -> tuple[str, str | None]:
+    """Define-XML data type and SAS format: *DT dates, *DTM date-times (ADaMIG 1.3 3.1.3);
+    whole numbers as ADaM names them (*SEQ, *DY, *N codes, *FN flags) and as SDTM has them
+    (AGE, VISITNUM, dictionary codes) when the values are whole."""
+    if values.dtype.kind not in "fiu":
+        return "text", None
+    if var.endswith("DTM"):
         return "datetime", DATETIME_FORMAT
-    if sas_type == "Num" and var.endswith("DT"):
+    if var.endswith("DT"):
         return "date", DATE_FORMAT
-    if sas_type == "Num":
-        return ("integer" if var.endswith(("SEQ", "DY", "N", "FN")) else "float"), None
-    return "text", None
+    if var.endswith(("SEQ", "DY", "N", "FN")):
+        return "integer", None
+    num = values.to_numpy(dtype="float64", na_value=np.nan)
+    whole = bool((np.mod(num[np.isfinite(num)], 1) == 0).all())
+    return ("integer" if whole and sdtm_data_type(var, "Num") == "integer" else "float"), None
+
+
+def _codelist(var: str, sas_type: str, row: dict) -> str | None:
+    """The variable's codelist: the standard's, else NY (C66742) for a character flag
+    (ADaMIG 1.3 section 3.1.4: *FL flags take Y/N or Y/null)."""
+    code = str(row.get("codelist") or "") or None
+    if code is None and sas_type == "Char" and var.endswith("FL"):
+        return NY
+    return code
 
 
 def adam_meta(
@@ -123,7 +143,7 @@ def adam_meta(
             f"{', '.join(STRUCTURES)}, not {structure!r}"
         )
     overrides = spec.get("metadata", {}) or {}
-    copied = [str(v) for v in spec.get("copy", [])]
+    said, levels = describe_adam(spec, frame)
     rows = []
     for pos, var in enumerate(frame.columns):
         row, own = _standard_row(spec, structure, var, in_use)
@@ -146,7 +166,7 @@ def adam_meta(
         else:
             order = int(use["order"]) if own else pos / 1000
         sas_type = "Num" if frame[var].dtype.kind in "fiu" else "Char"
-        data_type, fmt = _data_type(var, sas_type)
+        data_type, fmt = _data_type(var, frame[var])
         label = str(ov.get("label") or _label(template, var, str(use["label"])))
         rows.append(
             (
@@ -159,11 +179,11 @@ def adam_meta(
                     order=0,
                     data_type=data_type,
                     core=str(use.get("core") or "Perm"),
-                    codelist=(str(use.get("codelist")) or None),
+                    codelist=_codelist(var, sas_type, use),
                     format=fmt,
-                    origin="Predecessor" if var in copied else "Derived",
-                    source=f"{spec.get('source', 'DM')}.{var}" if var in copied else None,
-                    method=ov.get("method"),
+                    origin=said[var].origin,
+                    source=said[var].source,
+                    method=said[var].method,
                     comment=ov.get("comment"),
                     key_sequence=(list(spec["keys"]).index(var) + 1)
                     if var in spec["keys"]
@@ -189,6 +209,7 @@ def adam_meta(
         purpose="Analysis",
         keys=tuple(str(k) for k in spec["keys"]),
         variables=variables,
+        value_level=tuple(levels),
     )
 
 

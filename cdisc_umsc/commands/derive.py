@@ -1,5 +1,8 @@
 """``cdisc-umsc derive``: ADaM datasets from any folder of SDTM datasets (XPT or Dataset-JSON)
-by a study's ADaM spec, written with define.xml into a folder that is replaced atomically."""
+by a study's ADaM spec, written with define.xml into a folder that is replaced atomically.
+
+A value outside a non-extensible codelist is left out of the define's codelist and printed as
+a note (and listed in the folder's manifest), never a reason to stop."""
 
 from __future__ import annotations
 
@@ -28,8 +31,10 @@ def derive(
     fmt: str = "xpt",
     encoding: str = "utf-8",
     force: bool = False,
+    notes: list[str] | None = None,
 ) -> dict[str, int]:
-    """Build the spec's ADaM datasets from ``sdtm_dir`` into ``out_dir``; records per dataset."""
+    """Build the spec's ADaM datasets from ``sdtm_dir`` into ``out_dir``; records per dataset.
+    Codelist misses the define leaves out are added to ``notes``."""
     from cdisc_umsc.adam.build import build_adam
     from cdisc_umsc.adam.inputs import SdtmFolder, load_adam_specs
     from cdisc_umsc.core.outdir import OutputFolder, check_target, write_own_manifest
@@ -52,11 +57,17 @@ def derive(
         datasets=dict(meta),
         created=created,
     )
+    findings: list[str] = []
     output = OutputFolder(Path(out_dir), inputs=(Path(spec_dir), Path(sdtm_dir)), force=force)
     with output as tmp:
-        _write_all(tmp, data, meta, study, created, fmt)
-        write_own_manifest(tmp, {"command": "derive", "study": study_id})
+        _write_all(tmp, data, meta, study, created, fmt, findings=findings)
+        extra: dict = {"command": "derive", "study": study_id}
+        if findings:
+            extra["define_findings"] = findings
+        write_own_manifest(tmp, extra)
         output.commit()
+    if notes is not None:
+        notes.extend(findings)
     return {name: len(frame) for name, frame in data.items()}
 
 
@@ -98,10 +109,13 @@ def command(
     spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str, encoding: str, force: bool
 ) -> None:
     """Derive ADaM datasets from a folder of SDTM datasets by the ADaM spec."""
+    notes: list[str] = []
     try:
-        counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding, force)
+        counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding, force, notes)
     except UmscError as exc:
         fail(exc)
+    for note in notes:
+        click.echo(f"note: {note}")
     for name, n in counts.items():
         click.echo(f"  {name:<10} {n:>7} records")
     click.echo(f"-> {out_dir}/")

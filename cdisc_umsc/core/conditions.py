@@ -397,6 +397,8 @@ def _describe_test(t: Test) -> str:
         items = ", ".join("blank" if v is None else _show(v) for v in t.value)
         return f"{t.name} is {'not ' if t.negate else ''}one of {items}"
     assert t.value is not None and not isinstance(t.value, tuple)
+    if t.op == "eq" and t.value == "":  # equal to empty text: blank
+        return f"{t.name} is {'not ' if t.negate else ''}blank"
     if t.op == "eq":
         return f"{t.name} {'is not' if t.negate else '='} {_show(t.value)}"
     text = f"{t.name} {_WORDS[t.op]} {_show(t.value)}"

@@ -38,6 +38,37 @@ class Variable:
     comment: str | None = None
     significant_digits: int | None = None
     key_sequence: int | None = None
+    #: pages of the annotated CRF where a collected value is recorded (Define-XML 2.1
+    #: section 5.3.11.4, def:DocumentRef / def:PDFPageRef)
+    pages: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ValueLevel:
+    """What differs for one variable on the records of one test code (value-level metadata,
+    Define-XML 2.1 section 5.3.6): origin, method, CRF pages, codelist."""
+
+    variable: str
+    code: str
+    #: the variable whose value ``code`` is ("" = the dataset's test code variable:
+    #: --TESTCD, QNAM, PARAMCD, --PARMCD)
+    by: str = ""
+    origin: str | None = None
+    source: str | None = None
+    method: str | None = None
+    pages: tuple[int, ...] | None = None
+    codelist: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document the define links to: the annotated CRF or a supplemental document such as
+    a reviewer's guide (Define-XML 2.1 sections 5.3.2-5.3.3, def:leaf)."""
+
+    id: str
+    title: str
+    href: str
+    kind: Literal["AnnotatedCRF", "SupplementalDoc"] = "SupplementalDoc"
 
 
 @dataclass(frozen=True)
@@ -56,6 +87,8 @@ class Dataset:
     repeating: bool = True
     reference_data: bool = False
     parent: str | None = None
+    #: per variable and test code: what its value-level metadata says beyond the variable's
+    value_level: tuple[ValueLevel, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {v.name: v for v in self.variables})
@@ -110,6 +143,10 @@ class Study:
     codelists: dict[str, Codelist] = field(default_factory=dict)
     #: Timestamp written into file headers; comes from a setting, never the clock.
     created: str = "2000-01-01T00:00:00"
+    #: the study's title (define.xml StudyDescription); empty when unknown
+    title: str = ""
+    #: documents the define links to (annotated CRF, reviewer's guides)
+    documents: tuple[Document, ...] = ()
 
 
 # --------------------------------------------------------------------- raw forms (the spec's view)
@@ -146,6 +183,8 @@ class FormSpec:
     sheet: str | None = None
     #: odm: the ItemGroupOID whose records the form is
     item_group: str | None = None
+    #: pages of the annotated CRF that show the form
+    pages: tuple[int, ...] = ()
 
     @property
     def source(self) -> str:

@@ -20,7 +20,9 @@ DATE_SUFFIXES = ("DTC",)
 #: character variables holding ISO 8601 dates, times or durations (SDTMIG 4.4)
 ISO_SUFFIXES = ("DTC", "DUR")
 GENERAL_CLASSES = ("INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT")
-INTEGER_NAMES = ("SEQ", "DY", "AGE", "TAETORD", "VISITDY", "STDY", "ENDY")
+#: numeric variables that hold whole numbers: sequence numbers, study days, ages, element
+#: orders, and dictionary codes (--CD: MedDRA codes are integers)
+INTEGER_NAMES = ("SEQ", "DY", "AGE", "TAETORD", "VISITDY", "STDY", "ENDY", "CD")
 
 
 @lru_cache(maxsize=8)
@@ -161,6 +163,7 @@ def dataset_meta(
                 comment=ov.get("comment"),
                 significant_digits=ov.get("significant_digits"),
                 key_sequence=key_seq,
+                pages=tuple(ov.get("pages") or ()),
             )
         )
     label = str(info["label"])

@@ -16,11 +16,12 @@ from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Codelist, FieldSpec, FormSpec, Term
 from cdisc_umsc.metadata.specfile import SpecError, SpecList, SpecMap, load_spec_file
 
-STUDY_KEYS = frozenset({"study", "raw", "visits", "forms"})
+STUDY_KEYS = frozenset({"study", "raw", "visits", "forms", "documents"})
+DOCUMENT_KEYS = frozenset({"id", "file", "title"})
 SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
 FIELD_KEYS = frozenset({"type", "format", "min", "max", "item", "odm"})
 FIELD_TYPES = frozenset({"text", "integer", "number", "date", "time"})
-FORM_KEYS = frozenset({"file", "label", "key", "fields", "reader", "sheet", "item_group"})
+FORM_KEYS = frozenset({"file", "label", "key", "fields", "reader", "sheet", "item_group", "pages"})
 #: how each kind of raw export is read, and the file suffix that implies it
 READERS = {".csv": "csv", ".sas7bdat": "sas7bdat", ".xpt": "xpt", ".xlsx": "xlsx", ".xml": "odm"}
 #: what an ODM field may take from its record's place in the ClinicalData (``odm:``)
@@ -63,6 +64,18 @@ class Recode:
     codelist: str | None
     map: dict[str, str]
     where: str
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """A document the define links to (Define-XML 2.1 sections 5.3.2-5.3.3): the annotated
+    CRF or a reviewer's guide, a file of the spec folder copied beside the define.xml."""
+
+    id: str
+    title: str
+    path: Path
+    kind: str  # AnnotatedCRF | SupplementalDoc
+    purpose: str  # Tabulation | Analysis
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,8 @@ class StudySpec:
     sha256: str = ""
     #: the standards the study uses, resolved once against the bundle
     standards: standards.InUse = field(default_factory=standards.InUse)
+    #: documents the defines link to (annotated CRF, reviewer's guides)
+    documents: tuple[DocumentFile, ...] = ()
 
     @property
     def sdtm_standard(self) -> tuple[str, str]:
@@ -187,6 +202,7 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
             reader,
             str(spec.get("sheet", name)) if reader == "xlsx" else None,
             str(spec["item_group"]) if reader == "odm" else None,
+            _pages(spec, name),
         )
     return forms
 
@@ -243,6 +259,63 @@ def _field_source(
             "odm", f"unknown odm: '{fdef['odm']}' (expected one of: {', '.join(ODM_CONTEXT)})"
         )
     return (str(fdef["item"]) if "item" in fdef else None), fdef.get("odm")
+
+
+def _pages(spec: SpecMap, name: str) -> tuple[int, ...]:
+    """``pages:`` of a form: aCRF page numbers (a number or a list of them)."""
+    if "pages" not in spec:
+        return ()
+    value = spec["pages"]
+    items = value if isinstance(value, list) else [value]
+    if not items or any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in items):
+        raise spec.error("pages", f"form {name}: pages must be a page number or a list of them")
+    return tuple(sorted(set(items)))
+
+
+#: documents: keys -> (Define-XML element, define it belongs to, a list or one document)
+_DOCUMENTS = {
+    "acrf": ("AnnotatedCRF", "Tabulation", False),
+    "sdtm": ("SupplementalDoc", "Tabulation", True),
+    "adam": ("SupplementalDoc", "Analysis", True),
+}
+
+
+def _documents(study: SpecMap, root: Path) -> tuple[DocumentFile, ...]:
+    """``documents:`` of study.yaml: the annotated CRF and the reviewer's guides."""
+    docs = study.get("documents")
+    if docs is None:
+        return ()
+    if not isinstance(docs, SpecMap):
+        raise study.error("documents", "documents must be a mapping (acrf:, sdtm:, adam:)")
+    docs.only(frozenset(_DOCUMENTS), "documents")
+    out: list[DocumentFile] = []
+    for key, (kind, purpose, many) in _DOCUMENTS.items():
+        if key not in docs:
+            continue
+        entries = docs[key]
+        if many != isinstance(entries, list):
+            shape = "a list of {id:, file:, title:}" if many else "one {file:, title:}"
+            raise docs.error(key, f"documents.{key} must be {shape}")
+        for entry in entries if many else [entries]:
+            if not isinstance(entry, SpecMap):
+                raise docs.error(key, f"documents.{key}: each document is a mapping")
+            entry.only(DOCUMENT_KEYS, f"a document of documents.{key}")
+            doc_id = str(entry.get("id", "acrf" if key == "acrf" else ""))
+            if not doc_id or not doc_id.replace("-", "").replace("_", "").isalnum():
+                raise entry.error(
+                    "id" if "id" in entry else None,
+                    f"documents.{key}: each document needs an id: (letters, digits, - or _)",
+                )
+            path = root / str(entry.require("file"))
+            if not path.is_file():
+                raise entry.error("file", f"document file {entry['file']} does not exist")
+            title = str(entry.require("title"))
+            out.append(DocumentFile(doc_id, title, path, kind, purpose))
+    ids = [d.id for d in out]
+    dup = next((i for i in ids if ids.count(i) > 1), None)
+    if dup is not None:
+        raise docs.error(None, f"documents: id {dup} is used twice")
+    return tuple(out)
 
 
 def _codelists(
@@ -431,6 +504,13 @@ def load_study_spec(root: Path) -> StudySpec:
         )
         for n, f in forms.items()
     }
+    documents = _documents(study, root)
+    if not any(d.kind == "AnnotatedCRF" for d in documents):
+        paged = next((n for n, f in forms.items() if f.pages), None)
+        if paged is not None:
+            raise study["forms"][paged].error(
+                "pages", f"form {paged}: pages need the annotated CRF (documents: acrf:)"
+            )
     cl_path = root / "codelists.yaml"
     cl_spec = load_spec_file(cl_path, disp(cl_path)) if cl_path.is_file() else None
     recodes, units, sponsor = _codelists(cl_spec, in_use.sdtm_ct)
@@ -469,5 +549,6 @@ def load_study_spec(root: Path) -> StudySpec:
         adam,
         digest.hexdigest(),
         in_use,
+        documents,
     )
     return spec

@@ -94,7 +94,11 @@ def _int(value: str | None, doc: _Doc, where: str) -> int | None:
 
 
 def _codelist_id(doc: _Doc, cl: etree._Element) -> tuple[str, str | None]:
-    """(id used by Variable.codelist, NCI code) of a CodeList element."""
+    """(id used by Variable.codelist, NCI code) of a CodeList element.
+
+    The id comes from the OID (without its ``CL.`` prefix): two codelists that share an NCI
+    code (the full No Yes Response list and a "Y only" subset of it) are different lists and
+    stay apart (Define-XML 2.1 section 5.3.12: a CodeList is referenced by its OID)."""
     ext = cl.find(doc.o("ExternalCodeList"))
     if ext is not None:
         return f"EXT:{ext.get('Dictionary', '')}:{ext.get('Version', '')}", None
@@ -102,10 +106,8 @@ def _codelist_id(doc: _Doc, cl: etree._Element) -> tuple[str, str | None]:
         (a.get("Name") for a in cl.findall(doc.o("Alias")) if a.get("Context") == "nci:ExtCodeID"),
         None,
     )
-    if alias:
-        return alias, alias
     oid = cl.get("OID", "")
-    return (oid[3:] if oid.startswith("CL.") else oid), None
+    return (oid[3:] if oid.startswith("CL.") and len(oid) > 3 else oid), alias or None
 
 
 def _ct_extensible(code: str) -> bool | None:
@@ -256,6 +258,48 @@ def _parent(name: str, domain: str | None) -> str | None:
     return domain if domain and domain != name else (name[4:] or None)
 
 
+#: IG names a define may use for the standards this tool bundles (Define-XML 1.0 and 2.0
+#: wrote them variously): name -> the bundled standard
+_IG_NAMES = {
+    "SDTMIG": "SDTMIG",
+    "SDTM-IG": "SDTMIG",
+    "CDISC SDTM": "SDTMIG",
+    "SDTM": "SDTMIG",
+    "ADAMIG": "ADaMIG",
+    "ADAM-IG": "ADaMIG",
+    "CDISC ADAM": "ADaMIG",
+    "ADAM": "ADaMIG",
+}
+#: implementation guides for other kinds of data, which this tool does not bundle
+_OTHER_IGS = ("SDTMIG-MD", "SDTMIG-AP", "SDTMIG-PGX", "SENDIG", "SENDIG-DART", "SENDIG-AR")
+
+
+def standard_notes(study: Study) -> list[str]:
+    """What the define names as its implementation guides when this tool does not have them:
+    one line per standard, so a typo (``STDTMIG``) or an IG for other data is said, never
+    passed over (a bundled IG of another version is reported with the findings, as the
+    version that judged them)."""
+    named = [f"{study.standard} {study.standard_version}".strip()]
+    named += [d.standard for d in study.datasets.values() if d.standard]
+    notes = []
+    bundled = versions()
+    for text in dict.fromkeys(n for n in named if n):
+        name = text.rpartition(" ")[0] or text
+        known = _IG_NAMES.get(name.upper())
+        if known is None and name.upper() in _OTHER_IGS:
+            notes.append(
+                f"the define names {text}: this tool does not bundle {name}; its datasets are "
+                "checked by the data and the define only"
+            )
+        elif known is None:
+            notes.append(
+                f"the define names the standard {text!r}, which this tool does not know (it "
+                f"bundles SDTMIG {bundled['SDTMIG']} and ADaMIG {bundled['ADaMIG']}); its "
+                "datasets are checked by the data and the define only"
+            )
+    return notes
+
+
 def read_define(path: str | os.PathLike[str]) -> Study:
     """The metadata object described by a Define-XML 2.1 / 2.0 / 1.0 file."""
     name = Path(path).name
@@ -303,10 +347,12 @@ def read_define(path: str | os.PathLike[str]) -> Study:
             reference_data=group.get("IsReferenceData") == "Yes",
             parent=_parent(ds_name, domain),
         )
-    codelists = {}
+    codelists: dict[str, Codelist] = {}
     for cl in cl_elements:
         parsed = _codelist(doc, cl)
-        codelists[parsed.id] = parsed
+        # two ExternalCodeLists of one dictionary version (its terms and its codes) are one
+        # dictionary to check against; OIDs keep every other codelist apart
+        codelists.setdefault(parsed.id, parsed)
     return Study(
         study_id=study_id,
         standard=ig_name,

@@ -49,7 +49,7 @@ def _q(value: object) -> str:
     origin="Assigned",
     summary="a study setting (study: in study.yaml)",
     example="{setting: STUDYID}",
-    describe=lambda p, v: f"Set to the study's {p['setting']} setting",
+    describe=lambda p, v: f"The study's {p['setting']} (a study setting)",
 )
 def assign_setting(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     value = ctx.setting(str(p["setting"]))
@@ -125,8 +125,12 @@ def _joined(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.Series, str]:
 
 
 def _describe_recode(p: SpecMap, v: str) -> str:
-    source = " and ".join(map(str, p["fields"])) if "fields" in p else str(p.get("field"))
-    return f"CRF field {source} recoded to submission values by the recode table {p['recode']}"
+    if "fields" in p:
+        return (
+            f"The combination of the CRF fields {' and '.join(map(str, p['fields']))}, "
+            "recoded to its submission value"
+        )
+    return f"The CRF field {p.get('field')}, recoded to its submission value"
 
 
 @algorithm(
@@ -173,13 +177,27 @@ def assign_ct(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return check_codelist(ctx, b, values, cid, var, column=str(p["ct"]), shown=collected)
 
 
+def _describe_template(p: SpecMap, v: str) -> str:
+    import string
+
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(str(p["template"])):
+        if literal:
+            parts.append(f"'{literal}'")
+        if name:
+            parts.append(name)
+    if len(parts) == 1:
+        return f"Set to {parts[0]}" if parts[0].startswith("'") else f"Equal to {parts[0]}"
+    return f"Concatenation of {', '.join(parts[:-1])} and {parts[-1]}"
+
+
 @algorithm(
     "template",
     kind="template",
     checks_codelist=True,
     summary="text assembled from variables and raw fields",
     example='{template: "{STUDYID}-{SITEID}-{SUBJID}"}',
-    describe=lambda p, v: f"Text assembled as {p['template']}",
+    describe=_describe_template,
 )
 def assign_template(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     import string
@@ -219,7 +237,7 @@ def assign_date(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     origin="Collected",
     summary="a DM variable of the record's subject",
     example="{dm: USUBJID}",
-    describe=lambda p, v: f"DM.{p['dm']} of the subject",
+    describe=lambda p, v: f"DM.{p['dm']} of the subject (matched on the subject identifier)",
 )
 def subject_variable(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return ctx.subject_lookup(b, str(p["dm"]))
@@ -384,7 +402,10 @@ def assign_decode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     params={"at": Param("ref", True)},
     summary="age in completed years from a birth date to a reference date",
     example="{age: BRTHDAT, at: RFICDTC}",
-    describe=lambda p, v: f"Age in completed years from the birth date ({p['age']}) to {p['at']}",
+    describe=lambda p, v: (
+        f"Age in completed years from the birth date ({p['age']}) to {p['at']} (a year is "
+        "completed on its anniversary day); blank when either date is incomplete"
+    ),
 )
 def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """Age in completed years at the reference date."""
@@ -554,8 +575,17 @@ def _of(p: SpecMap) -> list[str]:
 
 def _describe_aggregate(p: SpecMap, v: str) -> str:
     cond = parse_condition(p["where"]).describe() if "where" in p else ""
-    text_ = f"{_AGG_WORDS[str(p['aggregate'])]} {' or '.join(_of(p))} for the subject"
-    return text_ + (f", among records where {cond}" if cond else "")
+    how = str(p["aggregate"])
+    of = " or ".join(_of(p))
+    # a trial summary value (TS has no subjects) aggregates over the study's records
+    scope = "the study's records" if v.startswith("TS") else "the subject's records"
+    among = f" where {cond}" if cond else ""
+    if how in ("min", "max"):
+        return (
+            f"{_AGG_WORDS[how]} {of} of {scope}{among} (ISO 8601 dates and text compare in "
+            "text order; blank values are ignored); blank when there is none"
+        )
+    return f"{_AGG_WORDS[how]} {of} values of {scope}{among}; 0 when there is none"
 
 
 @algorithm(
@@ -704,9 +734,11 @@ def derive_seq(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     summary="--LOBXFL (SDTMIG 4.1.4.8): last non-missing result on or before first exposure",
     example="{last_before_exposure: LBSTRESC, by: [LBTESTCD], date: LBDTC}",
     describe=lambda p, v: (
-        f"Y on the subject's last record per {', '.join(map(str, p['by']))} with a non-missing "
+        f"Y on the last record, in the dataset's key order, of each subject and "
+        f"{', '.join(map(str, p['by']))} among those with a non-missing "
         f"{p['last_before_exposure']} dated ({p['date']}) on or before the first exposure "
-        "(DM.RFXSTDTC); date-times are compared where both carry a time, else dates"
+        "(DM.RFXSTDTC); date-times are compared where both carry a time, else dates; blank on "
+        "every other record"
     ),
 )
 def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:

@@ -56,6 +56,7 @@ def _source_rows(ctx: Context, b: Build, src: SourceSpec) -> pd.DataFrame:
 def start_domain(ctx: Context, spec: DomainSpec) -> Build:
     """Stage 0 for one domain: rows from each source, source-level then domain-level mapping."""
     parts_raw, parts_out, codelists = [], [], {}
+    per_form: dict[str, dict[str, str | None]] = {}
     for src in spec.sources:
         sub = Build(spec, pd.DataFrame(), pd.DataFrame())
         raw = _source_rows(ctx, sub, src)
@@ -69,6 +70,7 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
         parts_out.append(sub.out)
         for var in set(src.variables) | set(sub.codelist_of):
             codelists.setdefault(var, set()).add(sub.codelist_of.get(var))
+            per_form.setdefault(var, {})[src.form] = sub.codelist_of.get(var)
         ctx.excluded.extend(sub.excluded)
     raw = pd.concat(parts_raw, ignore_index=True) if parts_raw else pd.DataFrame()
     out = pd.concat(parts_out, ignore_index=True) if parts_out else pd.DataFrame()
@@ -77,6 +79,7 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
     agreed = {k: next(iter(v)) for k, v in codelists.items() if len(v) == 1}
     b = Build(spec, raw, out, {k: v for k, v in agreed.items() if v is not None})
     b.conflicting = {k for k, v in codelists.items() if len(v) > 1}
+    b.source_codelists = {k: per_form[k] for k in b.conflicting}
     b.done = set(out.columns)
     for name, p in spec.variables.items():
         if stage_of(p, spec) == 0:

@@ -17,6 +17,7 @@ from cdisc_umsc.metadata.resolve import ig_row
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec, load_study_spec
 from cdisc_umsc.metadata.specfile import SpecError, SpecMap
 from cdisc_umsc.sdtm.algorithms import ALGORITHMS
+from cdisc_umsc.sdtm.evaluate import method_text
 from cdisc_umsc.sdtm.registry import Param, algorithm_for
 
 #: settings the mapping can read besides those under study: (Context.setting)
@@ -123,6 +124,11 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
         if value is None:
             return
         cid = str(value)
+        if cid.startswith("EXT:"):  # an external dictionary (Define-XML ExternalCodeList)
+            parts = cid.split(":", 2)
+            if len(parts) != 3 or not parts[1].strip() or not parts[2].strip():
+                raise SpecError(where, f"external codelist '{cid}': write EXT:<name>:<version>")
+            return
         ct = standards.controlled_terminology("SDTM", spec.ct_version)
         if cid not in spec.sponsor_codelists and ct.codelist(cid) is None:
             raise SpecError(where, f"unknown codelist '{cid}'")
@@ -188,6 +194,14 @@ def check_variable(scope: _Scope, var: str, p: SpecMap, owner: SpecMap) -> None:
             _check_value(scope, var, p, key, param)
 
 
+def _check_method(spec: StudySpec, var: str, p: SpecMap) -> None:
+    """The define.xml method of a derived variable must read as ASCII reviewer prose (a raw
+    CRF value shows through its recode table, else the spec gives method:)."""
+    algo = algorithm_for(p)
+    if algo is not None and (str(p.get("origin") or algo.origin) == "Derived" or p.get("method")):
+        method_text(p, var, spec.recodes)
+
+
 def check_spec(spec: StudySpec) -> None:
     """Raise SpecError (file:line) for the first unresolved reference in the spec."""
     std, version = spec.sdtm_standard
@@ -209,9 +223,11 @@ def check_spec(spec: StudySpec) -> None:
                     raise SpecError(where, "a source filter cannot use has_records")
             for var, p in src.variables.items():
                 check_variable(scope, var, p, src.variables)
+                _check_method(spec, var, p)
         scope = _Scope(spec, dom, all_fields)
         for var, p in dom.variables.items():
             check_variable(scope, var, p, dom.variables)
+            _check_method(spec, var, p)
         for d in dom.derived:
             if isinstance(d, SpecMap) and "where" in d:
                 scope.condition(d["where"], d.where("where"), "(derived records)")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata import standards
-from cdisc_umsc.metadata.model import Codelist
+from cdisc_umsc.metadata.model import Codelist, ValueLevel
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import FORM, ROW
@@ -34,6 +34,16 @@ class Build:
     done: set[str] = field(default_factory=set)
     #: variables whose sources use different codelists (described per value instead)
     conflicting: set[str] = field(default_factory=set)
+    #: per variable: the codelist each source form checked it against (None: none)
+    source_codelists: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: define.xml metadata a builder states for variables no spec algorithm computes
+    #: (trial design, subject elements): origin, source, method
+    described: dict[str, dict] = field(default_factory=dict)
+    #: per variable whose sources compute it with different origins: form -> origin, method
+    #: and CRF pages of that source (described per value)
+    source_origins: dict[str, dict[str, dict]] = field(default_factory=dict)
+    #: value-level metadata a builder states (e.g. the TSVAL of a value computed from data)
+    values: list[ValueLevel] = field(default_factory=list)
     #: raw rows left out by a spec filter: (form, row, reason)
     excluded: list[tuple[str, int, str]] = field(default_factory=list)
     #: derived records and the records they were computed from: frames of (rec, src) ids

@@ -9,15 +9,17 @@ condition, or blank). Variables another one reads are computed on demand, for ev
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.core.conditions import Condition, parse_condition
+from cdisc_umsc.core.conditions import Condition, HasRecords, Test, parse_condition
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import blank
-from cdisc_umsc.metadata.spec import DomainSpec
+from cdisc_umsc.metadata.spec import DomainSpec, Recode
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.context import Build, Context
 from cdisc_umsc.sdtm.registry import ALGORITHMS, Algorithm, algorithm_for
@@ -268,18 +270,66 @@ def stage_of(
 # ------------------------------------------------------------------------------ words
 
 
-def describe_spec(p: SpecMap, var: str) -> str:
+def _recoded(part: object, recodes: Mapping[str, Recode]) -> object:
+    """A condition with each raw CRF value (text that is not ASCII) replaced by the
+    submission value the study's recode tables give it, when they agree on one."""
+    if isinstance(part, Condition):
+        return replace(part, parts=tuple(_recoded(x, recodes) for x in part.parts))
+    if isinstance(part, HasRecords):
+        where = part.where
+        return replace(part, where=None if where is None else _recoded(where, recodes))
+    assert isinstance(part, Test)
+
+    def meaning(value: object) -> object:
+        if not isinstance(value, str) or value.isascii():
+            return value
+        found = {t.map[value] for t in recodes.values() if value in t.map}
+        return next(iter(found)) if len(found) == 1 else value
+
+    values = part.value if isinstance(part.value, tuple) else (part.value,)
+    meant = tuple(meaning(v) for v in values)
+    if meant == values:
+        return part
+    shown = meant if isinstance(part.value, tuple) else meant[0]
+    return replace(part, name=f"{part.name} (the CRF answer, as recoded)", value=shown)
+
+
+def condition_words(obj: object, recodes: Mapping[str, Recode] | None = None) -> str:
+    """A spec condition in reviewer words; raw CRF answers appear by their submission
+    meaning (through the recode table that gives it)."""
+    cond = parse_condition(obj)
+    if recodes:
+        cond = _recoded(cond, recodes)  # type: ignore[assignment]
+    return cond.describe()
+
+
+def describe_spec(p: SpecMap, var: str, recodes: Mapping[str, Recode] | None = None) -> str:
     """A variable's derivation in words for a reviewer (define.xml method), from the
     declaration of the algorithm that runs it; the spec's ``method:`` overrides it."""
     if p.get("method"):
         return str(p["method"])
     words = algorithm_of(p).describe(p, var)
     if "when" in p:
-        words += f", when {parse_condition(p['when']).describe()}"
+        words += f", when {condition_words(p['when'], recodes)}"
     if "unless" in p:
-        words += f", unless {parse_condition(p['unless']).describe()}"
+        words += f", unless {condition_words(p['unless'], recodes)}"
     other = p.get("else")
     if isinstance(other, SpecMap):
-        rest = describe_spec(other, var)
+        rest = describe_spec(other, var, recodes)
         words += "; otherwise " + rest[:1].lower() + rest[1:]
     return words
+
+
+def method_text(p: SpecMap, var: str, recodes: Mapping[str, Recode] | None = None) -> str:
+    """The define.xml method of a derived variable: ASCII reviewer prose. Text a reviewer
+    could not read (a raw CRF value no recode table explains) needs the spec's ``method:``;
+    one ``file:line`` error names the variable."""
+    text = describe_spec(p, var, recodes)
+    if not text.isascii():
+        bad = "".join(c for c in text if not c.isascii())
+        at = p.where("method") if "method" in p else p.where()
+        raise InputError(
+            f"{at}: variable {var}: its define.xml method would show the non-ASCII text "
+            f"{bad!r}; describe the derivation in ASCII words with method:"
+        )
+    return text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +16,9 @@ from cdisc_umsc.metadata.spec import StudySpec
 from cdisc_umsc.read.forms import FORM, ROW, WHERE
 from cdisc_umsc.read.raw import read_raw_forms
 from cdisc_umsc.sdtm import build as B
+from cdisc_umsc.sdtm import describe as D
 from cdisc_umsc.sdtm import trial_design as T
 from cdisc_umsc.sdtm.context import REC, Build, Context
-from cdisc_umsc.sdtm.evaluate import algorithm_of, describe_spec
 from cdisc_umsc.sdtm.supp import build_supp
 
 
@@ -55,41 +55,6 @@ def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
 def _order(study: StudySpec) -> list[str]:
     names = list(study.domains)
     return ["DM", *[n for n in names if n != "DM"]] if "DM" in names else names
-
-
-def _overrides(study: StudySpec, b: Build) -> dict[str, dict]:
-    """Per variable: what the spec and the algorithm that ran say of it (origin, method,
-    codelist, label, length, comment), for the dataset metadata."""
-    result: dict[str, dict] = {}
-    specs = {}
-    for src in b.spec.sources:
-        specs.update(src.variables)
-    specs.update(b.spec.variables)
-    for var, p in specs.items():
-        algo = algorithm_of(p)
-        origin = str(p.get("origin") or algo.origin)
-        ov = {
-            "origin": origin,
-            "comment": p.get("comment"),
-            "label": p.get("label"),
-            "length": p.get("length"),
-        }
-        if origin != "Collected" or p.get("method"):
-            ov["method"] = describe_spec(p, var)
-        if "codelist" in p and p["codelist"] is None:
-            ov["codelist"] = ""  # the spec states the IG codelist does not apply
-        if var in b.codelist_of:
-            ov["codelist"] = b.codelist_of[var]
-        if var in b.conflicting:
-            ov["codelist"] = ""
-        external = algo.define_codelist(p, var, b.spec) if algo.define_codelist else None
-        if external is not None:
-            ov["codelist"] = external
-        result[var] = ov
-    for d in b.spec.derived:
-        for var in d.get("set", {}):
-            result.setdefault(var, {"origin": "Derived", "method": str(d.get("name", ""))})
-    return result
 
 
 def conform(frame: pd.DataFrame, meta: Dataset) -> pd.DataFrame:
@@ -138,9 +103,8 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
     derived_from: dict[str, pd.DataFrame] = {}
     looked_up: dict[str, pd.DataFrame] = {}
     for name, b in ctx.builds.items():
-        overrides = _overrides(study, b)
+        overrides = D.overrides(study, b, meta.get("DM"))
         variables = [c for c in b.out.columns if not c.startswith("_")]
-        labels = {}
         ds = dataset_meta(std, version, name, variables, overrides, b.spec.keys, b.spec.file)
         labels = {v.name: v.label for v in ds.variables}
         if b.spec.sources or b.supp:
@@ -152,13 +116,17 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
                     version,
                     sname,
                     list(supp.columns),
-                    {},
+                    D.supp_overrides(ds),
                     ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
                     b.spec.file,
+                )
+                smeta = replace(
+                    smeta, value_level=D.supp_value_level(study, b, ds, supp["QNAM"].unique())
                 )
                 data[sname] = conform(supp, smeta)
                 meta[sname] = smeta
         data[name] = conform(b.out, ds)
+        ds = replace(ds, value_level=D.value_level(study, b, ds, data[name]))
         meta[name] = with_value_types(ds, data[name])
         if ROW in b.raw:
             lineage[name] = pd.DataFrame(

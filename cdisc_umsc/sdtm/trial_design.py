@@ -1,4 +1,10 @@
-"""Trial design domains (SDTMIG 3.4 chapter 7) and subject elements, from trial_design.yaml."""
+"""Trial design domains (SDTMIG 3.4 chapter 7) and subject elements, from trial_design.yaml.
+
+Each builder also says what define.xml records of its variables (Define-XML 2.1 section
+5.3.11): the planned design is Protocol, codes and names the sponsor assigns are Assigned, and
+what is computed (sequence numbers, study days, a subject's elements) is Derived, with its
+method.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,13 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core import iso8601
+from cdisc_umsc.metadata.model import ValueLevel
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.context import Build, Context
+from cdisc_umsc.sdtm.describe import describe_value
 from cdisc_umsc.sdtm.evaluate import apply
+from cdisc_umsc.sdtm.registry import ALGORITHMS
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -37,10 +46,31 @@ def _literal(value) -> str:
     return "" if value is None else str(value)
 
 
+def _protocol(b: Build, **other: dict) -> Build:
+    """Every variable of a planned-design dataset is Protocol, DOMAIN is Assigned, unless
+    ``other`` describes it."""
+    for var in b.out.columns:
+        b.described[var] = {"origin": "Protocol"}
+    b.described["DOMAIN"] = {"origin": "Assigned"}
+    b.described.update(other)
+    return b
+
+
+def _study_day(dtc: str, var: str) -> dict:
+    """As the study_day algorithm describes it (one method text for every study day)."""
+    text = ALGORITHMS["study_day"].describe({"study_day": dtc}, var)  # type: ignore[arg-type]
+    return {"origin": "Derived", "method": text}
+
+
 def trial_elements(ctx: Context, spec: SpecMap) -> Build:
     """TE: one record per planned element."""
-    return _build(
-        ctx, "TE", spec, _frame([{k: _literal(v) for k, v in r.items()} for r in spec["records"]])
+    return _protocol(
+        _build(
+            ctx,
+            "TE",
+            spec,
+            _frame([{k: _literal(v) for k, v in r.items()} for r in spec["records"]]),
+        )
     )
 
 
@@ -57,7 +87,7 @@ def trial_arms(ctx: Context, spec: SpecMap) -> Build:
             row["TAETORD"] = float(el["TAETORD"])
             row["ELEMENT"] = te[str(el["ETCD"])]
             rows.append(row)
-    return _build(ctx, "TA", spec, _frame(rows))
+    return _protocol(_build(ctx, "TA", spec, _frame(rows)))
 
 
 def trial_visits(ctx: Context, spec: SpecMap) -> Build:
@@ -74,13 +104,18 @@ def trial_visits(ctx: Context, spec: SpecMap) -> Build:
                 "TVSTRL": _literal(v.get("TVSTRL")),
             }
         )
-    return _build(ctx, "TV", spec, _frame(rows))
+    return _protocol(_build(ctx, "TV", spec, _frame(rows)))
 
 
 def trial_inclusion(ctx: Context, spec: SpecMap) -> Build:
     """TI: inclusion/exclusion criteria."""
-    return _build(
-        ctx, "TI", spec, _frame([{k: _literal(v) for k, v in r.items()} for r in spec["records"]])
+    return _protocol(
+        _build(
+            ctx,
+            "TI",
+            spec,
+            _frame([{k: _literal(v) for k, v in r.items()} for r in spec["records"]]),
+        )
     )
 
 
@@ -112,7 +147,45 @@ def subject_elements(ctx: Context, spec: SpecMap) -> Build:
     rfst = b.out["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("")
     b.out["SESTDY"] = iso8601.study_day(b.out["SESTDTC"], rfst)
     b.out["SEENDY"] = iso8601.study_day(b.out["SEENDTC"], rfst)
+    _describe_elements(ctx, b, spec)
     return b
+
+
+def _describe_elements(ctx: Context, b: Build, spec: SpecMap) -> None:
+    elements = [(str(e["ETCD"]), str(e["start"]), str(e["end"])) for e in spec["elements"]]
+    starts = ", ".join(f"DM.{start} for {etcd}" for etcd, start, _ in elements)
+    ends = ", ".join(f"DM.{end} for {etcd}" for etcd, _, end in elements)
+    dm = ctx.builds["DM"].spec.variables
+    b.described.update(
+        {
+            "STUDYID": {"origin": "Assigned"},
+            "DOMAIN": {"origin": "Assigned"},
+            "ETCD": {
+                "origin": "Derived",
+                "method": (
+                    "Code of each planned element the subject entered, in the order "
+                    f"{', '.join(e for e, _, _ in elements)}; an element is entered when its "
+                    "start date (SESTDTC) is known"
+                ),
+            },
+            "ELEMENT": {"origin": "Derived", "method": "TE.ELEMENT of the element code (ETCD)"},
+            "TAETORD": {"origin": "Derived", "method": "TA.TAETORD of the element code (ETCD)"},
+            "EPOCH": {"origin": "Derived", "method": "TA.EPOCH of the element code (ETCD)"},
+            "SESTDTC": {"origin": "Derived", "method": f"Start of the element: {starts}"},
+            "SEENDTC": {
+                "origin": "Derived",
+                "method": f"End of the element: {ends}; blank when that date is blank",
+            },
+            "SESEQ": {
+                "origin": "Derived",
+                "method": "Sequence number 1, 2, ... of the subject's elements in planned order",
+            },
+            "SESTDY": _study_day("SESTDTC", "SESTDY"),
+            "SEENDY": _study_day("SEENDTC", "SEENDY"),
+        }
+    )
+    if "USUBJID" in dm:  # the subject's DM identifier, described as DM describes it
+        b.described["USUBJID"] = {"origin": "Derived", "from_dm": "USUBJID"}
 
 
 def trial_summary(ctx: Context, spec: SpecMap) -> Build:
@@ -147,7 +220,30 @@ def trial_summary(ctx: Context, spec: SpecMap) -> Build:
     out = _frame(rows)
     out["TSSEQ"] = (out.groupby("TSPARMCD").cumcount() + 1).astype("float64")
     out["TSGRPID"] = ""
-    return _build(ctx, "TS", spec, out)
+    b = _protocol(
+        _build(ctx, "TS", spec, out),
+        TSSEQ={
+            "origin": "Derived",
+            "method": (
+                "Sequence number 1, 2, ... of the records of each TSPARMCD, in the order "
+                "the trial design lists them"
+            ),
+        },
+        **dict.fromkeys(
+            ("TSPARM", "TSVALCD", "TSVCDREF", "TSVCDVER", "TSGRPID", "TSVALNF"),
+            {"origin": "Assigned"},
+        ),
+    )
+    for r in spec["records"]:
+        value = r.get("TSVAL")
+        if isinstance(value, SpecMap):
+            origin, method = describe_value(value, "TSVAL", ctx.study)
+            if origin == "Derived":
+                code = str(r["TSPARMCD"])
+                b.values.append(
+                    ValueLevel("TSVAL", code, by="", origin="Derived", method=method, pages=())
+                )
+    return b
 
 
 BUILDERS = {"TE": trial_elements, "TA": trial_arms, "TV": trial_visits, "TI": trial_inclusion}

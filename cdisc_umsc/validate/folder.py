@@ -212,7 +212,7 @@ def _one(
     ig: str | None,
     ct: str | None,
 ):
-    from cdisc_umsc.read.define import read_define
+    from cdisc_umsc.read.define import read_define, standard_notes
     from cdisc_umsc.validate import validate_study
     from cdisc_umsc.validate.folder import read_folder
     from cdisc_umsc.validate.igmeta import declared_ig, study_from_ig
@@ -221,6 +221,7 @@ def _one(
     define = define if define is not None else (_define_beside(folder) if use_define else None)
     if define is not None:
         study = read_define(define)
+        data.notes.extend(standard_notes(study))
         source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
         if ig:
             study = replace(study, standard_version=_ig_text(ig))

@@ -1,7 +1,9 @@
 """The schema layer: a pandera DataFrameSchema generated from the metadata, run lazily.
 
-Char columns hold text ("" for blank, never null), at most min(200, declared length) bytes
-and, for non-extensible codelists, only codelist values; Num columns are float64 (NaN = null).
+Char columns hold text ("" for blank, never null) of at most min(200, declared length) bytes;
+Num columns are float64 (NaN = null). Codelist membership is not part of the schema: the CT
+rules (UMSC-CT0001/CT0003, :mod:`cdisc_umsc.validate.checks_ct`) report each value outside its
+codelist once, with the codelist named and numeric findings results exempt (SDTMIG 3.4 4.5.1).
 """
 
 from __future__ import annotations
@@ -29,9 +31,7 @@ def _is_text(series: pd.Series) -> pd.Series | bool:
     return series.isna() | (series.astype(str) == series)
 
 
-def _char_checks(
-    var: Variable, allowed: frozenset[str] | None, sizes: Callable[[], pd.Series]
-) -> list[pa.Check]:
+def _char_checks(var: Variable, sizes: Callable[[], pd.Series]) -> list[pa.Check]:
     limit = min(MAX_CHAR_BYTES, var.length or MAX_CHAR_BYTES)
 
     def within(s: pd.Series) -> pd.Series:
@@ -51,16 +51,7 @@ def _char_checks(
             error=f"{var.name} exceeds {limit} bytes",
         ),
     ]
-    if allowed is not None:
-        checks.append(pa.Check.isin(sorted(allowed | {""}), name="codelist"))
     return checks
-
-
-def _num_checks(var: Variable, allowed: frozenset[str] | None) -> list[pa.Check]:
-    if allowed is None:
-        return []
-    values = pd.to_numeric(pd.Series(sorted(allowed)), errors="coerce").dropna()
-    return [pa.Check(lambda s: s.isna() | s.isin(values.to_numpy()), name="codelist")]
 
 
 def _sizes(ctx: Context, name: str, variable: str) -> Callable[[], pd.Series]:
@@ -75,21 +66,18 @@ def build_schema(ctx: Context, meta: Dataset) -> pa.DataFrameSchema:
     """The DataFrameSchema of one dataset from its metadata (Req variables are required)."""
     columns: dict[str, pa.Column] = {}
     for var in meta.variables:
-        found = ctx.codelist(var.codelist) if var.codelist else None
-        allowed = found.values if found is not None and not found.extensible else None
         if var.type == "Char":
             columns[var.name] = pa.Column(
                 None,
                 nullable=False,
                 required=var.core == "Req",
-                checks=_char_checks(var, allowed, _sizes(ctx, meta.name, var.name)),
+                checks=_char_checks(var, _sizes(ctx, meta.name, var.name)),
             )
         else:
             columns[var.name] = pa.Column(
                 "float64",
                 nullable=True,
                 required=var.core == "Req",
-                checks=_num_checks(var, allowed),
             )
     return pa.DataFrameSchema(columns, name=meta.name, strict=False, ordered=False)
 

@@ -3,28 +3,51 @@ value-level metadata per test code, and Analysis Results Metadata from the ADaM 
 
 from __future__ import annotations
 
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.write.define.arm import PURPOSES, REASONS
 
 
 def value_lists(meta: dict[str, Dataset]) -> dict[tuple[str, str], str]:
-    """Result variables described per test: --ORRES/--STRESN by --TESTCD, QVAL by QNAM, AVAL
-    by PARAMCD (Define-XML 2.1 section 5.3.6)."""
+    """Variables described per value (Define-XML 2.1 section 5.3.6): QVAL by QNAM, --ORRES,
+    --STRESC and --STRESN by --TESTCD, --VAL by --PARMCD (TS, DI), AVAL by PARAMCD,
+    and any variable the metadata describes per value of another one (e.g. DSDECOD by
+    DSCAT, where each category takes its codelist)."""
     result: dict[tuple[str, str], str] = {}
     for name, ds in meta.items():
+        prefix = name[:2]
         if name.startswith("SUPP") and ds.has("QVAL"):
             result[(name, "QVAL")] = "QNAM"
-        elif ds.has(f"{name}TESTCD"):
-            for var in (f"{name}ORRES", f"{name}STRESN"):
-                if ds.has(var):
-                    result[(name, var)] = f"{name}TESTCD"
+        elif ds.has(f"{prefix}TESTCD"):
+            for suffix in ("ORRES", "STRESC", "STRESN"):
+                if ds.has(f"{prefix}{suffix}"):
+                    result[(name, f"{prefix}{suffix}")] = f"{prefix}TESTCD"
         elif ds.has("PARAMCD") and ds.has("AVAL"):
             result[(name, "AVAL")] = "PARAMCD"
+        if ds.has(f"{prefix}PARMCD") and ds.has(f"{prefix}VAL"):
+            result[(name, f"{prefix}VAL")] = f"{prefix}PARMCD"
+        for level in ds.value_level:
+            if level.by and ds.has(level.by) and ds.has(level.variable):
+                result.setdefault((name, level.variable), level.by)
     return result
 
 
+def _term(crit: SpecMap, key: str, allowed: frozenset[str]) -> str:
+    """A criterion's ARM analysis purpose or reason, one of the Define-XML CT terms."""
+    value = crit.get(key)
+    if value is None or str(value) not in allowed:
+        found = "none is given" if value is None else f"not {value!r}"
+        raise InputError(
+            f"{crit.where(key) if key in crit else crit.where()}: criterion {key} must be one "
+            f"of {', '.join(sorted(allowed))} ({found})"
+        )
+    return str(value)
+
+
 def analysis_results(adam_specs: dict[str, SpecMap]) -> list[dict]:
-    """One analysis result per endpoint criterion declared in a BDS spec (ARM 1.0)."""
+    """One analysis result per endpoint criterion declared in a BDS spec (ARM 1.0), with
+    the analysis purpose and reason the criterion declares."""
     results = []
     for name, spec in sorted(adam_specs.items()):
         primary = spec.get("primary")
@@ -44,6 +67,8 @@ def analysis_results(adam_specs: dict[str, SpecMap]) -> list[dict]:
                 results.append(
                     {
                         "id": f"{name}.{paramcd}.CRIT{n}",
+                        "purpose": _term(crit, "purpose", PURPOSES),
+                        "reason": _term(crit, "reason", REASONS),
                         "name": f"{label} responder rate",
                         "description": (
                             f"{crit['text']}: responders n/N and % at {primary['AVISIT']}, "
