@@ -129,6 +129,7 @@ def _manifest(
             **{f"sdtm/{k}": len(v) for k, v in sorted(sdtm.data.items())},
             **{f"adam/{k}": len(v) for k, v in sorted(adam.items())},
         },
+        "ignored_files": list(sdtm.ignored),
         "unmatched_conditions": list(sdtm.unmatched),
         "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
     }

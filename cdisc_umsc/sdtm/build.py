@@ -50,6 +50,16 @@ def _source_rows(ctx: Context, b: Build, src: SourceSpec) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     if src.melt is not None:
         frame = _melt(frame, src.melt)
+        if src.melt.get("skip_blank"):
+            # an empty cell of a wide CRF row is no record; a row with no value at all is
+            # left out with the reason, so that it is still accounted for
+            value = str(src.melt["value"])
+            empty = frame[value].fillna("").astype(str) == ""
+            rows = (~empty).groupby(frame[ROW].to_numpy()).any()
+            fields = ", ".join(map(str, src.melt["fields"]))
+            for row in rows.index[~rows.to_numpy()]:
+                b.excluded.append((src.form, int(row), f"no value in any of {fields}"))
+            frame = frame[~empty.to_numpy()].reset_index(drop=True)
     return frame
 
 
@@ -61,8 +71,7 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
         raw = _source_rows(ctx, sub, src)
         sub.raw = raw
         sub.out = pd.DataFrame(index=raw.index)
-        sub_spec = DomainSpec(spec.name, spec.file, spec.keys, (src,), src.variables)
-        sub.spec = sub_spec
+        sub.spec = spec.source_only(src)
         for name in src.variables:
             ensure_variable(ctx, sub, name)
         parts_raw.append(raw)

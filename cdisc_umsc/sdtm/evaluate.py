@@ -117,6 +117,12 @@ def evaluate(ctx: Context, b: Build, cond: Condition) -> pd.Series:
     return hit
 
 
+def condition_hit(ctx: Context, b: Build, cond: Condition) -> np.ndarray:
+    """Records of ``b`` meeting ``cond``, not noted among the run's unmatched conditions (a
+    category no record falls in is no spec mistake)."""
+    return cond.evaluate(BuildSource(ctx, b)).to_numpy(dtype=bool)
+
+
 def condition_stage(ctx: Context | None, obj: object) -> int:
     """Stage 1 for a condition reading other domains (has_records), else 0."""
     cond = parse_condition(obj) if ctx is None else condition(ctx, obj)

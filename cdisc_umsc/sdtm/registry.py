@@ -45,6 +45,7 @@ KINDS = {
     "text": "free text",
     "integer": "a whole number",
     "algorithm": "another algorithm, e.g. {field: X}",
+    "groups": "a mapping of label to a condition on the value ({} for any other value)",
 }
 
 
