@@ -26,6 +26,7 @@ from cdisc_umsc.core.version import __version__
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Study
 from cdisc_umsc.metadata.spec import StudySpec
+from cdisc_umsc.report.plan import check_plan, review_plan
 from cdisc_umsc.review import build_review
 from cdisc_umsc.sdtm.check_spec import load_checked_spec
 from cdisc_umsc.sdtm.pipeline import SdtmResult, build_sdtm
@@ -112,7 +113,12 @@ def _sha256(path: Path) -> str:
 
 
 def _manifest(
-    spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame], folder: Path, raw_dir: Path
+    spec: StudySpec,
+    sdtm: SdtmResult,
+    adam: dict[str, pd.DataFrame],
+    folder: Path,
+    raw_dir: Path,
+    plan: dict,
 ) -> dict:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
@@ -131,6 +137,7 @@ def _manifest(
         },
         "ignored_files": list(sdtm.ignored),
         "unmatched_conditions": list(sdtm.unmatched),
+        "review": plan,
         "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
     }
 
@@ -166,11 +173,13 @@ def run(
     check_target(output.target, output.inputs, force)
     progress.stage("read spec")
     spec = load_checked_spec(Path(spec_dir))
+    plan = review_plan(spec.adam)
     progress.stage("read raw forms + map SDTM")
     sdtm = build_sdtm(spec, Path(raw_dir))
     reconcile(sdtm.accounting)
     progress.stage("derive ADaM", _count(sdtm.data))
     adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
+    check_plan(plan, adam)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
     phi.scan(
         {
@@ -233,9 +242,9 @@ def run(
             ],
         )[2]
         progress.stage("review page + manifest")
-        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))
+        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)
         build_review(tmp, manifest)  # index.html from the ADaM files just written
-        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))  # lists index.html
+        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)  # lists index.html
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         write_text(tmp / MANIFEST, text)
         output.commit()

@@ -54,6 +54,7 @@ SPEC_KEYS = {
             "checks",
             "primary",
             "criteria",
+            "review",
         }
     ),
     "OCCDS": frozenset(_COMMON | {"copy", "adsl", "treatment", "dates", "trtemfl", "occurrence"}),

@@ -107,7 +107,7 @@ def run_stage(ctx: Context, b: Build, stage: int) -> None:
 
 
 def add_derived_records(ctx: Context, b: Build) -> None:
-    """Records computed from other records of the domain by a spec formula (e.g. PASI total)."""
+    """Records computed from other records of the domain by a spec formula (e.g. a total score)."""
     for d in b.spec.derived:
         sel = (
             evaluate(ctx, b, condition(ctx, d["where"], d.where("where")))
