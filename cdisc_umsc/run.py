@@ -18,6 +18,7 @@ import pandas as pd
 
 from cdisc_umsc import lineage, phi
 from cdisc_umsc.adam.build import build_adam
+from cdisc_umsc.adam.build import check_specs as check_adam_specs
 from cdisc_umsc.core.atomic import make_folder, write_text
 from cdisc_umsc.core.errors import ReconciliationError, WriteError
 from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
@@ -173,6 +174,7 @@ def run(
     check_target(output.target, output.inputs, force)
     progress.stage("read spec")
     spec = load_checked_spec(Path(spec_dir))
+    check_adam_specs(spec.adam)
     plan = review_plan(spec.adam)
     progress.stage("read raw forms + map SDTM")
     sdtm = build_sdtm(spec, Path(raw_dir))

@@ -237,7 +237,8 @@ def _visit(ctx: Context, b: Build, field: str, key: str, value: str) -> pd.Serie
     decl = ctx.study.unscheduled
     if decl is not None and key == "raw":
         pattern = str(decl["raw"])
-        unplanned = mapped.isna() & values.map(lambda v: fnmatch(v, pattern) if v else False)
+        names = {v: bool(v) and fnmatch(v, pattern) for v in pd.unique(values)}
+        unplanned = mapped.isna() & values.map(names).astype(bool)
         if unplanned.any():
             extra = ctx.unscheduled_table.set_index(["subject", "raw"])[value]
             keys = pd.MultiIndex.from_arrays(
@@ -523,8 +524,8 @@ def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
         birth = hi
     elif rule == "mid":
         month_known = birth_text.str.fullmatch(r"\d{4}-\d{2}")
-        mid = pd.to_datetime(birth_text.str.slice(0, 4) + "-06-30", errors="coerce")
-        mid = mid.where(~month_known, pd.to_datetime(birth_text + "-15", errors="coerce"))
+        mid_text = (birth_text + "-15").where(month_known, birth_text.str.slice(0, 4) + "-06-30")
+        mid = pd.to_datetime(mid_text, format="%Y-%m-%d", errors="coerce")
         birth = exact.where(~partial, mid)
     else:  # certain: the same age for every possible birth date, else blank
         young, old = _completed_years(hi, at), _completed_years(lo, at)

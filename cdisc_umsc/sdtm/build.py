@@ -88,7 +88,7 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
     b.conflicting = {k for k, v in codelists.items() if len(v) > 1}
     b.done = set(out.columns)
     for name, p in spec.variables.items():
-        if stage_of(p, spec) == 0:
+        if stage_of(p, spec, subjects=ctx.study.domains.get("DM")) == 0:
             ensure_variable(ctx, b, name)
     if spec.supp:
         for qnam, qdef in spec.supp.items():
@@ -99,7 +99,10 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
 def run_stage(ctx: Context, b: Build, stage: int) -> None:
     """Compute the domain-level variables of one stage."""
     for name, p in b.spec.variables.items():
-        if name not in b.done and stage_of(p, b.spec) == stage:
+        if (
+            name not in b.done
+            and stage_of(p, b.spec, subjects=ctx.study.domains.get("DM")) == stage
+        ):
             ensure_variable(ctx, b, name)
 
 

@@ -17,7 +17,8 @@ from cdisc_umsc.metadata.resolve import ig_row
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec, load_study_spec
 from cdisc_umsc.metadata.specfile import SpecError, SpecMap
 from cdisc_umsc.sdtm.algorithms import ALGORITHMS
-from cdisc_umsc.sdtm.registry import Param, algorithm_for
+from cdisc_umsc.sdtm.evaluate import stage_of
+from cdisc_umsc.sdtm.registry import STAGES, Param, algorithm_for
 
 #: settings the mapping can read besides those under study: (Context.setting)
 PSEUDO_SETTINGS = ("sdtm_version", "sdtm_model_version")
@@ -211,6 +212,24 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
             raise SpecError(where, f"{key}: expected a single value")
 
 
+def _row_stage(spec: StudySpec, own: DomainSpec, var: str, p: SpecMap, owner: SpecMap) -> None:
+    """A source's variables are computed from its raw rows, before any other stage."""
+    stage = stage_of(p, own, subjects=spec.domains.get("DM"))
+    if stage == 0:
+        return
+    algo = algorithm_for(p)
+    why = (
+        f"{algo.name} runs at the {STAGES[algo.stage]} stage"
+        if algo is not None and algo.stage
+        else f"it reads a variable computed at the {STAGES[stage]} stage"
+    )
+    raise owner.error(
+        var,
+        f"variable {var}: {why}, but a source's variables are computed from its raw rows "
+        f"(the row stage); move {var} to the domain's variables:",
+    )
+
+
 def check_variable(scope: _Scope, var: str, p: SpecMap, owner: SpecMap) -> None:
     """One variable spec against its algorithm's declaration."""
     algo = algorithm_for(p)
@@ -259,6 +278,7 @@ def check_spec(spec: StudySpec) -> None:
                     raise SpecError(where, "a source filter cannot use has_records")
             for var, p in src.variables.items():
                 check_variable(scope, var, p, src.variables)
+                _row_stage(spec, own, var, p, src.variables)
         scope = _Scope(spec, dom, all_fields)
         for var, p in dom.variables.items():
             check_variable(scope, var, p, dom.variables)

@@ -152,7 +152,8 @@ class Context:
                 ROW: frame[ROW].to_numpy(),
             }
         )
-        unplanned = rows["raw"].map(lambda v: fnmatch(str(v), str(decl["raw"])))
+        names = {n: fnmatch(str(n), str(decl["raw"])) for n in pd.unique(rows["raw"])}
+        unplanned = rows["raw"].map(names).astype(bool)
         planned = rows[~unplanned].merge(self.visit_table[["raw", "VISITNUM"]], on="raw")
         extra = rows[unplanned.to_numpy()]
         file = self.study.forms[form].file
@@ -182,9 +183,9 @@ class Context:
         return extra[cols].reset_index(drop=True)
 
     # ------------------------------------------------------------------ subjects
-    @cached_property
+    @property
     def subjects(self) -> pd.DataFrame:
-        """DM target variables indexed by the raw subject key."""
+        """DM target variables computed so far, indexed by the raw subject key."""
         dm = self.builds["DM"]
         frame = dm.out.copy()
         frame.index = dm.raw[self.study.subject_field].to_numpy()
@@ -192,8 +193,9 @@ class Context:
 
     def subject_lookup(self, b: Build, column: str) -> pd.Series:
         """DM variable ``column`` for each record of ``b``, by subject key."""
+        subjects = self.subjects
         subj = b.raw[self.study.subject_field]
-        known = subj.isin(self.subjects.index)
+        known = subj.isin(subjects.index)
         if not known.all():
             raise self.row_error(
                 b,
@@ -202,9 +204,11 @@ class Context:
                 "subject is not in DM (no demographics record)",
                 subj,
             )
-        return pd.Series(
-            self.subjects[column].reindex(subj.to_numpy()).to_numpy(), index=b.out.index
-        )
+        if column not in subjects.columns:
+            raise InputError(
+                f"{b.spec.file}: {b.spec.name} reads DM.{column} before DM has computed it"
+            )
+        return pd.Series(subjects[column].reindex(subj.to_numpy()).to_numpy(), index=b.out.index)
 
     def lookup_table(self, form: str, on: tuple[str, ...], where: str) -> pd.DataFrame:
         """Form ``form`` indexed by its fields ``on``; an error naming the file and the rows

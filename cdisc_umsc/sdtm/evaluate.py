@@ -254,20 +254,30 @@ def names_in(p: object) -> set[str]:
 
 
 def stage_of(
-    p: SpecMap, domain: DomainSpec | None = None, _seen: frozenset[str] = frozenset()
+    p: SpecMap,
+    domain: DomainSpec | None = None,
+    _seen: frozenset[str] = frozenset(),
+    subjects: DomainSpec | None = None,
 ) -> int:
-    """The stage a variable can be computed in: its algorithm's, or later if what it reads is."""
-    stage = algorithm_of(p).stage
+    """The stage a variable can be computed in: its algorithm's, or later if what it reads is
+    (a variable of its domain, or with ``subjects`` given, the DM variable a ``dm:`` reads)."""
+    algo = algorithm_of(p)
+    stage = algo.stage
     for key in ("when", "unless"):
         if key in p:
             stage = max(stage, condition_stage(None, p[key]))
     if isinstance(p.get("else"), SpecMap):
-        stage = max(stage, stage_of(p["else"], domain, _seen))
+        stage = max(stage, stage_of(p["else"], domain, _seen, subjects))
     if domain is not None:
         for name in names_in(p) - _seen:
             dep = domain.variables.get(name)
             if isinstance(dep, SpecMap) and dep is not p:
-                stage = max(stage, stage_of(dep, domain, _seen | {name}))
+                stage = max(stage, stage_of(dep, domain, _seen | {name}, subjects))
+    if subjects is not None:
+        for key, param in algo.params.items():
+            dep = subjects.variables.get(str(p.get(key))) if param.kind == "subject" else None
+            if isinstance(dep, SpecMap) and dep is not p:
+                stage = max(stage, stage_of(dep, subjects, frozenset(), subjects))
     return stage
 
 
