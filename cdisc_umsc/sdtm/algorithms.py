@@ -34,9 +34,9 @@ from cdisc_umsc.sdtm.evaluate import (
     ref,
     text,
 )
-from cdisc_umsc.sdtm.registry import ALGORITHMS, STAGES, Algorithm, Param, algorithm
+from cdisc_umsc.sdtm.registry import ALGORITHMS, COMMON, KINDS, STAGES, Algorithm, Param, algorithm
 
-__all__ = ["ALGORITHMS", "docs_table"]
+__all__ = ["ALGORITHMS", "docs_table", "params_table"]
 
 
 def _q(value: object) -> str:
@@ -135,7 +135,10 @@ def _describe_recode(p: SpecMap, v: str) -> str:
 @algorithm(
     "recode",
     kind="recode",
-    params={"field": Param("field"), "fields": Param("fields")},
+    params={
+        "field": Param("field", doc="the raw field recoded"),
+        "fields": Param("fields", doc="several raw fields, joined by a vertical bar"),
+    },
     origin="Collected",
     summary="CT recode of a raw field with the spec's synonym table (`fields:` joins with `|`)",
     example="{recode: sex, field: SEX}",
@@ -158,7 +161,7 @@ def assign_recode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 @algorithm(
     "ct",
     kind="field",
-    params={"recode": Param("recode")},
+    params={"recode": Param("recode", doc="a synonym table applied before the codelist check")},
     origin="Collected",
     summary="the raw value must be a term (or synonym) of the variable's codelist",
     example="{ct: LBUNIT, recode: unit}",
@@ -204,7 +207,7 @@ def _describe_date(p: SpecMap, v: str) -> str:
 @algorithm(
     "date",
     kind="field",
-    params={"time": Param("field")},
+    params={"time": Param("field", doc="a raw time field, written after a complete date")},
     origin="Collected",
     summary="ISO 8601 date (or date-time) from a parsed date and an optional time",
     example="{date: INFDAT, time: INFSTTIM}",
@@ -361,7 +364,10 @@ def _describe_dictionary(p: SpecMap, v: str) -> str:
 @algorithm(
     "dictionary",
     kind="dictionary",
-    params={"column": Param("text", True), "field": Param("field")},
+    params={
+        "column": Param("text", True, doc="the coding column (PT, SOC, PTCODE ...)"),
+        "field": Param("field", doc="the verbatim term (coding tables only)"),
+    },
     origin="Assigned",
     summary="a coding column for the record: from a coding table by the verbatim in `field:` "
     "(compared by the dictionary's `match:` rule), or from a raw coding export (`form:`) by the "
@@ -433,7 +439,9 @@ def assign_dictionary(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series
 @algorithm(
     "decode",
     kind="ref",
-    params={"from": Param("codelist")},
+    params={
+        "from": Param("codelist", doc="the coded variable's codelist, when no algorithm set it")
+    },
     origin="Assigned",
     summary="decode of a coded variable: the sponsor decode, or the paired CT term",
     example="{decode: QSTESTCD, codelist: C179935}",
@@ -492,7 +500,7 @@ def _describe_age(p: SpecMap, v: str) -> str:
     "age",
     kind="field",
     params={
-        "at": Param("ref", True),
+        "at": Param("ref", True, doc="the reference date (e.g. RFICDTC)"),
         "partial": Param("choice", choices=_PARTIAL_BIRTH, doc="rule for a partial birth date"),
     },
     summary="age in completed years from a birth date to a reference date; a partial birth "
@@ -592,7 +600,11 @@ def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Se
 @algorithm(
     "convert",
     kind="ref",
-    params={"test": Param("ref", True), "unit": Param("ref", True), "table": Param("units", True)},
+    params={
+        "test": Param("ref", True, doc="the test code variable"),
+        "unit": Param("ref", True, doc="the original unit variable"),
+        "table": Param("units", True, doc="the unit table of codelists.yaml"),
+    },
     summary="the result in the test's standard unit (original x factor, table's decimals)",
     example="{convert: LBORRES, test: LBTESTCD, unit: LBORRESU, table: lab}",
     describe=lambda p, v: (
@@ -629,7 +641,11 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
 @algorithm(
     "convert_text",
     kind="ref",
-    params={"test": Param("ref", True), "unit": Param("ref", True), "table": Param("units", True)},
+    params={
+        "test": Param("ref", True, doc="the test code variable"),
+        "unit": Param("ref", True, doc="the original unit variable"),
+        "table": Param("units", True, doc="the unit table of codelists.yaml"),
+    },
     summary="the character result in the test's standard unit: a number converted as by "
     "`convert`, a qualified result such as <0.5 with its number converted (<5), other text as "
     "collected",
@@ -660,7 +676,10 @@ def derive_standard_text(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Ser
 @algorithm(
     "convert_unit",
     kind="ref",
-    params={"test": Param("ref", True), "table": Param("units", True)},
+    params={
+        "test": Param("ref", True, doc="the test code variable"),
+        "table": Param("units", True, doc="the unit table of codelists.yaml"),
+    },
     summary="the test's standard unit (the unit itself where the table does not list the test)",
     example="{convert_unit: LBORRESU, test: LBTESTCD, table: lab}",
     describe=lambda p, v: f"Standard unit of the test ({p['test']}) by the unit table {p['table']}",
@@ -685,7 +704,10 @@ def derive_numeric_text(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Seri
 @algorithm(
     "nrind",
     kind="ref",
-    params={"low": Param("ref", True), "high": Param("ref", True)},
+    params={
+        "low": Param("ref", True, doc="the standard lower limit"),
+        "high": Param("ref", True, doc="the standard upper limit"),
+    },
     summary="LOW / NORMAL / HIGH against the standard reference range",
     example="{nrind: LBSTRESN, low: LBSTNRLO, high: LBSTNRHI}",
     describe=lambda p, v: (
@@ -727,7 +749,7 @@ def _describe_categorize(p: SpecMap, v: str) -> str:
 @algorithm(
     "categorize",
     kind="ref",
-    params={"groups": Param("groups", True)},
+    params={"groups": Param("groups", True, doc="label: condition on the value, in order")},
     summary="the label of the first group whose condition the value meets (`{}`: any other "
     "value); a value in no group stops the run",
     example='{categorize: PCTAREA, groups: {"0": {eq: 0}, "1": {lt: 10}, "2": {lt: 30}, '
@@ -789,7 +811,10 @@ def _describe_aggregate(p: SpecMap, v: str) -> str:
     kind="choice",
     choices=_AGGREGATES,
     stage=1,
-    params={"of": Param("others", True), "where": Param("condition")},
+    params={
+        "of": Param("others", True, doc="DOMAIN.VARIABLE, or a list of them (values pooled)"),
+        "where": Param("condition", doc="only the source records meeting it"),
+    },
     summary="min / max / count / count_distinct of other domains' variables, per subject",
     example="{aggregate: max, of: [SV.SVENDTC, AE.AEENDTC]}",
     describe=_describe_aggregate,
@@ -863,7 +888,13 @@ def derive_study_day(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     "epoch",
     kind="ref",
     stage=3,
-    params={"tie": Param("choice", choices=("earlier", "later"))},
+    params={
+        "tie": Param(
+            "choice",
+            choices=("earlier", "later"),
+            doc="on a transition day: the element that ends (earlier, default) or starts",
+        )
+    },
     summary="EPOCH of the subject element (SE) containing the date",
     example="{epoch: AESTDTC, tie: later}",
     describe=lambda p, v: (
@@ -926,7 +957,10 @@ def derive_seq(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     "last_before_exposure",
     kind="ref",
     stage=4,
-    params={"by": Param("refs", True), "date": Param("ref", True)},
+    params={
+        "by": Param("refs", True, doc="the variables that make a test (e.g. LBTESTCD)"),
+        "date": Param("ref", True, doc="the record's date"),
+    },
     summary="--LOBXFL (SDTMIG 4.1.4.8): last non-missing result on or before first exposure",
     example="{last_before_exposure: LBSTRESC, by: [LBTESTCD], date: LBDTC}",
     describe=lambda p, v: (
@@ -965,6 +999,25 @@ def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 def declared() -> dict[str, Algorithm]:
     """Every declared algorithm, by the name the spec uses."""
     return dict(ALGORITHMS)
+
+
+def params_table() -> str:
+    """The parameters table of docs/spec-format.md (each algorithm's own parameters)."""
+    rows = [
+        "| algorithm | parameter | required | value | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, algo in sorted(ALGORITHMS.items()):
+        for pname, p in algo.params.items():
+            value = KINDS[p.kind] + (f" ({', '.join(p.choices)})" if p.choices else "")
+            meaning = p.doc or ("the algorithm's input" if pname == name else "")
+            rows.append(
+                f"| `{name}` | `{pname}` | {'yes' if p.required else 'no'} | {value} | {meaning} |"
+            )
+    rows.append(
+        "| (every algorithm) | " + ", ".join(f"`{k}`" for k in COMMON) + " | no | | see below |"
+    )
+    return "\n".join(rows)
 
 
 def docs_table() -> str:
