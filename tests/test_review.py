@@ -164,6 +164,16 @@ def test_lab_shifts_cover_every_post_baseline_record(page):
         assert il17[(frm, to)] == n
 
 
+def test_ae_counts_without_body_system_or_severity():
+    from cdisc_umsc.review.summaries import ae_counts
+
+    ae = pd.DataFrame({"USUBJID": ["1", "1", "2"], "AETERM": ["a", "b", "c"]})
+    adsl = pd.DataFrame({"USUBJID": ["1", "2", "3"], "SAFFL": ["Y", "Y", "N"]})
+    table, n = ae_counts(ae, adsl, "sdtm/AE")
+    got = table.set_index(["soc", "severity"])[["subjects", "events"]].to_dict("index")
+    assert n == 2 and got[("(missing)", "(missing)")] == {"subjects": 2, "events": 3}
+
+
 def test_lab_shifts_use_bnrind_when_present():
     lb = pd.DataFrame(
         {

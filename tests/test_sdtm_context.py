@@ -51,6 +51,8 @@ variables:
   USUBJID: {template: "{STUDYID}-{Subject}"}
   SUBJID: {field: Subject}
   SITEID: {field: Site}
+  # a subject-level date from one visit: the condition is on SV's records
+  RFICDTC: {aggregate: min, of: SV.SVSTDTC, where: {VISITNUM: 1}}
 """
 SV = """\
 domain: SV
@@ -160,6 +162,11 @@ def test_a_findings_date_comes_from_the_visit_form_by_subject_and_visit(result) 
         "L1-002/DAY 1": "2024-01-11",
         "L1-002/WEEK 2": "",  # no row of the visit form has it: blank, not another visit's
     }
+
+
+def test_aggregate_where_reads_the_source_domain(result) -> None:
+    dm = result.data["DM"]
+    assert dm["RFICDTC"].tolist() == ["2024-01-02", "2024-01-05"]  # the screening visits
 
 
 def test_unscheduled_visits_are_numbered_after_the_planned_visit_before_them(result) -> None:

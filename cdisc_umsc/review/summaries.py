@@ -95,12 +95,15 @@ def lab_panel(lab: pd.DataFrame, panel: dict, resp: pd.Series | None) -> tuple:
 def ae_counts(ae: pd.DataFrame, adsl: pd.DataFrame, source: str) -> tuple[pd.DataFrame, int]:
     """Body system x severity: subjects with an event, and events; plus the safety set N."""
     sev = "ASEV" if "ASEV" in ae.columns else "AESEV"
-    _need(ae, source, ("USUBJID", "AEBODSYS", sev))
+    _need(ae, source, ("USUBJID",))
     _need(adsl, "ADSL", ("USUBJID", "SAFFL"))
     n_safety = int((adsl["SAFFL"] == "Y").sum())
     data = ae[ae["USUBJID"].isin(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])].copy()
-    data["severity"] = data[sev].fillna("").replace("", MISSING)
-    data["soc"] = data["AEBODSYS"].fillna("").replace("", MISSING)
+    # a study that does not code body systems or collect severity still gets its counts
+    data["severity"] = (data[sev] if sev in data else pd.Series("", index=data.index)).fillna("")
+    data["severity"] = data["severity"].replace("", MISSING)
+    soc = data["AEBODSYS"] if "AEBODSYS" in data else pd.Series("", index=data.index)
+    data["soc"] = soc.fillna("").replace("", MISSING)
     any_soc = data.assign(soc="Any body system")
     both = pd.concat([any_soc, data, any_soc.assign(severity="Any"), data.assign(severity="Any")])
     table = (

@@ -813,7 +813,7 @@ def _describe_aggregate(p: SpecMap, v: str) -> str:
     stage=1,
     params={
         "of": Param("others", True, doc="DOMAIN.VARIABLE, or a list of them (values pooled)"),
-        "where": Param("condition", doc="only the source records meeting it"),
+        "where": Param("condition_of", doc="only the source records meeting it"),
     },
     summary="min / max / count / count_distinct of other domains' variables, per subject",
     example="{aggregate: max, of: [SV.SVENDTC, AE.AEENDTC]}",

@@ -133,6 +133,12 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
             scope.other(item, where, var)
     elif kind == "condition":
         scope.condition(value, where, var)
+    elif kind == "condition_of":
+        items = p.get("of")
+        for item in items if isinstance(items, list) else [items]:
+            dom = spec.domains.get(str(item).partition(".")[0])
+            if dom is not None:  # an unknown domain is reported for `of`
+                _Scope(spec, dom, _fields_of(spec, dom)).condition(value, where, var)
     elif kind == "recode":
         if str(value) not in spec.recodes:
             raise SpecError(where, f"unknown recode table '{value}' (codelists.yaml recodes:)")
@@ -372,6 +378,13 @@ class _Uses:
                         self.name(dom, forms, name, what, False)
             elif param.kind == "condition":
                 self.condition(dom, forms, parse_condition(value), what)
+            elif param.kind == "condition_of":
+                items = p.get("of")
+                for item in items if isinstance(items, list) else [items]:
+                    other = self.spec.domains.get(str(item).partition(".")[0])
+                    if other is not None:
+                        forms_of = [s.form for s in other.sources]
+                        self.condition(other, forms_of, parse_condition(value), what)
             elif param.kind == "algorithm" and isinstance(value, SpecMap):
                 self.variable(dom, forms, var, value, what)
             elif param.kind == "dictionary":
