@@ -51,6 +51,7 @@ def _endpoint(name: str, spec: SpecMap, review: SpecMap) -> dict:
             )
     return {
         "dataset": name,
+        "where": review.where("plot") if "plot" in review else spec.where(),
         "population": str(primary.get("population", "")),
         "visit": str(primary.get("AVISIT", "")),
         "by": by,
@@ -87,6 +88,7 @@ def _panel(name: str, review: SpecMap, specs: Mapping[str, SpecMap], notes: list
             )
             return {
                 "dataset": name,
+                "where": review.where("parameters"),
                 "parameters": {str(k): str(v) for k, v in params.items()},
                 "responders": None,
             }
@@ -104,6 +106,7 @@ def _panel(name: str, review: SpecMap, specs: Mapping[str, SpecMap], notes: list
         }
     return {
         "dataset": name,
+        "where": review.where("parameters"),
         "parameters": {str(k): str(v) for k, v in params.items()},
         "responders": resp,
     }
@@ -147,7 +150,8 @@ def check_plan(plan: dict, adam: Mapping[str, object]) -> None:
         for code in ep["plot"]:
             if code not in have:
                 raise InputError(
-                    f"{ep['dataset']}: review plot: {code} is not a parameter of the dataset "
+                    f"{ep['where']}: {ep['dataset']}: review plot: {code} is not a parameter of "
+                    "the dataset "
                     f"(parameters: {', '.join(sorted(have))})"
                 )
     for panel in plan["labs"]:
@@ -155,6 +159,6 @@ def check_plan(plan: dict, adam: Mapping[str, object]) -> None:
         for code in panel["parameters"]:
             if code not in have:
                 raise InputError(
-                    f"{panel['dataset']}: review parameters: {code} is not a parameter of the "
-                    f"dataset (parameters: {', '.join(sorted(have)[:12])} ...)"
+                    f"{panel['where']}: {panel['dataset']}: review parameters: {code} is not a "
+                    f"parameter of the dataset (parameters: {', '.join(sorted(have)[:12])} ...)"
                 )
