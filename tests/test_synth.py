@@ -157,6 +157,13 @@ def test_bundled_spec_maps_a_synthetic_trial_unchanged(tmp_path):
     assert len(result.sdtm.data["LB"]) == rows["LAB"]
     assert result.sdtm.data["LB"]["LBTESTCD"].nunique() == len(synth.LAB_TESTS_DENSE)
     assert len(result.sdtm.data["AE"]) == rows["AE"]
+    # the generator's output-folder record is no form: listed as ignored with the spec's reason
+    assert result.manifest["ignored_files"] == [
+        {
+            "file": "manifest.json",
+            "reason": "the synthetic generator's record of its own output folder, not study data",
+        }
+    ]
 
 
 def test_script_writes_a_trial_and_rejects_a_bad_count(tmp_path, capsys):
@@ -164,6 +171,25 @@ def test_script_writes_a_trial_and_rejects_a_bad_count(tmp_path, capsys):
     assert "DM.csv" in capsys.readouterr().out and len(_read(tmp_path / "t" / "DM.csv")) == 12
     assert synth.main(["--subjects", "0", "--out", str(tmp_path / "u")]) == 2
     assert not (tmp_path / "u").exists()
+
+
+def test_script_replaces_only_its_own_output(tmp_path, capsys):
+    foreign = tmp_path / "raw"
+    foreign.mkdir()
+    (foreign / "DM.csv").write_text("someone's export\n")
+    assert synth.main(["--subjects", "3", "--out", str(foreign)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {foreign}: holds files that are not a previous output of cdisc-umsc "
+        "(no cdisc-umsc manifest.json); they are left untouched (use --force to replace the "
+        "folder)\n"
+    )
+    assert (foreign / "DM.csv").read_text() == "someone's export\n"
+    mine = tmp_path / "mine"
+    assert synth.main(["--subjects", "4", "--out", str(mine)]) == 0
+    assert synth.main(["--subjects", "3", "--out", str(mine)]) == 0
+    assert len((mine / "DM.csv").read_text().splitlines()) == 1 + 3
+    assert synth.main(["--subjects", "3", "--out", str(foreign), "--force"]) == 0
+    assert len((foreign / "DM.csv").read_text().splitlines()) == 1 + 3
 
 
 def _read(path: Path) -> pd.DataFrame:
