@@ -30,7 +30,7 @@ def export_spec(tmp: Path, kind: str) -> Path:
     text = study.read_text(encoding="utf-8")
     forms = (EXPORTS / kind / "forms.yaml").read_text(encoding="utf-8")
     text = text.replace(  # the forms block lies in the folder it reads: it is no form
-        "\nraw:\n", "\nraw:\n  ignore: {forms.yaml: the forms block that reads this export}\n", 1
+        "\n  ignore:\n", "\n  ignore:\n    forms.yaml: the forms block that reads this export\n", 1
     )
     study.write_text(text[: text.index("\nforms:\n") + 1] + forms, encoding="utf-8")
     return dest
