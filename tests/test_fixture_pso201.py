@@ -256,3 +256,39 @@ def test_review_page_shows_the_trials_endpoints_by_arm(run_out):
     assert cells[("PASI75", "TRT01P", "Tolvexinib 30 mg once daily")] == "11/24 (45.8 %)"
     assert doc.xpath('//figure[@id="fig-pchg-adeff-pasitot"]')
     assert doc.xpath('//table[@id="shift-adlb"]') and doc.xpath('//table[@id="labs-adlb"]')
+
+
+def test_validation_finds_no_error_and_only_the_explained_warnings(run_out):
+    """The trial's TS holds every parameter the FDA requires (OBJPRIM, OUTMSPRI, TDIGRP with
+    the rest). What is left are warnings: the qualified lab results with ranges and the
+    never-dosed subject's RFENDTC, which known_findings.csv explains; the same subject's null
+    RFSTDTC/RFENDTC/ACTARMCD (assigned, not treated: ARMNRS, SDTMIG 3.4 DM assumptions); and
+    the two qualified standard results, new terms of the extensible LBSTRESC codelist."""
+    out, _output = run_out
+    doc = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    ts = _xpt(out, "sdtm", "ts")
+    tdigrp = ts[ts["TSPARMCD"] == "TDIGRP"].iloc[0]
+    assert (tdigrp["TSVAL"], tdigrp["TSVALCD"], tdigrp["TSVCDREF"]) == (
+        "Plaque psoriasis",
+        "200965009",
+        "SNOMED",
+    )
+    assert {"OBJPRIM", "OUTMSPRI"} <= set(ts["TSPARMCD"])
+    counts = {(s["rule"], s["severity"]): s["count"] for s in doc["summary"]}
+    assert counts == {
+        ("UMSC-CR000191", "warning"): 1,
+        ("UMSC-CR000289", "warning"): 459,
+        ("UMSC-CR000290", "warning"): 459,
+        ("UMSC-CR000298", "warning"): 459,
+        ("UMSC-CR000299", "warning"): 459,
+        ("UMSC-CT0002", "warning"): 2,
+        ("UMSC-PSD0087", "warning"): 1,
+        ("UMSC-PSD0088", "warning"): 1,
+        ("UMSC-PSD2236", "warning"): 1,
+    }
+    dosed_never = {f["usubjid"] for f in doc["findings"] if f["rule"].startswith("UMSC-PSD")}
+    assert dosed_never == {"TLX-PSO-201-101-019"}
+    known = pd.read_csv(SPEC / "known_findings.csv", dtype=str)
+    assert {"CORE-000191", "CORE-000289", "CORE-000290", "CORE-000298", "CORE-000299"} <= set(
+        known["rule_id"]
+    )
