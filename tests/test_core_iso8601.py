@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdisc_umsc.core import iso8601
@@ -52,6 +52,7 @@ def test_study_day_no_day_zero():
     assert days.tolist()[:3] == [1.0, -1.0, 10.0] and pd.isna(days.iloc[3])
 
 
+@settings(deadline=None)  # a property, not a timing: a loaded machine must not fail it
 @given(
     st.dates(
         min_value=pd.Timestamp("1900-01-01").date(), max_value=pd.Timestamp("2099-12-31").date()
