@@ -1,7 +1,7 @@
 """Whole-pipeline scale benchmark, run by hand: `.venv/bin/python benchmarks/bench_pipeline.py`.
 
 For 250, 500, 1,000 and 2,000 subjects (``--sizes`` to change) it writes a synthetic trial with
-the dense lab schedule (``cdisc_umsc.synth``, seed 1; ~500 LAB rows per subject) and runs
+the dense lab schedule (``fixtures/umsc/synth.py``, seed 1; ~500 LAB rows per subject) and runs
 ``cdisc_umsc.run.run`` on it with the bundled spec in a fresh interpreter, so each size's peak
 memory is its own. Per stage it prints wall time and peak RSS (sampled every 5 ms); sub-stages
 (read, conform, write XPT, define) are timed inside their stage. Then the growth exponent b of
@@ -104,7 +104,14 @@ def _child(raw: Path, out: Path, jobs: int) -> dict:
 
 
 def _measure(subjects: int, work: Path, jobs: int) -> dict:
-    from cdisc_umsc.synth import write_trial
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "umsc" / "synth.py"
+    spec = importlib.util.spec_from_file_location("synth", path)
+    synth = importlib.util.module_from_spec(spec)
+    sys.modules["synth"] = synth
+    spec.loader.exec_module(synth)
+    write_trial = synth.write_trial
 
     raw = work / f"raw{subjects}"
     write_trial(raw, subjects, seed=1, dense_labs=True)

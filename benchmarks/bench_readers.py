@@ -1,7 +1,7 @@
 """Raw-form reading speed by export kind, run by hand:
 `.venv/bin/python benchmarks/bench_readers.py [subjects]` (default 300).
 
-Writes a synthetic trial of that many subjects (`cdisc-umsc synth`, CSV forms), then the same
+Writes a synthetic trial of that many subjects (`fixtures/umsc/synth.py`, CSV forms), then the same
 data as one ODM-XML 1.3.2 file, SAS7BDAT and SAS XPORT datasets (the bundled fixture's
 exporter) and one Excel workbook, and times reading every form of each with its reader
 (`read_raw_forms`: reading and all checks). Prints records, seconds and the ratio of each to
@@ -23,9 +23,21 @@ from cdisc_umsc.metadata.model import FormSpec
 from cdisc_umsc.metadata.spec import _forms, load_study_spec
 from cdisc_umsc.metadata.specfile import load_spec_file
 from cdisc_umsc.read.raw import read_raw_forms
-from cdisc_umsc.synth import write_trial
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write_trial(raw: Path, subjects: int, seed: int) -> dict[str, int]:
+    """The bundled trial's scale generator (fixtures/umsc/synth.py), loaded by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("synth", ROOT / "fixtures" / "umsc" / "synth.py")
+    synth = importlib.util.module_from_spec(spec)
+    sys.modules["synth"] = synth
+    spec.loader.exec_module(synth)
+    return synth.write_trial(raw, subjects, seed)
+
+
 sys.path.insert(0, str(ROOT / "fixtures" / "umsc"))
 import exports  # noqa: E402
 
@@ -44,7 +56,7 @@ def main(subjects: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         raw = tmp / "raw"
-        write_trial(raw, subjects, 1)
+        _write_trial(raw, subjects, 1)
         exports.write_exports(raw, spec, tmp)
         book = openpyxl.Workbook(write_only=True)
         for name, form in spec.forms.items():

@@ -77,7 +77,6 @@ def run(
     """Run the whole pipeline (default: the bundled synthetic trial)."""
     from cdisc_umsc import run as runner
     from cdisc_umsc.core.progress import Progress
-    from cdisc_umsc.report.efficacy import efficacy_table, format_table
 
     progress = Progress(enabled=False if quiet else None)  # stderr, shown on a terminal
     try:
@@ -104,7 +103,8 @@ def run(
             f"{f['excluded']:>4} excluded"
         )
         for reason, count in f["reasons"].items():
-            click.echo(f"      {count} excluded: {reason}")
+            echo_safe(f"      {count} excluded: {reason}")
+    _accounted(m)
     if result.sdtm.unmatched:
         click.echo("\nConditions that matched no record (check the spec's values):")
         for line in result.sdtm.unmatched:
@@ -117,9 +117,38 @@ def run(
     click.echo(f"\nValidation ({out_dir}/validation.html):")
     for standard, findings in result.validation.items():
         click.echo("  " + summary_line(standard, findings))
-    table = efficacy_table(result.adam["ADQS"])
-    click.echo("\nEfficacy (ADQS, ANL01FL=Y, full analysis set):")
-    click.echo(format_table(table[table["endpoint"].isin(["PASI40", "PGA 0/1"])]))
+    for note in m["review"].get("notes", []):
+        echo_safe(f"\nReview page: {note}")
+    _endpoints(m["review"], result.adam)
+
+
+def _accounted(manifest: dict) -> None:
+    """Fields the spec declares not submitted, and raw-folder files that are no form."""
+    dropped = [
+        (f["form"], name, what)
+        for f in manifest["raw_forms"]
+        for name, what in f.get("fields", {}).items()
+        if "not submitted" in what
+    ]
+    if dropped:
+        click.echo("\nCollected fields not submitted (the spec's reason):")
+        for form, name, what in dropped:
+            echo_safe(f"  {form}.{name}: {what.split('not submitted: ', 1)[1]}")
+    if manifest.get("ignored_files"):
+        click.echo("\nRaw-folder files that are no form (raw: ignore:):")
+        for f in manifest["ignored_files"]:
+            echo_safe(f"  {f['file']}: {f['reason']}")
+
+
+def _endpoints(plan: dict, adam: dict) -> None:
+    """The responder table of every endpoint the ADaM spec declares."""
+    from cdisc_umsc.report.efficacy import efficacy_table, format_table
+
+    for ep in plan["endpoints"]:
+        table = efficacy_table(adam[ep["dataset"]], ep["by"], ep["population"], ep["dataset"])
+        pop = f", {ep['population']}=Y" if ep["population"] else ""
+        click.echo(f"\nEndpoints ({ep['dataset']}, ANL01FL=Y{pop}, {ep['visit']}):")
+        click.echo(format_table(table))
 
 
 def _read_folder(folder: Path, name: str):
@@ -138,49 +167,115 @@ def _read_folder(folder: Path, name: str):
     show_default=True,
     help="Folder of ADaM datasets.",
 )
+@click.option(
+    "--spec",
+    "spec_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Study spec folder whose ADaM spec plans the tables (default: the plan in the run's "
+    "manifest.json beside the ADaM folder).",
+)
+@click.option("--by", default=None, help="ADSL variables to split responders by, e.g. TRT01P,SEX.")
+@click.option(
+    "--tests", default=None, help="Parameters of the laboratory panel (default: the plan's)."
+)
 @click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Write the tables as CSV.")
 @click.option(
     "--json", "json_out", type=click.Path(path_type=Path), help="Write the tables as JSON."
 )
-@click.option(
-    "--tests",
-    default="TLHRTLH,TH17TH,TLHNTH,TLHMTH,INTLK17",
-    show_default=True,
-    help="ADLB parameters for the immunology table.",
-)
-def report(adam_dir: Path, csv_out: Path | None, json_out: Path | None, tests: str) -> None:
-    """Efficacy and immunology tables, computed from ADaM datasets only."""
+def report(
+    adam_dir: Path,
+    spec_dir: Path | None,
+    by: str | None,
+    tests: str | None,
+    csv_out: Path | None,
+    json_out: Path | None,
+) -> None:
+    """Responder and laboratory tables, computed from ADaM datasets only, as the study's ADaM
+    spec plans them."""
     import json
 
     import pandas as pd
 
     from cdisc_umsc.core.atomic import check_parent, write_text
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
-    from cdisc_umsc.report.immunology import format_immunology, immunology_table
+    from cdisc_umsc.report.labs import format_lab_table, lab_table, responders
 
     try:
         for target in (csv_out, json_out):
             if target is not None:
                 check_parent(target)
-        adqs = _read_folder(adam_dir, "ADQS")
-        adlb = _read_folder(adam_dir, "ADLB")
+        plan = _report_plan(adam_dir, spec_dir)
+        eff, imm = [], []
+        for ep in plan["endpoints"]:
+            groups = [v for v in by.split(",") if v] if by is not None else ep["by"]
+            bds = _read_folder(adam_dir, ep["dataset"])
+            eff.append(efficacy_table(bds, groups, ep["population"], ep["dataset"]))
+        if tests is not None and not plan["labs"]:
+            raise UmscError(
+                "--tests: the ADaM spec declares no laboratory panel (review: parameters:)"
+            )
+        for panel in plan["labs"]:
+            codes = (
+                [t for t in tests.split(",") if t]
+                if tests is not None
+                else list(panel["parameters"])
+            )
+            resp = None
+            if panel.get("responders"):
+                r = panel["responders"]
+                resp = responders(
+                    _read_folder(adam_dir, r["dataset"]), r["PARAMCD"], r["CRIT"], r["dataset"]
+                )
+            lab = _read_folder(adam_dir, panel["dataset"])
+            imm.append(
+                lab_table(lab, codes, resp, panel["dataset"]).assign(dataset=panel["dataset"])
+            )
     except UmscError as exc:
         fail(exc)
-    eff = efficacy_table(adqs)
-    imm = immunology_table(adlb, adqs, [t for t in tests.split(",") if t])
-    click.echo("Efficacy (ANL01FL=Y, full analysis set):")
-    click.echo(format_table(eff, groups=("Overall", "SEX", "ARM")))
-    click.echo("\nImmunology (medians; baseline vs last post-baseline visit):")
-    click.echo(format_immunology(imm))
+    eff_all = pd.concat(eff, ignore_index=True) if eff else pd.DataFrame()
+    imm_all = pd.concat(imm, ignore_index=True) if imm else pd.DataFrame()
+    for ep, table in zip(plan["endpoints"], eff, strict=True):
+        pop = f", {ep['population']}=Y" if ep["population"] else ""
+        click.echo(f"Endpoints ({ep['dataset']}, ANL01FL=Y{pop}, {ep['visit']}):")
+        click.echo(format_table(table) + "\n")
+    for panel, table in zip(plan["labs"], imm, strict=True):
+        click.echo(
+            f"Laboratory panel {panel['dataset']} (medians; baseline vs last post-baseline visit):"
+        )
+        click.echo(format_lab_table(table) + "\n")
+    if not eff and not imm:
+        click.echo("The ADaM spec declares no endpoints and no laboratory panel.")
     try:
         if csv_out:
-            both = pd.concat([eff.assign(table="efficacy"), imm.assign(table="immunology")])
+            both = pd.concat([eff_all.assign(table="efficacy"), imm_all.assign(table="labs")])
             write_text(csv_out, both.to_csv(index=False, lineterminator="\n"))
         if json_out:
-            payload = {"efficacy": eff.to_dict("records"), "immunology": imm.to_dict("records")}
+            payload = {"efficacy": eff_all.to_dict("records"), "labs": imm_all.to_dict("records")}
             write_text(json_out, json.dumps(payload, indent=2, default=float) + "\n")
     except UmscError as exc:
         fail(exc)
+
+
+def _report_plan(adam_dir: Path, spec_dir: Path | None) -> dict:
+    """The plan of the tables: from the spec folder, else from the run's manifest."""
+    import json
+
+    from cdisc_umsc.core.errors import InputError
+    from cdisc_umsc.report.plan import review_plan
+
+    if spec_dir is not None:
+        from cdisc_umsc.adam.inputs import load_adam_specs
+
+        return review_plan(load_adam_specs(spec_dir))
+    manifest = Path(adam_dir).parent / "manifest.json"
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))["review"]
+    except (OSError, ValueError, KeyError):
+        raise InputError(
+            f"{manifest}: no run manifest with a review plan beside the ADaM folder; give "
+            "--spec (the study's spec folder)"
+        ) from None
 
 
 def _register_commands() -> None:

@@ -117,8 +117,8 @@ def _lookup_step(dom: DomainSpec, form: str) -> str:
     specs = [*(v for s in dom.sources for v in s.variables.items()), *dom.variables.items()]
     for var, p in specs:
         if isinstance(p, SpecMap) and any(n.startswith(f"{form}.") for n in names_in(p)):
-            return f"{p.where()}: {var} reads {form} by subject"
-    return f"{dom.file}: {form} read by subject"
+            return f"{p.where()}: {var} reads {form} by its key"
+    return f"{dom.file}: {form} read by its key"
 
 
 def _lookup_edges(
@@ -128,11 +128,7 @@ def _lookup_edges(
     rec = looked["record"].to_numpy(dtype="int64")
     forms = looked["form"].astype(str)
     files = forms.map({n: f.source for n, f in spec.forms.items()}).to_numpy()
-    key = (
-        f"{spec.subject_field}=" + frame["SUBJID"].astype(str).to_numpy()[rec]
-        if "SUBJID" in frame.columns
-        else ""
-    )
+    key = looked["key"].astype(str).to_numpy()
     steps = forms.map({f: _lookup_step(dom, f) for f in set(forms)}).to_numpy()
     return _edges(rec, _usubjid(frame)[rec], "raw", files, looked["row"].to_numpy(), key, steps)
 

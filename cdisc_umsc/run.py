@@ -18,6 +18,7 @@ import pandas as pd
 
 from cdisc_umsc import lineage, phi
 from cdisc_umsc.adam.build import build_adam
+from cdisc_umsc.adam.build import check_specs as check_adam_specs
 from cdisc_umsc.core.atomic import make_folder, write_bytes, write_text
 from cdisc_umsc.core.bundled import default_trial
 from cdisc_umsc.core.errors import ReconciliationError, WriteError
@@ -27,6 +28,7 @@ from cdisc_umsc.core.version import __version__
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Document, Study
 from cdisc_umsc.metadata.spec import StudySpec
+from cdisc_umsc.report.plan import check_plan, review_plan
 from cdisc_umsc.review import build_review
 from cdisc_umsc.sdtm.check_spec import load_checked_spec
 from cdisc_umsc.sdtm.pipeline import SdtmResult, build_sdtm
@@ -55,6 +57,8 @@ class Built:
     sdtm: SdtmResult
     adam: dict[str, pd.DataFrame]
     adam_meta: dict[str, Dataset]
+    #: what the reports and the review page show (the ADaM spec's review: blocks)
+    plan: dict = field(default_factory=dict)
 
     def validation_parts(self) -> dict[str, tuple[dict[str, pd.DataFrame], Study]]:
         """Each standard's datasets with the metadata they are validated by."""
@@ -69,11 +73,14 @@ def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Bu
     progress = progress or Progress(enabled=False)
     progress.stage("read spec")
     spec = load_checked_spec(Path(spec_dir))
+    check_adam_specs(spec.adam)
+    plan = review_plan(spec.adam)
     progress.stage("read raw forms + map SDTM")
     sdtm = build_sdtm(spec, Path(raw_dir))
     reconcile(sdtm.accounting)
     progress.stage("derive ADaM", _count(sdtm.data))
     adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
+    check_plan(plan, adam)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
     phi.scan(
         {
@@ -82,7 +89,7 @@ def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Bu
         },
         sdtm.identifier_values,
     )
-    return Built(spec, sdtm, adam, adam_meta)
+    return Built(spec, sdtm, adam, adam_meta, plan)
 
 
 @dataclass
@@ -171,7 +178,12 @@ def _sha256(path: Path) -> str:
 
 
 def _manifest(
-    spec: StudySpec, sdtm: SdtmResult, adam: dict[str, pd.DataFrame], folder: Path, raw_dir: Path
+    spec: StudySpec,
+    sdtm: SdtmResult,
+    adam: dict[str, pd.DataFrame],
+    folder: Path,
+    raw_dir: Path,
+    plan: dict,
 ) -> dict:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
@@ -188,7 +200,9 @@ def _manifest(
             **{f"sdtm/{k}": len(v) for k, v in sorted(sdtm.data.items())},
             **{f"adam/{k}": len(v) for k, v in sorted(adam.items())},
         },
+        "ignored_files": list(sdtm.ignored),
         "unmatched_conditions": list(sdtm.unmatched),
+        "review": plan,
         "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
     }
 
@@ -225,6 +239,7 @@ def run(
     check_target(output.target, output.inputs, force)
     built = build(spec_dir, raw_dir, progress)
     spec, sdtm, adam, adam_meta = built.spec, built.sdtm, built.adam, built.adam_meta
+    plan = built.plan
     created = str(spec.settings["created"])
     define_findings: list[str] = []  # codelist misses the defines leave out (validation lists them)
     with output as tmp:
@@ -281,9 +296,9 @@ def run(
             ],
         )[2]
         progress.stage("review page + manifest")
-        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))
+        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)
         build_review(tmp, manifest)  # index.html from the ADaM files just written
-        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))  # lists index.html
+        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)  # lists index.html
         if define_findings:  # values the defines' codelists leave out (sorted: jobs > 1)
             manifest["define_findings"] = sorted(set(define_findings))
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

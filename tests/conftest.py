@@ -50,3 +50,16 @@ def spec_copy(tmp_path) -> Path:
     dest = tmp_path / "spec"
     shutil.copytree(SPEC, dest)
     return dest
+
+
+def write_trial(
+    root: Path, spec_files: dict[str, str], raw_files: dict[str, str]
+) -> tuple[Path, Path]:
+    """A spec folder and a raw folder under ``root`` from {relative path: text}."""
+    spec, raw = root / "spec", root / "raw"
+    for base, files in ((spec, spec_files), (raw, raw_files)):
+        base.mkdir(parents=True, exist_ok=True)
+        for rel, text in files.items():
+            (base / rel).parent.mkdir(parents=True, exist_ok=True)
+            (base / rel).write_text(text, encoding="utf-8")
+    return spec, raw

@@ -31,8 +31,27 @@ def test_init_then_run_the_copy(tmp_path) -> None:
     )
     run = _cli("run", "--spec", spec, "--raw", raw, "--out", out, "--quiet")
     assert run.exit_code == 0, run.output
-    assert "PASI40     Overall                         8/17   47.1%" in run.output
+    assert "PASI40     Overall" + " " * 48 + "8/17   47.1%" in run.output
     assert (out / "manifest.json").is_file()
+
+
+def test_init_the_second_trial_then_run_the_copy(tmp_path) -> None:
+    """The second bundled trial starts a study too; its raw folder's export log is no form and
+    the copy's spec says so, so the run lists it instead of stopping."""
+    res = _cli("init", tmp_path / "s2", "--trial", "pso201")
+    assert res.exit_code == 0, res.output
+    spec, raw = tmp_path / "s2/spec", tmp_path / "s2/raw"
+    assert res.output.splitlines()[1] == (
+        f"{raw}/  14 raw files (the spec names each as a form or ignored)"
+    )
+    run = _cli("run", "--spec", spec, "--raw", raw, "--out", tmp_path / "s2/out", "--quiet")
+    assert run.exit_code == 0, run.output
+    assert "TLX-PSO-201: SDTMIG 3.4" in run.output
+    assert (
+        "  export_log.txt: the EDC's log of the extract (file list and time), not study data"
+        in run.output.splitlines()
+    )
+    assert "  SDTM: " in run.output and "(0 errors, " in run.output
 
 
 def test_init_errors_are_one_line(tmp_path) -> None:

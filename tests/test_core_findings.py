@@ -14,8 +14,12 @@ import pytest
 from tests.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "fixtures" / "umsc" / "raw"
-SPECS = ("umsc", "umsc-ig34")
+#: spec -> the raw folder it maps
+SPECS = {
+    "umsc": ROOT / "fixtures" / "umsc" / "raw",
+    "umsc-ig34": ROOT / "fixtures" / "umsc" / "raw",
+    "pso201": ROOT / "fixtures" / "pso201" / "raw",
+}
 
 
 def _load_core_check():
@@ -155,7 +159,7 @@ def test_main_with_saved_report(tmp_path, capsys):
     assert "CHANGED CORE-1 AE" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", SPECS)
+@pytest.mark.parametrize("name", sorted(SPECS))
 def test_core_findings_are_known(tmp_path, name):
     home = _core_home()
     if not (home / "run_core.sh").is_file():
@@ -166,7 +170,7 @@ def test_core_findings_are_known(tmp_path, name):
     from cdisc_umsc.run import run
 
     out = tmp_path / "out"
-    run(ROOT / "mappings" / name, RAW, out)
+    run(ROOT / "mappings" / name, SPECS[name], out)
     diffs, _notes = cc.check(
         out / "sdtm", ROOT / "mappings" / name / "known_findings.csv", home=home
     )

@@ -4,7 +4,7 @@ imports itself back through another (no import cycles).
 Layers, bottom up: core (errors, dates, atomic files, conditions, format facts) and the bundled
 standards data; metadata (spec loading, the metadata model, standards access); read; sdtm (map
 and conform); validate; adam (derive); write; the output products built from datasets (lineage,
-PHI guard, reports, review page, synthetic trials); the pipeline (run, api); the command line.
+PHI guard, reports, review page); the pipeline (run, api); the command line.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("validate",),
     ("adam",),
     ("write",),
-    ("lineage", "phi", "report", "review", "synth"),
+    ("lineage", "phi", "report", "review"),
     ("run", "api"),
     ("commands", "cli"),
 )

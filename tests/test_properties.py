@@ -43,7 +43,7 @@ def test_dd_mon_yyyy_partial_dates_stay_partial(case):
         f"/{d.year}"
     )
     iso, err = iso8601.parse_raw_dates(
-        pd.Series([raw.lower() if d.day % 2 else raw]), "DD/MON/YYYY"
+        pd.Series([raw.lower() if d.day % 2 else raw]), "DD/MON/YYYY", ("UK", "UNK")
     )
     want = f"{d.year:04d}"
     if not no_month:

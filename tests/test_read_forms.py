@@ -15,7 +15,7 @@ FORM = FormSpec(
     fields=(
         FieldSpec("SUBJID"),
         FieldSpec("AESPID", "integer"),
-        FieldSpec("AESTDAT", "date", "DD/MON/YYYY"),
+        FieldSpec("AESTDAT", "date", "DD/MON/YYYY", unknown=("UK", "UNK")),
         FieldSpec("SCORE", "integer", min=0, max=4),
     ),
 )

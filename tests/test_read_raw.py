@@ -29,6 +29,9 @@ def export_spec(tmp: Path, kind: str) -> Path:
     study = dest / "study.yaml"
     text = study.read_text(encoding="utf-8")
     forms = (EXPORTS / kind / "forms.yaml").read_text(encoding="utf-8")
+    text = text.replace(  # the forms block lies in the folder it reads: it is no form
+        "\n  ignore:\n", "\n  ignore:\n    forms.yaml: the forms block that reads this export\n", 1
+    )
     study.write_text(text[: text.index("\nforms:\n") + 1] + forms, encoding="utf-8")
     return dest
 

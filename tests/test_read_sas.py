@@ -92,7 +92,7 @@ def test_a_time_with_seconds_is_not_hh_mm(tmp_path):
     with pytest.raises(InputError) as err:
         read_sas(tmp_path, form("xpt"))
     assert str(err.value) == (
-        "ex.xpt: row 2, column STTIM: expected a time written HH:MM (00:00-23:59) (got '10:05:30')"
+        "ex.xpt: row 2, column STTIM: expected a time written hh:mm (got '10:05:30')"
     )
 
 

@@ -28,7 +28,7 @@ FORM = FormSpec(
     (
         FieldSpec("SUBJID"),
         FieldSpec("VISIT"),
-        FieldSpec("VSDAT", "date", "DD/MON/YYYY"),
+        FieldSpec("VSDAT", "date", "DD/MON/YYYY", unknown=("UK", "UNK")),
         FieldSpec("VSTIM", "time"),
         FieldSpec("WEIGHT", "number"),
         FieldSpec("PULSE", "integer", max=200),

@@ -1,4 +1,5 @@
-"""`cdisc-umsc report`: efficacy and immunology tables from the written ADaM files only."""
+"""`cdisc-umsc report`: responder and laboratory tables from the written ADaM files only, as
+the study's ADaM spec plans them."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_report_from_adam_files(bundled_run, tmp_path):
     )
     by_arm = [v for k, v in eff.items() if k[0] == "PASI40" and k[1] == "ARM"]
     assert sum(n for n, _N, _p in by_arm) == 8 and sum(N for _n, N, _p in by_arm) == 17
-    imm = {(r["paramcd"], r["group"]): r for r in data["immunology"]}
+    imm = {(r["paramcd"], r["group"]): r for r in data["labs"]}
     assert imm[("TLHRTLH", "All")]["change_median"] > 0
     assert imm[("TLHMTH", "All")]["change_median"] > 0
     assert imm[("TH17TH", "All")]["change_median"] < 0
@@ -55,10 +56,31 @@ def test_report_from_adam_files(bundled_run, tmp_path):
     assert imm[("TLHRTLH", "Responders")]["N"] == 8
     assert "PASI40     Overall" in res.output
     assert (tmp_path / "r.csv").read_text().count("\n") == len(data["efficacy"]) + len(
-        data["immunology"]
+        data["labs"]
     ) + 1
 
 
-def test_report_missing_folder(tmp_path):
+def test_report_groups_and_tests_from_the_command_line(bundled_run):
+    _result, out = bundled_run
+    res = CliRunner().invoke(
+        main, ["report", "--adam", str(out / "adam"), "--by", "SEX", "--tests", "INTLK17"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "SEX=M" in res.output and "ARM=" not in res.output
+    assert "INTLK17" in res.output and "TLHRTLH" not in res.output
+
+
+def test_an_unknown_test_code_is_an_error(bundled_run):
+    _result, out = bundled_run
+    res = CliRunner().invoke(main, ["report", "--adam", str(out / "adam"), "--tests", "NOPE"])
+    assert res.exit_code == 2
+    assert res.output.startswith("error: ADLB: NOPE is not a parameter of the dataset")
+
+
+def test_report_from_the_spec_and_a_missing_folder(bundled_run, tmp_path):
+    from tests.conftest import SPEC
+
     res = CliRunner().invoke(main, ["report", "--adam", str(tmp_path)])
+    assert res.exit_code == 2 and "no run manifest with a review plan" in res.output
+    res = CliRunner().invoke(main, ["report", "--adam", str(tmp_path), "--spec", str(SPEC)])
     assert res.exit_code == 2 and "no adqs.xpt or adqs.json" in res.output

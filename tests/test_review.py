@@ -69,7 +69,8 @@ def test_page_is_self_contained(page):
     assert "@import" not in text and "url(http" not in text and "<!DOCTYPE svg" not in text
     ids = doc.xpath("//@id")
     assert len(ids) == len(set(ids))
-    assert len(doc.xpath("//figure/*[local-name()='svg']")) == 5
+    # PASITOT trajectories and mean change, rates by SEX and by ARM, the lab panel, AEs
+    assert len(doc.xpath("//figure/*[local-name()='svg']")) == 6
 
 
 def test_header_figures_equal_manifest(page):
@@ -95,7 +96,7 @@ def test_header_figures_equal_manifest(page):
 def test_efficacy_cells_equal_report_from_written_adqs(page):
     _result, out, doc = page
     adqs = read_xpt(out / "adam" / "adqs.xpt")[0]
-    expected = efficacy_table(adqs)
+    expected = efficacy_table(adqs, ("SEX", "ARM"), "FASFL")
     shown = {(c["endpoint"], c["group"], c["level"]): c for c in _cells(doc, "efficacy")}
     assert len(shown) == len(expected)
     for r in expected.itertuples(index=False):
@@ -113,15 +114,16 @@ def test_pchg_table_equals_independent_means(page):
     q = read_xpt(out / "adam" / "adqs.xpt")[0]
     obs = q[(q["PARAMCD"] == "PASITOT") & (q["DTYPE"] == "") & q["PCHG"].notna()]
     means = obs.groupby("AVISIT")["PCHG"].mean().round(1)
-    rows = doc.xpath('//table[@id="pchg-table"]/tbody/tr')
-    shown = {r[0].text_content(): float(r[2].text_content()) for r in rows}
+    rows = doc.xpath('//table[@id="pchg-adqs-pasitot"]/tbody/tr')
+    assert {r[0].text_content() for r in rows} == {"Overall"}
+    shown = {r[1].text_content(): float(r[3].text_content()) for r in rows}
     assert shown == means.to_dict() and len(shown) == 9
     assert shown["FOLLOW-UP MONTH 6"] < -40 < shown["INFUSION 2"]
 
 
-def test_immunology_table_and_baseline_treg(page):
+def test_lab_panel_table_and_baseline_treg(page):
     _result, _out, doc = page
-    cells = {(c["paramcd"], c["group"], c["stat"]): c for c in _cells(doc, "immunology")}
+    cells = {(c["paramcd"], c["group"], c["stat"]): c for c in _cells(doc, "labs")}
     assert {k[0] for k in cells} == {"TLHRTLH", "TH17TH", "TLHNTH", "TLHMTH", "INTLK17"}
     assert cells[("TLHRTLH", "Responders", "N")]["text"] == "8"
     resp = float(cells[("TLHRTLH", "Responders", "baseline_median")]["value"])
@@ -162,6 +164,16 @@ def test_lab_shifts_cover_every_post_baseline_record(page):
         assert il17[(frm, to)] == n
 
 
+def test_ae_counts_without_body_system_or_severity():
+    from cdisc_umsc.review.summaries import ae_counts
+
+    ae = pd.DataFrame({"USUBJID": ["1", "1", "2"], "AETERM": ["a", "b", "c"]})
+    adsl = pd.DataFrame({"USUBJID": ["1", "2", "3"], "SAFFL": ["Y", "Y", "N"]})
+    table, n = ae_counts(ae, adsl, "sdtm/AE")
+    got = table.set_index(["soc", "severity"])[["subjects", "events"]].to_dict("index")
+    assert n == 2 and got[("(missing)", "(missing)")] == {"subjects": 2, "events": 3}
+
+
 def test_lab_shifts_use_bnrind_when_present():
     lb = pd.DataFrame(
         {
@@ -181,13 +193,13 @@ def test_lab_shifts_use_bnrind_when_present():
 
 def test_plots_have_axis_labels_units_and_greyscale_contrast(page):
     _result, _out, doc = page
-    spaghetti = doc.xpath('//figure[@id="fig-spaghetti"]')[0].text_content()
+    spaghetti = doc.xpath('//figure[@id="fig-traj-adqs-pasitot"]')[0].text_content()
     assert "Analysis visit (AVISIT)" in spaghetti and "PASI Total Score (0-72), points" in spaghetti
-    assert (
-        "Change from baseline in PASI (%)"
-        in doc.xpath('//figure[@id="fig-pchg"]')[0].text_content()
-    )
-    assert "Interleukin 17 (ng/L)" in doc.xpath('//figure[@id="fig-immunology"]')[0].text_content()
+    assert "PASI40 responder (n=8)" in spaghetti  # named by the parameter's first criterion
+    pchg = doc.xpath('//figure[@id="fig-pchg-adqs-pasitot"]')[0].text_content()
+    assert "Change from baseline in PASITOT (%)" in pchg
+    assert "-40 % (PASI40), -50 % (PASI50), -75 % (PASI75), -90 % (PASI90)" in pchg
+    assert "Interleukin 17 (ng/L)" in doc.xpath('//figure[@id="fig-labs-adlb"]')[0].text_content()
 
     def grey(hex_colour: str) -> float:
         r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
@@ -234,3 +246,29 @@ def test_page_from_dataset_json_run(tmp_path):
     assert "adam/adqs.json" in hrefs and not any(h.endswith(".xpt") for h in hrefs)
     shown = {(c["endpoint"], c["group"]): c["text"] for c in _cells(doc, "efficacy")}
     assert shown[("PASI40", "Overall")] == "8/17 (47.1 %)"
+
+
+def test_a_study_without_efficacy_or_lab_datasets_gets_a_page(tmp_path):
+    """A copy of the bundled spec without adam/adqs.yaml and adam/adlb.yaml runs; its page
+    shows what the study has and says what it has not."""
+    from cdisc_umsc.run import run
+    from tests.conftest import RAW, SPEC
+
+    spec = tmp_path / "spec"
+    shutil.copytree(SPEC, spec)
+    (spec / "adam" / "adqs.yaml").unlink()
+    result = run(spec, RAW, tmp_path / "out")
+    assert result.manifest["review"]["endpoints"] == []
+    text = _doc(tmp_path / "out").text_content()
+    assert "the ADLB panel is not split by responders: the ADaM spec declares no dataset ADQS" in (
+        text
+    )
+    assert "The ADaM spec declares no endpoints" in text
+    cells = {
+        (c["paramcd"], c["group"], c["stat"]): c for c in _cells(_doc(tmp_path / "out"), "labs")
+    }
+    assert {k[1] for k in cells} == {"All"} and cells[("TLHRTLH", "All", "N")]["text"] == "17"
+    (spec / "adam" / "adlb.yaml").unlink()
+    run(spec, RAW, tmp_path / "out2")
+    text = _doc(tmp_path / "out2").text_content()
+    assert "declares no laboratory panel" in text and "Adverse events" in text

@@ -223,7 +223,7 @@ def test_every_link_resolves_to_a_file_in_out(browsed):
     }
     assert written <= targets
     assert len(written) == 2 * 2 + len(list(out.glob("*/*.xpt")))
-    for anchor in ("run", "files", "efficacy", "immunology", "safety"):
+    for anchor in ("run", "files", "efficacy", "labs", "safety"):
         assert any(urlparse(u).fragment == anchor for u in links)
         assert anchor in browsed["facts"]["ids"]
 
@@ -243,9 +243,9 @@ def test_tables_equal_cdisc_umsc_report(browsed, tmp_path):
         assert c["text"] == f"{r['n']}/{r['N']} ({r['pct']:.1f} %)"
         assert (int(c["resp"]), int(c["total"]), float(c["pct"])) == (r["n"], r["N"], r["pct"])
     assert shown[("PASI40", "Overall", "")]["text"] == "8/17 (47.1 %)"
-    imm = {(c["paramcd"], c["group"], c["stat"]): c for c in cells if c["table"] == "immunology"}
-    assert len(imm) == 4 * len(report["immunology"]) > 0
-    for r in report["immunology"]:
+    imm = {(c["paramcd"], c["group"], c["stat"]): c for c in cells if c["table"] == "labs"}
+    assert len(imm) == 4 * len(report["labs"]) > 0
+    for r in report["labs"]:
         key = (r["paramcd"], r["group"])
         assert imm[(*key, "N")]["text"] == str(r["N"])
         for stat in ("baseline_median", "last_median", "change_median"):
@@ -256,7 +256,7 @@ def test_tables_equal_cdisc_umsc_report(browsed, tmp_path):
 
 def test_figures_render_and_screenshot_saved(browsed):
     facts = browsed["facts"]
-    assert facts["figures"] == 5 and facts["images"] == 0 and facts["scripts"] == 0
+    assert facts["figures"] == 6 and facts["images"] == 0 and facts["scripts"] == 0
     assert len(facts["ids"]) == len(set(facts["ids"]))  # SVG ids do not clash between plots
     png = browsed["png"].read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

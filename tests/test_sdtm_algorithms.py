@@ -272,3 +272,100 @@ def test_text_result_that_is_not_qualified_is_a_row_error(tmp_path) -> None:
     rows = [*LB_ROWS[:1], ("001", 9, "2020-01-12", "", "GLUC", "high", "mmol/L", "", "")]
     with pytest.raises(InputError, match=r"LB.csv: row 2, column RES: expected a number or a"):
         _run(tmp_path, lb_rows=rows)
+
+
+RULES_STUDY = """\
+study: {STUDYID: T2, sdtm: SDTMIG 3.4, ct: SDTM CT 2025-03-28, created: "2021-01-01T00:00:00"}
+forms:
+  DM:
+    file: DM.csv
+    key: [SUBJID]
+    fields:
+      SUBJID: {}
+      BRTH: {type: date, format: DD.MM.YYYY, unknown: [NK]}
+      IC: {type: date, format: YYYY-MM-DD}
+      PCT: {type: number}
+      TEST: {}
+      RES: {}
+      UNIT: {}
+"""
+RULES_CODELISTS = "units:\n  lab: [{test: CRP, from: mg/dL, to: mg/L, factor: 10, decimals: 1}]\n"
+RULES_DM = """\
+domain: DM
+source: DM
+keys: [STUDYID, USUBJID]
+variables:
+  STUDYID: {setting: STUDYID}
+  DOMAIN: {hardcode: DM}
+  USUBJID: {template: "{STUDYID}-{SUBJID}"}
+  SUBJID: {field: SUBJID}
+  RFICDTC: {date: IC}
+  AGE: {age: BRTH, at: RFICDTC, partial: certain}
+supp:
+  AGEFIRST: {label: Age if born first day, value: {age: BRTH, at: RFICDTC, partial: first}}
+  AGELAST: {label: Age if born last day, value: {age: BRTH, at: RFICDTC, partial: last}}
+  AGEMID: {label: Age if born mid, value: {age: BRTH, at: RFICDTC, partial: mid}}
+  AREA: {label: Area score, value: {categorize: PCT, groups: {"0": {eq: 0}, "1": {lt: 10},
+                                                              "2": {lt: 30}, "3": {le: 100}}}}
+  STRESC: {label: Result in mg/L, value: {convert_text: RES, test: TEST, unit: UNIT, table: lab}}
+"""
+# consent 2020-06-15: born in June 1980 (day unknown) is 39 or 40; born 1980 (month unknown)
+RULES_RAW = (
+    "SUBJID,BRTH,IC,PCT,TEST,RES,UNIT\n"
+    "001,NK.06.1980,2020-06-15,0,CRP,<0.50,mg/dL\n"
+    "002,NK.NK.1980,2020-06-15,9.99,CRP,>12.34,mg/dL\n"
+    "003,20.05.1980,2020-06-15,10,CRP,1.25,mg/dL\n"
+    "004,NK.03.1980,2020-06-15,100,CRP,NEGATIVE,mg/dL\n"
+)
+
+
+def _rules(tmp: Path, raw: str = RULES_RAW) -> dict[str, dict[str, str]]:
+    from tests.conftest import write_trial
+
+    spec, rawdir = write_trial(
+        tmp,
+        {"study.yaml": RULES_STUDY, "codelists.yaml": RULES_CODELISTS, "sdtm/dm.yaml": RULES_DM},
+        {"DM.csv": raw},
+    )
+    data = build_sdtm(load_checked_spec(spec), rawdir).data
+    supp = data["SUPPDM"]
+    got: dict[str, dict[str, str]] = {}
+    for r in supp.itertuples(index=False):
+        value = f"{r.QVAL:g}" if isinstance(r.QVAL, float) else r.QVAL
+        got.setdefault(r.USUBJID[-3:], {})[r.QNAM] = value
+    for subj, age in zip(data["DM"]["SUBJID"], data["DM"]["AGE"], strict=True):
+        got.setdefault(subj, {})["AGE"] = "" if np.isnan(age) else f"{age:g}"
+    return got
+
+
+def test_age_from_a_partial_birth_date_by_each_declared_rule(tmp_path) -> None:
+    got = _rules(tmp_path)
+    # June 1980, consent 15 June 2020: 40 if born by the 15th, else 39
+    assert (got["001"]["AGE"], got["001"]["AGEFIRST"], got["001"]["AGELAST"]) == ("", "40", "39")
+    assert got["001"]["AGEMID"] == "40"  # the 15th: the birthday is the consent day
+    # 1980: born 1 Jan -> 40, born 31 Dec -> 39, mid (30 June) -> 39
+    assert (got["002"]["AGEFIRST"], got["002"]["AGELAST"], got["002"]["AGEMID"]) == (
+        "40",
+        "39",
+        "39",
+    )
+    assert got["003"]["AGE"] == "40"  # a complete birth date under every rule
+    assert got["004"]["AGE"] == "40"  # March 1980: every possible day gives 40
+
+
+def test_categorize_bands_any_decimal_at_the_boundaries(tmp_path) -> None:
+    got = _rules(tmp_path)
+    assert [got[s]["AREA"] for s in ("001", "002", "003", "004")] == ["0", "1", "2", "3"]
+    raw = RULES_RAW.replace("004,NK.03.1980,2020-06-15,100,", "004,NK.03.1980,2020-06-15,100.5,")
+    with pytest.raises(InputError, match=r"DM.csv: row 4, column PCT: value in no group of AREA"):
+        _rules(tmp_path / "again", raw)
+
+
+def test_convert_text_keeps_qualifiers_and_converts_their_number(tmp_path) -> None:
+    got = _rules(tmp_path)
+    assert [got[s]["STRESC"] for s in ("001", "002", "003", "004")] == [
+        "<5",
+        ">123.4",
+        "12.5",
+        "NEGATIVE",
+    ]

@@ -33,6 +33,11 @@ variables:
   SUBJID: {field: SUBJID}
   SITEID: {field: SITE}
 {extra}
+supp:  # every collected field reaches a dataset
+  RAWSEX: {label: Sex as collected, value: {field: SEX}}
+  RAWOK: {label: OK as collected, value: {field: OK}}
+  RAWVIS: {label: Visit number as collected, value: {field: VISNUM}}
+  RAWETH: {label: Ethnicity as collected, value: {field: ETH}}
 """
 RAW = (
     "SUBJID,SITE,SEX,OK,VISNUM,ETH\n"

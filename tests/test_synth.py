@@ -1,5 +1,5 @@
-"""cdisc-umsc synth: a seeded synthetic trial shaped like fixtures/umsc/raw that the bundled spec
-maps unchanged, deterministic for a seed, with a dense lab schedule for scale runs."""
+"""fixtures/umsc/synth.py: a seeded synthetic trial shaped like fixtures/umsc/raw that the
+bundled spec maps unchanged, deterministic for a seed, with a dense lab schedule for scale runs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from cdisc_umsc import synth
-from cdisc_umsc.cli import main
+from tests.conftest import load_script
+
+synth = load_script("fixtures/umsc/synth.py")
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "fixtures" / "umsc" / "raw"
@@ -157,16 +157,39 @@ def test_bundled_spec_maps_a_synthetic_trial_unchanged(tmp_path):
     assert len(result.sdtm.data["LB"]) == rows["LAB"]
     assert result.sdtm.data["LB"]["LBTESTCD"].nunique() == len(synth.LAB_TESTS_DENSE)
     assert len(result.sdtm.data["AE"]) == rows["AE"]
+    # the generator's output-folder record is no form: listed as ignored with the spec's reason
+    assert result.manifest["ignored_files"] == [
+        {
+            "file": "manifest.json",
+            "reason": "the synthetic generator's record of its own output folder, not study data",
+        }
+    ]
 
 
-def test_cli_writes_a_trial_and_rejects_a_bad_count(tmp_path):
-    res = CliRunner().invoke(
-        main, ["synth", "--subjects", "12", "--seed", "9", "--out", str(tmp_path / "t")]
+def test_script_writes_a_trial_and_rejects_a_bad_count(tmp_path, capsys):
+    assert synth.main(["--subjects", "12", "--seed", "9", "--out", str(tmp_path / "t")]) == 0
+    assert "DM.csv" in capsys.readouterr().out and len(_read(tmp_path / "t" / "DM.csv")) == 12
+    assert synth.main(["--subjects", "0", "--out", str(tmp_path / "u")]) == 2
+    assert not (tmp_path / "u").exists()
+
+
+def test_script_replaces_only_its_own_output(tmp_path, capsys):
+    foreign = tmp_path / "raw"
+    foreign.mkdir()
+    (foreign / "DM.csv").write_text("someone's export\n")
+    assert synth.main(["--subjects", "3", "--out", str(foreign)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {foreign}: holds files that are not a previous output of cdisc-umsc "
+        "(no cdisc-umsc manifest.json); they are left untouched (use --force to replace the "
+        "folder)\n"
     )
-    assert res.exit_code == 0, res.output
-    assert "DM.csv" in res.output and len(_read(tmp_path / "t" / "DM.csv")) == 12
-    res = CliRunner().invoke(main, ["synth", "--subjects", "0", "--out", str(tmp_path / "u")])
-    assert res.exit_code == 2 and not (tmp_path / "u").exists()
+    assert (foreign / "DM.csv").read_text() == "someone's export\n"
+    mine = tmp_path / "mine"
+    assert synth.main(["--subjects", "4", "--out", str(mine)]) == 0
+    assert synth.main(["--subjects", "3", "--out", str(mine)]) == 0
+    assert len((mine / "DM.csv").read_text().splitlines()) == 1 + 3
+    assert synth.main(["--subjects", "3", "--out", str(foreign), "--force"]) == 0
+    assert len((foreign / "DM.csv").read_text().splitlines()) == 1 + 3
 
 
 def _read(path: Path) -> pd.DataFrame:

@@ -48,7 +48,10 @@ def _source(
         return pd.Series(_per_subject(sdtm, p, column, dm["USUBJID"]).to_numpy(), index=out.index)
     frame = out if column in out.columns else dm
     if column not in frame.columns:
-        raise InputError(f"{p.where(key)}: no variable {column} in ADSL or its source")
+        raise InputError(
+            f"{p.where(key)}: no variable {column} among the ADSL variables derived so far "
+            "nor in its source (give from: DOMAIN to read another domain)"
+        )
     return pd.Series(frame[column].to_numpy(), index=out.index)
 
 

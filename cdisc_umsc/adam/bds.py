@@ -236,10 +236,38 @@ def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFra
     return new
 
 
+def _check_names(spec: SpecMap, src: pd.DataFrame, src_name: str, adsl: pd.DataFrame) -> None:
+    """The source variables and ADSL variables the spec names exist (one file:line error)."""
+    name = str(spec["dataset"])
+    adt = spec["adt"]
+    dates = [adt] if isinstance(adt, str) else [adt.get("date")]
+    for key, var in (("aval", spec["aval"]), ("adt", dates[0]), ("ady", spec.get("ady"))):
+        if var is not None and str(var) not in src.columns:
+            raise InputError(
+                f"{spec.where(key)}: {name}: {key}: {var} is not a variable of {src_name}"
+            )
+    carried = [str(v) for v in spec["adsl"]]
+    for var in carried:
+        if var not in adsl.columns:
+            raise InputError(
+                f"{spec.where('adsl')}: {name}: adsl: ADSL has no variable {var} (ADSL has "
+                f"{', '.join(adsl.columns)})"
+            )
+    need = {"TRTSDT": "the reference date of baseline and study days"}
+    if spec.get("ontrt") is not None:
+        need["TRTEDT"] = "the end of the on-treatment window"
+    for var, why in need.items():
+        if var not in carried:
+            raise InputError(
+                f"{spec.where('adsl')}: {name}: adsl: must carry {var} from ADSL ({why})"
+            )
+
+
 def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame) -> pd.DataFrame:
     """A BDS dataset: parameters, AVAL, visits, baseline, change, ranges, flags, criteria."""
     src_name = str(spec["source"])
     src = sdtm[src_name]
+    _check_names(spec, src, src_name, adsl)
     with located():
         src = src[match(src, spec.get("where"), f"{spec.where('where')}: where")]
     src = src[src["USUBJID"].isin(adsl["USUBJID"])]
@@ -342,4 +370,5 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
         if "AVALC" in bds:
             bds["AVALC"] = bds["AVALC"].astype(object).fillna("")
     keys = ["USUBJID", "PARAMCD", "AVISITN", "ADT"]
-    return bds.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+    # missing values sort first, as SAS orders them (the order validators and CORE expect)
+    return bds.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)

@@ -59,11 +59,36 @@ SPEC_KEYS = {
             "checks",
             "primary",
             "criteria",
+            "review",
         }
     ),
     "OCCDS": frozenset(_COMMON | {"copy", "adsl", "treatment", "dates", "trtemfl", "occurrence"}),
 }
 
+
+#: What each kind of ADaM spec must give, and why (a missing one is a file:line error)
+REQUIRED = {
+    "ADSL": {
+        "label": "the dataset label",
+        "keys": "the dataset keys",
+        "copy": "DM variables copied",
+    },
+    "BDS": {
+        "label": "the dataset label",
+        "keys": "the dataset keys",
+        "source": "the SDTM domain read",
+        "adsl": "ADSL variables carried (TRTSDT at least)",
+        "parameters": "the parameters",
+        "aval": "the source variable of AVAL",
+        "adt": "the source date of ADT",
+    },
+    "OCCDS": {
+        "label": "the dataset label",
+        "keys": "the dataset keys",
+        "source": "the SDTM domain read",
+        "copy": "source variables copied",
+    },
+}
 
 _PLACEHOLDER = re.compile(r"(xx|zz|y|w)")
 
@@ -213,6 +238,24 @@ def adam_meta(
     )
 
 
+def check_specs(adam_specs: Mapping[str, SpecMap]) -> None:
+    """The ADaM spec files' structure and required keys (file:line errors, before any data)."""
+    if "ADSL" not in adam_specs:
+        raise InputError("ADaM spec: adsl.yaml (dataset: ADSL) is required")
+    for name, spec in adam_specs.items():
+        structure = str(spec.get("structure", ""))
+        if structure not in STRUCTURES or (structure == "ADSL") != (name == "ADSL"):
+            raise InputError(
+                f"{spec.where('structure')}: {name}: structure "
+                f"{structure!r} is not allowed here (ADSL for ADSL, else BDS or "
+                "OCCDS)"
+            )
+        spec.only(SPEC_KEYS[structure], f"an ADaM {structure} spec")
+        for key, what in REQUIRED[structure].items():
+            if key not in spec:
+                raise spec.error(None, f"{name}: an ADaM {structure} spec needs {key}: ({what})")
+
+
 def build_adam(
     adam_specs: Mapping[str, SpecMap],
     sdtm: Mapping[str, pd.DataFrame],
@@ -223,19 +266,11 @@ def build_adam(
     metadata from the standards the study uses (``in_use``; default: the bundled ones)."""
     data: dict[str, pd.DataFrame] = {}
     meta: dict[str, Dataset] = {}
-    if "ADSL" not in adam_specs:
-        raise InputError("ADaM spec: adsl.yaml (dataset: ADSL) is required")
+    check_specs(adam_specs)
     for name in ["ADSL", *sorted(set(adam_specs) - {"ADSL"})]:
         spec = adam_specs[name]
         structure = str(spec.get("structure", ""))
-        builder = {"ADSL": build_adsl, "BDS": build_bds, "OCCDS": build_occds}.get(structure)
-        if builder is None or (structure == "ADSL") != (name == "ADSL"):
-            raise InputError(
-                f"{spec.where('structure')}: {name}: structure "
-                f"{structure!r} is not allowed here (ADSL for ADSL, else BDS or "
-                "OCCDS)"
-            )
-        spec.only(SPEC_KEYS[structure], f"an ADaM {structure} spec")
+        builder = {"ADSL": build_adsl, "BDS": build_bds, "OCCDS": build_occds}[structure]
         args = (spec, sdtm) if name == "ADSL" else (spec, sdtm, data["ADSL"])
         with located(f"{spec.file}: {name}"):
             data[name] = builder(*args)

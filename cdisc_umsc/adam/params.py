@@ -60,8 +60,8 @@ def derive_param_responder(
     undecided = ~rows[flag].isin(["Y", "N"])
     if undecided.any():
         raise ValueError(
-            f"derive_param_responder: {int(undecided.sum())} analysis record(s) "
-            f"without a {flag} decision for {paramcd}"
+            f"responder parameter {paramcd}: {int(undecided.sum())} analysis record(s) at the "
+            f"primary visit have no {flag} decision (no baseline or no value to compare)"
         )
     rows["AVALC"] = rows[flag].to_numpy()
     rows["AVAL"] = np.where(rows[flag] == "Y", 1.0, 0.0)

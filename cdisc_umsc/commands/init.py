@@ -42,7 +42,7 @@ def command(folder: Path | None, name: str | None, show: bool) -> None:
     except UmscError as exc:
         fail(exc)
     spec_files = sum(1 for p in copy.spec.rglob("*") if p.is_file())
-    forms = sum(1 for p in copy.raw.iterdir() if p.is_file())
+    files = sum(1 for p in copy.raw.rglob("*") if p.is_file())
     echo_safe(f"{copy.spec}/  study spec ({spec_files} files, bundled trial {copy.name})")
-    echo_safe(f"{copy.raw}/  {forms} raw CRF forms")
+    echo_safe(f"{copy.raw}/  {files} raw files (the spec names each as a form or ignored)")
     echo_safe(f"next: cdisc-umsc run --spec {copy.spec} --raw {copy.raw} --out {folder / 'out'}")

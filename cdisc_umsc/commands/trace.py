@@ -242,7 +242,7 @@ def trace(out_dir: Path, dataset: str, where: str, limit: int = 20) -> list[str]
     "--where",
     "where",
     required=True,
-    help="Records to trace, e.g. \"USUBJID='X' and PARAMCD='PASITOT'\".",
+    help="Records to trace, e.g. \"USUBJID='X' and PARAMCD='TOTSCORE'\".",
 )
 @click.option(
     "--limit",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,6 @@ ISO_DTC = (
     r"(?:-(?P<d>\d{2}))?)?"
     r"(?:T(?P<H>\d{2}|-)(?::(?P<M>\d{2}|-)(?::(?P<S>\d{2}(?:\.\d+)?))?)?)?$"
 )
-
-DATE_FORMATS = ("YYYY-MM-DD", "DD/MON/YYYY")
 
 
 def _by_distinct(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,55 +80,272 @@ def _components_to_iso(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.
     return out.where(ys != "", "")
 
 
-@_by_distinct
-def parse_raw_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, pd.Series]:
-    """Raw collected dates → (ISO 8601 text, error text) per value; blank stays blank.
+#: Format tokens of raw dates and times (case-sensitive): year, month as number or English
+#: three-letter name, day, hour (00-23), minute and second. ``[...]`` marks an optional part
+#: (the value may stop before it); anything else is a literal character.
+TOKENS = {
+    "YYYY": ("y", r"\d{4}"),
+    "MON": ("m", r"[A-Z]{3}"),
+    "MM": ("m", r"\d{2}"),
+    "DD": ("d", r"\d{2}"),
+    "hh": ("H", r"\d{2}"),
+    "mm": ("M", r"\d{2}"),
+    "ss": ("S", r"\d{2}"),
+}
+#: Named formats: ISO 8601 dates and date-times as SDTM writes them, truncation allowed.
+NAMED = {
+    "YYYY-MM-DD": "YYYY[-MM[-DD]]",
+    "ISO 8601": "YYYY[-MM[-DD[Thh[:mm[:ss]]]]]",
+    "hh:mm": "hh:mm",
+}
+#: Examples of the formats a field may declare (any pattern of the tokens works).
+DATE_FORMATS = (
+    "YYYY-MM-DD",
+    "DD/MON/YYYY",
+    "DD-MON-YYYY",
+    "DDMONYYYY",
+    "MM/DD/YYYY",
+    "DD.MM.YYYY",
+    "YYYY/MM/DD",
+)
+KINDS = {"date": ("y", "m", "d"), "datetime": ("y", "m", "d", "H", "M"), "time": ("H", "M")}
 
-    ``fmt`` is a form field's declared format. Unknown parts (UK day, UNK month, or a date
-    given only to the month/year in YYYY-MM-DD form) give a partial ISO date.
+
+@dataclass(frozen=True)
+class RawFormat:
+    """A raw date, date-time or time format: its text, what it holds and its unknown tokens."""
+
+    text: str
+    kind: str
+    regex: str
+    parts: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+    #: the month is written as its English three-letter name (MON)
+    month_name: bool = False
+    #: the token pattern the format stands for (a named format resolved)
+    pattern: str = ""
+
+
+def _tokenise(fmt: str) -> list[str]:
+    out, i = [], 0
+    while i < len(fmt):
+        for tok in ("YYYY", "MON", "MM", "DD", "hh", "mm", "ss"):
+            if fmt.startswith(tok, i):
+                out.append(tok)
+                i += len(tok)
+                break
+        else:
+            out.append(fmt[i])
+            i += 1
+    return out
+
+
+def raw_format(fmt: str, kind: str = "date", unknown: tuple[str, ...] = ()) -> RawFormat:
+    """The compiled form of a field's declared format; ValueError saying what is wrong.
+
+    ``kind`` is the field type (date, datetime or time): a date needs YYYY, MM or MON and DD
+    and no time; a date-time needs those and hh and mm; a time needs hh and mm and no date.
+    ``unknown`` are the tokens the export writes for an unknown part (UN, UNK, --, ...).
+    """
+    text = NAMED.get(fmt, fmt)
+    if kind == "datetime" and fmt == "YYYY-MM-DD":
+        text = NAMED["ISO 8601"]
+    alternatives = "|".join(re.escape(t.upper()) for t in sorted(unknown, key=len, reverse=True))
+    regex, parts, depth = "", [], 0
+    tokens = _tokenise(text)
+    for tok in tokens:
+        if tok in TOKENS:
+            group, pattern = TOKENS[tok]
+            if group in parts:
+                raise ValueError(f"format {fmt!r}: {tok} is given twice")
+            parts.append(group)
+            pattern = f"{pattern}|{alternatives}" if alternatives else pattern
+            regex += f"(?P<{group}>{pattern})"
+        elif tok == "[":
+            regex += "(?:"
+            depth += 1
+        elif tok == "]":
+            if depth == 0:
+                raise ValueError(f"format {fmt!r}: ']' without '['")
+            regex += ")?"
+            depth -= 1
+        elif tok.isalnum() and tok != "T":
+            raise ValueError(
+                f"format {fmt!r}: '{tok}' is not a format token (tokens: YYYY, MM, MON, DD, "
+                "hh, mm, ss; other characters must be separators or T)"
+            )
+        else:
+            regex += re.escape(tok.upper())
+    if depth:
+        raise ValueError(f"format {fmt!r}: '[' without ']'")
+    need = KINDS.get(kind)
+    if need is None:
+        raise ValueError(f"no date format for a field of type {kind}")
+    missing = [g for g in need if g not in parts]
+    extra = [g for g in parts if kind != "datetime" and g not in need + ("S",)]
+    if missing or extra or (kind == "date" and "S" in parts):
+        what = {
+            "date": "a date format needs YYYY, MM (or MON) and DD and no time",
+            "datetime": "a date-time format needs YYYY, MM (or MON), DD, hh and mm",
+            "time": "a time format needs hh and mm and no date",
+        }[kind]
+        raise ValueError(f"format {fmt!r}: {what}")
+    for tok in unknown:
+        if not str(tok).strip() or re.fullmatch(r"\d+", str(tok)):
+            raise ValueError(f"unknown-part token {tok!r} must be non-blank text, not digits")
+    return RawFormat(
+        fmt, kind, f"^{regex}$", tuple(parts), tuple(str(t) for t in unknown), "MON" in tokens, text
+    )
+
+
+def render(value: object, fmt: RawFormat) -> str:
+    """A date, date-time or time (``datetime.date`` / ``datetime`` / ``time``) written in the
+    format as an export would write it: an optional part is written when its components are
+    known (a date-time's time, a time's seconds when they are not zero). ValueError when the
+    format cannot hold the value (a time with seconds in ``hh:mm``)."""
+    parts = {
+        "y": getattr(value, "year", None),
+        "m": getattr(value, "month", None),
+        "d": getattr(value, "day", None),
+        "H": getattr(value, "hour", None),
+        "M": getattr(value, "minute", None),
+        "S": getattr(value, "second", None) or None,
+    }
+    if parts["S"] and "S" not in fmt.parts:
+        raise ValueError(f"{value} has seconds, which format {fmt.text!r} cannot hold")
+    tokens = _tokenise(fmt.pattern)
+    widths = {"y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+
+    def walk(i: int) -> tuple[str, int, bool]:
+        out, known = "", True
+        while i < len(tokens) and tokens[i] != "]":
+            tok = tokens[i]
+            if tok == "[":
+                inner, i, ok = walk(i + 1)
+                out += inner if ok else ""
+            elif tok in TOKENS:
+                group = TOKENS[tok][0]
+                v = parts[group]
+                if v is None:
+                    known = False
+                elif tok == "MON":
+                    out += _MONTH_NAMES[v - 1]
+                else:
+                    out += f"{v:0{widths[group]}d}"
+            else:
+                out += tok
+            i += 1
+        return out, i, known
+
+    text, _i, ok = walk(0)
+    if not ok:
+        raise ValueError(f"{value} lacks a part that format {fmt.text!r} requires")
+    return text
+
+
+_MONTH_NAMES = tuple(MONTHS)
+
+
+def _component(parts: pd.DataFrame, group: str, fmt: RawFormat) -> pd.Series:
+    """One component as a number (NaN where absent or written as an unknown token)."""
+    if group not in parts:
+        return pd.Series(np.nan, index=parts.index)
+    col = parts[group]
+    if group == "m" and fmt.month_name:
+        return col.map(MONTHS).astype("float64")
+    return pd.to_numeric(col, errors="coerce").astype("float64")
+
+
+def _time_text(hour: pd.Series, minute: pd.Series, second: pd.Series) -> pd.Series:
+    """ISO 8601 time text: hh, hh:mm or hh:mm:ss; '-' for an unknown component before a
+    known one (SDTMIG 3.4 section 4.4.4: T-:15); blank when nothing is known."""
+    parts = [_zero_pad(c, 2) for c in (hour, minute, second)]
+    known = [p != "" for p in parts]
+    last = np.select([known[2], known[1], known[0]], [3, 2, 1], 0)
+    out = pd.Series("", index=hour.index, dtype=object)
+    for n in (1, 2, 3):  # the longest known component decides the length
+        sel = last == n
+        if sel.any():
+            shown = [parts[i].where(known[i], "-") for i in range(n)]
+            text = shown[0]
+            for piece in shown[1:]:
+                text = text + ":" + piece
+            out[sel] = text[sel]
+    return out
+
+
+@_by_distinct
+def parse_raw(values: pd.Series, fmt: RawFormat) -> tuple[pd.Series, pd.Series]:
+    """Raw collected values in a declared format -> (ISO 8601 text, error text) per value.
+
+    Blank stays blank. An unknown or omitted part gives a partial value (2019-03, 2019---15,
+    T-:15); a value whose every part is unknown is blank. A time is written only on a complete
+    date (ISO 8601 truncation). Impossible values (2019-02-30, month 13, hour 24) are errors.
     """
     text = values.fillna("").astype(str).str.strip()
-    if fmt == "YYYY-MM-DD":
-        parts = text.str.extract(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-        year = pd.to_numeric(parts[0], errors="coerce")
-        month = pd.to_numeric(parts[1], errors="coerce")
-        day = pd.to_numeric(parts[2], errors="coerce")
-        shape_ok = parts[0].notna()
-    elif fmt == "DD/MON/YYYY":
-        parts = text.str.upper().str.extract(r"^(\d{2}|UK|UN)/([A-Z]{3})/(\d{4})$")
-        day = pd.to_numeric(parts[0], errors="coerce")
-        mon = parts[1]
-        month = mon.map(MONTHS).astype("float64")
-        year = pd.to_numeric(parts[2], errors="coerce")
-        shape_ok = parts[2].notna() & (mon.isin(list(MONTHS)) | (mon == "UNK"))
-    else:
-        raise ValueError(f"unknown date format {fmt!r}")
-    dim = _days_in_month(year, month)
-    month_bad = month.notna() & ((month < 1) | (month > 12))
-    day_bad = day.notna() & ((day < 1) | (day > dim.fillna(31)))
-    err = pd.Series("", index=values.index, dtype=object)
-    blank = text == ""
-    err = err.mask(~blank & ~shape_ok, f"expected a date written {fmt}")
-    err = err.mask(~blank & shape_ok & month_bad, "month out of range (impossible date)")
-    err = err.mask(
-        ~blank & shape_ok & ~month_bad & day_bad, "day out of range for the month (impossible date)"
+    parts = text.str.upper().str.extract(fmt.regex)
+    shape_ok = parts[fmt.parts[0]].notna()  # the first part is never optional
+    tokens = {t.upper() for t in fmt.unknown}
+    year, month, day, hour, minute, second = (
+        _component(parts, g, fmt) for g in ("y", "m", "d", "H", "M", "S")
     )
-    iso = _components_to_iso(year.where(shape_ok), month.where(shape_ok), day.where(shape_ok))
-    iso = iso.where(err == "", "")
+    raw_month = parts["m"] if "m" in parts else pd.Series(np.nan, index=text.index)
+    bad_name = raw_month.notna() & ~raw_month.isin(tokens) & month.isna()
+    blank_in = text == ""
+    err = pd.Series("", index=values.index, dtype=object)
+    what = {"date": "a date", "datetime": "a date-time", "time": "a time"}[fmt.kind]
+    err = err.mask(~blank_in & (~shape_ok | bad_name), f"expected {what} written {fmt.text}")
+    given = [
+        parts[g].notna() & ~parts[g].isin(tokens)
+        if g in parts
+        else pd.Series(False, index=text.index)
+        for g in ("y", "m", "d", "H", "M", "S")
+    ]
+    nothing = ~np.logical_or.reduce([g.to_numpy() for g in given])
+    no_year = ~given[0] & ~pd.Series(nothing, index=text.index)
+    if fmt.kind != "time":
+        err = err.mask(
+            (err == "") & ~blank_in & no_year,
+            "the year is unknown but a later part is known (not an SDTM date)",
+        )
+    dim = _days_in_month(year, month)
+    checks = (
+        (month.notna() & ((month < 1) | (month > 12)), "month out of range (impossible date)"),
+        (
+            day.notna() & ((day < 1) | (day > dim.fillna(31))),
+            "day out of range for the month (impossible date)",
+        ),
+        (hour.notna() & (hour > 23), "hour out of range (impossible time)"),
+        (minute.notna() & (minute > 59), "minute out of range (impossible time)"),
+        (second.notna() & (second > 59), "second out of range (impossible time)"),
+    )
+    for mask, message in checks:
+        err = err.mask((err == "") & ~blank_in & mask, message)
+    ok = err == ""
+    if fmt.kind == "time":
+        iso = _time_text(hour, minute, second)
+    else:
+        iso = _components_to_iso(year.where(ok), month.where(ok), day.where(ok))
+        if fmt.kind == "datetime":
+            clock = _time_text(hour, minute, second)
+            complete = year.notna() & month.notna() & day.notna() & (clock != "")
+            iso = iso.where(~complete, iso + "T" + clock)
+    iso = iso.where(ok & ~blank_in, "")
     return iso.astype(object), err
 
 
-@_by_distinct
-def parse_raw_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Raw HH:MM times → (ISO text hh:mm, error text)."""
-    text = values.fillna("").astype(str).str.strip()
-    parts = text.str.extract(r"^(\d{2}):(\d{2})$")
-    hh = pd.to_numeric(parts[0], errors="coerce")
-    mm = pd.to_numeric(parts[1], errors="coerce")
-    ok = hh.between(0, 23) & mm.between(0, 59)
-    err = pd.Series("", index=values.index, dtype=object)
-    err = err.mask((text != "") & ~ok, "expected a time written HH:MM (00:00-23:59)")
-    return text.where(ok, "").astype(object), err
+def parse_raw_dates(
+    values: pd.Series, fmt: str, unknown: tuple[str, ...] = ()
+) -> tuple[pd.Series, pd.Series]:
+    """Raw collected dates in format ``fmt`` -> (ISO 8601 text, error text) per value."""
+    return parse_raw(values, raw_format(fmt, "date", unknown))
+
+
+def parse_raw_times(
+    values: pd.Series, fmt: str = "hh:mm", unknown: tuple[str, ...] = ()
+) -> tuple[pd.Series, pd.Series]:
+    """Raw collected times (default HH:MM) -> (ISO 8601 time text, error text)."""
+    return parse_raw(values, raw_format(fmt, "time", unknown))
 
 
 def assemble(date: pd.Series, time: pd.Series | None = None) -> pd.Series:

@@ -166,6 +166,12 @@ class FieldSpec:
     #: (SubjectKey, StudyEventOID ...: ``read/odm.py: CONTEXT``)
     item: str | None = None
     odm: str | None = None
+    #: tokens the export writes for an unknown date/time part (UN, UNK, --, ...)
+    unknown: tuple[str, ...] = ()
+    #: why a collected field reaches no dataset (declared in the spec), or None
+    not_submitted: str | None = None
+    #: spec file:line of the field's declaration
+    where: str = ""
 
 
 @dataclass(frozen=True)

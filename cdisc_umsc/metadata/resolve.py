@@ -38,9 +38,15 @@ def _ig_datasets(standard: str, version: str) -> pd.DataFrame:
 def with_value_types(ds: Dataset, frame: pd.DataFrame) -> Dataset:
     """``ds`` with the Define-XML data type of each ISO 8601 character variable (--DTC, --DUR,
     and variables the metadata types as dates) measured from its values: the one rule for
-    every dataset the tool describes (:func:`cdisc_umsc.core.iso8601.define_data_type`)."""
+    every dataset the tool describes (:func:`cdisc_umsc.core.iso8601.define_data_type`); a
+    numeric variable typed integer whose values are not all whole (VISITNUM 3.01 of an
+    unscheduled visit, SDTMIG 3.4 section 4.4.5) is float."""
     changed = []
     for v in ds.variables:
+        if v.type == "Num" and v.data_type == "integer" and v.name in frame.columns:
+            values = pd.to_numeric(frame[v.name], errors="coerce").dropna()
+            if (values % 1 != 0).any():
+                v = replace(v, data_type="float")
         iso = v.type == "Char" and (
             v.name.endswith(ISO_SUFFIXES) or v.data_type in iso8601.DEFINE_ISO_TYPES
         )

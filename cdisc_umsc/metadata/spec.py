@@ -12,15 +12,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from cdisc_umsc.core import iso8601
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Codelist, FieldSpec, FormSpec, Term
 from cdisc_umsc.metadata.specfile import SpecError, SpecList, SpecMap, load_spec_file
 
-STUDY_KEYS = frozenset({"study", "raw", "visits", "forms", "documents"})
+STUDY_KEYS = frozenset({"study", "raw", "visits", "unscheduled", "forms", "documents"})
 DOCUMENT_KEYS = frozenset({"id", "file", "title"})
 SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
-FIELD_KEYS = frozenset({"type", "format", "min", "max", "item", "odm"})
-FIELD_TYPES = frozenset({"text", "integer", "number", "date", "time"})
+FIELD_KEYS = frozenset({"type", "format", "unknown", "min", "max", "not_submitted", "item", "odm"})
+FIELD_TYPES = frozenset({"text", "integer", "number", "date", "datetime", "time"})
+#: field types whose values are written in a declared format
+DATED = ("date", "datetime", "time")
 FORM_KEYS = frozenset({"file", "label", "key", "fields", "reader", "sheet", "item_group", "pages"})
 #: how each kind of raw export is read, and the file suffix that implies it
 READERS = {".csv": "csv", ".sas7bdat": "sas7bdat", ".xpt": "xpt", ".xlsx": "xlsx", ".xml": "odm"}
@@ -50,9 +53,12 @@ DOMAIN_KEYS = frozenset(
         "dictionaries",
         "melt",
         "label",
+        "lookups",
     }
 )
-SOURCE_KEYS = frozenset({"form", "where", "excluded_because", "melt", "variables"})
+SOURCE_KEYS = frozenset({"form", "where", "excluded_because", "melt", "variables", "lookups"})
+#: (other form's field, this form's field) pairs a look-up joins on
+JoinKey = tuple[tuple[str, str], ...]
 TRIAL_DESIGN = ("TE", "TA", "TV", "TI", "SE", "TS")
 
 
@@ -87,6 +93,8 @@ class SourceSpec:
     where: SpecMap | None = None
     excluded_because: str | None = None
     melt: SpecMap | None = None
+    #: declared join keys of FORM.FIELD look-ups from this source, by the other form
+    lookups: dict[str, JoinKey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,20 @@ class DomainSpec:
     supp: SpecMap | None = None
     dictionaries: SpecMap | None = None
     spec: SpecMap | None = None
+    #: declared join keys of FORM.FIELD look-ups from every source, by the other form
+    lookups: dict[str, JoinKey] = field(default_factory=dict)
+
+    def source_only(self, src: SourceSpec) -> DomainSpec:
+        """The domain as one of its sources sees it: that source and its own variables."""
+        return replace(self, sources=(src,), variables=src.variables, derived=(), supp=None)
+
+    def join_key(self, source_form: str, other: str) -> JoinKey | None:
+        """The declared join of ``other`` from records of ``source_form`` (source-level
+        ``lookups:`` first, then the domain's), or None when the spec declares none."""
+        for src in self.sources:
+            if src.form == source_form and other in src.lookups:
+                return src.lookups[other]
+        return self.lookups.get(other)
 
     def all_variables(self) -> list[str]:
         """Every target variable the spec produces, in spec order."""
@@ -136,6 +158,20 @@ class StudySpec:
     standards: standards.InUse = field(default_factory=standards.InUse)
     #: documents the defines link to (annotated CRF, reviewer's guides)
     documents: tuple[DocumentFile, ...] = ()
+    #: raw-folder files (names or patterns) that are no form, with the reason (raw.ignore)
+    ignored: dict[str, str] = field(default_factory=dict)
+    #: how unscheduled visits are recognised and numbered (study.yaml unscheduled:), or None
+    unscheduled: SpecMap | None = None
+
+    def join_key(self, dom: DomainSpec, source_form: str, other: str) -> JoinKey:
+        """How records of ``source_form`` (a source of ``dom``) find their row of form
+        ``other`` in a FORM.FIELD look-up: the declared ``lookups:``, else the other form's
+        ``key:`` fields by the same names, else the subject field."""
+        declared = dom.join_key(source_form, other)
+        if declared is not None:
+            return declared
+        key = self.forms[other].key or (self.subject_field,)
+        return tuple((k, k) for k in key)
 
     @property
     def sdtm_standard(self) -> tuple[str, str]:
@@ -144,6 +180,46 @@ class StudySpec:
     @property
     def ct_version(self) -> str:
         return self.standards.sdtm_ct
+
+
+def _field(name: str, fdef: SpecMap, ftype: str, where: str) -> FieldSpec:
+    """One declared field: its type, and for dates and times the format and unknown tokens."""
+    fmt = fdef.get("format")
+    unknown = fdef.get("unknown") or []
+    if not isinstance(unknown, list) or any(isinstance(t, dict | list) for t in unknown):
+        raise fdef.error("unknown", "unknown: is a list of tokens, e.g. [UN, UNK]")
+    unknown = tuple(str(t) for t in unknown)
+    if ftype in DATED:
+        if fmt is None and ftype == "time":
+            fmt = "hh:mm"
+        if fmt is None:
+            raise fdef.error(
+                None if "type" not in fdef else "type",
+                f"{ftype} fields need a format, e.g. {', '.join(iso8601.DATE_FORMATS)}"
+                + (" (with a time: DD-MON-YYYY hh:mm, ISO 8601)" if ftype == "datetime" else ""),
+            )
+        try:
+            iso8601.raw_format(str(fmt), ftype, unknown)
+        except ValueError as exc:
+            raise fdef.error("format" if "format" in fdef else "unknown", str(exc)) from None
+    elif fmt is not None or unknown:
+        raise fdef.error(
+            "format" if "format" in fdef else "unknown",
+            f"format: and unknown: apply to date, datetime and time fields, not {ftype}",
+        )
+    reason = fdef.get("not_submitted")
+    if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+        raise fdef.error("not_submitted", "not_submitted: gives the reason, as text")
+    return FieldSpec(
+        name,
+        ftype,
+        None if fmt is None else str(fmt),
+        fdef.get("min"),
+        fdef.get("max"),
+        unknown=unknown,
+        not_submitted=reason,
+        where=where,
+    )
 
 
 def _forms(study: SpecMap) -> dict[str, FormSpec]:
@@ -173,17 +249,9 @@ def _forms(study: SpecMap) -> dict[str, FormSpec]:
                     f"unknown field type '{ftype}' "
                     f"(expected one of: {', '.join(sorted(FIELD_TYPES))})",
                 )
-            fmt = fdef.get("format")
-            if ftype == "date":
-                from cdisc_umsc.core.iso8601 import DATE_FORMATS
-
-                if fmt not in DATE_FORMATS:
-                    raise fdef.error(
-                        "format", f"date fields need a format, one of: {', '.join(DATE_FORMATS)}"
-                    )
             item, odm = _field_source(fdef, fields, fname, name, reader)
             specs.append(
-                FieldSpec(fname, ftype, fmt, fdef.get("min"), fdef.get("max"), item=item, odm=odm)
+                replace(_field(fname, fdef, ftype, fields.where(fname)), item=item, odm=odm)
             )
         key = tuple(spec.get("key") or ())
         for k in key:
@@ -411,8 +479,117 @@ def _source(spec: SpecMap, forms: dict[str, FormSpec], obj: SpecMap, form: str) 
     if variables is None:
         variables = SpecMap()
     return SourceSpec(
-        form, variables, obj.get("where"), obj.get("excluded_because"), obj.get("melt")
+        form,
+        variables,
+        obj.get("where"),
+        obj.get("excluded_because"),
+        obj.get("melt"),
+        _lookups(obj, forms, [form]),
     )
+
+
+#: How a coding table's verbatim terms are compared with the record's (always trimmed).
+MATCH_RULES = ("exact", "ignore_case")
+
+
+def _check_melt(src: SourceSpec, forms: dict[str, FormSpec], spec: SpecMap) -> None:
+    """``melt: {fields: [...], name: ITEM, value: VALUE, skip_blank: true}``."""
+    melt = src.melt
+    if melt is None:
+        return
+    if not isinstance(melt, SpecMap):
+        raise spec.error("melt", "melt: is a mapping with fields, name and value")
+    melt.only(frozenset({"fields", "name", "value", "skip_blank"}), "melt")
+    for key in ("fields", "name", "value"):
+        melt.require(key)
+    fields = melt["fields"]
+    own = {f.name for f in forms[src.form].fields}
+    if not isinstance(fields, list) or not fields:
+        raise melt.error("fields", "melt fields: is a list of the form's fields")
+    for fld in fields:
+        if str(fld) not in own:
+            raise melt.error("fields", f"melt: form {src.form} has no field {fld}")
+    if melt.get("skip_blank", False) not in (True, False):
+        raise melt.error("skip_blank", "skip_blank: is true or false")
+
+
+def _dictionaries(spec: SpecMap, forms: dict[str, FormSpec]) -> None:
+    """Each coding dictionary is a coding table (``file:``, ``key:`` and a declared ``match:``
+    rule) or a raw coding export (``form:``, joined to records by ``lookups:``)."""
+    decl = spec.get("dictionaries")
+    if decl is None:
+        return
+    if not isinstance(decl, SpecMap):
+        raise spec.error("dictionaries", "dictionaries: maps a name to a coding table or export")
+    for name, d in decl.items():
+        if not isinstance(d, SpecMap):
+            raise decl.error(name, f"dictionary {name} must be a mapping")
+        d.only(frozenset({"file", "key", "match", "form", "name", "version"}), f"dictionary {name}")
+        if ("file" in d) == ("form" in d):
+            raise d.error(
+                None,
+                f"dictionary {name}: give file: (a coding table in the spec folder) or form: "
+                "(a raw coding export), not both",
+            )
+        if "form" in d:
+            if str(d["form"]) not in forms:
+                raise d.error("form", f"dictionary {name}: unknown form '{d['form']}'")
+            for key in ("key", "match"):
+                if key in d:
+                    raise d.error(
+                        key, f"dictionary {name}: {key}: applies to a coding table (file:)"
+                    )
+            continue
+        d.require("key")
+        if d.get("match") not in MATCH_RULES:
+            raise d.error(
+                "match" if "match" in d else None,
+                f"dictionary {name}: match: must say how verbatim terms are compared "
+                f"({' or '.join(MATCH_RULES)}; both trim surrounding blanks)",
+            )
+
+
+def _lookups(obj: SpecMap, forms: dict[str, FormSpec], own: list[str]) -> dict[str, JoinKey]:
+    """``lookups: {FORM: {on: [FIELD, ...]}}`` (same names on both forms) or
+    ``{on: {OTHER_FIELD: THIS_FIELD}}``: how FORM.FIELD references find their row."""
+    decl = obj.get("lookups")
+    if decl is None:
+        return {}
+    if not isinstance(decl, SpecMap):
+        raise obj.error(
+            "lookups", "lookups: maps a form to its join, e.g. {VISIT: {on: [SUBJID, VISIT]}}"
+        )
+    out: dict[str, JoinKey] = {}
+    for other, join in decl.items():
+        if other not in forms:
+            raise decl.error(other, f"lookups: unknown form '{other}' (forms: {', '.join(forms)})")
+        if not isinstance(join, SpecMap) or "on" not in join:
+            raise decl.error(
+                other, f"lookups: {other} needs on: [FIELD, ...] or on: {{{other}_FIELD: FIELD}}"
+            )
+        join.only(frozenset({"on"}), f"the look-up of {other}")
+        on = join["on"]
+        pairs = (
+            tuple((str(k), str(v)) for k, v in on.items())
+            if isinstance(on, SpecMap)
+            else tuple((str(k), str(k)) for k in on)
+            if isinstance(on, list)
+            else ()
+        )
+        if not pairs:
+            raise join.error("on", "on: is a non-empty list of fields or a mapping of fields")
+        theirs = {f.name for f in forms[other].fields}
+        for other_field, this_field in pairs:
+            if other_field not in theirs:
+                raise join.error("on", f"lookups: form {other} has no field {other_field}")
+            for form in own:
+                mine = {f.name for f in forms[form].fields}
+                if this_field not in mine:
+                    raise join.error(
+                        "on", f"lookups: form {form} has no field {this_field} to join {other} on"
+                    )
+        out[str(other)] = pairs
+    return out
 
 
 def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
@@ -426,6 +603,8 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
     if "source" in spec and "sources" in spec:
         raise spec.error("sources", "give either source: or sources:, not both")
     if "source" in spec:
+        if str(spec["source"]) not in forms:
+            raise spec.error("source", f"unknown form '{spec['source']}'")
         sources.append(
             SourceSpec(
                 str(spec["source"]),
@@ -435,14 +614,13 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
                 spec.get("melt"),
             )
         )
-        if sources[0].form not in forms:
-            raise spec.error("source", f"unknown form '{spec['source']}'")
     for src in spec.get("sources") or SpecList():
         if not isinstance(src, SpecMap):
             raise spec.error("sources", "each source must be a mapping with form:")
         src.only(SOURCE_KEYS, "a source")
         sources.append(_source(spec, forms, src, str(src.require("form"))))
     for src in sources:
+        _check_melt(src, forms, spec)
         if src.where is not None and not src.excluded_because:
             raise spec.error(
                 "where",
@@ -455,6 +633,7 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
                 raise owner.error(nm, f"variable {nm} needs a mapping such as {{field: X}}")
     keys = tuple(spec.get("keys") or ())
     derived = tuple(spec.get("derived") or ())
+    _dictionaries(spec, forms)
     return DomainSpec(
         name,
         display,
@@ -465,7 +644,37 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
         spec.get("supp"),
         spec.get("dictionaries"),
         spec,
+        _lookups(spec, forms, [s.form for s in sources]),
     )
+
+
+def _unscheduled(study: SpecMap, forms: dict[str, FormSpec]) -> SpecMap | None:
+    """``unscheduled: {raw: PATTERN, visit: FORM.FIELD, date: FORM.FIELD, VISIT: TEXT}``:
+    CRF visit names matching ``raw`` are unscheduled visits, numbered from the visit form."""
+    decl = study.get("unscheduled")
+    if decl is None:
+        return None
+    if not isinstance(decl, SpecMap):
+        raise study.error("unscheduled", "unscheduled: is a mapping (raw, visit, date, VISIT)")
+    decl.only(frozenset({"raw", "visit", "date", "VISIT"}), "unscheduled")
+    owner: str | None = None
+    for key in ("visit", "date"):
+        form, _, fld = str(decl.require(key)).partition(".")
+        if form not in forms or fld not in {f.name for f in forms[form].fields}:
+            raise decl.error(
+                key, f"unscheduled {key}: '{decl[key]}' is not a FORM.FIELD of a declared form"
+            )
+        if owner is not None and form != owner:
+            raise decl.error(key, "unscheduled visit and date must be fields of one (visit) form")
+        owner = form
+    decl.require("raw")
+    assert owner is not None  # both keys were read above
+    date = next(f for f in forms[owner].fields if f.name == str(decl["date"]).partition(".")[2])
+    if date.type not in ("date", "datetime"):
+        raise decl.error("date", f"unscheduled date: {decl['date']} is not a date field")
+    if "{VISITNUM}" not in str(decl.get("VISIT", "{VISITNUM}")):
+        raise decl.error("VISIT", "unscheduled VISIT: must contain {VISITNUM}")
+    return decl
 
 
 def load_study_spec(root: Path) -> StudySpec:
@@ -487,7 +696,14 @@ def load_study_spec(root: Path) -> StudySpec:
         settings.require(key)
     in_use = standards.resolve_in_use(settings)
     raw = study.get("raw") or SpecMap()
-    raw.only(frozenset({"encoding", "identifiers", "subject"}), "raw")
+    raw.only(frozenset({"encoding", "identifiers", "subject", "ignore"}), "raw")
+    ignored = raw.get("ignore") or SpecMap()
+    if not isinstance(ignored, SpecMap) or any(
+        not isinstance(v, str) or not v.strip() for v in ignored.values()
+    ):
+        raise raw.error(
+            "ignore", "ignore: maps a file name (or pattern such as *.pdf) to the reason"
+        )
     forms = _forms(study)
     identifiers: set[tuple[str, str]] = set()
     for ident in raw.get("identifiers") or []:
@@ -550,5 +766,7 @@ def load_study_spec(root: Path) -> StudySpec:
         digest.hexdigest(),
         in_use,
         documents,
+        {str(k): str(v) for k, v in ignored.items()},
+        _unscheduled(study, forms),
     )
     return spec

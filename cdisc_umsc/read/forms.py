@@ -2,7 +2,8 @@
 every reader's frame goes through.
 
 Every data row keeps its file row number in ``__row`` (1 = first data row after the header);
-dates are parsed to ISO 8601 text at read time per the form's declared format. Anything the spec
+dates, date-times and times are parsed to ISO 8601 text at read time per the field's declared
+format and unknown-part tokens. Anything the spec
 does not expect is a one-line InputError naming file, row and column.
 
 The other readers (SAS datasets, Excel sheets, ODM ClinicalData) hand their records to
@@ -222,8 +223,9 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
                     spec.name,
                     f"above the allowed maximum {spec.max:g}",
                 )
-        elif spec.type == "date":
-            iso, err = iso8601.parse_raw_dates(col, spec.format or "YYYY-MM-DD")
+        elif spec.type in ("date", "datetime", "time"):
+            fmt = iso8601.raw_format(spec.format or "hh:mm", spec.type, spec.unknown)
+            iso, err = iso8601.parse_raw(col, fmt)
             bad = err != ""
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
@@ -231,21 +233,13 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
                     form, frame, pos, spec.name, f"{err.iloc[pos]} (got {col.iloc[pos]!r})"
                 )
             frame[spec.name] = iso
-        elif spec.type == "time":
-            iso, err = iso8601.parse_raw_times(col)
-            bad = err != ""
-            if bad.any():
-                pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise record_error(
-                    form, frame, pos, spec.name, f"{err.iloc[pos]} (got {col.iloc[pos]!r})"
-                )
 
 
 def _check_cutoff(form: FormSpec, frame: pd.DataFrame, cutoff: str) -> None:
     """No collected date may lie wholly after the data cut-off (a partial date: its first day)."""
     limit = pd.Timestamp(str(cutoff)[:10])
     for spec in form.fields:
-        if spec.type == "date":
+        if spec.type in ("date", "datetime"):
             first, _last = iso8601.date_bounds(frame[spec.name])
             _first_bad(
                 form,

@@ -24,8 +24,6 @@ from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata.model import FieldSpec, FormSpec
 from cdisc_umsc.read.forms import record_error
 
-_MONTH = {i: m for m, i in iso8601.MONTHS.items()}
-
 
 def as_text(
     form: FormSpec, frame: pd.DataFrame, decimals: dict[str, int] | None = None
@@ -67,7 +65,7 @@ def _render(value: object, spec: FieldSpec, places: int = 0) -> tuple[str, str]:
     if isinstance(value, bool | np.bool_):
         return ("TRUE" if value else "FALSE"), ""
     if isinstance(value, int | float | np.integer | np.floating):
-        if spec.type in ("date", "time"):
+        if spec.type in ("date", "datetime", "time"):
             return "", (
                 f"expected a {spec.type}, got the number {value!r} "
                 "(a SAS numeric without a date or time format?)"
@@ -86,14 +84,18 @@ def _render(value: object, spec: FieldSpec, places: int = 0) -> tuple[str, str]:
             return _date(stamp.date(), spec), ""
         if spec.type == "time":
             return "", f"holds a date and time ({stamp.isoformat()}) where a time is expected"
+        if spec.type == "datetime":
+            return _written(stamp.to_pydatetime(), spec)
         return stamp.strftime("%Y-%m-%dT%H:%M:%S"), ""
     if isinstance(value, dt.date):
         if spec.type == "time":
             return "", f"holds a date ({value.isoformat()}) where a time is expected"
         return _date(value, spec), ""
     if isinstance(value, dt.time):
-        if spec.type == "date":
-            return "", f"holds a time ({value.isoformat()}) where a date is expected"
+        if spec.type in ("date", "datetime"):
+            return "", f"holds a time ({value.isoformat()}) where a {spec.type} is expected"
+        if spec.type == "time":
+            return _written(value, spec)
         return value.strftime("%H:%M:%S" if value.second or value.microsecond else "%H:%M"), ""
     what = "a duration" if isinstance(value, dt.timedelta) else f"a {type(value).__name__}"
     return "", f"holds {what} ({value!r}), not a value a form field can take"
@@ -101,6 +103,17 @@ def _render(value: object, spec: FieldSpec, places: int = 0) -> tuple[str, str]:
 
 def _date(day: dt.date, spec: FieldSpec) -> str:
     """A date written as the field declares its dates (ISO 8601 for a text field)."""
-    if spec.type == "date" and spec.format == "DD/MON/YYYY":
-        return f"{day.day:02d}/{_MONTH[day.month]}/{day.year:04d}"
+    if spec.type in ("date", "datetime") and spec.format:
+        return _written(day, spec)[0]
     return day.isoformat()
+
+
+def _written(value: object, spec: FieldSpec) -> tuple[str, str]:
+    """(text, error): the value in the field's declared format, as its export writes it; a
+    value the format cannot hold (a time with seconds in hh:mm) keeps its ISO 8601 text, which
+    the shared checks then report as not in the format."""
+    fmt = iso8601.raw_format(spec.format or "hh:mm", spec.type, spec.unknown)
+    try:
+        return iso8601.render(value, fmt), ""
+    except ValueError:
+        return value.isoformat(), ""  # type: ignore[attr-defined]

@@ -1,1 +1,1 @@
-"""Analysis summaries computed from ADaM datasets."""
+"""Analysis summaries computed from ADaM datasets, as the study's ADaM spec plans them."""

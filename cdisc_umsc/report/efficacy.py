@@ -1,22 +1,29 @@
-"""The efficacy table, computed from ADaM only: responders n/N and % per endpoint and group.
+"""Responder tables, computed from ADaM only: responders n/N and % per endpoint and group.
 
-An endpoint is a (PARAMCD, CRITy) pair found in the BDS data; the analysis records are those
-with ANL01FL = "Y" in the population named by ``population`` (a Y/N flag carried on the records).
+An endpoint is a (PARAMCD, CRITy) pair found in a BDS dataset; the analysis records are those
+with ANL01FL = "Y" in the population named by ``population`` (a Y/N flag carried on the records;
+blank: every analysis record). Groups are the levels of the ``by`` variables (ADSL variables
+carried on the records), after the overall row.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core.errors import InputError
+
 CRIT = re.compile(r"^CRIT(\d+)$")
+COLUMNS = ["endpoint", "criterion", "paramcd", "group", "level", "n", "N"]
 
 
 def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(PARAMCD, CRITy variable, CRITy text) for every criterion present on analysis records."""
     found = []
-    analysis = bds[bds["ANL01FL"] == "Y"]
+    analysis = bds[bds["ANL01FL"] == "Y"] if "ANL01FL" in bds else bds.iloc[0:0]
     for col in bds.columns:
         if not CRIT.match(col):
             continue
@@ -26,56 +33,59 @@ def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
     return sorted(found, key=lambda e: (e[0], int(e[1].removeprefix("CRIT"))))  # CRITy: y
 
 
+def label(criterion: str) -> str:
+    """The endpoint's short name: the criterion text up to its first colon."""
+    return criterion.split(":")[0]
+
+
 def efficacy_table(
-    bds: pd.DataFrame, by: tuple[str, ...] = ("SEX", "ARM"), population: str = "FASFL"
+    bds: pd.DataFrame, by: Sequence[str] = (), population: str = "", name: str = "BDS"
 ) -> pd.DataFrame:
     """One row per endpoint and group: n responders, N analysed, percent."""
-    analysis = bds[(bds["ANL01FL"] == "Y") & (bds[population] == "Y")]
+    need = ["USUBJID", "PARAMCD", "ANL01FL", *by, *([population] if population else [])]
+    missing = [c for c in need if c not in bds.columns]
+    if missing:
+        raise InputError(
+            f"{name}: variable {missing[0]} is missing; the responder table needs {', '.join(need)}"
+        )
+    analysis = bds[bds["ANL01FL"] == "Y"]
+    if population:
+        analysis = analysis[analysis[population] == "Y"]
     rows = []
     for paramcd, crit, text in endpoints(bds):
         recs = analysis[analysis["PARAMCD"] == paramcd]
         flag = recs[f"{crit}FL"] == "Y"
-        label = text.split(":")[0]
+        common = {"endpoint": label(text), "criterion": text, "paramcd": paramcd}
         rows.append(
-            {
-                "endpoint": label,
-                "criterion": text,
-                "paramcd": paramcd,
-                "group": "Overall",
-                "level": "",
-                "n": int(flag.sum()),
-                "N": len(recs),
-            }
+            {**common, "group": "Overall", "level": "", "n": int(flag.sum()), "N": len(recs)}
         )
-        for var in by:
+        for var in by:  # a handful of grouping variables, each with a few levels
             for level, idx in recs.groupby(var, sort=True).groups.items():
                 rows.append(
                     {
-                        "endpoint": label,
-                        "criterion": text,
-                        "paramcd": paramcd,
+                        **common,
                         "group": var,
                         "level": str(level),
                         "n": int(flag[idx].sum()),
                         "N": len(idx),
                     }
                 )
-    table = pd.DataFrame(
-        rows, columns=["endpoint", "criterion", "paramcd", "group", "level", "n", "N"]
-    )
-    table["pct"] = (100 * table["n"] / table["N"]).round(1)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table["pct"] = (100 * table["n"] / table["N"].where(table["N"] > 0)).round(1)
     return table
 
 
-def format_table(table: pd.DataFrame, groups: tuple[str, ...] = ("Overall", "SEX")) -> str:
+def format_table(table: pd.DataFrame) -> str:
     """Plain-text table: endpoint, group, n/N (%)."""
-    shown = table[table["group"].isin(groups)]
     names = [
         g if g == "Overall" else f"{g}={lv}"
-        for g, lv in zip(shown["group"], shown["level"], strict=True)
+        for g, lv in zip(table["group"], table["level"], strict=True)
     ]
     width = max([28, *map(len, names)])
-    lines = [f"{'Endpoint':<10} {'Group':<{width}} {'n/N':>7} {'%':>7}"]
-    for r, group in zip(shown.itertuples(index=False), names, strict=True):
-        lines.append(f"{r.endpoint:<10} {group:<{width}} {f'{r.n}/{r.N}':>7} {r.pct:>6.1f}%")
+    ep = max([10, *map(len, table["endpoint"])])
+    lines = [f"{'Endpoint':<{ep}} {'Group':<{width}} {'n/N':>7} {'%':>7}"]
+    for r, group in zip(table.itertuples(index=False), names, strict=True):
+        value = float(r.pct)  # type: ignore[arg-type]  # pandas-stubs: itertuples fields are Scalar
+        pct = "" if np.isnan(value) else f"{value:>6.1f}%"
+        lines.append(f"{r.endpoint:<{ep}} {group:<{width}} {f'{r.n}/{r.N}':>7} {pct:>7}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The review page (``out/index.html``): study header, efficacy, immunology and safety."""
+"""The review page (``out/index.html``): study header, efficacy, laboratory panels and safety."""
 
 from cdisc_umsc.review.page import build_review, render_review
 

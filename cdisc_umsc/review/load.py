@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -19,23 +19,36 @@ def read_dataset(folder: Path, name: str, required: bool = True) -> pd.DataFrame
 
 @dataclass
 class ReviewInputs:
-    """ADaM datasets of one run, plus where the adverse events came from."""
+    """ADaM datasets of one run that the plan names, plus where the adverse events came from."""
 
-    adsl: pd.DataFrame
-    adqs: pd.DataFrame
-    adlb: pd.DataFrame
-    ae: pd.DataFrame | None
-    ae_source: str
+    adsl: pd.DataFrame | None
+    plan: dict
+    datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    ae: pd.DataFrame | None = None
+    ae_source: str = ""
 
 
-def load_inputs(out_dir: Path) -> ReviewInputs:
-    """Read ADSL, ADQS and ADLB from ``out_dir/adam``; adverse events from ADAE when the run
-    wrote one, else from the SDTM AE domain of the same run (the page says which)."""
+def planned(plan: dict) -> list[str]:
+    """Every ADaM dataset the plan reads, in name order."""
+    names = {ep["dataset"] for ep in plan.get("endpoints", [])}
+    for panel in plan.get("labs", []):
+        names.add(panel["dataset"])
+        if panel.get("responders"):
+            names.add(panel["responders"]["dataset"])
+    names |= set(plan.get("shifts", []))
+    return sorted(names)
+
+
+def load_inputs(out_dir: Path, plan: dict) -> ReviewInputs:
+    """Read ADSL and the datasets the plan names from ``out_dir/adam``; adverse events from
+    ADAE when the run wrote one, else from the SDTM AE domain of the same run (the page says
+    which)."""
     adam = out_dir / "adam"
-    adsl, adqs, adlb = (read_dataset(adam, n) for n in ("ADSL", "ADQS", "ADLB"))
+    adsl = read_dataset(adam, "ADSL", required=False)
+    datasets = {name: read_dataset(adam, name) for name in planned(plan)}
     ae = read_dataset(adam, "ADAE", required=False)
     source = "adam/ADAE"
     if ae is None:
         ae = read_dataset(out_dir / "sdtm", "AE", required=False)
         source = "sdtm/AE" if ae is not None else ""
-    return ReviewInputs(adsl, adqs, adlb, ae, source)
+    return ReviewInputs(adsl, plan, datasets, ae, source)

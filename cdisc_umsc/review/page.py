@@ -21,8 +21,10 @@ PAGE = "index.html"
 
 
 def render_review(out_dir: Path, manifest: dict) -> str:
-    """The page's HTML for the output folder ``out_dir`` and its run manifest."""
-    inputs = load_inputs(out_dir)
+    """The page's HTML for the output folder ``out_dir`` and its run manifest (whose
+    ``review`` plan, from the ADaM spec, says which endpoints and panels to show)."""
+    plan = manifest.get("review") or {"endpoints": [], "labs": [], "shifts": []}
+    inputs = load_inputs(out_dir, plan)
     template = Template(
         resources.files("cdisc_umsc.review").joinpath("page.html").read_text(encoding="utf-8")
     )
@@ -33,7 +35,7 @@ def render_review(out_dir: Path, manifest: dict) -> str:
         accounting=sections.accounting(manifest),
         files=sections.files(out_dir, manifest),
         efficacy=sections.efficacy(inputs),
-        immunology=sections.immunology(inputs),
+        labs=sections.labs(inputs),
         safety=sections.safety(inputs),
     )
 

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 # Dark blue / light orange: distinct in colour vision deficiency and in greyscale.
-RESPONDER = {"color": "#1a3f73", "linestyle": "-", "marker": "o", "label": "PASI40 responder"}
+RESPONDER = {"color": "#1a3f73", "linestyle": "-", "marker": "o", "label": "Responder"}
 NON_RESPONDER = {"color": "#e09a2b", "linestyle": "--", "marker": "s", "label": "Non-responder"}
 HATCHES = ("", "///", "...", "xxx", "\\\\\\", "++")
 GREYS = ("#1a3f73", "#e09a2b", "#8c8c8c", "#4d4d4d", "#c6c6c6", "#000000")
@@ -71,20 +71,22 @@ def _broken_lines(df: pd.DataFrame, key: str, x: str, y: str) -> tuple[np.ndarra
     return np.insert(xs, starts, np.nan), np.insert(ys, starts, np.nan)
 
 
-def _by_response(ax, df: pd.DataFrame, key: str, x: str, y: str) -> None:
+def _by_response(ax, df: pd.DataFrame, key: str, x: str, y: str, endpoint: str = "") -> None:
+    """One line per ``key`` group, styled by responder status (named by ``endpoint``)."""
     for flag, style in ((True, RESPONDER), (False, NON_RESPONDER)):
         part = df[df["responder"] == flag]
         if part.empty:
             continue
         xs, ys = _broken_lines(part, key, x, y)
         n = part[key].nunique()
+        name = f"{endpoint} {style['label'].lower()}" if endpoint else style["label"]
         ax.plot(
             xs,
             ys,
             linewidth=1.1,
             markersize=3.5,
             alpha=0.9,
-            **{**style, "label": f"{style['label']} (n={n})"},
+            **{**style, "label": f"{name} (n={n})"},
         )
 
 
@@ -99,11 +101,11 @@ def _visit_axis(ax, visits: pd.DataFrame) -> None:
 
 
 @styled
-def spaghetti(traj: pd.DataFrame, ylabel: str) -> Figure:
-    """PASI total per subject over analysis visits, by responder status."""
+def spaghetti(traj: pd.DataFrame, ylabel: str, endpoint: str = "") -> Figure:
+    """A parameter per subject over analysis visits, by responder status of ``endpoint``."""
     fig = _figure(8.0, 4.2)
     ax = fig.add_subplot()
-    _by_response(ax, traj, "USUBJID", "AVISITN", "AVAL")
+    _by_response(ax, traj, "USUBJID", "AVISITN", "AVAL", endpoint)
     _visit_axis(ax, traj.drop_duplicates("AVISITN").sort_values("AVISITN"))
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
@@ -113,30 +115,53 @@ def spaghetti(traj: pd.DataFrame, ylabel: str) -> Figure:
 
 
 @styled
-def mean_pchg(stats: pd.DataFrame, ylabel: str) -> Figure:
-    """Mean percent change from baseline per visit with a band of +/- 1 SD."""
+def mean_pchg(stats: pd.DataFrame, ylabel: str, thresholds: dict[str, float]) -> Figure:
+    """Mean percent change from baseline per visit with a band of +/- 1 SD, one line per
+    ``group`` level (a single level: overall); dotted lines at the endpoints' thresholds."""
     fig = _figure(8.0, 3.8)
     ax = fig.add_subplot()
-    x = stats["AVISITN"].to_numpy(dtype=float)
-    mean = stats["mean"].to_numpy(dtype=float)
-    sd = stats["sd"].fillna(0).to_numpy(dtype=float)
-    ax.fill_between(
-        x, mean - sd, mean + sd, color="#bfbfbf", alpha=0.6, linewidth=0, label="Mean \u00b1 1 SD"
-    )
-    ax.errorbar(
-        x,
-        mean,
-        yerr=sd,
-        color="#1a1a1a",
-        marker="o",
-        markersize=4,
-        capsize=3,
-        linewidth=1.4,
-        label="Mean",
-    )
+    levels = list(dict.fromkeys(stats["group"]))
+    for i, level in enumerate(levels):  # one line per compared group (arms: a handful)
+        part = stats[stats["group"] == level]
+        x = part["AVISITN"].to_numpy(dtype=float) + (i - (len(levels) - 1) / 2) * 0.08
+        mean = part["mean"].to_numpy(dtype=float)
+        sd = part["sd"].fillna(0).to_numpy(dtype=float)
+        colour = "#1a1a1a" if len(levels) == 1 else GREYS[i % len(GREYS)]
+        if len(levels) == 1:
+            ax.fill_between(
+                x,
+                mean - sd,
+                mean + sd,
+                color="#bfbfbf",
+                alpha=0.6,
+                linewidth=0,
+                label="Mean \u00b1 1 SD",
+            )
+        ax.errorbar(
+            x,
+            mean,
+            yerr=sd,
+            color=colour,
+            marker="os^Dv*"[i % 6],
+            linestyle=("-", "--", ":", "-.")[i % 4],
+            markersize=4,
+            capsize=3,
+            linewidth=1.4,
+            label="Mean" if len(levels) == 1 else f"Mean, {level}",
+        )
     ax.axhline(0, color="#777777", linewidth=0.8)
-    ax.axhline(-40, color="#777777", linewidth=0.8, linestyle=":", label="PASI40 threshold")
-    _visit_axis(ax, stats)
+    for name, value in thresholds.items():  # a few endpoint thresholds
+        ax.axhline(-value, color="#777777", linewidth=0.8, linestyle=":")
+        ax.annotate(
+            f"{name}",
+            (1.0, -value),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            ha="right",
+            va="bottom",
+            color="#555555",
+        )
+    _visit_axis(ax, stats.drop_duplicates("AVISITN").sort_values("AVISITN"))
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.legend(frameon=False, loc="lower left")
@@ -149,7 +174,7 @@ def rates_by_group(table: pd.DataFrame, group: str) -> Figure:
     rows = table[table["group"] == group]
     endpoints = list(dict.fromkeys(rows["endpoint"]))
     levels = sorted(rows["level"].unique())
-    fig = _figure(8.0, 3.6)
+    fig = _figure(8.0, 3.6 + (0.25 * len(levels) if len(levels) > 3 else 0))
     ax = fig.add_subplot()
     width = 0.8 / max(len(levels), 1)
     pos = pd.Series(range(len(endpoints)), index=endpoints, dtype=float)
@@ -176,14 +201,17 @@ def rates_by_group(table: pd.DataFrame, group: str) -> Figure:
     ax.set_xlabel("Endpoint (primary analysis visit)")
     ax.set_ylabel("Responders (% of analysed subjects)")
     ax.set_ylim(0, 110)
-    ax.legend(frameon=False, ncols=len(levels))
+    longest = max((len(f"{group}={lv}") for lv in levels), default=0)
+    ax.legend(frameon=False, ncols=1 if longest > 24 else min(len(levels), 4), fontsize=7)
     return fig
 
 
 @styled
-def immunology(pairs: pd.DataFrame, tests: tuple[str, ...], names: dict[str, str]) -> Figure:
-    """Per test: baseline and last visit per subject, responders vs non-responders; last panel:
-    baseline Treg (first test) by responder status."""
+def lab_panel(
+    pairs: pd.DataFrame, tests: tuple[str, ...], names: dict[str, str], endpoint: str = ""
+) -> Figure:
+    """Per test: baseline and last visit per subject, responders vs non-responders of
+    ``endpoint``; last panel: baseline of the first test by responder status."""
     cols = 3
     rows = -(-(len(tests) + 1) // cols)
     fig = _figure(9.0, 3.0 * rows)
@@ -194,14 +222,17 @@ def immunology(pairs: pd.DataFrame, tests: tuple[str, ...], names: dict[str, str
     long = long.sort_values(["PARAMCD", "USUBJID", "x"], ignore_index=True)
     for ax, test in zip(axes, tests, strict=False):  # one panel per test
         part = long[long["PARAMCD"] == test]
-        _by_response(ax, part, "USUBJID", "x", "value")
+        _by_response(ax, part, "USUBJID", "x", "value", endpoint)
         ax.set_xticks([0, 1], ["Baseline", "Last visit"])
         ax.set_xlim(-0.3, 1.3)
         ax.set_title(names.get(test, test), fontsize=9)
         ax.set_ylabel(str(part["PARAM"].iloc[0]) if len(part) else test, fontsize=8)
     if tests:
         _baseline_comparison(
-            axes[len(tests)], pairs[pairs["PARAMCD"] == tests[0]], names.get(tests[0], tests[0])
+            axes[len(tests)],
+            pairs[pairs["PARAMCD"] == tests[0]],
+            names.get(tests[0], tests[0]),
+            endpoint,
         )
     for ax in axes[len(tests) + 1 :]:
         ax.set_visible(False)
@@ -210,7 +241,7 @@ def immunology(pairs: pd.DataFrame, tests: tuple[str, ...], names: dict[str, str
     return fig
 
 
-def _baseline_comparison(ax, part: pd.DataFrame, name: str) -> None:
+def _baseline_comparison(ax, part: pd.DataFrame, name: str, endpoint: str) -> None:
     groups = [(True, RESPONDER, "Responders"), (False, NON_RESPONDER, "Non-responders")]
     data = [
         part.loc[part["responder"] == flag, "baseline"].to_numpy(dtype=float)
@@ -236,7 +267,7 @@ def _baseline_comparison(ax, part: pd.DataFrame, name: str) -> None:
     ax.set_xticks(
         [0, 1], [f"{lbl}\n(n={len(v)})" for (_f, _s, lbl), v in zip(groups, data, strict=True)]
     )
-    ax.set_title(f"Baseline {name} by PASI40 response", fontsize=9)
+    ax.set_title(f"Baseline {name} by {endpoint or 'endpoint'} response", fontsize=9)
     ax.set_ylabel(str(part["PARAM"].iloc[0]) if len(part) else name, fontsize=8)
 
 

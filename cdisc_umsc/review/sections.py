@@ -1,4 +1,5 @@
-"""The page's sections as HTML: run facts, files, efficacy, immunology, safety."""
+"""The page's sections as HTML: run facts, files, efficacy, laboratory panels, safety; what
+they show comes from the review plan (the ADaM spec's endpoints, groupings and panels)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_umsc.read.datasets import SUFFIXES
+from cdisc_umsc.report.efficacy import label
+from cdisc_umsc.report.labs import responders
 from cdisc_umsc.review import plots
 from cdisc_umsc.review import summaries as s
 from cdisc_umsc.review.load import ReviewInputs
 from cdisc_umsc.review.markup import cell, figure, link, num, para, table
-
-GROUP_NAMES = {"Overall": "Overall", "SEX": "Sex", "ARM": "Dose group (ARM)"}
 
 
 def facts(manifest: dict) -> str:
@@ -53,7 +54,33 @@ def accounting(manifest: dict) -> str:
         ]
         for f in manifest["raw_forms"]
     ]
-    return summary + table(["Raw form", "Read", "Mapped", "Excluded", "Reasons"], rows)
+    out = summary + table(["Raw form", "Read", "Mapped", "Excluded", "Reasons"], rows)
+    fields = [
+        [
+            cell(f["file"]),
+            cell(name),
+            cell(what, data_table="fields", data_form=f["form"], data_field=name),
+        ]
+        for f in manifest["raw_forms"]
+        for name, what in (f.get("fields") or {}).items()
+    ]
+    if fields:
+        dropped = sum(1 for r in fields if "not submitted" in r[2])
+        out += (
+            f"<details><summary>Collected fields: {len(fields)}, of which {dropped} not "
+            "submitted (with the spec's reason)</summary>"
+            + table(["Raw form", "Field", "What becomes of it"], fields, id="fields-table")
+            + "</details>"
+        )
+    ignored = manifest.get("ignored_files") or []
+    if ignored:
+        out += table(
+            ["Raw-folder file", "Not read because"],
+            [[cell(f["file"]), cell(f["reason"])] for f in ignored],
+            id="ignored-table",
+            caption="Files of the raw folder that are no form (study.yaml raw: ignore:)",
+        )
+    return out
 
 
 def files(out_dir: Path, manifest: dict) -> str:
@@ -97,23 +124,39 @@ def _pct(n: int, total: int, pct: float) -> str:
     return f"{n}/{total} ({pct:.1f} %)"
 
 
+def _group_label(group: str, level: str) -> str:
+    return "Overall" if group == "Overall" else f"{group}: {level}"
+
+
 def efficacy(inputs: ReviewInputs) -> str:
-    """Responder table, PASI trajectories, mean percent change and rates by sex."""
-    eff = s.efficacy(inputs.adqs)
+    """Per endpoint dataset of the plan: responder table, per-subject trajectories, mean
+    percent change and rates by each grouping variable."""
+    if not inputs.plan["endpoints"]:
+        return para("The ADaM spec declares no endpoints (BDS criteria: with a primary: visit).")
+    return "".join(_endpoint(inputs, ep) for ep in inputs.plan["endpoints"])
+
+
+def _endpoint(inputs: ReviewInputs, ep: dict) -> str:
+    name = ep["dataset"]
+    bds = inputs.datasets[name]
+    eff = s.efficacy(bds, ep)
+    out = f"<h3>{escape(name)}: responders at {escape(ep['visit'])}</h3>"
+    if eff.empty:
+        return out + para(f"{name} has no analysis records (ANL01FL = Y) with a criterion.")
     endpoints = list(dict.fromkeys(eff["endpoint"]))
     keys = eff[["group", "level"]].drop_duplicates()
     rows = []
     for group, level in keys.itertuples(index=False):  # one row per group level (~10)
         part = eff[(eff["group"] == group) & (eff["level"] == level)].set_index("endpoint")
-        label = GROUP_NAMES.get(group, group) + (f": {level}" if level else "")
-        cells = [cell(label, "th", scope="row")]
-        for ep in endpoints:  # one cell per endpoint
-            r = part.loc[ep]
+        cells = [cell(_group_label(group, level), "th", scope="row")]
+        for e in endpoints:  # one cell per endpoint
+            r = part.loc[e]
             cells.append(
                 num(
                     _pct(r["n"], r["N"], r["pct"]),
                     data_table="efficacy",
-                    data_endpoint=ep,
+                    data_dataset=name,
+                    data_endpoint=e,
                     data_group=group,
                     data_level=level,
                     data_resp=int(r["n"]),
@@ -122,39 +165,68 @@ def efficacy(inputs: ReviewInputs) -> str:
                 )
             )
         rows.append(cells)
-    crit = "; ".join(dict.fromkeys(eff["criterion"]))
-    out = table(
+    population = f", {ep['population']}=Y" if ep["population"] else ""
+    out += table(
         ["Group", *endpoints],
         rows,
-        id="efficacy-table",
-        caption="Responders n/N (%), ADQS, ANL01FL=Y, full analysis set (FASFL=Y)",
+        id=f"efficacy-{name.lower()}",
+        caption=f"Responders n/N (%), {name}, ANL01FL=Y{population}",
     )
-    out += para(f"Criteria: {crit}.")
-    traj = s.trajectories(inputs.adqs)
-    param = str(traj["PARAM"].iloc[0]) if len(traj) else "PASITOT"
-    out += figure(
-        plots.to_svg(plots.spaghetti(traj, f"{param}, points"), "spaghetti"),
-        f"{param} per subject over analysis visits (observed records, DTYPE blank); "
-        "solid dark lines: PASI40 responders at the primary analysis, dashed light "
-        "lines: non-responders.",
-        "fig-spaghetti",
+    out += para(f"Criteria: {'; '.join(dict.fromkeys(eff['criterion']))}.")
+    for paramcd in ep["plot"]:  # the parameters the spec asks to plot
+        out += _trajectory(bds, ep, paramcd)
+    for var in ep["by"]:
+        ident = f"{name.lower()}-by-{var.lower()}"
+        out += figure(
+            plots.to_svg(plots.rates_by_group(eff, var), ident),
+            f"Responder rates by {var} per endpoint (labels: n/N).",
+            f"fig-{ident}",
+        )
+    return out
+
+
+def _trajectory(bds: pd.DataFrame, ep: dict, paramcd: str) -> str:
+    traj = s.trajectories(bds, paramcd, ep)
+    param = str(traj["PARAM"].iloc[0]) if len(traj) else paramcd
+    crit = s.first_criterion(ep, paramcd)
+    endpoint = label(crit["text"]) if crit else ""
+    ident = f"{ep['dataset']}-{paramcd}".lower()
+    colour = (
+        f"solid dark lines: {endpoint} responders at the primary analysis, dashed light lines: "
+        "non-responders"
+        if crit
+        else "one line per subject"
+    )
+    out = figure(
+        plots.to_svg(plots.spaghetti(traj, f"{param}, points", endpoint), f"traj-{ident}"),
+        f"{param} per subject over analysis visits (observed records, DTYPE blank); {colour}.",
+        f"fig-traj-{ident}",
     )
     stats = s.pchg_by_visit(traj)
+    thresholds = {
+        label(c["text"]): float(c["improvement"])
+        for c in ep["criteria"].get(paramcd, [])
+        if c.get("improvement") is not None
+    }
+    compared = f", by {ep['compare']}" if ep.get("compare") else ""
+    lines = "; dotted lines: " + ", ".join(f"-{v:g} % ({k})" for k, v in thresholds.items())
     out += figure(
-        plots.to_svg(plots.mean_pchg(stats, "Change from baseline in PASI (%)"), "pchg"),
-        "Mean percent change from baseline in PASI total (PCHG) per analysis visit, "
-        "with \u00b1 1 standard deviation (band and bars); dotted line: -40 %.",
-        "fig-pchg",
+        plots.to_svg(
+            plots.mean_pchg(stats, f"Change from baseline in {paramcd} (%)", thresholds),
+            f"pchg-{ident}",
+        ),
+        f"Mean percent change from baseline in {param} (PCHG) per analysis visit{compared}, "
+        f"with \u00b1 1 standard deviation{lines if thresholds else ''}.",
+        f"fig-pchg-{ident}",
     )
     srows = [
-        [cell(v), num(n), num(f"{m:.1f}"), num("" if pd.isna(sd) else f"{sd:.1f}")]
-        for v, n, m, sd in stats[["AVISIT", "n", "mean", "sd"]].itertuples(index=False)
+        [cell(g), cell(v), num(n), num(f"{m:.1f}"), num("" if pd.isna(sd) else f"{sd:.1f}")]
+        for g, v, n, m, sd in stats[["group", "AVISIT", "n", "mean", "sd"]].itertuples(index=False)
     ]
-    out += table(["Analysis visit", "n", "Mean PCHG (%)", "SD (%)"], srows, id="pchg-table")
-    out += figure(
-        plots.to_svg(plots.rates_by_group(eff, "SEX"), "by-sex"),
-        "Responder rates by sex per endpoint (labels: n/N).",
-        "fig-by-sex",
+    out += table(
+        ["Group", "Analysis visit", "n", "Mean PCHG (%)", "SD (%)"],
+        srows,
+        id=f"pchg-{ident}",
     )
     return out
 
@@ -163,24 +235,43 @@ def _fmt(value: float, sign: bool = False) -> str:
     return "" if pd.isna(value) else (f"{value:+.2f}" if sign else f"{value:.2f}")
 
 
-def immunology(inputs: ReviewInputs) -> str:
-    """The report's immunology medians, and per-subject baseline vs last visit plots."""
-    tests = s.present_tests(inputs.adlb)
-    if not tests:
-        return para(f"ADLB carries none of the immunology tests ({', '.join(s.IMMUNOLOGY_TESTS)}).")
-    imm = s.immunology(inputs.adlb, inputs.adqs, tests)
+def labs(inputs: ReviewInputs) -> str:
+    """Per laboratory panel of the plan: medians at baseline and the last visit, by responder
+    status, and each subject's baseline and last value."""
+    if not inputs.plan["labs"]:
+        return para("The ADaM spec declares no laboratory panel (BDS review: parameters:).")
+    notes = "".join(para(n) for n in inputs.plan.get("notes", []))
+    return notes + "".join(_lab_panel(inputs, panel) for panel in inputs.plan["labs"])
+
+
+def _lab_panel(inputs: ReviewInputs, panel: dict) -> str:
+    name = panel["dataset"]
+    resp_of = panel.get("responders")
+    resp, endpoint = None, ""
+    if resp_of:
+        source = inputs.datasets[resp_of["dataset"]]
+        resp = responders(source, resp_of["PARAMCD"], resp_of["CRIT"], resp_of["dataset"])
+        flag = f"CRIT{resp_of['CRIT']}"
+        texts = source.loc[source["PARAMCD"] == resp_of["PARAMCD"], flag].replace("", pd.NA)
+        endpoint = label(str(texts.dropna().iloc[0])) if texts.notna().any() else flag
+    names = panel["parameters"]
+    imm, pairs = s.lab_panel(inputs.datasets[name], panel, resp)
     rows = []
-    for r in imm.itertuples(index=False):  # one row per test and group (15)
+    for r in imm.itertuples(index=False):  # one row per test and group
         vals = {
-            "N": r.N,
             "baseline_median": r.baseline_median,
             "last_median": r.last_median,
             "change_median": r.change_median,
         }
-        common = {"data_table": "immunology", "data_paramcd": r.paramcd, "data_group": r.group}
+        common = {
+            "data_table": "labs",
+            "data_dataset": name,
+            "data_paramcd": r.paramcd,
+            "data_group": r.group,
+        }
         rows.append(
             [
-                cell(f"{s.SHORT_NAMES.get(r.paramcd, r.paramcd)} ({r.paramcd})"),
+                cell(f"{names.get(r.paramcd, r.paramcd)} ({r.paramcd})"),
                 cell(r.group),
                 num(r.N, data_stat="N", data_value=r.N, **common),
                 *(
@@ -191,25 +282,27 @@ def immunology(inputs: ReviewInputs) -> str:
                         **common,
                     )
                     for k, v in vals.items()
-                    if k != "N"
                 ),
             ]
         )
-    out = table(
+    by = f"; responders by {endpoint} at the primary analysis" if resp_of else ""
+    out = f"<h3>{escape(name)}</h3>" + table(
         ["Test", "Group", "N", "Baseline median", "Last visit median", "Median change"],
         rows,
-        id="immunology-table",
-        caption="Medians: baseline (ABLFL=Y) vs last post-baseline value (ADT > TRTSDT);"
-        " responders by PASI40 at the primary analysis",
+        id=f"labs-{name.lower()}",
+        caption=f"Medians: baseline (ABLFL=Y) vs last post-baseline value (ADT > TRTSDT){by}",
     )
-    pairs = s.paired_lab(inputs.adlb, inputs.adqs, tests)
+    tests = tuple(names)
+    lines = (
+        f"{endpoint} responders (solid, dark) vs non-responders (dashed, light)"
+        if resp_of
+        else "one line per subject"
+    )
     out += figure(
-        plots.to_svg(plots.immunology(pairs, tests, s.SHORT_NAMES), "immunology"),
-        "Per test: each subject's baseline and last post-baseline value, PASI40 "
-        "responders (solid, dark) vs non-responders (dashed, light); last panel: "
-        f"baseline {s.SHORT_NAMES.get(tests[0], tests[0])} by response (box: median "
-        "and quartiles).",
-        "fig-immunology",
+        plots.to_svg(plots.lab_panel(pairs, tests, names, endpoint), f"labs-{name.lower()}"),
+        f"Per test: each subject's baseline and last post-baseline value, {lines}; last panel: "
+        f"baseline {names.get(tests[0], tests[0])} by response (box: median and quartiles).",
+        f"fig-labs-{name.lower()}",
     )
     return out
 
@@ -217,8 +310,8 @@ def immunology(inputs: ReviewInputs) -> str:
 def safety(inputs: ReviewInputs) -> str:
     """Adverse events by body system and severity; lab shifts BNRIND -> ANRIND."""
     out = "<h3>Adverse events</h3>"
-    if inputs.ae is None:
-        out += para("No adverse event dataset in this run (adam/ADAE or sdtm/AE).")
+    if inputs.ae is None or inputs.adsl is None:
+        out += para("No adverse event dataset (adam/ADAE or sdtm/AE) and ADSL in this run.")
     else:
         counts, n_safety = s.ae_counts(inputs.ae, inputs.adsl, inputs.ae_source)
         sevs = s._ordered(counts.loc[counts["severity"] != "Any", "severity"], s.SEVERITY_ORDER)
@@ -270,12 +363,14 @@ def safety(inputs: ReviewInputs) -> str:
             "Adverse events per body system, stacked by severity.",
             "fig-ae",
         )
-    out += "<h3>Laboratory shifts (BNRIND \u2192 ANRIND)</h3>"
-    out += _shift_table(s.lab_shifts(inputs.adlb), "BNRIND" in inputs.adlb.columns)
+    for name in inputs.plan["shifts"]:  # each BDS dataset with reference ranges
+        out += f"<h3>{escape(name)}: reference-range shifts (BNRIND \u2192 ANRIND)</h3>"
+        frame = inputs.datasets[name]
+        out += _shift_table(name, s.lab_shifts(frame, name), "BNRIND" in frame.columns)
     return out
 
 
-def _shift_table(shifts: pd.DataFrame, has_bnrind: bool) -> str:
+def _shift_table(name: str, shifts: pd.DataFrame, has_bnrind: bool) -> str:
     cats = s._ordered(pd.concat([shifts["BNRIND"], shifts["ANRIND"]]), s.RANGE_ORDER)
     wide = shifts.pivot_table(
         index=["PARAMCD", "PARAM", "BNRIND"],
@@ -296,6 +391,7 @@ def _shift_table(shifts: pd.DataFrame, has_bnrind: bool) -> str:
                     num(
                         int(r[c]),
                         data_table="shift",
+                        data_dataset=name,
                         data_paramcd=paramcd,
                         data_from=bnr,
                         data_to=c,
@@ -308,7 +404,7 @@ def _shift_table(shifts: pd.DataFrame, has_bnrind: bool) -> str:
     return table(
         ["Parameter", "Baseline (BNRIND)", *[f"\u2192 {c}" for c in cats], "Total"],
         rows,
-        id="shift-table",
-        caption=f"Post-baseline ADLB records (ADT > TRTSDT) by reference-range "
+        id=f"shift-{name.lower()}",
+        caption=f"Post-baseline {name} records (ADT > TRTSDT) by reference-range "
         f"category; baseline category from {source}",
     )

@@ -9,6 +9,7 @@ the default origin, a summary and an example, and the define.xml method text.
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,15 @@ import pandas as pd
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.conditions import parse_condition
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import number_text
+from cdisc_umsc.core.values import blank, number_text
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.read.forms import ROW
 from cdisc_umsc.sdtm.context import Build, Context
 from cdisc_umsc.sdtm.evaluate import (
     check_codelist,
     condition,
+    condition_hit,
     empty_text,
     ensure_variable,
     evaluate,
@@ -31,9 +34,9 @@ from cdisc_umsc.sdtm.evaluate import (
     ref,
     text,
 )
-from cdisc_umsc.sdtm.registry import ALGORITHMS, STAGES, Algorithm, Param, algorithm
+from cdisc_umsc.sdtm.registry import ALGORITHMS, COMMON, KINDS, STAGES, Algorithm, Param, algorithm
 
-__all__ = ["ALGORITHMS", "docs_table"]
+__all__ = ["ALGORITHMS", "docs_table", "params_table"]
 
 
 def _q(value: object) -> str:
@@ -136,7 +139,10 @@ def _describe_recode(p: SpecMap, v: str) -> str:
 @algorithm(
     "recode",
     kind="recode",
-    params={"field": Param("field"), "fields": Param("fields")},
+    params={
+        "field": Param("field", doc="the raw field recoded"),
+        "fields": Param("fields", doc="several raw fields, joined by a vertical bar"),
+    },
     origin="Collected",
     summary="CT recode of a raw field with the spec's synonym table (`fields:` joins with `|`)",
     example="{recode: sex, field: SEX}",
@@ -159,7 +165,7 @@ def assign_recode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 @algorithm(
     "ct",
     kind="field",
-    params={"recode": Param("recode")},
+    params={"recode": Param("recode", doc="a synonym table applied before the codelist check")},
     origin="Collected",
     summary="the raw value must be a term (or synonym) of the variable's codelist",
     example="{ct: LBUNIT, recode: unit}",
@@ -219,7 +225,7 @@ def _describe_date(p: SpecMap, v: str) -> str:
 @algorithm(
     "date",
     kind="field",
-    params={"time": Param("field")},
+    params={"time": Param("field", doc="a raw time field, written after a complete date")},
     origin="Collected",
     summary="ISO 8601 date (or date-time) from a parsed date and an optional time",
     example="{date: INFDAT, time: INFSTTIM}",
@@ -244,9 +250,32 @@ def subject_variable(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 
 
 def _visit(ctx: Context, b: Build, field: str, key: str, value: str) -> pd.Series:
+    """VISIT or VISITNUM of each record's visit: a planned visit by the schedule, or an
+    unscheduled one (study.yaml ``unscheduled:``) by the subject's visit form."""
     values = text(raw(ctx, b, field))
     table = ctx.visit_table
     mapped = values.map(dict(zip(table[key], table[value], strict=True)))
+    decl = ctx.study.unscheduled
+    if decl is not None and key == "raw":
+        pattern = str(decl["raw"])
+        names = {v: bool(v) and fnmatch(v, pattern) for v in pd.unique(values)}
+        unplanned = mapped.isna() & values.map(names).astype(bool)
+        if unplanned.any():
+            extra = ctx.unscheduled_table.set_index(["subject", "raw"])[value]
+            keys = pd.MultiIndex.from_arrays(
+                [text(b.raw[ctx.study.subject_field]).to_numpy(), values.to_numpy()]
+            )
+            found = pd.Series(extra.reindex(keys).to_numpy(), index=values.index)
+            form = str(decl["visit"]).partition(".")[0]
+            ctx.check(
+                b,
+                unplanned & found.isna(),
+                field,
+                f"unscheduled visit not on the visit form {ctx.study.forms[form].file} "
+                "(its date numbers it)",
+                values,
+            )
+            mapped = mapped.where(~unplanned, found)
     ctx.check(
         b, (values != "") & mapped.isna(), field, "visit not in the study's visit schedule", values
     )
@@ -289,17 +318,21 @@ def assign_visitnum_of(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Serie
     return _visit(ctx, b, str(p["visitnum_of"]), "VISIT", "VISITNUM").astype("float64")
 
 
+def _fold(values: pd.Series, rule: str) -> pd.Series:
+    """Verbatim terms as the dictionary's match rule compares them: trimmed, and case-folded
+    for ``ignore_case``."""
+    trimmed = values.astype(str).str.strip()
+    return trimmed.str.casefold() if rule == "ignore_case" else trimmed
+
+
 def _dictionary(ctx: Context, b: Build, name: str, column: str) -> pd.DataFrame:
-    """A spec coding table, read once per run; a missing file or column is a spec error."""
-    dicts = b.spec.dictionaries or SpecMap()
-    if name not in dicts:
-        raise InputError(
-            f"{b.spec.file}: unknown dictionary '{name}' (declare it under dictionaries:)"
-        )
-    d = dicts[name]
-    key, where = str(d["key"]), dicts.where(name)
+    """A spec coding table keyed by its match rule's form of the verbatim, read once per run;
+    a missing file or column, or two rows coding one verbatim, is a spec error."""
+    d = (b.spec.dictionaries or SpecMap())[name]
+    key, where, rule = str(d["key"]), (b.spec.dictionaries or SpecMap()).where(name), d["match"]
     path = Path(ctx.study.root) / str(d["file"])
-    if str(path) not in ctx.dictionaries:
+    cached = (str(path), str(rule))
+    if cached not in ctx.dictionaries:
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
         except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -307,15 +340,19 @@ def _dictionary(ctx: Context, b: Build, name: str, column: str) -> pd.DataFrame:
             raise InputError(f"{where}: coding table {d['file']}: {reason}") from None
         if key not in table.columns:
             raise InputError(f"{where}: coding table {d['file']} has no key column {key}")
-        dup = table.duplicated(key)
+        folded = _fold(table[key], str(rule))
+        dup = folded.duplicated(keep=False)
         if dup.any():
-            row = int(np.flatnonzero(dup.to_numpy())[0]) + 1
+            rows = np.flatnonzero(dup.to_numpy()) + 1
+            same = [r for r in rows if folded.iloc[r - 1] == folded.iloc[rows[0] - 1]]
+            how = " (match: ignore_case)" if rule == "ignore_case" else ""
             raise InputError(
-                f"{d['file']}: row {row}, column {key}: duplicate verbatim "
-                f"{table[key].iloc[row - 1]!r} (each must code one way)"
+                f"{d['file']}: row {same[1]}, column {key}: duplicate verbatim "
+                f"{table[key].iloc[same[1] - 1]!r}{how}, also on row {same[0]} "
+                "(each must code one way)"
             )
-        ctx.dictionaries[str(path)] = table.set_index(key)
-    table = ctx.dictionaries[str(path)]
+        ctx.dictionaries[cached] = table.set_axis(folded.to_numpy())
+    table = ctx.dictionaries[cached]
     if column not in table.columns:
         raise InputError(f"{where}: coding table {d['file']} has no column {column}")
     return table
@@ -330,43 +367,99 @@ def _external_dictionary(p: SpecMap, var: str, dom: DomainSpec) -> str | None:
     return f"EXT:{d.get('name', p['dictionary'])}:{d.get('version', '')}"
 
 
+def _describe_dictionary(p: SpecMap, v: str) -> str:
+    if "field" not in p:
+        return (
+            f"{p['column']} of the record's row in the coding export of dictionary "
+            f"{p['dictionary']}"
+        )
+    return (
+        f"{p['column']} of the verbatim term in {p['field']}, looked up in the coding table "
+        f"{p['dictionary']}"
+    )
+
+
 @algorithm(
     "dictionary",
     kind="dictionary",
-    params={"column": Param("text", True), "field": Param("field", True)},
+    params={
+        "column": Param("text", True, doc="the coding column (PT, SOC, PTCODE ...)"),
+        "field": Param("field", doc="the verbatim term (coding tables only)"),
+    },
     origin="Assigned",
-    summary="coding-table lookup of a verbatim term (trimmed, upper-cased)",
+    summary="a coding column for the record: from a coding table by the verbatim in `field:` "
+    "(compared by the dictionary's `match:` rule), or from a raw coding export (`form:`) by the "
+    "record's key",
     example="{dictionary: meddra, column: PT, field: AETERM}",
-    describe=lambda p, v: (
-        f"{p['column']} of the verbatim term in {p['field']}, looked up in the coding "
-        f"table {p['dictionary']}"
-    ),
+    describe=_describe_dictionary,
     define_codelist=_external_dictionary,
 )
 def assign_dictionary(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    """Coding-table lookup on the trimmed, upper-cased verbatim."""
-    table = _dictionary(ctx, b, str(p["dictionary"]), str(p["column"]))
-    verbatim = text(raw(ctx, b, p["field"]))
-    key = verbatim.str.strip().str.upper()
-    found = key.isin(table.index)
-    ctx.check(
-        b,
-        (verbatim != "") & ~found,
-        str(p["field"]),
-        f"verbatim term not in coding table {p['dictionary']} (uncoded)",
-        verbatim,
-    )
-    values = table[str(p["column"])].reindex(key.to_numpy()).fillna("").to_numpy()
-    out = pd.Series(values, index=b.out.index, dtype=object)
+    """Coding of each record: its verbatim looked up in a coding table, or its row of a raw
+    coding export; an uncoded record stops the run."""
+    name, column = str(p["dictionary"]), str(p["column"])
+    d = (b.spec.dictionaries or SpecMap())[name]
+    if "form" in d:
+        form = str(d["form"])
+        out = ctx.form_lookup(b, form, column)
+        found = ctx.form_lookup(b, form, ROW) != ""
+        pairs = ctx.study.join_key(b.spec, b.spec.sources[0].form, form)
+        ctx.check(
+            b,
+            ~found,
+            pairs[-1][1],
+            f"no row of the coding export {ctx.study.forms[form].file} for this record's "
+            f"{', '.join(t for _o, t in pairs)} (uncoded)",
+        )
+    else:
+        table = _dictionary(ctx, b, name, column)
+        rule = str(d["match"])
+        verbatim = text(raw(ctx, b, p["field"]))
+        key = _fold(verbatim, rule)
+        found = key.isin(table.index)
+        missing = (verbatim != "") & ~found
+        if missing.any() and rule == "exact":
+            loose = _fold(verbatim, "ignore_case").isin(
+                set(_fold(table.index.to_series(), "ignore_case"))
+            )
+            if (missing & loose).any():
+                ctx.check(
+                    b,
+                    missing & loose,
+                    str(p["field"]),
+                    f"verbatim term not in coding table {name}: it differs from a coded term "
+                    "only in case (the dictionary's match rule is exact; declare "
+                    "match: ignore_case if case does not matter)",
+                    verbatim,
+                )
+        ctx.check(
+            b,
+            missing,
+            str(p["field"]),
+            f"verbatim term not in coding table {name} (uncoded)",
+            verbatim,
+        )
+        values = table[column].reindex(key.to_numpy()).fillna("").to_numpy()
+        out = pd.Series(values, index=b.out.index, dtype=object)
     if var.endswith("CD"):
-        return pd.to_numeric(out.where(out != ""), errors="raise").astype("float64")
+        num = pd.to_numeric(out.where(out != ""), errors="coerce")
+        ctx.check(
+            b,
+            (out != "") & num.isna(),
+            column,
+            f"code {column} of dictionary {name} is not a number",
+            out,
+        )
+        return num.astype("float64")
     return out
 
 
 @algorithm(
     "decode",
     kind="ref",
-    params={"from": Param("codelist")},
+    params={
+        "from": Param("codelist", doc="the coded variable's codelist, when no algorithm set it")
+    },
     origin="Assigned",
     summary="decode of a coded variable: the sponsor decode, or the paired CT term",
     example="{decode: QSTESTCD, codelist: C179935}",
@@ -396,26 +489,77 @@ def assign_decode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return text(out)
 
 
-@algorithm(
-    "age",
-    kind="field",
-    params={"at": Param("ref", True)},
-    summary="age in completed years from a birth date to a reference date",
-    example="{age: BRTHDAT, at: RFICDTC}",
-    describe=lambda p, v: (
-        f"Age in completed years from the birth date ({p['age']}) to {p['at']} (a year is "
-        "completed on its anniversary day); blank when either date is incomplete"
-    ),
-)
-def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    """Age in completed years at the reference date."""
-    birth = iso8601.date_part(text(raw(ctx, b, p["age"])))
-    at = iso8601.date_part(text(ref(ctx, b, p["at"])))
+_PARTIAL_BIRTH = ("certain", "first", "mid", "last")
+
+
+def _completed_years(birth: pd.Series, at: pd.Series) -> pd.Series:
     years = at.dt.year - birth.dt.year
     before = (at.dt.month < birth.dt.month) | (
         (at.dt.month == birth.dt.month) & (at.dt.day < birth.dt.day)
     )
     return (years - before.astype("int64")).astype("float64")
+
+
+def _describe_age(p: SpecMap, v: str) -> str:
+    words = (
+        f"Age in completed years from the birth date ({p['age']}) to {p['at']} (a year is "
+        "completed on its anniversary day); blank when the reference date is incomplete"
+    )
+    rule = {
+        "certain": "; for a partial birth date, the age only when every possible birth date "
+        "gives the same age, else blank",
+        "first": "; a partial birth date is taken as its first possible day (January 1, the "
+        "1st of the month)",
+        "mid": "; a partial birth date is taken as June 30 (year only) or the 15th (month known)",
+        "last": "; a partial birth date is taken as its last possible day, giving the age the "
+        "subject has certainly reached",
+    }
+    return words + rule.get(str(p.get("partial", "")), "")
+
+
+@algorithm(
+    "age",
+    kind="field",
+    params={
+        "at": Param("ref", True, doc="the reference date (e.g. RFICDTC)"),
+        "partial": Param("choice", choices=_PARTIAL_BIRTH, doc="rule for a partial birth date"),
+    },
+    summary="age in completed years from a birth date to a reference date; a partial birth "
+    "date needs `partial:` (certain, first, mid or last)",
+    example="{age: BRTHDAT, at: RFICDTC, partial: certain}",
+    describe=_describe_age,
+)
+def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
+    """Age in completed years at the reference date, by the declared partial-date rule."""
+    birth_text = text(raw(ctx, b, p["age"]))
+    at = iso8601.date_part(text(ref(ctx, b, p["at"])))
+    exact = iso8601.date_part(birth_text)
+    partial = (birth_text != "") & exact.isna()
+    rule = p.get("partial")
+    if rule is None:
+        ctx.check(
+            b,
+            partial,
+            str(p["age"]),
+            "partial birth date: declare how the age is derived from it "
+            f"({var}: partial: certain, first, mid or last)",
+            birth_text,
+        )
+        return _completed_years(exact, at)
+    lo, hi = iso8601.date_bounds(birth_text)
+    if rule == "first":
+        birth = lo
+    elif rule == "last":
+        birth = hi
+    elif rule == "mid":
+        month_known = birth_text.str.fullmatch(r"\d{4}-\d{2}")
+        mid_text = (birth_text + "-15").where(month_known, birth_text.str.slice(0, 4) + "-06-30")
+        mid = pd.to_datetime(mid_text, format="%Y-%m-%d", errors="coerce")
+        birth = exact.where(~partial, mid)
+    else:  # certain: the same age for every possible birth date, else blank
+        young, old = _completed_years(hi, at), _completed_years(lo, at)
+        return young.where(young == old)
+    return _completed_years(birth, at)
 
 
 def _unit_table(ctx: Context, p: SpecMap) -> pd.DataFrame:
@@ -432,6 +576,20 @@ def _unit_table(ctx: Context, p: SpecMap) -> pd.DataFrame:
             for r in rows
         ]
     )
+
+
+_QUALIFIED = r"(<=|>=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+))"
+
+
+def _scaled(value: pd.Series, conv: pd.DataFrame) -> pd.Series:
+    """Values x the conversion factor, rounded to the table's decimals where converted."""
+    out = value * conv["factor"].astype("float64")
+    dec = conv["decimals"]
+    has_dec = dec.notna() & (conv["factor"] != 1.0)
+    for d in pd.unique(dec[has_dec]):  # loop over distinct precisions
+        sel = has_dec & (dec == d)
+        out[sel] = out[sel].round(int(d))
+    return out
 
 
 def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Series]:
@@ -463,7 +621,11 @@ def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Se
 @algorithm(
     "convert",
     kind="ref",
-    params={"test": Param("ref", True), "unit": Param("ref", True), "table": Param("units", True)},
+    params={
+        "test": Param("ref", True, doc="the test code variable"),
+        "unit": Param("ref", True, doc="the original unit variable"),
+        "table": Param("units", True, doc="the unit table of codelists.yaml"),
+    },
     summary="the result in the test's standard unit (original x factor, table's decimals)",
     example="{convert: LBORRES, test: LBTESTCD, unit: LBORRESU, table: lab}",
     describe=lambda p, v: (
@@ -483,12 +645,7 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
     other = (raw_values != "") & num.isna()  # the only values that may be qualified (few)
     qualified = pd.Series(False, index=raw_values.index)
     if other.any():
-        qualified[other] = (
-            raw_values[other]
-            .str.fullmatch(r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)")
-            .fillna(False)
-            .astype(bool)
-        )
+        qualified[other] = raw_values[other].str.fullmatch(_QUALIFIED).fillna(False).astype(bool)
     source = b.spec.variables.get(str(p["convert"])) or SpecMap()
     column = str(source["field"]) if "field" in source else str(p["convert"])
     ctx.check(
@@ -499,20 +656,51 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
         raw_values,
     )
     conv, _ = _conversion(ctx, b, p)
-    value = num * conv["factor"].astype("float64")
-    dec = conv["decimals"]
-    has_dec = dec.notna() & (conv["factor"] != 1.0)
-    if has_dec.any():
-        for d in pd.unique(dec[has_dec]):  # loop over distinct precisions
-            sel = has_dec & (dec == d)
-            value[sel] = value[sel].round(int(d))
-    return value.astype("float64")
+    return _scaled(num, conv).astype("float64")
+
+
+@algorithm(
+    "convert_text",
+    kind="ref",
+    params={
+        "test": Param("ref", True, doc="the test code variable"),
+        "unit": Param("ref", True, doc="the original unit variable"),
+        "table": Param("units", True, doc="the unit table of codelists.yaml"),
+    },
+    summary="the character result in the test's standard unit: a number converted as by "
+    "`convert`, a qualified result such as <0.5 with its number converted (<5), other text as "
+    "collected",
+    example="{convert_text: LBORRES, test: LBTESTCD, unit: LBORRESU, table: lab}",
+    describe=lambda p, v: (
+        f"{p['convert_text']} in the standard unit of the test ({p['test']}) by the unit table "
+        f"{p['table']}, as text; a qualified result such as <0.5 keeps its qualifier with the "
+        "number converted; other text as collected"
+    ),
+)
+def derive_standard_text(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
+    """--STRESC (SDTMIG 4.5.1): the result in the standard unit as text, qualifiers kept."""
+    raw_values = text(ref(ctx, b, p["convert_text"]))
+    conv, _ = _conversion(ctx, b, p)
+    num = pd.to_numeric(raw_values.where(raw_values != ""), errors="coerce")
+    out = raw_values.copy()
+    is_num = num.notna()
+    out[is_num] = number_text(_scaled(num, conv))[is_num]
+    qual = raw_values[~is_num & (raw_values != "")].str.extract(f"^{_QUALIFIED}$")
+    hit = qual[1].notna()
+    if hit.any():
+        idx = qual.index[hit]
+        value = _scaled(pd.to_numeric(qual.loc[idx, 1]), conv.loc[idx])
+        out[idx] = qual.loc[idx, 0] + number_text(value)
+    return out.astype(object)
 
 
 @algorithm(
     "convert_unit",
     kind="ref",
-    params={"test": Param("ref", True), "table": Param("units", True)},
+    params={
+        "test": Param("ref", True, doc="the test code variable"),
+        "table": Param("units", True, doc="the unit table of codelists.yaml"),
+    },
     summary="the test's standard unit (the unit itself where the table does not list the test)",
     example="{convert_unit: LBORRESU, test: LBTESTCD, table: lab}",
     describe=lambda p, v: f"Standard unit of the test ({p['test']}) by the unit table {p['table']}",
@@ -537,7 +725,10 @@ def derive_numeric_text(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Seri
 @algorithm(
     "nrind",
     kind="ref",
-    params={"low": Param("ref", True), "high": Param("ref", True)},
+    params={
+        "low": Param("ref", True, doc="the standard lower limit"),
+        "high": Param("ref", True, doc="the standard upper limit"),
+    },
     summary="LOW / NORMAL / HIGH against the standard reference range",
     example="{nrind: LBSTRESN, low: LBSTNRLO, high: LBSTNRHI}",
     describe=lambda p, v: (
@@ -556,6 +747,63 @@ def derive_nrind(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     out[value.notna() & low.notna() & (value < low)] = "LOW"
     out[value.notna() & high.notna() & (value > high)] = "HIGH"
     return out
+
+
+def _groups(p: SpecMap, var: str) -> list[tuple[str, object]]:
+    """(label, parsed condition or None for 'any other value') in the order written."""
+    name = str(p["categorize"])
+    groups = p["groups"]
+    return [
+        (str(label), parse_condition({name: cond}, groups.where(label)) if cond else None)
+        for label, cond in groups.items()
+    ]
+
+
+def _describe_categorize(p: SpecMap, v: str) -> str:
+    parts = [
+        f"{label} if {cond.describe()}" if cond is not None else f"{label} otherwise"
+        for label, cond in _groups(p, v)
+    ]
+    return f"Category of {p['categorize']}: " + "; ".join(parts) + " (the first that holds)"
+
+
+@algorithm(
+    "categorize",
+    kind="ref",
+    params={"groups": Param("groups", True, doc="label: condition on the value, in order")},
+    summary="the label of the first group whose condition the value meets (`{}`: any other "
+    "value); a value in no group stops the run",
+    example='{categorize: PCTAREA, groups: {"0": {eq: 0}, "1": {lt: 10}, "2": {lt: 30}, '
+    '"3": {lt: 50}, "4": {lt: 70}, "5": {lt: 90}, "6": {le: 100}}}',
+    describe=_describe_categorize,
+)
+def derive_category(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
+    """Banding: each value gets the label of the first group whose condition it meets."""
+    name = str(p["categorize"])
+    values = ref(ctx, b, name)
+    out = empty_text(b.out.index)
+    done = blank(values).to_numpy(dtype=bool)
+    for label, cond in _groups(p, var):  # a handful of groups, each vectorised
+        hit = ~done if cond is None else condition_hit(ctx, b, cond) & ~done
+        out[hit] = label
+        done = done | hit
+    ctx.check(
+        b,
+        pd.Series(~done, index=b.out.index),
+        _column_of(b, name),
+        f"value in no group of {var} (add a group, or {{}} for any other value)",
+        text(values),
+    )
+    return out
+
+
+def _column_of(b: Build, name: str) -> str:
+    """The raw field a variable was read from, for row errors; else the name itself."""
+    source = b.spec.variables.get(name) or SpecMap()
+    for key in ("field", "number", "ct", "date"):
+        if key in source:
+            return str(source[key])
+    return name
 
 
 # ---------------------------------------------------------------------- subject level (stage 1)
@@ -593,7 +841,10 @@ def _describe_aggregate(p: SpecMap, v: str) -> str:
     kind="choice",
     choices=_AGGREGATES,
     stage=1,
-    params={"of": Param("others", True), "where": Param("condition")},
+    params={
+        "of": Param("others", True, doc="DOMAIN.VARIABLE, or a list of them (values pooled)"),
+        "where": Param("condition_of", doc="only the source records meeting it"),
+    },
     summary="min / max / count / count_distinct of other domains' variables, per subject",
     example="{aggregate: max, of: [SV.SVENDTC, AE.AEENDTC]}",
     describe=_describe_aggregate,
@@ -667,7 +918,13 @@ def derive_study_day(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     "epoch",
     kind="ref",
     stage=3,
-    params={"tie": Param("choice", choices=("earlier", "later"))},
+    params={
+        "tie": Param(
+            "choice",
+            choices=("earlier", "later"),
+            doc="on a transition day: the element that ends (earlier, default) or starts",
+        )
+    },
     summary="EPOCH of the subject element (SE) containing the date",
     example="{epoch: AESTDTC, tie: later}",
     describe=lambda p, v: (
@@ -730,7 +987,10 @@ def derive_seq(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     "last_before_exposure",
     kind="ref",
     stage=4,
-    params={"by": Param("refs", True), "date": Param("ref", True)},
+    params={
+        "by": Param("refs", True, doc="the variables that make a test (e.g. LBTESTCD)"),
+        "date": Param("ref", True, doc="the record's date"),
+    },
     summary="--LOBXFL (SDTMIG 4.1.4.8): last non-missing result on or before first exposure",
     example="{last_before_exposure: LBSTRESC, by: [LBTESTCD], date: LBDTC}",
     describe=lambda p, v: (
@@ -771,6 +1031,25 @@ def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 def declared() -> dict[str, Algorithm]:
     """Every declared algorithm, by the name the spec uses."""
     return dict(ALGORITHMS)
+
+
+def params_table() -> str:
+    """The parameters table of docs/spec-format.md (each algorithm's own parameters)."""
+    rows = [
+        "| algorithm | parameter | required | value | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, algo in sorted(ALGORITHMS.items()):
+        for pname, p in algo.params.items():
+            value = KINDS[p.kind] + (f" ({', '.join(p.choices)})" if p.choices else "")
+            meaning = p.doc or ("the algorithm's input" if pname == name else "")
+            rows.append(
+                f"| `{name}` | `{pname}` | {'yes' if p.required else 'no'} | {value} | {meaning} |"
+            )
+    rows.append(
+        "| (every algorithm) | " + ", ".join(f"`{k}`" for k in COMMON) + " | no | | see below |"
+    )
+    return "\n".join(rows)
 
 
 def docs_table() -> str:

@@ -50,6 +50,16 @@ def _source_rows(ctx: Context, b: Build, src: SourceSpec) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     if src.melt is not None:
         frame = _melt(frame, src.melt)
+        if src.melt.get("skip_blank"):
+            # an empty cell of a wide CRF row is no record; a row with no value at all is
+            # left out with the reason, so that it is still accounted for
+            value = str(src.melt["value"])
+            empty = frame[value].fillna("").astype(str) == ""
+            rows = (~empty).groupby(frame[ROW].to_numpy()).any()
+            fields = ", ".join(map(str, src.melt["fields"]))
+            for row in rows.index[~rows.to_numpy()]:
+                b.excluded.append((src.form, int(row), f"no value in any of {fields}"))
+            frame = frame[~empty.to_numpy()].reset_index(drop=True)
     return frame
 
 
@@ -62,8 +72,7 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
         raw = _source_rows(ctx, sub, src)
         sub.raw = raw
         sub.out = pd.DataFrame(index=raw.index)
-        sub_spec = DomainSpec(spec.name, spec.file, spec.keys, (src,), src.variables)
-        sub.spec = sub_spec
+        sub.spec = spec.source_only(src)
         for name in src.variables:
             ensure_variable(ctx, sub, name)
         parts_raw.append(raw)
@@ -82,7 +91,7 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
     b.source_codelists = {k: per_form[k] for k in b.conflicting}
     b.done = set(out.columns)
     for name, p in spec.variables.items():
-        if stage_of(p, spec) == 0:
+        if stage_of(p, spec, subjects=ctx.study.domains.get("DM")) == 0:
             ensure_variable(ctx, b, name)
     if spec.supp:
         for qnam, qdef in spec.supp.items():
@@ -93,7 +102,10 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
 def run_stage(ctx: Context, b: Build, stage: int) -> None:
     """Compute the domain-level variables of one stage."""
     for name, p in b.spec.variables.items():
-        if name not in b.done and stage_of(p, b.spec) == stage:
+        if (
+            name not in b.done
+            and stage_of(p, b.spec, subjects=ctx.study.domains.get("DM")) == stage
+        ):
             ensure_variable(ctx, b, name)
 
 
@@ -101,7 +113,7 @@ def run_stage(ctx: Context, b: Build, stage: int) -> None:
 
 
 def add_derived_records(ctx: Context, b: Build) -> None:
-    """Records computed from other records of the domain by a spec formula (e.g. PASI total)."""
+    """Records computed from other records of the domain by a spec formula (e.g. a total score)."""
     for d in b.spec.derived:
         sel = (
             evaluate(ctx, b, condition(ctx, d["where"], d.where("where")))

@@ -17,8 +17,8 @@ from cdisc_umsc.metadata.resolve import ig_row
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec, load_study_spec
 from cdisc_umsc.metadata.specfile import SpecError, SpecMap
 from cdisc_umsc.sdtm.algorithms import ALGORITHMS
-from cdisc_umsc.sdtm.evaluate import method_text
-from cdisc_umsc.sdtm.registry import Param, algorithm_for
+from cdisc_umsc.sdtm.evaluate import method_text, stage_of
+from cdisc_umsc.sdtm.registry import STAGES, Param, algorithm_for
 
 #: settings the mapping can read besides those under study: (Context.setting)
 PSEUDO_SETTINGS = ("sdtm_version", "sdtm_model_version")
@@ -43,6 +43,7 @@ class _Scope:
                 )
             if fld not in {f.name for f in self.spec.forms[form].fields}:
                 raise SpecError(where, f"variable {var}: '{r}': form {form} has no field {fld}")
+            self.join(form, where, var, r)
             return
         if r not in self.fields and r not in self.targets:
             raise SpecError(
@@ -50,6 +51,21 @@ class _Scope:
                 f"variable {var}: unknown {what} '{r}' (not a field of the domain's forms "
                 f"nor a variable of {self.dom.name})",
             )
+
+    def join(self, form: str, where: str, var: str, what: str) -> None:
+        """Records of each source form can find their row of ``form`` (the look-up's key)."""
+        for src in self.dom.sources:
+            mine = {f.name for f in self.spec.forms[src.form].fields}
+            pairs = self.spec.join_key(self.dom, src.form, form)
+            for _other, this in pairs:
+                if this not in mine:
+                    key = ", ".join(o for o, _t in pairs)
+                    raise SpecError(
+                        where,
+                        f"variable {var}: '{what}': a record of {src.form} finds its row of "
+                        f"{form} by {key}, but {src.form} has no field {this} (declare "
+                        f"lookups: {{{form}: {{on: ...}}}} in the domain)",
+                    )
 
     def other(self, name: object, where: str, var: str) -> None:
         dom, dot, ovar = str(name).partition(".")
@@ -117,6 +133,12 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
             scope.other(item, where, var)
     elif kind == "condition":
         scope.condition(value, where, var)
+    elif kind == "condition_of":
+        items = p.get("of")
+        for item in items if isinstance(items, list) else [items]:
+            dom = spec.domains.get(str(item).partition(".")[0])
+            if dom is not None:  # an unknown domain is reported for `of`
+                _Scope(spec, dom, _fields_of(spec, dom)).condition(value, where, var)
     elif kind == "recode":
         if str(value) not in spec.recodes:
             raise SpecError(where, f"unknown recode table '{value}' (codelists.yaml recodes:)")
@@ -133,8 +155,29 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
         if cid not in spec.sponsor_codelists and ct.codelist(cid) is None:
             raise SpecError(where, f"unknown codelist '{cid}'")
     elif kind == "dictionary":
-        if str(value) not in (scope.dom.dictionaries or {}):
+        d = (scope.dom.dictionaries or {}).get(str(value))
+        if d is None:
             raise SpecError(where, f"unknown dictionary '{value}' (declare it under dictionaries:)")
+        if "form" in d:
+            form = str(d["form"])
+            column = str(p.get("column", ""))
+            if column not in {f.name for f in spec.forms[form].fields}:
+                raise SpecError(
+                    p.where("column"), f"variable {var}: coding export {form} has no field {column}"
+                )
+            if "field" in p:
+                raise SpecError(
+                    p.where("field"),
+                    f"variable {var}: dictionary {value} is a coding export (form {form}), "
+                    "joined by the record's key: field: applies to coding tables",
+                )
+            scope.join(form, where, var, f"{form}.{column}")
+        elif "field" not in p:
+            raise SpecError(
+                p.where(),
+                f"variable {var}: dictionary {value} is a coding table: give field: "
+                "(the verbatim term to look up)",
+            )
     elif kind == "units":
         if str(value) not in spec.units:
             raise SpecError(where, f"unknown unit table '{value}' (codelists.yaml units:)")
@@ -162,9 +205,40 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
         if not isinstance(value, SpecMap):
             raise SpecError(where, f"{key}: expected an algorithm such as {{field: X}}")
         check_variable(scope, var, value, p)
+    elif kind == "groups":
+        if not isinstance(value, SpecMap) or not value:
+            raise SpecError(
+                where, f"variable {var}: {key}: expected a mapping of label to condition"
+            )
+        for label, cond in value.items():
+            if cond is None or cond == {}:
+                continue
+            if not isinstance(cond, SpecMap):
+                raise value.error(
+                    label, f"variable {var}: group {label}: expected a condition such as {{lt: 10}}"
+                )
+            parse_condition({"value": cond}, value.where(label))
     elif kind in ("value", "text"):
         if isinstance(value, dict | list):
             raise SpecError(where, f"{key}: expected a single value")
+
+
+def _row_stage(spec: StudySpec, own: DomainSpec, var: str, p: SpecMap, owner: SpecMap) -> None:
+    """A source's variables are computed from its raw rows, before any other stage."""
+    stage = stage_of(p, own, subjects=spec.domains.get("DM"))
+    if stage == 0:
+        return
+    algo = algorithm_for(p)
+    why = (
+        f"{algo.name} runs at the {STAGES[algo.stage]} stage"
+        if algo is not None and algo.stage
+        else f"it reads a variable computed at the {STAGES[stage]} stage"
+    )
+    raise owner.error(
+        var,
+        f"variable {var}: {why}, but a source's variables are computed from its raw rows "
+        f"(the row stage); move {var} to the domain's variables:",
+    )
 
 
 def check_variable(scope: _Scope, var: str, p: SpecMap, owner: SpecMap) -> None:
@@ -212,7 +286,7 @@ def check_spec(spec: StudySpec) -> None:
         cls = str(datasets.loc[dom.name, "cls"])
         all_fields = _fields_of(spec, dom)
         for src in dom.sources:
-            own = DomainSpec(dom.name, dom.file, dom.keys, (src,), dom.variables)
+            own = dom.source_only(src)
             scope = _Scope(spec, dom, _fields_of(spec, own))
             if src.where is not None:
                 form_scope = _Scope(spec, own, {f.name for f in spec.forms[src.form].fields})
@@ -224,6 +298,7 @@ def check_spec(spec: StudySpec) -> None:
             for var, p in src.variables.items():
                 check_variable(scope, var, p, src.variables)
                 _check_method(spec, var, p)
+                _row_stage(spec, own, var, p, src.variables)
         scope = _Scope(spec, dom, all_fields)
         for var, p in dom.variables.items():
             check_variable(scope, var, p, dom.variables)
@@ -249,8 +324,144 @@ def check_spec(spec: StudySpec) -> None:
                 )
 
 
+# ------------------------------------------------------------------------------ field use
+
+
+class _Uses:
+    """Which raw fields each variable of the spec reads, from the algorithms' declarations."""
+
+    def __init__(self, spec: StudySpec) -> None:
+        self.spec = spec
+        self.found: dict[tuple[str, str], list[str]] = {}
+
+    def note(self, form: str, fld: str, what: str) -> None:
+        users = self.found.setdefault((form, fld), [])
+        if what not in users:
+            users.append(what)
+
+    def name(self, dom: DomainSpec, forms: list[str], name: object, what: str, raw: bool) -> None:
+        """``name`` as a variable spec reads it: FORM.FIELD, or a raw field of the domain's
+        forms (a name that is also one of the domain's variables reads the variable, except
+        where the algorithm asks for a raw field)."""
+        text = str(name)
+        if "." in text:
+            form, _, fld = text.partition(".")
+            if form in self.spec.forms:
+                self.note(form, fld, what)
+                for src in forms:  # the join's own fields are read too
+                    for other, this in self.spec.join_key(dom, src, form):
+                        self.note(form, other, what)
+                        self.note(src, this, what)
+            return
+        if not raw and text in dom.all_variables():
+            return
+        for form in forms:
+            fields = {f.name for f in self.spec.forms[form].fields}
+            if text in fields:
+                self.note(form, text, what)
+
+    def condition(self, dom: DomainSpec, forms: list[str], cond: Condition, what: str) -> None:
+        for part in cond.parts:
+            if isinstance(part, Test):
+                self.name(dom, forms, part.name, what, False)
+            elif isinstance(part, HasRecords):
+                if part.where is not None and part.domain in self.spec.domains:
+                    other = self.spec.domains[part.domain]
+                    self.condition(other, [s.form for s in other.sources], part.where, what)
+            else:
+                self.condition(dom, forms, part, what)
+
+    def variable(
+        self, dom: DomainSpec, forms: list[str], var: str, p: SpecMap, what: str = ""
+    ) -> None:
+        algo = algorithm_for(p)
+        if algo is None:
+            return
+        what = what or f"{dom.name}.{var}"
+        for key, param in algo.all_params.items():
+            if key not in p:
+                continue
+            value = p[key]
+            if param.kind in ("field", "ref"):
+                self.name(dom, forms, value, what, param.kind == "field")
+            elif param.kind in ("fields", "refs"):
+                for item in value:
+                    self.name(dom, forms, item, what, param.kind == "fields")
+            elif param.kind == "template":
+                for _l, name, _f, _c in string.Formatter().parse(str(value)):
+                    if name:
+                        self.name(dom, forms, name, what, False)
+            elif param.kind == "condition":
+                self.condition(dom, forms, parse_condition(value), what)
+            elif param.kind == "condition_of":
+                items = p.get("of")
+                for item in items if isinstance(items, list) else [items]:
+                    other = self.spec.domains.get(str(item).partition(".")[0])
+                    if other is not None:
+                        forms_of = [s.form for s in other.sources]
+                        self.condition(other, forms_of, parse_condition(value), what)
+            elif param.kind == "algorithm" and isinstance(value, SpecMap):
+                self.variable(dom, forms, var, value, what)
+            elif param.kind == "dictionary":
+                d = (dom.dictionaries or {}).get(str(value)) or {}
+                if "form" in d and "column" in p:
+                    self.name(dom, forms, f"{d['form']}.{p['column']}", what, True)
+
+
+def field_use(spec: StudySpec) -> dict[str, dict[str, str]]:
+    """Per form, per declared field: what becomes of it, in reviewer words: the variables
+    that read it, the record key, a direct identifier, or not submitted with the reason."""
+    uses = _Uses(spec)
+    for dom in spec.domains.values():
+        every = [s.form for s in dom.sources]
+        for src in dom.sources:
+            own = [src.form]
+            if src.where is not None:
+                uses.condition(dom, own, parse_condition(src.where), f"{dom.name} (record filter)")
+            if src.melt is not None:
+                for fld in src.melt["fields"]:
+                    uses.note(src.form, str(fld), f"{dom.name} (one record per field)")
+            for var, p in src.variables.items():
+                uses.variable(dom.source_only(src), own, var, p)
+        for var, p in dom.variables.items():
+            uses.variable(dom, every, var, p)
+        for qnam, q in (dom.supp or {}).items():
+            if isinstance(q, SpecMap) and isinstance(q.get("value"), SpecMap):
+                uses.variable(dom, every, qnam, q["value"], f"SUPP{dom.name}.{qnam}")
+    out: dict[str, dict[str, str]] = {}
+    for name, form in spec.forms.items():
+        status: dict[str, str] = {}
+        for f in form.fields:
+            users = uses.found.get((name, f.name), [])
+            words = []
+            if f.identifier:
+                words.append("direct identifier, never output")
+            if users:
+                words.append("read by " + ", ".join(users))
+            elif f.name in form.key or f.name == spec.subject_field:
+                words.append("record key")
+            if f.not_submitted:
+                if users:
+                    raise SpecError(
+                        f.where,
+                        f"field {name}.{f.name} is declared not_submitted but is read by "
+                        f"{', '.join(users)}",
+                    )
+                words.append(f"not submitted: {f.not_submitted}")
+            if not words:
+                raise SpecError(
+                    f.where,
+                    f"field {name}.{f.name} reaches no dataset: map it, or declare "
+                    "not_submitted: with the reason",
+                )
+            status[f.name] = "; ".join(words)
+        out[name] = status
+    return out
+
+
 def load_checked_spec(root: Path) -> StudySpec:
     """The spec folder ``root`` loaded and every SDTM mapping reference checked."""
     spec = load_study_spec(Path(root))
     check_spec(spec)
+    field_use(spec)
     return spec

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Codelist, ValueLevel
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
@@ -62,12 +65,14 @@ class Context:
         self.forms = forms
         self.builds: dict[str, Build] = {}
         self.excluded: list[tuple[str, int, str]] = []
-        #: subject-level forms read through FORM.FIELD references
+        #: forms read through FORM.FIELD references
         self.looked_up: set[str] = set()
+        #: other forms indexed by the fields a look-up joins on, built once per run
+        self._tables: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
         #: coding tables loaded once per run, by file
         self.dictionaries: dict[str, pd.DataFrame] = {}
-        #: (domain, form) pairs of those references, for lineage
-        self.lookups: set[tuple[str, str]] = set()
+        #: (domain, source form, looked-up form) -> the join used, for accounting and lineage
+        self.lookups: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {}
         self.ct = standards.controlled_terminology("SDTM", study.ct_version)
         #: parsed spec conditions, by the id of their spec mapping (parsed once per run)
         self.conditions: dict[int, tuple[object, Any]] = {}
@@ -136,10 +141,61 @@ class Context:
         ]
         return pd.DataFrame(rows, columns=["raw", "VISIT", "VISITNUM"])
 
-    # ------------------------------------------------------------------ subjects
     @cached_property
+    def unscheduled_table(self) -> pd.DataFrame:
+        """Unscheduled visits (study.yaml ``unscheduled:``) by subject and CRF visit name:
+        VISITNUM = the latest planned visit attended on or before the visit's date plus 0.01
+        for each unscheduled visit since it, in date order (SDTMIG 3.4 section 4.4.5)."""
+        decl = self.study.unscheduled
+        cols = ["subject", "raw", "VISITNUM", "VISIT"]
+        if decl is None:
+            return pd.DataFrame(columns=cols)
+        form, _, visit = str(decl["visit"]).partition(".")
+        date = str(decl["date"]).partition(".")[2]
+        frame = self.forms[form]
+        subject = self.study.subject_field
+        rows = pd.DataFrame(
+            {
+                "subject": frame[subject].to_numpy(),
+                "raw": frame[visit].to_numpy(),
+                "day": iso8601.date_part(frame[date]).to_numpy(),
+                ROW: frame[ROW].to_numpy(),
+            }
+        )
+        names = {n: fnmatch(str(n), str(decl["raw"])) for n in pd.unique(rows["raw"])}
+        unplanned = rows["raw"].map(names).astype(bool)
+        planned = rows[~unplanned].merge(self.visit_table[["raw", "VISITNUM"]], on="raw")
+        extra = rows[unplanned.to_numpy()]
+        file = self.study.forms[form].file
+        if extra["day"].isna().any():
+            row = int(extra.loc[extra["day"].isna(), ROW].iloc[0])
+            raise InputError(
+                f"{file}: row {row}, column {date}: an unscheduled visit needs a complete date "
+                "(its VISITNUM follows the planned visit before it)"
+            )
+        pairs = extra.merge(planned, on="subject", suffixes=("", "_p"))
+        pairs = pairs[pairs["day_p"] <= pairs["day"]]
+        base = pairs.groupby(ROW)["VISITNUM"].max()
+        extra = extra.assign(base=extra[ROW].map(base))
+        if extra["base"].isna().any():
+            row = int(extra.loc[extra["base"].isna(), ROW].iloc[0])
+            raise InputError(
+                f"{file}: row {row}, column {date}: unscheduled visit before any planned "
+                "visit of the subject (no planned visit to number it after)"
+            )
+        extra = extra.sort_values(["subject", "base", "day", "raw"], kind="stable")
+        rank = extra.groupby(["subject", "base"]).cumcount() + 1
+        if (rank > 99).any():
+            raise InputError(f"{file}: more than 99 unscheduled visits after one planned visit")
+        extra["VISITNUM"] = (extra["base"] + rank / 100).round(2)
+        template = str(decl.get("VISIT", "UNSCHEDULED {VISITNUM}"))
+        extra["VISIT"] = [template.replace("{VISITNUM}", t) for t in number_text(extra["VISITNUM"])]
+        return extra[cols].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ subjects
+    @property
     def subjects(self) -> pd.DataFrame:
-        """DM target variables indexed by the raw subject key."""
+        """DM target variables computed so far, indexed by the raw subject key."""
         dm = self.builds["DM"]
         frame = dm.out.copy()
         frame.index = dm.raw[self.study.subject_field].to_numpy()
@@ -147,8 +203,9 @@ class Context:
 
     def subject_lookup(self, b: Build, column: str) -> pd.Series:
         """DM variable ``column`` for each record of ``b``, by subject key."""
+        subjects = self.subjects
         subj = b.raw[self.study.subject_field]
-        known = subj.isin(self.subjects.index)
+        known = subj.isin(subjects.index)
         if not known.all():
             raise self.row_error(
                 b,
@@ -157,21 +214,55 @@ class Context:
                 "subject is not in DM (no demographics record)",
                 subj,
             )
-        return pd.Series(
-            self.subjects[column].reindex(subj.to_numpy()).to_numpy(), index=b.out.index
-        )
+        if column not in subjects.columns:
+            raise InputError(
+                f"{b.spec.file}: {b.spec.name} reads DM.{column} before DM has computed it"
+            )
+        return pd.Series(subjects[column].reindex(subj.to_numpy()).to_numpy(), index=b.out.index)
+
+    def lookup_table(self, form: str, on: tuple[str, ...], where: str) -> pd.DataFrame:
+        """Form ``form`` indexed by its fields ``on``; an error naming the file and the rows
+        when those fields do not identify one row (the look-up would be ambiguous)."""
+        cache = self._tables.get((form, on))
+        if cache is not None:
+            return cache
+        frame = self.forms[form]
+        dup = frame.duplicated(list(on), keep=False) & (frame[list(on)] != "").all(axis=1)
+        if dup.any():
+            rows = frame.loc[dup, [*on, ROW]]
+            first = rows.iloc[0]
+            same = rows[(rows[list(on)] == first[list(on)]).all(axis=1)][ROW].tolist()
+            values = ", ".join(f"{k}={first[k]!r}" for k in on)
+            raise InputError(
+                f"{self.study.forms[form].file}: rows {same[0]} and {same[1]} both have "
+                f"{values}: {where} needs one row of {form} per {', '.join(on)}"
+            )
+        table = frame.set_index(list(on))
+        self._tables[(form, on)] = table
+        return table
 
     def form_lookup(self, b: Build, form: str, fld: str) -> pd.Series:
-        """A field of a subject-level form, joined to ``b``'s records by subject key."""
-        frame = self.forms[form]
+        """Field ``fld`` of form ``form`` for each record of ``b``, joined on the look-up's key
+        (``lookups:``, else the other form's key, else the subject); blank where no row has it."""
         self.looked_up.add(form)
-        self.lookups.add((b.spec.name, form))
-        key = self.study.subject_field
-        table = frame.set_index(key)[fld]
-        subj = b.raw[key]
-        return pd.Series(
-            table.reindex(subj.to_numpy()).fillna("").to_numpy(), index=b.out.index, dtype=object
-        )
+        out = pd.Series("", index=b.out.index, dtype=object)
+        forms = b.raw[FORM] if FORM in b.raw else pd.Series("", index=b.raw.index)
+        for source in pd.unique(forms[forms != ""]):  # one join per source form
+            pairs = self.study.join_key(b.spec, str(source), form)
+            self.lookups[(b.spec.name, str(source), form)] = pairs
+            theirs = tuple(o for o, _t in pairs)
+            where = f"{b.spec.file}: the look-up of {form}.{fld}"
+            table = self.lookup_table(form, theirs, where)[fld]
+            rows = (forms == source).to_numpy()
+            mine = b.raw.loc[rows, [t for _o, t in pairs]]
+            keys = (
+                pd.MultiIndex.from_frame(mine)
+                if len(pairs) > 1
+                else pd.Index(mine.iloc[:, 0].to_numpy())
+            )
+            found = table.reindex(keys).astype(object)
+            out[rows] = found.where(found.notna(), "").to_numpy()
+        return out
 
     # ------------------------------------------------------------------ references
     def ref(self, b: Build, name: str, ensure, prefer_raw: bool = False) -> pd.Series:

@@ -119,6 +119,12 @@ def evaluate(ctx: Context, b: Build, cond: Condition) -> pd.Series:
     return hit
 
 
+def condition_hit(ctx: Context, b: Build, cond: Condition) -> np.ndarray:
+    """Records of ``b`` meeting ``cond``, not noted among the run's unmatched conditions (a
+    category no record falls in is no spec mistake)."""
+    return cond.evaluate(BuildSource(ctx, b)).to_numpy(dtype=bool)
+
+
 def condition_stage(ctx: Context | None, obj: object) -> int:
     """Stage 1 for a condition reading other domains (has_records), else 0."""
     cond = parse_condition(obj) if ctx is None else condition(ctx, obj)
@@ -250,20 +256,30 @@ def names_in(p: object) -> set[str]:
 
 
 def stage_of(
-    p: SpecMap, domain: DomainSpec | None = None, _seen: frozenset[str] = frozenset()
+    p: SpecMap,
+    domain: DomainSpec | None = None,
+    _seen: frozenset[str] = frozenset(),
+    subjects: DomainSpec | None = None,
 ) -> int:
-    """The stage a variable can be computed in: its algorithm's, or later if what it reads is."""
-    stage = algorithm_of(p).stage
+    """The stage a variable can be computed in: its algorithm's, or later if what it reads is
+    (a variable of its domain, or with ``subjects`` given, the DM variable a ``dm:`` reads)."""
+    algo = algorithm_of(p)
+    stage = algo.stage
     for key in ("when", "unless"):
         if key in p:
             stage = max(stage, condition_stage(None, p[key]))
     if isinstance(p.get("else"), SpecMap):
-        stage = max(stage, stage_of(p["else"], domain, _seen))
+        stage = max(stage, stage_of(p["else"], domain, _seen, subjects))
     if domain is not None:
         for name in names_in(p) - _seen:
             dep = domain.variables.get(name)
             if isinstance(dep, SpecMap) and dep is not p:
-                stage = max(stage, stage_of(dep, domain, _seen | {name}))
+                stage = max(stage, stage_of(dep, domain, _seen | {name}, subjects))
+    if subjects is not None:
+        for key, param in algo.params.items():
+            dep = subjects.variables.get(str(p.get(key))) if param.kind == "subject" else None
+            if isinstance(dep, SpecMap) and dep is not p:
+                stage = max(stage, stage_of(dep, subjects, frozenset(), subjects))
     return stage
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatch
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from cdisc_umsc.read.raw import read_raw_forms
 from cdisc_umsc.sdtm import build as B
 from cdisc_umsc.sdtm import describe as D
 from cdisc_umsc.sdtm import trial_design as T
+from cdisc_umsc.sdtm.check_spec import field_use
 from cdisc_umsc.sdtm.context import REC, Build, Context
 from cdisc_umsc.sdtm.supp import build_supp
 
@@ -44,6 +46,28 @@ class SdtmResult:
     #: spec conditions that matched no record in the whole run ("file:line: words"): almost
     #: always a spec mistake (a value spelled differently from the data), so they are reported
     unmatched: list[str] = field(default_factory=list)
+    #: files of the raw folder that are no form, with the spec's reason (raw.ignore)
+    ignored: list[dict[str, str]] = field(default_factory=list)
+
+
+def ignored_files(study: StudySpec, raw_dir: Path) -> list[dict[str, str]]:
+    """Every file of the raw folder that is no form, with the reason ``raw.ignore`` gives; a
+    file that is neither is an error (nothing in the export is passed over in silence)."""
+    raw_dir = Path(raw_dir)
+    forms = {f.file for f in study.forms.values()}
+    found = []
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        name = path.relative_to(raw_dir).as_posix()
+        if name in forms:
+            continue
+        reason = next((why for pat, why in study.ignored.items() if fnmatch(name, pat)), None)
+        if reason is None:
+            raise InputError(
+                f"{raw_dir.name}/{name}: a file of the raw folder that is no form of the spec; "
+                "declare it as a form, or list it under raw: ignore: in study.yaml with the reason"
+            )
+        found.append({"file": name, "reason": reason})
+    return found
 
 
 def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -75,6 +99,7 @@ def conform(frame: pd.DataFrame, meta: Dataset) -> pd.DataFrame:
 
 def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
     """Run the whole SDTM mapping for one study."""
+    ignored = ignored_files(study, raw_dir)
     forms = read_forms(study, raw_dir)
     ctx = Context(study, forms)
     std, version = study.sdtm_standard
@@ -141,7 +166,7 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
             )
         if b.derived_from:
             derived_from[name] = _derived_positions(b)
-        if any(dom == name for dom, _f in ctx.lookups):
+        if any(dom == name for dom, _s, _f in ctx.lookups):
             looked_up[name] = _lookup_rows(study, forms, ctx, name, b)
     accounting = _account(study, forms, ctx)
     secrets = {str(v) for form, fld in study.identifiers for v in forms[form][fld] if v}
@@ -150,22 +175,37 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
         for where, hit in sorted(ctx.condition_hits.items())
         if not hit
     ]
-    return SdtmResult(data, meta, accounting, lineage, secrets, derived_from, looked_up, unmatched)
+    return SdtmResult(
+        data, meta, accounting, lineage, secrets, derived_from, looked_up, unmatched, ignored
+    )
 
 
 def _lookup_rows(
     study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context, name: str, b: Build
 ) -> pd.DataFrame:
-    """Per record of ``b``: the row of each subject-level form it read, by subject key."""
-    key = study.subject_field
-    subj = b.raw[key].to_numpy() if key in b.raw else np.full(len(b.raw), None)
+    """Per record of ``b``: the row of each form it read by FORM.FIELD, on the look-up's key
+    (``record`` 0-based position, ``form``, ``row``, ``key`` such as SUBJID=001, VISIT=W4)."""
     parts = []
-    for form in sorted(f for dom, f in ctx.lookups if dom == name):
-        rows = forms[form].set_index(key)[ROW].reindex(subj).to_numpy(dtype="float64")
-        hit = ~np.isnan(rows)
+    for (dom, source, form), pairs in sorted(ctx.lookups.items()):
+        if dom != name:
+            continue
+        mine = [t for _o, t in pairs]
+        theirs = [o for o, _t in pairs]
+        records = b.raw.loc[b.raw[FORM] == source, mine].copy()
+        records["record"] = np.flatnonzero((b.raw[FORM] == source).to_numpy())
+        other = forms[form][[*theirs, ROW]].rename(columns=dict(zip(theirs, mine, strict=True)))
+        hit = records.merge(other, on=mine, how="inner")
+        key = pd.Series("", index=hit.index, dtype=object)
+        for i, (o, t) in enumerate(pairs):
+            key = key + ("" if i == 0 else ", ") + f"{o}=" + hit[t].astype(str)
         parts.append(
             pd.DataFrame(
-                {"record": np.flatnonzero(hit), "form": form, "row": rows[hit].astype("int64")}
+                {
+                    "record": hit["record"].to_numpy(dtype="int64"),
+                    "form": form,
+                    "row": hit[ROW].to_numpy(dtype="int64"),
+                    "key": key.to_numpy(),
+                }
             )
         )
     return pd.concat(parts, ignore_index=True)
@@ -196,17 +236,22 @@ def _derived_positions(b: Build) -> pd.DataFrame:
 
 
 def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> list[dict]:
-    """Rows in = rows mapped + rows excluded, per form; raises when it does not reconcile."""
+    """Rows in = rows mapped + rows excluded, per form (raises when it does not reconcile),
+    and what becomes of each declared field."""
+    fields = field_use(study)
     used: dict[str, set[int]] = {n: set() for n in forms}
     for b in ctx.builds.values():
         if FORM in b.raw:
             for form, rows in b.raw.groupby(FORM)[ROW]:
                 if form:
                     used[form].update(int(r) for r in rows.unique())
-    dm_subjects = set(ctx.builds["DM"].raw[study.subject_field]) if "DM" in ctx.builds else set()
-    for form in ctx.looked_up:
-        frame = forms[form]
-        used[form].update(frame.loc[frame[study.subject_field].isin(dm_subjects), ROW].astype(int))
+    for (dom, source, form), pairs in ctx.lookups.items():
+        # a looked-up row is mapped when a record of the domain found it by the join's key
+        b = ctx.builds[dom]
+        mine = b.raw.loc[b.raw[FORM] == source, [t for _o, t in pairs]].drop_duplicates()
+        other = forms[form][[*[o for o, _t in pairs], ROW]]
+        other = other.rename(columns={o: t for o, t in pairs})
+        used[form].update(other.merge(mine, on=list(mine.columns), how="inner")[ROW].astype(int))
     excluded: dict[str, dict[int, str]] = {n: {} for n in forms}
     for form, row, reason in ctx.excluded:
         excluded[form][row] = reason
@@ -233,6 +278,7 @@ def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> 
                 "mapped": len(mapped),
                 "excluded": len(excl),
                 "reasons": reasons,
+                "fields": fields[name],
             }
         )
     return result

@@ -33,6 +33,7 @@ KINDS = {
     "others": "DOMAIN.VARIABLE, or a list of them, of mapped domains",
     "subject": "a variable of DM",
     "condition": "a condition (see Conditions)",
+    "condition_of": "a condition on the records of the `of` domains (see Conditions)",
     "recode": "a recode table of codelists.yaml",
     "codelist": "a codelist: NCI C-code or submission value of the CT package, or a sponsor id",
     "dictionary": "a coding table declared under dictionaries:",
@@ -45,6 +46,7 @@ KINDS = {
     "text": "free text",
     "integer": "a whole number",
     "algorithm": "another algorithm, e.g. {field: X}",
+    "groups": "a mapping of label to a condition on the value ({} for any other value)",
 }
 
 

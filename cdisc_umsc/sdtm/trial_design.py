@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core import iso8601
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.model import ValueLevel
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
@@ -74,19 +75,41 @@ def trial_elements(ctx: Context, spec: SpecMap) -> Build:
     )
 
 
+def _arm_elements(spec: SpecMap) -> list[tuple[str, SpecMap]]:
+    """(ARMCD, element row) pairs: ``arms:`` as a mapping gives each arm its own elements
+    (and branches); ``arms:`` as a list runs every arm through the same ``elements:``."""
+    arms = spec.require("arms")
+    if isinstance(arms, SpecMap):
+        if "elements" in spec:
+            raise spec.error("elements", "give elements per arm under arms:, or arms: as a list")
+        pairs = []
+        for arm, rows in arms.items():
+            if not isinstance(rows, list) or not rows:
+                raise arms.error(arm, f"arm {arm}: expected a list of its elements")
+            pairs += [(str(arm), el) for el in rows]
+        return pairs
+    if not isinstance(arms, list) or not arms:
+        raise spec.error("arms", "arms: is a list of ARMCD, or a mapping of ARMCD to elements")
+    return [(str(arm), el) for arm in arms for el in spec.require("elements")]
+
+
 def trial_arms(ctx: Context, spec: SpecMap) -> Build:
-    """TA: every arm through every element; ARM decoded from the ARMCD codelist."""
+    """TA (SDTMIG 3.4 section 7.2.1): each arm's elements in order, with its branches and
+    transitions; ARM decoded from the ARMCD codelist."""
     armcd = ctx.codelist("ARMCD")
     decode = {t.value: t.decode for t in armcd.terms} if armcd is not None else {}
     te = dict(zip(ctx.builds["TE"].out["ETCD"], ctx.builds["TE"].out["ELEMENT"], strict=True))
     rows = []
-    for arm in spec["arms"]:
-        for el in spec["elements"]:
-            row = {"ARMCD": str(arm), "ARM": decode.get(str(arm), str(arm))}
-            row.update({k: _literal(v) for k, v in el.items()})
-            row["TAETORD"] = float(el["TAETORD"])
-            row["ELEMENT"] = te[str(el["ETCD"])]
-            rows.append(row)
+    for arm, el in _arm_elements(spec):
+        if not isinstance(el, SpecMap) or "ETCD" not in el or "TAETORD" not in el:
+            raise spec.error("arms", f"arm {arm}: each element needs TAETORD and ETCD")
+        if str(el["ETCD"]) not in te:
+            raise el.error("ETCD", f"arm {arm}: element {el['ETCD']} is not a TE record")
+        row = {"ARMCD": arm, "ARM": decode.get(arm, arm)}
+        row.update({k: _literal(v) for k, v in el.items()})
+        row["TAETORD"] = float(el["TAETORD"])
+        row["ELEMENT"] = te[str(el["ETCD"])]
+        rows.append(row)
     return _protocol(_build(ctx, "TA", spec, _frame(rows)))
 
 
@@ -119,29 +142,68 @@ def trial_inclusion(ctx: Context, spec: SpecMap) -> Build:
     )
 
 
+def _first_present(dm: pd.DataFrame, names: object, where: str) -> np.ndarray:
+    """The first non-blank of one or more DM date variables, per subject."""
+    names = [str(n) for n in (names if isinstance(names, list) else [names])]
+    for n in names:
+        if n not in dm.columns:
+            raise InputError(f"{where}: DM has no variable {n}")
+    out = dm[names[0]].astype(object).fillna("")
+    for n in names[1:]:
+        out = out.where(out != "", dm[n].astype(object).fillna(""))
+    return out.to_numpy()
+
+
 def subject_elements(ctx: Context, spec: SpecMap) -> Build:
-    """SE: each subject's elements between consecutive DM reference dates."""
+    """SE (SDTMIG 3.4 section 5.3): each subject's elements between DM reference dates. An
+    element names its ETCD (every subject), or TAETORD: the element at that place in the TA
+    of the subject's arm (``arm:``, default ACTARMCD), so each arm gets its own elements."""
     dm = ctx.builds["DM"].out
     te = ctx.builds["TE"].out.set_index("ETCD")["ELEMENT"]
-    ta = ctx.builds["TA"].out.drop_duplicates("ETCD").set_index("ETCD")
+    ta = ctx.builds["TA"].out
+    arm_var = str(spec.get("arm", "ACTARMCD"))
+    by_place = ta.set_index(["ARMCD", "TAETORD"])["ETCD"]
+    by_arm = ta.drop_duplicates(["ARMCD", "ETCD"]).set_index(["ARMCD", "ETCD"])
+    first = ta.drop_duplicates("ETCD").set_index("ETCD")
     parts = []
-    for order, el in enumerate(spec["elements"], start=1):
-        etcd = str(el["ETCD"])
+    for order, el in enumerate(spec.require("elements"), start=1):
+        where = el.where() if isinstance(el, SpecMap) else spec.where("elements")
+        if not isinstance(el, SpecMap) or ("ETCD" in el) == ("TAETORD" in el):
+            raise InputError(f"{where}: an SE element gives ETCD or TAETORD (one of them)")
+        for key in ("start", "end"):
+            if key not in el:
+                raise InputError(f"{where}: an SE element needs {key}: (DM date variable)")
+        if "ETCD" in el:
+            if str(el["ETCD"]) not in te.index:
+                raise InputError(f"{where}: element {el['ETCD']} is not a TE record")
+            etcd = pd.Series(str(el["ETCD"]), index=dm.index, dtype=object)
+        else:
+            if arm_var not in dm.columns:
+                raise InputError(f"{spec.where('arm')}: DM has no variable {arm_var}")
+            keys = pd.MultiIndex.from_arrays(
+                [dm[arm_var].astype(str), np.full(len(dm), float(el["TAETORD"]))]
+            )
+            etcd = pd.Series(by_place.reindex(keys).to_numpy(), index=dm.index)
         part = pd.DataFrame(
             {
                 "USUBJID": dm["USUBJID"].to_numpy(),
-                "ETCD": etcd,
-                "ELEMENT": te[etcd],
-                "TAETORD": float(ta.loc[etcd, "TAETORD"]),
-                "EPOCH": ta.loc[etcd, "EPOCH"],
-                "SESTDTC": dm[str(el["start"])].to_numpy(),
-                "SEENDTC": dm[str(el["end"])].to_numpy(),
+                "ETCD": etcd.to_numpy(),
+                "SESTDTC": _first_present(dm, el["start"], where),
+                "SEENDTC": _first_present(dm, el["end"], where),
+                "_arm": dm[arm_var].astype(str).to_numpy() if arm_var in dm else "",
                 "_order": order,
             }
         )
-        parts.append(part[part["SESTDTC"] != ""])
+        parts.append(part[(part["SESTDTC"] != "") & part["ETCD"].notna()])
     out = pd.concat(parts, ignore_index=True).sort_values(["USUBJID", "_order"], kind="stable")
-    out = out.drop(columns="_order").reset_index(drop=True)
+    own = pd.MultiIndex.from_arrays([out["_arm"], out["ETCD"]])
+    for col in ("TAETORD", "EPOCH"):  # from the subject's arm in TA, else the element's first
+        value = pd.Series(by_arm[col].reindex(own).to_numpy(), index=out.index)
+        out[col] = value.where(value.notna(), out["ETCD"].map(first[col]))
+    out["ELEMENT"] = out["ETCD"].map(te)
+    out["TAETORD"] = out["TAETORD"].astype("float64")
+    cols = ["USUBJID", "ETCD", "ELEMENT", "TAETORD", "EPOCH", "SESTDTC", "SEENDTC"]
+    out = out[cols].reset_index(drop=True)
     b = _build(ctx, "SE", spec, out)
     b.out["SESEQ"] = (b.out.groupby("USUBJID").cumcount() + 1).astype("float64")
     rfst = b.out["USUBJID"].map(dm.set_index("USUBJID")["RFSTDTC"]).fillna("")

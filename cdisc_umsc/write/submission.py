@@ -54,6 +54,8 @@ def analysis_results(adam_specs: dict[str, SpecMap]) -> list[dict]:
         if primary is None:
             continue
         population = str(primary["population"])
+        groups = [str(v) for v in (spec.get("review") or {}).get("by") or []]
+        by = f" and by {', '.join(groups)}" if groups else ""
         for paramcd, crits in (spec.get("criteria") or {}).items():
             for crit in crits:
                 n = int(crit["CRIT"])
@@ -72,7 +74,7 @@ def analysis_results(adam_specs: dict[str, SpecMap]) -> list[dict]:
                         "name": f"{label} responder rate",
                         "description": (
                             f"{crit['text']}: responders n/N and % at {primary['AVISIT']}, "
-                            "overall and by sex and dose group"
+                            f"overall{by}"
                         ),
                         "dataset": name,
                         "variables": [f"CRIT{n}FL", "AVAL", "BASE"],
