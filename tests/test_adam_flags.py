@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_umsc.adam.flags import derive_var_extreme_flag, derive_var_ontrtfl, derive_var_trtemfl
+from cdisc_umsc.adam.flags import (
+    compute_after_first_dose,
+    compute_timed,
+    derive_var_extreme_flag,
+    derive_var_ontrtfl,
+    derive_var_trtemfl,
+)
 
 NAN = np.nan
 
@@ -23,6 +29,67 @@ def test_ontrtfl() -> None:
     assert derive_var_ontrtfl(frame, end_window=5).tolist() == ["", "Y", "Y", "Y", "", ""]
     with pytest.raises(ValueError, match="end_window must be >= 0"):
         derive_var_ontrtfl(frame, end_window=-1)
+
+
+DAY = 86400.0
+DOSE = 10 * DAY + 9 * 3600 + 45 * 60  # first dose: day 10 at 09:45
+
+
+def _timed_frame() -> pd.DataFrame:
+    """Records around a first dose on day 10 at 09:45 (last dose day 20)."""
+    return pd.DataFrame(
+        {
+            # day 9 | day 10 08:00 | day 10 09:45 | day 10 11:00 | day 10 no time |
+            # day 11 no time | day 10 time with only seconds imputed | day 10 hour imputed
+            "ADT": [9.0, 10.0, 10.0, 10.0, 10.0, 11.0, 10.0, 10.0],
+            "ADTM": [
+                9 * DAY + 12 * 3600,
+                10 * DAY + 8 * 3600,
+                DOSE,
+                10 * DAY + 11 * 3600,
+                NAN,
+                NAN,
+                10 * DAY + 11 * 3600,
+                10 * DAY,
+            ],
+            "ATMF": ["", "", "", "", "", "", "S", "H"],
+            "TRTSDT": [10.0] * 8,
+            "TRTSDTM": [DOSE] * 8,
+            "TRTSTMF": ["S"] * 8,  # dose time collected to the minute
+            "TRTEDT": [20.0] * 8,
+        }
+    )
+
+
+def test_ontrtfl_compares_date_times_where_both_have_a_time() -> None:
+    frame = _timed_frame()
+    # same day before the dose: pre-treatment; at and after the dose time: on treatment;
+    # no time (or only the hour imputed) on the dose day: the same_day rule decides
+    assert derive_var_ontrtfl(frame, same_day="pre_dose").tolist() == [
+        "", "", "Y", "Y", "", "Y", "Y", "",
+    ]  # fmt: skip
+    assert derive_var_ontrtfl(frame, same_day="on_treatment").tolist() == [
+        "", "", "Y", "Y", "Y", "Y", "Y", "Y",
+    ]  # fmt: skip
+    assert compute_timed(frame, "ADTM", "ATMF").tolist() == [
+        True, True, True, True, False, False, True, False,
+    ]  # fmt: skip
+
+
+def test_ontrtfl_dates_only_when_the_dose_time_is_unknown() -> None:
+    frame = _timed_frame()
+    frame["TRTSTMF"] = "H"  # the first dose has a date only: every record compared by date
+    assert derive_var_ontrtfl(frame, same_day="pre_dose").tolist() == [
+        "", "", "", "", "", "Y", "", "",
+    ]  # fmt: skip
+    without = frame.drop(columns=["ADTM", "ATMF", "TRTSDTM", "TRTSTMF"])
+    assert compute_after_first_dose(without, same_day="pre_dose").tolist() == [
+        False, False, False, False, False, True, False, False,
+    ]  # fmt: skip
+    missing = pd.DataFrame({"ADT": [NAN, 12.0], "TRTSDT": [10.0, NAN], "TRTEDT": [20.0, 20.0]})
+    assert derive_var_ontrtfl(missing, same_day="pre_dose").tolist() == ["", ""]
+    with pytest.raises(ValueError, match="same_day must be one of on_treatment, pre_dose"):
+        derive_var_ontrtfl(frame, same_day="before")
 
 
 def test_trtemfl_and_missing_start_rule() -> None:

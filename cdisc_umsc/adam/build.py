@@ -42,6 +42,7 @@ SPEC_KEYS = {
             "parameters",
             "aval",
             "adt",
+            "adtm",
             "ady",
             "avisit",
             "baseline",

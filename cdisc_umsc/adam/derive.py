@@ -54,13 +54,17 @@ def derive_var_ablfl(
     date: str,
     reference: str,
     order: Sequence[str] = (),
+    exclude: pd.Series | None = None,
 ) -> pd.Series:
     """ABLFL: the last record with a non-missing ``value`` on or before ``reference``.
 
     Ties on the same date are resolved by the ``order`` variables (the last record wins).
+    Records where ``exclude`` is true are never baseline (e.g. timed after the first dose).
     """
     _need(dataset, [*by, value, date, reference, *order], "derive_var_ablfl")
     ok = dataset[value].notna() & dataset[date].notna() & (dataset[date] <= dataset[reference])
+    if exclude is not None:
+        ok &= ~exclude.to_numpy(dtype=bool)
     frame = dataset[[*by, date, *order]].copy()
     frame["_pos"] = np.arange(len(frame))
     cand = frame[ok.to_numpy()].sort_values([*by, date, *order, "_pos"], kind="stable")
@@ -152,10 +156,10 @@ def derive_param_imputed(
     new = need.copy()
     new["AVISIT"], new["AVISITN"], new["DTYPE"] = visit, visitn, dtype
     new["ABLFL"] = ""
-    for col in ("ADT", "ADY", "SRCSEQ"):
+    for col in ("ADT", "ADTM", "ADY", "SRCSEQ"):
         if col in new:
             new[col] = np.nan
-    for col in ("SRCDOM", "SRCVAR"):
+    for col in ("ATMF", "SRCDOM", "SRCVAR"):
         if col in new:
             new[col] = ""
     return new
