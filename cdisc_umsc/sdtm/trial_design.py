@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core import iso8601
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.context import Build, Context
@@ -115,13 +116,46 @@ def subject_elements(ctx: Context, spec: SpecMap) -> Build:
     return b
 
 
+#: keys of one TS record in trial_design.yaml
+TS_RECORD_KEYS = frozenset(
+    {"TSPARMCD", "TSPARM", "TSVAL", "TSVALNF", "TSVALCD", "TSVCDREF", "TSVCDVER", "codelist"}
+)
+#: TSVCDREF of a value coded by CDISC Controlled Terminology (SDTMIG 3.4 section 7.6.1)
+CDISC_CT = "CDISC CT"
+
+
+def _coded(ctx: Context, r: SpecMap, code: str, value: str) -> dict[str, str]:
+    """TSVALCD / TSVCDREF / TSVCDVER of a value from the CDISC codelist the record names:
+    the term's NCI code, "CDISC CT" and the study's CT version (SDTMIG 3.4 section 7.6.1)."""
+    cid = str(r["codelist"])
+    cl = ctx.ct.codelist(cid)
+    if cl is None:
+        raise InputError(
+            f"{r.where('codelist')}: TS {code}: '{cid}' is not a CDISC codelist of "
+            f"SDTM CT {ctx.study.ct_version} (TSVALCD is the NCI code of a CDISC term)"
+        )
+    term = cl.lookup(value)
+    if term is None:
+        raise InputError(
+            f"{r.where('TSVAL')}: TS {code}: '{value}' is not a term of codelist "
+            f"{cl.submission_value} ({cl.code})"
+        )
+    return {"TSVALCD": term.code, "TSVCDREF": CDISC_CT, "TSVCDVER": ctx.study.ct_version}
+
+
 def trial_summary(ctx: Context, spec: SpecMap) -> Build:
-    """TS: parameters with literal, setting or data-derived values; TSVALNF when none exists."""
+    """TS: parameters with literal, setting or data-derived values; TSVALNF when none exists.
+
+    A record naming ``codelist:`` has a CDISC-coded value: TSVALCD is its term's NCI code,
+    TSVCDREF "CDISC CT" and TSVCDVER the study's CT version; values coded by another
+    dictionary (SNOMED, ISO 3166 ...) give TSVALCD, TSVCDREF and TSVCDVER as literals.
+    """
     tsparm = ctx.ct.codelist("TSPARMCD")
     names = ctx.ct.codelist("TSPARM")
     by_code = {t.code: t.submission_value for t in names.terms.values()}
     rows = []
     for r in spec["records"]:
+        r.only(TS_RECORD_KEYS, "a TS record")
         code = str(r["TSPARMCD"])
         term = tsparm.lookup(code)
         value = r.get("TSVAL")
@@ -143,6 +177,8 @@ def trial_summary(ctx: Context, spec: SpecMap) -> Build:
             "TSVCDREF": _literal(r.get("TSVCDREF")),
             "TSVCDVER": _literal(r.get("TSVCDVER")),
         }
+        if "codelist" in r:
+            row.update(_coded(ctx, r, code, row["TSVAL"]))
         rows.append(row)
     out = _frame(rows)
     out["TSSEQ"] = (out.groupby("TSPARMCD").cumcount() + 1).astype("float64")
