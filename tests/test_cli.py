@@ -30,13 +30,13 @@ def test_run_prints_accounting_and_efficacy(tmp_path):
     assert re.search(r"PASI40\s+SEX=M\s+2/8\s+25\.0%", res.output)
     assert re.search(r"PASI40\s+SEX=F\s+6/9\s+66\.7%", res.output)
     assert re.search(r"PGA 0/1\s+Overall\s+3/17\s+17\.6%", res.output)
-    assert re.search(r"INFUSION\.csv\s+56 read\s+55 mapped\s+1 excluded", res.output)
-    assert "1 excluded: infusion not given" in res.output
+    assert re.search(r"INFUSION\.csv\s+56 read\s+56 mapped\s+0 excluded", res.output)
     names = sorted(p.name for p in (tmp_path / "out" / "sdtm").glob("*.xpt"))
     assert names == [
         "ae.xpt",
         "dm.xpt",
         "ds.xpt",
+        "ec.xpt",
         "ex.xpt",
         "lb.xpt",
         "qs.xpt",
@@ -49,6 +49,7 @@ def test_run_prints_accounting_and_efficacy(tmp_path):
         "ti.xpt",
         "ts.xpt",
         "tv.xpt",
+        "vs.xpt",
     ]
 
 

@@ -66,7 +66,7 @@ def test_bundled_sdtm_is_clean_of_errors(sdtm_dir, tmp_path):
     out = tmp_path / "r.json"
     res = _cli("validate", sdtm_dir, "--report", "json", "--out", out)
     assert res.exit_code == 0, res.output
-    assert "15 datasets" in res.output and "0 errors" in res.output
+    assert "17 datasets" in res.output and "0 errors" in res.output
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert {f["rule"] for f in doc["findings"]} == {"UMSC-CT0002"}
     assert doc["summary"] == [
