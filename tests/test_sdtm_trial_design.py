@@ -71,6 +71,12 @@ def test_cdisc_coded_values_get_code_reference_and_version(bundled_run):
             "codelst",
             "unknown key 'codelst' in a TS record",
         ),
+        (
+            "TSVAL: PHASE I/II TRIAL, codelist: C66737}",
+            "TSVAL: PHASE I/II TRIAL, codelist: C66737, TSVALCD: C15693}",
+            "TSVALCD: C15693",
+            "TS TPHASE: TSVALCD comes from codelist: (give one or the other)",
+        ),
     ],
 )
 def test_ts_record_errors_name_the_spec_line(spec_copy, old, new, marker, message):
@@ -80,3 +86,14 @@ def test_ts_record_errors_name_the_spec_line(spec_copy, old, new, marker, messag
     with pytest.raises(InputError) as exc:
         build_sdtm(load_checked_spec(spec_copy), RAW)
     assert str(exc.value).startswith(f"spec/sdtm/trial_design.yaml:{line}: {message}")
+
+
+def test_a_coded_parameter_without_a_value_has_no_code(spec_copy):
+    path = spec_copy / "sdtm" / "trial_design.yaml"
+    _edit(path, "TSVAL: N, codelist: C66742}", "TSVAL: null, TSVALNF: UNK, codelist: C66742}")
+    ts = build_sdtm(load_checked_spec(spec_copy), RAW).data["TS"]
+    cols = ["TSVAL", "TSVALNF", "TSVALCD", "TSVCDREF", "TSVCDVER"]
+    assert ts.loc[ts["TSPARMCD"] == "RANDOM", cols].iloc[0].tolist() == ["", "UNK", "", "", ""]
+    # the other records of the codelist keep their codes
+    hlt = ts.loc[ts["TSPARMCD"] == "HLTSUBJI", cols].iloc[0].tolist()
+    assert hlt == ["N", "", "C49487", "CDISC CT", "2025-03-28"]

@@ -178,7 +178,14 @@ def trial_summary(ctx: Context, spec: SpecMap) -> Build:
             "TSVCDVER": _literal(r.get("TSVCDVER")),
         }
         if "codelist" in r:
-            row.update(_coded(ctx, r, code, row["TSVAL"]))
+            given = sorted(k for k in ("TSVALCD", "TSVCDREF", "TSVCDVER") if k in r)
+            if given:
+                raise InputError(
+                    f"{r.where(given[0])}: TS {code}: {given[0]} comes from codelist: "
+                    "(give one or the other)"
+                )
+            if row["TSVAL"] != "":  # no value (TSVALNF): nothing to code
+                row.update(_coded(ctx, r, code, row["TSVAL"]))
         rows.append(row)
     out = _frame(rows)
     out["TSSEQ"] = (out.groupby("TSPARMCD").cumcount() + 1).astype("float64")
