@@ -267,3 +267,21 @@ def test_on_treatment_with_collected_times(tmp_path) -> None:
     bad = spec.replace("SAME", "later")
     with pytest.raises(InputError, match=r"adlb.yaml:\d+: ONTRTFL: .*same_day must be one of"):
         build_bds(_spec(tmp_path, bad), {"PC": pc}, adsl)
+
+
+def test_times_matter_only_where_the_first_dose_has_one(tmp_path) -> None:
+    """Without ``adtm:`` there is no ADTM/ATMF; with it but no TRTSDTM carried from ADSL, the
+    records are compared by date (a same-day timed record is baseline and, by default, on
+    treatment)."""
+    plain = build_bds(_spec(tmp_path), {"LB": LB}, ADSL)
+    assert "ADTM" not in plain and "ATMF" not in plain
+    lb = LB.copy()
+    lb.loc[1, "LBDTC"] = "2019-01-10T11:00"  # S-1's record on the first-dose day
+    timed = build_bds(
+        _spec(tmp_path, SPEC.replace("aval:", "adtm: LBDTC\naval:")), {"LB": lb}, ADSL
+    )
+    day1 = timed[(timed["USUBJID"] == "S-1") & (timed["SRCSEQ"] == 2) & (timed["AVISITN"] == 0)]
+    assert day1[["ABLFL", "ONTRTFL", "ATMF"]].iloc[0].tolist() == ["Y", "Y", "S"]
+    assert day1["ADTM"].iloc[0] == 21559.0 * 86400 + 11 * 3600
+    assert plain["ONTRTFL"].tolist() == timed["ONTRTFL"].tolist()
+    assert plain["ABLFL"].tolist() == timed["ABLFL"].tolist()

@@ -148,3 +148,18 @@ def test_imputed_records_carry_baseline_forward() -> None:
         "",
     ]
     assert np.isnan(new["ADT"].iloc[0])
+
+
+def test_imputed_records_have_no_date_time_or_source() -> None:
+    bds = _bds()
+    by = ["USUBJID", "PARAMCD"]
+    bds["ABLFL"] = D.derive_var_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
+    bds["ADTM"] = bds["ADT"] * 86400 + 8 * 3600
+    bds["ATMF"] = "S"
+    bds["SRCDOM"], bds["SRCVAR"], bds["SRCSEQ"] = "LB", "LBSTRESN", np.arange(7.0)
+    new = D.derive_param_imputed(
+        bds, pd.DataFrame({"USUBJID": ["A", "B"]}), by, "MONTH 6", 11.0, "BLOCF"
+    )
+    assert new[["ATMF", "SRCDOM", "SRCVAR"]].iloc[0].tolist() == ["", "", ""]
+    assert new[["ADT", "ADTM", "SRCSEQ"]].isna().all(axis=None)
+    assert new["AVAL"].tolist() == [4.0]  # B's baseline, carried forward

@@ -138,3 +138,48 @@ def test_first_occurrence_within_selection() -> None:
         "",
         "Y",
     ]
+
+
+def test_timed_needs_a_value_and_a_collected_hour_and_minute() -> None:
+    frame = pd.DataFrame({"ADTM": [DOSE, NAN, DOSE, DOSE, DOSE], "ATMF": ["", "", "M", "S", None]})
+    # a null flag is no imputation; M or H imputed the minute or hour
+    assert compute_timed(frame, "ADTM", "ATMF").tolist() == [True, False, False, True, True]
+    # without a flag variable every present value counts as timed
+    assert compute_timed(frame, "ADTM", None).tolist() == [True, False, True, True, True]
+    assert compute_timed(frame.drop(columns="ATMF"), "ADTM", "ATMF").tolist() == [
+        True, False, True, True, True,
+    ]  # fmt: skip
+    assert compute_timed(frame, "NODTM", "ATMF").tolist() == [False] * 5
+
+
+def test_after_first_dose_per_record_when_only_some_dose_times_are_known() -> None:
+    frame = pd.DataFrame(
+        {
+            # subject 1: dose timed 09:45; subject 2: dose time unknown; subject 3: no dose
+            "ADT": [10.0, 10.0, 10.0, 10.0, 10.0],
+            "ADTM": [10 * DAY + 8 * 3600, DOSE, 10 * DAY + 8 * 3600, DOSE, DOSE],
+            "ATMF": ["", "", "", "", ""],
+            "TRTSDT": [10.0, 10.0, 10.0, 10.0, NAN],
+            "TRTSDTM": [DOSE, DOSE, NAN, NAN, NAN],
+            "TRTSTMF": ["", "", "", "", ""],
+            "TRTEDT": [10.0, 10.0, 10.0, 10.0, NAN],
+        }
+    )
+    # subject 1 by time (08:00 before, 09:45 at the dose); subject 2 by date (same_day);
+    # subject 3 never, whatever the times
+    assert compute_after_first_dose(frame, same_day="pre_dose").tolist() == [
+        False, True, False, False, False,
+    ]  # fmt: skip
+    assert compute_after_first_dose(frame, same_day="on_treatment").tolist() == [
+        False, True, True, True, False,
+    ]  # fmt: skip
+
+
+def test_ontrtfl_end_is_compared_as_dates_with_the_window() -> None:
+    frame = _timed_frame()
+    frame["ADT"] = [20.0, 21.0, 22.0, 23.0, 20.0, 21.0, 22.0, 23.0]
+    frame["ADTM"] = frame["ADT"] * DAY + 23 * 3600  # late in the day: the end has no time
+    frame["ATMF"] = ""
+    assert derive_var_ontrtfl(frame, end_window=2, same_day="pre_dose").tolist() == [
+        "Y", "Y", "Y", "", "Y", "Y", "Y", "",
+    ]  # fmt: skip
