@@ -113,6 +113,10 @@ def test_exposure_as_protocol_and_as_collected(outs):
     assert missed["USUBJID"].str[-3:].tolist() == ["004"] and missed["ECSPID"].tolist() == ["4"]
     assert np.isnan(missed["ECDOSE"].iloc[0]) and missed["ECDOSU"].iloc[0] == ""
     assert not ((ex["USUBJID"].str.endswith("004")) & (ex["EXSPID"] == "4")).any()
+    # a subject's EC records follow the infusions (ECSPID), the one not given last
+    own = performed[performed["USUBJID"].str.endswith("004")].sort_values("ECSEQ")
+    assert own["ECSPID"].tolist() == ["1", "2", "3", "4"]
+    assert own["ECOCCUR"].tolist() == ["Y", "Y", "Y", "N"]
     scheduled = ec[ec["ECMOOD"] == "SCHEDULED"]
     planned = dict(zip(scheduled["USUBJID"].str[-3:], scheduled["ECDOSE"], strict=True))
     dose = _raw("DOSEGRP").set_index("SUBJID")["DOSELVL"].astype(float)
