@@ -183,7 +183,9 @@ def validate_folder(
     ``encoding`` is the text encoding of XPT files."""
     from cdisc_umsc.validate.folder import validate_folder as run_folder
 
-    return run_folder(Path(folder), define=define, profile=profile, encoding=encoding)[0]
+    given = Path(define) if define is not None else None
+    validation = run_folder(Path(folder), define=given, profile=profile, encoding=encoding)
+    return validation.findings
 
 
 def bundled_trials() -> dict[str, Trial]:
