@@ -109,3 +109,69 @@ def test_adsl_errors_name_the_spec_line(tmp_path) -> None:
     dup = {**SDTM, "DM": pd.concat([SDTM["DM"], SDTM["DM"].iloc[[0]]])}
     with pytest.raises(InputError, match="more than one record for S-1"):
         build_adsl(_spec(tmp_path), dup)
+
+
+EXPOSURE = {
+    **SDTM,
+    "EX": SDTM["EX"].assign(EXDOSE=[124.7, 125.0, 99.5]),
+    "VS": pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-1", "S-2", "S-2", "S-2"],
+            "VSTESTCD": ["HEIGHT", "WEIGHT", "HEIGHT", "WEIGHT", "WEIGHT"],
+            "VSSTRESN": [170.0, 82.4, 156.0, 67.0, 67.5],
+            "VSLOBXFL": ["Y", "Y", "Y", "", "Y"],
+        }
+    ),
+    "DS": pd.DataFrame(
+        {
+            "USUBJID": ["S-1", "S-1", "S-2"],
+            "DSCAT": ["PROTOCOL MILESTONE", "DISPOSITION EVENT", "DISPOSITION EVENT"],
+            "DSDECOD": ["ENTERED INTO TRIAL", "COMPLETED", "LOST TO FOLLOW-UP"],
+            "DSTERM": ["ENTERED INTO TRIAL", "COMPLETED", "LOST TO FOLLOW-UP"],
+        }
+    ),
+}
+SUBJECT = """
+dataset: ADSL
+structure: ADSL
+label: Subject-Level Analysis Dataset
+keys: [STUDYID, USUBJID]
+copy: [STUDYID, USUBJID]
+variables:
+  NINFUS: {aggregate: count, from: EX}
+  CUMDOSE: {aggregate: sum, of: EXDOSE, from: EX, where: {EXSEQ: {le: 2}}}
+  HEIGHTBL: {copy: VSSTRESN, from: VS, where: {VSTESTCD: HEIGHT, VSLOBXFL: "Y"}}
+  WEIGHTBL: {copy: VSSTRESN, from: VS, where: {VSTESTCD: WEIGHT, VSLOBXFL: "Y"}}
+  BMIBL: {bmi: [HEIGHTBL, WEIGHTBL]}
+  EOSSTT: {map: DSDECOD, from: DS, where: {DSCAT: DISPOSITION EVENT},
+           values: {COMPLETED: COMPLETED, LOST TO FOLLOW-UP: DISCONTINUED},
+           else: {hardcode: ONGOING}}
+  DCSREAS: {copy: DSDECOD, from: DS, where: {DSCAT: DISPOSITION EVENT, DSDECOD: {not: COMPLETED}}}
+"""
+
+
+def test_adsl_exposure_baseline_and_disposition(tmp_path) -> None:
+    adsl = build_adsl(_spec(tmp_path, SUBJECT), EXPOSURE)
+    assert adsl["USUBJID"].tolist() == ["S-1", "S-2", "S-3", "S-4"]
+    assert adsl["NINFUS"].tolist() == [2.0, 1.0, 0.0, 0.0]  # no EX record: none given
+    assert adsl["CUMDOSE"].tolist()[:2] == [pytest.approx(249.7), 99.5]
+    assert adsl["CUMDOSE"].tolist()[2:] == [0.0, 0.0]
+    assert adsl["WEIGHTBL"].tolist()[:2] == [82.4, 67.5]  # the VSLOBXFL record
+    assert adsl["BMIBL"].iloc[0] == pytest.approx(82.4 / 1.7**2)
+    assert adsl["BMIBL"].iloc[1] == pytest.approx(67.5 / 1.56**2)
+    assert np.isnan(adsl["BMIBL"].iloc[2])  # no height or weight: no BMI
+    assert adsl["EOSSTT"].tolist() == ["COMPLETED", "DISCONTINUED", "ONGOING", "ONGOING"]
+    # text of a subject without a record is blank, never null
+    assert adsl["DCSREAS"].tolist() == ["", "LOST TO FOLLOW-UP", "", ""]
+
+
+def test_adsl_aggregate_errors(tmp_path) -> None:
+    bad = SUBJECT.replace("of: EXDOSE", "of: EXDOS")
+    with pytest.raises(InputError, match=r"adsl.yaml:\d+: EX has no variable EXDOS"):
+        build_adsl(_spec(tmp_path, bad), EXPOSURE)
+    bad = SUBJECT.replace("aggregate: sum", "aggregate: median")
+    with pytest.raises(InputError, match=r"adsl.yaml:\d+: CUMDOSE: .*fun must be one of"):
+        build_adsl(_spec(tmp_path, bad), EXPOSURE)
+    bad = SUBJECT.replace("LOST TO FOLLOW-UP: DISCONTINUED", "LOST: DISCONTINUED")
+    with pytest.raises(InputError, match="EOSSTT: no value for 'LOST TO FOLLOW-UP'"):
+        build_adsl(_spec(tmp_path, bad), EXPOSURE)

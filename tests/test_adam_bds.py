@@ -212,3 +212,76 @@ def test_bundled_adlb_ranges_and_shift(bundled_run) -> None:
     ).all() and on.sum() > 0
     ratio = adlb["R2A1HI"].notna()
     assert np.allclose(adlb.loc[ratio, "R2A1HI"], adlb.loc[ratio, "AVAL"] / adlb.loc[ratio, "A1HI"])
+
+
+def test_on_treatment_with_collected_times(tmp_path) -> None:
+    """A record timed before the first dose on its day is baseline, not on treatment; one
+    timed after it is on treatment; a date-only record on that day follows same_day."""
+    pc = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["S-1"] * 5,
+            "PCSEQ": [1.0, 2, 3, 4, 5],
+            "PCTESTCD": ["X"] * 5,
+            "PCTEST": ["Drug X"] * 5,
+            "PCSTRESN": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "PCDTC": [
+                "2019-01-09",
+                "2019-01-10T08:00",
+                "2019-01-10T11:00",
+                "2019-01-10",
+                "2019-01-11T08:00:30",
+            ],
+            "VISITNUM": [1.0, 2, 2, 2, 3],
+            "VISIT": ["DAY -1", "DAY 1", "DAY 1", "DAY 1", "DAY 2"],
+        }
+    )
+    adsl = ADSL.iloc[[0]].assign(
+        TRTSDTM=21559.0 * 86400 + 9 * 3600 + 45 * 60, TRTSTMF="S"
+    )  # first dose 2019-01-10T09:45
+    spec = """
+    dataset: ADPC
+    structure: BDS
+    label: PK
+    keys: [STUDYID, USUBJID, PARAMCD, ADT]
+    source: PC
+    adsl: [TRTSDT, TRTSDTM, TRTSTMF, TRTEDT]
+    parameters: {per_test: PCTESTCD, PARAM: "{PCTEST}"}
+    aval: PCSTRESN
+    adt: PCDTC
+    adtm: PCDTC
+    avisit: {AVISIT: VISIT, AVISITN: VISITNUM}
+    ontrt: {end_window: 0, same_day: SAME}
+    """
+    expected = {"pre_dose": ["", "", "Y", "", "Y"], "on_treatment": ["", "", "Y", "Y", "Y"]}
+    for same_day, flags in expected.items():
+        bds = build_bds(_spec(tmp_path, spec.replace("SAME", same_day)), {"PC": pc}, adsl)
+        bds = bds.sort_values("SRCSEQ")
+        assert bds["ONTRTFL"].tolist() == flags, same_day
+        # the record timed after the dose on day 1 is never baseline; of the two left on
+        # that day (08:00 and a date only) the later record is, as for any tie
+        assert bds["ABLFL"].tolist() == ["", "", "", "Y", ""]
+        assert bds["ATMF"].tolist() == ["", "S", "S", "", ""]
+        assert bds["ADTM"].iloc[1] == 21559.0 * 86400 + 8 * 3600
+        assert np.isnan(bds["ADTM"].iloc[0]) and np.isnan(bds["ADTM"].iloc[3])
+    bad = spec.replace("SAME", "later")
+    with pytest.raises(InputError, match=r"adlb.yaml:\d+: ONTRTFL: .*same_day must be one of"):
+        build_bds(_spec(tmp_path, bad), {"PC": pc}, adsl)
+
+
+def test_times_matter_only_where_the_first_dose_has_one(tmp_path) -> None:
+    """Without ``adtm:`` there is no ADTM/ATMF; with it but no TRTSDTM carried from ADSL, the
+    records are compared by date (a same-day timed record is baseline and, by default, on
+    treatment)."""
+    plain = build_bds(_spec(tmp_path), {"LB": LB}, ADSL)
+    assert "ADTM" not in plain and "ATMF" not in plain
+    lb = LB.copy()
+    lb.loc[1, "LBDTC"] = "2019-01-10T11:00"  # S-1's record on the first-dose day
+    timed = build_bds(
+        _spec(tmp_path, SPEC.replace("aval:", "adtm: LBDTC\naval:")), {"LB": lb}, ADSL
+    )
+    day1 = timed[(timed["USUBJID"] == "S-1") & (timed["SRCSEQ"] == 2) & (timed["AVISITN"] == 0)]
+    assert day1[["ABLFL", "ONTRTFL", "ATMF"]].iloc[0].tolist() == ["Y", "Y", "S"]
+    assert day1["ADTM"].iloc[0] == 21559.0 * 86400 + 11 * 3600
+    assert plain["ONTRTFL"].tolist() == timed["ONTRTFL"].tolist()
+    assert plain["ABLFL"].tolist() == timed["ABLFL"].tolist()

@@ -85,3 +85,28 @@ def test_unknown_spec_key_is_a_spec_error(tmp_path) -> None:
         r"ADSL spec",
     ):
         build_adam({"ADSL": spec}, {"DM": DM})
+
+
+def test_adsl_order_is_adamig_then_study_specific(tmp_path) -> None:
+    dm = DM.assign(ETHNIC="NOT HISPANIC OR LATINO", SEX=["F", "M"])
+    text = ADSL.replace(
+        "copy: [STUDYID, USUBJID, AGE, SUBJID]",
+        "copy: [STUDYID, USUBJID, ETHNIC, AGE, SUBJID, SEX]",
+    )
+    text += "  MYVAR: {hardcode: X}\n  SAFFL: {hardcode: Y}\nmetadata:\n  MYVAR: {label: Mine}\n"
+    data, meta = build_adam({"ADSL": _spec(tmp_path, "adsl", text)}, {"DM": dm})
+    # ADaMIG 1.3 order (identifiers, AGE, SEX, SAFFL, TRTSDT, TRTSDTM), then the variables
+    # ADaMIG 1.3 does not list for ADSL, in spec order
+    assert meta["ADSL"].names == [
+        "STUDYID",
+        "USUBJID",
+        "SUBJID",
+        "AGE",
+        "SEX",
+        "SAFFL",
+        "TRTSDT",
+        "TRTSDTM",
+        "ETHNIC",
+        "MYVAR",
+    ]
+    assert list(data["ADSL"].columns) == meta["ADSL"].names

@@ -51,6 +51,61 @@ def test_ablfl_last_nonmissing_on_or_before_reference_and_ties() -> None:
     assert flag.tolist() == ["", "Y", "", "", "Y", "", ""]
 
 
+def test_ablfl_excluded_records_are_never_baseline() -> None:
+    bds = _bds()
+    late = pd.Series([False, True, False, False, False, False, False])  # A's day-10 record
+    flag = D.derive_var_ablfl(
+        bds, ["USUBJID", "PARAMCD"], "AVAL", "ADT", "TRTSDT", order=["AVISITN"], exclude=late
+    )
+    assert flag.tolist() == ["Y", "", "", "", "Y", "", ""]
+
+
+def test_merged_summary_per_subject() -> None:
+    adsl = pd.DataFrame({"USUBJID": ["A", "B", "C", "D"]})
+    ex = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "B", "D"],
+            "DOSE": [124.7, 125.0, NAN, NAN],
+            "LOT": ["L1", "", "L2", ""],
+        }
+    )
+    by = ["USUBJID"]
+
+    def summary(fun, var=None):
+        return D.derive_var_merged_summary(adsl, ex, by, "N", fun, var)["N"].tolist()
+
+    assert summary("count") == [2.0, 1.0, 0.0, 1.0]  # records; C has none
+    assert summary("count", "DOSE") == [2.0, 0.0, 0.0, 0.0]  # non-missing values
+    assert summary("count", "LOT") == [1.0, 1.0, 0.0, 0.0]  # blank text is missing
+    total = summary("sum", "DOSE")
+    # no record: 0 added; records whose values are all missing: unknown
+    assert total[0] == pytest.approx(249.7) and np.isnan(total[1]) and total[2:3] == [0.0]
+    assert np.isnan(total[3])
+    assert summary("min", "DOSE")[0] == 124.7 and np.isnan(summary("max", "DOSE")[2])
+    assert summary("mean", "DOSE")[0] == pytest.approx(124.85)
+    assert D.derive_var_merged_summary(adsl, ex, by, "N", "count").columns.tolist() == [
+        "USUBJID",
+        "N",
+    ]
+    with pytest.raises(ValueError, match="fun must be one of count, sum, min, max, mean"):
+        summary("median", "DOSE")
+    with pytest.raises(ValueError, match="sum needs source_var"):
+        summary("sum")
+    with pytest.raises(ValueError, match="LOT is not numeric"):
+        summary("sum", "LOT")
+    with pytest.raises(ValueError, match="missing variable"):
+        summary("sum", "NOPE")
+
+
+def test_bmi_from_height_in_cm_and_weight_in_kg() -> None:
+    bmi = D.compute_bmi(pd.Series([170.0, 156.0, 0.0, NAN]), pd.Series([82.4, 67.5, 60.0, 70.0]))
+    assert bmi.iloc[0] == pytest.approx(82.4 / 1.7**2) and bmi.iloc[0] == pytest.approx(
+        28.5121, abs=1e-4
+    )
+    assert bmi.iloc[1] == pytest.approx(27.7367, abs=1e-4)
+    assert np.isnan(bmi.iloc[2]) and np.isnan(bmi.iloc[3])  # no height, no BMI
+
+
 def test_base_chg_pchg_null_on_baseline_and_before() -> None:
     bds = _bds()
     by = ["USUBJID", "PARAMCD"]
@@ -93,3 +148,18 @@ def test_imputed_records_carry_baseline_forward() -> None:
         "",
     ]
     assert np.isnan(new["ADT"].iloc[0])
+
+
+def test_imputed_records_have_no_date_time_or_source() -> None:
+    bds = _bds()
+    by = ["USUBJID", "PARAMCD"]
+    bds["ABLFL"] = D.derive_var_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
+    bds["ADTM"] = bds["ADT"] * 86400 + 8 * 3600
+    bds["ATMF"] = "S"
+    bds["SRCDOM"], bds["SRCVAR"], bds["SRCSEQ"] = "LB", "LBSTRESN", np.arange(7.0)
+    new = D.derive_param_imputed(
+        bds, pd.DataFrame({"USUBJID": ["A", "B"]}), by, "MONTH 6", 11.0, "BLOCF"
+    )
+    assert new[["ATMF", "SRCDOM", "SRCVAR"]].iloc[0].tolist() == ["", "", ""]
+    assert new[["ADT", "ADTM", "SRCSEQ"]].isna().all(axis=None)
+    assert new["AVAL"].tolist() == [4.0]  # B's baseline, carried forward

@@ -43,7 +43,7 @@ def test_derive_from_dataset_json(bundled_run, tmp_path) -> None:
     sdtm = tmp_path / "sdtm"
     sdtm.mkdir()
     study = study_metadata(result.spec, result.sdtm.meta, "Tabulation")
-    for name in ("DM", "EX", "QS", "LB", "AE"):
+    for name in ("DM", "DS", "EC", "EX", "QS", "LB", "AE", "VS"):
         write_datasetjson(
             sdtm / f"{name.lower()}.json",
             result.sdtm.data[name],

@@ -137,8 +137,10 @@ def test_epoch_from_subject_elements(sdtm):
 def test_excluded_rows_and_supp(bundled_run, sdtm, raw):
     result, _out = bundled_run
     inf = next(f for f in result.sdtm.accounting if f["form"] == "INFUSION")
-    assert inf["read"] == len(raw["INFUSION"]) == inf["mapped"] + inf["excluded"]
-    assert inf["excluded"] == (raw["INFUSION"]["INFYN"] == "否").sum() == 1
+    # the planned infusion not given has no EX record but is mapped to EC (ECOCCUR = N)
+    assert inf["read"] == len(raw["INFUSION"]) == inf["mapped"] and inf["excluded"] == 0
+    assert (raw["INFUSION"]["INFYN"] == "否").sum() == 1 == (sdtm["EC"]["ECOCCUR"] == "N").sum()
+    assert len(sdtm["EX"]) == len(raw["INFUSION"]) - 1
     supp = sdtm["SUPPAE"]
     long = raw["AE"][raw["AE"]["AETERM"].str.len() > 200]["AETERM"].iloc[0]
     ae = sdtm["AE"]
@@ -149,7 +151,8 @@ def test_excluded_rows_and_supp(bundled_run, sdtm, raw):
     assert supp["QNAM"].tolist() == ["AETERM1"] and supp["IDVAR"].iloc[0] == "AESEQ"
     assert len(parent["AETERM"]) <= 200
     assert (parent["AETERM"] + " " + supp["QVAL"].iloc[0]) == long
-    assert set(sdtm["SUPPDM"]["QVAL"]) <= {"HAN", "TUJIA", "MIAO", "HUI"}
+    nation = sdtm["SUPPDM"][sdtm["SUPPDM"]["QNAM"] == "NATION"]
+    assert set(nation["QVAL"]) <= {"HAN", "TUJIA", "MIAO", "HUI"} and len(nation) == 17
 
 
 def test_trial_summary_values_from_data(sdtm):

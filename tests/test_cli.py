@@ -30,13 +30,13 @@ def test_run_prints_accounting_and_efficacy(tmp_path):
     assert re.search(r"PASI40\s+SEX=M\s+2/8\s+25\.0%", res.output)
     assert re.search(r"PASI40\s+SEX=F\s+6/9\s+66\.7%", res.output)
     assert re.search(r"PGA 0/1\s+Overall\s+3/17\s+17\.6%", res.output)
-    assert re.search(r"INFUSION\.csv\s+56 read\s+55 mapped\s+1 excluded", res.output)
-    assert "1 excluded: infusion not given" in res.output
+    assert re.search(r"INFUSION\.csv\s+56 read\s+56 mapped\s+0 excluded", res.output)
     names = sorted(p.name for p in (tmp_path / "out" / "sdtm").glob("*.xpt"))
     assert names == [
         "ae.xpt",
         "dm.xpt",
         "ds.xpt",
+        "ec.xpt",
         "ex.xpt",
         "lb.xpt",
         "qs.xpt",
@@ -49,6 +49,7 @@ def test_run_prints_accounting_and_efficacy(tmp_path):
         "ti.xpt",
         "ts.xpt",
         "tv.xpt",
+        "vs.xpt",
     ]
 
 
@@ -214,12 +215,31 @@ def _one_line_error(proc, text):
 def test_cp1252_console_gets_escapes_and_outputs_follow_the_umask(tmp_path):
     """A cp1252 console or log: the exclusion reason's CJK text is escaped, never fatal; every
     output is readable by colleagues under umask 022 (folders 0755, files 0644)."""
+    import shutil
     import stat
 
-    proc = _tool("run", "--quiet", cwd=tmp_path, env={"PYTHONIOENCODING": "cp1252"}, umask=0o022)
+    from tests.conftest import SPEC
+
+    # a spec whose exclusion reason is printed: EC too leaves out the infusion not given
+    spec = shutil.copytree(SPEC, tmp_path.parent / f"{tmp_path.name}-spec")
+    ec = spec / "sdtm" / "ec.yaml"
+    text = ec.read_text(encoding="utf-8")
+    source = "  - form: INFUSION\n"
+    assert source in text
+    reason = "excluded_because: infusion not given (INFYN = 否); represented in EC with ECOCCUR = N"
+    text = text.replace(source, f"{source}    where: {{INFYN: 是}}\n    {reason}\n")
+    ec.write_text(text, encoding="utf-8")
+    vs = spec / "sdtm" / "vs.yaml"
+    text = vs.read_text(encoding="utf-8")
+    assert "the row is in EC\n" in text
+    vs.write_text(text.replace("the row is in EC\n", "the row is in EC (INFYN = 否)\n"), "utf-8")
+    proc = _tool(
+        "run", "--quiet", "--spec", spec, cwd=tmp_path, env={"PYTHONIOENCODING": "cp1252"},
+        umask=0o022,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "(INFYN = \\u5426); not an exposure record" in proc.stdout
+    assert re.search(r"1 excluded: .*\(INFYN = \\u5426\)", proc.stdout), proc.stdout
     assert "PASI40     Overall" + " " * 48 + "8/17   47.1%" in proc.stdout
     out = tmp_path / "out"
     modes = {

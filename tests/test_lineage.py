@@ -63,11 +63,13 @@ def test_every_mapped_raw_row_appears_in_sdtm_lineage(bundled_run):
             seen.setdefault(file, set()).update(rows.tolist())
     for form in result.manifest["raw_forms"]:
         assert len(seen.get(form["file"], set())) == form["mapped"], form["file"]
-    # the one INFUSION row excluded by the spec filter is the one absent
+    # every INFUSION row reaches SDTM: the one planned infusion not given only EC (not EX)
     infusion = pd.read_csv(RAW / "INFUSION.csv", dtype=str, keep_default_na=False)
     not_given = set((np.flatnonzero((infusion["INFYN"] == "否").to_numpy()) + 1).tolist())
     assert len(not_given) == 1
-    assert set(range(1, 57)) - seen["INFUSION.csv"] == not_given
+    assert seen["INFUSION.csv"] == set(range(1, 57))
+    ex = _edges(out, "sdtm/EX")
+    assert set(range(1, 57)) - set(ex.loc[ex["kind"] == "raw", "row"]) == not_given
 
 
 def test_lab_records_carry_the_value_of_their_raw_row(bundled_run):

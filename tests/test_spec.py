@@ -32,7 +32,7 @@ def test_bundled_spec_loads():
 
     spec = load_study_spec(SPEC)
     assert spec.settings["STUDYID"] == "CSU-UMSC-PSO"
-    assert set(spec.domains) == {"DM", "AE", "DS", "EX", "LB", "QS", "SV"}
+    assert set(spec.domains) == {"DM", "AE", "DS", "EC", "EX", "LB", "QS", "SV", "VS"}
     assert spec.recodes["sex"].map == {"男": "M", "女": "F"}
     assert len(spec.sha256) == 64
 
@@ -47,7 +47,11 @@ def test_unknown_raw_field(spec_copy):
 
 def test_unknown_codelist(spec_copy):
     path = spec_copy / "sdtm" / "ex.yaml"
-    _edit(path, "codelist: EXDOSU}", "codelist: C99999999}")
+    _edit(
+        path,
+        "EXDOSU: {hardcode: 10^6/kg, codelist: C71620}",
+        "EXDOSU: {codelist: C99999999, hardcode: X}",
+    )
     line = _line_of(path, "C99999999")
     assert _error(spec_copy).startswith(f"spec/sdtm/ex.yaml:{line}: unknown codelist 'C99999999'")
 

@@ -3,7 +3,8 @@ variables the spec declares, evaluated in the order written (a variable may use 
 
 Algorithms: ``copy``, ``date`` / ``datetime`` (with ``impute:`` and ``flag:``), ``flag``
 (records in a domain, or ``when:`` on ADSL itself), ``categorize``, ``map``, ``duration``,
-``hardcode``. ``copy`` and ``date`` read another domain per subject with ``from:``,
+``aggregate`` (count, sum, min, max or mean of a domain's records per subject), ``bmi``,
+``hardcode``. ``copy``, ``date`` and ``map`` read another domain per subject with ``from:``,
 ``where:``, ``order:`` and ``pick: first|last``; ``else:`` fills what the algorithm left blank.
 """
 
@@ -15,12 +16,24 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.adam import dates
+from cdisc_umsc.adam.derive import compute_bmi, derive_var_merged_summary
 from cdisc_umsc.core.conditions import match
 from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.core.values import blank
 from cdisc_umsc.metadata.specfile import SpecMap
 
-ALGORITHMS = ("copy", "date", "datetime", "flag", "categorize", "map", "duration", "hardcode")
+ALGORITHMS = (
+    "copy",
+    "date",
+    "datetime",
+    "flag",
+    "categorize",
+    "map",
+    "duration",
+    "aggregate",
+    "bmi",
+    "hardcode",
+)
 
 
 def _per_subject(
@@ -119,7 +132,8 @@ def _one(
             done |= hit
         return {var: result}
     if "map" in p:
-        values = out[str(p["map"])].astype(object).fillna("").astype(str)
+        values = _source(sdtm, dm, p, "map", out)
+        values = values.astype(object).where(values.notna(), "").astype(str)
         table = {str(k): v for k, v in p["values"].items()}
         unknown = sorted(set(values[values != ""]) - set(table))
         if unknown:
@@ -130,6 +144,19 @@ def _one(
     if "duration" in p:
         start, end = (str(v) for v in p["duration"])
         return {var: (out[end] - out[start] + 1).astype("float64")}
+    if "aggregate" in p:
+        dom = sdtm[str(p["from"])]
+        rows = dom[match(dom, p.get("where"), f"{p.where()}: where")]
+        of = str(p["of"]) if "of" in p else None
+        if of is not None and of not in rows.columns:
+            raise InputError(f"{p.where('of')}: {p['from']} has no variable {of}")
+        frame = derive_var_merged_summary(
+            dm[["USUBJID"]], rows, ["USUBJID"], "_agg", str(p["aggregate"]), of
+        )
+        return {var: pd.Series(frame["_agg"].to_numpy(), index=idx, dtype="float64")}
+    if "bmi" in p:
+        height, weight = (out[str(v)] for v in p["bmi"])
+        return {var: pd.Series(compute_bmi(height, weight).to_numpy(), index=idx)}
     if "hardcode" in p:
         return {var: pd.Series(str(p["hardcode"]), index=idx, dtype=object)}
     raise InputError(
@@ -158,5 +185,7 @@ def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                     cols[name] = cols[name].where(~gap, col) if name in cols else col
                 alt = alt.get("else")
         for name, col in cols.items():
+            if col.dtype.kind not in "fiubcmM":  # text: blank, never null (no record)
+                col = col.where(col.notna(), "")
             out[name] = col.to_numpy()
     return out

@@ -61,6 +61,20 @@ def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
+def _adtm(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """ADTM and ATMF from ``adtm:`` (an ISO 8601 variable): only records with a collected
+    hour and minute get a date-time (missing seconds are 00, ATMF = S); the others none."""
+    if not spec.get("adtm"):
+        return {}
+    with located(f"{spec.where('adtm')}: ADTM"):
+        value, _dtf, tmf = dates.derive_vars_dtm(rows[str(spec["adtm"])])
+    timed = tmf.isin(["", "S"]) & value.notna()
+    return {
+        "ADTM": value.where(timed).to_numpy(),
+        "ATMF": tmf.where(timed, "").to_numpy(dtype=object),
+    }
+
+
 def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.DataFrame:
     part = pd.DataFrame(
         {
@@ -70,6 +84,7 @@ def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.
             "PARAM": str(prm["PARAM"]),
             "AVAL": rows[str(spec["aval"])].to_numpy(dtype="float64"),
             **_adt(spec, rows),
+            **_adtm(spec, rows),
             "SRCDOM": src_name,
             "SRCVAR": str(spec["aval"]),
             "SRCSEQ": rows[f"{src_name}SEQ"].to_numpy(dtype="float64"),
@@ -112,9 +127,14 @@ def _baseline(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
         flag[last.to_numpy()] = "Y"
         return pd.Series(flag, index=bds.index, dtype=object)
     order = [str(v) for v in rule.get("order", ["AVISITN"] if "AVISITN" in bds else [])]
-    return D.derive_var_ablfl(
-        bds, BY, "AVAL", "ADT", str(rule.get("reference", "TRTSDT")), order=order
-    )
+    reference = str(rule.get("reference", "TRTSDT"))
+    late = None
+    if reference == "TRTSDT":  # a record timed at or after the first dose is not baseline
+        timed = flags.compute_timed(bds, "ADTM", "ATMF") & flags.compute_timed(
+            bds, "TRTSDTM", "TRTSTMF"
+        )
+        late = timed & (bds["ADTM"] >= bds["TRTSDTM"]) if timed.any() else None
+    return D.derive_var_ablfl(bds, BY, "AVAL", "ADT", reference, order=order, exclude=late)
 
 
 def _post(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
@@ -312,7 +332,12 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
             bds["R2A1LO"], bds["R2A1HI"] = r2["R2A1LO"], r2["R2A1HI"]
     ontrt = spec.get("ontrt")
     if ontrt is not None:
-        bds["ONTRTFL"] = flags.derive_var_ontrtfl(bds, end_window=int(ontrt.get("end_window", 0)))
+        with located(f"{ontrt.where()}: ONTRTFL"):
+            bds["ONTRTFL"] = flags.derive_var_ontrtfl(
+                bds,
+                end_window=int(ontrt.get("end_window", 0)),
+                same_day=str(ontrt.get("same_day", "on_treatment")),
+            )
     bds["DTYPE"] = ""
     primary = spec.get("primary")
     if primary is not None:

@@ -47,6 +47,7 @@ SPEC_KEYS = {
             "parameters",
             "aval",
             "adt",
+            "adtm",
             "ady",
             "avisit",
             "baseline",
@@ -188,8 +189,12 @@ def adam_meta(
         template = standards.adam_variable_pattern(var) or var
         if var in IDENTIFIERS:
             order = IDENTIFIERS.index(var) - 100
-        else:
-            order = int(use["order"]) if own else pos / 1000
+        elif own:
+            order = int(use["order"])
+        elif structure == "ADSL":  # not an ADaMIG 1.3 ADSL variable: after them, in spec order
+            order = 10_000 + pos
+        else:  # ADSL and predecessor variables of a BDS/OCCDS: after the identifiers
+            order = pos / 1000
         sas_type = "Num" if frame[var].dtype.kind in "fiu" else "Char"
         data_type, fmt = _data_type(var, frame[var])
         label = str(ov.get("label") or _label(template, var, str(use["label"])))

@@ -35,6 +35,72 @@ def derive_vars_merged(
     return base.merge(right, on=list(by), how="left", validate="many_to_one")
 
 
+#: summary functions of :func:`derive_var_merged_summary`
+SUMMARIES = ("count", "sum", "min", "max", "mean")
+
+
+def derive_var_merged_summary(
+    dataset: pd.DataFrame,
+    add: pd.DataFrame,
+    by: Sequence[str],
+    new_var: str,
+    fun: str,
+    source_var: str | None = None,
+) -> pd.DataFrame:
+    """Add ``new_var``: a summary of ``add``'s records per ``by`` group.
+
+    ``count`` is the number of records (of non-missing ``source_var`` when given); ``sum``,
+    ``min``, ``max`` and ``mean`` summarise the non-missing values of the numeric
+    ``source_var``. A group without records gets 0 for ``count`` and ``sum`` (nothing
+    counted or added) and a missing value for the others; a group whose values are all
+    missing gets a missing value (0 for ``count``).
+    """
+    if fun not in SUMMARIES:
+        raise ValueError(
+            f"derive_var_merged_summary: fun must be one of {', '.join(SUMMARIES)}, not {fun!r}"
+        )
+    if fun != "count" and source_var is None:
+        raise ValueError(f"derive_var_merged_summary: {fun} needs source_var")
+    _need(dataset, by, "derive_var_merged_summary dataset")
+    _need(add, [*by, *([source_var] if source_var else [])], "derive_var_merged_summary add")
+    keys = add[list(by)]
+    if source_var is None:
+        values = pd.Series(1.0, index=add.index)
+    else:
+        values = add[source_var]
+        if values.dtype.kind not in "fiub":
+            if fun != "count":
+                raise ValueError(
+                    f"derive_var_merged_summary: {source_var} is not numeric ({fun} needs numbers)"
+                )
+            values = values.where(values.astype(object).fillna("").astype(str) != "")
+    frame = keys.assign(_v=values.to_numpy(dtype="float64") if fun != "count" else values.notna())
+    grouped = frame.groupby(list(by), sort=False)["_v"]
+    if fun == "count":
+        summary = grouped.sum()
+    elif fun == "sum":
+        summary = grouped.sum(min_count=1)
+    else:
+        summary = getattr(grouped, fun)()
+    merged = dataset[list(by)].merge(
+        summary.rename("_s").reset_index(), on=list(by), how="left", indicator=True
+    )
+    result = merged["_s"].astype("float64")
+    if fun in ("count", "sum"):
+        result = result.mask(merged["_merge"] == "left_only", 0.0)
+    out = dataset.copy()
+    out[new_var] = result.to_numpy()
+    return out
+
+
+def compute_bmi(height: pd.Series, weight: pd.Series) -> pd.Series:
+    """Body mass index in kg/m2 from height in cm and weight in kg: weight / (height/100)^2;
+    missing where either is missing or the height is not positive."""
+    h = pd.to_numeric(height, errors="coerce").astype("float64") / 100
+    w = pd.to_numeric(weight, errors="coerce").astype("float64")
+    return (w / h**2).where(h > 0).astype("float64")
+
+
 def derive_var_dt(dtc: pd.Series) -> pd.Series:
     """Numeric SAS date (days since 1960-01-01) of the complete date part of ISO 8601 text."""
     d = iso8601.date_part(dtc)
@@ -54,13 +120,17 @@ def derive_var_ablfl(
     date: str,
     reference: str,
     order: Sequence[str] = (),
+    exclude: pd.Series | None = None,
 ) -> pd.Series:
     """ABLFL: the last record with a non-missing ``value`` on or before ``reference``.
 
     Ties on the same date are resolved by the ``order`` variables (the last record wins).
+    Records where ``exclude`` is true are never baseline (e.g. timed after the first dose).
     """
     _need(dataset, [*by, value, date, reference, *order], "derive_var_ablfl")
     ok = dataset[value].notna() & dataset[date].notna() & (dataset[date] <= dataset[reference])
+    if exclude is not None:
+        ok &= ~exclude.to_numpy(dtype=bool)
     frame = dataset[[*by, date, *order]].copy()
     frame["_pos"] = np.arange(len(frame))
     cand = frame[ok.to_numpy()].sort_values([*by, date, *order, "_pos"], kind="stable")
@@ -152,10 +222,10 @@ def derive_param_imputed(
     new = need.copy()
     new["AVISIT"], new["AVISITN"], new["DTYPE"] = visit, visitn, dtype
     new["ABLFL"] = ""
-    for col in ("ADT", "ADY", "SRCSEQ"):
+    for col in ("ADT", "ADTM", "ADY", "SRCSEQ"):
         if col in new:
             new[col] = np.nan
-    for col in ("SRCDOM", "SRCVAR"):
+    for col in ("ATMF", "SRCDOM", "SRCVAR"):
         if col in new:
             new[col] = ""
     return new

@@ -15,19 +15,76 @@ def _yn(mask: pd.Series | np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(np.where(np.asarray(mask, dtype=bool), "Y", ""), index=index, dtype=object)
 
 
+#: what a record without a time on the day of first dose is (``same_day``)
+SAME_DAY = ("on_treatment", "pre_dose")
+#: time imputation flags (ADaM CT TIMEFL C81226) that still leave hour and minute as collected
+_TIME_KNOWN = ("", "S")
+
+
+def compute_timed(dataset: pd.DataFrame, datetime: str, time_flag: str | None) -> pd.Series:
+    """True where ``datetime`` holds a collected time: present, and its time imputation flag
+    (``time_flag``, when the dataset has it) imputes at most the seconds."""
+    if datetime not in dataset.columns:
+        return pd.Series(False, index=dataset.index)
+    timed = dataset[datetime].notna()
+    if time_flag is not None and time_flag in dataset.columns:
+        timed &= dataset[time_flag].astype(object).fillna("").isin(_TIME_KNOWN)
+    return timed
+
+
+def compute_after_first_dose(
+    dataset: pd.DataFrame,
+    date: str = "ADT",
+    start: str = "TRTSDT",
+    same_day: str = "on_treatment",
+    datetime: str = "ADTM",
+    start_datetime: str = "TRTSDTM",
+    time_flag: str = "ATMF",
+    start_time_flag: str = "TRTSTMF",
+) -> pd.Series:
+    """True where the record is at or after the first dose (ADaMIG 1.3 section 3.3.8).
+
+    Where the record (``datetime``) and the first dose (``start_datetime``) both have a
+    collected time, they are compared as date-times: a record at the dose time or later is
+    after it. Otherwise they are compared as dates: a later day is after; a record on the
+    day of first dose is after it when ``same_day`` is ``on_treatment`` and before it when
+    ``pre_dose`` (a protocol that takes assessments before dosing). False where a date is
+    missing.
+    """
+    _need(dataset, [date, start], "compute_after_first_dose")
+    if same_day not in SAME_DAY:
+        raise ValueError(
+            f"compute_after_first_dose: same_day must be one of {', '.join(SAME_DAY)}, "
+            f"not {same_day!r}"
+        )
+    d, s = dataset[date], dataset[start]
+    by_date = (d > s) | ((d == s) & (same_day == "on_treatment"))
+    timed = compute_timed(dataset, datetime, time_flag) & compute_timed(
+        dataset, start_datetime, start_time_flag
+    )
+    if timed.any():
+        by_time = dataset[datetime] >= dataset[start_datetime]
+        by_date = by_date.where(~timed, by_time)
+    return (by_date & d.notna() & s.notna()).fillna(False).astype(bool)
+
+
 def derive_var_ontrtfl(
     dataset: pd.DataFrame,
     date: str = "ADT",
     start: str = "TRTSDT",
     end: str = "TRTEDT",
     end_window: int = 0,
+    same_day: str = "on_treatment",
 ) -> pd.Series:
-    """Y when start <= date <= end + ``end_window`` days (an open end counts as ongoing)."""
+    """Y when the record is at or after the first dose (:func:`compute_after_first_dose`:
+    date-times where both have a time, else dates with the ``same_day`` rule) and its date is
+    no later than ``end`` + ``end_window`` days (an open end counts as ongoing)."""
     _need(dataset, [date, start, end], "derive_var_ontrtfl")
     if end_window < 0:
         raise ValueError("derive_var_ontrtfl: end_window must be >= 0")
-    d, s, e = dataset[date], dataset[start], dataset[end]
-    ok = d.notna() & s.notna() & (d >= s) & (e.isna() | (d <= e + end_window))
+    d, e = dataset[date], dataset[end]
+    started = compute_after_first_dose(dataset, date, start, same_day)
+    ok = started & (e.isna() | (d <= e + end_window))
     return _yn(ok.fillna(False), dataset.index)
 
 

@@ -168,11 +168,23 @@ def _adsl_one(var: str, p: SpecMap, source: str, earlier: set[str]) -> dict[str,
         }
     if "map" in p:
         col = str(p["map"])
+        if "from" in p:
+            col = f"{p['from']}.{col} {_from_words(p)}"
         pairs = ", ".join(f"{_q(k)} -> {v}" for k, v in p["values"].items())
-        return {var: _derived(f"From {col}: {pairs}; blank when {col} is blank")}
+        return {var: _derived(f"From {col}: {pairs}; blank when it is blank")}
     if "duration" in p:
         start, end = (str(v) for v in p["duration"])
         return {var: _derived(f"{end} - {start} + 1 (days); blank when either is missing")}
+    if "aggregate" in p:
+        where = f" where {_cond(p['where'])}" if p.get("where") else ""
+        what = f"{p['aggregate']} of {p['from']}.{p['of']}" if "of" in p else "Number"
+        records = f"{p['from']} records" if "of" not in p else "records"
+        text = f"{what[:1].upper()}{what[1:]} over the subject's {records}{where}"
+        none = "0" if str(p["aggregate"]) in ("count", "sum") else "blank"
+        return {var: _derived(f"{text}; {none} when the subject has none")}
+    if "bmi" in p:
+        height, weight = (str(v) for v in p["bmi"])
+        return {var: _derived(f"{weight} (kg) / ({height} (cm) / 100) squared")}
     if "hardcode" in p:
         return {var: Said("Assigned", None, f"Set to {_q(p['hardcode'])}")}
     raise InputError(f"{p.where()}: {var}: no derivation to describe")

@@ -213,10 +213,28 @@ def subject_elements(ctx: Context, spec: SpecMap) -> Build:
     return b
 
 
+def _element_words(el: SpecMap, arm_var: str) -> str:
+    """An SE element as the reviewer reads it: its code, or its place in the subject's arm."""
+    if "ETCD" in el:
+        return str(el["ETCD"])
+    return f"the element at TAETORD {el['TAETORD']} of the subject's arm ({arm_var})"
+
+
+def _dates_words(names: object) -> str:
+    """DM date variables, the first not blank of a list."""
+    if isinstance(names, list):
+        return "the first not blank of " + ", ".join(f"DM.{n}" for n in names)
+    return f"DM.{names}"
+
+
 def _describe_elements(ctx: Context, b: Build, spec: SpecMap) -> None:
-    elements = [(str(e["ETCD"]), str(e["start"]), str(e["end"])) for e in spec["elements"]]
-    starts = ", ".join(f"DM.{start} for {etcd}" for etcd, start, _ in elements)
-    ends = ", ".join(f"DM.{end} for {etcd}" for etcd, _, end in elements)
+    arm_var = str(spec.get("arm", "ACTARMCD"))
+    elements = [
+        (_element_words(e, arm_var), _dates_words(e["start"]), _dates_words(e["end"]))
+        for e in spec["elements"]
+    ]
+    starts = "; ".join(f"{start} for {etcd}" for etcd, start, _ in elements)
+    ends = "; ".join(f"{end} for {etcd}" for etcd, _, end in elements)
     dm = ctx.builds["DM"].spec.variables
     b.described.update(
         {
@@ -250,13 +268,46 @@ def _describe_elements(ctx: Context, b: Build, spec: SpecMap) -> None:
         b.described["USUBJID"] = {"origin": "Derived", "from_dm": "USUBJID"}
 
 
+#: keys of one TS record in trial_design.yaml
+TS_RECORD_KEYS = frozenset(
+    {"TSPARMCD", "TSPARM", "TSVAL", "TSVALNF", "TSVALCD", "TSVCDREF", "TSVCDVER", "codelist"}
+)
+#: TSVCDREF of a value coded by CDISC Controlled Terminology (SDTMIG 3.4 section 7.6.1)
+CDISC_CT = "CDISC CT"
+
+
+def _coded(ctx: Context, r: SpecMap, code: str, value: str) -> dict[str, str]:
+    """TSVALCD / TSVCDREF / TSVCDVER of a value from the CDISC codelist the record names:
+    the term's NCI code, "CDISC CT" and the study's CT version (SDTMIG 3.4 section 7.6.1)."""
+    cid = str(r["codelist"])
+    cl = ctx.ct.codelist(cid)
+    if cl is None:
+        raise InputError(
+            f"{r.where('codelist')}: TS {code}: '{cid}' is not a CDISC codelist of "
+            f"SDTM CT {ctx.study.ct_version} (TSVALCD is the NCI code of a CDISC term)"
+        )
+    term = cl.lookup(value)
+    if term is None:
+        raise InputError(
+            f"{r.where('TSVAL')}: TS {code}: '{value}' is not a term of codelist "
+            f"{cl.submission_value} ({cl.code})"
+        )
+    return {"TSVALCD": term.code, "TSVCDREF": CDISC_CT, "TSVCDVER": ctx.study.ct_version}
+
+
 def trial_summary(ctx: Context, spec: SpecMap) -> Build:
-    """TS: parameters with literal, setting or data-derived values; TSVALNF when none exists."""
+    """TS: parameters with literal, setting or data-derived values; TSVALNF when none exists.
+
+    A record naming ``codelist:`` has a CDISC-coded value: TSVALCD is its term's NCI code,
+    TSVCDREF "CDISC CT" and TSVCDVER the study's CT version; values coded by another
+    dictionary (SNOMED, ISO 3166 ...) give TSVALCD, TSVCDREF and TSVCDVER as literals.
+    """
     tsparm = ctx.ct.codelist("TSPARMCD")
     names = ctx.ct.codelist("TSPARM")
     by_code = {t.code: t.submission_value for t in names.terms.values()}
     rows = []
     for r in spec["records"]:
+        r.only(TS_RECORD_KEYS, "a TS record")
         code = str(r["TSPARMCD"])
         term = tsparm.lookup(code)
         value = r.get("TSVAL")
@@ -278,6 +329,15 @@ def trial_summary(ctx: Context, spec: SpecMap) -> Build:
             "TSVCDREF": _literal(r.get("TSVCDREF")),
             "TSVCDVER": _literal(r.get("TSVCDVER")),
         }
+        if "codelist" in r:
+            given = sorted(k for k in ("TSVALCD", "TSVCDREF", "TSVCDVER") if k in r)
+            if given:
+                raise InputError(
+                    f"{r.where(given[0])}: TS {code}: {given[0]} comes from codelist: "
+                    "(give one or the other)"
+                )
+            if row["TSVAL"] != "":  # no value (TSVALNF): nothing to code
+                row.update(_coded(ctx, r, code, row["TSVAL"]))
         rows.append(row)
     out = _frame(rows)
     out["TSSEQ"] = (out.groupby("TSPARMCD").cumcount() + 1).astype("float64")
