@@ -77,7 +77,10 @@ def test_keys_when_present_and_result_codelists_dropped(monkeypatch: pytest.Monk
 def test_the_files_own_description_wins_for_label_type_and_length() -> None:
     own = Dataset(
         "AE", "Adverse Events", "", "", "",
-        variables=(Variable("AETERM", "Term", "Char", 1, length=40), Variable("AESEQ", "Seq", "Char", 2, length=8)),
+        variables=(
+            Variable("AETERM", "Term", "Char", 1, length=40),
+            Variable("AESEQ", "Seq", "Char", 2, length=8),
+        ),
     )  # fmt: skip
     meta = dataset_from_ig("AE", ae(), own)
     assert meta.label == "Adverse Events"
