@@ -521,3 +521,12 @@ def test_cross_dataset_operator_holds_on_exactly_these_records(
     ctx = Context(frames, study_from_ig(frames), "submission")
     mask = C.OPERATORS[op.split()[0]](C._Data(ctx.datasets["AE"], "AE", ctx), value)
     assert np.flatnonzero(mask).tolist() == rows
+
+
+def test_a_whitespace_value_is_blank_for_equality_and_lists() -> None:
+    data = C._Data(pd.DataFrame({"AETERM": [" ", "a"]}), "AE")
+    literal = {"target": "AETERM", "comparator": " ", "value_is_literal": True}
+    assert C.OPERATORS["equal_to"](data, literal).tolist() == [False, False]
+    assert C.OPERATORS["not_equal_to"](data, literal).tolist() == [True, True]
+    listed = {"target": "AETERM", "comparator": [" ", "a"]}
+    assert C.OPERATORS["is_contained_by"](data, listed).tolist() == [False, True]
