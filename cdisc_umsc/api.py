@@ -131,6 +131,10 @@ def _study_run(built, spec_dir: Path, raw_dir: Path, findings: dict, out: Path |
     )
 
 
+def _path(value: PathLike | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
 def build_study(spec: PathLike | None = None, raw: PathLike | None = None) -> StudyRun:
     """Map, derive and validate a study in memory; nothing is written.
 
@@ -140,7 +144,7 @@ def build_study(spec: PathLike | None = None, raw: PathLike | None = None) -> St
     from cdisc_umsc import run as runner
     from cdisc_umsc.validate.engine import validate_study
 
-    spec_dir, raw_dir = runner.inputs(spec, raw)
+    spec_dir, raw_dir = runner.inputs(_path(spec), _path(raw))
     built = runner.build(spec_dir, raw_dir)
     findings = {
         std: validate_study(data, meta) for std, (data, meta) in built.validation_parts().items()
@@ -165,7 +169,7 @@ def run_study(
     """
     from cdisc_umsc import run as runner
 
-    spec_dir, raw_dir = runner.inputs(spec, raw)
+    spec_dir, raw_dir = runner.inputs(_path(spec), _path(raw))
     result = runner.run(spec_dir, raw_dir, Path(out), fmt, jobs=jobs, force=force)
     built = runner.Built(result.spec, result.sdtm, result.adam, result.adam_meta)
     return _study_run(built, spec_dir, raw_dir, result.validation, Path(out))

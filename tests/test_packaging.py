@@ -20,7 +20,16 @@ from cdisc_umsc.core.bundled import table_from_pyproject
 from tests.conftest import ROOT
 
 setuptools = pytest.importorskip("setuptools", minversion="77")  # builds bdist_wheel itself
-_SKIP = {".git", "build", "dist", "out", "__pycache__", ".pytest_cache", ".ruff_cache"}
+_SKIP = {
+    ".git",
+    "build",
+    "dist",
+    "out",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+}
 
 
 def _backend(hook: str, source: Path, dist: Path) -> Path:

@@ -17,6 +17,7 @@ from cdisc_umsc.core.xmlsafe import parse_xml
 from cdisc_umsc.read.define import read_define
 from cdisc_umsc.validate.diff import diff_findings, load_findings
 from cdisc_umsc.validate.findings import Findings
+from cdisc_umsc.validate.folder import validate_folder
 from cdisc_umsc.write.define import validate_define
 from cdisc_umsc.write.xpt import write_xpt
 
@@ -266,6 +267,28 @@ def test_validate_by_the_runs_own_define(sdtm_dir):
     assert "checked against define.xml (Define-XML, SDTMIG 3.4)" in res.output
     assert "15 findings: 3 errors, 12 warnings" in res.output
     assert _cli("validate", sdtm_dir).output.splitlines()[1:] == res.output.splitlines()[1:]
+
+
+def test_ig_and_ct_override_the_define(sdtm_dir):
+    """--ig and --ct name the versions to judge by, whatever the define.xml declares."""
+    res = _cli(
+        "validate",
+        sdtm_dir,
+        "--define",
+        sdtm_dir / "define.xml",
+        "--ig",
+        "3.3",
+        "--ct",
+        "2024-12-20",
+    )
+    assert res.exit_code == 1, res.output
+    validation = validate_folder(
+        sdtm_dir, define=sdtm_dir / "define.xml", ig="SDTMIG 3.3", ct="2024-12-20"
+    )
+    assert validation.header["standards"] == (
+        "declares SDTMIG 3.3, judged by SDTMIG 3.4 (not bundled)"
+    )
+    assert validation.header["CT"] == "SDTM CT 2024-12-20"
 
 
 @needs_pilot

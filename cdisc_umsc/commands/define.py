@@ -41,9 +41,9 @@ def _created(files: dict[str, Path]) -> str:
         else:
             with path.open(encoding="utf-8") as fh:
                 head = json.loads(fh.readline() if path.suffix.lower() == ".ndjson" else fh.read())
-            stamp = str(head.get("datasetJSONCreationDateTime", ""))[:19]
-            if stamp:
-                stamps.append(datetime.fromisoformat(stamp).isoformat(timespec="seconds"))
+            written = str(head.get("datasetJSONCreationDateTime", ""))[:19]
+            if written:
+                stamps.append(datetime.fromisoformat(written).isoformat(timespec="seconds"))
     if not stamps:
         raise InputError("no creation time in the dataset files; give --created")
     return max(stamps)
@@ -178,7 +178,10 @@ def command(
 ) -> None:
     """Write DIR/define.xml and define.html for a folder of datasets (bundled IG metadata)."""
     try:
-        if (sdtm is None) == (adam is None):
+        given = [
+            (p, what) for p, what in ((sdtm, "Tabulation"), (adam, "Analysis")) if p is not None
+        ]
+        if len(given) != 1:
             raise InputError("give exactly one of --sdtm DIR or --adam DIR")
         if created is not None:
             try:
@@ -188,7 +191,7 @@ def command(
                     f"--created {created!r}: expected an ISO 8601 date-time "
                     "such as 2024-05-01T09:00:00"
                 ) from None
-        folder, purpose = (sdtm, "Tabulation") if sdtm is not None else (adam, "Analysis")
+        folder, purpose = given[0]
         path = write_folder_define(folder, purpose, encoding=encoding, created=created, force=force)
     except UmscError as exc:
         fail(exc)

@@ -185,17 +185,19 @@ class Tracer:
         mine = edges[edges["record"] == record]
         for step in pd.unique(mine["step"]):
             lines.append(f"{pad}  made by {step}")
-        for e in mine.itertuples(index=False):  # the few sources of one record
-            key = f" ({e.key})" if e.key else ""
-            if e.kind == "raw":
-                self.steps[(dataset, e.source)] = None
-                lines.append(f"{pad}  <- raw {e.source} row {e.row}{key}")
-            elif e.kind == "spec":
+        sources = mine[["kind", "source", "row", "key"]]
+        for kind, src, row, given in sources.itertuples(index=False, name=None):  # a few
+            source = str(src)
+            key = f" ({given})" if given else ""
+            if kind == "raw":
+                self.steps[(dataset, source)] = None
+                lines.append(f"{pad}  <- raw {source} row {row}{key}")
+            elif kind == "spec":
                 self.steps[(dataset, "*")] = None
-                lines.append(f"{pad}  <- spec {e.source}:{e.row}")
+                lines.append(f"{pad}  <- spec {source}:{row}")
             else:
-                self.steps[(dataset, "derived" if e.source == dataset else "*")] = None
-                lines += self.walk(e.source, int(e.row), depth + 1, seen)
+                self.steps[(dataset, "derived" if source == dataset else "*")] = None
+                lines += self.walk(source, int(row), depth + 1, seen)
         self.steps.setdefault((dataset, "*"), None)
         return lines
 

@@ -26,9 +26,9 @@ FORMATS = ("json", "csv", "html", "xlsx")
 
 def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None:
     """(format, path) of the report file, or None when no report is asked for."""
-    if fmt is None and out is None:
-        return None
     if fmt is None:
+        if out is None:
+            return None
         fmt = out.suffix.lower().lstrip(".")
         if fmt not in FORMATS:
             raise InputError(

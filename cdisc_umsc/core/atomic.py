@@ -89,7 +89,7 @@ def write_bytes(path: Path, data: bytes | Iterable[bytes | np.ndarray]) -> None:
     with atomic_file(path) as handle:
         for part in parts:
             if len(part):
-                handle.write(memoryview(part).cast("B") if isinstance(part, np.ndarray) else part)
+                handle.write(part.data.cast("B") if isinstance(part, np.ndarray) else part)
 
 
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:

@@ -40,7 +40,7 @@ from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import blank
 
 Scalar = str | int | float
-_COMPARE: dict[str, Callable[[object, object], object]] = {
+_COMPARE: dict[str, Callable[[pd.Series, float | str], pd.Series]] = {
     "eq": operator.eq,
     "ne": operator.ne,
     "gt": operator.gt,

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 
 class UmscError(Exception):
@@ -55,13 +55,13 @@ def located(where: str = "") -> Iterator[None]:
         raise InputError(f"{where}: {text}" if where else text) from exc
 
 
-def echo_safe(text: str, stream: object = None) -> None:
+def echo_safe(text: str, stream: TextIO | None = None) -> None:
     """Write ``text`` and a newline to ``stream`` (default stdout); characters the stream's
     encoding cannot hold are written as escapes, never an error."""
     out = stream if stream is not None else sys.stdout
     encoding = getattr(out, "encoding", None) or "utf-8"
     data = text.encode(encoding, errors="backslashreplace").decode(encoding, errors="replace")
-    out.write(data + "\n")  # type: ignore[attr-defined]
+    out.write(data + "\n")
 
 
 def safe_console() -> None:

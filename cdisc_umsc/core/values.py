@@ -12,6 +12,8 @@ millions of records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -25,7 +27,7 @@ def is_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
-def _per_distinct(values: pd.Series, fn) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _per_distinct(values: pd.Series, fn: Callable[[np.ndarray], object]) -> np.ndarray:
     if len(values) < _DISTINCT_FROM:
         return np.asarray(fn(values.to_numpy(dtype=object)))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)

@@ -21,15 +21,15 @@ from cdisc_umsc.core.errors import InputError
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^\[>]*\[[^\]]*<!ENTITY", re.DOTALL)
 
 
-def safe_parser(**extra: object) -> etree.XMLParser:
-    """An lxml parser with the safe settings (extra keyword options pass through)."""
+def safe_parser(*, remove_blank_text: bool = False) -> etree.XMLParser:
+    """An lxml parser with the safe settings (``remove_blank_text`` drops ignorable whitespace)."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         huge_tree=False,
         dtd_validation=False,
-        **extra,
+        remove_blank_text=remove_blank_text,
     )
 
 
@@ -57,12 +57,13 @@ def parse_xml(
     _reject_entities(data, name)
     parser = safe_parser(remove_blank_text=remove_blank_text)
     try:
-        root = etree.fromstring(data, parser, base_url=None)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise InputError(f"{name}: line {exc.lineno}: not well-formed XML ({exc.msg})") from exc
     tree = root.getroottree()
     dtd = tree.docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
+    # The ignore: lxml-stubs lack DTD.iterentities, which lxml has.
+    if dtd is not None and any(True for _ in dtd.iterentities()):  # type: ignore[union-attr]
         # Defence in depth: the byte scan above should already have caught this.
         raise InputError(
             f"{name}: the DOCTYPE declares an entity; entity declarations are "

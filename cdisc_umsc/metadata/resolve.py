@@ -14,7 +14,7 @@ import pandas as pd
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata import standards
-from cdisc_umsc.metadata.model import Dataset, Variable
+from cdisc_umsc.metadata.model import Dataset, SasType, Variable
 
 DATE_SUFFIXES = ("DTC",)
 #: character variables holding ISO 8601 dates, times or durations (SDTMIG 4.4)
@@ -83,6 +83,15 @@ def _order_key(domain: str, var: str, ig_order: int, row: dict, pos: int) -> tup
     return (0, ig_order, pos)
 
 
+def _sas_type(text: str, var: str, where: str) -> SasType:
+    """The SAS type ``text`` names (the IG tables and the SDTM model say Char or Num)."""
+    if text == "Char":
+        return "Char"
+    if text == "Num":
+        return "Num"
+    raise InputError(f"{where}: variable {var}: type {text!r} is neither Char nor Num")
+
+
 def dataset_meta(
     standard: str,
     version: str,
@@ -136,7 +145,7 @@ def dataset_meta(
             Variable(
                 name=var,
                 label=str(ov.get("label") or row["label"]),
-                type=sas_type,
+                type=_sas_type(sas_type, var, where),
                 order=pos,
                 data_type=str(ov.get("data_type") or data_type(var, sas_type)),
                 length=ov.get("length"),

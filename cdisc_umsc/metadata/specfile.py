@@ -76,20 +76,23 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader that builds SpecMap/SpecList, refuses duplicate keys, aliases and deep
     nesting, and types only unambiguous plain scalars (the rest stay text)."""
 
-    yaml_implicit_resolvers: dict = {}  # type: ignore[assignment]
+    yaml_implicit_resolvers: dict = {}
+    #: The spec file name error messages give.
+    spec_file: str
+    _depth: int
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise SpecError(
-                f"{self.spec_file}:{event.start_mark.line + 1}",  # type: ignore[attr-defined]
+                f"{self.spec_file}:{event.start_mark.line + 1}",
                 "YAML aliases (*name) are not allowed in a spec; write the value out",
             )
         depth = getattr(self, "_depth", 0) + 1
         if depth > MAX_DEPTH:
             event = self.peek_event()
             raise SpecError(
-                f"{self.spec_file}:{event.start_mark.line + 1}",  # type: ignore[attr-defined]
+                f"{self.spec_file}:{event.start_mark.line + 1}",
                 f"nested more than {MAX_DEPTH} levels deep",
             )
         self._depth = depth
@@ -110,7 +113,7 @@ for _tag, _pattern, _first in (
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> SpecMap:
     result = SpecMap()
-    result.file = loader.spec_file  # type: ignore[attr-defined]
+    result.file = loader.spec_file
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     loader.flatten_mapping(node)
@@ -131,7 +134,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> SpecMap:
 
 def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> SpecList:
     result = SpecList(loader.construct_object(child, deep=True) for child in node.value)
-    result.file = loader.spec_file  # type: ignore[attr-defined]
+    result.file = loader.spec_file
     result.line = node.start_mark.line + 1
     return result
 
@@ -150,7 +153,7 @@ def load_spec_file(path: Path, display: str | None = None) -> SpecMap:
     except UnicodeDecodeError as exc:
         raise SpecError(name, f"not UTF-8 text (byte {exc.start})") from None
     loader = _Loader(text)
-    loader.spec_file = name  # type: ignore[attr-defined]
+    loader.spec_file = name
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -349,14 +349,18 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(text.split("; ")) if text else ()
 
 
+#: The row positions of an empty table.
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+
+
 class CT:
     """One CT package version; codelists are built on first use."""
 
     def __init__(self, package: str, version: str, frame: pd.DataFrame) -> None:
         self.package, self.version, self._frame = package, version, frame
         lists = frame["codelist"].to_numpy()
-        starts = np.flatnonzero(np.r_[True, lists[1:] != lists[:-1]]) if len(lists) else []
-        stops = np.r_[starts[1:], len(lists)] if len(lists) else []
+        starts = np.flatnonzero(np.r_[True, lists[1:] != lists[:-1]]) if len(lists) else _NO_ROWS
+        stops = np.r_[starts[1:], len(lists)] if len(lists) else _NO_ROWS
         if len(lists) and (frame["code"].to_numpy()[starts] != "").any():
             raise StandardsError(f"{package} CT {version}: a codelist lacks its header row")
         self._slices = dict(zip(lists[starts], zip(starts, stops, strict=True), strict=True))

@@ -51,7 +51,7 @@ _COLUMN = {
     "keySequence": ((int,), False),
 }
 #: § Supported Column Data Type Combinations: dataType -> allowed targetDataType values.
-_COMBINATIONS = {
+_COMBINATIONS: dict[str, set[str | None]] = {
     "string": {None},
     "integer": {None},
     "decimal": {"decimal", None},
@@ -114,8 +114,8 @@ def _check_object(path: Path, obj: object, spec: dict, where: str) -> None:
             )
 
 
-def _check_metadata(path: Path, meta: object) -> None:
-    """Validate top-level and column metadata against the Dataset-JSON 1.1 rules."""
+def _check_metadata(path: Path, meta: object) -> dict:
+    """``meta``, validated against the Dataset-JSON 1.1 rules (top level and columns)."""
     _check_object(path, meta, _TOP, "metadata")
     assert isinstance(meta, dict)
     for key in ("datasetJSONCreationDateTime", "dbLastModifiedDateTime"):
@@ -156,6 +156,7 @@ def _check_metadata(path: Path, meta: object) -> None:
         for key in ("length", "keySequence"):
             if key in col and col[key] < 1:
                 raise InputError(f"{path}: {where}: {key} must be >= 1, got {col[key]}")
+    return meta
 
 
 def _load(path: Path) -> tuple[dict, list]:
@@ -172,19 +173,17 @@ def _load(path: Path) -> tuple[dict, list]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 (byte offset {exc.start})") from None
     if suffix == ".json":
-        meta = _loads(path, text, "file")
-        _check_metadata(path, meta)
-        rows = meta.pop("rows", [])  # type: ignore[union-attr]
-        return meta, rows  # type: ignore[return-value]
+        meta = _check_metadata(path, _loads(path, text, "file"))
+        rows = meta.pop("rows", [])
+        return meta, rows
     # NDJSON: only LF ends a line (never str.splitlines); a CR before it is JSON whitespace.
     lines = text.split("\n")
     if lines[-1] in ("", "\r"):
         lines.pop()
     if not lines:
         raise InputError(f"{path}: line 1: empty file, expected the metadata object")
-    meta = _loads(path, lines[0], "line 1")
-    _check_metadata(path, meta)
-    if "rows" in meta:  # type: ignore[operator]
+    meta = _check_metadata(path, _loads(path, lines[0], "line 1"))
+    if "rows" in meta:
         raise InputError(f"{path}: line 1: NDJSON metadata must not hold 'rows'")
     try:
         rows = list(map(_DECODER.decode, lines[1:]))
@@ -192,7 +191,7 @@ def _load(path: Path) -> tuple[dict, list]:
         bad = next(i for i, ln in enumerate(lines[1:], start=2) if not _is_json(ln))
         _loads(path, lines[bad - 1], f"line {bad}")
         raise  # pragma: no cover - _loads raised above
-    return meta, rows  # type: ignore[return-value]
+    return meta, rows
 
 
 def _is_json(line: str) -> bool:
@@ -257,7 +256,8 @@ def _convert(path: Path, col: dict, values: tuple, nd: bool) -> tuple[object, st
         if not types <= {int, float, _NONE}:
             _bad_type(path, name, values, (int, float, _NONE), "a number or null", nd)
         obj = np.array(values, dtype=object)
-        obj[np.equal(obj, None)] = np.nan
+        # The ignore: numpy's stubs refuse None as an operand; on object arrays it compares.
+        obj[np.equal(obj, None)] = np.nan  # type: ignore[call-overload]
         try:
             num = obj.astype(np.float64)
         except OverflowError:

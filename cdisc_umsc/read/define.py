@@ -166,10 +166,10 @@ def _origin(doc: _Doc, item: etree._Element) -> tuple[str, str | None]:
         return "Collected", None
     kind = node.get("Type", "Collected")
     kind = "Collected" if kind in _COLLECTED else kind
-    text = doc.text(node)
+    described = doc.text(node)
     source = node.get("Source")
-    if text:
-        return kind, text
+    if described:
+        return kind, described
     return kind, (source if source and source != _DEFAULT_SOURCE.get(kind) else None)
 
 
@@ -224,7 +224,7 @@ def _variables(
         out.append(
             Variable(
                 name=name,
-                label=doc.text(item) or item.get(doc.d("Label"), ""),
+                label=doc.text(item) or item.get(doc.d("Label")) or "",
                 type="Num" if dtype in NUMERIC else "Char",
                 order=_int(ref.get("OrderNumber"), doc, f"{where}: OrderNumber") or pos,
                 data_type=dtype,
@@ -265,11 +265,11 @@ def read_define(path: str | os.PathLike[str]) -> Study:
     doc = _Doc(root, name)
     study_el = root.find(doc.o("Study"))
     mdv = None if study_el is None else study_el.find(doc.o("MetaDataVersion"))
-    if mdv is None:
+    if study_el is None or mdv is None:
         raise InputError(f"{name}: no Study/MetaDataVersion element; not a define.xml")
-    study_id = study_el.findtext(
-        f"{doc.o('GlobalVariables')}/{doc.o('StudyName')}"
-    ) or study_el.get("OID", "")
+    study_id = study_el.findtext(f"{doc.o('GlobalVariables')}/{doc.o('StudyName')}") or (
+        study_el.get("OID") or ""
+    )
     std_by_oid, ig_name, ig_version, ct_version = _standards(doc, mdv)
     items = {i.get("OID", ""): i for i in mdv.findall(doc.o("ItemDef"))}
     cl_elements = mdv.findall(doc.o("CodeList"))
@@ -291,7 +291,7 @@ def read_define(path: str | os.PathLike[str]) -> Study:
         )
         datasets[ds_name] = Dataset(
             name=ds_name,
-            label=doc.text(group) or group.get(doc.d("Label"), ""),
+            label=doc.text(group) or group.get(doc.d("Label")) or "",
             cls=cls,
             structure=group.get(doc.d("Structure"), ""),
             standard=standard,

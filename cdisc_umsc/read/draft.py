@@ -18,6 +18,8 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.read import odm
 from cdisc_umsc.read.sas import read_dataset
@@ -204,7 +206,7 @@ def _recode_name(oid: str) -> str:
 
 
 def _recodes(meta: odm.MetaData, used: list[str]) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for oid in used:
         cl = meta.codelists[oid]
         pairs = [(c, d) for c, d in cl.items if d]
@@ -236,8 +238,9 @@ def draft_sas(paths: list[Path], encoding: str = "utf-8") -> str:
         frame, meta = read_dataset(path, reader, encoding)
         name = _unique(_name(getattr(meta, "table_name", None) or path.stem), taken)
         lines += [f"  {name}:  # {len(frame)} observations", f"    file: {_scalar(path.name)}"]
-        if getattr(meta, "file_label", None):
-            lines.append(f"    label: {_scalar(meta.file_label)}")
+        file_label = getattr(meta, "file_label", None)
+        if file_label:
+            lines.append(f"    label: {_scalar(file_label)}")
         lines.append("    fields:")
         labels = getattr(meta, "column_names_to_labels", {}) or {}
         formats = getattr(meta, "original_variable_types", {}) or {}
@@ -252,7 +255,7 @@ def draft_sas(paths: list[Path], encoding: str = "utf-8") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sas_types(values, fmt: str, kind: str | None) -> tuple[list[str], str]:  # type: ignore[no-untyped-def]
+def _sas_types(values: pd.Series, fmt: str, kind: str | None) -> tuple[list[str], str]:
     if kind == "string" or (kind is None and values.dtype == object and not fmt):
         return [], ""
     if _SAS_DATETIME.match(fmt):

@@ -191,6 +191,12 @@ class _Record:
     values: dict[str, str] = field(default_factory=dict)
 
 
+def _line(elem: etree._Element) -> int:
+    """The element's line in the file (0 when lxml does not know it)."""
+    line: int | None = elem.sourceline  # type: ignore[assignment]  # lxml-stubs leave it untyped
+    return int(line or 0)
+
+
 @dataclass
 class Export:
     """One ODM file as read: its MetaDataVersions and the records of each item group."""
@@ -248,8 +254,8 @@ class _Reader:
         if self.stack and self.stack[-1][2] == "Remove":
             self.stack.append((level, key, "Remove", None))  # removed with its parent
             return
-        parent = self.stack[-1][3] if self.stack else self.subjects
-        container = parent.get(key) if parent is not None else None
+        parent: dict | None = self.stack[-1][3] if self.stack else self.subjects
+        container: _Record | dict | None = parent.get(key) if parent is not None else None
         what = f"{level} {oid_attr}={oid}" + (f" {key_attr}={repeat}" if repeat else "")
         if tx == "Remove":
             if parent is None or key not in parent:
@@ -264,11 +270,12 @@ class _Reader:
         if container is None:
             if level == "ItemGroupData":
                 self.seq += 1
-                container = _Record(self.seq, int(elem.sourceline or 0), self._context(elem))
+                container = _Record(self.seq, _line(elem), self._context(elem))
             else:
                 container = {}
+            assert parent is not None  # only a removed level holds none; its children return
             parent[key] = container
-        if level == "ItemGroupData":
+        if isinstance(container, _Record):  # an ItemGroupData's
             self.stack.append((level, key, tx, {"record": container}))
         else:
             self.stack.append((level, key, tx, container))
@@ -323,9 +330,10 @@ class _Reader:
         elif typed:
             value = elem.text or ""
         else:
-            value = elem.get("Value")
-            if value is None:
+            given = elem.get("Value")
+            if given is None:
                 raise self.error(elem, f"ItemData ItemOID={oid} without Value (or IsNull)")
+            value = given
         if tx == "Context":
             record.values.setdefault(oid, value)
             return
@@ -372,7 +380,8 @@ def parse(path: Path, name: str | None = None) -> Export:
             else:
                 reader.skip -= 1
                 if reader.skip == 0:
-                    elem.clear(keep_tail=True)  # its siblings may still be read
+                    # its siblings may still be read; the ignore: lxml-stubs lack keep_tail
+                    elem.clear(keep_tail=True)  # type: ignore[call-arg]
             continue
         if event == "start":
             _start(reader, elem, tag)

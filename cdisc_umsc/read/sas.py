@@ -86,7 +86,7 @@ def read_dataset(
             frame[column] = _decode(col, codec, name, _text(str(column), codec))
     frame.columns = columns
     labels = getattr(meta, "column_names_to_labels", None) or {}
-    meta.column_names_to_labels = {  # type: ignore[attr-defined]
+    meta.column_names_to_labels = {
         _text(str(k), codec): _text(v, codec) if v else v for k, v in labels.items()
     }
     for attr in ("original_variable_types", "readstat_variable_types"):

@@ -23,7 +23,7 @@ def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
         texts = analysis.loc[analysis[col] != "", ["PARAMCD", col]].drop_duplicates()
         for paramcd, text in texts.itertuples(index=False):
             found.append((str(paramcd), col, str(text)))
-    return sorted(found, key=lambda e: (e[0], int(CRIT.match(e[1]).group(1))))
+    return sorted(found, key=lambda e: (e[0], int(e[1].removeprefix("CRIT"))))  # CRITy: y
 
 
 def efficacy_table(

@@ -94,7 +94,8 @@ def csv_rules() -> tuple[Rule, ...]:
     """The rules of validate/rules.csv, in file order (the project's own wording)."""
     with files(__package__).joinpath("rules.csv").open("rb") as fh:
         frame = pd.read_csv(fh, dtype=str, keep_default_na=False, na_filter=False)
-    return tuple(_validate_row(i + 2, r) for i, r in enumerate(frame.to_dict("records")))
+    rows = ({str(k): str(v) for k, v in r.items()} for r in frame.to_dict("records"))
+    return tuple(_validate_row(i + 2, r) for i, r in enumerate(rows))
 
 
 @cache

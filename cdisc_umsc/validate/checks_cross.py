@@ -186,10 +186,10 @@ def visit_consistent_across(ctx: Context) -> Hits:
         if bad.empty:
             continue
         listing = bad.groupby(group)[tag].agg(lambda s: ", ".join(sorted(s)))
-        for name, rows in bad.groupby("dataset", sort=True):
+        for dataset, rows in bad.groupby("dataset", sort=True):
             yield pd.DataFrame(
                 {
-                    "dataset": name,
+                    "dataset": dataset,
                     "row": rows["row"].to_numpy(),
                     "variable": label,
                     "value": rows[group].to_numpy(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import pandas as pd
 
@@ -39,6 +40,10 @@ def _outside(frame: pd.DataFrame, var: Variable, allowed: Allowed) -> tuple[pd.S
     return bad, text
 
 
+def _quoted(text: pd.Series, tail: str) -> pd.Series:
+    return "'" + text + tail
+
+
 def _per_record(
     ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None, sponsor: bool
 ) -> Hits:
@@ -48,7 +53,7 @@ def _per_record(
         bad, text = _outside(frame, var, allowed)
         kind = "sponsor" if sponsor else "non-extensible"
         tail = f"' is not in {kind} codelist {allowed.id} ({allowed.name})"
-        yield ctx.hits(name, bad, var.name, text, lambda t=text, tail=tail: "'" + t + tail)
+        yield ctx.hits(name, bad, var.name, text, partial(_quoted, text, tail))
 
 
 @check("UMSC-CT0001")

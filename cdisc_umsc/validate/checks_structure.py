@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import pandas as pd
 
@@ -202,6 +203,10 @@ def label_matches_ig(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset
 # ----------------------------------------------------------------------- lengths
 
 
+def _bytes_in(size: pd.Series, where: str) -> pd.Series:
+    return size.astype(str) + f" bytes in {where}"
+
+
 @check("UMSC-SD0007")
 def char_at_most_200_bytes(
     ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
@@ -214,7 +219,7 @@ def char_at_most_200_bytes(
                 size > MAX_CHAR_BYTES,
                 var,
                 frame[var],
-                lambda s=size, v=var: s.astype(str) + f" bytes in {v} (limit {MAX_CHAR_BYTES})",
+                partial(_bytes_in, size, f"{var} (limit {MAX_CHAR_BYTES})"),
             )
 
 
@@ -232,7 +237,7 @@ def char_within_declared_length(
                 size > var.length,
                 var.name,
                 frame[var.name],
-                lambda s=size, v=var: s.astype(str) + f" bytes in {v.name} (declared {v.length})",
+                partial(_bytes_in, size, f"{var.name} (declared {var.length})"),
             )
 
 

@@ -36,8 +36,8 @@ def _rf_vs_ex(
     subject has no such EX value). `sources` are (EX variable, "min" | "max") pairs."""
     if name != "DM" or not {"USUBJID", rf} <= set(frame.columns):
         return
-    extremes = [(var, how, _ex_extreme(ctx, var, how)) for var, how in sources]
-    extremes = [(var, how, e) for var, how, e in extremes if e is not None]
+    found = [(var, how, _ex_extreme(ctx, var, how)) for var, how in sources]
+    extremes = [(var, how, e) for var, how, e in found if e is not None]
     if not extremes:
         return
     recorded = as_text(frame[rf]).str.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,12 @@ def iso8601_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
             err != "",
             var,
             text,
-            lambda e=err, v=var, t=text: e + " in " + v + ": '" + t + "'",
+            partial(_invalid_message, err, var, text),
         )
+
+
+def _invalid_message(err: pd.Series, var: str, text: pd.Series) -> pd.Series:
+    return err + " in " + var + ": '" + text + "'"
 
 
 def _after(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -72,6 +77,19 @@ def _reference(ctx: Context, name: str, frame: pd.DataFrame) -> pd.Series | None
     return as_text(frame["USUBJID"]).map(lookup).fillna("").astype(object)
 
 
+def _study_day(frame: pd.DataFrame, dtc: str, ref: pd.Series) -> pd.Series:
+    """The study day of each record's ``dtc`` date from its DM.RFSTDTC."""
+    return by_values(lambda f: iso8601.study_day(f[0], f[1]), as_text(frame[dtc]), ref)
+
+
+def _day_differs(dy: str, dtc: str, recorded: pd.Series, expected: pd.Series) -> pd.Series:
+    return f"{dy} is " + as_text(recorded) + f" but {dtc} and DM.RFSTDTC give " + as_text(expected)
+
+
+def _day_missing(dy: str, dtc: str, expected: pd.Series) -> pd.Series:
+    return f"{dy} is null but {dtc} and DM.RFSTDTC give " + as_text(expected)
+
+
 def _study_days(
     ctx: Context, name: str, frame: pd.DataFrame
 ) -> Iterator[tuple[str, str, pd.Series, pd.Series]]:
@@ -90,9 +108,7 @@ def _study_days(
         recorded = pd.to_numeric(frame[dy], errors="coerce").astype("float64")
         expected = ctx.memo(
             ("study day", name, dy),
-            lambda d=dtc: by_values(
-                lambda f: iso8601.study_day(f[0], f[1]), as_text(frame[d]), ref
-            ),
+            partial(_study_day, frame, dtc, ref),
         )
         yield dy, dtc, recorded, expected
 
@@ -107,9 +123,7 @@ def study_day_correct(ctx: Context, name: str, frame: pd.DataFrame, meta: Datase
             bad,
             dy,
             recorded,
-            lambda dy=dy, dtc=dtc, r=recorded, e=expected: (
-                f"{dy} is " + as_text(r) + f" but {dtc} and DM.RFSTDTC give " + as_text(e)
-            ),
+            partial(_day_differs, dy, dtc, recorded, expected),
         )
 
 
@@ -135,9 +149,7 @@ def study_day_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Datase
             recorded.isna() & expected.notna(),
             dy,
             "",
-            lambda dy=dy, dtc=dtc, e=expected: (
-                f"{dy} is null but {dtc} and DM.RFSTDTC give " + as_text(e)
-            ),
+            partial(_day_missing, dy, dtc, expected),
         )
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study
 
 HIT_COLUMNS = ("dataset", "row", "variable", "value", "message")
+#: A hit's variable, value or message: one text, one per record, or built only on a hit.
+HitPart = str | pd.Series | Callable[[], pd.Series]
+_T = TypeVar("_T")
 #: A number written as text (an --ORRES / --STRESC numeric result).
 NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _TEMPLATE = re.compile(r"[a-z*]")  # ADaMIG names with placeholders (TRTxxP, CRITy, *DT)
@@ -124,7 +128,9 @@ def _nbytes(text: pd.Series) -> pd.Series:
     size = text.str.len().fillna(0).astype("int64")
     wide = ~text.str.isascii().fillna(True).astype(bool)  # only these need encoding
     if wide.any():
-        size[wide] = text[wide].str.encode("utf-8").str.len().astype("int64")
+        encoded = text[wide].str.encode("utf-8")
+        # The ignore: pandas-stubs type .str.len() for text only; pandas measures bytes too.
+        size[wide] = encoded.str.len().astype("int64")  # type: ignore[misc]
     return size
 
 
@@ -176,11 +182,11 @@ class Context:
     #: Rule id -> predicate (ctx, dataset) deciding whether the rule runs there.
     rule_scopes: dict[str, Callable[[Context, str], bool]] = {}
 
-    def memo(self, key: tuple, compute: Callable[[], object]) -> object:
+    def memo(self, key: tuple, compute: Callable[[], _T]) -> _T:
         """`compute()` once per run for `key` (work several rules share, e.g. study days)."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]
+        return cast(_T, self._memo[key])  # what compute() gave for this key
 
     # ------------------------------------------------------------------ metadata / IG
 
@@ -364,7 +370,7 @@ class Context:
     def nbytes(self, name: str, variable: str) -> pd.Series:
         """UTF-8 byte lengths of one column (computed once per run; three rules use them)."""
         return self.memo(
-            ("nbytes", name, variable),  # type: ignore[return-value]
+            ("nbytes", name, variable),
             lambda: nbytes(self.datasets[name][variable]),
         )
 
@@ -379,9 +385,9 @@ class Context:
     def hits(
         name: str,
         mask: pd.Series | np.ndarray,
-        variable: str | pd.Series,
-        value: str | pd.Series,
-        message: str | pd.Series | Callable[[], pd.Series],
+        variable: HitPart,
+        value: HitPart,
+        message: HitPart,
     ) -> pd.DataFrame:
         """One hit per True position of `mask` (Series arguments are aligned to the rows;
         a callable message is built only when there is a hit)."""
@@ -389,7 +395,7 @@ class Context:
         if not len(pos):
             return pd.DataFrame({c: [] for c in HIT_COLUMNS})
 
-        def pick(arg: str | pd.Series | Callable[[], pd.Series]) -> object:
+        def pick(arg: HitPart) -> object:
             arg = arg() if callable(arg) else arg
             return as_text(arg).to_numpy()[pos] if isinstance(arg, pd.Series) else arg
 

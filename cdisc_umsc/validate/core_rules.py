@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import cache
+from functools import cache, partial
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -56,11 +57,17 @@ class _Data:
         self._text: dict[str, pd.Series] = {}
 
     def name(self, text: object) -> object:
-        if isinstance(text, str) and text.startswith("--"):
-            return self.prefix + text[2:]
-        return text
+        """A comparator as a rule writes it: text is a variable name ('--' resolved), any
+        other value a literal."""
+        return self.var(text) if isinstance(text, str) else text
 
-    def has(self, name: object) -> bool:
+    def var(self, text: object) -> str:
+        """The variable a rule names ('--' resolved); a name that is not text names none."""
+        if not isinstance(text, str):
+            return ""
+        return self.prefix + text[2:] if text.startswith("--") else text
+
+    def has(self, name: object) -> TypeGuard[str]:
         return isinstance(name, str) and name in self.frame.columns
 
     def column(self, name: str) -> pd.Series:
@@ -92,25 +99,33 @@ def _literal(value: object) -> object:
     return value
 
 
-def _side(data: _Data, value: dict) -> tuple[str, object, bool]:
-    """(target column, comparator (column name or literal), comparator is a column)."""
-    target = data.name(value.get("target"))
+def _side(data: _Data, value: dict) -> tuple[str, object, str | None]:
+    """(target column, comparator (column name or literal), the comparator's column when
+    it names one)."""
+    target = data.var(value.get("target"))
     comp = value.get("comparator")
     if value.get("value_is_literal"):
-        return target, comp, False
+        return target, comp, None
     comp = data.name(comp)
-    return target, comp, data.has(comp)
+    return target, comp, comp if data.has(comp) else None
+
+
+def _as_int(value: object) -> int:
+    """A literal comparator as the integer ``int()`` reads."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"not an integer: {value!r}")
 
 
 def _equal(data: _Data, value: dict, negate: bool, fold: bool = False) -> Mask:
-    target, comp, is_col = _side(data, value)
+    target, comp, col = _side(data, value)
     t_blank = data.blank(target)
-    if is_col:
-        c_blank = data.blank(comp)
-        if data.is_num(target) and data.is_num(comp):
-            same = (data.numeric(target) == data.numeric(comp)).to_numpy(dtype=bool)
+    if col is not None:
+        c_blank = data.blank(col)
+        if data.is_num(target) and data.is_num(col):
+            same = (data.numeric(target) == data.numeric(col)).to_numpy(dtype=bool)
         else:
-            a, b = data.text(target), data.text(comp)
+            a, b = data.text(target), data.text(col)
             if fold:
                 a, b = a.str.lower(), b.str.lower()
             same = (a == b).to_numpy(dtype=bool)
@@ -145,9 +160,9 @@ def _values(comp: object) -> list[str]:
 
 
 def _contained(data: _Data, value: dict, fold: bool = False) -> Mask:
-    target, comp, is_col = _side(data, value)
-    if is_col:
-        return (data.text(target) == data.text(comp)).to_numpy(dtype=bool) & ~data.blank(target)
+    target, comp, col = _side(data, value)
+    if col is not None:
+        return (data.text(target) == data.text(col)).to_numpy(dtype=bool) & ~data.blank(target)
     text = data.text(target)
     allowed = _values(comp)
     if fold:
@@ -158,10 +173,13 @@ def _contained(data: _Data, value: dict, fold: bool = False) -> Mask:
 
 def _compare(op: Callable) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        target, comp, is_col = _side(data, value)
+        target, comp, col = _side(data, value)
         left = data.numeric(target)
-        right = data.numeric(comp) if is_col else pd.to_numeric(pd.Series([comp]), errors="coerce")
-        right = right if is_col else right.iloc[0]
+        right = (
+            data.numeric(col)
+            if col is not None
+            else pd.to_numeric(pd.Series([comp]), errors="coerce").iloc[0]
+        )
         return pd.Series(op(left, right), index=left.index).fillna(False).to_numpy(dtype=bool)
 
     return run
@@ -169,13 +187,13 @@ def _compare(op: Callable) -> Callable[[_Data, dict], Mask]:
 
 def _regex(negate: bool, part: str = "") -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        target = data.name(value.get("target"))
+        target = data.var(value.get("target"))
         pattern = re.compile(str(value.get("comparator")))
         size = value.get(part) if part else None
 
         def test(s: pd.Series) -> pd.Series:
             cut = s.str.slice(stop=size) if part == "prefix" else s
-            cut = s.str.slice(-size) if part == "suffix" else cut
+            cut = s.str.slice(-_as_int(size)) if part == "suffix" else cut
             if part:
                 return cut.map(lambda x: pattern.search(x) is not None)  # per distinct value
             return cut.str.match(pattern).fillna(False).astype(bool)
@@ -189,9 +207,9 @@ def _regex(negate: bool, part: str = "") -> Callable[[_Data, dict], Mask]:
 
 def _length(op: Callable) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        target, comp, is_col = _side(data, value)
+        target, comp, col = _side(data, value)
         size = data.text(target).str.len()
-        other = data.text(comp).str.len() if is_col else int(comp)
+        other = data.text(col).str.len() if col is not None else _as_int(comp)
         hit = pd.Series(op(size, other), index=size.index).fillna(False).to_numpy(dtype=bool)
         return hit & ~pd.isna(data.column(target)).to_numpy(dtype=bool)
 
@@ -207,11 +225,11 @@ def _date(op: Callable) -> Callable[[_Data, dict], Mask]:
     """Dates compared at the precision both sides have (CORE compare_dates)."""
 
     def run(data: _Data, value: dict) -> Mask:
-        target, comp, is_col = _side(data, value)
+        target, comp, col = _side(data, value)
         left = _date_key(data.text(target).str.strip())
         right = (
-            _date_key(data.text(comp).str.strip())
-            if is_col
+            _date_key(data.text(col).str.strip())
+            if col is not None
             else pd.Series(str(comp or ""), index=left.index)
         )
         right = right.where(right.str.fullmatch(_DATE).fillna(False), "")
@@ -234,20 +252,21 @@ def _date(op: Callable) -> Callable[[_Data, dict], Mask]:
 
 def _complete(negate: bool) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        target = data.name(value.get("target"))
+        target = data.var(value.get("target"))
         text = data.text(target).str.strip()
-        hit = by_value(text, lambda s: s.str.fullmatch(_COMPLETE).fillna(False).astype(bool))
-        hit = hit.to_numpy(dtype=bool)
+        full = by_value(text, lambda s: s.str.fullmatch(_COMPLETE).fillna(False).astype(bool))
+        hit = full.to_numpy(dtype=bool)
         return ~hit if negate else hit
 
     return run
 
 
 def _columns(data: _Data, value: dict) -> list[str]:
-    target = data.name(value.get("target"))
+    target = data.var(value.get("target"))
     comp = value.get("comparator")
     comps = comp if isinstance(comp, list) else [comp]
-    return list(dict.fromkeys([target, *(data.name(c) for c in comps if data.has(data.name(c)))]))
+    names = (data.name(c) for c in comps)
+    return list(dict.fromkeys([target, *(n for n in names if data.has(n))]))
 
 
 def _not_unique_set(data: _Data, value: dict) -> Mask:
@@ -292,13 +311,13 @@ def _exists(negate: bool) -> Callable[[_Data, dict], Mask]:
 
 def _contains(negate: bool) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        target, comp, is_col = _side(data, value)
+        target, comp, col = _side(data, value)
         text = data.text(target)
-        if is_col:
+        if col is not None:
             pairs = by_values(
                 lambda f: pd.Series([b in a for a, b in zip(f[0], f[1], strict=True)]),
                 text,
-                data.text(comp),
+                data.text(col),
             )  # per distinct pair of values
             hit = pairs.to_numpy(dtype=bool)
         else:
@@ -312,14 +331,14 @@ def _contains(negate: bool) -> Callable[[_Data, dict], Mask]:
 
 def _affix(kind: str, negate: bool) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        target, comp, is_col = _side(data, value)
+        target, comp, col = _side(data, value)
         size = int(value.get(kind) or 0)
         text = data.text(target)
         part = text.str.slice(stop=size) if kind == "prefix" else text.str.slice(-size)
         if value.get("comparator") == "DOMAIN" and kind == "prefix":
             other: object = data.prefix
         else:
-            other = data.text(comp) if is_col else str(comp)
+            other = data.text(col) if col is not None else str(comp)
         hit = (part == other).to_numpy(dtype=bool) & ~data.blank(target)
         return ~hit if negate else hit
 
@@ -350,7 +369,7 @@ def _starts(kind: str) -> Callable[[_Data, dict], Mask]:
 
 def _empty(negate: bool) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        hit = data.blank(data.name(value.get("target")))
+        hit = data.blank(data.var(value.get("target")))
         return ~hit if negate else hit
 
     return run
@@ -359,10 +378,11 @@ def _empty(negate: bool) -> Callable[[_Data, dict], Mask]:
 def _maps_to_many(data: _Data, value: dict) -> Mask:
     """Records whose target value goes with more than one value of the comparator variable
     (within the 'within' variables present): P21's 'inconsistent value for B within A'."""
-    target, comp = data.name(value.get("target")), data.name(value.get("comparator"))
+    target, comp = data.var(value.get("target")), data.name(value.get("comparator"))
     if not data.has(comp):
         return np.zeros(data.n, dtype=bool)
-    within = [data.name(w) for w in value.get("within") or [] if data.has(data.name(w))]
+    named = (data.name(w) for w in value.get("within") or [])
+    within = [w for w in named if data.has(w)]
     key = pd.DataFrame({c: data.text(c) for c in [target, *within]})
     codes = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
     other = pd.Series(pd.factorize(data.text(comp))[0]).where(~data.blank(comp))
@@ -389,9 +409,9 @@ def _other(data: _Data, domain: str, columns: list[str]) -> pd.DataFrame | None:
 def _not_in_dataset(data: _Data, value: dict) -> Mask:
     """Records whose (non-blank) target values are not found in the named dataset's columns
     (same names unless 'columns' gives them); no such dataset: nothing to judge by."""
-    mine = value.get("target")
-    mine = [data.name(m) for m in (mine if isinstance(mine, list) else [mine])]
-    theirs = [data.name(c) for c in value.get("columns") or mine]
+    target = value.get("target")
+    mine = [data.var(m) for m in (target if isinstance(target, list) else [target])]
+    theirs = [data.var(c) for c in value.get("columns") or mine]
     if any(not data.has(m) for m in mine):
         return np.zeros(data.n, dtype=bool)
     other = _other(data, str(value.get("comparator")), theirs)
@@ -405,7 +425,7 @@ def _not_in_dataset(data: _Data, value: dict) -> Mask:
 
 def _records_in(negate: bool) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
-        target = data.name(value.get("target"))
+        target = data.var(value.get("target"))
         other = _other(data, str(value.get("comparator")), [target])
         if other is None:
             return np.zeros(data.n, dtype=bool)
@@ -418,7 +438,7 @@ def _records_in(negate: bool) -> Callable[[_Data, dict], Mask]:
 def _after_latest(data: _Data, value: dict) -> Mask:
     """Records whose complete target date is after the subject's latest complete date of
     'comparator' (DOMAIN.VARIABLE, e.g. DS.DSSTDTC)."""
-    target = data.name(value.get("target"))
+    target = data.var(value.get("target"))
     domain, var = str(value.get("comparator")).split(".", 1)
     other = _other(data, domain, ["USUBJID", var])
     if other is None or not data.has("USUBJID"):
@@ -678,7 +698,7 @@ def make_check(rule: dict, rid: str) -> Callable[..., Hits]:
         mask = evaluate(rule["conditions"], data)
         if not mask.any():
             return
-        shown = [data.name(v) for v in rule.get("output_variables") or []]
+        shown = [data.var(v) for v in rule.get("output_variables") or []]
         shown = [v for v in shown if v in here] or sorted(values | optional)
         value = data.text(shown[0])  # an absent variable reads as blank
         detail = f"{shown[0]}='" + value + "'"
@@ -734,7 +754,7 @@ def registered_rules() -> tuple[tuple[dict, Rule], ...]:
 def _register() -> None:
     for rule, entry in registered_rules():
         check(entry.id)(make_check(rule, entry.id))
-        Context.rule_scopes[entry.id] = lambda ctx, name, r=rule: in_scope(r, ctx, name)
+        Context.rule_scopes[entry.id] = partial(in_scope, rule)
     register_rules(lambda: [entry for _, entry in registered_rules()])
 
 

@@ -34,7 +34,7 @@ def _run(rule: Rule, check: catalogue.Check, ctx: Context) -> tuple[list[pd.Data
             for n in sorted(ctx.datasets)
             if _applies(rule, ctx, n)
         ]
-    out = []
+    out: list[pd.DataFrame] = []
     ran = 0
     for args in targets:
         if args and not ctx.rule_applies(rule.id, args[0]):

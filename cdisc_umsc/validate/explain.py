@@ -58,14 +58,15 @@ def explanations(findings: pd.DataFrame, known: pd.DataFrame | None) -> pd.Serie
     # most specific first: rows with a value, then with a variable, then the rest
     order = np.lexsort(((known["variable"] == "").to_numpy(), (known["value"] == "").to_numpy()))
     for row in known.iloc[order[::-1]].itertuples(index=False):  # a list of reviewed rows
-        ids = findings["rule"].eq(row.rule_id)
-        cited = rf"(?:^|;){re.escape(row.rule_id)}(?:;|$)"
+        rule_id, variable, value = str(row.rule_id), str(row.variable), str(row.value)
+        ids = findings["rule"].eq(rule_id)
+        cited = rf"(?:^|;){re.escape(rule_id)}(?:;|$)"
         for col in ("core_id", "p21_id"):
             ids |= findings[col].astype(str).str.contains(cited, regex=True)
-        hit = ids & findings["dataset"].eq(row.dataset)
-        if row.variable:
-            hit &= findings["variable"].eq(row.variable)
-        if row.value:
-            hit &= findings["value"].eq(row.value)
-        out[hit] = row.justification
+        hit = ids & findings["dataset"].eq(str(row.dataset))
+        if variable:
+            hit &= findings["variable"].eq(variable)
+        if value:
+            hit &= findings["value"].eq(value)
+        out[hit] = str(row.justification)
     return out

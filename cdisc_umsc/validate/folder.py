@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.metadata.model import Dataset
+from cdisc_umsc.metadata.model import Dataset, Study
 from cdisc_umsc.read.datasets import dataset_files, read_dataset
 from cdisc_umsc.validate.context import HIT_COLUMNS
 from cdisc_umsc.validate.findings import Findings
@@ -51,7 +51,14 @@ class Folder:
         return pd.concat(self.issues, ignore_index=True)
 
 
-def _issue(rule: str, name: str, rows, variable, value, message) -> pd.DataFrame:
+def _issue(
+    rule: str,
+    name: str,
+    rows: np.ndarray | list[int],
+    variable: str,
+    value: np.ndarray | str,
+    message: list[str],
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "rule": rule,
@@ -96,9 +103,7 @@ def _redecode(frame: pd.DataFrame, name: str, path: Path, codec: str) -> list[pd
             f"valid {codec}"
             for r, (p, b) in zip(rows, where, strict=True)
         ]
-        found.append(
-            _issue("UMSC-FI0001", name, rows, col, fixed[codes[rows]], message)  # type: ignore[arg-type]
-        )
+        found.append(_issue("UMSC-FI0001", name, rows, str(col), fixed[codes[rows]], message))
     return found
 
 
@@ -218,9 +223,9 @@ def _one(
         study = read_define(define)
         source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
         if ig:
-            study.standard_version = _ig_text(ig)
+            study = replace(study, standard_version=_ig_text(ig))
         if ct:
-            study.ct_version = ct
+            study = replace(study, ct_version=ct)
     else:
         ids = [
             str(f["STUDYID"].iloc[0])
@@ -251,7 +256,7 @@ def _one(
     return findings, what, data.notes, study, source, counts, dated
 
 
-def _judged(study) -> str:
+def _judged(study: Study) -> str:
     """'SDTMIG 3.4' or 'declares SDTMIG 3.1.2, judged by SDTMIG 3.4 (not bundled)'."""
     from cdisc_umsc.metadata import standards as S
     from cdisc_umsc.validate.checks_structure import ig_name

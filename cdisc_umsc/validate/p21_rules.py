@@ -8,7 +8,7 @@ severity, evaluated by the declared-rule engine of :mod:`cdisc_umsc.validate.cor
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from importlib.resources import files
 
 import yaml
@@ -92,7 +92,7 @@ def declared() -> tuple[tuple[dict, Rule], ...]:
 def _register() -> None:
     for rule, entry in declared():
         check(entry.id)(make_check(rule, entry.id))
-        Context.rule_scopes[entry.id] = lambda ctx, name, r=rule: in_scope(r, ctx, name)
+        Context.rule_scopes[entry.id] = partial(in_scope, rule)
     register_rules(lambda: [entry for _, entry in declared()])
 
 

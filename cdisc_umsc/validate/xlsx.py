@@ -79,7 +79,8 @@ def render_xlsx(
 
     f = findings.frame.assign(explanation=explanations(findings.frame, known))
     wb = Workbook()
-    wb.remove(wb.active)
+    if wb.active is not None:  # a new workbook opens with one empty sheet
+        wb.remove(wb.active)
     total, shown = len(f), min(len(f), MAX_DETAILS)
     sev = f["severity"].value_counts()
     info = dict(header) | {

@@ -220,8 +220,9 @@ def _strings(ds: str, var: Variable, col: pd.Series) -> tuple[np.ndarray, int]:
             raise WriteError(
                 f"Dataset-JSON {ds}: variable {var.name}: expected character values, got {kind}"
             )
-    values = col.to_numpy(dtype=object, na_value=None)
-    where = np.flatnonzero(~np.equal(values, None))
+    # The ignores: the stubs refuse None as pandas' na_value and as a numpy operand.
+    values = col.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    where = np.flatnonzero(~np.equal(values, None))  # type: ignore[call-overload]
     present = values[where].tolist()
     chars = np.fromiter(map(len, present), np.int64, len(present))
     joined = "".join(present)
