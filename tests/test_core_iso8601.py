@@ -44,6 +44,13 @@ def test_impossible_dates_are_errors():
     assert bad.tolist()[4:] == ["", "", ""]
 
 
+def test_seconds_past_59_are_impossible():
+    bad = iso8601.validate(
+        pd.Series(["2019-03-01T10:15:59", "2019-03-01T10:15:60", "2019-03-01T10:15:75.5"])
+    )
+    assert bad.tolist() == ["", "impossible date/time", "impossible date/time"]
+
+
 def test_study_day_no_day_zero():
     days = iso8601.study_day(
         pd.Series(["2019-03-01", "2019-02-28", "2019-03-10T08:00", "2019-03"]),

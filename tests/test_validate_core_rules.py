@@ -375,3 +375,158 @@ def test_cross_dataset_rules_need_the_other_dataset():
     found = validate_study(frames, study_from_ig(frames, study_id="S1"))
     for p21 in ("SD0066", "SD0071", "SD2002", "SD1015", "SD0069", "SD0080"):
         assert found.of(P.rule_id(p21)).empty, p21
+
+
+# ----------------------------------------------------------------------------- every operator
+
+#: One dataset on which every operator is asked once or more: blanks (row 2), ties (row 0),
+#: partial dates (row 1), a date-time against a date-time (row 3), an invalid date (row 4).
+OPERAND = pd.DataFrame(
+    {
+        "AETERM": ["a", "A", "", "b", "abc"],
+        "AEDECOD": ["a", "a", "", "", "xbc"],
+        "AESEQ": [1.0, 2.0, np.nan, 3.0, 10.0],
+        "AEGRPID": [1.0, 1.0, np.nan, 4.0, 9.0],
+        "AESTDTC": ["2024-01-10", "2024-01", "", "2024-01-10T08:00", "bad"],
+        "AEENDTC": ["2024-01-10", "2024-02-05", "2024-01-01", "2024-01-10T07:00", "2024-01-01"],
+    }
+)
+#: (operator [with a label after a space], value, records where it holds).
+OPERATOR_CASES = [
+    ("empty", {"target": "AETERM"}, [2]),
+    ("non_empty", {"target": "AETERM"}, [0, 1, 3, 4]),
+    ("equal_to", {"target": "AETERM", "comparator": "AEDECOD"}, [0]),
+    ("equal_to lit", {"target": "AETERM", "comparator": "a", "value_is_literal": True}, [0]),
+    ("not_equal_to", {"target": "AETERM", "comparator": "AEDECOD"}, [1, 3, 4]),
+    ("equal_to_case_insensitive", {"target": "AETERM", "comparator": "AEDECOD"}, [0, 1]),
+    ("not_equal_to_case_insensitive", {"target": "AETERM", "comparator": "AEDECOD"}, [3, 4]),
+    ("equal_to num", {"target": "AESEQ", "comparator": "AEGRPID"}, [0]),
+    ("equal_to numlit", {"target": "AESEQ", "comparator": 1}, [0]),
+    ("is_contained_by", {"target": "AETERM", "comparator": ["a", "b"]}, [0, 3]),
+    ("is_not_contained_by", {"target": "AETERM", "comparator": ["a", "b"]}, [1, 2, 4]),
+    ("is_contained_by_case_insensitive", {"target": "AETERM", "comparator": ["a"]}, [0, 1]),
+    ("is_not_contained_by_case_insensitive", {"target": "AETERM", "comparator": ["a"]}, [2, 3, 4]),
+    ("less_than", {"target": "AESEQ", "comparator": "AEGRPID"}, [3]),
+    ("less_than_or_equal_to", {"target": "AESEQ", "comparator": "AEGRPID"}, [0, 3]),
+    ("greater_than", {"target": "AESEQ", "comparator": 2}, [3, 4]),
+    ("greater_than_or_equal_to", {"target": "AESEQ", "comparator": 2}, [1, 3, 4]),
+    ("matches_regex", {"target": "AETERM", "comparator": "[a-z]$"}, [0, 3]),
+    ("not_matches_regex", {"target": "AETERM", "comparator": "[a-z]$"}, [1, 2, 4]),
+    ("prefix_matches_regex", {"target": "AEDECOD", "comparator": "^x", "prefix": 1}, [4]),
+    (
+        "not_prefix_matches_regex",
+        {"target": "AEDECOD", "comparator": "^x", "prefix": 1},
+        [0, 1, 2, 3],
+    ),
+    ("suffix_matches_regex", {"target": "AETERM", "comparator": "c$", "suffix": 1}, [4]),
+    (
+        "not_suffix_matches_regex",
+        {"target": "AETERM", "comparator": "c$", "suffix": 1},
+        [0, 1, 2, 3],
+    ),
+    ("longer_than", {"target": "AETERM", "comparator": 1}, [4]),
+    ("longer_than_or_equal_to", {"target": "AETERM", "comparator": 1}, [0, 1, 3, 4]),
+    ("shorter_than", {"target": "AETERM", "comparator": 1}, [2]),
+    ("shorter_than_or_equal_to", {"target": "AETERM", "comparator": 1}, [0, 1, 2, 3]),
+    ("date_equal_to", {"target": "AESTDTC", "comparator": "AEENDTC"}, [0]),
+    ("date_not_equal_to", {"target": "AESTDTC", "comparator": "AEENDTC"}, [1, 3]),
+    ("date_less_than", {"target": "AESTDTC", "comparator": "AEENDTC"}, [1]),
+    ("date_less_than_or_equal_to", {"target": "AESTDTC", "comparator": "AEENDTC"}, [0, 1]),
+    ("date_greater_than", {"target": "AESTDTC", "comparator": "AEENDTC"}, [3]),
+    ("date_greater_than_or_equal_to", {"target": "AESTDTC", "comparator": "AEENDTC"}, [0, 3]),
+    (
+        "date_equal_to day",
+        {"target": "AESTDTC", "comparator": "AEENDTC", "date_component": "day"},
+        [0, 3],
+    ),
+    ("is_complete_date", {"target": "AESTDTC"}, [0, 3]),
+    ("is_incomplete_date", {"target": "AESTDTC"}, [1, 2, 4]),
+    ("is_not_unique_set", {"target": "AEDECOD", "comparator": ["AEGRPID"]}, [0, 1]),
+    ("is_unique_set", {"target": "AEDECOD", "comparator": ["AEGRPID"]}, [2, 3, 4]),
+    ("is_not_unique_relationship", {"target": "AEDECOD", "comparator": "AEGRPID"}, []),
+    ("is_unique_relationship", {"target": "AEDECOD", "comparator": "AEGRPID"}, [0, 1, 2, 3, 4]),
+    ("exists", {"target": "AETERM"}, [0, 1, 2, 3, 4]),
+    ("not_exists", {"target": "AETERM"}, []),
+    ("contains", {"target": "AETERM", "comparator": "b"}, [3, 4]),
+    ("does_not_contain", {"target": "AETERM", "comparator": "b"}, [0, 1, 2]),
+    ("contains col", {"target": "AEDECOD", "comparator": "AETERM"}, [0, 2]),
+    ("prefix_equal_to", {"target": "AEDECOD", "comparator": "a", "prefix": 1}, [0, 1]),
+    ("prefix_not_equal_to", {"target": "AEDECOD", "comparator": "a", "prefix": 1}, [2, 3, 4]),
+    ("suffix_equal_to", {"target": "AETERM", "comparator": "c", "suffix": 1}, [4]),
+    ("suffix_not_equal_to", {"target": "AETERM", "comparator": "c", "suffix": 1}, [0, 1, 2, 3]),
+    ("prefix_is_contained_by", {"target": "AEDECOD", "comparator": ["x", "z"], "prefix": 1}, [4]),
+    (
+        "prefix_is_not_contained_by",
+        {"target": "AEDECOD", "comparator": ["x", "z"], "prefix": 1},
+        [0, 1, 2, 3],
+    ),
+    ("suffix_is_contained_by", {"target": "AETERM", "comparator": ["c", "b"], "suffix": 1}, [3, 4]),
+    (
+        "suffix_is_not_contained_by",
+        {"target": "AETERM", "comparator": ["c", "b"], "suffix": 1},
+        [0, 1, 2],
+    ),
+    ("starts_with", {"target": "AETERM", "comparator": "a"}, [0, 4]),
+    ("ends_with", {"target": "AETERM", "comparator": "c"}, [4]),
+    ("maps_to_many", {"target": "AEGRPID", "comparator": "AEDECOD"}, []),
+    ("is_not_unique_relationship", {"target": "AETERM", "comparator": "AEDECOD"}, [0, 1]),
+    ("maps_to_many", {"target": "AEDECOD", "comparator": "AETERM"}, [0, 1]),
+    ("not_exists", {"target": "AEXX"}, [0, 1, 2, 3, 4]),
+    ("equal_to", {"target": "AESEQ", "comparator": "1", "value_is_literal": True}, [0]),
+]
+#: Operators that look into another dataset of the run: AE against DM and DS.
+CROSS_OPERATOR_CASES = [
+    ("not_in_dataset", {"target": "USUBJID", "comparator": "DM"}, [3]),
+    ("has_records_in", {"target": "USUBJID", "comparator": "DM"}, [0, 1]),
+    ("has_no_records_in", {"target": "USUBJID", "comparator": "DM"}, [3]),
+    ("date_after_latest", {"target": "AESTDTC", "comparator": "DS.DSSTDTC"}, [0]),
+    ("not_in_dataset x", {"target": "USUBJID", "comparator": "XX"}, []),
+]
+
+
+def test_every_operator_has_cases() -> None:
+    named = {case[0].split()[0] for case in (*OPERATOR_CASES, *CROSS_OPERATOR_CASES)}
+    assert named == set(C.OPERATORS)
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "rows"), OPERATOR_CASES, ids=[c[0] for c in OPERATOR_CASES]
+)
+def test_operator_holds_on_exactly_these_records(op: str, value: dict, rows: list[int]) -> None:
+    mask = C.OPERATORS[op.split()[0]](C._Data(OPERAND, "AE"), value)
+    assert np.flatnonzero(mask).tolist() == rows
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "rows"), CROSS_OPERATOR_CASES, ids=[c[0] for c in CROSS_OPERATOR_CASES]
+)
+def test_cross_dataset_operator_holds_on_exactly_these_records(
+    op: str, value: dict, rows: list[int]
+) -> None:
+    frames = {
+        "AE": pd.DataFrame(
+            {
+                "USUBJID": ["S-1", "S-2", "", "S-3"],
+                "AESTDTC": ["2024-02-01", "2024-01-31", "2024-09-09", "2024-03"],
+            }
+        ),
+        "DM": pd.DataFrame({"USUBJID": ["S-1", "S-2"]}),
+        "DS": pd.DataFrame(
+            {
+                "USUBJID": ["S-1", "S-1", "S-2", "S-3"],
+                "DSSTDTC": ["2024-01-31", "2024-01-15", "2024-01-31T10:00", "2024-05-01"],
+            }
+        ),
+    }
+    ctx = Context(frames, study_from_ig(frames), "submission")
+    mask = C.OPERATORS[op.split()[0]](C._Data(ctx.datasets["AE"], "AE", ctx), value)
+    assert np.flatnonzero(mask).tolist() == rows
+
+
+def test_a_whitespace_value_is_blank_for_equality_and_lists() -> None:
+    data = C._Data(pd.DataFrame({"AETERM": [" ", "a"]}), "AE")
+    literal = {"target": "AETERM", "comparator": " ", "value_is_literal": True}
+    assert C.OPERATORS["equal_to"](data, literal).tolist() == [False, False]
+    assert C.OPERATORS["not_equal_to"](data, literal).tolist() == [True, True]
+    listed = {"target": "AETERM", "comparator": [" ", "a"]}
+    assert C.OPERATORS["is_contained_by"](data, listed).tolist() == [False, True]
