@@ -22,6 +22,7 @@ import pandas as pd
 
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import to_number
 from cdisc_umsc.metadata.model import FormSpec
 
 ROW = "__row"
@@ -199,7 +200,7 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
         col = frame[spec.name]
         present = col != ""
         if spec.type in ("integer", "number"):
-            num = pd.to_numeric(col.where(present), errors="coerce")
+            num = to_number(col.where(present))
             what = "a whole number" if spec.type == "integer" else "a number"
             _first_bad(form, frame, present & num.isna(), spec.name, f"expected {what}")
             if spec.type == "integer":

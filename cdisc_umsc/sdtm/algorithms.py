@@ -17,7 +17,7 @@ import pandas as pd
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.conditions import parse_condition
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import number_text
+from cdisc_umsc.core.values import number_text, to_number
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.context import Build, Context
@@ -108,7 +108,7 @@ def copy_variable(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 )
 def assign_number(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     values = text(raw(ctx, b, p["number"]))
-    num = pd.to_numeric(values.where(values != ""), errors="coerce")
+    num = to_number(values)
     ctx.check(b, (values != "") & num.isna(), str(p["number"]), "expected a number", values)
     return num.astype("float64")
 
@@ -458,13 +458,13 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
     in --STRESC and --STRESN is null); any other text stops the run naming the raw row.
     """
     raw_values = text(ref(ctx, b, p["convert"]))
-    num = pd.to_numeric(raw_values.where(raw_values != ""), errors="coerce")
+    num = to_number(raw_values)
     other = (raw_values != "") & num.isna()  # the only values that may be qualified (few)
     qualified = pd.Series(False, index=raw_values.index)
     if other.any():
         qualified[other] = (
             raw_values[other]
-            .str.fullmatch(r"(?:<|>|<=|>=)\s*[-+]?(?:\d+\.?\d*|\.\d+)")
+            .str.fullmatch(r"(?:<|>|<=|>=) *[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
             .fillna(False)
             .astype(bool)
         )
