@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,11 +70,47 @@ def record_error(
 def _first_bad(
     form: FormSpec, frame: pd.DataFrame, mask: pd.Series, column: str, message: str
 ) -> None:
-    """Raise for the first row where ``mask`` is true."""
+    """Raise for the first row where ``mask`` is true (the value is shown unless the field
+    is a declared direct identifier: an error message never repeats one)."""
     if mask.any():
         pos = int(np.flatnonzero(mask.to_numpy())[0])
-        value = frame[column].iloc[pos]
-        raise record_error(form, frame, pos, column, f"{message} (got {value!r})")
+        shown = _shown(form, column, frame[column].iloc[pos])
+        raise record_error(form, frame, pos, column, f"{message} {shown}")
+
+
+def _shown(form: FormSpec, column: str, value: object) -> str:
+    """How an error shows a bad value: ``(got '...')``, never for a declared identifier."""
+    if any(f.name == column and f.identifier for f in form.fields):
+        return "(value not shown: a direct identifier)"
+    return f"(got {value!r})"
+
+
+#: C0 and C1 control characters and DEL, but tab and line breaks: bytes that are no text
+#: (U+0001, ANSI escape sequences) and would reach a transport file unseen
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _check_controls(form: FormSpec, frame: pd.DataFrame) -> None:
+    """Refuse a value holding a control character, naming its code point and position."""
+    for spec in form.fields:
+        codes, uniq = pd.factorize(frame[spec.name].astype(object))
+        text = pd.Series(uniq, dtype=object).astype(str)
+        bad = text.str.contains(_CONTROL).to_numpy(dtype=bool)
+        if not bad.any():
+            continue
+        first = int(np.flatnonzero(bad)[0])
+        pos = int(np.flatnonzero(codes == first)[0])
+        value = str(uniq[first])
+        hit = _CONTROL.search(value)
+        assert hit is not None
+        raise record_error(
+            form,
+            frame,
+            pos,
+            spec.name,
+            f"control character U+{ord(hit.group()):04X} at character {hit.start() + 1} "
+            "(text may hold printable characters, tabs and line breaks only)",
+        )
 
 
 def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
@@ -180,6 +217,7 @@ def check_form(form: FormSpec, frame: pd.DataFrame, cutoff: str | None = None) -
     """
     for col in (f.name for f in form.fields):
         frame[col] = _strip(frame[col])
+    _check_controls(form, frame)
     _check_fields(form, frame)
     if cutoff:
         _check_cutoff(form, frame, cutoff)
@@ -229,7 +267,11 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
                 raise record_error(
-                    form, frame, pos, spec.name, f"{err.iloc[pos]} (got {col.iloc[pos]!r})"
+                    form,
+                    frame,
+                    pos,
+                    spec.name,
+                    f"{err.iloc[pos]} {_shown(form, spec.name, col.iloc[pos])}",
                 )
             frame[spec.name] = iso
         elif spec.type == "time":
@@ -238,7 +280,11 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
                 raise record_error(
-                    form, frame, pos, spec.name, f"{err.iloc[pos]} (got {col.iloc[pos]!r})"
+                    form,
+                    frame,
+                    pos,
+                    spec.name,
+                    f"{err.iloc[pos]} {_shown(form, spec.name, col.iloc[pos])}",
                 )
 
 
