@@ -171,12 +171,12 @@ def run(
     progress.stage("derive ADaM", _count(sdtm.data))
     adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
-    phi.scan(
+    guard = phi.Guard(sdtm.identifier_values)
+    guard.scan_frames(
         {
             **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
             **{f"adam/{k}": v for k, v in adam.items()},
-        },
-        sdtm.identifier_values,
+        }
     )
     created = str(spec.settings["created"])
     with output as tmp:
@@ -237,6 +237,8 @@ def run(
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir))  # lists index.html
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         write_text(tmp / MANIFEST, text)
+        progress.stage("PHI scan of the files")
+        guard.scan_files(tmp)  # define.xml, lineage, reports, review page, manifest
         output.commit()
         progress.done()
     return RunResult(spec, sdtm, adam, adam_meta, manifest, validation)

@@ -96,11 +96,13 @@ def write_folder_define(
     folder: Path, purpose: str, *, encoding: str = "ascii", created: str | None = None
 ) -> Path:
     """Write folder/define.xml (+ define.html) for the datasets of `folder`; returns the path."""
+    from cdisc_umsc.phi import Guard
     from cdisc_umsc.validate.folder import read_folder
     from cdisc_umsc.write.define import build_define, validate_define, write_define
     from cdisc_umsc.write.submission import value_lists
 
     data = read_folder(folder, encoding=encoding)
+    Guard().scan_frames(data.frames)  # define.xml lists values: none may be an identifier
     stamp = created or _created(data.files)
     study = folder_study(data.frames, data.described, purpose, stamp)
     tree = build_define(

@@ -35,6 +35,7 @@ def derive(
     from cdisc_umsc.core.outdir import OutputFolder, check_target, write_own_manifest
     from cdisc_umsc.metadata import standards
     from cdisc_umsc.metadata.model import Study
+    from cdisc_umsc.phi import Guard
     from cdisc_umsc.run import _write_all
 
     check_target(Path(out_dir), (Path(spec_dir), Path(sdtm_dir)), force)
@@ -52,10 +53,13 @@ def derive(
         datasets=dict(meta),
         created=created,
     )
+    guard = Guard()  # no raw forms here: identifier patterns
+    guard.scan_frames({f"adam/{k}": v for k, v in data.items()})
     output = OutputFolder(Path(out_dir), inputs=(Path(spec_dir), Path(sdtm_dir)), force=force)
     with output as tmp:
         _write_all(tmp, data, meta, study, created, fmt)
         write_own_manifest(tmp, {"command": "derive", "study": study_id})
+        guard.scan_files(tmp)
         output.commit()
     return {name: len(frame) for name, frame in data.items()}
 

@@ -73,8 +73,10 @@ def validate_folder(
 
 
 def _write(findings, fmt: str, path: Path, title: str, summary: str) -> None:
+    from cdisc_umsc.phi import Guard
     from cdisc_umsc.validate.html import write_html
 
+    Guard().scan_frames({f"report {path.name}": findings.frame})  # findings quote values
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         findings.to_json(path)
