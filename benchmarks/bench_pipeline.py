@@ -85,7 +85,7 @@ def _child(raw: Path, out: Path, jobs: int) -> dict:
 
     progress = Sampled(enabled=False)
     t0, c0 = time.perf_counter(), time.process_time()
-    result = runner.run(runner.DEFAULT_SPEC, raw, out, "xpt", progress=progress, jobs=jobs)
+    result = runner.run(None, raw, out, "xpt", progress=progress, jobs=jobs)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     progress._stop = True
     rows = sum(f["read"] for f in result.manifest["raw_forms"])

@@ -1,32 +1,40 @@
 """Validation benchmark, run by hand: `.venv/bin/python benchmarks/bench_validate.py [rows]`.
 
-1. The CDISC pilot SDTM folder (../shared/reference/cdiscpilot01/sdtm), each engine run once as
-   its command line would run it, in a fresh process: ``cdisc-umsc validate DIR`` and the CORE
-   harness ``$CORE_HOME/run_core.sh DIR`` (default ``$HOME/.cache/core``). Wall-clock time
-   includes start-up, reading the files and loading the standards for both. Skipped with a
-   message when ../shared or the harness is absent.
+1. The whole CDISC pilot SDTM: the XPT folder (../shared/reference/cdiscpilot01/sdtm) plus
+   LB, QS, VS and SUPPLB from csv_safetyData (written as XPT into a temporary folder, about
+   250,000 records in all). CORE (``$CORE_HOME/run_core.sh DIR``, default ``$HOME/.cache/core``)
+   and ``cdisc-umsc validate DIR`` each run once on that folder, in a fresh process, CORE
+   first. Wall-clock time includes start-up, reading the files and loading the standards for
+   both; ours runs its whole catalogue. Skipped with a message when ../shared or the harness
+   is absent.
 2. A synthetic LB of 1,000,000 records (plus its DM), validated in this process against the
    bundled IG (the time of ``validate_study`` alone; the frames are built beforehand).
 
-Prints rules executed and findings reported by each engine, then, last, exactly:
-``validate_vs_core=<ratio> lb_1m_seconds=<s>`` (ratio "skipped" without the pilot or CORE).
+Prints both engines' rules (executed / in the catalogue), findings and package versions, then,
+last, exactly: ``validate_vs_core=<ratio> lb_1m_seconds=<s>`` (ratio "skipped" without the
+pilot or CORE).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-PILOT = ROOT.parent / "shared" / "reference" / "cdiscpilot01" / "sdtm"
+PILOT = ROOT.parent / "shared" / "reference" / "cdiscpilot01"
+CSV_DOMAINS = ("lb", "qs", "vs", "supplb")
 TESTS = {  # LBTESTCD: (LBTEST, unit, low, high, mean)
     "ALT": ("Alanine Aminotransferase", "U/L", 7.0, 55.0, 30.0),
     "AST": ("Aspartate Aminotransferase", "U/L", 8.0, 48.0, 28.0),
@@ -58,13 +66,46 @@ def core_home() -> Path:
 
 def _wall(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=1800)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=14400)
     return time.perf_counter() - start, done
 
 
+def whole_pilot(folder: Path) -> int:
+    """Write the pilot's XPT datasets and its csv.gz LB / QS / VS / SUPPLB as XPT files into
+    ``folder`` (typed by the bundled IG); the number of records."""
+    from cdisc_umsc.read.xpt import read_xpt
+    from cdisc_umsc.validate.igmeta import dataset_from_ig
+    from cdisc_umsc.write.xpt import write_xpt
+
+    records = 0
+    for path in sorted((PILOT / "sdtm").glob("*.xpt")):
+        shutil.copy(path, folder / path.name)
+        records += len(read_xpt(path, encoding="cp1252")[0])
+    shutil.copy(PILOT / "sdtm" / "define.xml", folder / "define.xml")
+    for name in CSV_DOMAINS:
+        with gzip.open(PILOT / "csv_safetyData" / f"sdtm_{name}.csv.gz", "rt") as fh:
+            frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
+        meta = dataset_from_ig(name.upper(), frame)
+        for var in meta.variables:
+            if _ig_type(name.upper(), var.name) == "Num":
+                frame[var.name] = pd.to_numeric(frame[var.name], errors="coerce")
+        meta = dataset_from_ig(name.upper(), frame)
+        write_xpt(folder / f"{name}.xpt", frame, meta, created=datetime(2024, 1, 1))
+        records += len(frame)
+    return records
+
+
+def _ig_type(dataset: str, variable: str) -> str:
+    from cdisc_umsc.metadata import standards as S
+
+    table = "SUPPQUAL" if dataset.startswith("SUPP") else dataset
+    row = S.ig_variable("SDTMIG", "3.4", table, variable)
+    return row["type"] if row else "Char"
+
+
 def pilot() -> float | None:
-    """ours / CORE wall-clock ratio on the pilot folder, or None when it cannot be measured."""
-    if not PILOT.is_dir():
+    """ours / CORE wall-clock ratio on the whole pilot, or None when it cannot be measured."""
+    if not (PILOT / "sdtm").is_dir():
         print(f"pilot: skipped ({PILOT} absent)")
         return None
     script = core_home() / "run_core.sh"
@@ -75,33 +116,41 @@ def pilot() -> float | None:
         )
         return None
     from cdisc_umsc.validate import catalogue
+    from cdisc_umsc.validate.checks import checks
 
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "sdtm"
+        folder.mkdir()
+        records = whole_pilot(folder)
         ours_json, core_json = Path(tmp) / "ours.json", Path(tmp) / "core.json"
-        exe = Path(sys.executable).with_name("cdisc-umsc")
-        t_ours, done = _wall(
-            [str(exe), "validate", str(PILOT), "--encoding", "cp1252", "--out", str(ours_json)]
-        )
-        if done.returncode not in (0, 1):
-            sys.exit(f"cdisc-umsc validate failed: {done.stderr.strip()}")
         t_core, done = _wall(
-            ["bash", str(script), str(PILOT), "sdtmig", "3-4", "--json", str(core_json)]
+            ["bash", str(script), str(folder), "sdtmig", "3-4", "--json", str(core_json)]
         )
         if done.returncode != 0:
             sys.exit(f"CORE failed: {done.stderr.strip()[-300:]}")
+        exe = Path(sys.executable).with_name("cdisc-umsc")
+        t_ours, done = _wall(
+            [str(exe), "validate", str(folder), "--encoding", "cp1252", "--out", str(ours_json)]
+        )
+        if done.returncode not in (0, 1):
+            sys.exit(f"cdisc-umsc validate failed: {done.stderr.strip()}")
         ours = json.loads(ours_json.read_text(encoding="utf-8"))
         core = json.loads(core_json.read_text(encoding="utf-8"))
+    checks()
     status = core["status_count"]
     completed = status.get("success", 0) + status.get("issue reported", 0)
     core_findings = sum(r["issues"] for r in core["rules"])
-    print(f"pilot SDTM ({PILOT}):")
+    files = len(list((PILOT / "sdtm").glob("*.xpt"))) + len(CSV_DOMAINS)
+    print(f"whole pilot SDTM: {files} datasets, {records:,} records")
     print(
-        f"  cdisc-umsc: {t_ours:7.2f} s wall, {len(catalogue.rules())} rules executed "
-        f"(all), {len(ours['findings'])} findings"
+        f"  cdisc-umsc {metadata.version('cdisc-umsc')}: {t_ours:7.2f} s wall, "
+        f"{len(catalogue.rules())} rules in the catalogue (all run), "
+        f"{len(ours['findings'])} findings"
     )
     print(
-        f"  CORE:       {t_core:7.2f} s wall ({core['elapsed_s']:.1f} s in rules), "
-        f"{sum(status.values())} rules executed ({completed} completed: "
+        f"  CORE (cdisc-rules-engine): {t_core:7.2f} s wall ({core['elapsed_s']:.1f} s in rules),"
+        f" {len(core['rules'])} rules, {sum(status.values())} rule/dataset runs ({completed} "
+        "completed: "
         + ", ".join(f"{k} {v}" for k, v in sorted(status.items()))
         + f"), {core_findings} findings"
     )
@@ -203,8 +252,20 @@ def lb_seconds(rows: int) -> float:
     return seconds
 
 
+def versions() -> str:
+    names = ("pandas", "numpy", "pandera", "pyreadstat")
+    core = core_home() / "venv"
+    found = [f"{n} {metadata.version(n)}" for n in names]
+    engine = sorted(core.glob("lib/python*/site-packages/cdisc_rules_engine-*.dist-info"))
+    if engine:
+        version = engine[-1].name.removesuffix(".dist-info").split("-")[1]
+        found.append(f"cdisc-rules-engine {version}")
+    return ", ".join(found)
+
+
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    print(f"python {sys.version.split()[0]}; {versions()}")
     ratio = pilot()
     seconds = lb_seconds(rows)
     shown = "skipped" if ratio is None else f"{ratio:.4f}"

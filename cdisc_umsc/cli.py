@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cdisc_umsc.core.errors import UmscError, echo_safe, exit_on_signals, fail
+from cdisc_umsc.core.errors import UmscError, echo_safe, exit_on_signals, fail, safe_console
 from cdisc_umsc.core.outdir import FORCE_HELP
 from cdisc_umsc.core.version import __version__
 
@@ -15,6 +15,7 @@ from cdisc_umsc.core.version import __version__
 @click.version_option(__version__, prog_name="cdisc-umsc")
 def main() -> None:
     """Raw CRF exports to CDISC SDTM and ADaM: XPT v5, Dataset-JSON, Define-XML."""
+    safe_console()
     exit_on_signals()
 
 
@@ -24,14 +25,14 @@ def main() -> None:
     "spec_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Study spec folder (default: mappings/umsc).",
+    help="Study spec folder (default: the bundled trial's; see cdisc-umsc init --list).",
 )
 @click.option(
     "--raw",
     "raw_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Raw form folder (default: fixtures/umsc/raw).",
+    help="Raw form folder (default: the bundled trial's raw forms).",
 )
 @click.option(
     "--out",
@@ -73,7 +74,7 @@ def run(
     quiet: bool,
     jobs: int,
 ) -> None:
-    """Run the whole pipeline (default: the bundled UMSC trial)."""
+    """Run the whole pipeline (default: the bundled synthetic trial)."""
     from cdisc_umsc import run as runner
     from cdisc_umsc.core.progress import Progress
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
@@ -81,8 +82,8 @@ def run(
     progress = Progress(enabled=False if quiet else None)  # stderr, shown on a terminal
     try:
         result = runner.run(
-            spec_dir or runner.DEFAULT_SPEC,
-            raw_dir or runner.DEFAULT_RAW,
+            spec_dir,
+            raw_dir,
             out_dir,
             fmt,
             progress=progress,
@@ -153,10 +154,14 @@ def report(adam_dir: Path, csv_out: Path | None, json_out: Path | None, tests: s
 
     import pandas as pd
 
+    from cdisc_umsc.core.atomic import check_parent, write_text
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
     from cdisc_umsc.report.immunology import format_immunology, immunology_table
 
     try:
+        for target in (csv_out, json_out):
+            if target is not None:
+                check_parent(target)
         adqs = _read_folder(adam_dir, "ADQS")
         adlb = _read_folder(adam_dir, "ADLB")
     except UmscError as exc:
@@ -167,12 +172,15 @@ def report(adam_dir: Path, csv_out: Path | None, json_out: Path | None, tests: s
     click.echo(format_table(eff, groups=("Overall", "SEX", "ARM")))
     click.echo("\nImmunology (medians; baseline vs last post-baseline visit):")
     click.echo(format_immunology(imm))
-    if csv_out:
-        both = pd.concat([eff.assign(table="efficacy"), imm.assign(table="immunology")])
-        both.to_csv(csv_out, index=False)
-    if json_out:
-        payload = {"efficacy": eff.to_dict("records"), "immunology": imm.to_dict("records")}
-        json_out.write_text(json.dumps(payload, indent=2, default=float) + "\n", encoding="utf-8")
+    try:
+        if csv_out:
+            both = pd.concat([eff.assign(table="efficacy"), imm.assign(table="immunology")])
+            write_text(csv_out, both.to_csv(index=False, lineterminator="\n"))
+        if json_out:
+            payload = {"efficacy": eff.to_dict("records"), "immunology": imm.to_dict("records")}
+            write_text(json_out, json.dumps(payload, indent=2, default=float) + "\n")
+    except UmscError as exc:
+        fail(exc)
 
 
 def _register_commands() -> None:

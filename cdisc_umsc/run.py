@@ -19,6 +19,7 @@ import pandas as pd
 from cdisc_umsc import lineage, phi
 from cdisc_umsc.adam.build import build_adam
 from cdisc_umsc.core.atomic import make_folder, write_text
+from cdisc_umsc.core.bundled import default_trial
 from cdisc_umsc.core.errors import ReconciliationError, WriteError
 from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
 from cdisc_umsc.core.progress import Progress
@@ -35,17 +36,53 @@ from cdisc_umsc.write.define import build_define, validate_define, write_define
 from cdisc_umsc.write.submission import analysis_results, value_lists
 from cdisc_umsc.write.xpt import write_xpt
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+def inputs(spec_dir: Path | str | None, raw_dir: Path | str | None) -> tuple[Path, Path]:
+    """The spec and raw folders of a run; one not given is the bundled default trial's,
+    resolved now (never at import time, never against the working directory)."""
+    if spec_dir is None or raw_dir is None:
+        trial = default_trial()
+        spec_dir = trial.spec if spec_dir is None else spec_dir
+        raw_dir = trial.raw if raw_dir is None else raw_dir
+    return Path(spec_dir), Path(raw_dir)
 
 
-def _bundled(relative: str) -> Path:
-    """The bundled trial's folder: in the working directory, else beside the package source."""
-    here = Path(relative)
-    return here if here.exists() else PACKAGE_ROOT / relative
+@dataclass
+class Built:
+    """A study built in memory: spec, SDTM (with accounting and lineage) and ADaM."""
+
+    spec: StudySpec
+    sdtm: SdtmResult
+    adam: dict[str, pd.DataFrame]
+    adam_meta: dict[str, Dataset]
+
+    def validation_parts(self) -> dict[str, tuple[dict[str, pd.DataFrame], Study]]:
+        """Each standard's datasets with the metadata they are validated by."""
+        return {
+            "SDTM": (self.sdtm.data, study_metadata(self.spec, self.sdtm.meta, "Tabulation")),
+            "ADaM": (self.adam, study_metadata(self.spec, self.adam_meta, "Analysis")),
+        }
 
 
-DEFAULT_SPEC = _bundled("mappings/umsc")
-DEFAULT_RAW = _bundled("fixtures/umsc/raw")
+def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Built:
+    """Read, map, reconcile, derive and PHI-check a study, writing nothing."""
+    progress = progress or Progress(enabled=False)
+    progress.stage("read spec")
+    spec = load_checked_spec(Path(spec_dir))
+    progress.stage("read raw forms + map SDTM")
+    sdtm = build_sdtm(spec, Path(raw_dir))
+    reconcile(sdtm.accounting)
+    progress.stage("derive ADaM", _count(sdtm.data))
+    adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
+    progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
+    phi.scan(
+        {
+            **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
+            **{f"adam/{k}": v for k, v in adam.items()},
+        },
+        sdtm.identifier_values,
+    )
+    return Built(spec, sdtm, adam, adam_meta)
 
 
 @dataclass
@@ -145,9 +182,9 @@ def reconcile(accounting: list[dict]) -> None:
 
 
 def run(
-    spec_dir: Path = DEFAULT_SPEC,
-    raw_dir: Path = DEFAULT_RAW,
-    out_dir: Path = Path("out"),
+    spec_dir: Path | str | None = None,
+    raw_dir: Path | str | None = None,
+    out_dir: Path | str = Path("out"),
     fmt: str = "xpt",
     progress: Progress | None = None,
     jobs: int = 1,
@@ -161,23 +198,12 @@ def run(
     bytes as ``jobs`` = 1.
     """
     progress = progress or Progress(enabled=False)
-    output = OutputFolder(Path(out_dir), inputs=(Path(spec_dir), Path(raw_dir)), force=force)
+    spec_dir, raw_dir = inputs(spec_dir, raw_dir)
+    output = OutputFolder(Path(out_dir), inputs=(spec_dir, raw_dir), force=force)
     check_target(output.target, output.inputs, force)
-    progress.stage("read spec")
-    spec = load_checked_spec(Path(spec_dir))
-    progress.stage("read raw forms + map SDTM")
-    sdtm = build_sdtm(spec, Path(raw_dir))
-    reconcile(sdtm.accounting)
-    progress.stage("derive ADaM", _count(sdtm.data))
-    adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
-    progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
-    guard = phi.Guard(sdtm.identifier_values)
-    guard.scan_frames(
-        {
-            **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
-            **{f"adam/{k}": v for k, v in adam.items()},
-        }
-    )
+    built = build(spec_dir, raw_dir, progress)
+    spec, sdtm, adam, adam_meta = built.spec, built.sdtm, built.adam, built.adam_meta
+    guard = phi.Guard(sdtm.identifier_values)  # frames scanned in build(); files below
     created = str(spec.settings["created"])
     with output as tmp:
         # Independent steps (each writes its own files): in turn, or on `jobs` threads.
@@ -214,10 +240,7 @@ def run(
                     "validate",
                     _count(sdtm.data) + _count(adam),
                     lambda: validate_outputs(
-                        {
-                            "SDTM": (sdtm.data, study_metadata(spec, sdtm.meta, "Tabulation")),
-                            "ADaM": (adam, study_metadata(spec, adam_meta, "Analysis")),
-                        },
+                        built.validation_parts(),
                         tmp,
                         f"cdisc-umsc validation: study {spec.settings['STUDYID']}",
                     ),

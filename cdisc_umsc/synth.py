@@ -18,6 +18,7 @@ import pandas as pd
 
 from cdisc_umsc.core.atomic import write_text
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.outdir import OutputFolder, check_target, write_own_manifest
 
 YES, NO = "是", "否"
 #: Raw visit names in schedule order (mappings/umsc/study.yaml `visits`).
@@ -694,14 +695,23 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
-def write_trial(out: Path, subjects: int, seed: int, dense_labs: bool = False) -> dict[str, int]:
-    """Write the synthetic trial's forms as ``out/<FORM>.csv``; return rows per form."""
+def write_trial(
+    out: Path, subjects: int, seed: int, dense_labs: bool = False, force: bool = False
+) -> dict[str, int]:
+    """Write the synthetic trial's forms as ``out/<FORM>.csv``; return rows per form.
+
+    ``out`` is an output folder (``core/outdir.py``): created, or replaced whole if it is a
+    previous output of this tool; a folder of other files is refused unless ``force``.
+    """
+    output = OutputFolder(Path(out), force=force)
+    check_target(output.target, output.inputs, force)
     forms = build(subjects, seed, dense_labs)
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"synth: cannot create output folder {out}: {exc.strerror}") from None
-    for name, frame in forms.items():
-        write_csv(out / f"{name}.csv", frame)
+    with output as staging:
+        for name, frame in forms.items():
+            write_csv(staging / f"{name}.csv", frame)
+        write_own_manifest(
+            staging,
+            {"command": "synth", "subjects": subjects, "seed": seed, "dense_labs": dense_labs},
+        )
+        output.commit()
     return {name: len(frame) for name, frame in forms.items()}

@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import re
 import sys
 import tempfile
@@ -57,6 +58,8 @@ class Output:
     file: str
     frame: pd.DataFrame
     gz: bool = False
+    #: Written as JSON instead of the frame (the frame then only counts the rows).
+    payload: object = None
 
 
 # --------------------------------------------------------------------------- reading / checks
@@ -106,6 +109,42 @@ def sha256(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- SDTMIG 3.4
+
+#: Natural keys of the datasets whose IG structure statement names them one to one
+#: (SDTMIG 3.4 3.2.1.1: the structure is "one record per ..."; the keys are the variables
+#: that identify that "per"). Each entry is checked against the IG: the structure text must be
+#: the one the keys were read from, and every key a variable of the dataset.
+IG_KEYS = {
+    "DM": ("One record per subject", "STUDYID USUBJID"),
+    "SE": ("One record per actual Element per subject", "STUDYID USUBJID ETCD SESTDTC"),
+    "SM": ("One record per Disease Milestone per subject", "STUDYID USUBJID MIDS"),
+    "SV": ("One record per actual or planned visit per subject", "STUDYID USUBJID VISITNUM"),
+    "TA": ("One record per planned Element per Arm", "STUDYID ARMCD TAETORD"),
+    "TE": ("One record per planned Element", "STUDYID ETCD"),
+    "TI": ("One record per I/E criterion", "STUDYID IETESTCD"),
+    "TM": ("One record per Disease Milestone type", "STUDYID MIDSTYPE"),
+    "TS": ("One record per trial summary parameter value", "STUDYID TSPARMCD TSSEQ"),
+    "TV": ("One record per planned Visit per Arm", "STUDYID ARMCD VISITNUM"),
+    "SUPPQUAL": (
+        "One record per supplemental qualifier per related parent domain record(s)",
+        "STUDYID RDOMAIN USUBJID IDVAR IDVARVAL QNAM",
+    ),
+}
+
+
+def ig_keys(datasets: pd.DataFrame, variables: pd.DataFrame, path: Path) -> pd.Series:
+    """The `keys` column of the datasets table (space separated; '' where not stated)."""
+    keys = pd.Series("", index=datasets.index, dtype=object)
+    for name, (structure, names) in IG_KEYS.items():
+        row = datasets.index[datasets["dataset"] == name]
+        if len(row) != 1 or datasets.loc[row[0], "structure"] != structure:
+            raise SourceError(f"{path}: dataset {name}: expected the structure {structure!r}")
+        have = set(variables.loc[variables["dataset"] == name, "variable"])
+        missing = [k for k in names.split() if k not in have]
+        if missing:
+            raise SourceError(f"{path}: dataset {name}: key variables {missing} are not in it")
+        keys[row[0]] = names
+    return keys
 
 
 def build_sdtmig(shared: Path) -> list[Output]:
@@ -203,6 +242,7 @@ def build_sdtmig(shared: Path) -> list[Output]:
         "order",
         "a variable order unique within its dataset",
     )
+    datasets["keys"] = ig_keys(datasets, variables, dpath)
     return [
         Output("datasets", "sdtmig-3.4.datasets.csv", datasets),
         Output("variables", "sdtmig-3.4.variables.csv", variables),
@@ -510,12 +550,166 @@ def build_ct(path: Path, sep: str, file: str) -> list[Output]:
     return [Output("terms", file, out.drop(columns="_term"), gz=True)]
 
 
+# --------------------------------------------------------------------------- CORE rules
+
+CORE_CACHE = "tools/core/cache"
+CORE_ORIGIN = (
+    "CDISC CORE rules as published with the open-source CDISC Rules Engine "
+    "(cdisc-org/cdisc-rules-engine, resources/cache; MIT licence)"
+)
+#: SDTMIG versions the CORE rule dictionary lists rules for (its keys, e.g. 'sdtmig/3-4').
+CORE_IG_VERSIONS = ("3.2", "3.3", "3.4")
+CORE_KEEP = (
+    "core_id", "description", "sensitivity", "executability", "rule_type", "classes",
+    "domains", "conditions", "operations", "datasets", "output_variables", "status",
+)  # fmt: skip
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Unpickles plain data (dicts, lists, text, numbers) only: no class is ever loaded."""
+
+    def find_class(self, module: str, name: str):
+        raise SourceError(f"CORE cache: refusing to load {module}.{name} (plain data expected)")
+
+
+def _unpickle(path: Path) -> object:
+    if not path.is_file():
+        raise SourceError(f"{path}: file not found")
+    with path.open("rb") as fh:
+        return _PlainUnpickler(fh).load()
+
+
+def _citations(rule: dict) -> dict[str, str]:
+    """SDTMIG version -> 'SDTMIG 3.4 4.2.3 (CG0029)' from the rule's authorities."""
+    found: dict[str, str] = {}
+    for authority in rule.get("authorities") or []:
+        for std in authority.get("Standards") or []:
+            if std.get("Name") != "SDTMIG" or std.get("Version") in found:
+                continue
+            for ref in std.get("References") or []:
+                cite = (ref.get("Citations") or [{}])[0]
+                ident = (ref.get("Rule_Identifier") or {}).get("Id", "")
+                section = cite.get("Section") or cite.get("Document") or ""
+                text = f"{authority.get('Organization', '')} {ident}".strip()
+                found[std["Version"]] = f"SDTMIG {std['Version']} {section} ({text})".replace(
+                    "  ", " "
+                ).strip()
+                break
+    return found
+
+
+def build_core_rules(shared: Path) -> list[Output]:
+    """The CORE rules for SDTMIG (3.2, 3.3, 3.4) with the IG versions each applies to."""
+    cache = shared / CORE_CACHE
+    rules = _unpickle(cache / "rules.pkl")
+    dictionary = _unpickle(cache / "rules_dictionary.pkl")
+    if not isinstance(rules, dict) or not isinstance(dictionary, dict):
+        raise SourceError(f"{cache}: rules.pkl / rules_dictionary.pkl are not mappings")
+    versions: dict[str, list[str]] = {}
+    for version in CORE_IG_VERSIONS:
+        key = "sdtmig/" + version.replace(".", "-")
+        if key not in dictionary:
+            raise SourceError(f"{cache}/rules_dictionary.pkl: no {key} entry")
+        for rid in dictionary[key]:
+            versions.setdefault(rid, []).append(version)
+    out = []
+    for rid in sorted(versions):
+        rule = rules.get(rid)
+        if not isinstance(rule, dict):
+            raise SourceError(f"{cache}/rules.pkl: rule {rid} of the dictionary is missing")
+        entry = {k: rule.get(k) for k in CORE_KEEP}
+        actions = rule.get("actions") or [{}]
+        entry["message"] = ((actions[0] or {}).get("params") or {}).get("message", "")
+        entry["versions"] = versions[rid]
+        entry["citations"] = _citations(rule)
+        out.append(entry)
+    frame = pd.DataFrame({"core_id": [r["core_id"] for r in out]})
+    return [Output("rules", "core-rules-sdtmig.json.gz", frame, gz=True, payload=out)]
+
+
+# --------------------------------------------------------------------------- CT of other dates
+
+#: CT packages in the CORE rule cache (NCI EVS releases as the CDISC Library serves them),
+#: bundled besides the default release of each package so that a study is checked against the
+#: release it declares: cache file prefix -> (package, manifest name).
+CORE_CT = {"adamct": ("ADaM", "ADaM CT"), "define-xmlct": ("Define-XML", "Define-XML CT")}
+
+
+def build_cached_ct(path: Path, file: str) -> list[Output]:
+    """One CT package of the CORE cache as the bundle's CT table."""
+    data = _unpickle(path)
+    if not isinstance(data, dict) or not isinstance(data.get("codelists"), list):
+        raise SourceError(f"{path}: expected a mapping with a 'codelists' list")
+    rows = []
+    for cl in data["codelists"]:
+        code = cl.get("conceptId", "")
+        if not re.fullmatch(C_CODE, code or ""):
+            raise SourceError(f"{path}: codelist {cl.get('submissionValue')!r} has no C-code")
+        rows.append(
+            {
+                "codelist": code,
+                "code": "",
+                "extensible": "Yes" if cl.get("extensible") else "No",
+                "name": cl.get("name", ""),
+                "submission_value": cl.get("submissionValue", ""),
+                "synonyms": "; ".join(cl.get("synonyms") or []),
+                "preferred_term": cl.get("preferredTerm", ""),
+                "_term": 0,
+            }
+        )
+        for term in cl.get("terms") or []:
+            rows.append(
+                {
+                    "codelist": code,
+                    "code": term.get("conceptId", ""),
+                    "extensible": "",
+                    "name": "",
+                    "submission_value": term.get("submissionValue", ""),
+                    "synonyms": "; ".join(term.get("synonyms") or []),
+                    "preferred_term": term.get("preferredTerm", ""),
+                    "_term": 1,
+                }
+            )
+    out = pd.DataFrame(rows).drop_duplicates(["codelist", "_term", "submission_value"])
+    out = out.sort_values(["codelist", "_term", "submission_value"], kind="stable")
+    return [Output("terms", file, out.drop(columns="_term"), gz=True)]
+
+
+def cached_ct(shared: Path, defaults: set[tuple[str, str]]) -> list[dict]:
+    """Manifest entries of every CT release of the CORE cache not bundled otherwise."""
+    found = []
+    for path in sorted((shared / CORE_CACHE).glob("*.pkl")):
+        m = re.fullmatch(r"(adamct|define-xmlct)-(\d{4}-\d{2}-\d{2})", path.stem)
+        if not m:
+            continue
+        package, name = CORE_CT[m.group(1)]
+        if (name, m.group(2)) in defaults:
+            continue
+        slug = package.lower()
+        found.append(
+            {
+                "name": name,
+                "version": m.group(2),
+                "kind": "ct",
+                "package": package,
+                "sources": [f"{CORE_CACHE}/{path.name}"],
+                "origin": CORE_ORIGIN,
+                "default": False,
+                "outputs": build_cached_ct(path, f"ct-{slug}-{m.group(2)}.csv.gz"),
+            }
+        )
+    return found
+
+
 # --------------------------------------------------------------------------- writing
 
 
 def encode(out: Output) -> bytes:
     """Deterministic bytes: UTF-8 CSV with '\\n' line ends; gzip with mtime 0 and no name."""
-    text = out.frame.to_csv(index=False, lineterminator="\n")
+    if out.payload is not None:
+        text = json.dumps(out.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = out.frame.to_csv(index=False, lineterminator="\n")
     raw = text.encode("utf-8")
     if not out.gz:
         return raw
@@ -586,6 +780,14 @@ def standards(shared: Path) -> list[dict]:
             "outputs": build_ct(ct / "ADaM_CT_2025-09-26.csv", ",", "ct-adam-2025-09-26.csv.gz"),
         },
         {
+            "name": "CORE rules",
+            "version": "SDTMIG 3.2-3.4",
+            "kind": "rules",
+            "sources": [f"{CORE_CACHE}/rules.pkl", f"{CORE_CACHE}/rules_dictionary.pkl"],
+            "origin": CORE_ORIGIN,
+            "outputs": build_core_rules(shared),
+        },
+        {
             "name": "Define-XML CT",
             "version": "2025-09-26",
             "kind": "ct",
@@ -601,7 +803,11 @@ def standards(shared: Path) -> list[dict]:
 def build(shared: Path, out_dir: Path) -> dict:
     """Build every file into out_dir; return the manifest written there."""
     entries = []
-    for std in standards(shared):
+    primary = standards(shared)
+    for std in primary:
+        std["default"] = True
+    defaults = {(s["name"], s["version"]) for s in primary}
+    for std in primary + cached_ct(shared, defaults):
         files = {}
         for out in std["outputs"]:
             data = encode(out)
@@ -613,7 +819,8 @@ def build(shared: Path, out_dir: Path) -> dict:
             }
         entry = {
             k: std[k]
-            for k in ("name", "version", "kind") + (("package",) if "package" in std else ())
+            for k in ("name", "version", "kind", "package", "origin", "default")
+            if k in std
         }
         entry["title"] = f"{std['name']} {std['version']}"
         entry["sources"] = [{"path": p, "sha256": sha256(shared / p)} for p in std["sources"]]

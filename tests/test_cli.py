@@ -177,3 +177,132 @@ def test_ae_coding_is_an_external_codelist(bundled_run):
         and i.find("odm:CodeListRef", ns).get("CodeListOID") == oid
     }
     assert {"AEDECOD", "AEBODSYS", "AELLT", "AEHLT", "AEHLGT", "AESOC"} <= users
+
+
+# ------------------------------------------------- released-software behaviour (issue cases)
+
+
+def _tool(*args, cwd, env=None, umask=None):
+    """The real command in a child process: exit code, stdout, stderr as the user sees them."""
+    import os
+    import subprocess
+    import sys
+
+    full = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "cdisc_umsc.cli", *map(str, args)],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
+    )
+
+
+def _one_line_error(proc, text):
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: "), proc.stderr
+    assert text in proc.stderr, proc.stderr
+
+
+def test_cp1252_console_gets_escapes_and_outputs_follow_the_umask(tmp_path):
+    """A cp1252 console or log: the exclusion reason's CJK text is escaped, never fatal; every
+    output is readable by colleagues under umask 022 (folders 0755, files 0644)."""
+    import stat
+
+    proc = _tool("run", "--quiet", cwd=tmp_path, env={"PYTHONIOENCODING": "cp1252"}, umask=0o022)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "(INFYN = \\u5426); not an exposure record" in proc.stdout
+    assert "PASI40     Overall                         8/17   47.1%" in proc.stdout
+    out = tmp_path / "out"
+    modes = {
+        p.relative_to(tmp_path).as_posix(): stat.S_IMODE(p.stat().st_mode)
+        for p in [out, *out.rglob("*")]
+    }
+    assert {m for p, m in modes.items() if (tmp_path / p).is_dir()} == {0o755}
+    assert {m for p, m in modes.items() if (tmp_path / p).is_file()} == {0o644}
+    assert {"out/index.html", "out/sdtm/define.xml", "out/sdtm/define.html"} <= set(modes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing left beside it
+
+
+def test_run_out_dot_and_unwritable_places_are_one_line(tmp_path):
+    _one_line_error(_tool("run", "--out", ".", cwd=tmp_path), "--out .: name a folder of its own")
+    (tmp_path / "afile").write_text("keep")
+    _one_line_error(
+        _tool("run", "--out", tmp_path / "afile" / "out", cwd=tmp_path),
+        f"{tmp_path / 'afile'}: exists and is not a folder",
+    )
+    _one_line_error(  # /proc refuses new folders, even to root
+        _tool("run", "--out", "/proc/cdisc-umsc-out", cwd=tmp_path),
+        "--out /proc/cdisc-umsc-out: cannot create a folder there",
+    )
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_foreign_files_inside_out_survive(tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "adsl.sas").write_text("data adsl; run;\n")
+    _one_line_error(
+        _tool("run", "--out", precious, cwd=tmp_path),
+        "holds files that are not a previous output of cdisc-umsc",
+    )
+    assert (precious / "adsl.sas").read_text() == "data adsl; run;\n"
+    xpt = tmp_path / "some" / "file.xpt"
+    xpt.parent.mkdir()
+    xpt.write_bytes(b"not ours")
+    _one_line_error(_tool("run", "--out", xpt, cwd=tmp_path), "exists and is not a folder")
+    assert xpt.read_bytes() == b"not ours"
+    assert sorted(p.name for p in xpt.parent.iterdir()) == ["file.xpt"]  # no .old-PID copy
+
+
+def test_report_and_validate_into_a_missing_folder(bundled_run, tmp_path):
+    adam, sdtm = bundled_run[1] / "adam", bundled_run[1] / "sdtm"
+    for option in ("--csv", "--json"):
+        target = tmp_path / "no" / "such" / f"t.{option[2:]}"
+        _one_line_error(
+            _tool("report", "--adam", adam, option, target, cwd=tmp_path),
+            f"{target}: folder {target.parent} does not exist",
+        )
+    target = tmp_path / "no" / "such" / "dir" / "v.json"
+    _one_line_error(
+        _tool("validate", sdtm, "--out", target, cwd=tmp_path),
+        f"{target}: folder {target.parent} does not exist",
+    )
+    assert not (tmp_path / "no").exists()  # nothing created silently
+
+
+def test_report_files_are_written_atomically(bundled_run, tmp_path):
+    res = CliRunner().invoke(
+        main,
+        ["report", "--adam", str(bundled_run[1] / "adam"), "--csv", str(tmp_path / "t.csv")],
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "t.csv").read_text().startswith("endpoint,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_synth_replaces_only_its_own_output(tmp_path):
+    runner = CliRunner()
+    foreign = tmp_path / "raw"
+    foreign.mkdir()
+    (foreign / "DM.csv").write_text("someone's export\n")
+    res = runner.invoke(main, ["synth", "--subjects", "3", "--out", str(foreign)])
+    assert res.exit_code == 2
+    assert res.output == (
+        f"error: --out {foreign}: holds files that are not a previous output of cdisc-umsc "
+        "(no cdisc-umsc manifest.json); they are left untouched (use --force to replace the "
+        "folder)\n"
+    )
+    assert (foreign / "DM.csv").read_text() == "someone's export\n"
+    mine = tmp_path / "mine"
+    assert runner.invoke(main, ["synth", "--subjects", "4", "--out", str(mine)]).exit_code == 0
+    assert runner.invoke(main, ["synth", "--subjects", "3", "--out", str(mine)]).exit_code == 0
+    assert len((mine / "DM.csv").read_text().splitlines()) == 1 + 3
+    forced = runner.invoke(main, ["synth", "--subjects", "3", "--out", str(foreign), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert len((foreign / "DM.csv").read_text().splitlines()) == 1 + 3

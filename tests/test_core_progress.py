@@ -51,10 +51,10 @@ def test_silent_when_piped_or_quiet_but_still_timed():
 
 
 def test_run_reports_every_stage_in_order(tmp_path):
-    from cdisc_umsc.run import DEFAULT_RAW, run
+    from cdisc_umsc.run import run
 
     p = quiet()
-    run(SPEC, DEFAULT_RAW, tmp_path / "out", progress=p)
+    run(SPEC, None, tmp_path / "out", progress=p)
     names = [s.name for s in p.stages]
     assert names[:4] == ["read spec", "read raw forms + map SDTM", "derive ADaM", "PHI scan"]
     assert {"write SDTM", "write ADaM", "validate", "lineage"} <= set(names)

@@ -42,8 +42,16 @@ def test_versions() -> None:
         "ADaM CT": "2025-09-26",
         "Define-XML CT": "2025-09-26",
     }
-    titles = {s["title"] for s in S.manifest()["standards"]}
+    titles = {s["title"] for s in S.manifest()["standards"] if s.get("default", True)}
+    # other CT releases (the CORE cache's ADaM and Define-XML CT) are bundled too
+    assert len(S.bundled_versions("ct", "ADaM CT")) == 22
+    assert "2016-03-25" in S.bundled_versions("ct", "ADaM CT")
+    assert len(S.bundled_versions("ct", "Define-XML CT")) == 18
+    old = S.controlled_terminology("ADaM", "2016-03-25")
+    assert len(old) == 7 and old.codelist("DTYPE") is not None
+    assert S.resolve_in_use({"adam_ct": "ADaM CT 2016-03-25"}).adam_ct == "2016-03-25"
     assert titles == {
+        "CORE rules SDTMIG 3.2-3.4",
         "SDTMIG 3.4",
         "ADaMIG 1.3",
         "SDTM 2.0",
@@ -133,8 +141,14 @@ def test_usage_restriction_phrases() -> None:
 
 def test_sdtmig_tables() -> None:
     ds = S.ig_datasets()
-    assert list(ds.columns) == ["dataset", "label", "cls", "structure"]
+    assert list(ds.columns) == ["dataset", "label", "cls", "structure", "keys"]
     assert len(ds) == 63
+    assert S.ig_keys("DM") == ("STUDYID", "USUBJID")
+    assert S.ig_keys("SUPPLBCH") == S.ig_keys("SUPPQUAL") == (
+        "STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM",
+    )  # fmt: skip
+    assert S.ig_keys("TS") == ("STUDYID", "TSPARMCD", "TSSEQ")
+    assert S.ig_keys("AE") == () and S.ig_keys("LBCH") == ()  # not stated one to one
     ae = ds.set_index("dataset").loc["AE"]
     assert (ae["label"], ae["cls"]) == ("Adverse Events", "Events")
     v = S.ig_variables()

@@ -62,16 +62,27 @@ def _seed_ae_defect(bundled_run, folder: Path) -> tuple[str, float, int]:
 # --------------------------------------------------------------------------- validate DIR
 
 
-def test_bundled_sdtm_is_clean_of_errors(sdtm_dir, tmp_path):
+#: The bundled trial's SDTM findings: 10 sponsor terms in extensible codelists, the FDA's
+#: Trial Summary parameters the spec lacks (OBJPRIM, OUTMSPRI, TDIGRP: P21 SD2217 / SD2222 /
+#: SD2211 errors), one AE record whose EPOCH cannot be told (a year-only start, also in
+#: mappings/umsc/known_findings.csv) and no VS dataset (P21 SD1108).
+BUNDLED = {
+    ("UMSC-CR000701", "warning"): 1,
+    ("UMSC-CT0002", "warning"): 10,
+    ("UMSC-PR0002", "warning"): 1,
+    ("UMSC-TS0001", "error"): 3,
+}
+
+
+def test_bundled_sdtm_findings(sdtm_dir, tmp_path):
     out = tmp_path / "r.json"
     res = _cli("validate", sdtm_dir, "--report", "json", "--out", out)
-    assert res.exit_code == 0, res.output
-    assert "15 datasets" in res.output and "0 errors" in res.output
+    assert res.exit_code == 1, res.output  # the three Trial Summary errors
+    assert "15 datasets" in res.output and "3 errors" in res.output
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert {f["rule"] for f in doc["findings"]} == {"UMSC-CT0002"}
-    assert doc["summary"] == [
-        {"rule": "UMSC-CT0002", "severity": "warning", "count": len(doc["findings"])}
-    ]
+    assert {(s["rule"], s["severity"]): s["count"] for s in doc["summary"]} == BUNDLED
+    missing = {f["value"] for f in doc["findings"] if f["rule"] == "UMSC-TS0001"}
+    assert missing == {"OBJPRIM", "OUTMSPRI", "TDIGRP"}
 
 
 def test_error_exits_1_and_names_the_record(bundled_run, sdtm_dir, tmp_path):
@@ -98,14 +109,14 @@ def test_html_report_is_self_contained_and_filterable(bundled_run, sdtm_dir, tmp
     out = tmp_path / "r.html"
     res = _cli("validate", sdtm_dir, "--report", "html", "--out", out)
     assert res.exit_code == 1
-    total = int(re.search(r"(\d+) findings: 1 error,", res.output).group(1))
+    total = int(re.search(r"(\d+) findings: 5 errors,", res.output).group(1))
     page = out.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<style>" in page and "<script>" in page
     for select in ("f-dataset", "f-rule", "f-severity"):
         assert f'<select id="{select}">' in page
     assert page.count("<tr class=") == total
-    assert page.count('<tr class="error"') == 1
+    assert page.count('<tr class="error"') == 5  # AESTDY (2 rules), 3 TS parameters
     assert '<option value="UMSC-DT0003">' in page and '<option value="AE">' in page
     assert re.search(
         r'data-ds="AE" data-rule="UMSC-DT0003" data-sev="error">'
@@ -167,7 +178,10 @@ def test_development_profile_downgrades_expected(sdtm_dir):
     [
         ((), "give a FOLDER of datasets to validate"),
         (("{tmp}/nowhere",), "not a folder of datasets"),
-        (("{tmp}",), "no datasets (expected *.xpt, *.json or *.ndjson files)"),
+        (
+            ("{tmp}",),
+            "no datasets (expected *.xpt, *.json or *.ndjson files, or the sdtm/ and adam/",
+        ),
         (("{sdtm}", "--encoding", "klingon"), "unknown text encoding"),
         (("{sdtm}", "--out", "{tmp}/r.txt"), "cannot tell the report format"),
         (("{sdtm}", "--define", "{tmp}/none.xml"), "none.xml"),
@@ -187,10 +201,20 @@ def test_bad_usage_is_one_line_exit_2(sdtm_dir, tmp_path, args, message):
 
 
 @needs_pilot
-def test_unreadable_text_exits_2():
-    res = _cli("validate", PILOT)  # ts.xpt holds a cp1252 byte, not ascii
-    assert res.exit_code == 2
-    assert "ts.xpt: variable TSVAL, row 9: byte 0x92" in res.output
+def test_unreadable_text_is_a_finding_and_the_rest_is_validated(tmp_path):
+    out = tmp_path / "v.json"
+    res = _cli("validate", PILOT, "--out", out)  # ts.xpt holds a cp1252 byte, not ascii
+    assert res.exit_code == 1, res.output
+    found = load_findings(out)
+    bad = found.of("UMSC-FI0001")
+    assert bad[["dataset", "row", "variable"]].values.tolist() == [
+        ["TS", 9, "TSVAL"],
+        ["TS", 14, "TSVAL"],
+        ["TS", 29, "TSVAL"],
+    ]
+    assert "ts.xpt: row 9, variable TSVAL: byte 0x92 at position" in bad["message"].iloc[0]
+    assert "\u2019" in bad["value"].iloc[0]  # read as Windows-1252: a right single quote
+    assert {"DM", "AE", "TS"} <= set(found.frame["dataset"])  # the rest was still checked
 
 
 # --------------------------------------------------------------------------- --diff
@@ -205,12 +229,15 @@ def test_diff_lists_new_fixed_unchanged(bundled_run, sdtm_dir, tmp_path):
     assert before > 0
     res = _cli("validate", "--diff", old, new, "--out", out)
     assert res.exit_code == 1, res.output  # a new error
-    assert f"1 new, 0 fixed, {before} unchanged findings" in res.output
+    # the seeded AESTDY breaks the study-day rule, P21 SD0012 and CORE-000708 (--STDY after
+    # --ENDY; each catalogue's rule reports under its own id)
+    assert f"3 new, 0 fixed, {before} unchanged findings" in res.output, res.output
     assert re.search(r"new error UMSC-DT0003 AE \S+ \d+ AESTDY '\d+'", res.output)
+    assert re.search(r"new error UMSC-PSD0012 AE \S+ \d+ AESTDY, AEENDY", res.output)
     back = _cli("validate", "--diff", new, old)
-    assert back.exit_code == 0 and f"0 new, 1 fixed, {before} unchanged" in back.output
+    assert back.exit_code == 0 and f"0 new, 3 fixed, {before} unchanged" in back.output
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert [len(doc[k]) for k in ("new", "fixed", "unchanged")] == [1, 0, before]
+    assert [len(doc[k]) for k in ("new", "fixed", "unchanged")] == [3, 0, before]
 
 
 def test_diff_pairs_repeated_findings_and_ignores_rows():
@@ -234,10 +261,11 @@ def test_load_findings_rejects_other_json(tmp_path):
 
 def test_validate_by_the_runs_own_define(sdtm_dir):
     res = _cli("validate", sdtm_dir, "--define", sdtm_dir / "define.xml")
-    assert res.exit_code == 0, res.output
-    # the run's define declares the sponsor LBTEST terms (ExtendedValue), so none is new
+    assert res.exit_code == 1, res.output
+    # the same findings as with the define beside the data (used by default)
     assert "checked against define.xml (Define-XML, SDTMIG 3.4)" in res.output
-    assert "0 findings" in res.output
+    assert "15 findings: 3 errors, 12 warnings" in res.output
+    assert _cli("validate", sdtm_dir).output.splitlines()[1:] == res.output.splitlines()[1:]
 
 
 @needs_pilot
@@ -309,7 +337,8 @@ def test_define_for_a_folder(bundled_run, tmp_path, std, purpose):
     assert _cli("define", f"--{std}", folder).exit_code == 0
     assert (folder / "define.xml").read_bytes() == first  # deterministic
     check = _cli("validate", folder, "--define", folder / "define.xml")
-    assert check.exit_code == 0 and "0 errors" in check.output, check.output
+    errors = "3 errors" if std == "sdtm" else "0 errors"  # SDTM: the TS parameters (BUNDLED)
+    assert check.exit_code == (1 if std == "sdtm" else 0) and errors in check.output, check.output
 
 
 def test_define_usage_errors(bundled_run, tmp_path):
@@ -340,11 +369,13 @@ def test_run_writes_validation_reports(bundled_run):
     result, out = bundled_run
     assert set(result.validation) == {"SDTM", "ADaM"}
     assert len(result.validation["ADaM"]) == 0
-    assert set(result.validation["SDTM"].frame["rule"]) == {"UMSC-CT0002"}
+    assert set(result.validation["SDTM"].frame["rule"]) == {r for r, _ in BUNDLED}
     doc = json.loads((out / "validation.json").read_text(encoding="utf-8"))
     assert len(doc["findings"]) == len(result.validation["SDTM"])
     assert "validation.json" in result.manifest["files"]
-    assert '<table id="findings">' in (out / "validation.html").read_text(encoding="utf-8")
+    assert '<table id="findings" data-page="500">' in (out / "validation.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_run_prints_one_line_per_standard(tmp_path):
@@ -352,5 +383,30 @@ def test_run_prints_one_line_per_standard(tmp_path):
 
     res = _cli("run", "--spec", SPEC, "--raw", RAW, "--out", tmp_path / "out")
     assert res.exit_code == 0, res.output
-    assert re.search(r"SDTM: 10 findings \(0 errors, 10 warnings, 0 notices\)", res.output)
+    assert re.search(r"SDTM: 15 findings \(3 errors, 12 warnings, 0 notices\)", res.output)
     assert "ADaM: 0 findings (0 errors, 0 warnings, 0 notices)" in res.output
+
+
+def test_define_keeps_a_define_it_did_not_write(bundled_run, tmp_path):
+    folder = tmp_path / "sdtm"
+    shutil.copytree(bundled_run[1] / "sdtm", folder)
+    theirs = (
+        (folder / "define.xml")
+        .read_bytes()
+        .replace(b'SourceSystem="cdisc-umsc"', b'SourceSystem="another tool"')
+    )
+    (folder / "define.xml").write_bytes(theirs)
+    res = _cli("define", "--sdtm", folder)
+    assert res.exit_code == 2
+    assert res.output == (
+        f"error: {folder / 'define.xml'}: was not written by cdisc-umsc; it is left untouched "
+        "(use --force to replace it)\n"
+    )
+    assert (folder / "define.xml").read_bytes() == theirs
+    (folder / "define.xml").unlink()
+    (folder / "define.html").write_text("<html>theirs</html>")
+    assert _cli("define", "--sdtm", folder).exit_code == 2
+    assert (folder / "define.html").read_text() == "<html>theirs</html>"
+    res = _cli("define", "--sdtm", folder, "--force")
+    assert res.exit_code == 0, res.output
+    assert b'SourceSystem="cdisc-umsc"' in (folder / "define.xml").read_bytes()

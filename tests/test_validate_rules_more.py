@@ -112,7 +112,7 @@ def lb(**changes: object) -> pd.DataFrame:
     ("rule", "severity", "core", "p21"),
     [
         ("UMSC-SD0011", "warning", "", "SD1079"),
-        ("UMSC-SD0012", "warning", "CORE-000598", ""),
+        ("UMSC-SD0012", "warning", "CORE-000598", "SD0004;SD1095"),
         ("UMSC-SD0013", "warning", "", ""),
         ("UMSC-SD0014", "warning", "", ""),
         ("UMSC-FN0004", "warning", "", "SD0029"),

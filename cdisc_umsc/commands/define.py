@@ -93,14 +93,21 @@ def folder_study(
 
 
 def write_folder_define(
-    folder: Path, purpose: str, *, encoding: str = "ascii", created: str | None = None
+    folder: Path,
+    purpose: str,
+    *,
+    encoding: str = "ascii",
+    created: str | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write folder/define.xml (+ define.html) for the datasets of `folder`; returns the path."""
+    """Write folder/define.xml (+ define.html) for the datasets of `folder`; returns the path.
+    A define.xml or define.html there that this tool did not write is kept unless ``force``."""
     from cdisc_umsc.phi import Guard
     from cdisc_umsc.validate.folder import read_folder
     from cdisc_umsc.write.define import build_define, validate_define, write_define
     from cdisc_umsc.write.submission import value_lists
 
+    check_define_target(folder, force)
     data = read_folder(folder, encoding=encoding)
     Guard().scan_frames(data.frames)  # define.xml lists values: none may be an identifier
     stamp = created or _created(data.files)
@@ -117,6 +124,31 @@ def write_folder_define(
     target = Path(folder) / "define.xml"
     write_define(target, tree, html_path=Path(folder) / "define.html")
     return target
+
+
+def _own_define(path: Path) -> bool:
+    """Whether ``path`` is a define.xml this tool wrote (ODM SourceSystem)."""
+    from cdisc_umsc.core.xmlsafe import parse_xml
+
+    try:
+        root = parse_xml(path).getroot()
+    except UmscError:
+        return False
+    return root.get("SourceSystem") == "cdisc-umsc"
+
+
+def check_define_target(folder: Path, force: bool = False) -> None:
+    """Refuse (one line) to replace a define.xml or define.html this tool did not write."""
+    xml, html = Path(folder) / "define.xml", Path(folder) / "define.html"
+    own = xml.is_file() and _own_define(xml)
+    for path in (xml, html):
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise WriteError(f"{path}: exists and is not a file; it is left untouched")
+        if path.exists() and not own and not force:
+            raise WriteError(
+                f"{path}: was not written by cdisc-umsc; it is left untouched "
+                "(use --force to replace it)"
+            )
 
 
 @click.command("define")
@@ -138,7 +170,14 @@ def write_folder_define(
     default=None,
     help="CreationDateTime (default: the latest one in the dataset files).",
 )
-def command(sdtm: Path | None, adam: Path | None, encoding: str, created: str | None) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a define.xml / define.html in the folder that cdisc-umsc did not write.",
+)
+def command(
+    sdtm: Path | None, adam: Path | None, encoding: str, created: str | None, force: bool
+) -> None:
     """Write DIR/define.xml and define.html for a folder of datasets (bundled IG metadata)."""
     try:
         if (sdtm is None) == (adam is None):
@@ -152,7 +191,7 @@ def command(sdtm: Path | None, adam: Path | None, encoding: str, created: str | 
                     "such as 2024-05-01T09:00:00"
                 ) from None
         folder, purpose = (sdtm, "Tabulation") if sdtm is not None else (adam, "Analysis")
-        path = write_folder_define(folder, purpose, encoding=encoding, created=created)
+        path = write_folder_define(folder, purpose, encoding=encoding, created=created, force=force)
     except UmscError as exc:
         fail(exc)
     click.echo(f"wrote {path} and {path.with_suffix('.html').name}")

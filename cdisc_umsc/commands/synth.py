@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cdisc_umsc.core.errors import UmscError, fail
+from cdisc_umsc.core.outdir import FORCE_HELP
 
 
 @click.command(name="synth")
@@ -15,21 +16,23 @@ from cdisc_umsc.core.errors import UmscError, fail
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),
     required=True,
-    help="Folder for the raw CSV forms (files replaced atomically).",
+    help="Folder for the raw CSV forms: created, or replaced whole if it is a previous "
+    "output of cdisc-umsc.",
 )
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option(
     "--dense-labs",
     is_flag=True,
     help="Full and extended lab panels at every visit (~500 LAB rows per subject).",
 )
-def command(subjects: int, seed: int, out_dir: Path, dense_labs: bool) -> None:
-    """Write a SYNTHETIC raw trial shaped like fixtures/umsc/raw (mappings/umsc maps it)."""
+def command(subjects: int, seed: int, out_dir: Path, dense_labs: bool, force: bool) -> None:
+    """Write a SYNTHETIC raw trial shaped like the bundled one (whose spec maps it)."""
     from cdisc_umsc.synth import write_trial
 
     try:
-        rows = write_trial(out_dir, subjects, seed, dense_labs)
+        rows = write_trial(out_dir, subjects, seed, dense_labs, force)
     except UmscError as exc:
         fail(exc)
     click.echo(f"{subjects} synthetic subjects (seed {seed}) -> {out_dir}/")

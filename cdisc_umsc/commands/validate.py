@@ -1,21 +1,27 @@
 """``cdisc-umsc validate``: check a folder of SDTM or ADaM datasets, or compare two reports.
 
-Exit codes: 0 no error findings, 1 error findings (with --diff: new error findings), 2 bad
-usage or unreadable input (one line, no traceback).
+A folder is either one folder of datasets or a ``run`` output folder (its ``sdtm/`` and
+``adam/`` are validated, each by the define.xml beside it). A define.xml beside the datasets
+is used by default; the report says which metadata judged the data.
+
+Exit codes: 0 no error findings, 1 error findings (with --diff: new error findings; a file that
+cannot be read, or text not valid in --encoding, is an error finding), 2 bad usage or no
+datasets at all (one line, no traceback).
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import sys
 from pathlib import Path
 
 import click
 
+from cdisc_umsc.core.atomic import check_parent
 from cdisc_umsc.core.errors import InputError, UmscError, fail
+from cdisc_umsc.validate.folder import Validation, validate_folder
 
-FORMATS = ("json", "csv", "html")
+FORMATS = ("json", "csv", "html", "xlsx")
 
 
 def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None:
@@ -29,61 +35,28 @@ def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None
                 f"--out {out}: cannot tell the report format from the suffix; "
                 f"give --report {'|'.join(FORMATS)}"
             )
-    return fmt, out or Path(f"validation.{fmt}")
+    target = out or Path(f"validation.{fmt}")
+    if not target.parent.is_dir():
+        raise InputError(f"--out {target}: folder {target.parent} does not exist")
+    return fmt, target
 
 
-def validate_folder(
-    folder: Path,
-    *,
-    define: Path | None = None,
-    profile: str = "submission",
-    encoding: str = "ascii",
-):
-    """(Findings, description of the work) for a folder of datasets."""
-    from cdisc_umsc.read.define import read_define
-    from cdisc_umsc.validate import validate_study
-    from cdisc_umsc.validate.folder import read_folder
-    from cdisc_umsc.validate.igmeta import study_from_ig
-
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(f"--encoding {encoding}: unknown text encoding") from None
-    data = read_folder(folder, encoding=encoding)
-    if define is not None:
-        study = read_define(define)
-        source = f"{define.name} (Define-XML, {study.standard} {study.standard_version})".strip()
-    else:
-        ids = [
-            str(f["STUDYID"].iloc[0])
-            for f in data.frames.values()
-            if "STUDYID" in f.columns and len(f)
-        ]
-        study = study_from_ig(data.frames, data.described, ids[0] if ids else "")
-        source = "the bundled IG"
-        if any(p.name.lower() == "define.xml" for p in Path(folder).iterdir()):
-            data.notes.append(f"{folder}/define.xml not used (give --define to validate by it)")
-    findings = validate_study(data.frames, study, profile=profile)
-    records = sum(len(f) for f in data.frames.values())
-    what = (
-        f"{folder}: {len(data.frames)} datasets, {records} records, checked against "
-        f"{source}, profile {profile}"
-    )
-    return findings, what, data.notes
-
-
-def _write(findings, fmt: str, path: Path, title: str, summary: str) -> None:
+def _write(validation: Validation, fmt: str, path: Path, title: str, summary: str, known) -> None:
     from cdisc_umsc.phi import Guard
     from cdisc_umsc.validate.html import write_html
 
+    findings = validation.findings
     Guard().scan_frames({f"report {path.name}": findings.frame})  # findings quote values
-    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         findings.to_json(path)
     elif fmt == "csv":
         findings.to_csv(path)
+    elif fmt == "xlsx":
+        from cdisc_umsc.validate.xlsx import write_xlsx
+
+        write_xlsx(path, findings, validation.header, validation.datasets, known)
     else:
-        write_html(path, findings, title, summary)
+        write_html(path, findings, title, summary, datasets=validation.datasets)
 
 
 def _diff(old: Path, new: Path, out: Path | None) -> int:
@@ -104,14 +77,30 @@ def _diff(old: Path, new: Path, out: Path | None) -> int:
     "--define",
     "define",
     type=click.Path(path_type=Path),
-    help="Validate by this define.xml's metadata (default: the bundled IG).",
+    help="Validate by this define.xml (default: the define.xml beside the datasets, if any).",
 )
+@click.option(
+    "--no-define",
+    "no_define",
+    is_flag=True,
+    help="Ignore a define.xml beside the datasets; judge by the bundled IG.",
+)
+@click.option("--ig", "ig", help="SDTMIG version to judge by (default: define.xml, TS SDTIGVER).")
+@click.option("--ct", "ct", help="SDTM CT version to judge by, e.g. 2025-03-28.")
 @click.option("--report", "fmt", type=click.Choice(FORMATS), help="Report file format.")
 @click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Report file (default: validation.<format>).",
+)
+@click.option(
+    "--known",
+    "known",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Known-findings CSV (rule_id, dataset, variable, justification): fills the "
+    "Explanation column of the xlsx report. May be repeated.",
 )
 @click.option(
     "--profile",
@@ -138,38 +127,59 @@ def _diff(old: Path, new: Path, out: Path | None) -> int:
 def command(
     folder: Path | None,
     define: Path | None,
+    no_define: bool,
+    ig: str | None,
+    ct: str | None,
     fmt: str | None,
     out: Path | None,
+    known: tuple[Path, ...],
     profile: str,
     encoding: str,
     diff: tuple[Path, Path] | None,
 ) -> None:
-    """Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON)."""
+    """Validate a folder of SDTM or ADaM datasets (XPT or Dataset-JSON), or a run's output."""
     try:
         if diff:
             if folder is not None or define is not None or fmt not in (None, "json"):
                 raise InputError(
                     "--diff compares two JSON reports; give no FOLDER, --define or --report with it"
                 )
+            if out is not None:
+                check_parent(out)
             sys.exit(_diff(diff[0], diff[1], out))
         if folder is None:
             raise InputError("give a FOLDER of datasets to validate, or --diff OLD.json NEW.json")
+        if define is not None and no_define:
+            raise InputError("--define and --no-define contradict each other; give one")
         target = _report_target(fmt, out)
-        findings, what, notes = validate_folder(
-            folder, define=define, profile=profile, encoding=encoding
+        from cdisc_umsc.validate.explain import load_known
+
+        explanations = load_known(known)
+        if target is not None:
+            check_parent(target[1])  # before the work, not after it
+        validation = validate_folder(
+            folder,
+            define=define,
+            use_define=not no_define,
+            profile=profile,
+            encoding=encoding,
+            ig=ig,
+            ct=ct,
         )
+        findings = validation.findings
         summary = findings.summary()
-        for note in notes:
+        for note in validation.notes:
             click.echo(f"note: {note}")
-        click.echo(what)
+        click.echo(validation.what)
         click.echo(summary)
         if target is not None:
             _write(
-                findings,
+                validation,
                 target[0],
                 target[1],
                 f"cdisc-umsc validation: {folder}",
-                f"{what}\n{summary}",
+                f"{validation.what}\n{summary}",
+                explanations,
             )
             click.echo(f"report: {target[1]}")
     except UmscError as exc:

@@ -49,7 +49,9 @@ def make_folder(path: Path) -> Path:
     return path
 
 
-def _check_parent(path: Path) -> None:
+def check_parent(path: Path) -> None:
+    """Raise WriteError (one line) unless the folder ``path`` is to be written in exists."""
+    path = Path(path)
     parent = path.parent
     if not parent.exists():
         raise WriteError(f"{path}: folder {parent} does not exist")
@@ -61,7 +63,7 @@ def _check_parent(path: Path) -> None:
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A binary handle whose bytes replace ``path`` when the block ends without an error."""
     path = Path(path)
-    _check_parent(path)
+    check_parent(path)
     if path.is_dir():
         raise WriteError(f"{path}: is a folder, expected a file name")
     tmp = path.with_name(f".{path.name}.{TEMP_TAG}-{os.getpid()}-{secrets.token_hex(4)}")

@@ -64,6 +64,19 @@ def echo_safe(text: str, stream: object = None) -> None:
     out.write(data + "\n")  # type: ignore[attr-defined]
 
 
+def safe_console() -> None:
+    """Make stdout and stderr write what their encoding cannot hold as escapes (``\\u5426``)
+    instead of raising, for every later print (a cp1252 console, a log redirected as ASCII)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # a stream that cannot change (already written, closed)
+            pass
+
+
 def fail(exc: UmscError) -> NoReturn:
     """End a command: the error's one line on stderr and its exit code."""
     echo_safe(f"error: {exc}", sys.stderr)

@@ -6,6 +6,7 @@ parsed once and cached. Returned DataFrames are shallow copies (copy-on-write pr
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -28,8 +29,13 @@ def manifest() -> dict:
 
 
 def versions() -> dict[str, str]:
-    """Bundled standard name -> version, e.g. {"SDTMIG": "3.4", "SDTM CT": "2025-03-28"}."""
-    return {s["name"]: s["version"] for s in manifest()["standards"]}
+    """Bundled standard name -> its default version, e.g. {"SDTMIG": "3.4", "SDTM CT":
+    "2025-03-28"} (other releases: bundled_versions)."""
+    return {
+        s["name"]: s["version"]
+        for s in manifest()["standards"]
+        if s["kind"] != "rules" and s.get("default", True)
+    }
 
 
 def _entry(kind: str, name: str, version: str, key: str = "name") -> dict:
@@ -61,6 +67,17 @@ def _table(kind: str, name: str, version: str, role: str) -> pd.DataFrame:
     return _read(_entry(kind, name, version)["files"][role]["file"])
 
 
+@cache
+def core_rules() -> tuple[dict, ...]:
+    """The bundled CDISC CORE rules for SDTMIG (one dict per rule: core_id, message,
+    conditions, versions, citations ...), as scripts/build_standards.py extracted them."""
+    std = next((s for s in manifest()["standards"] if s["kind"] == "rules"), None)
+    if std is None:
+        return ()
+    with data_file(std["files"]["rules"]["file"]).open("rb") as fh:
+        return tuple(json.loads(gzip.decompress(fh.read()).decode("utf-8")))
+
+
 # --------------------------------------------------------------------------- implementation guides
 
 
@@ -72,6 +89,19 @@ def ig_datasets(standard: str = "SDTMIG", version: str = "3.4") -> pd.DataFrame:
 def ig_variables(standard: str = "SDTMIG", version: str = "3.4") -> pd.DataFrame:
     """IG variable tables; ADaMIG rows use the structure short name and add variable_set."""
     return _table("ig", standard, version, "variables").copy(deep=False)
+
+
+def ig_keys(dataset: str, version: str = "3.4") -> tuple[str, ...]:
+    """The natural keys the SDTMIG's structure statement gives dataset ``dataset`` (SUPP--
+    uses SUPPQUAL's), or () where the IG states none the bundle records."""
+    table = _table("ig", "SDTMIG", version, "datasets")
+    if "keys" not in table.columns:
+        return ()
+    name = dataset.upper()
+    if name.startswith("SUPP") and name not in set(table["dataset"]):
+        name = "SUPPQUAL"
+    hit = table.loc[table["dataset"] == name, "keys"]
+    return tuple(hit.iloc[0].split()) if len(hit) else ()
 
 
 @cache

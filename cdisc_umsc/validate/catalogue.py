@@ -50,6 +50,16 @@ class Rule:
         )
 
 
+#: Providers of rules that are data elsewhere (e.g. the bundled CORE rules), see rules().
+_PROVIDERS: list[Callable[[], list[Rule]]] = []
+
+
+def register_rules(provider: Callable[[], list[Rule]]) -> None:
+    """Add the rules ``provider()`` returns to the catalogue (after rules.csv's)."""
+    _PROVIDERS.append(provider)
+    rules.cache_clear()
+
+
 #: A check yields hit tables (dataset, row, variable, value, message); see Context.hits.
 Check = Callable[..., Iterable[pd.DataFrame]]
 _CHECKS: dict[str, Check] = {}
@@ -80,14 +90,23 @@ def _validate_row(line: int, row: dict[str, str]) -> Rule:
 
 
 @cache
-def rules() -> tuple[Rule, ...]:
-    """The catalogue, in file order (parsed and checked once)."""
+def csv_rules() -> tuple[Rule, ...]:
+    """The rules of validate/rules.csv, in file order (the project's own wording)."""
     with files(__package__).joinpath("rules.csv").open("rb") as fh:
         frame = pd.read_csv(fh, dtype=str, keep_default_na=False, na_filter=False)
-    found = tuple(_validate_row(i + 2, r) for i, r in enumerate(frame.to_dict("records")))
-    dupes = frame["id"][frame["id"].duplicated()].tolist()
+    return tuple(_validate_row(i + 2, r) for i, r in enumerate(frame.to_dict("records")))
+
+
+@cache
+def rules() -> tuple[Rule, ...]:
+    """The catalogue: rules.csv, then the rules of the providers (parsed and checked once)."""
+    found = csv_rules()
+    for provider in _PROVIDERS:
+        found += tuple(provider())
+    ids = pd.Series([r.id for r in found])
+    dupes = ids[ids.duplicated()].tolist()
     if dupes:
-        raise CatalogueError(f"validate/rules.csv: duplicate rule ids {dupes}")
+        raise CatalogueError(f"rule catalogue: duplicate rule ids {dupes}")
     return found
 
 

@@ -11,9 +11,12 @@ from cdisc_umsc.validate import (  # noqa: F401  (importing registers the checks
     checks_cross,
     checks_ct,
     checks_layout,
+    checks_p21,
     checks_structure,
     checks_timing,
     checks_values,
+    core_rules,
+    p21_rules,
     schema,
 )
 from cdisc_umsc.validate.catalogue import CatalogueError, Check, registered, rules

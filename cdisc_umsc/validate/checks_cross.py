@@ -36,25 +36,42 @@ def _supp(frame: pd.DataFrame, name: str) -> bool:
 
 @check("UMSC-XD0002")
 def supp_rdomain_exists(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
+    """SDTMIG 3.4 8.4 / 4.1.7: RDOMAIN names a domain of the study; a split domain (LBCH,
+    LBHE ...) counts as its domain (SUPPLBCH holds RDOMAIN 'LB')."""
     if not _supp(frame, name):
         return
     rdomain = as_text(frame["RDOMAIN"])
+    known = {d for d in set(rdomain) if ctx.supp_parents(name, d)}
     yield ctx.hits(
         name,
-        ~rdomain.isin(set(ctx.datasets)),
+        ~rdomain.isin(known),
         "RDOMAIN",
         rdomain,
-        "RDOMAIN '" + rdomain + "' is not a dataset of the study",
+        lambda: "RDOMAIN '" + rdomain + "' is not a domain of the study",
     )
 
 
-def _pairs(ctx: Context, frame: pd.DataFrame) -> Iterator[tuple[str, str, pd.Series]]:
+def _parent(ctx: Context, name: str, dom: str, columns: list[str]) -> pd.DataFrame | None:
+    """The records of RDOMAIN ``dom`` that SUPP-- dataset ``name`` refers to (split datasets
+    joined), with ``columns``; None when a parent lacks one of them."""
+    parts = []
+    for parent in ctx.supp_parents(name, dom):
+        frame = ctx.datasets[parent]
+        if any(c not in frame.columns for c in columns):
+            return None
+        parts.append(frame[columns])
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def _pairs(ctx: Context, name: str, frame: pd.DataFrame) -> Iterator[tuple[str, str, pd.Series]]:
     """(RDOMAIN, IDVAR, mask of its records) for each distinct pair whose parent exists."""
     rdomain, idvar = as_text(frame["RDOMAIN"]), as_text(frame["IDVAR"]).str.strip()
     for dom, var in (
         frame.assign(_d=rdomain, _v=idvar)[["_d", "_v"]].drop_duplicates().itertuples(index=False)
     ):
-        if dom in ctx.datasets:
+        if ctx.supp_parents(name, dom):
             yield dom, var, (rdomain == dom) & (idvar == var)
 
 
@@ -62,25 +79,31 @@ def _pairs(ctx: Context, frame: pd.DataFrame) -> Iterator[tuple[str, str, pd.Ser
 def supp_idvar_exists(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     if not _supp(frame, name):
         return
-    for dom, var, rows in _pairs(ctx, frame):
-        if var and var not in ctx.datasets[dom].columns:
-            yield ctx.hits(name, rows, "IDVAR", var, f"IDVAR {var} is not a variable of {dom}")
+    for dom, var, rows in _pairs(ctx, name, frame):
+        parents = ctx.supp_parents(name, dom)
+        lacking = [p for p in parents if var not in ctx.datasets[p].columns]
+        if var and lacking:
+            yield ctx.hits(
+                name, rows, "IDVAR", var, f"IDVAR {var} is not a variable of {', '.join(lacking)}"
+            )
 
 
 @check("UMSC-XD0004")
 def supp_parent_exists(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
-    """SDTMIG 3.4 8.4: RDOMAIN / USUBJID / IDVAR / IDVARVAL identify an existing record."""
+    """SDTMIG 3.4 8.4: RDOMAIN / USUBJID / IDVAR / IDVARVAL identify an existing record (in
+    the named split dataset, or in any dataset of the domain)."""
     if not _supp(frame, name):
         return
     subj = as_text(frame["USUBJID"])
-    for dom, var, rows in _pairs(ctx, frame):
-        parent = ctx.datasets[dom]
-        if "USUBJID" not in parent.columns or (var and var not in parent.columns):
+    for dom, var, rows in _pairs(ctx, name, frame):
+        parent = _parent(ctx, name, dom, ["USUBJID"] + ([var] if var else []))
+        if parent is None:
             continue  # reported by UMSC-SD0001 / UMSC-XD0003
         p_subj = as_text(parent["USUBJID"])
+        where = "/".join(ctx.supp_parents(name, dom))
         if not var:
             found = subj.isin(set(p_subj))
-            what = "no " + dom + " record for USUBJID '" + subj + "'"
+            what = "no " + where + " record for USUBJID '" + subj + "'"
         else:
             pvals = parent[var]
             if pd.api.types.is_numeric_dtype(pvals.dtype):
@@ -94,7 +117,7 @@ def supp_parent_exists(ctx: Context, name: str, frame: pd.DataFrame, meta: Datas
                 pd.MultiIndex.from_arrays([subj, mine]).isin(index), index=frame.index
             )
             what = (
-                f"no {dom} record with USUBJID '"
+                f"no {where} record with USUBJID '"
                 + subj
                 + f"' and {var} = '"
                 + as_text(frame["IDVARVAL"])

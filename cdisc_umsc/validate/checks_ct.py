@@ -65,10 +65,15 @@ def in_sponsor_codelist(ctx: Context, name: str, frame: pd.DataFrame, meta: Data
 def new_extensible_terms(
     ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None
 ) -> Hits:
-    """One finding per distinct new term (at its first record), with its record count."""
+    """One finding per distinct new term (at its first record), with its record count.
+
+    A term is new when the CDISC codelist lacks it, also when the study's metadata carries an
+    extended copy of that codelist (Define-XML ExtendedValue): the extension is what a
+    reviewer is told about, so metadata with or without the copy give the same findings."""
     for var, allowed in _coded(ctx, frame, meta):
         if allowed is None or not allowed.extensible:
             continue
+        allowed = ctx.cdisc_codelist(allowed)
         bad, text = _outside(frame, var, allowed)
         if not bad.any():
             continue

@@ -78,9 +78,18 @@ def data_type_matches_metadata(
             )
 
 
+def ig_name(standard: str) -> str:
+    """The IG a metadata standard name means: Define-XML 1.0 writes 'CDISC SDTM' or
+    'SDTM-IG' for the SDTMIG and 'ADaM' for the ADaMIG."""
+    text = standard.upper()
+    if "ADAM" in text:
+        return "ADaMIG"
+    return "SDTMIG" if "SDTM" in text else standard
+
+
 @check("UMSC-MD0005")
 def ig_version_bundled(ctx: Context) -> Hits:
-    std, version = ctx.study.standard, ctx.study.standard_version
+    std, version = ig_name(ctx.study.standard), ctx.study.standard_version
     have = S.versions().get(std) if std in ("SDTMIG", "ADaMIG") else None
     if have is not None and version != have:
         yield ctx.note(
@@ -276,3 +285,27 @@ def keys_unique(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | No
         lambda: _joined(frame, keys),
         "more than one record has these key values",
     )
+
+
+# ----------------------------------------------------------------------- reading the files
+
+
+def _read_issues(ctx: Context, rule: str) -> Hits:
+    issues = ctx.read_issues
+    if issues is not None and len(issues):
+        mine = issues[issues["rule"] == rule]
+        if len(mine):
+            yield mine.drop(columns="rule").reset_index(drop=True)
+
+
+@check("UMSC-FI0001")
+def text_encoding(ctx: Context) -> Hits:
+    """A text value whose bytes are not valid in the expected encoding (read as Windows-1252
+    so that the rest of the dataset is still checked)."""
+    yield from _read_issues(ctx, "UMSC-FI0001")
+
+
+@check("UMSC-FI0002")
+def unreadable_file(ctx: Context) -> Hits:
+    """A dataset file that cannot be read; the other datasets are still checked."""
+    yield from _read_issues(ctx, "UMSC-FI0002")

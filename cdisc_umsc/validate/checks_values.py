@@ -191,11 +191,12 @@ def stresn_matches_stresc(
 
 @check("UMSC-FN0002")
 def one_lobxfl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
-    """At most one --LOBXFL = 'Y' per USUBJID, --TESTCD (and --CAT when present)."""
+    """At most one --LOBXFL = 'Y' per USUBJID, --TESTCD and the natural keys present
+    (--CAT, --SPEC, --POS, --TPT ...: BASELINE_KEYS)."""
     lob, testcd = _var(frame, name, "LOBXFL"), _var(frame, name, "TESTCD")
     if lob is None or testcd is None or "USUBJID" not in frame.columns:
         return
-    keys = ["USUBJID", testcd] + [c for c in (_var(frame, name, "CAT"),) if c]
+    keys = _natural_keys(frame, name, testcd)
     flagged = as_text(frame[lob]) == "Y"
     dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
     label = ", ".join(keys)
@@ -234,6 +235,20 @@ DIMENSIONLESS = frozenset({"ratio", "score"})
 def _test_keys(frame: pd.DataFrame, name: str, testcd: str) -> list[str]:
     """The variables naming a test: --TESTCD, and --CAT when present."""
     return [testcd] + [c for c in (_var(frame, name, "CAT"),) if c]
+
+
+#: Qualifiers that tell apart measurements of one test (SDTMIG 3.4 4.5: category, specimen,
+#: method, body position and location, evaluator, planned time point); CORE-000914 names
+#: --TESTCD, --CAT, --SCAT, --SPEC, --METHOD.
+BASELINE_KEYS = (
+    "CAT", "SCAT", "SPEC", "METHOD", "POS", "LOC", "LAT", "DIR", "EVAL", "EVALID",
+    "TPTREF", "TPTNUM", "TPT",
+)  # fmt: skip
+
+
+def _natural_keys(frame: pd.DataFrame, name: str, testcd: str) -> list[str]:
+    """USUBJID, --TESTCD and the BASELINE_KEYS present: one baseline per combination."""
+    return ["USUBJID", testcd] + [c for c in (_var(frame, name, k) for k in BASELINE_KEYS) if c]
 
 
 def _unit_kind(unit: pd.Series) -> pd.Series:
@@ -280,11 +295,12 @@ def stresu_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset |
 
 @check("UMSC-FN0005")
 def one_blfl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
-    """At most one --BLFL = 'Y' per USUBJID, --TESTCD (and --CAT when present)."""
+    """At most one --BLFL = 'Y' per USUBJID, --TESTCD and the natural keys present
+    (--CAT, --SPEC, --POS, --TPT ...: BASELINE_KEYS)."""
     blfl, testcd = _var(frame, name, "BLFL"), _var(frame, name, "TESTCD")
     if blfl is None or testcd is None or "USUBJID" not in frame.columns:
         return
-    keys = ["USUBJID", *_test_keys(frame, name, testcd)]
+    keys = _natural_keys(frame, name, testcd)
     flagged = as_text(frame[blfl]) == "Y"
     dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
     yield ctx.hits(name, dup, blfl, "Y", f"more than one {blfl}='Y' for the same {', '.join(keys)}")

@@ -131,8 +131,16 @@ def _nbytes(text: pd.Series) -> pd.Series:
 class Context:
     """One validation run: datasets keyed by upper-case name, the Study, and the profile."""
 
-    def __init__(self, datasets: dict[str, pd.DataFrame], study: Study, profile: str) -> None:
+    def __init__(
+        self,
+        datasets: dict[str, pd.DataFrame],
+        study: Study,
+        profile: str,
+        read_issues: pd.DataFrame | None = None,
+    ) -> None:
         self.study, self.profile = study, profile
+        #: Problems met reading the files (validate/folder.py): rule plus HIT_COLUMNS.
+        self.read_issues = read_issues
         self.datasets: dict[str, pd.DataFrame] = {}
         for name, frame in datasets.items():
             if not isinstance(frame, pd.DataFrame):
@@ -151,6 +159,22 @@ class Context:
             self.datasets[key] = frame.reset_index(drop=True)
         self._meta = {k.upper(): v for k, v in study.datasets.items()}
         self._memo: dict[tuple, object] = {}
+        #: Rule id -> datasets on which the check found the rule not applicable (see skip).
+        self.skipped: dict[str, int] = {}
+
+    def skip(self, rule: str) -> None:
+        """Record that ``rule`` does not apply to the dataset being checked (variables it
+        reads are absent), so the Rules report says 'not applicable', not 'pass'."""
+        self.skipped[rule] = self.skipped.get(rule, 0) + 1
+
+    def rule_applies(self, rule: str, name: str) -> bool:
+        """Whether ``rule`` is to run on dataset ``name`` (hook for version- and
+        domain-scoped rules; see the declared rule modules)."""
+        scope = self.rule_scopes.get(rule)
+        return scope is None or scope(self, name)
+
+    #: Rule id -> predicate (ctx, dataset) deciding whether the rule runs there.
+    rule_scopes: dict[str, Callable[[Context, str], bool]] = {}
 
     def memo(self, key: tuple, compute: Callable[[], object]) -> object:
         """`compute()` once per run for `key` (work several rules share, e.g. study days)."""
@@ -200,6 +224,16 @@ class Context:
                 return "SDTMIG", self.sdtmig_version, cand
         return None
 
+    def judged_by(self, name: str, terminology: bool = False) -> str:
+        """The standard version(s) a finding on dataset ``name`` was judged by, e.g.
+        'SDTMIG 3.4' or 'SDTMIG 3.4; SDTM CT 2025-03-28' for a terminology rule."""
+        adam = self.is_adam(name) if name else self.study.standard.upper().startswith("ADAM")
+        if adam:
+            text = f"ADaMIG {S.versions()['ADaMIG']}"
+            return text + (f"; ADaM CT {S.versions()['ADaM CT']}" if terminology else "")
+        text = f"SDTMIG {self.sdtmig_version}"
+        return text + (f"; SDTM CT {self.sdtm_ct_version}" if terminology else "")
+
     def ig_rows(self, name: str) -> pd.DataFrame:
         """IG variable rows of dataset `name` (empty when the IG has no such dataset)."""
         where = self.ig_dataset(name)
@@ -237,6 +271,36 @@ class Context:
         """The two-letter variable prefix of an SDTM dataset (QSCG -> QS)."""
         return name[:2]
 
+    def domain_datasets(self, domain: str) -> list[str]:
+        """Datasets holding records of ``domain``: the dataset of that name and its splits
+        (SDTMIG 3.4 4.1.7: the domain code plus up to two characters, e.g. LBCH, QSNI)."""
+        found = []
+        for name in sorted(self.datasets):
+            if name == domain:
+                found.append(name)
+            elif (
+                not name.startswith("SUPP")
+                and len(domain) == 2
+                and 2 < len(name) <= 4
+                and name[:2] == domain
+                and name not in self._ig_names
+            ):
+                found.append(name)
+        return found
+
+    @cached_property
+    def _ig_names(self) -> frozenset[str]:
+        return frozenset(S.ig_datasets("SDTMIG", self.sdtmig_version)["dataset"])
+
+    def supp_parents(self, supp: str, rdomain: str) -> list[str]:
+        """The datasets SUPP-- dataset ``supp`` qualifies for RDOMAIN ``rdomain``: its named
+        parent (SUPPLBCH -> LBCH, SDTMIG 4.1.7) when present, else every dataset of the
+        domain."""
+        own = supp[4:]
+        if own in self.datasets and own[:2] == rdomain[:2] and own != rdomain:
+            return [own]
+        return self.domain_datasets(rdomain)
+
     def seq_var(self, name: str) -> str | None:
         """The sequence-number variable of dataset `name` present in the data, if any."""
         frame = self.datasets[name]
@@ -250,8 +314,15 @@ class Context:
     @cached_property
     def sdtm_ct_version(self) -> str:
         """SDTM CT version used: the study's when bundled, else the bundled one."""
-        bundled = S.versions()["SDTM CT"]
-        return self.study.ct_version if self.study.ct_version == bundled else bundled
+        bundled = S.bundled_versions("ct", "SDTM CT")
+        declared = self.study.ct_version
+        return declared if declared in bundled else S.versions()["SDTM CT"]
+
+    @property
+    def ct_substituted(self) -> bool:
+        """Whether the study declares an SDTM CT release the bundle lacks (another judges)."""
+        declared = self.study.ct_version
+        return bool(declared) and declared not in S.bundled_versions("ct", "SDTM CT")
 
     def codelist(self, cid: str) -> Allowed | None:
         """A codelist by id: the study's own (sponsor or extended copy) first, then CDISC CT.
@@ -273,6 +344,22 @@ class Context:
                     frozenset(found.terms),
                 )
         return None
+
+    def cdisc_codelist(self, allowed: Allowed) -> Allowed:
+        """The CDISC CT codelist a study codelist copies (same C-code), else ``allowed``."""
+        if allowed.sponsor:
+            return allowed
+        for package, version in (("SDTM", self.sdtm_ct_version), ("ADaM", S.versions()["ADaM CT"])):
+            found = S.controlled_terminology(package, version).codelist(allowed.id)
+            if found is not None:
+                return Allowed(
+                    found.code,
+                    found.submission_value,
+                    found.extensible,
+                    False,
+                    frozenset(found.terms),
+                )
+        return allowed
 
     def nbytes(self, name: str, variable: str) -> pd.Series:
         """UTF-8 byte lengths of one column (computed once per run; three rules use them)."""

@@ -24,6 +24,7 @@ COLUMNS = (
     "core_id",
     "p21_id",
     "citation",
+    "standard",
 )
 SEVERITIES = ("error", "warning", "notice")
 _TEXT = (
@@ -37,6 +38,7 @@ _TEXT = (
     "core_id",
     "p21_id",
     "citation",
+    "standard",
 )
 
 
@@ -60,10 +62,39 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def combine(parts: list[Findings]) -> Findings:
+    """One Findings of several (e.g. the SDTM and ADaM parts of a run)."""
+    frames = [f.frame for f in parts if len(f)]
+    runs = [f.executed for f in parts if f.executed is not None]
+    executed = None
+    if runs:
+        both = pd.concat(runs, ignore_index=True)
+        agg = both.groupby("rule", sort=False).agg(
+            {
+                "severity": "first",
+                "message": "first",
+                "core_id": "first",
+                "p21_id": "first",
+                "citation": "first",
+                "datasets": "sum",
+                "findings": "sum",
+            }
+        )
+        agg["status"] = np.where(
+            agg["findings"] > 0, "fail", np.where(agg["datasets"] > 0, "pass", "not applicable")
+        )
+        executed = agg.reset_index()
+    return Findings(pd.concat(frames, ignore_index=True) if frames else None, executed)
+
+
 class Findings:
     """Validation findings: a DataFrame with columns COLUMNS, sorted deterministically."""
 
-    def __init__(self, frame: pd.DataFrame | None = None) -> None:
+    def __init__(
+        self, frame: pd.DataFrame | None = None, executed: pd.DataFrame | None = None
+    ) -> None:
+        #: The rules of the run and their status (see engine._executed); None when unknown.
+        self.executed = executed
         frame = empty_frame() if frame is None else conform(frame)
         order = ["dataset", "rule", "row", "variable", "value", "message"]
         self.frame = frame.sort_values(order, kind="stable", na_position="first", ignore_index=True)

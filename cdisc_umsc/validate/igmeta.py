@@ -61,8 +61,10 @@ def dataset_from_ig(name: str, frame: pd.DataFrame, described: Dataset | None = 
                 codelist=code if code.startswith("C") and code[1:].isdigit() else None,
             )
         )
+    keys = S.ig_keys(table, version) if standard == "SDTMIG" and table else ()
     return Dataset(
         name=name,
+        keys=keys if set(keys) <= set(frame.columns) else (),  # IG natural keys (SD0010)
         label=described.label if described else "",
         cls=cls,
         structure="",
@@ -72,10 +74,28 @@ def dataset_from_ig(name: str, frame: pd.DataFrame, described: Dataset | None = 
     )
 
 
+def declared_ig(frames: dict[str, pd.DataFrame]) -> str:
+    """The SDTMIG version TS declares (TSPARMCD 'SDTIGVER', e.g. '3.2'), or ''."""
+    ts = frames.get("TS")
+    if ts is None or not {"TSPARMCD", "TSVAL"} <= set(ts.columns):
+        return ""
+    vals = ts.loc[ts["TSPARMCD"].astype(str) == "SDTIGVER", "TSVAL"].astype(str).str.strip()
+    if not len(vals):
+        return ""
+    text = vals.iloc[0].upper().replace("SDTMIG", "").replace("SDTM IG", "").strip(" V")
+    return text
+
+
 def study_from_ig(
-    frames: dict[str, pd.DataFrame], described: dict[str, Dataset] | None = None, study_id: str = ""
+    frames: dict[str, pd.DataFrame],
+    described: dict[str, Dataset] | None = None,
+    study_id: str = "",
+    *,
+    ig_version: str = "",
+    ct_version: str = "",
 ) -> Study:
-    """A Study whose datasets are described by :func:`dataset_from_ig`."""
+    """A Study whose datasets are described by :func:`dataset_from_ig`; ``ig_version`` and
+    ``ct_version`` are the versions the study declares (default: the bundled ones)."""
     described = {k.upper(): v for k, v in (described or {}).items()}
     datasets = {
         n.upper(): dataset_from_ig(n, f, described.get(n.upper())) for n, f in frames.items()
@@ -83,7 +103,7 @@ def study_from_ig(
     return Study(
         study_id=study_id,
         standard="SDTMIG",
-        standard_version=S.versions()["SDTMIG"],
-        ct_version=S.versions()["SDTM CT"],
+        standard_version=ig_version or S.versions()["SDTMIG"],
+        ct_version=ct_version or S.versions()["SDTM CT"],
         datasets=datasets,
     )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
+import pandas as pd  # noqa: F401  (type of the frames)
 
 from cdisc_umsc.metadata.model import Study
 from cdisc_umsc.validate.engine import validate_study
-from cdisc_umsc.validate.findings import SEVERITIES, Findings
+from cdisc_umsc.validate.findings import SEVERITIES, Findings, combine
 from cdisc_umsc.validate.html import write_html
 
 
@@ -30,11 +30,15 @@ def validate_outputs(
 ) -> dict[str, Findings]:
     """Validate each standard's datasets; write folder/validation.json and .html."""
     found = {std: validate_study(data, study) for std, (data, study) in parts.items()}
-    frames = [f.frame for f in found.values() if len(f)]
-    combined = Findings(pd.concat(frames, ignore_index=True) if frames else None)
+    combined = combine(list(found.values()))
     combined.to_json(folder / "validation.json")
     lines = [summary_line(std, f) for std, f in found.items()]
+    counts = {n: len(f) for data, _ in parts.values() for n, f in data.items()}
     write_html(
-        folder / "validation.html", combined, title, "\n".join([*lines, "", combined.summary()])
+        folder / "validation.html",
+        combined,
+        title,
+        "\n".join([*lines, "", combined.summary()]),
+        datasets=counts,
     )
     return found
