@@ -1,56 +1,396 @@
-"""PHI guard: direct identifiers never reach an output dataset.
+"""PHI guard: direct identifiers never reach an output.
 
-Before anything is written, every character value of every output dataset is scanned for the
-values of the raw fields the spec declares as identifiers and for identifier patterns: 18-character
-PRC resident ID numbers, mainland mobile numbers and e-mail addresses. A hit stops the run with one
-line naming dataset, variable and row.
+Every value of every output dataset (text and numbers), and the text of every other file a
+command writes (define.xml, lineage, manifest, reports, the review page), is scanned for
+
+- the values of the raw fields the spec declares as identifiers, found anywhere inside a
+  value and compared in a normalised form: Unicode compatibility form (full-width letters and
+  digits are the ASCII ones), case folded, digits of any script read as 0-9, and in dataset
+  values without spaces or separators (``130-6291-8450`` is ``13062918450``); a date is also
+  looked for as ``19620719``, ``19071962``, ``07191962``, ``19JUL1962`` and ``1962年7月19日``;
+- identifier patterns in their common spellings: PRC resident ID numbers (18 digits, or the
+  old 15), mainland mobile numbers (with spaces, dashes, ``+86`` or ``0086``), landlines
+  with an area code, PRC passport numbers, and e-mail addresses (also with a full-width
+  ``@`` or written "at" / "dot").
+
+A hit stops the command with one line naming dataset, variable and row (or the file) and the
+kind of identifier, never its value.
 """
 
 from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import UmscError
+from cdisc_umsc.core.values import as_text, is_numeric
 
+#: Identifier patterns, matched on folded text (see :func:`_fold`). Digit patterns are
+#: tried only on runs of digits, spaces, dashes and parentheses (``_DIGIT_RUN``) with their
+#: neighbours, e-mail patterns only around "@" or "at", so that a scan stays linear.
+_SEP = r"[ \-]?"
+_BEFORE = r"(?<![0-9])(?<![0-9]\.)"  # not inside a longer number, nor its decimals
+_AFTER = r"(?![0-9]|\.[0-9])"
 PATTERNS = {
     "a PRC resident ID number": (
-        r"(?<!\d)\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?!\d)"
+        _BEFORE + r"[0-9]{6}" + _SEP + r"(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
+        r"(?:0[1-9]|[12][0-9]|3[01])" + _SEP + r"[0-9]{3}[0-9x](?![0-9a-z]|\.[0-9])"
     ),
-    "a mobile phone number": r"(?<!\d)1[3-9]\d{9}(?!\d)",
-    "an e-mail address": r"[\w.+-]+@[\w-]+\.[\w.-]+",
+    "a 15-digit PRC resident ID number": (
+        _BEFORE + r"[0-9]{8}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}" + _AFTER
+    ),
+    "a mobile phone number": (
+        _BEFORE
+        + r"(?:(?:\+|00)86"
+        + _SEP
+        + r")?1[3-9][0-9]"
+        + _SEP
+        + r"[0-9]{4}"
+        + _SEP
+        + r"[0-9]{4}"
+        + _AFTER
+    ),
+    "a landline phone number": (
+        _BEFORE
+        + r"(?:(?:\+|00)86"
+        + _SEP
+        + r")?(?:\(0[1-9][0-9]{1,2}\)|0[1-9][0-9]{1,2})"
+        + r"[ \-]?[2-9][0-9]{2,3}"
+        + _SEP
+        + r"[0-9]{4}"
+        + _AFTER
+    ),
+    "a passport number": (
+        r"(?<![0-9a-z])[eg](?:[0-9]{8}|[a-hj-np-z][0-9]{7})(?![0-9a-z])"
+        r"|(?:passport|护照)(?: ?(?:no\.?|number|号码?))? ?[:#]? ?[a-z]{0,2}[0-9]{6,9}"
+    ),
+    "an e-mail address": (
+        r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+        r"|[a-z0-9._%+-]+ ?[\[(] ?at ?[\])] ?[a-z0-9-]+(?: ?(?:[\[(] ?dot ?[\])]|\.) ?[a-z]{2,})+"
+        r"|[a-z0-9._%+-]+ at [a-z0-9-]+(?: dot [a-z0-9-]+)* dot "
+        r"(?:com|cn|net|org|edu|gov|info|io|uk|de|jp|hk)(?![a-z])"
+    ),
 }
+_PATTERNS = {label: re.compile(p) for label, p in PATTERNS.items()}
+_DIGITAL = ("a PRC resident ID number", "a 15-digit PRC resident ID number",
+            "a mobile phone number", "a landline phone number")  # fmt: skip
+#: where digit patterns may match: 9 or more digits among spaces, dashes, parentheses, +
+_DIGIT_RUN = re.compile(r"[0-9+(][0-9 ()\-]{7,}[0-9x]")
+_ANCHORS = {
+    "a passport number": re.compile(r"[eg][0-9a-z][0-9]{7}|passport|护照"),
+    "an e-mail address": re.compile(r"@|at\b"),
+}
+#: shortest identifier value looked for: 2 characters of a CJK name, 4 of any other value
+#: (shorter Latin text would be found inside ordinary words)
+_SHORTEST_CJK, _SHORTEST = 2, 4
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+#: checksums (sha256 in the manifest): hexadecimal, never an identifier, often digit runs
+_HEX_DIGEST = re.compile(rb"[0-9a-f]{32,}")
+#: files whose records are scanned as datasets (their frames), not again as text
+_DATASET_SUFFIXES = (".xpt", ".ndjson")
+#: a file's text is scanned as its distinct pieces between these bytes (CSV cells, XML and
+#: HTML text and attribute values, JSON strings), at most about this many bytes at a time
+_TOKEN_SEP = bytes.maketrans(b"\t\r\"'<>=|,;", b"\n" * 10)
+_CHUNK = 1 << 22
+#: separates values joined for one scan: no value holds it (control characters are refused)
+_NUL = "\x00"
 
 
 class IdentifierLeak(UmscError):
-    """A direct identifier found in an output dataset (exit code 4)."""
+    """A direct identifier found in an output (exit code 4)."""
 
     exit_code = 4
 
 
-def scan(datasets: dict[str, pd.DataFrame], identifier_values: set[str]) -> None:
-    """Raise IdentifierLeak for the first identifier found in any character value."""
-    known = {v for v in identifier_values if len(v) >= 2}
-    for name in sorted(datasets):
-        frame = datasets[name]
-        for col in frame.columns:
-            values = frame[col]
-            if values.dtype != object and not pd.api.types.is_string_dtype(values):
+_DIGITS: dict[int, str] | None = None
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_WORD: np.ndarray | None = None
+
+
+def _word_table() -> np.ndarray:
+    """For each BMP code point: whether it is a letter or digit (kept in compact text)."""
+    global _WORD
+    if _WORD is None:
+        _WORD = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
+        _WORD[0] = True  # the separator of joined values stays
+    return _WORD
+
+
+def _digit_table() -> dict[int, str]:
+    """Every Unicode decimal digit -> its ASCII digit (built once, on first need)."""
+    global _DIGITS
+    if _DIGITS is None:
+        _DIGITS = {
+            cp: str(unicodedata.digit(chr(cp)))
+            for cp in range(0x80, 0x110000)
+            if chr(cp).isdecimal()
+        }
+    return _DIGITS
+
+
+def _fold(text: str) -> str:
+    """Compatibility form (full-width is ASCII), case folded, every decimal digit as 0-9."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii() or not _OTHER_DIGIT.search(text):
+        return text
+    return text.translate(_digit_table())
+
+
+def _compact(text: str) -> str:
+    """:func:`_fold` without spaces, punctuation or symbols: letters and digits only."""
+    return re.sub(r"[\W_]+", "", _fold(text))
+
+
+def _is_cjk(text: str) -> bool:
+    return any(unicodedata.name(c, "").startswith("CJK") for c in text)
+
+
+def _date_forms(iso: str) -> list[str]:
+    """Other spellings of an ISO 8601 date, compacted."""
+    hit = _ISO_DATE.fullmatch(iso)
+    if hit is None:
+        return []
+    y, m, d = hit.groups()
+    if not 1 <= int(m) <= 12:
+        return []
+    mon = _MONTHS[int(m) - 1]
+    return [
+        f"{y}{m}{d}",
+        f"{d}{m}{y}",
+        f"{m}{d}{y}",
+        f"{d}{mon}{y}",
+        f"{y}年{int(m)}月{int(d)}日",
+        f"{y}年{m}月{d}日",
+    ]
+
+
+def _long_enough(form: str) -> bool:
+    return len(form) >= (_SHORTEST_CJK if _is_cjk(form) else _SHORTEST)
+
+
+def _by_length(forms: set[str]) -> dict[int, frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for form in forms:
+        groups.setdefault(len(form), set()).add(form)
+    return {n: frozenset(v) for n, v in groups.items()}
+
+
+class Guard:
+    """The identifier values of a study in their normalised forms, and the scans."""
+
+    def __init__(self, identifier_values: Iterable[str] = ()) -> None:
+        forms: set[str] = set()
+        spelt: set[str] = set()  # as written (folded): what files are searched for
+        for value in identifier_values:
+            value = str(value).strip()
+            dates = _date_forms(value)
+            forms.update(f for f in (_compact(value), *dates) if _long_enough(f))
+            spelt.update(f for f in (_fold(value), *dates) if _long_enough(f))
+        self.secrets = frozenset(forms)
+        self._by_length = _by_length(forms)
+        self._spelt_by_length = _by_length(spelt)
+
+    # ------------------------------------------------------------------ datasets
+    def scan_frames(self, datasets: Mapping[str, pd.DataFrame]) -> None:
+        """Raise IdentifierLeak for the first identifier in any value of any dataset: every
+        distinct value of every column is scanned, all in one pass."""
+        texts: list[str] = []
+        owners: list[tuple[str, str, np.ndarray, int]] = []  # (dataset, column, codes, first)
+        numbers: list[bool] = []
+        for name in sorted(datasets):
+            frame = datasets[name]
+            for col in frame.columns:
+                values = frame[col]
+                if pd.api.types.is_bool_dtype(values.dtype):
+                    continue
+                codes, uniq = pd.factorize(values, use_na_sentinel=True)
+                if not len(uniq):
+                    continue
+                text = as_text(pd.Series(uniq)).astype(str).tolist()
+                owners.append((name, str(col), codes, len(texts)))
+                texts += text
+                # a number holds no pattern (digits of 1.2345678901234567 are no ID), but
+                # may hold an identifier's value (a phone number mapped into AGE)
+                numbers += [is_numeric(values)] * len(text)
+        hits = self._hits(texts, np.array(numbers, dtype=bool))
+        if not hits:
+            return
+        first = min(hits)
+        starts = [o[3] for o in owners]
+        name, col, codes, start = owners[int(np.searchsorted(starts, first, side="right")) - 1]
+        row = int(np.flatnonzero(codes == first - start)[0]) + 1
+        raise IdentifierLeak(
+            f"{name}: variable {col}, row {row}: holds {hits[first]}; direct identifiers "
+            "must not reach an output dataset"
+        )
+
+    def _hits(
+        self, texts: list[str], numbers: np.ndarray | None = None, spelt: bool = False
+    ) -> dict[int, str]:
+        """Index of each text holding an identifier -> what it holds (patterns are not
+        looked for in the texts ``numbers`` marks). Values are compared without separators;
+        ``spelt`` (a file's text, where separators part different values) compares them as
+        written instead, and an all-digit value only where no digit adjoins it."""
+        joined = _NUL.join(texts)
+        if joined.count(_NUL) != len(texts) - 1:  # a value holding NUL: as a space
+            joined = _NUL.join(t.replace(_NUL, " ") for t in texts)
+        folded = _fold(joined)  # NUL is a starter: nothing composes across it
+        points = np.frombuffer(folded.encode("utf-32-le"), dtype="<u4")
+        ends = np.flatnonzero(points == 0)
+        hits: dict[int, str] = {}
+        if spelt and self.secrets:
+            for i in _values_with(points, self._spelt_by_length, bounded=True):
+                hits.setdefault(i, "the value of a declared identifier field")
+        elif self.secrets:
+            keep = np.ones(len(points), dtype=bool)
+            bmp = points < 0x10000
+            keep[bmp] = _word_table()[points[bmp]]
+            for i in _values_with(points[keep], self._by_length):
+                hits.setdefault(i, "the value of a declared identifier field")
+        for label, at in _pattern_hits(folded):
+            i = int(np.searchsorted(ends, at))
+            if numbers is None or not numbers[i]:
+                hits.setdefault(i, label)
+        return hits
+
+    # ------------------------------------------------------------------ files
+    def scan_files(self, folder: Path) -> None:
+        """Raise IdentifierLeak for the first written file (but dataset files, scanned as
+        frames) whose text holds an identifier."""
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            if path.suffix.lower() in _DATASET_SUFFIXES:
                 continue
-            # each distinct value is checked once: codes map the verdicts back to rows
-            codes, uniq = pd.factorize(values.astype(str))
-            text = pd.Series(uniq, dtype=object)
-            hit = text.isin(known)
-            what = "the value of a raw identifier field"
-            if not hit.any():
-                for label, pattern in PATTERNS.items():
-                    hit = text.str.contains(pattern, regex=True)
-                    what = label
-                    if hit.any():
-                        break
-            if hit.any():
-                row = int(np.flatnonzero(hit.to_numpy()[codes])[0]) + 1
+            data = path.read_bytes()
+            if path.suffix.lower() == ".json" and b'"datasetJSONVersion"' in data[:4000]:
+                continue
+            # the distinct cells / attribute values / text runs, scanned in bounded pieces
+            pieces = set(data.replace(b"\x00", b" ").translate(_TOKEN_SEP).split(b"\n"))
+            pieces.discard(b"")
+            digests = {t for t in pieces if len(t) >= 32 and _HEX_DIGEST.fullmatch(t)}
+            tokens = sorted(pieces - digests)
+            ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+            total = int(ends[-1]) if len(ends) else 0
+            cuts = [*np.searchsorted(ends, np.arange(_CHUNK, total, _CHUNK)), None]
+            hits: dict[int, str] = {}
+            start = 0
+            for cut in cuts if tokens else ():
+                text = b"\x00".join(tokens[start:cut]).decode("utf-8", errors="replace")
+                hits = self._hits(text.split(_NUL), spelt=True)
+                start = cut
+                if hits:
+                    break
+            if hits:
                 raise IdentifierLeak(
-                    f"{name}: variable {col}, row {row}: holds {what}; direct "
-                    "identifiers must not reach an output dataset"
+                    f"{path.relative_to(folder).as_posix()}: holds {min(hits.values())}; direct "
+                    "identifiers must not reach an output"
                 )
+
+
+def _pattern_hits(folded: str) -> list[tuple[str, int]]:
+    """(kind, position) of identifier patterns in folded text: each pattern is tried only
+    around its anchors, so the scan is linear in the text."""
+    found: list[tuple[str, int]] = []
+    for run in _DIGIT_RUN.finditer(folded):
+        if sum(c.isdigit() for c in run.group()) < 9:
+            continue
+        lo, hi = max(0, run.start() - 5), run.end() + 2
+        piece = folded[lo:hi]
+        for label in _DIGITAL:
+            hit = _PATTERNS[label].search(piece)
+            if hit:
+                found.append((label, lo + hit.start()))
+                break
+    for label, anchor in _ANCHORS.items():
+        for at in anchor.finditer(folded):
+            lo = max(0, at.start() - 80)
+            hit = _PATTERNS[label].search(folded, lo, at.end() + 80)
+            if hit:
+                found.append((label, hit.start()))
+                break
+    return found
+
+
+def _values_with(
+    points: np.ndarray, by_length: Mapping[int, frozenset[str]], bounded: bool = False
+) -> list[int]:
+    """Indexes of the NUL-separated values (code points ``points``) that hold any of the
+    strings (grouped by length) anywhere (``bounded``: an all-digit string only where no
+    digit adjoins it): all windows of each length are hashed at once (polynomial hash mod
+    2**64), and a hash that matches is confirmed by the text itself."""
+    if not len(points) or not by_length:
+        return []
+    codes = points.astype(np.uint64)
+    ends = np.flatnonzero(points == 0)
+    n = len(codes)
+    power, inv_power = _powers(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.concatenate(([np.uint64(0)], np.cumsum(codes * inv_power[:n])))
+    found: set[int] = set()
+    for length, secrets in by_length.items():
+        if length > n:
+            continue
+        wanted = _hashes(secrets)
+        table = np.zeros(_TABLE + 1, dtype=bool)  # a first sieve on the low bits
+        table[wanted & np.uint64(_TABLE)] = True
+        with np.errstate(over="ignore"):
+            window = (prefix[length:] - prefix[: n - length + 1]) * power[: n - length + 1]
+        maybe = np.flatnonzero(table[window & np.uint64(_TABLE)])
+        for pos in maybe[np.isin(window[maybe], wanted)]:
+            text = points[pos : pos + length].astype("<u4").tobytes().decode("utf-32-le")
+            if text not in secrets:  # no secret holds NUL: a window inside one value
+                continue
+            if bounded and text.isdigit() and _digit_at(points, pos - 1, pos + length):
+                continue
+            found.add(int(np.searchsorted(ends, pos)))
+    return sorted(found)
+
+
+def _digit_at(points: np.ndarray, *positions: int) -> bool:
+    """Whether an ASCII digit stands at any of the positions (outside the text: no)."""
+    return any(0 <= p < len(points) and 48 <= int(points[p]) <= 57 for p in positions)
+
+
+_TABLE = (1 << 20) - 1
+_BASE = np.uint64(0x100000001B3)
+_INVERSE = np.uint64(pow(int(_BASE), -1, 2**64))
+
+
+_POWERS: list[np.ndarray] = []
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """BASE ** i and BASE ** -i mod 2**64 for i < n (kept and grown between calls)."""
+    if not _POWERS or len(_POWERS[0]) < n:
+        size = max(n, 1 << 16)
+        one = np.ones(1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            up = np.cumprod(np.full(size - 1, _BASE, dtype=np.uint64))
+            down = np.cumprod(np.full(size - 1, _INVERSE, dtype=np.uint64))
+        _POWERS[:] = [np.concatenate((one, up)), np.concatenate((one, down))]
+    return _POWERS[0], _POWERS[1]
+
+
+@functools.lru_cache(maxsize=64)
+def _hashes(secrets: frozenset[str]) -> np.ndarray:
+    return np.array([_hash(s) for s in secrets], dtype=np.uint64)
+
+
+def _hash(text: str) -> int:
+    """The window hash of one string: sum of code point * inverse ** position, mod 2**64."""
+    total, factor, mask = 0, 1, 2**64 - 1
+    for ch in text:
+        total = (total + ord(ch) * factor) & mask
+        factor = (factor * int(_INVERSE)) & mask
+    return total
+
+
+def scan(datasets: Mapping[str, pd.DataFrame], identifier_values: Iterable[str]) -> None:
+    """Raise IdentifierLeak for the first identifier found in any value of any dataset."""
+    Guard(identifier_values).scan_frames(datasets)

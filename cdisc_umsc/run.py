@@ -240,6 +240,7 @@ def run(
     built = build(spec_dir, raw_dir, progress)
     spec, sdtm, adam, adam_meta = built.spec, built.sdtm, built.adam, built.adam_meta
     plan = built.plan
+    guard = phi.Guard(sdtm.identifier_values)  # frames scanned in build(); files below
     created = str(spec.settings["created"])
     define_findings: list[str] = []  # codelist misses the defines leave out (validation lists them)
     with output as tmp:
@@ -303,6 +304,8 @@ def run(
             manifest["define_findings"] = sorted(set(define_findings))
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         write_text(tmp / MANIFEST, text)
+        progress.stage("PHI scan of the files")
+        guard.scan_files(tmp)  # define.xml, lineage, reports, review page, manifest
         output.commit()
         progress.done()
     return RunResult(spec, sdtm, adam, adam_meta, manifest, validation)

@@ -197,3 +197,90 @@ with OutputFolder(Path({str(target)!r})) as staging:
     assert proc.wait(timeout=20) == 128 + 15
     assert _siblings(target) == ["out"]
     assert sorted(p.name for p in target.iterdir()) == [MANIFEST, "old.txt"]
+
+
+@pytest.mark.parametrize("target", ["/proc", "/sys", "/proc/cdisc-out", "/sys/cdisc-out"])
+def test_proc_and_sys_are_refused_in_one_line(target: str) -> None:
+    if not os.path.isdir(target.rsplit("/", 1)[0] or target):
+        pytest.skip("no /proc or /sys here")
+    with pytest.raises(WriteError) as info, OutputFolder(Path(target), force=True):
+        pass  # pragma: no cover - the target is refused on entry
+    assert "\n" not in str(info.value) and str(info.value).startswith(f"--out {target}")
+    assert not os.path.lexists(target) or target in ("/proc", "/sys")
+
+
+def test_a_folder_under_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(WriteError) as info, OutputFolder(tmp_path / "file" / "out"):
+        pass  # pragma: no cover
+    assert str(info.value) == f"{tmp_path / 'file'}: exists and is not a folder"
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_a_full_disk_keeps_the_previous_output(tmp_path: Path, monkeypatch) -> None:
+    import cdisc_umsc.core.atomic as atomic
+    from cdisc_umsc.core.atomic import write_text
+
+    target = _ours(tmp_path / "out", "old.txt")
+
+    def full(fd: int, mode: str):  # every byte written goes to a device that is full
+        os.close(fd)
+        return open("/dev/full", "wb", buffering=0)  # noqa: SIM115
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    monkeypatch.setattr(atomic.os, "fdopen", full)
+    out = OutputFolder(target)
+    with pytest.raises(WriteError) as info, out as staging:
+        write_text(staging / "dm.xpt", "x" * 1000)
+    assert str(info.value) == f"{staging / 'dm.xpt'}: cannot write (No space left on device)"
+    assert sorted(p.name for p in target.iterdir()) == [MANIFEST, "old.txt"]
+    assert _siblings(target) == ["out"]
+
+
+def test_a_file_size_limit_keeps_the_previous_output(tmp_path: Path) -> None:
+    target = _ours(tmp_path / "out", "old.txt")
+    code = f"""
+import resource, signal, sys
+from pathlib import Path
+from cdisc_umsc.core.atomic import write_bytes
+from cdisc_umsc.core.errors import WriteError
+from cdisc_umsc.core.outdir import OutputFolder
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+out = OutputFolder(Path({str(target)!r}))
+try:
+    with out as staging:
+        write_bytes(staging / "lb.xpt", b"x" * 100_000)
+        out.commit()
+except WriteError as exc:
+    print(exc)
+    sys.exit(2)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.strip().endswith("lb.xpt: cannot write (File too large)")
+    assert sorted(p.name for p in target.iterdir()) == [MANIFEST, "old.txt"]
+    assert _siblings(target) == ["out"]
+
+
+def test_sigkill_leaves_only_a_staging_folder_the_next_run_removes(tmp_path: Path) -> None:
+    target = _ours(tmp_path / "out", "old.txt")
+    code = f"""
+import time
+from pathlib import Path
+from cdisc_umsc.core.outdir import OutputFolder
+with OutputFolder(Path({str(target)!r})) as staging:
+    (staging / "half.txt").write_text("x")
+    print("ready", flush=True)
+    time.sleep(30)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    proc.kill()
+    assert proc.wait(timeout=20) == -9
+    assert sorted(p.name for p in target.iterdir()) == [MANIFEST, "old.txt"]
+    assert len(_siblings(target)) == 2  # SIGKILL cannot be caught: the staging folder stays
+    _write(target, {"new.txt": "new"})  # ... until the next command writing the same target
+    assert _siblings(target) == ["out"]
+    assert sorted(p.name for p in target.iterdir()) == [MANIFEST, "new.txt"]

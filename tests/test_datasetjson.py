@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from dataclasses import replace
@@ -598,6 +599,22 @@ def test_reader_rejects_bad_documents(case: str, tmp_path: Path) -> None:
         ("bad.txt", lambda b: b, "expected a .json or .ndjson"),
         ("bad.ndjson", lambda b: b, "line 1: NDJSON metadata must not hold 'rows'"),
         ("bad.ndjson", lambda b: b"", "line 1: empty file"),
+        (
+            "bad.json",
+            lambda b: b.replace(b"1.5,", b"1e400,", 1),
+            "AVAL: expected a double, got inf",
+        ),
+        ("bad.json", lambda b: b.replace(b"1.5,", b"-Infinity,", 1), "invalid JSON .*-Infinity"),
+        (
+            "bad.json",
+            lambda b: b.replace(b"1.5,", b"[" * 100_000 + b"]" * 100_000 + b",", 1),
+            r"bad\.json: file: invalid JSON \(arrays or objects nested too deeply",
+        ),
+        (
+            "bad.json",
+            lambda b: b.replace(b"1.5,", b"[" * 50 + b"]" * 50 + b",", 1),
+            r"row \d, column AVAL: expected a number or null, got \[\[\[",
+        ),
     ],
 )
 def test_reader_rejects_bad_bytes(name: str, edit, match: str, tmp_path: Path) -> None:
@@ -608,6 +625,25 @@ def test_reader_rejects_bad_bytes(name: str, edit, match: str, tmp_path: Path) -
     with pytest.raises(InputError, match=match) as err:
         read_datasetjson(path)
     assert "\n" not in str(err.value)
+
+
+def test_reader_bounds_ndjson_nesting_and_reads_regular_files_only(tmp_path: Path) -> None:
+    frame, ds = _small()
+    path = tmp_path / "adxx.ndjson"
+    write_datasetjson(path, frame, ds, STUDY, created=CREATED, fmt="ndjson")
+    lines = path.read_bytes().split(b"\n")
+    deep = tmp_path / "deep.ndjson"
+    deep.write_bytes(b"\n".join([*lines[:2], b"[" * 100_000 + b"]" * 100_000, *lines[3:]]))
+    with pytest.raises(InputError) as err:
+        read_datasetjson(deep)
+    assert str(err.value) == (
+        f"{deep}: line 3: invalid JSON (arrays or objects nested too deeply for Dataset-JSON)"
+    )
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as err:
+        read_datasetjson(fifo)
+    assert str(err.value) == f"{fifo}: cannot read (not a regular file)"
 
 
 def test_reader_names_ndjson_lines(tmp_path: Path) -> None:

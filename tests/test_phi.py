@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import datetime
+
 import pandas as pd
 import pytest
 
-from cdisc_umsc.phi import IdentifierLeak, scan
+from cdisc_umsc.phi import Guard, IdentifierLeak, scan
 from cdisc_umsc.run import run
 from tests.conftest import SPEC
 
@@ -44,3 +47,158 @@ def test_spec_mapping_an_identifier_fails_the_run(spec_copy, raw_copy, tmp_path)
     assert "sdtm/SUPPDM: variable QVAL" in str(exc.value)
     assert not (tmp_path / "out").exists()
     assert SPEC.exists()
+
+
+SECRETS = ["吴明涛", "13062918450", "43018119620719377X", "1962-07-19", "Li", "Wang Fang"]
+
+
+def _what(value: str) -> str:
+    """What the guard reports for one AETERM value ("" for nothing)."""
+    frame = pd.DataFrame({"AETERM": ["Fever", value]})
+    try:
+        Guard(SECRETS).scan_frames({"AE": frame})
+    except IdentifierLeak as exc:
+        message = str(exc)
+        assert message.startswith("AE: variable AETERM, row 2: holds ")
+        assert value not in message
+        return message.split("holds ")[1].split(";")[0]
+    return ""
+
+
+DECLARED = "the value of a declared identifier field"
+
+
+@pytest.mark.parametrize(
+    "value, what",
+    [
+        ("lot UC-01 吴明涛", DECLARED),
+        ("call 130-6291-8450", DECLARED),
+        ("+86 130 6291 8450", DECLARED),
+        ("１３０６２９１８４５０", DECLARED),  # full-width digits
+        ("١٣٠٦٢٩١٨٤٥٠", DECLARED),  # Arabic-Indic digits
+        ("ID 430181 19620719 377x", DECLARED),
+        ("born 19620719", DECLARED),
+        ("born 19/07/1962", DECLARED),
+        ("born 07/19/1962", DECLARED),
+        ("19JUL1962", DECLARED),
+        ("1962年7月19日", DECLARED),
+        ("WANG-FANG", DECLARED),
+        ("ｗａｎｇ ｆａｎｇ", DECLARED),
+        ("mobile 139 1234 5678", "a mobile phone number"),
+        ("tel 0086-13912345678", "a mobile phone number"),
+        ("tel (0731) 8456 1234", "a landline phone number"),
+        ("010-62345678", "a landline phone number"),
+        ("110105198001011234", "a PRC resident ID number"),
+        ("110105 19800101 1234", "a PRC resident ID number"),
+        ("old id 110105800101123", "a 15-digit PRC resident ID number"),
+        ("passport E12345678", "a passport number"),
+        ("护照号码 EA1234567", "a passport number"),
+        ("passport no. G1234567", "a passport number"),
+        ("li.wei＠example.cn", "an e-mail address"),
+        ("li.wei at example dot cn", "an e-mail address"),
+        ("li.wei (at) example (dot) cn", "an e-mail address"),
+    ],
+)
+def test_identifier_spellings(value: str, what: str) -> None:
+    assert _what(value) == what
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Lisinopril",  # holds "li": values under 4 characters (2 for CJK) are not looked for
+        "look at the dot",
+        "2019-01-11",
+        "2019-01-11T09:30 2019-01-12T10:40",
+        "UC2019-0210-04",
+        "CSU-UMSC-PSO-01-001",
+        "-12.345678901234567",  # the digits of a decimal are no ID
+        "0.1234567890123",
+        "Wang",  # part of a declared name is not the name
+    ],
+)
+def test_ordinary_values_pass(value: str) -> None:
+    assert _what(value) == ""
+
+
+def test_numbers_hold_declared_values_but_no_patterns() -> None:
+    frame = pd.DataFrame({"AGE": [61.0, 13062918450.0]})
+    with pytest.raises(IdentifierLeak, match=f"DM: variable AGE, row 2: holds {DECLARED}"):
+        Guard(SECRETS).scan_frames({"DM": frame})
+    Guard(SECRETS).scan_frames({"LB": pd.DataFrame({"LBSTRESN": [13912345678.0, 1.5]})})
+
+
+def test_first_hit_in_dataset_column_and_row_order() -> None:
+    frames = {
+        "B": pd.DataFrame({"X": ["a", "13912345678"]}),
+        "A": pd.DataFrame({"Y": ["ok", "ok", "li@example.cn"], "Z": ["吴明涛", "", ""]}),
+    }
+    with pytest.raises(IdentifierLeak) as exc:
+        Guard(SECRETS).scan_frames(frames)
+    assert str(exc.value).startswith("A: variable Y, row 3: holds an e-mail address")
+
+
+def test_files_are_scanned_but_checksums_and_dataset_files(tmp_path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "manifest.json").write_text(
+        '{"sha256": "a13912345678b0000000000000000000000000000000000000000000000000000"}'
+    )
+    (tmp_path / "dm.xpt").write_bytes(b"13912345678")
+    Guard(SECRETS).scan_files(tmp_path)
+    (tmp_path / "sub" / "index.html").write_text("<td>Wu Mingtao 吴明涛</td>", encoding="utf-8")
+    with pytest.raises(IdentifierLeak) as exc:
+        Guard(SECRETS).scan_files(tmp_path)
+    assert str(exc.value) == (
+        f"sub/index.html: holds {DECLARED}; direct identifiers must not reach an output"
+    )
+
+
+def test_a_large_file_is_scanned_in_pieces(tmp_path, monkeypatch) -> None:
+    import cdisc_umsc.phi as phi
+
+    monkeypatch.setattr(phi, "_CHUNK", 1000)
+    text = "x" * 995 + "13062918450" + "y" * 3000  # across the first piece's end
+    (tmp_path / "report.txt").write_text(text)
+    with pytest.raises(IdentifierLeak, match=f"report.txt: holds {DECLARED}"):
+        Guard(SECRETS).scan_files(tmp_path)
+
+
+def test_derive_scans_what_it_writes(bundled_run, spec_copy, tmp_path) -> None:
+    from cdisc_umsc.commands.derive import derive
+    from cdisc_umsc.read.datasets import read_dataset
+    from cdisc_umsc.write.xpt import write_xpt
+
+    _result, out = bundled_run
+    sdtm = tmp_path / "sdtm"
+    shutil.copytree(out / "sdtm", sdtm)
+    frame, meta = read_dataset(sdtm / "ae.xpt", encoding="ascii")
+    frame.loc[0, "AETERM"] = "call 139-1234-5678"
+    write_xpt(sdtm / "ae.xpt", frame, meta, created=datetime(2020, 1, 1))
+    with pytest.raises(IdentifierLeak, match="adam/ADAE: variable AETERM, row 1: holds a mobile"):
+        derive(spec_copy, sdtm, tmp_path / "adam")
+    assert not (tmp_path / "adam").exists()
+
+
+def test_validate_and_define_write_no_identifier(bundled_run, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from cdisc_umsc.cli import main
+    from cdisc_umsc.write.xpt import write_xpt
+
+    result, out = bundled_run
+    sdtm = tmp_path / "sdtm"
+    shutil.copytree(out / "sdtm", sdtm)
+    dm = result.sdtm.data["DM"].copy()
+    dm.loc[0, "SEX"] = "13912345678"  # a value outside SEX's codelist: findings quote it
+    write_xpt(sdtm / "dm.xpt", dm, result.sdtm.meta["DM"], created=datetime(2020, 1, 1))
+    report = tmp_path / "report.json"
+    res = CliRunner().invoke(main, ["validate", str(sdtm), "--out", str(report)])
+    assert res.exit_code == 4, res.output
+    assert "report report.json: variable value, row" in res.output
+    assert "holds a mobile phone number" in res.output and "13912345678" not in res.output
+    assert not report.exists()
+    before = (sdtm / "define.xml").read_bytes()
+    res = CliRunner().invoke(main, ["define", "--sdtm", str(sdtm)])
+    assert res.exit_code == 4, res.output
+    assert "DM: variable SEX, row 1: holds a mobile phone number" in res.output
+    assert (sdtm / "define.xml").read_bytes() == before

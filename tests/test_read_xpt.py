@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -135,4 +136,84 @@ def test_not_an_xpt_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"x\.xpt: not a readable SAS XPORT file"):
         read_xpt(path)
     with pytest.raises(InputError, match="cannot read"):
+        read_xpt(tmp_path / "missing.xpt")
+
+
+def _ten_rows(tmp_path: Path) -> Path:
+    """Ten 36-byte observations (a 28-byte text and a number): 360 bytes, padded to 400."""
+    df = pd.DataFrame({"USUBJID": [f"S-{i:03d}" for i in range(10)], "AVAL": np.arange(10) * 1.5})
+    ds = Dataset(
+        "T",
+        "",
+        "",
+        "",
+        "",
+        variables=(Variable("USUBJID", "", "Char", 1, length=28), Variable("AVAL", "", "Num", 2)),
+    )
+    path = tmp_path / "t.xpt"
+    write_xpt(path, df, ds, created=CREATED)
+    got, _ = read_xpt(path)
+    assert got["AVAL"].tolist() == (np.arange(10) * 1.5).tolist()
+    return path
+
+
+def test_a_file_cut_inside_a_record_is_refused(tmp_path: Path) -> None:
+    path = _ten_rows(tmp_path)
+    path.write_bytes(path.read_bytes()[:-37])
+    size = path.stat().st_size
+    with pytest.raises(InputError) as info:
+        read_xpt(path)
+    assert str(info.value) == (
+        f"{path}: not a complete SAS XPORT file: {size} bytes is not a whole number of "
+        "80-byte records (the file is cut short or padded wrongly)"
+    )
+
+
+def test_a_file_cut_at_a_record_boundary_inside_an_observation_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = _ten_rows(tmp_path)
+    path.write_bytes(path.read_bytes()[:-80])  # 320 bytes left: 8 rows and 32 of the 9th
+    with pytest.raises(InputError) as info:
+        read_xpt(path)
+    assert str(info.value) == (
+        f"{path}: not a complete SAS XPORT file: observation 9 is cut short (32 of its 36 bytes)"
+    )
+
+
+def _patched(path: Path, marker: bytes, offset: int, text: bytes) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.index(b"HEADER RECORD*******" + marker) + offset
+    data[at : at + len(text)] = text
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "marker, offset, text, message",
+    [
+        (b"MEMBER  HEADER", 74, b"01x0", "header field namestr record length is '01x0', not a"),
+        (b"MEMBER  HEADER", 74, b"0200", "header field namestr record length is 200, not 140"),
+        (b"NAMESTR HEADER", 54, b"0x-2", "header field number of variables is '0x-2', not a"),
+        (b"NAMESTR HEADER", 54, b"9999", "header says 9999 variables, but the file holds no"),
+        (b"NAMESTR HEADER", 54, b"0000", "header says 0 variables, but the file holds no"),
+    ],
+)
+def test_malformed_headers_are_refused(
+    tmp_path: Path, marker: bytes, offset: int, text: bytes, message: str
+) -> None:
+    path = _ten_rows(tmp_path)
+    _patched(path, marker, offset, text)
+    with pytest.raises(InputError) as info:
+        read_xpt(path)
+    assert str(info.value).startswith(f"{path}: {message}")
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.xpt"
+    os.mkfifo(fifo)
+    for path, what in ((fifo, "not a regular file"), (Path("/dev/zero"), "not a regular file")):
+        with pytest.raises(InputError) as info:
+            read_xpt(path)
+        assert str(info.value) == f"{path}: cannot read SAS XPORT file ({what})"
+    with pytest.raises(InputError, match=r"missing\.xpt: cannot read SAS XPORT file \(no such"):
         read_xpt(tmp_path / "missing.xpt")

@@ -162,9 +162,10 @@ def _check_params(spec: SpecMap, src: pd.DataFrame) -> None:
         by = [str(v) for v in chk["by"]]
         code, value = str(chk["code"]), str(chk.get("value", spec["aval"]))
         items = src[match(src, chk.get("where"))]
-        computed = params.derive_param_computed(
-            items, by, code, value, str(chk["formula"]), int(chk.get("decimals", 6))
-        )
+        with located(chk.where("formula")):
+            computed = params.derive_param_computed(
+                items, by, code, value, str(chk["formula"]), int(chk.get("decimals", 6))
+            )
         total = src[match(src, chk["total"])][[*by, value]].rename(columns={value: "AVAL"})
         bad = params.derive_param_check(computed, total, by, float(chk.get("tolerance", 0)))
         if len(bad):

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.adam.derive import _need
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from cdisc_umsc.core.formula import parse_formula
 
 
 def derive_param_computed(
@@ -21,14 +20,15 @@ def derive_param_computed(
     """One value per ``by`` group: ``formula`` over the ``value`` of each ``code`` it names,
     rounded to ``decimals``; groups missing any named code get no value (never a partial sum)."""
     _need(dataset, [*by, code, value], "derive_param_computed")
-    names = sorted(set(_NAME.findall(formula)))
+    parsed = parse_formula(formula)
+    names = sorted(parsed.names)
     wide = dataset[dataset[code].isin(names)].pivot_table(
         index=list(by), columns=code, values=value, aggfunc="first"
     )
     absent = [n for n in names if n not in wide.columns]
     if absent:
         raise ValueError(f"derive_param_computed: no records for {', '.join(absent)}")
-    result = wide.eval(formula).astype("float64").round(int(decimals))
+    result = pd.Series(parsed.evaluate(wide), index=wide.index).round(int(decimals))
     result = result[wide[names].notna().all(axis=1)]
     return result.rename("AVAL").reset_index()
 

@@ -40,6 +40,7 @@ def derive(
     from cdisc_umsc.core.outdir import OutputFolder, check_target, write_own_manifest
     from cdisc_umsc.metadata import standards
     from cdisc_umsc.metadata.model import Study
+    from cdisc_umsc.phi import Guard
     from cdisc_umsc.run import _write_all
 
     check_target(Path(out_dir), (Path(spec_dir), Path(sdtm_dir)), force)
@@ -57,6 +58,8 @@ def derive(
         datasets=dict(meta),
         created=created,
     )
+    guard = Guard()  # no raw forms here: identifier patterns
+    guard.scan_frames({f"adam/{k}": v for k, v in data.items()})
     findings: list[str] = []
     output = OutputFolder(Path(out_dir), inputs=(Path(spec_dir), Path(sdtm_dir)), force=force)
     with output as tmp:
@@ -65,6 +68,7 @@ def derive(
         if findings:
             extra["define_findings"] = findings
         write_own_manifest(tmp, extra)
+        guard.scan_files(tmp)
         output.commit()
     if notes is not None:
         notes.extend(findings)

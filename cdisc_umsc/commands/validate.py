@@ -42,9 +42,11 @@ def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None
 
 
 def _write(validation: Validation, fmt: str, path: Path, title: str, summary: str, known) -> None:
+    from cdisc_umsc.phi import Guard
     from cdisc_umsc.validate.html import write_html
 
     findings = validation.findings
+    Guard().scan_frames({f"report {path.name}": findings.frame})  # findings quote values
     if fmt == "json":
         findings.to_json(path)
     elif fmt == "csv":

@@ -2,6 +2,7 @@
 
 - **Blank**: a missing number (NaN/None), or text that is empty or only spaces (SDTMIG 4.2.1
   treats a null character value as blank; SAS XPORT stores missing characters as spaces).
+- **A number read from text**: ASCII decimal notation, finite, not a signed zero.
 - **A number as text** (--STRESC from --STRESN, define.xml CheckValues, report cells): the
   shortest decimal that reads back as the same double, positional (never 1e-05), and without a
   trailing ``.0`` for whole numbers; a missing number is ``""``.
@@ -45,6 +46,26 @@ def blank(values: pd.Series) -> pd.Series:
     if is_numeric(values):
         return values.isna()
     return pd.Series(_per_distinct(values, _text_blank).astype(bool), index=values.index)
+
+
+#: A number as data holds it: ASCII digits, an optional sign, point and exponent. Not
+#: "inf", "Infinity", "NaN", hexadecimal, "1_000" or digits of other scripts ("８２").
+NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+
+
+def to_number(values: pd.Series) -> pd.Series:
+    """Text as float64: NaN where blank or not a finite number in :data:`NUMBER` form, so
+    that ``1e400`` (no finite double), ``-0`` (a signed zero, which would be written back as
+    "-0") and the words above are not numbers. Done once per distinct value."""
+    codes, uniq = pd.factorize(values.astype(object), use_na_sentinel=True)
+    text = pd.Series(uniq, dtype=object).astype(str).str.strip()
+    ok = text.str.fullmatch(NUMBER).to_numpy(dtype=bool)
+    num = np.full(len(text), np.nan)
+    if ok.any():
+        num[ok] = text[ok].to_numpy(dtype=object).astype(np.float64)
+    num[~np.isfinite(num) | ((num == 0) & np.signbit(num))] = np.nan
+    out = np.append(num, np.nan)[codes]  # code -1 (missing) takes the appended NaN
+    return pd.Series(out, index=values.index, dtype="float64")
 
 
 def _number_texts(items: np.ndarray) -> list[str]:

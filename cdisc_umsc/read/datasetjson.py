@@ -93,6 +93,13 @@ def _loads(path: Path, text: str, where: str) -> object:
         return _DECODER.decode(text)
     except ValueError as exc:
         raise InputError(f"{path}: {where}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{path}: {where}: {_TOO_DEEP}") from None
+
+
+#: Dataset-JSON nests three levels (metadata, rows, a row); the parser stops far below the
+#: interpreter's own limit on nesting, so a deeper file is an error, never a crash
+_TOO_DEEP = "invalid JSON (arrays or objects nested too deeply for Dataset-JSON)"
 
 
 def _check_object(path: Path, obj: object, spec: dict, where: str) -> None:
@@ -164,6 +171,8 @@ def _load(path: Path) -> tuple[dict, list]:
     suffix = path.suffix.lower()
     if suffix not in (".json", ".ndjson"):
         raise InputError(f"{path}: expected a .json or .ndjson Dataset-JSON file")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path}: cannot read (not a regular file)")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -187,7 +196,7 @@ def _load(path: Path) -> tuple[dict, list]:
         raise InputError(f"{path}: line 1: NDJSON metadata must not hold 'rows'")
     try:
         rows = list(map(_DECODER.decode, lines[1:]))
-    except ValueError:
+    except (ValueError, RecursionError):
         bad = next(i for i, ln in enumerate(lines[1:], start=2) if not _is_json(ln))
         _loads(path, lines[bad - 1], f"line {bad}")
         raise  # pragma: no cover - _loads raised above
@@ -198,7 +207,7 @@ def _is_json(line: str) -> bool:
     """Whether one line parses (error path only)."""
     try:
         _DECODER.decode(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ import pandas as pd
 
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import to_number
 from cdisc_umsc.metadata.model import FormSpec
 
 ROW = "__row"
@@ -69,11 +71,47 @@ def record_error(
 def _first_bad(
     form: FormSpec, frame: pd.DataFrame, mask: pd.Series, column: str, message: str
 ) -> None:
-    """Raise for the first row where ``mask`` is true."""
+    """Raise for the first row where ``mask`` is true (the value is shown unless the field
+    is a declared direct identifier: an error message never repeats one)."""
     if mask.any():
         pos = int(np.flatnonzero(mask.to_numpy())[0])
-        value = frame[column].iloc[pos]
-        raise record_error(form, frame, pos, column, f"{message} (got {value!r})")
+        shown = _shown(form, column, frame[column].iloc[pos])
+        raise record_error(form, frame, pos, column, f"{message} {shown}")
+
+
+def _shown(form: FormSpec, column: str, value: object) -> str:
+    """How an error shows a bad value: ``(got '...')``, never for a declared identifier."""
+    if any(f.name == column and f.identifier for f in form.fields):
+        return "(value not shown: a direct identifier)"
+    return f"(got {value!r})"
+
+
+#: C0 and C1 control characters and DEL, but tab and line breaks: bytes that are no text
+#: (U+0001, ANSI escape sequences) and would reach a transport file unseen
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _check_controls(form: FormSpec, frame: pd.DataFrame) -> None:
+    """Refuse a value holding a control character, naming its code point and position."""
+    for spec in form.fields:
+        codes, uniq = pd.factorize(frame[spec.name].astype(object))
+        text = pd.Series(uniq, dtype=object).astype(str)
+        bad = text.str.contains(_CONTROL).to_numpy(dtype=bool)
+        if not bad.any():
+            continue
+        first = int(np.flatnonzero(bad)[0])
+        pos = int(np.flatnonzero(codes == first)[0])
+        value = str(uniq[first])
+        hit = _CONTROL.search(value)
+        assert hit is not None
+        raise record_error(
+            form,
+            frame,
+            pos,
+            spec.name,
+            f"control character U+{ord(hit.group()):04X} at character {hit.start() + 1} "
+            "(text may hold printable characters, tabs and line breaks only)",
+        )
 
 
 def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
@@ -180,6 +218,7 @@ def check_form(form: FormSpec, frame: pd.DataFrame, cutoff: str | None = None) -
     """
     for col in (f.name for f in form.fields):
         frame[col] = _strip(frame[col])
+    _check_controls(form, frame)
     _check_fields(form, frame)
     if cutoff:
         _check_cutoff(form, frame, cutoff)
@@ -200,7 +239,7 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
         col = frame[spec.name]
         present = col != ""
         if spec.type in ("integer", "number"):
-            num = pd.to_numeric(col.where(present), errors="coerce")
+            num = to_number(col.where(present))
             what = "a whole number" if spec.type == "integer" else "a number"
             _first_bad(form, frame, present & num.isna(), spec.name, f"expected {what}")
             if spec.type == "integer":
@@ -230,7 +269,11 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
             if bad.any():
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
                 raise record_error(
-                    form, frame, pos, spec.name, f"{err.iloc[pos]} (got {col.iloc[pos]!r})"
+                    form,
+                    frame,
+                    pos,
+                    spec.name,
+                    f"{err.iloc[pos]} {_shown(form, spec.name, col.iloc[pos])}",
                 )
             frame[spec.name] = iso
 

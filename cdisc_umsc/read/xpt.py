@@ -42,8 +42,10 @@ def read_xpt(
     path = Path(path)
     codec = codecs.lookup(encoding).name
     try:
+        data = _records(path)
+        _v5_headers(path, data)  # malformed headers are named before ReadStat reads them
         _, meta = pyreadstat.read_xport(path, encoding=_iconv_name(codec), metadataonly=True)
-        df = _v5_values(path, meta.column_names, codec)
+        df = _v5_values(path, data, meta.column_names, codec)
         if df is None:  # not a plain one-member v5 file, or text to diagnose: ReadStat reads it
             df, meta = pyreadstat.read_xport(
                 path, encoding=_iconv_name(codec), disable_datetime_conversion=True
@@ -81,23 +83,75 @@ def read_xpt(
 
 
 _HEAD = b"HEADER RECORD*******"
+#: SAS TS-140: every record is 80 bytes; a v5 member has at most 9999 variables
+RECORD = 80
+MAX_VARIABLES = 9999
+_NAMESTR_SIZES = (136, 140)  # VAX/VMS and every other platform
+
+
+def _records(path: Path) -> bytes:
+    """The bytes of a regular file that is a whole number of 80-byte XPORT records and
+    starts with a library header; an InputError says what is wrong otherwise (a file cut
+    short ends inside a record, and is refused rather than read short)."""
+    if not path.is_file():
+        what = "no such file" if not path.exists() else "not a regular file"
+        raise InputError(f"{path}: cannot read SAS XPORT file ({what})")
+    data = path.read_bytes()
+    if not data.startswith(_HEAD + b"LIB"):
+        raise InputError(f"{path}: not a readable SAS XPORT file (no library header record)")
+    if len(data) % RECORD:
+        raise InputError(
+            f"{path}: not a complete SAS XPORT file: {len(data)} bytes is not a whole number "
+            f"of {RECORD}-byte records (the file is cut short or padded wrongly)"
+        )
+    return data
+
+
+def _header_number(path: Path, data: bytes, start: int, end: int, what: str) -> int:
+    """A decimal field of a header record; an InputError when it holds anything else."""
+    field = data[start:end]
+    if len(field) != end - start or not field.isdigit():
+        shown = field.decode("ascii", "replace")
+        raise InputError(f"{path}: header field {what} is {shown!r}, not a decimal number")
+    return int(field)
+
+
 _MISSING = np.zeros(256, dtype=bool)
 _MISSING[[0x2E, 0x5F, *range(0x41, 0x5B)]] = True  # . ._ .A-.Z: SAS missing values
 
 
-def _v5_values(path: Path, names: list[str], codec: str) -> pd.DataFrame | None:
-    """The values of a one-member XPORT v5 file, vectorised over rows (SAS TS-140 layout:
-    namestr records give each variable's type, length and offset in the fixed-width
-    observation; numbers are IBM base-16 floats). None when the file is anything else or a
-    text value does not decode, so that ReadStat reads (and diagnoses) it instead."""
-    data = path.read_bytes()
+def _v5_headers(path: Path, data: bytes) -> tuple[int, int, int] | None:
+    """Where a v5 file's namestr records start, their length and count (None for a v8
+    file or one without those headers); an InputError for fields that are not numbers, a
+    namestr length TS-140 does not know or more variables than the file has records for."""
     if not data.startswith(_HEAD + b"LIBRARY HEADER RECORD!!!!!!!"):
         return None
     member = data.find(_HEAD + b"MEMBER  HEADER RECORD!!!!!!!")
     names_at = data.find(_HEAD + b"NAMESTR HEADER RECORD!!!!!!!")
     if member < 0 or names_at < 0:
         return None
-    size, nvar = int(data[member + 74 : member + 78]), int(data[names_at + 54 : names_at + 58])
+    size = _header_number(path, data, member + 74, member + 78, "namestr record length")
+    nvar = _header_number(path, data, names_at + 54, names_at + 58, "number of variables")
+    if size not in _NAMESTR_SIZES:
+        raise InputError(f"{path}: header field namestr record length is {size}, not 140 (or 136)")
+    if not 0 < nvar <= MAX_VARIABLES or names_at + 80 + nvar * size > len(data):
+        raise InputError(
+            f"{path}: header says {nvar} variables, but the file holds no namestr records "
+            f"for them (at most {MAX_VARIABLES} in XPORT v5)"
+        )
+    return names_at, size, nvar
+
+
+def _v5_values(path: Path, data: bytes, names: list[str], codec: str) -> pd.DataFrame | None:
+    """The values of a one-member XPORT v5 file, vectorised over rows (SAS TS-140 layout:
+    namestr records give each variable's type, length and offset in the fixed-width
+    observation; numbers are IBM base-16 floats). None when the file is anything else or a
+    text value does not decode, so that ReadStat reads (and diagnoses) it instead; an
+    InputError when its headers are malformed or its last observation is cut short."""
+    heads = _v5_headers(path, data)
+    if heads is None:
+        return None
+    names_at, size, nvar = heads
     obs_at = data.find(_HEAD + b"OBS     HEADER RECORD!!!!!!!", names_at + 80 + nvar * size)
     if obs_at < 0 or nvar != len(names) or data.find(_HEAD + b"MEMBER", obs_at) >= 0:
         return None
@@ -125,8 +179,13 @@ def _v5_values(path: Path, names: list[str], codec: str) -> pd.DataFrame | None:
         and (body[(rows - 1) * width : rows * width] == 32).all()
     ):
         rows -= 1
-    if rows * width < len(body) - 80 or not any(v[1] for v in layout):
-        return None  # more than padding left over, or all-text rows that may be blank data
+    if rows * width < len(body) - 80 or (body[rows * width :] != 32).any():
+        raise InputError(
+            f"{path}: not a complete SAS XPORT file: observation {rows + 1} is cut short "
+            f"({len(body) - rows * width} of its {width} bytes)"
+        )
+    if not any(v[1] for v in layout):
+        return None  # all-text rows: blank rows at the end may be data, ReadStat decides
     table = body[: rows * width].reshape(rows, width)
     out = {}
     for name, numeric, n, off in layout:

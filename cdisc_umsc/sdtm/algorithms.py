@@ -18,7 +18,7 @@ import pandas as pd
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.conditions import parse_condition
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import blank, number_text
+from cdisc_umsc.core.values import blank, number_text, to_number
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import ROW
@@ -111,7 +111,7 @@ def copy_variable(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 )
 def assign_number(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     values = text(raw(ctx, b, p["number"]))
-    num = pd.to_numeric(values.where(values != ""), errors="coerce")
+    num = to_number(values)
     ctx.check(b, (values != "") & num.isna(), str(p["number"]), "expected a number", values)
     return num.astype("float64")
 
@@ -578,7 +578,8 @@ def _unit_table(ctx: Context, p: SpecMap) -> pd.DataFrame:
     )
 
 
-_QUALIFIED = r"(<=|>=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+))"
+#: a qualified result: comparator, blanks, an ASCII decimal number (never another script's digits)
+_QUALIFIED = r"(<=|>=|<|>) *([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))"
 
 
 def _scaled(value: pd.Series, conv: pd.DataFrame) -> pd.Series:
@@ -641,7 +642,7 @@ def derive_standard_result(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.S
     in --STRESC and --STRESN is null); any other text stops the run naming the raw row.
     """
     raw_values = text(ref(ctx, b, p["convert"]))
-    num = pd.to_numeric(raw_values.where(raw_values != ""), errors="coerce")
+    num = to_number(raw_values)
     other = (raw_values != "") & num.isna()  # the only values that may be qualified (few)
     qualified = pd.Series(False, index=raw_values.index)
     if other.any():

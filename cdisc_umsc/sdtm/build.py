@@ -7,12 +7,11 @@ reference dates); stage 2 adds records (derived records, subject elements); stag
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.formula import parse_formula
 from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata.spec import DomainSpec, SourceSpec
 from cdisc_umsc.metadata.specfile import SpecMap
@@ -126,9 +125,16 @@ def add_derived_records(ctx: Context, b: Build) -> None:
             index=by, columns=str(d["pivot"]), values=str(d["value"]), aggfunc="first", dropna=False
         )
         try:
-            result = wide.eval(str(d["formula"]).replace("\n", " "), engine="python")
-        except Exception as exc:  # noqa: BLE001 - a spec formula error becomes a spec error
-            raise InputError(f"{d.where('formula')}: formula cannot be evaluated: {exc}") from None
+            formula = parse_formula(d["formula"])
+            absent = [n for n in formula.names if n not in wide.columns]
+            if absent:
+                pivot = str(d["pivot"])
+                raise ValueError(
+                    f"formula names {absent[0]}, but no record has {pivot} = {absent[0]}"
+                )
+            result = pd.Series(formula.evaluate(wide), index=wide.index)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{d.where('formula')}: {exc}") from None
         if "decimals" in d:
             result = result.round(int(d["decimals"]))
         result = result.dropna()
@@ -167,7 +173,7 @@ def _link_inputs(
     """Lineage of derived records: each one's input records (same ``by``, pivot in formula)."""
     by = [str(x) for x in d["by"]]
     pivot = str(d["pivot"])
-    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(d["formula"])))
+    used = set(parse_formula(d["formula"]).names)
     inputs = rows[by].assign(_src=b.raw.loc[rows.index, REC].to_numpy())
     named = rows[pivot].astype(str).isin(used).to_numpy()
     inputs = inputs[named] if named.any() else inputs

@@ -111,6 +111,8 @@ class Context:
         form = b.raw[FORM].iloc[pos] if FORM in b.raw else None
         row = b.raw[ROW].iloc[pos] if ROW in b.raw else None
         shown = "" if values is None else f" (got {values.iloc[pos]!r})"
+        if values is not None and any(fld == column for _f, fld in self.study.identifiers):
+            shown = " (value not shown: a direct identifier)"  # errors never repeat one
         if form is None or pd.isna(form) or form == "":
             return InputError(
                 f"{b.spec.file}: {b.spec.name} record {pos + 1}, variable {column}: "

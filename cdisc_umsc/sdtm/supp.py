@@ -7,6 +7,8 @@ characters) plus 1, 2, ... Text is split between words where a space allows it.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -15,28 +17,72 @@ from cdisc_umsc.sdtm.context import Build, Context
 LIMIT = 200
 
 
+_SPACES = re.compile(" *")
+
+
+def _byte_offsets(text: str) -> np.ndarray | None:
+    """UTF-8 byte offset of each character boundary of ``text`` (None for ASCII text)."""
+    if text.isascii():
+        return None
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    sizes = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+    return np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))
+
+
+def _value_chunks(text: str, limit: int) -> list[str]:
+    """One value's chunks of at most ``limit`` bytes, each cut at its last space (or just
+    before a space that follows it) if there is one after its first character; spaces at a
+    cut are dropped. Linear in the length."""
+    offsets = _byte_offsets(text)
+    n, pos, out = len(text), 0, []
+    while True:
+        start = pos if offsets is None else int(offsets[pos])
+        total = n if offsets is None else int(offsets[n])
+        if total - start <= limit:
+            out.append(text[pos:])
+            return out
+        end = pos + limit  # the last boundary within the limit
+        if offsets is not None:
+            end = int(np.searchsorted(offsets, start + limit, side="right")) - 1
+        cut = end if text[end] == " " else text.rfind(" ", pos, end)
+        end = cut if cut > pos else end
+        out.append(text[pos:end])
+        pos = _SPACES.match(text, end).end()
+        if pos == n:
+            return out
+
+
 def split_text(values: pd.Series, limit: int = LIMIT) -> list[pd.Series]:
-    """Chunks of at most ``limit`` bytes, split at the last space inside the limit if any."""
-    chunks: list[pd.Series] = []
-    rest = values.fillna("").astype(str)
-    while not chunks or (rest != "").any():
-        long = rest.str.encode("utf-8").str.len() > limit
-        head = rest.str.slice(0, limit)
-        cut = head.str.rfind(" ")
-        use_space = long & (cut > 0)
-        first = head.where(~use_space, [h[:c] for h, c in zip(head, cut, strict=True)])
-        first = first.where(long, rest)
-        chunks.append(first)
-        lens = first.str.len()
-        remainder = pd.Series([r[n:] for r, n in zip(rest, lens, strict=True)], index=rest.index)
-        rest = remainder.str.lstrip(" ").where(long, "")
-        if not (rest != "").any():
-            break
+    """Chunks of at most ``limit`` bytes, split at the last space inside the limit if any:
+    the first holds every value's start (the whole of a short value), the k-th the k-th
+    chunk or "". Work is linear in the text's length, done once per distinct value."""
+    text = values.fillna("").astype(str)
+    codes, uniq = pd.factorize(text)
+    pieces = [_value_chunks(u, limit) for u in uniq]
+    count = max(map(len, pieces), default=1)
+    chunks = []
+    for k in range(count):
+        column = np.array([p[k] if k < len(p) else "" for p in pieces] or [""], dtype=object)
+        chunks.append(
+            pd.Series(column[codes] if len(codes) else [], index=values.index, dtype=object)
+        )
     return chunks
 
 
+def qnam(var: str, i: int) -> str:
+    """QNAM of the i-th overflow chunk of ``var`` (SDTMIG 4.5.3.2): up to 7 characters of the
+    name, then the number."""
+    return f"{var[:7]}{i}"
+
+
+def max_chunks(var: str) -> int:
+    """Chunks a value of ``var`` can have: the parent, and every QNAM that fits 8 characters."""
+    return 10 ** (8 - len(var[:7]))
+
+
 def split_long_text(ctx: Context, b: Build) -> dict[str, tuple[str, pd.Series]]:
-    """Cut every character variable of ``b`` over 200 bytes; return the overflow for SUPP--."""
+    """Cut every character variable of ``b`` over 200 bytes; return the overflow for SUPP--.
+    A value that needs more SUPP-- records than QNAM can number is an error naming its row."""
     overflow: dict[str, tuple[str, pd.Series]] = {}
     for var in b.out.columns:
         col = b.out[var]
@@ -48,11 +94,25 @@ def split_long_text(ctx: Context, b: Build) -> dict[str, tuple[str, pd.Series]]:
         too_long = pd.Series(size[codes] > LIMIT if len(uniq) else False, index=col.index)
         if not too_long.any():
             continue
-        chunks = split_text(col[too_long])
+        most = max_chunks(var)
+        over = pd.Series(size[codes] > most * LIMIT, index=col.index)
+        chunks = split_text(col[too_long]) if not over.any() else []
+        if over.any() or len(chunks) > most:
+            if not over.any():
+                over = pd.Series(False, index=col.index)
+                over[too_long] = (chunks[most] != "").to_numpy()
+            nbytes = int(size[codes][int(np.flatnonzero(over.to_numpy())[0])])
+            raise ctx.row_error(
+                b,
+                over,
+                var,
+                f"text of {nbytes} bytes does not fit {var} and SUPP{b.spec.name} "
+                f"QNAM {qnam(var, 1)} to {qnam(var, most - 1)} ({most} records of "
+                f"{LIMIT} bytes, SDTMIG 4.5.3.2)",
+            )
         b.out.loc[too_long, var] = chunks[0]
         for i, chunk in enumerate(chunks[1:], start=1):
-            qnam = f"{var[:7]}{i}"
-            overflow[qnam] = (var, chunk.reindex(col.index).fillna("").astype(object))
+            overflow[qnam(var, i)] = (var, chunk.reindex(col.index).fillna("").astype(object))
     return overflow
 
 
@@ -65,7 +125,8 @@ def build_supp(ctx: Context, b: Build, labels: dict[str, str]) -> pd.DataFrame |
     origins = {q: str(b.spec.supp[q].get("origin", "Collected")) for q in (b.spec.supp or {})}
     for qnam, (parent, chunk) in overflow.items():
         values[qnam] = chunk
-        qlabels[qnam] = f"{labels.get(parent, parent)[:38]} {qnam[-1]}"
+        number = qnam[len(parent[:7]) :]  # QLABEL: at most 40 characters (SDTMIG 8.4.1)
+        qlabels[qnam] = f"{labels.get(parent, parent)[: 39 - len(number)]} {number}"
         origins[qnam] = "Collected"
     if not values:
         return None

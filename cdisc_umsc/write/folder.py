@@ -321,6 +321,7 @@ def write_folder_define(
     """Write folder/define.xml (+ define.html and the stylesheet) for the datasets of
     `folder`; returns the path. Values outside a non-extensible codelist are left out of it
     and described in ``notes`` (with the folder's own notes)."""
+    from cdisc_umsc.phi import Guard
     from cdisc_umsc.validate.folder import read_folder
     from cdisc_umsc.write.define import build_define, validate_define, write_define
     from cdisc_umsc.write.submission import value_lists
@@ -328,6 +329,7 @@ def write_folder_define(
     target = Path(folder) / "define.xml"
     check_define_target(folder, force)
     data = read_folder(folder, encoding=encoding)
+    Guard().scan_frames(data.frames)  # define.xml lists values: none may be an identifier
     notes = notes if notes is not None else []
     notes.extend(data.notes)
     notes.extend(_reading_notes(data.read_issues()))

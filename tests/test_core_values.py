@@ -1,0 +1,64 @@
+"""Values: blanks, numbers read from text, numbers written as text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc_umsc.core.values import blank, number_text, to_number
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1", 1.0),
+        ("+0", 0.0),
+        ("0", 0.0),
+        (" 2.5 ", 2.5),
+        (".5", 0.5),
+        ("5.", 5.0),
+        ("-1e-3", -0.001),
+        ("1E2", 100.0),
+        ("1e308", 1e308),
+        ("1e-400", 0.0),  # underflows to zero: a finite, unsigned value
+    ],
+)
+def test_numbers(text: str, value: float) -> None:
+    got = to_number(pd.Series([text], dtype=object)).iloc[0]
+    assert got == value
+    assert np.signbit(got) == (value < 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "inf", "-inf", "Infinity", "nan", "NaN", "1e400", "-1e400", "9" * 400, "-0", "-0.0",
+        "-0e5", "-1e-400", "８２.４", "١٢", "1_000", "0x10", "1,5", "<5", "1.2.3", "e5", ".",
+        "+", "", " ",
+    ],
+)  # fmt: skip
+def test_not_numbers(text: str) -> None:
+    assert np.isnan(to_number(pd.Series([text], dtype=object)).iloc[0])
+
+
+def test_to_number_keeps_index_and_missing() -> None:
+    values = pd.Series(["3", None, "3", np.nan, "x"], index=[5, 6, 7, 8, 9], dtype=object)
+    got = to_number(values)
+    assert got.dtype == "float64" and got.index.tolist() == [5, 6, 7, 8, 9]
+    assert got.fillna(-1).tolist() == [3.0, -1, 3.0, -1, -1]
+    assert to_number(pd.Series([], dtype=object)).tolist() == []
+
+
+def test_number_text_and_blank() -> None:
+    assert number_text(pd.Series([1.0, 0.1 + 0.2, 1e-5, np.nan])).tolist() == [
+        "1",
+        "0.30000000000000004",
+        "0.00001",
+        "",
+    ]
+    with pytest.raises(ValueError, match="inf is not a finite number"):
+        number_text(pd.Series([np.inf]))
+    assert blank(pd.Series(["", "  ", "a", None], dtype=object)).tolist() == [
+        True, True, False, True,
+    ]  # fmt: skip
