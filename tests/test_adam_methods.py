@@ -132,9 +132,8 @@ def test_bds_ranges_and_on_treatment(bundled) -> None:
         "LOW if AVAL < A1LO, HIGH if AVAL > A1HI, NORMAL otherwise; blank when AVAL is "
         "missing; blank when both limits are missing"
     )
-    assert said["ONTRTFL"].method == (
-        "Y when TRTSDT <= ADT <= TRTEDT (a missing TRTEDT counts as ongoing); blank otherwise"
-    )
+    # the bundled spec states its own words (samples drawn before dosing)
+    assert said["ONTRTFL"].method.startswith("Y when the result is after the first infusion")
     assert said["A1LO"] == Said("Predecessor", "LB.LBSTNRLO")
     assert said["PARAMCD"].method == (
         "LBTESTCD of the source LB record (records where LBSTAT is blank): one parameter per test"
@@ -236,4 +235,43 @@ def test_occds_words_follow_the_declared_options(tmp_path) -> None:
         "The numeric SAS date (days since 1960-01-01) of AE.AEENDTC; a missing day is imputed "
         "as the last day of the month; blank when the month is missing; an imputed end after "
         "DTHDT is set to DTHDT"
+    )
+
+
+def _without_override(spec, ontrt: dict):
+    """The bundled BDS spec with another ontrt: and no spec words for ONTRTFL."""
+    import copy
+
+    from cdisc_umsc.metadata.specfile import SpecMap
+
+    out = copy.copy(spec)
+    out["ontrt"] = SpecMap(ontrt)
+    out["ontrt"].key_lines = {}
+    meta = SpecMap({k: v for k, v in (spec.get("metadata") or {}).items() if k != "ONTRTFL"})
+    meta.key_lines = {}
+    out["metadata"] = meta
+    return out
+
+
+@pytest.mark.parametrize(
+    ("ontrt", "end", "day"),
+    [
+        ({"end_window": 0}, "ADT <= TRTEDT", "is on treatment"),
+        (
+            {"end_window": 30, "same_day": "pre_dose"},
+            "ADT <= TRTEDT + 30 days",
+            "is before it (assessed before dosing)",
+        ),
+    ],
+)
+def test_generated_on_treatment_words_follow_the_builder(bundled_run, ontrt, end, day) -> None:
+    """ONTRTFL words state the date-time comparison and the same-day rule the flag applies."""
+    result, _out = bundled_run
+    spec = _without_override(result.spec.adam["ADLB"], ontrt)
+    said, _ = describe_adam(spec, result.adam["ADLB"])
+    assert said["ONTRTFL"].method == (
+        f"Y when the record is at or after the first dose and {end} (a missing TRTEDT counts "
+        "as ongoing); blank otherwise. The start is compared as date-times (ADTM >= TRTSDTM) "
+        "where both have a collected time, else as dates: a later day is on treatment and a "
+        f"record dated the day of the first dose {day}"
     )

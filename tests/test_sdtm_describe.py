@@ -52,10 +52,11 @@ def test_trial_design_is_protocol(meta) -> None:
         "Assigned",
     )
     tsval = _levels(meta["TS"], "TSVAL")
-    assert sorted(code for _, code in tsval) == ["ACTSUB", "NARMS", "SENDTC", "SSTDTC"]
+    assert sorted(code for _, code in tsval) == ["ACTSUB", "NARMS", "NCOHORT", "SENDTC", "SSTDTC"]
     assert tsval[("", "NARMS")].method == (
         "Number of distinct TA.ARMCD values of the study's records; 0 when there is none"
     )
+    assert tsval[("", "NCOHORT")].method == tsval[("", "NARMS")].method
     assert tsval[("", "ACTSUB")].method == (
         "Number of non-blank DM.USUBJID values of the study's records where ACTARMCD is not "
         "blank; 0 when there is none"
@@ -70,7 +71,7 @@ def test_subject_elements_are_derived_with_their_rules(meta) -> None:
     }
     assert se.var("SESTDY").method == STUDY_DAY.format("SESTDTC")
     assert se.var("SESTDTC").method == (
-        "Start of the element: DM.RFICDTC for SCRN, DM.RFXSTDTC for UMSC, DM.RFXENDTC for FU"
+        "Start of the element: DM.RFICDTC for SCRN; DM.RFXSTDTC for UMSC; DM.RFXENDTC for FU"
     )
     assert se.var("USUBJID").method == meta["DM"].var("USUBJID").method
 

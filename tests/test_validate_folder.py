@@ -75,7 +75,7 @@ def test_unreadable_file_is_an_issue_and_the_rest_is_read(tmp_path: Path) -> Non
     assert (
         issues["message"]
         .iloc[0]
-        .endswith("lb.xpt: not a readable SAS XPORT file (Unable to read from file)")
+        .endswith("lb.xpt: not a readable SAS XPORT file (no library header record)")
     )
 
 

@@ -178,12 +178,12 @@ def test_run_validate_out_and_validate_out_sdtm_agree(bundled_run, tmp_path):
     whole, sdtm, adam = tmp_path / "w.json", tmp_path / "s.json", tmp_path / "a.json"
     for folder, report in ((out, whole), (out / "sdtm", sdtm), (out / "adam", adam)):
         res = _cli("validate", folder, "--out", report)
-        assert res.exit_code == (0 if folder.name == "adam" else 1), res.output  # TS errors
+        assert res.exit_code == 0, res.output  # warnings only
         assert "checked against define.xml (Define-XML" in res.output
     assert _key(ran) == _key(load_findings(whole))
     parts = _key(load_findings(sdtm)) + _key(load_findings(adam))
     assert sorted(parts) == _key(ran)
-    assert len(ran) == 15  # tests/test_validate_cli.py BUNDLED
+    assert len(ran) == 63  # tests/test_validate_cli.py BUNDLED
     # the bundled IG instead of the define gives the IG's codelists (DSDECOD, EXDOSU differ)
     res = _cli("validate", out / "sdtm", "--no-define")
     assert "checked against the bundled IG" in res.output
@@ -219,13 +219,13 @@ def test_xlsx_has_five_sheets_every_record_and_explanations(bundled_run, tmp_pat
     )
     book = tmp_path / "v.xlsx"
     res = _cli("validate", out / "sdtm", "--report", "xlsx", "--out", book, "--known", known)
-    assert res.exit_code == 1, res.output  # the Trial Summary errors
+    assert res.exit_code == 0, res.output  # warnings only
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames == ["Report", "Dataset Summary", "Issue Summary", "Details", "Rules"]
     details = list(wb["Details"].values)
     head = details[0]
     rows = [dict(zip(head, r, strict=True)) for r in details[1:]]
-    assert len(rows) == 15
+    assert len(rows) == 63
     explained = {(r["Dataset"], r["Value(s)"]): r["Explanation"] for r in rows}
     assert explained[("LB", "TH17TH")] == "T-helper subsets are kept in LB"
     assert explained[("LB", "TLHMTH")] is None
@@ -233,7 +233,7 @@ def test_xlsx_has_five_sheets_every_record_and_explanations(bundled_run, tmp_pat
     summary = {r[0]: r[1:] for r in list(wb["Dataset Summary"].values)[1:]}
     assert summary["LB"][1:] == (0, 8, 0) and summary["DM"][1:] == (0, 0, 0)
     report = dict(list(wb["Report"].values)[1:])
-    assert report["details shown"] == "15 of 15"
+    assert report["details shown"] == "63 of 63"
     assert "define.xml (Define-XML, SDTMIG 3.4)" in report["metadata"]
     rules = {r[0]: r[2] for r in list(wb["Rules"].values)[1:]}
     assert rules["UMSC-CT0002"] == "fail" and rules["UMSC-SD0001"] == "pass"
@@ -247,7 +247,7 @@ def test_html_has_the_dataset_summary_and_every_record(bundled_run, tmp_path):
     _, out = bundled_run
     page = (out / "validation.html").read_text(encoding="utf-8")
     assert '<table id="datasets">' in page and "<td>LB</td>" in page
-    assert page.count('<tr class="warning"') == 12 and page.count('<tr class="error"') == 3
+    assert page.count('<tr class="warning"') == 63 and page.count('<tr class="error"') == 0
     assert 'data-page="500"' in page
 
 

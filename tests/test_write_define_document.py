@@ -102,11 +102,13 @@ def test_datasets_by_class_with_supp_after_their_parents(defines) -> None:
         "DM",
         "SE",
         "SV",
+        "EC",
         "EX",
         "AE",
         "DS",
         "LB",
         "QS",
+        "VS",
         "SUPPDM",
         "SUPPAE",
     ]
@@ -167,7 +169,11 @@ def _codelist(tree, oid: str) -> list[str]:
 
 def test_codelists(defines) -> None:
     sdtm, adam = defines["sdtm"], defines["adam"]
-    assert _codelist(sdtm, "IT.DS.DSDECOD.PROTOCOL_MILESTONE") == ["INFORMED CONSENT OBTAINED"]
+    assert _codelist(sdtm, "IT.DS.DSDECOD.PROTOCOL_MILESTONE") == [
+        "ELIGIBILITY CRITERIA MET",
+        "ENTERED INTO TRIAL",
+        "INFORMED CONSENT OBTAINED",
+    ]
     assert _codelist(sdtm, "IT.QS.QSTESTCD.STATIC_PHYSICIAN_GLOBAL_ASSESSMENT") == ["SPGA01"]
     assert len(_codelist(sdtm, "IT.QS.QSTESTCD.PASI_FELDMAN")) == 17
     assert _codelist(sdtm, "IT.LB.LBSTRESC") == []  # numeric results are never terms

@@ -168,10 +168,11 @@ def _adsl_one(var: str, p: SpecMap, source: str, earlier: set[str]) -> dict[str,
         }
     if "map" in p:
         col = str(p["map"])
-        if "from" in p:
-            col = f"{p['from']}.{col} {_from_words(p)}"
         pairs = ", ".join(f"{_q(k)} -> {v}" for k, v in p["values"].items())
-        return {var: _derived(f"From {col}: {pairs}; blank when it is blank")}
+        if "from" in p:
+            text = f"From {p['from']}.{col} {_from_words(p)}: {pairs}; blank without one"
+            return {var: _derived(text)}
+        return {var: _derived(f"From {col}: {pairs}; blank when {col} is blank")}
     if "duration" in p:
         start, end = (str(v) for v in p["duration"])
         return {var: _derived(f"{end} - {start} + 1 (days); blank when either is missing")}
@@ -401,8 +402,17 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
     if ontrt is not None:
         window = int(ontrt.get("end_window", 0))
         end = f"TRTEDT + {window} days" if window else "TRTEDT"
+        same = str(ontrt.get("same_day", "on_treatment"))
+        day = (
+            "a record dated the day of the first dose is on treatment"
+            if same == "on_treatment"
+            else "a record dated the day of the first dose is before it (assessed before dosing)"
+        )
         out["ONTRTFL"] = _derived(
-            f"Y when TRTSDT <= ADT <= {end} (a missing TRTEDT counts as ongoing); blank otherwise"
+            f"Y when the record is at or after the first dose and ADT <= {end} (a missing "
+            "TRTEDT counts as ongoing); blank otherwise. The start is compared as date-times "
+            "(ADTM >= TRTSDTM) where both have a collected time, else as dates: a later day is "
+            f"on treatment and {day}"
         )
     primary = spec.get("primary")
     if primary is not None:

@@ -75,6 +75,7 @@ def command(
     force: bool,
 ) -> None:
     """Write DIR/define.xml and define.html for a folder of datasets (bundled IG metadata)."""
+    from cdisc_umsc.phi import Guard
     from cdisc_umsc.write.folder import write_folder_define
 
     notes: list[str] = []
@@ -100,6 +101,7 @@ def command(
             classes=_classes(classes),
             force=force,
             notes=notes,
+            check=Guard().scan_frames,
         )
     except UmscError as exc:
         fail(exc)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -317,11 +318,13 @@ def write_folder_define(
     classes: dict[str, str] | None = None,
     force: bool = False,
     notes: list[str] | None = None,
+    check: Callable[[dict[str, pd.DataFrame]], object] | None = None,
 ) -> Path:
     """Write folder/define.xml (+ define.html and the stylesheet) for the datasets of
     `folder`; returns the path. Values outside a non-extensible codelist are left out of it
-    and described in ``notes`` (with the folder's own notes)."""
-    from cdisc_umsc.phi import Guard
+    and described in ``notes`` (with the folder's own notes). ``check`` sees the datasets
+    before anything is written and raises to refuse them (the command passes the PHI guard:
+    define.xml lists values, and none may be a direct identifier)."""
     from cdisc_umsc.validate.folder import read_folder
     from cdisc_umsc.write.define import build_define, validate_define, write_define
     from cdisc_umsc.write.submission import value_lists
@@ -329,7 +332,8 @@ def write_folder_define(
     target = Path(folder) / "define.xml"
     check_define_target(folder, force)
     data = read_folder(folder, encoding=encoding)
-    Guard().scan_frames(data.frames)  # define.xml lists values: none may be an identifier
+    if check is not None:
+        check(data.frames)
     notes = notes if notes is not None else []
     notes.extend(data.notes)
     notes.extend(_reading_notes(data.read_issues()))
