@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -46,11 +47,13 @@ def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split("\n")
 
 
-def _cell(path: Path, row: int, column: str, value: str) -> None:
+def _cell(path: Path, e: dict) -> None:
+    """``row``/``column`` set to ``value`` (``repeat`` times; ``quote_all``: every field quoted)."""
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    rows[row][rows[0].index(column)] = value
+    rows[int(e["row"])][rows[0].index(e["column"])] = str(e["value"]) * int(e.get("repeat", 1))
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
+    quoting = csv.QUOTE_ALL if e.get("quote_all") else csv.QUOTE_MINIMAL
+    csv.writer(buf, lineterminator="\n", quoting=quoting).writerows(rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
@@ -118,7 +121,7 @@ OPS = {
         p.read_text(encoding="utf-8") + e["text"], encoding="utf-8"
     ),
     "replace": _replace,
-    "cell": lambda p, e: _cell(p, int(e["row"]), e["column"], str(e["value"])),
+    "cell": _cell,
     "copy_line": _copy_line,
     "drop_column": _drop_column,
     "reorder": _reorder,
@@ -128,6 +131,10 @@ OPS = {
     "prepend_hex": lambda p, e: p.write_bytes(bytes.fromhex(e["hex"]) + p.read_bytes()),
     "crlf": lambda p, e: p.write_bytes(p.read_bytes().replace(b"\n", b"\r\n")),
     "mkdir": lambda p, e: p.mkdir(),
+    "mkfifo": lambda p, e: os.mkfifo(p),
+    "symlink": lambda p, e: p.symlink_to(e["to"]),
+    "size": lambda p, e: os.truncate(p, int(e["bytes"])),
+    "cr": lambda p, e: p.write_bytes(p.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")),
 }
 
 

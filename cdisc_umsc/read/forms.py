@@ -91,6 +91,23 @@ def _shown(form: FormSpec, column: str, value: object) -> str:
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def _check_length(form: FormSpec, frame: pd.DataFrame) -> None:
+    """Refuse a value longer than :data:`MAX_FIELD` characters (not shown: it is huge)."""
+    for spec in form.fields:
+        length = frame[spec.name].astype(str).str.len()
+        long = (length > MAX_FIELD).to_numpy(dtype=bool)
+        if long.any():
+            pos = int(np.flatnonzero(long)[0])
+            raise record_error(
+                form,
+                frame,
+                pos,
+                spec.name,
+                f"a value of {int(length.iloc[pos])} characters, longer than the {MAX_FIELD} "
+                "a raw value may have (a quote never closed?)",
+            )
+
+
 def _check_controls(form: FormSpec, frame: pd.DataFrame) -> None:
     """Refuse a value holding a control character, naming its code point and position."""
     for spec in form.fields:
@@ -138,13 +155,39 @@ def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
         ) from None
 
 
-def _field_counts(text: str) -> np.ndarray:
-    """Fields per data row (pandas pads short rows silently, so they are counted here)."""
-    if '"' not in text:
+#: The longest raw value read (the csv module's default field limit): a longer one is far
+#: beyond any SDTM text (SUPP-- splits 200-byte pieces) and most often a quote never closed.
+MAX_FIELD = 131_072
+#: a carriage return that does not start a CRLF line end
+_LONE_CR = re.compile("\r(?!\n)")
+
+
+def _csv_rows(form: FormSpec, text: str) -> list[list[str]]:
+    """The non-empty rows of a quoted CSV; a row the csv module cannot parse is a one-line
+    error naming it (the field limit is lifted while parsing: :data:`MAX_FIELD` is checked on
+    the values, naming row and column)."""
+    rows: list[list[str]] = []
+    limit = csv.field_size_limit(max(len(text), MAX_FIELD) + 1)
+    try:
+        for r in csv.reader(io.StringIO(text)):
+            if r:
+                rows.append(r)
+    except csv.Error as exc:
+        row = len(rows) if rows else None
+        raise _fail(form, row, None, f"malformed CSV: {exc}") from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
+def _field_counts(text: str, rows: list[list[str]] | None) -> np.ndarray:
+    """Fields per data row (pandas pads short rows silently, so they are counted here), from
+    the parsed ``rows`` of a quoted CSV, else from the lines of ``text``."""
+    if rows is None:
         lines = pd.Series(text.split("\n")[1:])
         lines = lines[lines.str.strip() != ""]
         return (lines.str.count(",") + 1).to_numpy()
-    rows = [r for r in csv.reader(io.StringIO(text)) if r][1:]
+    rows = rows[1:]
     return np.fromiter((len(r) for r in rows), dtype="int64", count=len(rows))
 
 
@@ -156,10 +199,32 @@ def read_form(
     ``cutoff`` (the study's data cut-off, ISO 8601): a date after it is an error.
     """
     text = _read_text(raw_dir / form.file, form, encoding)
-    header = next(csv.reader(io.StringIO(text)))
+    if "\r" in text and "\n" not in text:
+        raise _fail(
+            form,
+            None,
+            None,
+            "lines end in CR only (classic Mac OS); re-export the form with LF or CRLF line ends",
+        )
+    rows: list[list[str]] | None = None
+    if '"' in text:
+        rows = _csv_rows(form, text)
+        header = rows[0]
+    else:
+        # pandas would end a row at a lone CR, the row count below would not: refuse it
+        lone = _LONE_CR.search(text)
+        if lone is not None:
+            line = text.count("\n", 0, lone.start()) + 1
+            raise _fail(
+                form,
+                None,
+                None,
+                f"line {line}: a CR line end inside a file of LF line ends (mixed line ends)",
+            )
+        header = text.split("\n", 1)[0].split(",")
     header = [h.strip() for h in header]
     check_columns(form, header, "the header")
-    widths = _field_counts(text)
+    widths = _field_counts(text, rows)
     long = widths > len(header)
     if long.any():
         pos = int(np.flatnonzero(long)[0])
@@ -218,6 +283,7 @@ def check_form(form: FormSpec, frame: pd.DataFrame, cutoff: str | None = None) -
     """
     for col in (f.name for f in form.fields):
         frame[col] = _strip(frame[col])
+    _check_length(form, frame)
     _check_controls(form, frame)
     _check_fields(form, frame)
     if cutoff:
