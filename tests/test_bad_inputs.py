@@ -131,6 +131,7 @@ OPS = {
     "prepend_hex": lambda p, e: p.write_bytes(bytes.fromhex(e["hex"]) + p.read_bytes()),
     "crlf": lambda p, e: p.write_bytes(p.read_bytes().replace(b"\n", b"\r\n")),
     "mkdir": lambda p, e: p.mkdir(),
+    "copy": lambda p, e: shutil.copyfile(p, p.with_name(e["to"])),
     "mkfifo": lambda p, e: os.mkfifo(p),
     "symlink": lambda p, e: p.symlink_to(e["to"]),
     "size": lambda p, e: os.truncate(p, int(e["bytes"])),

@@ -8,6 +8,7 @@ Mistakes are reported as ``file:line: message``.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,13 @@ from cdisc_umsc.metadata.specfile import SpecError, SpecList, SpecMap, load_spec
 STUDY_KEYS = frozenset({"study", "raw", "visits", "unscheduled", "forms", "documents"})
 DOCUMENT_KEYS = frozenset({"id", "file", "title"})
 SETTINGS_REQUIRED = ("STUDYID", "sdtm", "ct", "created")
+#: study: settings the tool reads; any other must be read by a ``{setting: NAME}`` of the spec
+SETTINGS_KNOWN = frozenset(
+    {*SETTINGS_REQUIRED, "title", "sponsor", "registry_id", "country", "sdtm_model", "adam"}
+    | {"adam_ct"}
+)
+#: keys of a planned visit (study.yaml visits:): the TV variables it carries and the CRF name
+VISIT_KEYS = frozenset({"VISITNUM", "VISIT", "raw", "VISITDY", "ARMCD", "TVSTRL"})
 FIELD_KEYS = frozenset({"type", "format", "unknown", "min", "max", "not_submitted", "item", "odm"})
 FIELD_TYPES = frozenset({"text", "integer", "number", "date", "datetime", "time"})
 #: field types whose values are written in a declared format
@@ -648,6 +656,89 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
     )
 
 
+def _number(value: Any) -> float | None:
+    """A spec number: a YAML number, or text written as a decimal number (``0012``, ``1.10``,
+    which the spec loader keeps as text); None for anything else (``one``, ``true``, a list)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and re.fullmatch(r"[-+]?[0-9]+(\.[0-9]+)?", value.strip()):
+        return float(value)
+    return None
+
+
+def _visits(study: SpecMap) -> tuple[SpecMap, ...]:
+    """``visits:`` of study.yaml: each planned visit a mapping of known keys with a numeric
+    VISITNUM and a VISIT, no VISITNUM, VISIT or CRF name (``raw``) twice (SDTMIG 3.4 section
+    7.3.1: VISITNUM identifies a planned visit and VISIT is its label, one to one)."""
+    decl = study.get("visits")
+    if decl is None:
+        return ()
+    if not isinstance(decl, SpecList):
+        raise study.error("visits", "visits: is a list of planned visits ({VISITNUM:, VISIT:})")
+    seen: dict[tuple[str, object], int] = {}
+    for visit in decl:
+        if not isinstance(visit, SpecMap):
+            raise study.error("visits", "each visit is a mapping such as {VISITNUM: 1, VISIT: X}")
+        visit.only(VISIT_KEYS, "a visit")
+        num = _number(visit.require("VISITNUM"))
+        if num is None:
+            raise visit.error(
+                "VISITNUM", f"VISITNUM: '{visit['VISITNUM']}' is not a number (e.g. 1 or 2.1)"
+            )
+        visit["VISITNUM"] = int(num) if num.is_integer() else num
+        for key in ("VISIT", "raw", "TVSTRL", "ARMCD"):
+            if isinstance(visit.get(key), dict | list):
+                raise visit.error(key, f"{key}: is text")
+        visit.require("VISIT")
+        if visit.get("VISITDY") is not None:
+            day = _number(visit["VISITDY"])
+            if day is None or not day.is_integer():
+                raise visit.error(
+                    "VISITDY", f"VISITDY: '{visit['VISITDY']}' is not a whole number of days"
+                )
+            visit["VISITDY"] = int(day)
+        for key in ("VISITNUM", "VISIT", "raw"):
+            if key not in visit:
+                continue
+            value = visit[key] if key == "VISITNUM" else str(visit[key])
+            if (key, value) in seen:
+                raise visit.error(
+                    key, f"{key} {value} is also the {key} of the visit at line {seen[key, value]}"
+                )
+            seen[key, value] = visit.line
+    return tuple(decl)
+
+
+def _settings_read(obj: Any) -> set[str]:
+    """Names read by ``{setting: NAME}`` anywhere in a loaded spec file."""
+    found: set[str] = set()
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("setting"), str):
+                found.add(item["setting"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _check_settings(settings: SpecMap, files: list[Any]) -> None:
+    """Every study: setting is one the tool reads or one the spec reads by ``{setting:}``."""
+    read = set().union(*(_settings_read(f) for f in files)) if files else set()
+    for key in settings:
+        if key not in SETTINGS_KNOWN and key not in read:
+            known = ", ".join(sorted(SETTINGS_KNOWN))
+            raise settings.error(
+                key,
+                f"unknown key '{key}' in study: (expected one of: {known}; another setting "
+                "must be read by a {setting: NAME} of the spec)",
+            )
+
+
 def _unscheduled(study: SpecMap, forms: dict[str, FormSpec]) -> SpecMap | None:
     """``unscheduled: {raw: PATTERN, visit: FORM.FIELD, date: FORM.FIELD, VISIT: TEXT}``:
     CRF visit names matching ``raw`` are unscheduled visits, numbered from the visit form."""
@@ -692,6 +783,8 @@ def load_study_spec(root: Path) -> StudySpec:
     study = load_spec_file(root / "study.yaml", disp(root / "study.yaml"))
     study.only(STUDY_KEYS, "study.yaml")
     settings = study.require("study")
+    if not isinstance(settings, SpecMap):
+        raise study.error("study", "study: is a mapping of settings (STUDYID:, sdtm:, ...)")
     for key in SETTINGS_REQUIRED:
         settings.require(key)
     in_use = standards.resolve_in_use(settings)
@@ -744,11 +837,20 @@ def load_study_spec(root: Path) -> StudySpec:
     trial_design = load_spec_file(td_path, disp(td_path)) if td_path.is_file() else None
     if trial_design is not None:
         trial_design.only(frozenset(TRIAL_DESIGN), "trial_design.yaml")
-    adam = {}
+    adam: dict[str, SpecMap] = {}
     for path in sorted((root / "adam").glob("*.yaml")):
         adam_spec = load_spec_file(path, disp(path))
-        adam[str(adam_spec.require("dataset"))] = adam_spec
-    visits = tuple(study.get("visits") or ())
+        name = str(adam_spec.require("dataset"))
+        if name in adam:
+            raise adam_spec.error(
+                "dataset", f"dataset {name} is also declared in {adam[name].file}"
+            )
+        adam[name] = adam_spec
+    _check_settings(
+        settings,
+        [*(d.spec for d in domains.values()), trial_design, *adam.values()],
+    )
+    visits = _visits(study)
     spec = StudySpec(
         root,
         dict(settings),
