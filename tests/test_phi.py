@@ -35,16 +35,22 @@ def test_patterns(value, what):
 
 
 def test_spec_mapping_an_identifier_fails_the_run(spec_copy, raw_copy, tmp_path):
-    # a spec that maps the patient's name into SUPPDM is stopped before anything is written
+    # a spec that maps the patient's name into SUPPDM is refused when it loads, before any
+    # raw value is read or anything written (the output guard stays the second line)
+    from cdisc_umsc.metadata.specfile import SpecError
+
     path = spec_copy / "sdtm" / "dm.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
         text + "  PATNAME:\n    label: Patient name\n    value: {field: PATNAME}\n",
         encoding="utf-8",
     )
-    with pytest.raises(IdentifierLeak) as exc:
+    with pytest.raises(SpecError) as exc:
         run(spec_copy, raw_copy, tmp_path / "out")
-    assert "sdtm/SUPPDM: variable QVAL" in str(exc.value)
+    assert str(exc.value).endswith(
+        "study.yaml:62: field DM.PATNAME is a declared direct identifier (raw: identifiers:) "
+        "and cannot be mapped, but SUPPDM.PATNAME reads it"
+    )
     assert not (tmp_path / "out").exists()
     assert SPEC.exists()
 

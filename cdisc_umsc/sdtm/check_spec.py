@@ -327,17 +327,29 @@ def check_spec(spec: StudySpec) -> None:
 # ------------------------------------------------------------------------------ field use
 
 
+#: Algorithms whose result does not disclose the raw value they read, so they may read a
+#: declared direct identifier: ``age`` gives completed years (HIPAA Safe Harbor, 45 CFR
+#: 164.514(b)(2)(i)(C), keeps ages; the birth date itself is removed).
+DEIDENTIFYING = frozenset({"age"})
+
+
 class _Uses:
     """Which raw fields each variable of the spec reads, from the algorithms' declarations."""
 
     def __init__(self, spec: StudySpec) -> None:
         self.spec = spec
         self.found: dict[tuple[str, str], list[str]] = {}
+        #: the readers of each field whose algorithm may disclose the value read
+        self.disclosing: dict[tuple[str, str], list[str]] = {}
+        self._masking = False
 
     def note(self, form: str, fld: str, what: str) -> None:
         users = self.found.setdefault((form, fld), [])
         if what not in users:
             users.append(what)
+        shown = self.disclosing.setdefault((form, fld), [])
+        if not self._masking and what not in shown:
+            shown.append(what)
 
     def name(self, dom: DomainSpec, forms: list[str], name: object, what: str, raw: bool) -> None:
         """``name`` as a variable spec reads it: FORM.FIELD, or a raw field of the domain's
@@ -378,6 +390,16 @@ class _Uses:
         if algo is None:
             return
         what = what or f"{dom.name}.{var}"
+        outer = self._masking
+        self._masking = algo.name in DEIDENTIFYING
+        try:
+            self._params(dom, forms, var, p, algo, what)
+        finally:
+            self._masking = outer
+
+    def _params(
+        self, dom: DomainSpec, forms: list[str], var: str, p: SpecMap, algo: Any, what: str
+    ) -> None:
         for key, param in algo.all_params.items():
             if key not in p:
                 continue
@@ -435,6 +457,14 @@ def field_use(spec: StudySpec) -> dict[str, dict[str, str]]:
             users = uses.found.get((name, f.name), [])
             words = []
             if f.identifier:
+                disclosing = uses.disclosing.get((name, f.name), [])
+                if disclosing:
+                    raise SpecError(
+                        f.where,
+                        f"field {name}.{f.name} is a declared direct identifier (raw: "
+                        f"identifiers:) and cannot be mapped, but {', '.join(disclosing)} "
+                        "reads it",
+                    )
                 words.append("direct identifier, never output")
             if users:
                 words.append("read by " + ", ".join(users))
