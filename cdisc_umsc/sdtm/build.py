@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core.conditions import Condition, Test
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.formula import parse_formula
 from cdisc_umsc.core.values import number_text
-from cdisc_umsc.metadata.spec import DomainSpec, SourceSpec
+from cdisc_umsc.metadata.spec import DomainSpec, SourceSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import FORM, ROW
 from cdisc_umsc.sdtm import algorithms  # noqa: F401  (declares the algorithms)
@@ -38,11 +39,77 @@ def _melt(frame: pd.DataFrame, melt: SpecMap) -> pd.DataFrame:
     return long.reset_index(drop=True)
 
 
+def coded_fields(study: StudySpec) -> dict[tuple[str, str], dict[str, list[str]]]:
+    """Per raw field (form, field) that some variable recodes (``{recode: T, field: F}``):
+    the CRF codes of each recode table it goes through."""
+    found: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for dom in study.domains.values():
+        forms = [s.form for s in dom.sources]
+        stack: list[object] = [dom.variables, dom.supp, *(s.variables for s in dom.sources)]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            if not isinstance(item, dict):
+                continue
+            stack.extend(item.values())
+            table = study.recodes.get(str(item.get("recode")))
+            if table is None or not isinstance(item.get("field"), str):
+                continue
+            name = str(item["field"])
+            form, _, fld = name.rpartition(".")
+            for owner in [form] if form else forms:
+                if fld in {f.name for f in study.forms[owner].fields}:
+                    found.setdefault((owner, fld), {})[table.name] = list(table.map)
+    return found
+
+
+def _tests(cond: Condition) -> list[Test]:
+    """The tests of a condition, nested ones included (not those inside has_records)."""
+    out: list[Test] = []
+    for part in cond.parts:
+        if isinstance(part, Test):
+            out.append(part)
+        elif isinstance(part, Condition):
+            out += _tests(part)
+    return out
+
+
+def _check_coded_exclusion(
+    ctx: Context, probe: Build, src: SourceSpec, cond: Condition, excluded: np.ndarray
+) -> None:
+    """A row left out by a source filter that reads a coded field must hold one of that
+    field's CRF codes (blank only where the filter tests for blank): ``Y``, a blank or a
+    look-alike character where the filter expects 是 is an error, never an exclusion."""
+    coded = coded_fields(ctx.study)
+    tests = _tests(cond)
+    for name in sorted(cond.names()):
+        tables = coded.get((src.form, name))
+        if not tables or name not in probe.raw:
+            continue
+        codes = {c for table in tables.values() for c in table}
+        if any(t.name == name and t.op == "null" for t in tests):
+            codes.add("")
+        values = probe.raw[name].fillna("").astype(str)
+        bad = pd.Series(excluded & ~values.isin(codes).to_numpy(), index=values.index)
+        listed = "; ".join(f"{n}: {', '.join(c)}" for n, c in sorted(tables.items()))
+        ctx.check(
+            probe,
+            bad,
+            name,
+            f"not a code of the field's recode table ({listed}), yet it decides the source "
+            f"filter of {probe.spec.name}: a row is left out only on a known code",
+            values,
+        )
+
+
 def _source_rows(ctx: Context, b: Build, src: SourceSpec) -> pd.DataFrame:
     frame = ctx.forms[src.form]
     if src.where is not None:
         probe = Build(b.spec, frame.reset_index(drop=True), pd.DataFrame(index=range(len(frame))))
-        keep = evaluate(ctx, probe, condition(ctx, src.where)).to_numpy()
+        cond = condition(ctx, src.where)
+        keep = evaluate(ctx, probe, cond).to_numpy()
+        _check_coded_exclusion(ctx, probe, src, cond, ~keep)
         for row in frame.loc[~keep, ROW]:
             b.excluded.append((src.form, int(row), str(src.excluded_because)))
         frame = frame[keep]
