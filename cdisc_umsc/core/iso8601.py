@@ -2,6 +2,8 @@
 
 All functions are vectorised over pandas Series of strings. Partial dates stay partial
 ("2019-03", "2019", "2019---15"); impossible dates (2019-02-30, month 13) are errors.
+Digits are ASCII 0-9 only (ISO 8601 section 3.4.1): ``\\d`` would match full-width
+(``２０１９``) and Arabic-Indic digits, which then convert to no number and leave a blank.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ MONTHS = {
 #: SDTMIG 4.4.2 ISO 8601 extended format, with "-" for a missing component (4.4.4),
 #: optionally with a time of hh, hh:mm or hh:mm:ss.
 ISO_DTC = (
-    r"^(?P<y>\d{4})"
-    r"(?:-(?P<m>\d{2}|-)"
-    r"(?:-(?P<d>\d{2}))?)?"
-    r"(?:T(?P<H>\d{2}|-)(?::(?P<M>\d{2}|-)(?::(?P<S>\d{2}(?:\.\d+)?))?)?)?$"
+    r"^(?P<y>[0-9]{4})"
+    r"(?:-(?P<m>[0-9]{2}|-)"
+    r"(?:-(?P<d>[0-9]{2}))?)?"
+    r"(?:T(?P<H>[0-9]{2}|-)(?::(?P<M>[0-9]{2}|-)(?::(?P<S>[0-9]{2}(?:\.[0-9]+)?))?)?)?$"
 )
 
 
@@ -84,13 +86,13 @@ def _components_to_iso(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.
 #: three-letter name, day, hour (00-23), minute and second. ``[...]`` marks an optional part
 #: (the value may stop before it); anything else is a literal character.
 TOKENS = {
-    "YYYY": ("y", r"\d{4}"),
+    "YYYY": ("y", r"[0-9]{4}"),
     "MON": ("m", r"[A-Z]{3}"),
-    "MM": ("m", r"\d{2}"),
-    "DD": ("d", r"\d{2}"),
-    "hh": ("H", r"\d{2}"),
-    "mm": ("M", r"\d{2}"),
-    "ss": ("S", r"\d{2}"),
+    "MM": ("m", r"[0-9]{2}"),
+    "DD": ("d", r"[0-9]{2}"),
+    "hh": ("H", r"[0-9]{2}"),
+    "mm": ("M", r"[0-9]{2}"),
+    "ss": ("S", r"[0-9]{2}"),
 }
 #: Named formats: ISO 8601 dates and date-times as SDTM writes them, truncation allowed.
 NAMED = {
@@ -191,7 +193,7 @@ def raw_format(fmt: str, kind: str = "date", unknown: tuple[str, ...] = ()) -> R
         }[kind]
         raise ValueError(f"format {fmt!r}: {what}")
     for tok in unknown:
-        if not str(tok).strip() or re.fullmatch(r"\d+", str(tok)):
+        if not str(tok).strip() or re.fullmatch(r"[0-9]+", str(tok)):
             raise ValueError(f"unknown-part token {tok!r} must be non-blank text, not digits")
     return RawFormat(
         fmt, kind, f"^{regex}$", tuple(parts), tuple(str(t) for t in unknown), "MON" in tokens, text
@@ -354,7 +356,7 @@ def assemble(date: pd.Series, time: pd.Series | None = None) -> pd.Series:
     if time is None:
         return out
     t = time.fillna("").astype(str)
-    complete = out.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    complete = out.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     return out.where(~(complete & (t != "")), out + "T" + t)
 
 
@@ -387,7 +389,7 @@ def validate(values: pd.Series) -> pd.Series:
 def date_part(values: pd.Series) -> pd.Series:
     """Complete dates as datetime64 (NaT where the date is partial or blank)."""
     text = values.fillna("").astype(str).str.slice(0, 10)
-    complete = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    complete = text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
     return pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
 
 
@@ -395,7 +397,7 @@ def date_part(values: pd.Series) -> pd.Series:
 def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """First and last day each (possibly partial) ISO date can be: 2019-05 -> 05-01 .. 05-31."""
     text = values.fillna("").astype(str)
-    parts = text.str.extract(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+    parts = text.str.extract(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
     year = pd.to_numeric(parts[0], errors="coerce")
     month = pd.to_numeric(parts[1], errors="coerce")
     day = pd.to_numeric(parts[2], errors="coerce")
@@ -412,7 +414,7 @@ def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def datetime_part(values: pd.Series) -> pd.Series:
     """Complete date-times (to the minute or second) as datetime64, else NaT."""
     text = values.fillna("").astype(str)
-    ok = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+    ok = text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
     return pd.to_datetime(text.where(ok), format="ISO8601", errors="coerce")
 
 
@@ -439,11 +441,13 @@ DEFINE_ISO_TYPES = frozenset(
         "intervalDatetime",
     }
 )
-_COMPLETE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_COMPLETE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
-_DATE_PREFIX = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+_COMPLETE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_COMPLETE_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+)
+_DATE_PREFIX = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 _DURATION = re.compile(
-    r"-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+    r"-?P(?=[0-9]|T[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?"
 )
 
 
