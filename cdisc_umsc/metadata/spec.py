@@ -7,9 +7,11 @@ Mistakes are reported as ``file:line: message``.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +217,13 @@ def _field(name: str, fdef: SpecMap, ftype: str, where: str) -> FieldSpec:
             "format" if "format" in fdef else "unknown",
             f"format: and unknown: apply to date, datetime and time fields, not {ftype}",
         )
+    bounds: dict[str, float | None] = {}
+    for key in ("min", "max"):
+        bounds[key] = None if fdef.get(key) is None else _number(fdef[key])
+        if fdef.get(key) is not None and bounds[key] is None:
+            raise fdef.error(key, f"{key}: '{fdef[key]}' is not a number")
+        if bounds[key] is not None and ftype not in ("integer", "number"):
+            raise fdef.error(key, f"{key}: applies to integer and number fields, not {ftype}")
     reason = fdef.get("not_submitted")
     if reason is not None and (not isinstance(reason, str) or not reason.strip()):
         raise fdef.error("not_submitted", "not_submitted: gives the reason, as text")
@@ -222,8 +231,8 @@ def _field(name: str, fdef: SpecMap, ftype: str, where: str) -> FieldSpec:
         name,
         ftype,
         None if fmt is None else str(fmt),
-        fdef.get("min"),
-        fdef.get("max"),
+        bounds["min"],
+        bounds["max"],
         unknown=unknown,
         not_submitted=reason,
         where=where,
@@ -711,6 +720,55 @@ def _visits(study: SpecMap) -> tuple[SpecMap, ...]:
     return tuple(decl)
 
 
+#: ``created:`` is an ISO 8601 date or date-time (the data cut-off, every file's timestamp)
+_CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
+
+
+def _check_created(settings: SpecMap) -> None:
+    """``created:`` must be a real ISO 8601 date or date-time such as 2021-06-30T00:00:00."""
+    value = settings["created"]
+    text = value if isinstance(value, str) else ""
+    try:
+        ok = bool(_CREATED.fullmatch(text)) and bool(datetime.fromisoformat(text))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise settings.error(
+            "created",
+            f"created: '{value}' is not an ISO 8601 date-time such as 2021-06-30T00:00:00 "
+            "(the data cut-off, written in every output's header)",
+        )
+
+
+def _encoding(raw: SpecMap) -> str:
+    """``raw: encoding:``: the name of a text encoding Python knows (utf-8, gb18030 ...)."""
+    name = raw.get("encoding", "utf-8")
+    try:
+        ok = isinstance(name, str) and codecs.lookup(name)._is_text_encoding
+    except LookupError:
+        ok = False
+    if not ok:
+        raise raw.error(
+            "encoding",
+            f"encoding: '{name}' is not a known text encoding (e.g. utf-8, gb18030, cp1252)",
+        )
+    return str(name)
+
+
+def _check_no_epoch(domains: dict[str, DomainSpec]) -> None:
+    """EPOCH comes from the subject elements (SDTMIG 3.4 section 5.3, SE): a spec without
+    ``SE:`` in sdtm/trial_design.yaml cannot derive it."""
+    for dom in domains.values():
+        for owner in [*(s.variables for s in dom.sources), dom.variables]:
+            for var, vdef in owner.items():
+                if isinstance(vdef, SpecMap) and "epoch" in vdef:
+                    raise owner.error(
+                        var,
+                        f"variable {var}: epoch: reads the subject elements, but the spec has "
+                        "no SE: in sdtm/trial_design.yaml",
+                    )
+
+
 def _settings_read(obj: Any) -> set[str]:
     """Names read by ``{setting: NAME}`` anywhere in a loaded spec file."""
     found: set[str] = set()
@@ -787,8 +845,11 @@ def load_study_spec(root: Path) -> StudySpec:
         raise study.error("study", "study: is a mapping of settings (STUDYID:, sdtm:, ...)")
     for key in SETTINGS_REQUIRED:
         settings.require(key)
+    _check_created(settings)
     in_use = standards.resolve_in_use(settings)
     raw = study.get("raw") or SpecMap()
+    if not isinstance(raw, SpecMap):
+        raise study.error("raw", "raw: is a mapping (encoding:, identifiers:, subject:, ignore:)")
     raw.only(frozenset({"encoding", "identifiers", "subject", "ignore"}), "raw")
     ignored = raw.get("ignore") or SpecMap()
     if not isinstance(ignored, SpecMap) or any(
@@ -797,6 +858,7 @@ def load_study_spec(root: Path) -> StudySpec:
         raise raw.error(
             "ignore", "ignore: maps a file name (or pattern such as *.pdf) to the reason"
         )
+    encoding = _encoding(raw)
     forms = _forms(study)
     identifiers: set[tuple[str, str]] = set()
     for ident in raw.get("identifiers") or []:
@@ -837,6 +899,8 @@ def load_study_spec(root: Path) -> StudySpec:
     trial_design = load_spec_file(td_path, disp(td_path)) if td_path.is_file() else None
     if trial_design is not None:
         trial_design.only(frozenset(TRIAL_DESIGN), "trial_design.yaml")
+    if trial_design is None or "SE" not in trial_design:
+        _check_no_epoch(domains)
     adam: dict[str, SpecMap] = {}
     for path in sorted((root / "adam").glob("*.yaml")):
         adam_spec = load_spec_file(path, disp(path))
@@ -858,7 +922,7 @@ def load_study_spec(root: Path) -> StudySpec:
         forms,
         str(raw.get("subject", "SUBJID")),
         frozenset(identifiers),
-        str(raw.get("encoding", "utf-8")),
+        encoding,
         recodes,
         units,
         sponsor,
