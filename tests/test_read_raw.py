@@ -122,3 +122,37 @@ def test_each_form_is_read_by_its_declared_reader(tmp_path):
     )
     cols = [c for c in csv["LAB"].columns if c != "__where"]
     pd.testing.assert_frame_equal(lab[cols], csv["LAB"][cols])
+
+
+# ------------------------------------------------------------------ raw file bounds
+
+
+def _bounded(tmp: Path, file: str) -> str:
+    from cdisc_umsc.core.errors import InputError
+    from cdisc_umsc.metadata.model import FormSpec
+    from cdisc_umsc.read.raw import form_path
+
+    try:
+        return form_path(tmp, FormSpec("F", file)).relative_to(tmp).as_posix()
+    except InputError as exc:
+        return str(exc)
+
+
+def test_form_files_are_regular_files_inside_the_raw_folder(tmp_path):
+    (tmp_path / "a.csv").write_text("X\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "link.csv").symlink_to("../a.csv")  # a link that stays inside
+    assert _bounded(tmp_path, "a.csv") == "a.csv"
+    assert _bounded(tmp_path, "sub/link.csv") == "sub/link.csv"
+    assert _bounded(tmp_path, "sub/../a.csv") == "sub/../a.csv"
+    assert _bounded(tmp_path, "missing.csv") == "missing.csv"  # the reader reports it
+    outside = "the form's file lies outside the raw folder; only files inside --raw are read"
+    assert _bounded(tmp_path, "/dev/zero") == f"/dev/zero: {outside}"
+    assert _bounded(tmp_path, "../a.csv") == f"../a.csv: {outside}"
+    assert _bounded(tmp_path, "sub") == "sub: cannot read file (a folder, not a file)"
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    assert _bounded(tmp_path, "pipe.csv") == (
+        "pipe.csv: cannot read file (not a regular file: a pipe, socket or device)"
+    )

@@ -450,9 +450,26 @@ def _codelists(
         if not isinstance(rows, list):
             raise cl_spec["units"].error(name, "a unit table is a list of conversions")
         for row in rows:
+            if not isinstance(row, SpecMap):
+                raise cl_spec["units"].error(
+                    name, "each conversion is a mapping (test:, from: ...)"
+                )
             row.only(frozenset({"test", "from", "to", "factor", "decimals"}), f"unit table {name}")
             for key in ("test", "from", "to", "factor"):
                 row.require(key)
+            factor = _number(row["factor"])
+            if factor is None or factor <= 0:
+                raise row.error(
+                    "factor", f"factor: '{row['factor']}' is not a positive number (e.g. 0.1)"
+                )
+            if "decimals" in row:
+                places = _number(row["decimals"])
+                if places is None or not places.is_integer() or not 0 <= places <= 15:
+                    raise row.error(
+                        "decimals",
+                        f"decimals: '{row['decimals']}' is not a number of decimal places (0-15)",
+                    )
+                row["decimals"] = int(places)
         units[str(name)] = tuple(rows)
     return recodes, units, sponsor
 
