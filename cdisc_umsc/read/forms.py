@@ -372,10 +372,15 @@ def _check_key(form: FormSpec, frame: pd.DataFrame) -> None:
         pos = int(np.flatnonzero(blank.to_numpy())[0])
         col = next(c for c in required if frame[c].iloc[pos] == "")
         raise record_error(form, frame, pos, col, "key field is blank")
-    dup = frame.duplicated(key, keep="first")
+    # a numeric key compares as a number: AESPID 1.0 and 1 are one key written two ways
+    numeric = {f.name for f in form.fields if f.type in ("integer", "number")}
+    keys = pd.DataFrame(
+        {c: to_number(frame[c]) if c in numeric else frame[c] for c in key}, index=frame.index
+    )
+    dup = keys.duplicated(keep="first")
     if dup.any():
         pos = int(np.flatnonzero(dup.to_numpy())[0])
-        same = np.flatnonzero((~dup & (frame[key] == frame[key].iloc[pos]).all(axis=1)).to_numpy())
+        same = np.flatnonzero((~dup & (keys == keys.iloc[pos]).all(axis=1)).to_numpy())
         first = record_of(frame, int(same[0]))
         values = ", ".join(f"{c}={frame[c].iloc[pos]!r}" for c in key)
         earlier = f"row {first}" if isinstance(first, int) else first
