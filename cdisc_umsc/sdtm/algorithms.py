@@ -517,6 +517,11 @@ def _describe_age(p: SpecMap, v: str) -> str:
     return words + rule.get(str(p.get("partial", "")), "")
 
 
+#: The oldest age taken as a real one: a longer life (the oldest verified is 122 years) is a
+#: birth date keyed wrong (0001-01-01, 1800-01-01), never an age to submit.
+MAX_AGE = 130
+
+
 @algorithm(
     "age",
     kind="field",
@@ -530,7 +535,25 @@ def _describe_age(p: SpecMap, v: str) -> str:
     describe=_describe_age,
 )
 def derive_age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
-    """Age in completed years at the reference date, by the declared partial-date rule."""
+    """Age in completed years at the reference date, by the declared partial-date rule; a
+    birth date after the reference date, or more than :data:`MAX_AGE` years before it, is an
+    error naming the record (the date itself is not shown: it is a direct identifier)."""
+    age = _age(ctx, b, p, var)
+    birth = text(raw(ctx, b, p["age"]))
+    column = str(p["age"])
+    ctx.check(b, (age < 0).fillna(False), column, f"birth date after {p['at']}", birth)
+    ctx.check(
+        b,
+        (age > MAX_AGE).fillna(False),
+        column,
+        f"birth date more than {MAX_AGE} years before {p['at']} (implausible age)",
+        birth,
+    )
+    return age
+
+
+def _age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
+    """Completed years from the birth date to the reference date, by the partial rule."""
     birth_text = text(raw(ctx, b, p["age"]))
     at = iso8601.date_part(text(ref(ctx, b, p["at"])))
     exact = iso8601.date_part(birth_text)
