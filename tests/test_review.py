@@ -116,9 +116,27 @@ def test_pchg_table_equals_independent_means(page):
     means = obs.groupby("AVISIT")["PCHG"].mean().round(1)
     rows = doc.xpath('//table[@id="pchg-adqs-pasitot"]/tbody/tr')
     assert {r[0].text_content() for r in rows} == {"Overall"}
-    shown = {r[1].text_content(): float(r[3].text_content()) for r in rows}
+    shown = {r[1].text_content(): float(r[4].text_content()) for r in rows}
     assert shown == means.to_dict() and len(shown) == 9
     assert shown["FOLLOW-UP MONTH 6"] < -40 < shown["INFUSION 2"]
+    # nominal day: TV VISITDY where the design plans one, else the visit's median ADY
+    tv = read_xpt(out / "sdtm" / "tv.xpt")[0].set_index("VISIT")["VISITDY"]
+    observed = q[(q["PARAMCD"] == "PASITOT") & (q["DTYPE"] == "")]
+    median = observed.groupby("AVISIT")["ADY"].median()
+    expect = tv.reindex(median.index).fillna(median)
+    days = {r[1].text_content(): float(r[2].text_content()) for r in rows}
+    assert days == {v: expect[v] for v in shown}
+    assert days == {
+        "INFUSION 2": 16.0,
+        "INFUSION 3": 31.0,
+        "INFUSION 4": 46.0,
+        "FOLLOW-UP DAY 15": 58.0,
+        "FOLLOW-UP DAY 30": 74.0,
+        "FOLLOW-UP DAY 45": 90.0,
+        "FOLLOW-UP MONTH 2": 104.0,
+        "FOLLOW-UP MONTH 3": 132.0,
+        "FOLLOW-UP MONTH 6": 222.0,
+    }
 
 
 def test_lab_panel_table_and_baseline_treg(page):
@@ -132,36 +150,185 @@ def test_lab_panel_table_and_baseline_treg(page):
     assert cells[("INTLK17", "Responders", "change_median")]["text"].startswith("-")
 
 
-def test_ae_counts_equal_source_dataset(page):
+def _max_severity(ae: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Independent reference: subjects per ``by`` group at their highest AESEV (CT C66769
+    grades MILD 1 < MODERATE 2 < SEVERE 3)."""
+    grade = ae["AESEV"].map({"MILD": 1, "MODERATE": 2, "SEVERE": 3})
+    worst = ae.assign(grade=grade).groupby([*by, "USUBJID"])["grade"].max().reset_index()
+    return worst.groupby([*by, "grade"]).size().unstack(fill_value=0)
+
+
+def test_ae_table_counts_subjects_once_at_max_severity(page):
     _result, out, doc = page
-    source = "adam/ADAE" if (out / "adam" / "adae.xpt").is_file() else "sdtm/AE"
-    ae = read_xpt(out / f"{source.split('/')[0]}/{source.split('/')[1].lower()}.xpt")[0]
-    cells = {(c["soc"], c["severity"]): c for c in _cells(doc, "ae")}
-    anyc = cells[("Any body system", "Any")]
-    assert int(anyc["events"]) == len(ae) == 16
-    assert int(anyc["subjects"]) == ae["USUBJID"].nunique()
-    by_sev = ae.groupby("AESEV")["USUBJID"].nunique()
-    for sev, n in by_sev.items():
-        assert int(cells[("Any body system", sev)]["subjects"]) == n
-    soc = "Nervous system disorders"
-    assert int(cells[(soc, "Any")]["events"]) == int((ae["AEBODSYS"] == soc).sum())
+    ae = read_xpt(out / "adam" / "adae.xpt")[0]
+    adsl = read_xpt(out / "adam" / "adsl.xpt")[0]
+    safety = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
+    te = ae[(ae["TRTEMFL"] == "Y") & ae["USUBJID"].isin(safety)]
+    cells = {(c["soc"], c["pt"], c["severity"]): c for c in _cells(doc, "ae")}
+    events = {(c["soc"], c["pt"]): int(c["text"]) for c in _cells(doc, "ae-events")}
+    grades = {"MILD": 1, "MODERATE": 2, "SEVERE": 3}
+    n = len(safety)
+    assert n == 17
+    overall = _max_severity(te.assign(all=""), ["all"]).loc[""]
+    for sev, g in grades.items():
+        got = int(cells[("Any adverse event", "", sev)]["subjects"])
+        assert got == int(overall.get(g, 0))
+    # exact figures: 10 subjects, 7 at most MILD + 3 at most MODERATE (not 9 + 3), 16 events
+    row = {sev: cells[("Any adverse event", "", sev)]["text"] for sev in [*grades, "Any"]}
+    assert row == {
+        "MILD": "7 (41.2 %)",
+        "MODERATE": "3 (17.6 %)",
+        "SEVERE": "0",
+        "Any": "10 (58.8 %)",
+    }
+    assert events[("Any adverse event", "")] == len(te) == 16
+    by_soc = _max_severity(te, ["AEBODSYS"])
+    by_pt = _max_severity(te, ["AEBODSYS", "AEDECOD"])
+    for (soc, pt), ref in [
+        *(((s, ""), r) for s, r in by_soc.iterrows()),
+        *(((s, p), r) for (s, p), r in by_pt.iterrows()),
+    ]:
+        for sev, g in grades.items():
+            assert int(cells[(soc, pt, sev)]["subjects"]) == int(ref.get(g, 0)), (soc, pt, sev)
+        assert int(cells[(soc, pt, "Any")]["subjects"]) == int(ref.sum())
+    assert {(s, p) for s, p, _v in cells} == {("Any adverse event", "")} | {
+        (s, "") for s in by_soc.index
+    } | set(by_pt.index)
+    # a subject with a MILD and a MODERATE URTI counts once, under MODERATE
+    urti = ("Infections and infestations", "Upper respiratory tract infection")
+    assert [cells[(*urti, v)]["text"] for v in [*grades, "Any"]] == [
+        "1 (5.9 %)",
+        "1 (5.9 %)",
+        "0",
+        "2 (11.8 %)",
+    ]
+    # rows: any event, then SOCs by decreasing subjects (ties by name), PTs under their SOC
+    heads = [r[0].text_content() for r in doc.xpath('//table[@id="ae-table"]/tbody/tr')]
+    assert heads[:7] == [
+        "Any adverse event",
+        "General disorders and administration site conditions",
+        "Pyrexia",
+        "Fatigue",
+        "Nervous system disorders",
+        "Headache",
+        "Dizziness",
+    ]
     caption = doc.xpath('//table[@id="ae-table"]/caption')[0].text_content()
-    assert f"source {source}" in caption
+    assert "source adam/ADAE" in caption and "N=17" in caption and "TRTEMFL = Y" in caption
 
 
-def test_lab_shifts_cover_every_post_baseline_record(page):
-    _result, out, doc = page
-    lb = read_xpt(out / "adam" / "adlb.xpt")[0]
-    post = lb[lb["ADT"] > lb["TRTSDT"]]
-    cells = _cells(doc, "shift")
-    total = sum(int(c["text"]) for c in cells if c["to"] == "Total")
-    assert total == len(post) > 0
-    il17 = {(c["from"], c["to"]): int(c["text"]) for c in cells if c["paramcd"] == "INTLK17"}
-    base = lb[(lb["PARAMCD"] == "INTLK17") & (lb["ABLFL"] == "Y")].set_index("USUBJID")
-    p = post[post["PARAMCD"] == "INTLK17"]
-    expect = pd.crosstab(p["USUBJID"].map(base["ANRIND"]), p["ANRIND"])
-    for (frm, to), n in expect.stack().items():
-        assert il17[(frm, to)] == n
+def _ae_frame(rows: list[tuple[str, str, str, str]], **extra: list) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["USUBJID", "AEBODSYS", "AEDECOD", "AESEV"])
+    return frame.assign(**extra)
+
+
+_ADSL = pd.DataFrame({"USUBJID": ["1", "2", "3", "4"], "SAFFL": ["Y", "Y", "Y", "N"]})
+
+
+def _ae_got(table: pd.DataFrame) -> dict:
+    return {
+        (r.soc, r.pt, str(r.severity)): (r.subjects, r.events)
+        for r in table.itertuples(index=False)
+    }
+
+
+def test_ae_counts_ties_missing_severity_and_safety_set():
+    from cdisc_umsc.review.summaries import MISSING, ae_counts
+
+    ae = _ae_frame(
+        [
+            ("1", "Skin", "Rash", "MILD"),
+            ("1", "Skin", "Rash", "MILD"),  # a tie: two events at the same maximum
+            ("1", "Skin", "Itch", "SEVERE"),
+            ("2", "Skin", "Rash", ""),  # no severity, but a MODERATE one in the SOC
+            ("2", "Skin", "Itch", "MODERATE"),
+            ("3", "Nerves", "Headache", ""),  # only unrated events
+            ("4", "Nerves", "Headache", "SEVERE"),  # outside the safety set
+        ]
+    )
+    table, n = ae_counts(ae, _ADSL, "sdtm/AE")
+    assert n == 3
+    got = _ae_got(table)
+    assert got == {
+        ("Any adverse event", "", "MILD"): (0, 2),
+        ("Any adverse event", "", "MODERATE"): (1, 1),
+        ("Any adverse event", "", "SEVERE"): (1, 1),
+        ("Any adverse event", "", MISSING): (1, 2),
+        ("Any adverse event", "", "Any"): (3, 6),
+        ("Skin", "", "MILD"): (0, 2),
+        ("Skin", "", "MODERATE"): (1, 1),
+        ("Skin", "", "SEVERE"): (1, 1),
+        ("Skin", "", MISSING): (0, 1),
+        ("Skin", "", "Any"): (2, 5),
+        ("Skin", "Itch", "MODERATE"): (1, 1),
+        ("Skin", "Itch", "SEVERE"): (1, 1),
+        ("Skin", "Itch", "Any"): (2, 2),
+        ("Skin", "Rash", "MILD"): (1, 2),
+        ("Skin", "Rash", MISSING): (1, 1),
+        ("Skin", "Rash", "Any"): (2, 3),
+        ("Nerves", "", MISSING): (1, 1),
+        ("Nerves", "", "Any"): (1, 1),
+        ("Nerves", "Headache", MISSING): (1, 1),
+        ("Nerves", "Headache", "Any"): (1, 1),
+    }
+    # display order: any event, Skin (2 subjects) before Nerves (1); Itch before Rash (tie)
+    order = list(dict.fromkeys(zip(table["soc"], table["pt"], strict=True)))
+    assert order == [
+        ("Any adverse event", ""),
+        ("Skin", ""),
+        ("Skin", "Itch"),
+        ("Skin", "Rash"),
+        ("Nerves", ""),
+        ("Nerves", "Headache"),
+    ]
+    assert list(table["severity"].cat.categories) == ["MILD", "MODERATE", "SEVERE", MISSING, "Any"]
+    # rows of one subject per row add up: each subject once per row
+    per_row = table[table["severity"] != "Any"].groupby(["soc", "pt"])["subjects"].sum()
+    anyrow = table[table["severity"] == "Any"].set_index(["soc", "pt"])["subjects"]
+    assert per_row.sort_index().to_dict() == anyrow.sort_index().to_dict()
+
+
+def test_ae_counts_rank_by_asevn_and_only_treatment_emergent():
+    from cdisc_umsc.review.summaries import ae_analysed, ae_counts
+
+    # ADaM ASEV with ASEVN: the data's order wins (here a sponsor scale, not CT words)
+    ae = pd.DataFrame(
+        {
+            "USUBJID": ["1", "1", "2", "2"],
+            "AESOC": ["Skin"] * 4,
+            "AEDECOD": ["Rash"] * 4,
+            "ASEV": ["GRADE B", "GRADE A", "GRADE A", "GRADE B"],
+            "ASEVN": [1, 2, 2, 1],
+            "TRTEMFL": ["Y", "Y", "", "Y"],
+        }
+    )
+    table, n = ae_counts(ae, _ADSL, "adam/ADAE")
+    got = _ae_got(table)
+    assert got[("Any adverse event", "", "GRADE A")] == (1, 1)
+    assert got[("Any adverse event", "", "GRADE B")] == (1, 2)
+    assert got[("Skin", "Rash", "Any")] == (2, 3)
+    assert list(table["severity"].cat.categories) == ["GRADE B", "GRADE A", "Any"]
+    _data, _n, excluded = ae_analysed(ae, _ADSL, "adam/ADAE")
+    assert excluded == {
+        "not treatment-emergent (TRTEMFL is not Y)": 1,
+        "of subjects outside the safety set (SAFFL is not Y)": 0,
+    }
+
+
+def test_ae_severity_without_an_order_is_one_line_error():
+    from cdisc_umsc.review.summaries import ae_counts
+
+    ae = _ae_frame([("1", "Skin", "Rash", "MILD"), ("1", "Skin", "Rash", "VERY BAD")])
+    with pytest.raises(
+        InputError, match=r"^sdtm/AE: AESEV 'VERY BAD' is not a term of codelist C66769"
+    ):
+        ae_counts(ae, _ADSL, "sdtm/AE")
+    ae = _ae_frame([("1", "Skin", "Rash", "MILD"), ("2", "Skin", "Rash", "MILD")], AESEVN=[1, 2])
+    with pytest.raises(
+        InputError,
+        match=r"^ADAE: AESEV 'MILD' has AESEVN 1 and 2; AESEVN must rank each AESEV once$",
+    ):
+        ae_counts(ae, _ADSL, "ADAE")
 
 
 def test_ae_counts_without_body_system_or_severity():
@@ -170,31 +337,169 @@ def test_ae_counts_without_body_system_or_severity():
     ae = pd.DataFrame({"USUBJID": ["1", "1", "2"], "AETERM": ["a", "b", "c"]})
     adsl = pd.DataFrame({"USUBJID": ["1", "2", "3"], "SAFFL": ["Y", "Y", "N"]})
     table, n = ae_counts(ae, adsl, "sdtm/AE")
-    got = table.set_index(["soc", "severity"])[["subjects", "events"]].to_dict("index")
-    assert n == 2 and got[("(missing)", "(missing)")] == {"subjects": 2, "events": 3}
+    got = {k[:2] + (k[2],): v for k, v in _ae_got(table).items()}
+    assert n == 2 and got[("(missing)", "(missing)", "(missing)")] == (2, 3)
+    assert got[("Any adverse event", "", "Any")] == (2, 3)
 
 
-def test_lab_shifts_use_bnrind_when_present():
-    lb = pd.DataFrame(
+def test_lab_shifts_count_subjects_at_worst_post_baseline(page):
+    _result, out, doc = page
+    lb = read_xpt(out / "adam" / "adlb.xpt")[0]
+    cells = _cells(doc, "shift")
+    shown = {(c["paramcd"], c["from"], c["to"]): int(c["text"]) for c in cells}
+    # independent: per subject and parameter, BNRIND vs the worst post-baseline ANRIND
+    post = lb[lb["ADT"] > lb["TRTSDT"]]
+    abnormal = post[post["ANRIND"] != "NORMAL"].groupby(["USUBJID", "PARAMCD"])["ANRIND"]
+    worst = abnormal.agg(lambda s: " and ".join(sorted(set(s), reverse=True)))
+    subj = lb.groupby(["USUBJID", "PARAMCD"])["BNRIND"].first().to_frame()
+    subj["worst"] = worst.reindex(subj.index).fillna("NORMAL")
+    expect = subj.groupby(["PARAMCD", "BNRIND", "worst"]).size()
+    for (paramcd, frm, to), k in expect.items():
+        assert shown[(paramcd, frm, to)] == k
+    assert sum(v for (p, f, t), v in shown.items() if t != "Total") == expect.sum() == 16 * 17
+    assert sum(shown[(p, f, "Total")] for p, f, t in shown if t == "Total") == 16 * 17
+    il17 = {(f, t): v for (p, f, t), v in shown.items() if p == "INTLK17" and t != "Total"}
+    assert il17 == {
+        ("HIGH", "LOW"): 0,
+        ("HIGH", "NORMAL"): 0,
+        ("HIGH", "HIGH"): 15,
+        ("NORMAL", "LOW"): 0,
+        ("NORMAL", "NORMAL"): 2,
+        ("NORMAL", "HIGH"): 0,
+    }
+    treg = {(f, t): v for (p, f, t), v in shown.items() if p == "TLHRTLH" and t != "Total"}
+    assert treg[("LOW", "LOW")] == 1 and treg[("LOW", "NORMAL")] == 3
+    assert treg[("NORMAL", "NORMAL")] == 13
+    # a subject with 3 post-baseline records counts once: records far outnumber subjects
+    assert len(post[post["PARAMCD"] == "INTLK17"]) > 17
+
+
+def _lb(rows: list[tuple[str, str, str, str, float]], bnrind: bool = True) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["USUBJID", "ANRIND", "BNRIND", "ABLFL", "ADT"])
+    frame = frame.assign(PARAMCD="ALT", PARAM="ALT (U/L)", TRTSDT=2.0)
+    return frame if bnrind else frame.drop(columns="BNRIND")
+
+
+def test_lab_shifts_worst_category_per_subject():
+    from cdisc_umsc.review.summaries import MISSING, NO_POST
+
+    lb = _lb(
+        [
+            ("1", "NORMAL", "LOW", "Y", 1.0),  # baseline
+            ("1", "HIGH", "LOW", "", 5.0),
+            ("1", "HIGH", "LOW", "", 6.0),  # the same worst twice: one subject
+            ("1", "NORMAL", "LOW", "", 7.0),
+            ("2", "NORMAL", "NORMAL", "Y", 2.0),  # baseline on day 1: not post-baseline
+            ("2", "LOW", "NORMAL", "", 3.0),
+            ("2", "HIGH", "NORMAL", "", 4.0),  # both directions reached
+            ("3", "NORMAL", "NORMAL", "Y", 1.0),  # no post-baseline record
+            ("4", "NORMAL", "NORMAL", "Y", 1.0),
+            ("4", "", "NORMAL", "", 5.0),  # a post-baseline record without a category
+            ("5", "NORMAL", "NORMAL", "Y", 1.0),
+            ("5", "", "NORMAL", "", 5.0),  # unrated does not hide the NORMAL one
+            ("5", "NORMAL", "NORMAL", "", 6.0),
+        ]
+    )
+    got = lab_shifts(lb).set_index(["BNRIND", "worst"])["subjects"].to_dict()
+    assert got == {
+        ("LOW", "HIGH"): 1,
+        ("NORMAL", "LOW and HIGH"): 1,
+        ("NORMAL", NO_POST): 1,
+        ("NORMAL", MISSING): 1,
+        ("NORMAL", "NORMAL"): 1,
+    }
+
+
+def test_lab_shifts_baseline_from_ablfl_without_bnrind():
+    from cdisc_umsc.review.summaries import MISSING
+
+    lb = _lb(
+        [
+            ("1", "LOW", "", "Y", 1.0),
+            ("1", "HIGH", "", "", 5.0),
+            ("2", "NORMAL", "", "", 5.0),  # no baseline record
+        ],
+        bnrind=False,
+    )
+    got = lab_shifts(lb).set_index(["BNRIND", "worst"])["subjects"].to_dict()
+    assert got == {("LOW", "HIGH"): 1, (MISSING, "NORMAL"): 1}
+    clash = _lb([("1", "LOW", "LOW", "Y", 1.0), ("1", "HIGH", "HIGH", "", 5.0)])
+    with pytest.raises(InputError, match=r"^ADLB: USUBJID 1, PARAMCD ALT has BNRIND 'LOW' and"):
+        lab_shifts(clash)
+
+
+def test_visit_days_planned_then_median_study_day():
+    from cdisc_umsc.review.summaries import visit_days
+
+    records = pd.DataFrame(
         {
-            "USUBJID": ["1", "1", "1"],
-            "PARAMCD": "ALT",
-            "PARAM": "ALT (U/L)",
-            "ANRIND": ["NORMAL", "HIGH", ""],
-            "BNRIND": ["LOW", "LOW", "LOW"],
-            "ABLFL": ["Y", "", ""],
-            "ADT": [1.0, 5.0, 6.0],
-            "TRTSDT": 2.0,
+            "AVISITN": [1.0, 2.0, 2.0, 3.0, 3.0, 3.0],
+            "AVISIT": ["SCREENING", "WEEK 2", "WEEK 2", "FOLLOW-UP", "FOLLOW-UP", "FOLLOW-UP"],
+            "ADY": [-3.0, 15.0, 13.0, 40.0, 60.0, 61.0],
         }
     )
-    got = lab_shifts(lb).set_index(["BNRIND", "ANRIND"])["records"].to_dict()
-    assert got == {("LOW", "HIGH"): 1, ("LOW", "(missing)"): 1}
+    tv = pd.DataFrame(
+        {
+            "VISITNUM": [1.0, 2.0, 3.0],
+            "VISIT": ["SCREENING", "WEEK 2", "FOLLOW-UP"],
+            "VISITDY": [-7.0, 14.0, float("nan")],  # follow-up: no single planned day
+        }
+    )
+    got = visit_days(records, tv)
+    assert got[["AVISIT", "day", "source"]].values.tolist() == [
+        ["SCREENING", -7.0, "VISITDY"],
+        ["WEEK 2", 14.0, "VISITDY"],
+        ["FOLLOW-UP", 60.0, "ADY"],
+    ]
+    # without TV: the median study day of each visit
+    assert visit_days(records)["day"].tolist() == [-3.0, 14.0, 60.0]
+    # a TV visit of another number is not this analysis visit
+    assert visit_days(records, tv.assign(VISITNUM=[9.0, 2.0, 3.0]))["source"].tolist() == [
+        "ADY",
+        "VISITDY",
+        "ADY",
+    ]
+    # no study day for some visit: every visit at its AVISITN, no mixed axis
+    nody = records.assign(ADY=[float("nan")] * 6)
+    assert visit_days(nody, tv)[["day", "source"]].values.tolist() == [
+        [1.0, "AVISITN"],
+        [2.0, "AVISITN"],
+        [3.0, "AVISITN"],
+    ]
+
+
+def test_plots_place_visits_at_nominal_days():
+    from cdisc_umsc.review.summaries import pchg_by_visit, visit_days
+
+    traj = pd.DataFrame(
+        {
+            "USUBJID": ["1", "1", "1", "2", "2", "2"],
+            "AVISITN": [1.0, 2.0, 3.0, 1.0, 2.0, 3.0],
+            "AVISIT": ["DAY 1", "DAY 8", "DAY 90"] * 2,
+            "ADY": [1.0, 8.0, 88.0, 1.0, 9.0, 92.0],
+            "AVAL": [10.0, 8.0, 5.0, 12.0, 9.0, 6.0],
+            "PCHG": [float("nan"), -20.0, -50.0, float("nan"), -25.0, -50.0],
+            "PARAM": "Score",
+            "group": "Overall",
+            "responder": [True] * 3 + [False] * 3,
+        }
+    )
+    visits = visit_days(traj)
+    fig = plots.spaghetti(traj, "Score", "", visits)
+    ax = fig.axes[0]
+    assert ax.get_xticks().tolist() == [1.0, 8.5, 90.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["DAY 1", "DAY 8", "DAY 90"]
+    xs = sorted({float(x) for line in ax.get_lines() for x in line.get_xdata() if x == x})
+    assert xs == [1.0, 8.5, 90.0]  # not 1, 2, 3: unequal gaps as the schedule has them
+    fig = plots.mean_pchg(pchg_by_visit(traj), "PCHG (%)", {}, visits)
+    assert fig.axes[0].get_xticks().tolist() == [1.0, 8.5, 90.0]
 
 
 def test_plots_have_axis_labels_units_and_greyscale_contrast(page):
     _result, _out, doc = page
     spaghetti = doc.xpath('//figure[@id="fig-traj-adqs-pasitot"]')[0].text_content()
-    assert "Analysis visit (AVISIT)" in spaghetti and "PASI Total Score (0-72), points" in spaghetti
+    assert "Analysis visit (AVISIT) at its nominal study day" in spaghetti
+    assert "Study day" in spaghetti and "PASI Total Score (0-72), points" in spaghetti
     assert "PASI40 responder (n=8)" in spaghetti  # named by the parameter's first criterion
     pchg = doc.xpath('//figure[@id="fig-pchg-adqs-pasitot"]')[0].text_content()
     assert "Change from baseline in PASITOT (%)" in pchg

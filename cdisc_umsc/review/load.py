@@ -26,6 +26,8 @@ class ReviewInputs:
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     ae: pd.DataFrame | None = None
     ae_source: str = ""
+    #: SDTM TV of the run (planned study days of the visits, for the plots), when written
+    tv: pd.DataFrame | None = None
 
 
 def planned(plan: dict) -> list[str]:
@@ -42,7 +44,7 @@ def planned(plan: dict) -> list[str]:
 def load_inputs(out_dir: Path, plan: dict) -> ReviewInputs:
     """Read ADSL and the datasets the plan names from ``out_dir/adam``; adverse events from
     ADAE when the run wrote one, else from the SDTM AE domain of the same run (the page says
-    which)."""
+    which); the trial visits (SDTM TV) when the run wrote them."""
     adam = out_dir / "adam"
     adsl = read_dataset(adam, "ADSL", required=False)
     datasets = {name: read_dataset(adam, name) for name in planned(plan)}
@@ -51,4 +53,5 @@ def load_inputs(out_dir: Path, plan: dict) -> ReviewInputs:
     if ae is None:
         ae = read_dataset(out_dir / "sdtm", "AE", required=False)
         source = "sdtm/AE" if ae is not None else ""
-    return ReviewInputs(adsl, plan, datasets, ae, source)
+    tv = read_dataset(out_dir / "sdtm", "TV", required=False)
+    return ReviewInputs(adsl, plan, datasets, ae, source, tv)

@@ -14,6 +14,7 @@ from string import Template
 
 from cdisc_umsc.core.atomic import write_text
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.metadata.standards import resolve_in_use
 from cdisc_umsc.review import sections
 from cdisc_umsc.review.load import load_inputs
 
@@ -36,7 +37,7 @@ def render_review(out_dir: Path, manifest: dict) -> str:
         files=sections.files(out_dir, manifest),
         efficacy=sections.efficacy(inputs),
         labs=sections.labs(inputs),
-        safety=sections.safety(inputs),
+        safety=sections.safety(inputs, resolve_in_use(manifest["standards"], "manifest.json")),
     )
 
 

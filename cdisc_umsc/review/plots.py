@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cdisc_umsc.review.summaries import ANY_SOC
+
 # Dark blue / light orange: distinct in colour vision deficiency and in greyscale.
 RESPONDER = {"color": "#1a3f73", "linestyle": "-", "marker": "o", "label": "Responder"}
 NON_RESPONDER = {"color": "#e09a2b", "linestyle": "--", "marker": "s", "label": "Non-responder"}
@@ -91,22 +93,49 @@ def _by_response(ax, df: pd.DataFrame, key: str, x: str, y: str, endpoint: str =
 
 
 def _visit_axis(ax, visits: pd.DataFrame) -> None:
+    """Visit names as ticks at the visits' positions (``day``: nominal study day, see
+    summaries.visit_days), study days on a secondary axis on top."""
+    by_day = visits["source"].iloc[0] != "AVISITN" if len(visits) else False
     ax.set_xticks(
-        visits["AVISITN"].to_numpy(dtype=float),
+        visits["day"].to_numpy(dtype=float),
         visits["AVISIT"].astype(str),
-        rotation=35,
+        rotation=55,
         ha="right",
+        rotation_mode="anchor",
+        fontsize=7.5,
     )
-    ax.set_xlabel("Analysis visit (AVISIT)")
+    if by_day:
+        top = ax.secondary_xaxis("top")
+        top.set_xlabel("Study day", fontsize=8)
+        top.tick_params(labelsize=7.5)
+        ax.set_xlabel("Analysis visit (AVISIT) at its nominal study day")
+    else:
+        ax.set_xlabel("Analysis visit (AVISIT)")
+
+
+def _positions(
+    frame: pd.DataFrame, visits: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``frame`` with ``day`` (its visit's position) and the visits table; without one, the
+    visits of ``frame`` at their AVISITN."""
+    if visits is None:
+        visits = frame.drop_duplicates("AVISITN").sort_values("AVISITN")[["AVISITN", "AVISIT"]]
+        visits = visits.assign(day=visits["AVISITN"].astype(float), source="AVISITN")
+    day = frame["AVISITN"].map(visits.set_index("AVISITN")["day"])
+    return frame.assign(day=day.to_numpy(dtype=float)), visits
 
 
 @styled
-def spaghetti(traj: pd.DataFrame, ylabel: str, endpoint: str = "") -> Figure:
-    """A parameter per subject over analysis visits, by responder status of ``endpoint``."""
-    fig = _figure(8.0, 4.2)
+def spaghetti(
+    traj: pd.DataFrame, ylabel: str, endpoint: str = "", visits: pd.DataFrame | None = None
+) -> Figure:
+    """A parameter per subject over analysis visits placed at ``visits``' days (the table of
+    summaries.visit_days), by responder status of ``endpoint``."""
+    fig = _figure(8.0, 4.4)
     ax = fig.add_subplot()
-    _by_response(ax, traj, "USUBJID", "AVISITN", "AVAL", endpoint)
-    _visit_axis(ax, traj.drop_duplicates("AVISITN").sort_values("AVISITN"))
+    traj, visits = _positions(traj, visits)
+    _by_response(ax, traj, "USUBJID", "day", "AVAL", endpoint)
+    _visit_axis(ax, visits)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
@@ -115,15 +144,24 @@ def spaghetti(traj: pd.DataFrame, ylabel: str, endpoint: str = "") -> Figure:
 
 
 @styled
-def mean_pchg(stats: pd.DataFrame, ylabel: str, thresholds: dict[str, float]) -> Figure:
-    """Mean percent change from baseline per visit with a band of +/- 1 SD, one line per
-    ``group`` level (a single level: overall); dotted lines at the endpoints' thresholds."""
-    fig = _figure(8.0, 3.8)
+def mean_pchg(
+    stats: pd.DataFrame,
+    ylabel: str,
+    thresholds: dict[str, float],
+    visits: pd.DataFrame | None = None,
+) -> Figure:
+    """Mean percent change from baseline per visit (placed at ``visits``' days) with a band of
+    +/- 1 SD, one line per ``group`` level (a single level: overall); dotted lines at the
+    endpoints' thresholds."""
+    fig = _figure(8.0, 4.0)
     ax = fig.add_subplot()
+    stats, visits = _positions(stats, visits)
     levels = list(dict.fromkeys(stats["group"]))
+    span = float(np.ptp(visits["day"].to_numpy(dtype=float))) if len(visits) else 0.0
     for i, level in enumerate(levels):  # one line per compared group (arms: a handful)
         part = stats[stats["group"] == level]
-        x = part["AVISITN"].to_numpy(dtype=float) + (i - (len(levels) - 1) / 2) * 0.08
+        shift = (i - (len(levels) - 1) / 2) * 0.006 * (span or 10.0)  # groups side by side
+        x = part["day"].to_numpy(dtype=float) + shift
         mean = part["mean"].to_numpy(dtype=float)
         sd = part["sd"].fillna(0).to_numpy(dtype=float)
         colour = "#1a1a1a" if len(levels) == 1 else GREYS[i % len(GREYS)]
@@ -161,7 +199,7 @@ def mean_pchg(stats: pd.DataFrame, ylabel: str, thresholds: dict[str, float]) ->
             va="bottom",
             color="#555555",
         )
-    _visit_axis(ax, stats.drop_duplicates("AVISITN").sort_values("AVISITN"))
+    _visit_axis(ax, visits)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.legend(frameon=False, loc="lower left")
@@ -273,9 +311,14 @@ def _baseline_comparison(ax, part: pd.DataFrame, name: str, endpoint: str) -> No
 
 @styled
 def ae_bars(table: pd.DataFrame, severities: list[str]) -> Figure:
-    """Events per body system, stacked by severity (hatched)."""
-    rows = table[(table["soc"] != "Any body system") & (table["severity"] != "Any")]
-    wide = rows.pivot_table(index="soc", columns="severity", values="events", fill_value=0)
+    """Subjects per system organ class, stacked by their maximum severity there (hatched);
+    ``table`` is summaries.ae_counts'."""
+    rows = table[(table["soc"] != ANY_SOC) & (table["pt"] == "")]
+    rows = rows[rows["severity"].astype(str).isin(severities)]
+    wide = rows.pivot_table(
+        index="soc", columns="severity", values="subjects", fill_value=0, observed=False
+    )
+    wide.columns = wide.columns.astype(str)
     wide = wide.reindex(columns=severities, fill_value=0).sort_index(ascending=False)
     fig = _figure(8.0, 0.45 * len(wide) + 1.4)
     ax = fig.add_subplot()
@@ -293,8 +336,8 @@ def ae_bars(table: pd.DataFrame, severities: list[str]) -> Figure:
             label=sev,
         )
         left += values
-    ax.set_xlabel("Adverse events (count)")
-    ax.set_ylabel("Body system or organ class (AEBODSYS)")
+    ax.set_xlabel("Subjects (each at their maximum severity in the class)")
+    ax.set_ylabel("System organ class")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, title="Severity")
+    ax.legend(frameon=False, title="Maximum severity")
     return fig

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_umsc.metadata.standards import InUse
 from cdisc_umsc.read.datasets import SUFFIXES
 from cdisc_umsc.report.efficacy import label
 from cdisc_umsc.report.labs import responders
@@ -174,7 +175,7 @@ def _endpoint(inputs: ReviewInputs, ep: dict) -> str:
     )
     out += para(f"Criteria: {'; '.join(dict.fromkeys(eff['criterion']))}.")
     for paramcd in ep["plot"]:  # the parameters the spec asks to plot
-        out += _trajectory(bds, ep, paramcd)
+        out += _trajectory(bds, ep, paramcd, inputs.tv)
     for var in ep["by"]:
         ident = f"{name.lower()}-by-{var.lower()}"
         out += figure(
@@ -185,8 +186,26 @@ def _endpoint(inputs: ReviewInputs, ep: dict) -> str:
     return out
 
 
-def _trajectory(bds: pd.DataFrame, ep: dict, paramcd: str) -> str:
+_DAY_SOURCE = {
+    "VISITDY": "the planned study day (TV VISITDY)",
+    "ADY": "the median study day of the visit's records (ADY)",
+    "AVISITN": "the analysis visit number (AVISITN)",
+}
+
+
+def _day_note(visits: pd.DataFrame) -> str:
+    """How the plot's visits are placed, e.g. 'Visits at the planned study day (TV VISITDY):
+    SCREENING, INFUSION 1; at the median study day of the visit's records (ADY): ...'."""
+    parts = [
+        f"{_DAY_SOURCE[src]}: {', '.join(part['AVISIT'])}"
+        for src, part in visits.groupby("source", sort=False)
+    ]
+    return "Visits are placed at " + "; at ".join(parts) + "."
+
+
+def _trajectory(bds: pd.DataFrame, ep: dict, paramcd: str, tv: pd.DataFrame | None = None) -> str:
     traj = s.trajectories(bds, paramcd, ep)
+    visits = s.visit_days(traj, tv)
     param = str(traj["PARAM"].iloc[0]) if len(traj) else paramcd
     crit = s.first_criterion(ep, paramcd)
     endpoint = label(crit["text"]) if crit else ""
@@ -198,8 +217,9 @@ def _trajectory(bds: pd.DataFrame, ep: dict, paramcd: str) -> str:
         else "one line per subject"
     )
     out = figure(
-        plots.to_svg(plots.spaghetti(traj, f"{param}, points", endpoint), f"traj-{ident}"),
-        f"{param} per subject over analysis visits (observed records, DTYPE blank); {colour}.",
+        plots.to_svg(plots.spaghetti(traj, f"{param}, points", endpoint, visits), f"traj-{ident}"),
+        f"{param} per subject over analysis visits at their nominal study day (observed "
+        f"records, DTYPE blank); {colour}. {_day_note(visits)}",
         f"fig-traj-{ident}",
     )
     stats = s.pchg_by_visit(traj)
@@ -212,19 +232,30 @@ def _trajectory(bds: pd.DataFrame, ep: dict, paramcd: str) -> str:
     lines = "; dotted lines: " + ", ".join(f"-{v:g} % ({k})" for k, v in thresholds.items())
     out += figure(
         plots.to_svg(
-            plots.mean_pchg(stats, f"Change from baseline in {paramcd} (%)", thresholds),
+            plots.mean_pchg(stats, f"Change from baseline in {paramcd} (%)", thresholds, visits),
             f"pchg-{ident}",
         ),
         f"Mean percent change from baseline in {param} (PCHG) per analysis visit{compared}, "
-        f"with \u00b1 1 standard deviation{lines if thresholds else ''}.",
+        f"with \u00b1 1 standard deviation{lines if thresholds else ''}; visits at their "
+        "nominal study day as above.",
         f"fig-pchg-{ident}",
     )
+    shown = stats.assign(day=stats["AVISITN"].map(visits.set_index("AVISITN")["day"]))
     srows = [
-        [cell(g), cell(v), num(n), num(f"{m:.1f}"), num("" if pd.isna(sd) else f"{sd:.1f}")]
-        for g, v, n, m, sd in stats[["group", "AVISIT", "n", "mean", "sd"]].itertuples(index=False)
+        [
+            cell(g),
+            cell(v),
+            num(f"{d:g}"),
+            num(n),
+            num(f"{m:.1f}"),
+            num("" if pd.isna(sd) else f"{sd:.1f}"),
+        ]
+        for g, v, d, n, m, sd in shown[["group", "AVISIT", "day", "n", "mean", "sd"]].itertuples(
+            index=False
+        )
     ]
     out += table(
-        ["Group", "Analysis visit", "n", "Mean PCHG (%)", "SD (%)"],
+        ["Group", "Analysis visit", "Nominal day", "n", "Mean PCHG (%)", "SD (%)"],
         srows,
         id=f"pchg-{ident}",
     )
@@ -307,75 +338,103 @@ def _lab_panel(inputs: ReviewInputs, panel: dict) -> str:
     return out
 
 
-def safety(inputs: ReviewInputs) -> str:
-    """Adverse events by body system and severity; lab shifts BNRIND -> ANRIND."""
+def _n_pct(n: int, pct: float) -> str:
+    return f"{n} ({pct:.1f} %)" if n else "0"
+
+
+def safety(inputs: ReviewInputs, in_use: InUse | None = None) -> str:
+    """Adverse events by system organ class and preferred term at each subject's maximum
+    severity; reference-range shifts per subject (baseline -> worst post-baseline)."""
     out = "<h3>Adverse events</h3>"
     if inputs.ae is None or inputs.adsl is None:
         out += para("No adverse event dataset (adam/ADAE or sdtm/AE) and ADSL in this run.")
     else:
-        counts, n_safety = s.ae_counts(inputs.ae, inputs.adsl, inputs.ae_source)
-        sevs = s._ordered(counts.loc[counts["severity"] != "Any", "severity"], s.SEVERITY_ORDER)
-        socs = ["Any body system", *sorted(set(counts["soc"]) - {"Any body system"})]
-        wide = counts.set_index(["soc", "severity"])
-        rows = []
-        for soc in socs:  # one row per body system
-            cells = [cell(soc, "th", scope="row")]
-            for sev in [*sevs, "Any"]:  # one cell per severity
-                if (soc, sev) in wide.index:
-                    r = wide.loc[(soc, sev)]
-                    text = f"{int(r['subjects'])} ({r['pct']:.1f} %) [{int(r['events'])}]"
-                    cells.append(
-                        num(
-                            text,
-                            data_table="ae",
-                            data_soc=soc,
-                            data_severity=sev,
-                            data_subjects=int(r["subjects"]),
-                            data_events=int(r["events"]),
-                        )
-                    )
-                else:
-                    cells.append(
-                        num(
-                            "0",
-                            data_table="ae",
-                            data_soc=soc,
-                            data_severity=sev,
-                            data_subjects=0,
-                            data_events=0,
-                        )
-                    )
-            rows.append(cells)
-        out += table(
-            ["Body system (AEBODSYS)", *sevs, "Any severity"],
-            rows,
-            id="ae-table",
-            caption=f"All recorded adverse events: subjects n (% of safety set, "
-            f"N={n_safety}) [events], source {inputs.ae_source}",
-        )
-        if inputs.ae_source != "adam/ADAE":
-            out += para(
-                f"This run wrote no ADAE; adverse events are read from "
-                f"{inputs.ae_source} of the same run."
-            )
-        out += figure(
-            plots.to_svg(plots.ae_bars(counts, sevs), "ae"),
-            "Adverse events per body system, stacked by severity.",
-            "fig-ae",
-        )
+        out += _ae_table(inputs.ae, inputs.adsl, inputs.ae_source, in_use)
     for name in inputs.plan["shifts"]:  # each BDS dataset with reference ranges
-        out += f"<h3>{escape(name)}: reference-range shifts (BNRIND \u2192 ANRIND)</h3>"
+        out += f"<h3>{escape(name)}: reference-range shifts (BNRIND \u2192 worst ANRIND)</h3>"
         frame = inputs.datasets[name]
         out += _shift_table(name, s.lab_shifts(frame, name), "BNRIND" in frame.columns)
     return out
 
 
+def _ae_table(ae: pd.DataFrame, adsl: pd.DataFrame, source: str, in_use: InUse | None) -> str:
+    counts, n_safety = s.ae_counts(ae, adsl, source, in_use)
+    sev_var, _ranks = s.severity_ranks(ae, source, in_use)
+    levels = [str(c) for c in counts["severity"].cat.categories]
+    sevs = [c for c in levels if c != s.ANY]
+    wide = counts.set_index(["soc", "pt", "severity"])
+    rows = []
+    for soc, pt in counts[["soc", "pt"]].drop_duplicates().itertuples(index=False):  # one per row
+        head = pt or soc
+        cells = [cell(head, "th", scope="row", cls="pt" if pt else "soc")]
+        for sev in levels:  # one cell per severity, then any severity
+            hit = (soc, pt, sev) in wide.index
+            n = int(wide.loc[(soc, pt, sev), "subjects"]) if hit else 0
+            pct = float(wide.loc[(soc, pt, sev), "pct"]) if hit else 0.0
+            cells.append(
+                num(
+                    _n_pct(n, pct),
+                    data_table="ae",
+                    data_soc=soc,
+                    data_pt=pt,
+                    data_severity=sev,
+                    data_subjects=n,
+                )
+            )
+        events = int(wide.loc[(soc, pt, s.ANY), "events"])
+        cells.append(num(events, data_table="ae-events", data_soc=soc, data_pt=pt))
+        rows.append(cells)
+    soc_var = next((v for v in ("AEBODSYS", "AESOC") if v in ae.columns), "AEBODSYS")
+    scope = (
+        "treatment-emergent adverse events (TRTEMFL = Y)"
+        if "TRTEMFL" in ae.columns
+        else "all recorded adverse events"
+    )
+    out = table(
+        [
+            f"System organ class ({soc_var}) / preferred term (AEDECOD)",
+            *[f"Max. {v}" for v in sevs],
+            "Any severity",
+            "Events",
+        ],
+        rows,
+        id="ae-table",
+        caption=f"Subjects with {scope}, n (% of the safety set, SAFFL = Y, N={n_safety}), "
+        f"each counted once per row at the maximum severity ({sev_var or 'not recorded'}) of "
+        f"their events in that row; source {source}",
+    )
+    _data, _n, excluded = s.ae_analysed(ae, adsl, source)
+    notes = [f"{k} {why}" for why, k in excluded.items() if k]
+    if notes:
+        out += para(f"Not counted: records of {source} {'; '.join(notes)}.")
+    unrated = int((counts.loc[counts["severity"] == s.MISSING, "subjects"]).sum())
+    if s.MISSING in levels:
+        out += para(
+            f"Events without a severity do not change a subject's maximum; the {s.MISSING} "
+            f"column counts subjects none of whose events in the row records one "
+            f"({unrated} subject-rows)."
+        )
+    if source != "adam/ADAE":
+        out += para(
+            f"This run wrote no ADAE; adverse events are read from {source} of the same run."
+        )
+    out += figure(
+        plots.to_svg(plots.ae_bars(counts, sevs), "ae"),
+        "Subjects with adverse events per system organ class, stacked by their maximum "
+        "severity in that class.",
+        "fig-ae",
+    )
+    return out
+
+
 def _shift_table(name: str, shifts: pd.DataFrame, has_bnrind: bool) -> str:
-    cats = s._ordered(pd.concat([shifts["BNRIND"], shifts["ANRIND"]]), s.RANGE_ORDER)
+    cats = s._ordered(shifts["worst"], s.RANGE_ORDER)
+    tail = [c for c in (s.MISSING, s.NO_POST) if c in cats]
+    cats = [c for c in cats if c not in tail] + tail
     wide = shifts.pivot_table(
         index=["PARAMCD", "PARAM", "BNRIND"],
-        columns="ANRIND",
-        values="records",
+        columns="worst",
+        values="subjects",
         fill_value=0,
         aggfunc="sum",
     )
@@ -405,6 +464,7 @@ def _shift_table(name: str, shifts: pd.DataFrame, has_bnrind: bool) -> str:
         ["Parameter", "Baseline (BNRIND)", *[f"\u2192 {c}" for c in cats], "Total"],
         rows,
         id=f"shift-{name.lower()}",
-        caption=f"Post-baseline {name} records (ADT > TRTSDT) by reference-range "
-        f"category; baseline category from {source}",
+        caption=f"Subjects per {name} parameter, each counted once: baseline "
+        f"category from {source} against the worst post-baseline ANRIND (ADT > TRTSDT; any "
+        f"category but NORMAL is worse than NORMAL, both directions reached are joined)",
     )

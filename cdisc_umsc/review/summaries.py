@@ -6,15 +6,23 @@ page and the report cannot disagree; the rest (trajectories, safety) are defined
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.metadata import standards
 from cdisc_umsc.report.efficacy import efficacy_table
 from cdisc_umsc.report.labs import lab_table, paired, responders
 
+#: Display order of the reference range indicator (CT C78736); NORMAL is the in-range term.
 RANGE_ORDER = ("LOW", "NORMAL", "HIGH")
-SEVERITY_ORDER = ("MILD", "MODERATE", "SEVERE")
+NORMAL = "NORMAL"
 MISSING = "(missing)"
+NO_POST = "(no post-baseline value)"
+ANY_SOC = "Any adverse event"
+ANY = "Any"
+#: Severity variable -> its numeric companion (ADaM OCCDS ASEVN; AESEVN where a study adds it).
+SEVERITY_N = {"ASEV": "ASEVN", "AESEV": "AESEVN"}
 
 
 def _need(df: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
@@ -64,6 +72,7 @@ def trajectories(bds: pd.DataFrame, paramcd: str, endpoint: dict) -> pd.DataFram
         "AVAL",
         "PCHG",
         "PARAM",
+        *(["ADY"] if "ADY" in bds.columns else []),
         *([compare] if compare else []),
     ]
     obs = obs[keep].copy()
@@ -92,43 +101,253 @@ def lab_panel(lab: pd.DataFrame, panel: dict, resp: pd.Series | None) -> tuple:
     return lab_table(lab, tests, resp, panel["dataset"]), paired(lab, tests, resp)
 
 
-def ae_counts(ae: pd.DataFrame, adsl: pd.DataFrame, source: str) -> tuple[pd.DataFrame, int]:
-    """Body system x severity: subjects with an event, and events; plus the safety set N."""
-    sev = "ASEV" if "ASEV" in ae.columns else "AESEV"
+def visit_days(records: pd.DataFrame, tv: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per analysis visit of ``records`` (AVISITN, AVISIT): the nominal study day it is plotted
+    at and where that day comes from (``source``):
+
+    - ``VISITDY``: the planned study day of the trial design (SDTMIG 3.4 section 7.3.1, TV
+      VISITDY) when the analysis visit is a TV visit (AVISIT = VISIT and AVISITN = VISITNUM)
+      that has one;
+    - ``ADY``: else the median analysis relative day (ADaMIG 1.3 ADY) of the visit's records,
+      the day the visit typically took place where the design gives no single planned day
+      (a schedule relative to the last dose, or by dose group);
+    - ``AVISITN``: when neither exists for every visit, all visits are placed at their
+      AVISITN (so no axis mixes days with visit numbers).
+    """
+    visits = (
+        records.dropna(subset=["AVISITN"])
+        .drop_duplicates("AVISITN")
+        .sort_values("AVISITN")[["AVISITN", "AVISIT"]]
+        .reset_index(drop=True)
+    )
+    visits["AVISIT"] = visits["AVISIT"].astype(str)
+    day = pd.Series(np.nan, index=visits.index)
+    source = pd.Series("", index=visits.index, dtype=object)
+    if tv is not None and {"VISIT", "VISITNUM", "VISITDY"} <= set(tv.columns):
+        planned = tv.dropna(subset=["VISITDY"]).drop_duplicates(["VISIT", "VISITNUM"])
+        planned = planned.assign(VISIT=planned["VISIT"].astype(str))
+        hit = visits.merge(
+            planned[["VISIT", "VISITNUM", "VISITDY"]],
+            how="left",
+            left_on=["AVISIT", "AVISITN"],
+            right_on=["VISIT", "VISITNUM"],
+        )["VISITDY"]
+        day = day.fillna(hit.astype(float))
+        source = source.mask(hit.notna(), "VISITDY")
+    if "ADY" in records.columns:
+        median = records.dropna(subset=["ADY"]).groupby("AVISITN")["ADY"].median()
+        typical = visits["AVISITN"].map(median).astype(float)
+        source = source.mask((source == "") & typical.notna(), "ADY")
+        day = day.fillna(typical)
+    if day.isna().any():
+        day, source = visits["AVISITN"].astype(float), pd.Series("AVISITN", index=visits.index)
+    return visits.assign(day=day.to_numpy(dtype=float), source=source.to_numpy())
+
+
+def _raise_if_many(pairs: pd.DataFrame, key: str, value: str, name: str, why: str) -> None:
+    """``pairs`` of (key, value) drop-duplicated: a key with two values is one error."""
+    clash = pairs[pairs.duplicated(key, keep=False)]
+    if len(clash):
+        first = clash[clash[key] == clash[key].iloc[0]]
+        raise InputError(
+            f"{name}: {key} {clash[key].iloc[0]!r} has {value} "
+            f"{' and '.join(map(repr, first[value].tolist()[:2]))}; {why}"
+        )
+
+
+def severity_ranks(
+    ae: pd.DataFrame, name: str, in_use: standards.InUse | None = None
+) -> tuple[str, pd.Series]:
+    """(the severity variable, its categories -> rank, low to high).
+
+    The variable is ASEV where the dataset has it, else AESEV ("" when neither). The order is
+    the data's where the numeric companion exists (ASEVN, ADaM OCCDS; AESEVN), else that of the
+    variable's CT codelist (SDTMIG 3.4 AE.AESEV: C66769, whose terms carry their grade as a
+    synonym: MILD "1; Grade 1"). A recorded severity neither ranks is an error: the maximum
+    severity needs an order."""
+    sev = next((v for v in SEVERITY_N if v in ae.columns), "")
+    if not sev:
+        return "", pd.Series(dtype=float)
+    values = ae[sev].fillna("").astype(str)
+    recorded = sorted(set(values) - {""})
+    numeric = SEVERITY_N[sev]
+    if numeric in ae.columns:
+        pairs = pd.DataFrame({sev: values, numeric: pd.to_numeric(ae[numeric], errors="coerce")})
+        pairs = pairs[(pairs[sev] != "") & pairs[numeric].notna()].drop_duplicates()
+        _raise_if_many(pairs, sev, numeric, name, f"{numeric} must rank each {sev} once")
+        _raise_if_many(pairs, numeric, sev, name, f"each {numeric} must name one {sev}")
+        ranks = pairs.set_index(sev)[numeric].astype(float).sort_values()
+        unranked = [v for v in recorded if v not in ranks.index]
+        if unranked:
+            raise InputError(
+                f"{name}: {sev} {unranked[0]!r} has no {numeric}; the maximum severity needs "
+                f"{numeric} on every record with a {sev}"
+            )
+        return sev, ranks
+    in_use = in_use or standards.InUse()
+    row = standards.ig_variable("SDTMIG", in_use.sdtmig, "AE", "AESEV") or {}
+    ct = standards.controlled_terminology("SDTM", in_use.sdtm_ct)
+    code = str(row.get("codelist") or "")
+    codelist = ct.codelist(code) if code else None
+    if codelist is None:
+        raise InputError(
+            f"{name}: SDTMIG {in_use.sdtmig} AE.AESEV names no codelist in SDTM CT "
+            f"{in_use.sdtm_ct}, and {name} has no {numeric}: no order for the maximum severity"
+        )
+    terms = list(codelist.terms.values())
+    grades = [[int(s) for s in t.synonyms if s.isdigit()] for t in terms]
+    if all(len(g) == 1 for g in grades):
+        ranks = pd.Series([float(g[0]) for g in grades], index=[t.submission_value for t in terms])
+    else:  # no grade synonyms: the codelist's published term order
+        ranks = pd.Series(
+            np.arange(len(terms), dtype=float), index=[t.submission_value for t in terms]
+        )
+    unranked = [v for v in recorded if v not in ranks.index]
+    if unranked:
+        raise InputError(
+            f"{name}: {sev} {unranked[0]!r} is not a term of codelist {codelist.code} "
+            f"({codelist.submission_value}, SDTM CT {in_use.sdtm_ct}) and {name} has no "
+            f"{numeric}: no order for the maximum severity"
+        )
+    return sev, ranks.sort_values(kind="stable")
+
+
+def ae_analysed(
+    ae: pd.DataFrame, adsl: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame, int, dict[str, int]]:
+    """(the adverse event records the table counts, the safety set N, records not counted by
+    reason). Counted: records of subjects in the safety set (ADSL SAFFL = Y) that are
+    treatment-emergent (TRTEMFL = Y, ADaM OCCDS) where the dataset has TRTEMFL."""
     _need(ae, source, ("USUBJID",))
     _need(adsl, "ADSL", ("USUBJID", "SAFFL"))
-    n_safety = int((adsl["SAFFL"] == "Y").sum())
-    data = ae[ae["USUBJID"].isin(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])].copy()
-    # a study that does not code body systems or collect severity still gets its counts
-    data["severity"] = (data[sev] if sev in data else pd.Series("", index=data.index)).fillna("")
-    data["severity"] = data["severity"].replace("", MISSING)
-    soc = data["AEBODSYS"] if "AEBODSYS" in data else pd.Series("", index=data.index)
-    data["soc"] = soc.fillna("").replace("", MISSING)
-    any_soc = data.assign(soc="Any body system")
-    both = pd.concat([any_soc, data, any_soc.assign(severity="Any"), data.assign(severity="Any")])
-    table = (
-        both.groupby(["soc", "severity"])
-        .agg(subjects=("USUBJID", "nunique"), events=("USUBJID", "size"))
-        .reset_index()
+    safety = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
+    n_safety = int(safety.nunique())
+    emergent = (
+        ae["TRTEMFL"].fillna("").eq("Y")
+        if "TRTEMFL" in ae.columns
+        else pd.Series(True, index=ae.index)
     )
+    in_safety = ae["USUBJID"].isin(safety)
+    excluded = {
+        "not treatment-emergent (TRTEMFL is not Y)": int((~emergent).sum()),
+        "of subjects outside the safety set (SAFFL is not Y)": int((emergent & ~in_safety).sum()),
+    }
+    return ae[emergent & in_safety].copy(), n_safety, excluded
+
+
+def _column_or_missing(data: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
+    for var in names:
+        if var in data.columns:
+            return data[var].fillna("").astype(str).replace("", MISSING)
+    return pd.Series(MISSING, index=data.index, dtype=object)
+
+
+def ae_counts(
+    ae: pd.DataFrame,
+    adsl: pd.DataFrame,
+    source: str,
+    in_use: standards.InUse | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Subjects with adverse events by maximum severity, as FDA safety tables count them; plus
+    the safety set N (the denominator).
+
+    Rows (``soc``, ``pt``): any event (soc ANY_SOC, pt ""), each system organ class
+    (AEBODSYS, else AESOC; pt "") and each preferred term (AEDECOD) within it. Per row a
+    subject is counted once, under the highest severity of their events in that row (ranked by
+    severity_ranks); events without a severity do not lower or raise it, and a subject is
+    under MISSING only when none of their events in the row records one. ``severity`` ANY is
+    the row's subjects with any event; ``events`` is the number of events (of that severity).
+    ``severity`` is ordered (categories: the ranked terms, MISSING, ANY); rows come in display
+    order: any event, then system organ classes and, within each, preferred terms by
+    decreasing subjects, ties by name."""
+    data, n_safety, _excluded = ae_analysed(ae, adsl, source)
+    sev, ranks = severity_ranks(ae, source, in_use)
+    data["severity"] = _column_or_missing(data, (sev,) if sev else ())
+    data["rank"] = data["severity"].map(ranks).fillna(-np.inf)
+    data["soc"] = _column_or_missing(data, ("AEBODSYS", "AESOC"))
+    data["pt"] = _column_or_missing(data, ("AEDECOD",))
+    rows = pd.concat(
+        [data.assign(soc=ANY_SOC, pt=""), data.assign(pt=""), data], ignore_index=True
+    )[["soc", "pt", "USUBJID", "severity", "rank"]]
+    key = ["soc", "pt"]
+    worst = rows.sort_values([*key, "USUBJID", "rank"], kind="stable").drop_duplicates(
+        [*key, "USUBJID"], keep="last"
+    )
+    by_sev = worst.groupby([*key, "severity"]).size().rename("subjects")
+    events = rows.groupby([*key, "severity"]).size().rename("events")
+    table = pd.concat([by_sev, events], axis=1).fillna(0).astype(int).reset_index()
+    anyrow = rows.groupby(key).agg(subjects=("USUBJID", "nunique"), events=("USUBJID", "size"))
+    table = pd.concat([table, anyrow.reset_index().assign(severity=ANY)], ignore_index=True)
     table["pct"] = (100 * table["subjects"] / n_safety).round(1) if n_safety else 0.0
-    return table, n_safety
+    levels = [*ranks.index, *([MISSING] if (data["severity"] == MISSING).any() else []), ANY]
+    table["severity"] = pd.Categorical(table["severity"], categories=levels, ordered=True)
+    # display order: any event first, then SOCs and PTs by decreasing subjects, ties by name
+    n_any = anyrow["subjects"]
+    soc_n = n_any.xs("", level="pt")
+    table["soc_n"] = table["soc"].map(soc_n)
+    # a SOC row's count is at least each of its PTs' and its pt "" sorts first: it leads them
+    table["pt_n"] = pd.MultiIndex.from_frame(table[["soc", "pt"]]).map(n_any).to_numpy()
+    table["first"] = table["soc"] != ANY_SOC
+    table = table.sort_values(
+        ["first", "soc_n", "soc", "pt_n", "pt", "severity"],
+        ascending=[True, False, True, False, True, True],
+        kind="stable",
+        ignore_index=True,
+    )
+    return table.drop(columns=["soc_n", "pt_n", "first"]), n_safety
+
+
+def _one_per_subject(
+    pairs: pd.DataFrame, keys: list[str], value: str, name: str, why: str
+) -> pd.Series:
+    """``value`` per ``keys`` from distinct non-empty values; two is an error."""
+    pairs = pairs[pairs[value] != ""].drop_duplicates([*keys, value])
+    clash = pairs[pairs.duplicated(keys, keep=False)]
+    if len(clash):
+        first = clash.iloc[0]
+        both = clash.loc[(clash[keys] == first[keys]).all(axis=1), value].tolist()
+        raise InputError(
+            f"{name}: {', '.join(f'{k} {first[k]}' for k in keys)} has {value} "
+            f"{' and '.join(map(repr, both[:2]))}; {why}"
+        )
+    return pairs.set_index(keys)[value]
 
 
 def lab_shifts(adlb: pd.DataFrame, name: str = "ADLB") -> pd.DataFrame:
-    """Post-baseline records (ADT > TRTSDT) per parameter by baseline (BNRIND) and analysis
-    (ANRIND) reference-range category. BNRIND, where the dataset lacks it, is the ANRIND of the
-    subject's baseline record (ADaMIG 1.3, BDS: BNRIND is ANRIND where ABLFL = "Y")."""
+    """Subjects per parameter by baseline reference-range category and worst post-baseline
+    category: one count per subject and parameter (``subjects``).
+
+    Baseline (``BNRIND``): the subject's BNRIND, or where the dataset lacks it the ANRIND of
+    the baseline record (ADaMIG 1.3 BDS: BNRIND is ANRIND where ABLFL = "Y"); constant per
+    subject and parameter, else an error. Worst post-baseline (``worst``), over the records
+    with ADT > TRTSDT: the abnormal category reached (any term but NORMAL, CT C78736), two
+    reached in both directions joined ("LOW and HIGH"); NORMAL when every recorded one is;
+    MISSING when no post-baseline record has a category; NO_POST when the subject has no
+    post-baseline record of the parameter. Every subject with a record of the parameter is
+    counted."""
     _need(adlb, name, ("USUBJID", "PARAMCD", "PARAM", "ANRIND", "ABLFL", "ADT", "TRTSDT"))
-    data = adlb
-    if "BNRIND" not in data.columns:
-        base = data[data["ABLFL"] == "Y"].set_index(["USUBJID", "PARAMCD"])["ANRIND"]
-        keys = pd.MultiIndex.from_frame(data[["USUBJID", "PARAMCD"]])
-        data = data.assign(BNRIND=base.reindex(keys).to_numpy())
+    keys = ["USUBJID", "PARAMCD"]
+    data = adlb.assign(ANRIND=adlb["ANRIND"].fillna("").astype(str))
+    subjects = data.drop_duplicates(keys)[[*keys, "PARAM"]].set_index(keys)
+    if "BNRIND" in data.columns:
+        pairs = data.assign(BNRIND=data["BNRIND"].fillna("").astype(str))[[*keys, "BNRIND"]]
+        base = _one_per_subject(pairs, keys, "BNRIND", name, "BNRIND is one value per subject")
+    else:
+        pairs = data.loc[data["ABLFL"] == "Y", [*keys, "ANRIND"]]
+        base = _one_per_subject(pairs, keys, "ANRIND", name, "one baseline record (ABLFL=Y)")
     post = data[data["ADT"] > data["TRTSDT"]]
-    post = post.assign(
-        BNRIND=post["BNRIND"].fillna("").replace("", MISSING),
-        ANRIND=post["ANRIND"].fillna("").replace("", MISSING),
+    order = {c: i for i, c in enumerate(_ordered(post["ANRIND"], RANGE_ORDER))}
+    abnormal = post.loc[~post["ANRIND"].isin(["", NORMAL]), [*keys, "ANRIND"]].drop_duplicates()
+    abnormal = abnormal.assign(order=abnormal["ANRIND"].map(order)).sort_values([*keys, "order"])
+    reached = abnormal.groupby(keys)["ANRIND"].agg(" and ".join)
+    normal = post[post["ANRIND"] == NORMAL].groupby(keys).size()
+    has_post = post.groupby(keys).size()
+    worst = pd.Series(NO_POST, index=subjects.index, dtype=object)
+    worst = worst.mask(worst.index.isin(has_post.index), MISSING)
+    worst = worst.mask(worst.index.isin(normal.index), NORMAL)
+    worst.loc[reached.index] = reached
+    table = subjects.assign(
+        BNRIND=base.reindex(subjects.index).fillna("").replace("", MISSING), worst=worst
     )
-    counts = post.groupby(["PARAMCD", "PARAM", "BNRIND", "ANRIND"]).size()
-    return counts.rename("records").reset_index()
+    counts = table.groupby(["PARAMCD", "PARAM", "BNRIND", "worst"]).size()
+    return counts.rename("subjects").reset_index()
