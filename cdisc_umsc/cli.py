@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cdisc_umsc.commands.summary import echo_accounting
 from cdisc_umsc.core.errors import UmscError, echo_safe, exit_on_signals, fail, safe_console
 from cdisc_umsc.core.outdir import FORCE_HELP
 from cdisc_umsc.core.version import __version__
@@ -96,22 +97,7 @@ def run(
         f"{m['study']}: {m['standards']['sdtm']}, {m['standards']['ct']}, "
         f"{m['standards']['adam']}  ->  {out_dir}/"
     )
-    click.echo("\nRaw records (read = mapped + excluded):")
-    for f in m["raw_forms"]:
-        click.echo(
-            f"  {f['file']:<14} {f['read']:>6} read {f['mapped']:>6} mapped "
-            f"{f['excluded']:>4} excluded"
-        )
-        for reason, count in f["reasons"].items():
-            echo_safe(f"      {count} excluded: {reason}")
-    _accounted(m)
-    if result.sdtm.unmatched:
-        click.echo("\nConditions that matched no record (check the spec's values):")
-        for line in result.sdtm.unmatched:
-            echo_safe(f"  {line}")
-    click.echo("\nRecords per dataset:")
-    for name, count in m["records"].items():
-        click.echo(f"  {name:<14} {count:>6}")
+    echo_accounting(m["raw_forms"], m["ignored_files"], result.sdtm.unmatched, m["records"])
     from cdisc_umsc.validate.outputs import summary_line
 
     click.echo(f"\nValidation ({out_dir}/validation.html):")
@@ -120,24 +106,6 @@ def run(
     for note in m["review"].get("notes", []):
         echo_safe(f"\nReview page: {note}")
     _endpoints(m["review"], result.adam)
-
-
-def _accounted(manifest: dict) -> None:
-    """Fields the spec declares not submitted, and raw-folder files that are no form."""
-    dropped = [
-        (f["form"], name, what)
-        for f in manifest["raw_forms"]
-        for name, what in f.get("fields", {}).items()
-        if "not submitted" in what
-    ]
-    if dropped:
-        click.echo("\nCollected fields not submitted (the spec's reason):")
-        for form, name, what in dropped:
-            echo_safe(f"  {form}.{name}: {what.split('not submitted: ', 1)[1]}")
-    if manifest.get("ignored_files"):
-        click.echo("\nRaw-folder files that are no form (raw: ignore:):")
-        for f in manifest["ignored_files"]:
-            echo_safe(f"  {f['file']}: {f['reason']}")
 
 
 def _endpoints(plan: dict, adam: dict) -> None:

@@ -68,13 +68,20 @@ class Built:
         }
 
 
-def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Built:
-    """Read, map, reconcile, derive and PHI-check a study, writing nothing."""
-    progress = progress or Progress(enabled=False)
-    progress.stage("read spec")
+def load_spec(spec_dir: Path) -> tuple[StudySpec, dict]:
+    """The spec folder loaded with every check that needs no data (SDTM mappings and their
+    references, the ADaM specs, the review plan): the study spec and its review plan."""
     spec = load_checked_spec(Path(spec_dir))
     check_adam_specs(spec.adam)
-    plan = review_plan(spec.adam)
+    return spec, review_plan(spec.adam)
+
+
+def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Built:
+    """Read, map, reconcile, derive and PHI-check a study, writing nothing. The spec is
+    checked first (:func:`load_spec`), so a spec error costs no data work."""
+    progress = progress or Progress(enabled=False)
+    progress.stage("read spec")
+    spec, plan = load_spec(Path(spec_dir))
     progress.stage("read raw forms + map SDTM")
     sdtm = build_sdtm(spec, Path(raw_dir))
     reconcile(sdtm.accounting)
