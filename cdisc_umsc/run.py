@@ -23,7 +23,7 @@ from cdisc_umsc.core.atomic import make_folder, write_bytes, write_text
 from cdisc_umsc.core.bundled import default_trial
 from cdisc_umsc.core.errors import ReconciliationError, WriteError
 from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
-from cdisc_umsc.core.progress import Progress
+from cdisc_umsc.core.progress import Progress, StepHook, no_steps
 from cdisc_umsc.core.version import __version__
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Document, Study
@@ -83,10 +83,12 @@ def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Bu
     progress.stage("read spec")
     spec, plan = load_spec(Path(spec_dir))
     progress.stage("read raw forms + map SDTM")
-    sdtm = build_sdtm(spec, Path(raw_dir))
+    sdtm = build_sdtm(spec, Path(raw_dir), progress.step)
     reconcile(sdtm.accounting)
     progress.stage("derive ADaM", _count(sdtm.data))
-    adam, adam_meta = build_adam(spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards)
+    adam, adam_meta = build_adam(
+        spec.adam, sdtm.data, spec.sponsor_codelists, spec.standards, progress.step
+    )
     check_plan(plan, adam)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
     phi.scan(
@@ -151,8 +153,10 @@ def _write_all(
     arm: list[dict] | None = None,
     documents: tuple[Path, ...] = (),
     findings: list[str] | None = None,
+    step: StepHook = no_steps,
 ) -> None:
-    """Datasets, define.xml (+ define.html, the stylesheet and the documents it links to)."""
+    """Datasets, define.xml (+ define.html, the stylesheet and the documents it links to);
+    ``step(name, records)`` is called as each dataset's files are written."""
     make_folder(folder)
     purpose = "Analysis" if study.standard == "ADaMIG" else "Tabulation"
     tree = build_define(
@@ -178,6 +182,7 @@ def _write_all(
             write_datasetjson(
                 folder / f"{name.lower()}.json", data[name], meta[name], study, created=created
             )
+        step(f"wrote {folder.name}/{name.lower()}", len(data[name]))
 
 
 def _sha256(path: Path) -> str:
@@ -268,6 +273,7 @@ def run(
                         fmt,
                         documents=_documents(spec, "Tabulation"),
                         findings=define_findings,
+                        step=progress.step,
                     ),
                 ),
                 (
@@ -283,6 +289,7 @@ def run(
                         analysis_results(spec.adam),
                         _documents(spec, "Analysis"),
                         define_findings,
+                        progress.step,
                     ),
                 ),
                 (

@@ -50,11 +50,48 @@ def test_silent_when_piped_or_quiet_but_still_timed():
     assert q.enabled is False and len(q.stages) == 1
 
 
-def test_run_reports_every_stage_in_order(tmp_path):
+def test_steps_are_indented_inside_their_stage_and_not_timed():
+    out = Tty()
+    p = Progress(stream=out)
+    p.stage("read raw forms")
+    p.step("read LAB.csv", 1864)
+    p.step("mapping stage 1 of 5")
+    p.done()
+    lines = out.getvalue().splitlines()
+    assert [line.split("] ", 1)[1] for line in lines] == [
+        "read raw forms",
+        "  read LAB.csv (1,864 records)",
+        "  mapping stage 1 of 5",
+        "done",
+    ]
+    assert [s.name for s in p.stages] == ["read raw forms"]
+    piped = Progress(stream=io.StringIO())
+    piped.step("read LAB.csv", 1)
+    assert piped.stream.getvalue() == ""
+
+
+def test_run_reports_every_stage_in_order_and_each_form_and_dataset(tmp_path):
     from cdisc_umsc.run import run
 
-    p = quiet()
+    out = Tty()
+    p = Progress(stream=out)
     run(SPEC, None, tmp_path / "out", progress=p)
+    shown = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    steps = [s.strip() for s in shown if s.startswith("  ")]
+    forms = [s for s in steps if s.startswith("read ")]
+    assert forms[0] == "read DM.csv (17 records)" and len(forms) == 10
+    assert "read LAB.csv (1,864 records)" in forms
+    assert [s for s in steps if s.startswith("mapping stage")] == [
+        f"mapping stage {n} of 5" for n in range(5)
+    ]
+    assert "conform LB (1,864 records)" in steps and "conform SUPPDM (34 records)" in steps
+    assert [s for s in steps if s.startswith("derive ")] == [
+        "derive ADSL (17 records)",
+        "derive ADAE (16 records)",
+        "derive ADLB (1,863 records)",
+        "derive ADQS (433 records)",
+    ]
+    assert "wrote sdtm/lb (1,864 records)" in steps and "wrote adam/adsl (17 records)" in steps
     names = [s.name for s in p.stages]
     assert names[:4] == ["read spec", "read raw forms + map SDTM", "derive ADaM", "PHI scan"]
     assert {"write SDTM", "write ADaM", "validate", "lineage"} <= set(names)

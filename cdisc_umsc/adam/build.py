@@ -18,6 +18,7 @@ from cdisc_umsc.adam.bds import build_bds
 from cdisc_umsc.adam.methods import describe_adam
 from cdisc_umsc.adam.occds import build_occds
 from cdisc_umsc.core.errors import InputError, located
+from cdisc_umsc.core.progress import StepHook, no_steps
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Variable
 from cdisc_umsc.metadata.resolve import data_type as sdtm_data_type
@@ -266,9 +267,11 @@ def build_adam(
     sdtm: Mapping[str, pd.DataFrame],
     study_codelists: dict | None = None,
     in_use: standards.InUse | None = None,
+    step: StepHook = no_steps,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Dataset]]:
     """Every ADaM dataset the spec declares: ADSL first, then the others in name order, with
-    metadata from the standards the study uses (``in_use``; default: the bundled ones)."""
+    metadata from the standards the study uses (``in_use``; default: the bundled ones);
+    ``step(name, records)`` is called as each dataset is derived."""
     data: dict[str, pd.DataFrame] = {}
     meta: dict[str, Dataset] = {}
     check_specs(adam_specs)
@@ -279,6 +282,7 @@ def build_adam(
         args = (spec, sdtm) if name == "ADSL" else (spec, sdtm, data["ADSL"])
         with located(f"{spec.file}: {name}"):
             data[name] = builder(*args)
+        step(f"derive {name}", len(data[name]))
     for name in sorted(adam_specs):
         meta[name] = with_value_types(
             adam_meta(adam_specs[name], data[name], study_codelists or {}, in_use), data[name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -48,6 +49,13 @@ class Progress:
             count = "" if records is None else f" ({records:,} records)"
             self._write(f"[{self._t - self._start:7.1f} s] {name}{count}")
 
+    def step(self, name: str, records: int | None = None) -> None:
+        """Report one step inside the current stage (a form read, a dataset built), so that
+        a long stage shows it is moving; steps are printed, not timed as stages."""
+        if self.enabled:
+            count = "" if records is None else f" ({records:,} records)"
+            self._write(f"[{time.perf_counter() - self._start:7.1f} s]   {name}{count}")
+
     def done(self) -> None:
         """End the last stage and print the total."""
         self._finish()
@@ -73,6 +81,14 @@ class Progress:
         assert self.stream is not None
         self.stream.write(line + "\n")
         self.stream.flush()
+
+
+#: what a long stage calls after each step: ``step(name, records)`` (:meth:`Progress.step`)
+StepHook = Callable[[str, int | None], None]
+
+
+def no_steps(_name: str, _records: int | None = None) -> None:
+    """A step hook that reports nothing."""
 
 
 def quiet() -> Progress:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.progress import StepHook, no_steps
 from cdisc_umsc.metadata.model import FormSpec
 from cdisc_umsc.read.forms import read_form
 from cdisc_umsc.read.odm import read_odm_forms
@@ -71,9 +72,14 @@ def form_path(raw_dir: Path, form: FormSpec) -> Path:
 
 
 def read_raw_forms(
-    raw_dir: Path, forms: dict[str, FormSpec], encoding: str = "utf-8", cutoff: str | None = None
+    raw_dir: Path,
+    forms: dict[str, FormSpec],
+    encoding: str = "utf-8",
+    cutoff: str | None = None,
+    step: StepHook = no_steps,
 ) -> dict[str, pd.DataFrame]:
-    """Read and check every form of ``forms`` from ``raw_dir``, in declaration order."""
+    """Read and check every form of ``forms`` from ``raw_dir``, in declaration order;
+    ``step(file, rows)`` is called as each form (or ODM file) has been read."""
     frames: dict[str, pd.DataFrame] = {}
     odm_files: dict[str, list[FormSpec]] = {}
     for name, form in forms.items():
@@ -82,6 +88,9 @@ def read_raw_forms(
             odm_files.setdefault(form.file, []).append(form)
         else:
             frames[name] = READERS[form.reader](Path(raw_dir), form, encoding, cutoff)
-    for group in odm_files.values():
-        frames.update(read_odm_forms(Path(raw_dir), group, cutoff))
+            step(f"read {form.file}", len(frames[name]))
+    for file, group in odm_files.items():
+        read = read_odm_forms(Path(raw_dir), group, cutoff)
+        frames.update(read)
+        step(f"read {file}", sum(len(f) for f in read.values()))
     return {name: frames[name] for name in forms}

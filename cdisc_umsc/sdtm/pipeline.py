@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.progress import StepHook, no_steps
 from cdisc_umsc.core.values import number_text
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.resolve import dataset_meta, with_value_types
@@ -70,10 +71,12 @@ def ignored_files(study: StudySpec, raw_dir: Path) -> list[dict[str, str]]:
     return found
 
 
-def read_forms(study: StudySpec, raw_dir: Path) -> dict[str, pd.DataFrame]:
+def read_forms(
+    study: StudySpec, raw_dir: Path, step: StepHook = no_steps
+) -> dict[str, pd.DataFrame]:
     """Read every declared form, each by its reader."""
     cutoff = str(study.settings.get("created") or "") or None
-    return read_raw_forms(Path(raw_dir), study.forms, study.encoding, cutoff)
+    return read_raw_forms(Path(raw_dir), study.forms, study.encoding, cutoff, step)
 
 
 def _order(study: StudySpec) -> list[str]:
@@ -97,10 +100,11 @@ def conform(frame: pd.DataFrame, meta: Dataset) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
-def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
-    """Run the whole SDTM mapping for one study."""
+def build_sdtm(study: StudySpec, raw_dir: Path, step: StepHook = no_steps) -> SdtmResult:
+    """Run the whole SDTM mapping for one study; ``step(name, records)`` is called as each
+    form is read, each mapping stage ends and each dataset is conformed."""
     ignored = ignored_files(study, raw_dir)
-    forms = read_forms(study, raw_dir)
+    forms = read_forms(study, raw_dir, step)
     ctx = Context(study, forms)
     std, version = study.sdtm_standard
     for name in _order(study):
@@ -120,6 +124,7 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
             B.run_stage(ctx, b, stage)
         if stage == 2 and td is not None and "SE" in td:
             ctx.builds["SE"] = T.subject_elements(ctx, td["SE"])
+        step(f"mapping stage {stage} of {len(B.STAGES)}", None)
     if td is not None and "TS" in td:
         ctx.builds["TS"] = T.trial_summary(ctx, td["TS"])
     data: dict[str, pd.DataFrame] = {}
@@ -149,8 +154,10 @@ def build_sdtm(study: StudySpec, raw_dir: Path) -> SdtmResult:
                     smeta, value_level=D.supp_value_level(study, b, ds, supp["QNAM"].unique())
                 )
                 data[sname] = conform(supp, smeta)
+                step(f"conform {sname}", len(data[sname]))
                 meta[sname] = smeta
         data[name] = conform(b.out, ds)
+        step(f"conform {name}", len(data[name]))
         ds = replace(ds, value_level=D.value_level(study, b, ds, data[name]))
         meta[name] = with_value_types(ds, data[name])
         if ROW in b.raw:
