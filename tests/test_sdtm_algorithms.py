@@ -221,6 +221,34 @@ def test_reference_range_indicator_boundaries(sdtm) -> None:
     assert lb.loc["2020-01-11", "LBNRIND"] == "NORMAL"  # 120 <= 130 <= 160
 
 
+def test_reference_range_indicator_on_each_limit_and_with_one_limit(tmp_path) -> None:
+    """On a limit is NORMAL (LOW only below the lower, HIGH only above the upper limit); with
+    one limit given only that side is judged; with none there is no indicator."""
+    rows = [  # HGB is not in the unit table: values and limits are compared as collected
+        ("001", 1, "2020-01-02", "", "HGB", "120", "g/L", "120", "160"),  # on the lower limit
+        ("001", 2, "2020-01-03", "", "HGB", "119.9", "g/L", "120", "160"),  # just below
+        ("001", 3, "2020-01-04", "", "HGB", "160", "g/L", "120", "160"),  # on the upper limit
+        ("001", 4, "2020-01-05", "", "HGB", "160.1", "g/L", "120", "160"),  # just above
+        ("001", 5, "2020-01-06", "", "HGB", "50", "g/L", "", "160"),  # upper limit only
+        ("001", 6, "2020-01-07", "", "HGB", "170", "g/L", "", "160"),
+        ("001", 7, "2020-01-08", "", "HGB", "500", "g/L", "120", ""),  # lower limit only
+        ("001", 8, "2020-01-09", "", "HGB", "100", "g/L", "120", ""),
+        ("001", 9, "2020-01-11", "", "HGB", "130", "g/L", "", ""),  # no range
+    ]
+    lb = _lb(_run(tmp_path, lb_rows=rows))
+    assert lb["LBNRIND"].tolist() == [
+        "NORMAL",
+        "LOW",
+        "NORMAL",
+        "HIGH",
+        "NORMAL",
+        "HIGH",
+        "NORMAL",
+        "LOW",
+        "",
+    ]
+
+
 def test_study_day_no_day_zero_and_partial_dates(sdtm) -> None:
     lb = _lb(sdtm)
     assert lb.loc["2020-01-10", "LBDY"] == 1.0  # the first dose day is day 1
