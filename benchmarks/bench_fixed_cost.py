@@ -6,6 +6,8 @@ output: XPT, define.xml and define.html, validation, lineage, the review page in
 ``--repeats`` times (default 5), in alternation so that machine load falls on both alike. It
 prints the package versions it ran with, every timing, each median, and as its last line
 ``bundled_vs_startup=<r>``: the run median divided by the ``--version`` median (target <= 3).
+For scale it also times ``python -c "import cdisc_umsc.run"`` (the imports a run needs before
+any work; not part of the ratio).
 """
 
 from __future__ import annotations
@@ -49,17 +51,23 @@ def main() -> None:
     print(" ".join(f"{k}={v}" for k, v in versions.items()))
     command = _command()
     startup: list[float] = []
+    imports: list[float] = []
     bundled: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for i in range(args.repeats):
             startup.append(_timed([*command, "--version"], work))
+            imports.append(_timed([sys.executable, "-c", "import cdisc_umsc.run"], work))
             out = work / f"out{i}"
             bundled.append(_timed([*command, "run", "-q", "--out", str(out)], work))
             shutil.rmtree(out)
-            print(f"repeat {i + 1}: --version {startup[-1]:.3f} s, run {bundled[-1]:.3f} s")
+            print(
+                f"repeat {i + 1}: --version {startup[-1]:.3f} s, run imports "
+                f"{imports[-1]:.3f} s, run {bundled[-1]:.3f} s"
+            )
     start_median, run_median = statistics.median(startup), statistics.median(bundled)
     print(f"startup_median_seconds={start_median:.3f}")
+    print(f"run_imports_median_seconds={statistics.median(imports):.3f}")
     print(f"bundled_median_seconds={run_median:.3f}")
     print(f"bundled_vs_startup={run_median / start_median:.2f}")
 
