@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import pandas as pd
 
-from cdisc_umsc import lineage
 from cdisc_umsc.core.errors import InputError, UmscError, fail
-from cdisc_umsc.read.datasets import is_dataset_file
+
+if TYPE_CHECKING:  # pandas, numpy and lineage are imported by the command only
+    import numpy as np
+    import pandas as pd
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<>|=)
@@ -84,6 +85,8 @@ def parse_where(expr: str) -> list[Comparison]:
 
 def select(frame: pd.DataFrame, tests: list[Comparison], dataset: str) -> np.ndarray:
     """Positions of the records of ``frame`` passing every test."""
+    import numpy as np
+
     ok = np.ones(len(frame), dtype=bool)
     for t in tests:
         if t.variable not in frame.columns:
@@ -104,6 +107,9 @@ def select(frame: pd.DataFrame, tests: list[Comparison], dataset: str) -> np.nda
 
 def resolve_dataset(out_dir: Path, name: str) -> str:
     """'adam/adqs.xpt', 'adqs', 'ADQS' or 'sdtm/QS' -> 'adam/ADQS' (must exist in OUT)."""
+    from cdisc_umsc import lineage
+    from cdisc_umsc.read.datasets import is_dataset_file
+
     path = Path(name)
     parts = [p for p in path.parts if p not in (".", "")]
     stem = path.stem.upper() if is_dataset_file(path) else path.name.upper()
@@ -133,10 +139,14 @@ class Tracer:
 
     def edges(self, dataset: str) -> pd.DataFrame:
         if dataset not in self._edges:
+            from cdisc_umsc import lineage
+
             self._edges[dataset] = lineage.read_records(self.out, dataset)
         return self._edges[dataset]
 
     def describe(self, dataset: str, record: int) -> str:
+        import numpy as np
+
         frame = self.frame(dataset)
         if not 1 <= record <= len(frame):
             raise InputError(
@@ -176,6 +186,8 @@ class Tracer:
         return f"{dataset} record {record}: {' '.join(shown)}"
 
     def walk(self, dataset: str, record: int, depth: int, seen: set) -> list[str]:
+        import pandas as pd
+
         pad = "  " * depth
         lines = [f"{pad}{self.describe(dataset, record)}"]
         if (dataset, record) in seen:
@@ -202,6 +214,8 @@ class Tracer:
         return lines
 
     def spec_lines(self) -> list[str]:
+        from cdisc_umsc import lineage
+
         table = lineage.read_variables(self.out)
         lines = []
         for dataset, source in self.steps:

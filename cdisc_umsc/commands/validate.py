@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cdisc_umsc.core.atomic import check_parent
 from cdisc_umsc.core.errors import InputError, UmscError, fail
-from cdisc_umsc.validate.folder import Validation, validate_folder
+
+if TYPE_CHECKING:  # the validate package (pandas, pandera) is imported by the command only
+    from cdisc_umsc.validate.folder import Validation
 
 FORMATS = ("json", "csv", "html", "xlsx")
 
@@ -157,6 +160,8 @@ def command(
         explanations = load_known(known)
         if target is not None:
             check_parent(target[1])  # before the work, not after it
+        from cdisc_umsc.validate.folder import validate_folder
+
         validation = validate_folder(
             folder,
             define=define,

@@ -15,11 +15,12 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
-
-import numpy as np
+from typing import TYPE_CHECKING, BinaryIO
 
 from cdisc_umsc.core.errors import WriteError
+
+if TYPE_CHECKING:  # numpy arrays are written, never made, here: no import for the CLI start
+    import numpy as np
 
 #: Marks the tool's temporary files and folders (so they can be recognised and cleaned).
 TEMP_TAG = "cdisc-umsc-tmp"
@@ -89,7 +90,10 @@ def write_bytes(path: Path, data: bytes | Iterable[bytes | np.ndarray]) -> None:
     with atomic_file(path) as handle:
         for part in parts:
             if len(part):
-                handle.write(part.data.cast("B") if isinstance(part, np.ndarray) else part)
+                if isinstance(part, bytes | bytearray | memoryview):
+                    handle.write(part)
+                else:  # a numpy byte array, through its buffer
+                    handle.write(part.data.cast("B"))
 
 
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
