@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_umsc import lineage, phi
+from cdisc_umsc import phi
 from cdisc_umsc.adam.build import build_adam
 from cdisc_umsc.adam.build import check_specs as check_adam_specs
 from cdisc_umsc.core.atomic import make_folder, write_bytes, write_text
@@ -29,10 +29,8 @@ from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Dataset, Document, Study
 from cdisc_umsc.metadata.spec import StudySpec
 from cdisc_umsc.report.plan import check_plan, review_plan
-from cdisc_umsc.review import build_review
 from cdisc_umsc.sdtm.check_spec import load_checked_spec
 from cdisc_umsc.sdtm.pipeline import SdtmResult, build_sdtm
-from cdisc_umsc.validate.outputs import validate_outputs
 from cdisc_umsc.write.datasetjson import write_datasetjson
 from cdisc_umsc.write.define import build_define, validate_define, write_define
 from cdisc_umsc.write.submission import analysis_results, value_lists
@@ -250,6 +248,11 @@ def run(
     output = OutputFolder(Path(out_dir), inputs=(spec_dir, raw_dir), force=force)
     check_target(output.target, output.inputs, force)
     built = build(spec_dir, raw_dir, progress)
+    # The output products are imported once they are needed: check and build pay for none.
+    from cdisc_umsc import lineage
+    from cdisc_umsc.review import build_review
+    from cdisc_umsc.validate.outputs import validate_outputs
+
     spec, sdtm, adam, adam_meta = built.spec, built.sdtm, built.adam, built.adam_meta
     plan = built.plan
     guard = phi.Guard(sdtm.identifier_values)  # frames scanned in build(); files below

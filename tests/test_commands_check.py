@@ -90,3 +90,22 @@ def test_raw_error_names_file_row_and_column(raw_copy):
         "error: AE.csv: row 1, column AESTDAT: day out of range for the month (impossible "
         "date) (got '31/FEB/2019')\n"
     )
+
+
+def test_spec_check_imports_no_output_product():
+    """The spec check costs a second because it loads no writer, validator or plotting
+    library: neither matplotlib nor the validation, lineage or review modules are imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from cdisc_umsc.cli import main\n"
+        "main(['check'], standalone_mode=False)\n"
+        "heavy = ('matplotlib', 'cdisc_umsc.validate', 'cdisc_umsc.lineage', 'cdisc_umsc.review')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert res.stdout.splitlines()[-1] == "[]"
