@@ -11,7 +11,7 @@ command writes (define.xml, lineage, manifest, reports, the review page), is sca
 - identifier patterns in their common spellings: PRC resident ID numbers (18 digits, or the
   old 15), mainland mobile numbers (with spaces, dashes, ``+86`` or ``0086``), landlines
   with an area code, PRC passport numbers, and e-mail addresses (also with a full-width
-  ``@`` or written "at" / "dot").
+  ``@`` or written "at" / "dot"); the digits of a hexadecimal checksum word are no number.
 
 A hit stops the command with one line naming dataset, variable and row (or the file) and the
 kind of identifier, never its value.
@@ -93,6 +93,12 @@ _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 #: checksums (sha256 in the manifest): hexadecimal, never an identifier, often digit runs
 _HEX_DIGEST = re.compile(rb"[0-9a-f]{32,}")
+#: a word of at least this many hexadecimal digits, one of them a letter, is a checksum or
+#: its prefix (the review page shows sha256's first 12): its digits are no phone or ID
+_HEX_WORD = 12
+_WORD_BEFORE = re.compile(r"[0-9a-z]{0,64}\Z")
+_WORD_AFTER = re.compile(r"[0-9a-z]{0,64}")
+_HEX = re.compile(r"[0-9a-f]*[a-f][0-9a-f]*")
 #: files whose records are scanned as datasets (their frames), not again as text
 _DATASET_SUFFIXES = (".xpt", ".ndjson")
 #: a file's text is scanned as its distinct pieces between these bytes (CSV cells, XML and
@@ -303,9 +309,16 @@ def _pattern_hits(folded: str) -> list[tuple[str, int]]:
         lo, hi = max(0, run.start() - 5), run.end() + 2
         piece = folded[lo:hi]
         for label in _DIGITAL:
-            hit = _PATTERNS[label].search(piece)
-            if hit:
-                found.append((label, lo + hit.start()))
+            start = next(
+                (
+                    lo + hit.start()
+                    for hit in _PATTERNS[label].finditer(piece)
+                    if not _in_hex_word(folded, lo + hit.start(), lo + hit.end())
+                ),
+                None,
+            )
+            if start is not None:
+                found.append((label, start))
                 break
     for label, anchor in _ANCHORS.items():
         for at in anchor.finditer(folded):
@@ -315,6 +328,14 @@ def _pattern_hits(folded: str) -> list[tuple[str, int]]:
                 found.append((label, hit.start()))
                 break
     return found
+
+
+def _in_hex_word(folded: str, start: int, end: int) -> bool:
+    """Whether ``folded[start:end]`` lies in a word of hexadecimal digits (a checksum)."""
+    before = _WORD_BEFORE.search(folded, max(0, start - 64), start)
+    after = _WORD_AFTER.match(folded, end)
+    word = (before.group() if before else "") + folded[start:end] + (after.group() if after else "")
+    return len(word) >= _HEX_WORD and _HEX.fullmatch(word) is not None
 
 
 def _values_with(

@@ -208,3 +208,21 @@ def test_validate_and_define_write_no_identifier(bundled_run, tmp_path) -> None:
     assert res.exit_code == 4, res.output
     assert "DM: variable SEX, row 1: holds a mobile phone number" in res.output
     assert (sdtm / "define.xml").read_bytes() == before
+
+
+def test_a_checksum_prefix_is_no_phone_number(tmp_path) -> None:
+    """The review page shows each file's sha256 first 12: hexadecimal words whose digits
+    look like a landline (``d02338162400``: 023-3816-2400) are checksums, not identifiers
+    (a spec with STUDYID 012345 gave such a prefix and the run stopped)."""
+    assert _what("d02338162400") == ""
+    assert _what("sha256 da4702338162400b") == ""
+    (tmp_path / "index.html").write_text("<td>d02338162400</td><td>da47f622d93d</td>")
+    Guard(SECRETS).scan_files(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["tel02338162400", "电话023-3816-2400", "d-02338162400", "x 02338162400 d"],
+)
+def test_a_landline_next_to_letters_is_still_found(value: str) -> None:
+    assert _what(value) == "a landline phone number"

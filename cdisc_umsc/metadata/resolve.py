@@ -6,6 +6,7 @@ variables) unless the spec overrides them; origin and method come from the spec'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 
@@ -108,8 +109,10 @@ def dataset_meta(
     overrides: dict[str, dict],
     keys: tuple[str, ...],
     where: str,
+    locate: Callable[[str], str | None] | None = None,
 ) -> Dataset:
-    """Dataset metadata for ``variables`` in IG order (non-IG model variables after)."""
+    """Dataset metadata for ``variables`` in IG order (non-IG model variables after);
+    ``locate`` gives the spec file:line that declares a variable (else ``where``)."""
     table = _ig_datasets(standard, version)
     ig_name = "SUPPQUAL" if name.startswith("SUPP") else name
     if ig_name not in table.index:
@@ -121,8 +124,9 @@ def dataset_meta(
         ov = overrides.get(var, {})
         if row is None:
             if not standards.model_allows(str(info["cls"]), name, var):
+                at = (locate(var) if locate is not None else None) or where
                 raise InputError(
-                    f"{where}: variable {var} is neither in {standard} {version} "
+                    f"{at}: variable {var} is neither in {standard} {version} "
                     f"{name} nor allowed by the SDTM model for class {info['cls']}"
                 )
             model = standards.model_variables()

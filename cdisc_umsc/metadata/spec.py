@@ -69,7 +69,15 @@ DOMAIN_KEYS = frozenset(
 SOURCE_KEYS = frozenset({"form", "where", "excluded_because", "melt", "variables", "lookups"})
 #: (other form's field, this form's field) pairs a look-up joins on
 JoinKey = tuple[tuple[str, str], ...]
-TRIAL_DESIGN = ("TE", "TA", "TV", "TI", "SE", "TS")
+#: trial design blocks of sdtm/trial_design.yaml (SDTMIG 3.4 chapter 7) and the keys of each
+TRIAL_DESIGN = {
+    "TE": frozenset({"keys", "records"}),
+    "TA": frozenset({"keys", "arms", "elements"}),
+    "TV": frozenset({"keys", "from"}),
+    "TI": frozenset({"keys", "records"}),
+    "SE": frozenset({"keys", "arm", "elements"}),
+    "TS": frozenset({"keys", "records"}),
+}
 
 
 @dataclass(frozen=True)
@@ -916,6 +924,12 @@ def load_study_spec(root: Path) -> StudySpec:
     trial_design = load_spec_file(td_path, disp(td_path)) if td_path.is_file() else None
     if trial_design is not None:
         trial_design.only(frozenset(TRIAL_DESIGN), "trial_design.yaml")
+        for block, block_keys in TRIAL_DESIGN.items():
+            if block not in trial_design:
+                continue
+            if not isinstance(trial_design[block], SpecMap):
+                raise trial_design.error(block, f"{block}: expected a mapping of its keys")
+            trial_design[block].only(block_keys, f"trial design {block}:")
     if trial_design is None or "SE" not in trial_design:
         _check_no_epoch(domains)
     adam: dict[str, SpecMap] = {}

@@ -37,6 +37,20 @@ class SpecMap(dict):
     def error(self, key: str | None, message: str) -> SpecError:
         return SpecError(self.where(key), message)
 
+    def key_where(self, key: str) -> str | None:
+        """``file:line`` of the first ``key`` in this mapping or in any mapping nested in it
+        (depth first, in file order), or None where no mapping has it."""
+        stack: list[Any] = [self]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, SpecMap):
+                if key in node:
+                    return node.where(key)
+                stack.extend(reversed(list(node.values())))
+            elif isinstance(node, list):
+                stack.extend(reversed(node))
+        return None
+
     def require(self, key: str) -> Any:
         if key not in self:
             raise self.error(None, f"missing required key '{key}'")

@@ -64,14 +64,14 @@ def coded_fields(study: StudySpec) -> dict[tuple[str, str], dict[str, list[str]]
     return found
 
 
-def _tests(cond: Condition) -> list[Test]:
+def tests_of(cond: Condition) -> list[Test]:
     """The tests of a condition, nested ones included (not those inside has_records)."""
     out: list[Test] = []
     for part in cond.parts:
         if isinstance(part, Test):
             out.append(part)
         elif isinstance(part, Condition):
-            out += _tests(part)
+            out += tests_of(part)
     return out
 
 
@@ -82,7 +82,7 @@ def _check_coded_exclusion(
     field's CRF codes (blank only where the filter tests for blank): ``Y``, a blank or a
     look-alike character where the filter expects 是 is an error, never an exclusion."""
     coded = coded_fields(ctx.study)
-    tests = _tests(cond)
+    tests = tests_of(cond)
     for name in sorted(cond.names()):
         tables = coded.get((src.form, name))
         if not tables or name not in probe.raw:

@@ -17,6 +17,7 @@ from cdisc_umsc.metadata.resolve import ig_row
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec, load_study_spec
 from cdisc_umsc.metadata.specfile import SpecError, SpecMap
 from cdisc_umsc.sdtm.algorithms import ALGORITHMS
+from cdisc_umsc.sdtm.build import coded_fields, tests_of
 from cdisc_umsc.sdtm.evaluate import method_text, stage_of
 from cdisc_umsc.sdtm.registry import STAGES, Param, algorithm_for
 
@@ -101,6 +102,27 @@ class _Scope:
                     inner._names(part.where, at, var)
             else:
                 self._names(part, at, var)
+
+
+def _check_filter_codes(spec: StudySpec, form: str, cond: Condition, where: str) -> None:
+    """A source filter that compares a recoded field with a value compares it with one of
+    the field's CRF codes: any other value (a typo, a look-alike character) would leave
+    out every row or none, without a word."""
+    coded = coded_fields(spec)
+    for test in tests_of(cond):
+        tables = coded.get((form, test.name))
+        if not tables or test.op not in ("eq", "ne", "in"):
+            continue
+        codes = {c for table in tables.values() for c in table}
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        for value in values:
+            if value is not None and str(value) not in codes:
+                listed = "; ".join(f"{n}: {', '.join(c)}" for n, c in sorted(tables.items()))
+                raise SpecError(
+                    where,
+                    f"source filter: '{value}' is not a code of {test.name}'s recode table "
+                    f"({listed})",
+                )
 
 
 def _fields_of(spec: StudySpec, dom: DomainSpec) -> set[str]:
@@ -295,6 +317,7 @@ def check_spec(spec: StudySpec) -> None:
                 cond = form_scope.condition(src.where, where, "(source filter)")
                 if cond.domains():
                     raise SpecError(where, "a source filter cannot use has_records")
+                _check_filter_codes(spec, src.form, cond, where)
             for var, p in src.variables.items():
                 check_variable(scope, var, p, src.variables)
                 _check_method(spec, var, p)

@@ -135,7 +135,10 @@ def build_sdtm(study: StudySpec, raw_dir: Path, step: StepHook = no_steps) -> Sd
     for name, b in ctx.builds.items():
         overrides = D.overrides(study, b, meta.get("DM"))
         variables = [c for c in b.out.columns if not c.startswith("_")]
-        ds = dataset_meta(std, version, name, variables, overrides, b.spec.keys, b.spec.file)
+        locate = b.spec.spec.key_where if b.spec.spec is not None else None
+        ds = dataset_meta(
+            std, version, name, variables, overrides, b.spec.keys, b.spec.file, locate
+        )
         labels = {v.name: v.label for v in ds.variables}
         if b.spec.sources or b.supp:
             supp = build_supp(ctx, b, labels)
