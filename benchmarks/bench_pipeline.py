@@ -6,13 +6,21 @@ the dense lab schedule (``fixtures/umsc/synth.py``, seed 1; ~500 LAB rows per su
 memory is its own. Per stage it prints wall time and peak RSS (sampled every 5 ms); sub-stages
 (read, conform, write XPT, define) are timed inside their stage. Then the growth exponent b of
 total time against raw rows (least-squares fit of log time on log rows; b = 1 is linear) and,
-as times relative to the smallest size measured in the same run, the ratios. The last line is
-``pipeline_2000_seconds=<s> pipeline_2000_peak_gb=<GB> growth_exponent=<b>``.
+as times relative to the smallest size measured in the same run, the ratios.
+
+In the same run it measures a floor for the largest size, in a fresh interpreter: every raw form
+read with ``pandas.read_csv(dtype=str)`` plus every output dataset (read back from the run's XPT
+files) written again with ``cdisc_umsc.write.xpt.write_xpt``; and the fixed cost: ``cdisc-umsc
+run -q`` on the bundled trial against ``cdisc-umsc --version``, each in a fresh subprocess (best
+of three). It prints the package versions it ran with first. ``--sizes 250,...,10000`` adds the
+10,000-subject size (about 5 M LB rows). The last line is ``bundled_vs_startup=<r>
+pipeline_2000_seconds=<s> pipeline_2000_peak_gb=<GB> pipeline_vs_floor=<r> growth_exponent=<b>``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import resource
 import subprocess
@@ -33,7 +41,7 @@ def _rss() -> int:
         return int(fh.read().split()[1]) * PAGE
 
 
-def _child(raw: Path, out: Path, jobs: int) -> dict:
+def _child(raw: Path, out: Path, jobs: int, profile: Path | None = None) -> dict:
     """Run the pipeline once in this process; return per-stage figures."""
     import cdisc_umsc.run as runner
     import cdisc_umsc.sdtm.pipeline as pipeline
@@ -78,8 +86,15 @@ def _child(raw: Path, out: Path, jobs: int) -> dict:
 
         def on_start(self, name: str) -> None:
             self._peak, self._cpu = _rss(), time.process_time()
+            if profile is not None:
+                self._prof = cProfile.Profile()
+                self._prof.enable()
 
         def on_end(self, stage: StageTime) -> None:
+            if profile is not None:
+                self._prof.disable()
+                slug = "".join(c if c.isalnum() else "_" for c in stage.name)
+                self._prof.dump_stats(profile / f"{raw.name}.{len(self.peaks):02d}.{slug}.prof")
             self.peaks[stage.name] = max(self._peak, _rss())
             self.cpu[stage.name] = time.process_time() - self._cpu
 
@@ -103,7 +118,64 @@ def _child(raw: Path, out: Path, jobs: int) -> dict:
     }
 
 
-def _measure(subjects: int, work: Path, jobs: int) -> dict:
+def _versions() -> str:
+    import importlib.metadata
+    import platform
+
+    parts = [f"python {platform.python_version()}"]
+    for name in ("pandas", "numpy", "pyarrow", "pyreadstat", "lxml", "pandera"):
+        try:
+            parts.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            parts.append(f"{name} absent")
+    import pandas as pd
+
+    parts.append(f"string storage {pd.Series(['a']).dtype.storage}")
+    return ", ".join(parts)
+
+
+def _floor_child(raw: Path, out: Path) -> dict:
+    """Read every raw form as text and write every output dataset with the XPT writer."""
+    from datetime import datetime
+
+    import pandas as pd
+
+    from cdisc_umsc.read.xpt import read_xpt
+    from cdisc_umsc.write.xpt import write_xpt
+
+    t = time.perf_counter()
+    for form in sorted(raw.glob("*.csv")):
+        pd.read_csv(form, dtype=str)
+    read = time.perf_counter() - t
+    written = 0.0
+    stamp = datetime(2026, 1, 1)
+    with tempfile.TemporaryDirectory(prefix="bench_floor.") as tmp:
+        for path in sorted(out.glob("*/*.xpt")):
+            df, dataset = read_xpt(path)
+            t = time.perf_counter()
+            write_xpt(Path(tmp) / path.name, df, dataset, created=stamp)
+            written += time.perf_counter() - t
+    return {"read": read, "write": written}
+
+
+def _fixed_cost() -> float:
+    """Best-of-three wall time of `cdisc-umsc run -q` (bundled trial) over `--version`."""
+    exe = [sys.executable, "-c", "from cdisc_umsc.cli import main; main()"]
+
+    def best(args: list[str]) -> float:
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run(exe + args, check=True, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    with tempfile.TemporaryDirectory(prefix="bench_fixed.") as tmp:
+        run = best(["run", "-q", "--out", str(Path(tmp) / "out")])
+    return run / best(["--version"])
+
+
+def _measure(subjects: int, work: Path, jobs: int, profile: Path | None) -> dict:
     import importlib.util
 
     path = Path(__file__).resolve().parents[1] / "fixtures" / "umsc" / "synth.py"
@@ -125,8 +197,15 @@ def _measure(subjects: int, work: Path, jobs: int) -> dict:
         "--jobs",
         str(jobs),
     ]
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+        cmd += ["--profile", str(profile)]
     done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    floor = [sys.executable, __file__, "--floor", str(raw), "--out", str(work / f"out{subjects}")]
+    done = subprocess.run(floor, check=True, stdout=subprocess.PIPE, text=True)
+    figures["floor"] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def main() -> None:
@@ -135,19 +214,33 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="passed to run(jobs=)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--profile", type=Path, help="write a cProfile of each size's run here")
     args = ap.parse_args()
-    if args.child:
-        print(json.dumps(_child(args.child, args.out, args.jobs)))
+    if args.floor:
+        print(json.dumps(_floor_child(args.floor, args.out)))
         return
+    if args.child:
+        print(json.dumps(_child(args.child, args.out, args.jobs, args.profile)))
+        return
+    print(_versions())
     sizes = [int(s) for s in args.sizes.split(",")]
+    fixed = _fixed_cost()
+    print(f"bundled trial run / --version (fresh subprocesses, best of 3): {fixed:.2f}")
     figures = {}
     with tempfile.TemporaryDirectory(prefix="bench_pipeline.") as tmp:
         for n in sizes:
-            f = figures[n] = _measure(n, Path(tmp), args.jobs)
+            f = figures[n] = _measure(n, Path(tmp), args.jobs, args.profile)
             print(
                 f"\n{n} subjects: {f['rows']:,} raw rows ({f['lb']:,} LB), "
                 f"total {f['total']:.1f} s (CPU {f['cpu']:.1f} s), "
                 f"peak RSS {f['peak'] / 1e9:.2f} GB"
+            )
+            fl = f["floor"]
+            f["vs_floor"] = f["total"] / (fl["read"] + fl["write"])
+            print(
+                f"  floor: read_csv(dtype=str) {fl['read']:.2f} s + write XPT {fl['write']:.2f} s;"
+                f" pipeline / floor {f['vs_floor']:.2f}"
             )
             for name, secs, cpu, peak in f["stages"]:
                 print(f"  {name:<28} {secs:7.2f} s  CPU {cpu:7.2f} s  peak {peak / 1e9:5.2f} GB")
@@ -168,9 +261,13 @@ def main() -> None:
     if len(sizes) > 1:  # wall time suffers from other load on the machine; CPU time does not
         print(f"growth exponent of CPU time: {np.polyfit(np.log(rows), np.log(cpu), 1)[0]:.2f}")
     last = figures[max(sizes)]
+    ref = figures.get(2000, last)
+    ref_n = 2000 if 2000 in figures else max(sizes)
     print(
-        f"pipeline_{max(sizes)}_seconds={last['total']:.1f} "
-        f"pipeline_{max(sizes)}_peak_gb={last['peak'] / 1e9:.2f} growth_exponent={b:.2f}"
+        f"bundled_vs_startup={fixed:.2f} "
+        f"pipeline_{ref_n}_seconds={ref['total']:.1f} "
+        f"pipeline_{ref_n}_peak_gb={ref['peak'] / 1e9:.2f} "
+        f"pipeline_vs_floor={ref['vs_floor']:.2f} growth_exponent={b:.2f}"
     )
 
 
