@@ -240,10 +240,15 @@ class Guard:
     def _hits(
         self, texts: list[str], numbers: np.ndarray | None = None, spelt: bool = False
     ) -> dict[int, str]:
-        """Index of each text holding an identifier -> what it holds (patterns are not
-        looked for in the texts ``numbers`` marks). Values are compared without separators;
-        ``spelt`` (a file's text, where separators part different values) compares them as
-        written instead, and an all-digit value only where no digit adjoins it."""
+        """Index of each text holding an identifier -> what it holds. Values are compared
+        without separators; ``spelt`` (a file's text, where separators part different values)
+        compares them as written instead, and an all-digit value only where no digit adjoins
+        it. A text ``numbers`` marks is a number: it holds an identifier only when its digits
+        are one (a phone number or birth date mapped into a numeric variable), never by a run
+        of digits inside it (the 15 digits of a derived ratio hold every 8-digit date by
+        chance on a large study), and no pattern is looked for in it."""
+        if numbers is not None and numbers.any() and not spelt:
+            return self._number_hits(texts, numbers)
         joined = _NUL.join(texts)
         if joined.count(_NUL) != len(texts) - 1:  # a value holding NUL: as a space
             joined = _NUL.join(t.replace(_NUL, " ") for t in texts)
@@ -264,6 +269,19 @@ class Guard:
             i = int(np.searchsorted(ends, at))
             if numbers is None or not numbers[i]:
                 hits.setdefault(i, label)
+        return hits
+
+    def _number_hits(self, texts: list[str], numbers: np.ndarray) -> dict[int, str]:
+        """:meth:`_hits` of the texts that are no number, plus the numbers whose digits are
+        a declared identifier value as a whole (a sign and a fraction of zeros aside)."""
+        words, nums = np.flatnonzero(~numbers), np.flatnonzero(numbers)
+        found = self._hits([texts[i] for i in words])
+        hits = {int(words[i]): what for i, what in found.items()}
+        digits = pd.Series([texts[i] for i in nums], dtype=object).str.replace(
+            r"^[-+]|\.0*$", "", regex=True
+        )
+        for k in np.flatnonzero(digits.isin(self.secrets).to_numpy()):
+            hits.setdefault(int(nums[k]), "the value of a declared identifier field")
         return hits
 
     # ------------------------------------------------------------------ files

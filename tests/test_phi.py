@@ -134,6 +134,19 @@ def test_numbers_hold_declared_values_but_no_patterns() -> None:
     Guard(SECRETS).scan_frames({"LB": pd.DataFrame({"LBSTRESN": [13912345678.0, 1.5]})})
 
 
+def test_a_number_holds_a_declared_value_only_as_its_whole_digits() -> None:
+    """A derived number's digits hold any 8-digit date by chance on a large study: only a
+    number whose digits are the declared value (sign and a zero fraction aside) is a leak."""
+    guard = Guard(["1980-01-10"])  # compact form 19800110
+    chance = [12.19800110, -3.1980011045, 219800110.5, 1980011.0, 198001100.0]
+    guard.scan_frames({"ADLB": pd.DataFrame({"PCHG": chance})})
+    for value in (19800110.0, -19800110.0):
+        with pytest.raises(IdentifierLeak, match="ADLB: variable PCHG, row 2: holds the value"):
+            guard.scan_frames({"ADLB": pd.DataFrame({"PCHG": [1.5, value]})})
+    with pytest.raises(IdentifierLeak, match="ADLB: variable PARAM, row 1: holds the value"):
+        guard.scan_frames({"ADLB": pd.DataFrame({"PARAM": ["x 19800110"], "PCHG": [12.5]})})
+
+
 def test_first_hit_in_dataset_column_and_row_order() -> None:
     frames = {
         "B": pd.DataFrame({"X": ["a", "13912345678"]}),
