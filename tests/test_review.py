@@ -577,3 +577,19 @@ def test_a_study_without_efficacy_or_lab_datasets_gets_a_page(tmp_path):
     run(spec, RAW, tmp_path / "out2")
     text = _doc(tmp_path / "out2").text_content()
     assert "declares no laboratory panel" in text and "Adverse events" in text
+
+
+def test_ae_counts_with_no_event_in_the_safety_set():
+    """A study whose safety set had no adverse event gets the any-event row with 0 subjects
+    (the page shows 0 (0.0 %) at each severity), not an error."""
+    from cdisc_umsc.review import sections
+    from cdisc_umsc.review.summaries import ANY, ANY_SOC, ae_counts
+
+    ae = _ae_frame([("4", "Nerves", "Headache", "SEVERE")])  # subject 4 is outside SAFFL
+    table, n = ae_counts(ae, _ADSL, "sdtm/AE")
+    assert n == 3
+    assert table.to_dict("records") == [
+        {"soc": ANY_SOC, "pt": "", "severity": ANY, "subjects": 0, "events": 0, "pct": 0.0}
+    ]
+    html = sections._ae_table(ae, _ADSL, "sdtm/AE", None)
+    assert html.count('data-soc="Any adverse event"') == 5  # MILD, MODERATE, SEVERE, any, events

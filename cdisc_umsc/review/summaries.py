@@ -277,13 +277,18 @@ def ae_counts(
     events = rows.groupby([*key, "severity"]).size().rename("events")
     table = pd.concat([by_sev, events], axis=1).fillna(0).astype(int).reset_index()
     anyrow = rows.groupby(key).agg(subjects=("USUBJID", "nunique"), events=("USUBJID", "size"))
+    if anyrow.empty:  # no event in the safety set: the any-event row, with no subject
+        anyrow = pd.DataFrame(
+            {"subjects": [0], "events": [0]},
+            index=pd.MultiIndex.from_tuples([(ANY_SOC, "")], names=key),
+        )
     table = pd.concat([table, anyrow.reset_index().assign(severity=ANY)], ignore_index=True)
     table["pct"] = (100 * table["subjects"] / n_safety).round(1) if n_safety else 0.0
     levels = [*ranks.index, *([MISSING] if (data["severity"] == MISSING).any() else []), ANY]
     table["severity"] = pd.Categorical(table["severity"], categories=levels, ordered=True)
     # display order: any event first, then SOCs and PTs by decreasing subjects, ties by name
     n_any = anyrow["subjects"]
-    soc_n = n_any.xs("", level="pt")
+    soc_n = n_any[n_any.index.get_level_values("pt") == ""].droplevel("pt")
     table["soc_n"] = table["soc"].map(soc_n)
     # a SOC row's count is at least each of its PTs' and its pt "" sorts first: it leads them
     table["pt_n"] = pd.MultiIndex.from_frame(table[["soc", "pt"]]).map(n_any).to_numpy()
