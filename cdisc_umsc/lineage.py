@@ -28,6 +28,7 @@ import pandas as pd
 
 from cdisc_umsc.core.atomic import make_folder, write_text
 from cdisc_umsc.core.errors import InputError, ReconciliationError
+from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.evaluate import names_in
@@ -36,8 +37,6 @@ from cdisc_umsc.sdtm.pipeline import SdtmResult
 FOLDER = "lineage"
 RECORD_COLUMNS = ("record", "USUBJID", "kind", "source", "row", "key", "step")
 VARIABLE_COLUMNS = ("dataset", "source", "variable", "spec")
-#: spec keys that are parameters of an algorithm, not its description
-_NOT_DESCRIBED = ("label", "length", "origin", "comment")
 
 
 def _edges(record: np.ndarray, usubjid, kind: str, source, row, key, step) -> pd.DataFrame:
@@ -469,18 +468,13 @@ def adam_records(
 # ---------------------------------------------------------------------------------- variables
 
 
-def _describe(p: SpecMap) -> str:
-    items = ", ".join(f"{k}={v}" for k, v in p.items() if k not in _NOT_DESCRIBED)
-    return f"{p.where()}: {items}"
-
-
 def _sdtm_variables(spec: StudySpec, sdtm: SdtmResult) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     for name, dom in sorted(spec.domains.items()):
         for src in dom.sources:
             file = spec.forms[src.form].source
-            rows += [(f"sdtm/{name}", file, var, _describe(p)) for var, p in src.variables.items()]
-        rows += [(f"sdtm/{name}", "*", var, _describe(p)) for var, p in dom.variables.items()]
+            rows += [(f"sdtm/{name}", file, var, p.cited()) for var, p in src.variables.items()]
+        rows += [(f"sdtm/{name}", "*", var, p.cited()) for var, p in dom.variables.items()]
         for d in dom.derived:
             label = f"derived record '{d.get('name', '')}'"
             for var, value in (d.get("set") or {}).items():
@@ -504,7 +498,7 @@ def _sdtm_variables(spec: StudySpec, sdtm: SdtmResult) -> list[tuple[str, str, s
                 )
         for qnam, q in (dom.supp or {}).items():
             value = q.get("value") if isinstance(q, SpecMap) else None
-            text = _describe(value) if isinstance(value, SpecMap) else dom.supp.where(qnam)
+            text = value.cited() if isinstance(value, SpecMap) else dom.supp.where(qnam)
             rows.append((f"sdtm/SUPP{name}", "*", f"QVAL[{qnam}]", text))
     td = spec.trial_design
     for name in sorted(td or {}):
@@ -513,59 +507,20 @@ def _sdtm_variables(spec: StudySpec, sdtm: SdtmResult) -> list[tuple[str, str, s
     return rows
 
 
-_BDS_KEYS = {
-    "PARAMCD": "parameters",
-    "PARAM": "parameters",
-    "AVAL": "aval",
-    "ADT": "adt",
-    "ADY": "adt",
-    "AVISIT": "avisit",
-    "AVISITN": "avisit",
-    "SRCDOM": "source",
-    "SRCVAR": "aval",
-    "SRCSEQ": "source",
-    "ABLFL": "adt",
-    "BASE": "adt",
-    "CHG": "parameters",
-    "PCHG": "parameters",
-    "DTYPE": "primary",
-    "ANL01FL": "primary",
-}
+def _adam_variables(meta: dict[str, Dataset]) -> list[tuple[str, str, str, str]]:
+    """The spec line of each ADaM variable, as its builder's description records it."""
+    return [
+        (f"adam/{name}", "*", v.name, v.spec_line or "")
+        for name, ds in sorted(meta.items())
+        for v in ds.variables
+    ]
 
 
-def _adam_variables(spec: StudySpec, meta: dict) -> list[tuple[str, str, str, str]]:
-    rows: list[tuple[str, str, str, str]] = []
-    for name, aspec in sorted(spec.adam.items()):
-        ds = f"adam/{name}"
-        variables = aspec.get("variables") or {}
-        carry = aspec.get("carry") or {}
-        for var in meta[name].names if name in meta else []:
-            if var in variables and isinstance(variables[var], SpecMap):
-                text = _describe(variables[var])
-            elif var in (aspec.get("copy") or []):
-                text = f"{aspec.where('copy')}: copy {aspec.get('source', 'DM')}.{var}"
-            elif var in carry:
-                text = f"{carry.where(var)}: carry {carry[var]}"
-            elif var in (aspec.get("adsl") or []):
-                text = f"{aspec.where('adsl')}: from ADSL"
-            elif var.startswith("CRIT") and "criteria" in aspec:
-                text = f"{aspec.where('criteria')}: criteria"
-            elif var in _BDS_KEYS and _BDS_KEYS[var] in aspec:
-                key = _BDS_KEYS[var]
-                text = (
-                    f"{aspec.where(key)}: {key}={aspec[key]}"
-                    if key in ("aval", "adt", "source")
-                    else f"{aspec.where(key)}: {key}"
-                )
-            else:
-                text = f"{aspec.where()}: dataset {name}"
-            rows.append((ds, "*", var, text))
-    return rows
-
-
-def variable_specs(spec: StudySpec, sdtm: SdtmResult, adam_meta: dict) -> pd.DataFrame:
+def variable_specs(
+    spec: StudySpec, sdtm: SdtmResult, adam_meta: dict[str, Dataset]
+) -> pd.DataFrame:
     """The spec line that mapped each variable, per dataset and source file ('*' = all)."""
-    rows = _sdtm_variables(spec, sdtm) + _adam_variables(spec, adam_meta)
+    rows = _sdtm_variables(spec, sdtm) + _adam_variables(adam_meta)
     return pd.DataFrame(rows, columns=list(VARIABLE_COLUMNS))
 
 

@@ -193,6 +193,7 @@ def test_adsl_algorithms_in_words(tmp_path) -> None:
     )
     assert said["TRTDUR"].method == "TRTEDT - TRTSDTM + 1 (days); blank when either is missing"
     assert said["REGION"] == Said("Assigned", None, "Set to 'ASIA'")
+    assert said["REGION"].at == "adam/spec.yaml:18: hardcode=ASIA"
 
 
 def test_spec_method_overrides_and_missing_derivation_is_an_error(tmp_path) -> None:
@@ -200,6 +201,7 @@ def test_spec_method_overrides_and_missing_derivation_is_an_error(tmp_path) -> N
     spec = _spec(tmp_path, text)
     said, _ = describe_adam(spec, _frame(["STUDYID", "USUBJID", "REGION"]))
     assert said["REGION"] == Said("Assigned", None, "Region of the site per protocol")
+    assert said["REGION"].at == "adam/spec.yaml:20: metadata method"
     with pytest.raises(InputError) as err:
         describe_adam(spec, _frame(["STUDYID", "USUBJID", "EXTRA"]))
     assert str(err.value) == (
@@ -275,3 +277,51 @@ def test_generated_on_treatment_words_follow_the_builder(bundled_run, ontrt, end
         "where both have a collected time, else as dates: a later day is on treatment and a "
         f"record dated the day of the first dose {day}"
     )
+
+
+BDS = """
+dataset: ADQS
+structure: BDS
+label: Questionnaire Analysis Dataset
+keys: [STUDYID, USUBJID, PARAMCD, AVISITN]
+source: QS
+adsl: [TRTSDT]
+parameters: [{PARAMCD: TOT, PARAM: Total, where: {QSTESTCD: TOT}, decimals: 1}]
+aval: QSSTRESN
+adt: QSDTC
+avisit: {AVISIT: VISIT, AVISITN: VISITNUM}
+"""
+BDS_COLUMNS = ["STUDYID", "USUBJID", "TRTSDT", "PARAMCD", "PARAM", "AVAL", "ADT", "ADY"]
+BDS_COLUMNS += ["AVISIT", "AVISITN", "SRCDOM", "SRCVAR", "SRCSEQ", "ABLFL", "BASE", "CHG"]
+
+
+def test_each_bds_variable_cites_the_spec_line_its_derivation_reads(tmp_path) -> None:
+    """The lineage's variable table cites, per variable, the spec key the builder reads:
+    ABLFL and BASE the baseline: rule where there is one, else ADT's (the default rule)."""
+    frame = _frame([*BDS_COLUMNS, "PCHG", "DTYPE"])
+    said, _ = describe_adam(_spec(tmp_path, BDS), frame)
+    at = {var: said[var].at for var in frame.columns}
+    assert at == {
+        "STUDYID": "adam/spec.yaml:6: source=QS",
+        "USUBJID": "adam/spec.yaml:6: source=QS",
+        "TRTSDT": "adam/spec.yaml:7: from ADSL",
+        "PARAMCD": "adam/spec.yaml:8: parameters",
+        "PARAM": "adam/spec.yaml:8: parameters",
+        "AVAL": "adam/spec.yaml:9: aval=QSSTRESN",
+        "ADT": "adam/spec.yaml:10: adt=QSDTC",
+        "ADY": "adam/spec.yaml:10: adt=QSDTC",
+        "AVISIT": "adam/spec.yaml:11: avisit",
+        "AVISITN": "adam/spec.yaml:11: avisit",
+        "SRCDOM": "adam/spec.yaml:6: source=QS",
+        "SRCVAR": "adam/spec.yaml:9: aval=QSSTRESN",
+        "SRCSEQ": "adam/spec.yaml:6: source=QS",
+        "ABLFL": "adam/spec.yaml:10: adt=QSDTC",
+        "BASE": "adam/spec.yaml:10: adt=QSDTC",
+        "CHG": "adam/spec.yaml:8: parameters",
+        "PCHG": "adam/spec.yaml:8: parameters",
+        "DTYPE": "adam/spec.yaml:2: dataset ADQS",
+    }
+    text = BDS + "baseline: {where: {VISITNUM: 1}}\nchange: {post: not_baseline}\n"
+    said, _ = describe_adam(_spec(tmp_path, text), frame)
+    assert said["ABLFL"].at == said["BASE"].at == "adam/spec.yaml:12: baseline"
+    assert said["CHG"].at == said["PCHG"].at == "adam/spec.yaml:13: change"

@@ -215,6 +215,7 @@ def adam_meta(
                     origin=said[var].origin,
                     source=said[var].source,
                     method=said[var].method,
+                    spec_line=said[var].at,
                     comment=ov.get("comment"),
                     key_sequence=(list(spec["keys"]).index(var) + 1)
                     if var in spec["keys"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -33,6 +33,25 @@ class Said:
     origin: str
     source: str | None = None
     method: str | None = None
+    #: The spec line the derivation comes from, as the lineage cites it (``file:line: what``);
+    #: not part of what define.xml says, so not compared.
+    at: str | None = field(default=None, compare=False)
+
+
+def _at(spec: SpecMap, key: str) -> str:
+    """``file:line: key`` of one key of a dataset spec, with its value when it is one name."""
+    value = spec.get(key)
+    shown = (
+        f"={value}" if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+    )
+    return f"{spec.where(key)}: {key}{shown}"
+
+
+def _cite(out: dict[str, Said], at: str, names: Iterable[str]) -> None:
+    """Record ``at`` as the spec line of the named variables that have none yet."""
+    for name in names:
+        if name in out and out[name].at is None:
+            out[name] = replace(out[name], at=at)
 
 
 def _q(value: object) -> str:
@@ -195,6 +214,7 @@ def _adsl(spec: SpecMap) -> dict[str, Said]:
     source = str(spec.get("source", "DM"))
     copied = {str(v) for v in spec.get("copy", [])}
     out = {v: Said("Predecessor", f"{source}.{v}") for v in copied}
+    _cite(out, f"{spec.where('copy')}: copy {source}", copied)
     earlier: set[str] = set()
     for var, p in (spec.get("variables") or {}).items():
         said = _adsl_one(var, p, source, earlier)
@@ -211,6 +231,7 @@ def _adsl(spec: SpecMap) -> dict[str, Said]:
                     f"{first.method}; when that gives no value: {rest[:1].lower()}{rest[1:]}"
                 )
             alt = alt.get("else")
+        _cite(said, p.cited(), list(said))
         out.update(said)
         earlier |= set(said)
     return out
@@ -291,7 +312,9 @@ def _improvement(crit: SpecMap) -> str:
 def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[ValueLevel]]:
     src = str(spec["source"])
     out: dict[str, Said] = {v: Said("Predecessor", f"{src}.{v}") for v in ("STUDYID", "USUBJID")}
+    _cite(out, _at(spec, "source"), ("STUDYID", "USUBJID"))
     out.update({str(v): Said("Predecessor", f"ADSL.{v}") for v in spec.get("adsl", [])})
+    _cite(out, f"{spec.where('adsl')}: from ADSL", [str(v) for v in spec.get("adsl", [])])
     paramcd, param, aval = _parameters(spec, src)
     out["PARAMCD"], out["PARAM"] = paramcd, param
     declared = spec["parameters"]
@@ -314,16 +337,22 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
         )
         if imp.get("flag", "ADTF"):
             out[str(imp.get("flag", "ADTF"))] = _derived(_flag_text("ADT", str(adt["date"])))
+            _cite(out, _at(spec, "adt"), (str(imp.get("flag", "ADTF")),))
+    _cite(out, _at(spec, "adt"), ("ADT",))
+    _cite(out, _at(spec, "parameters"), ("PARAMCD", "PARAM", "PARAMN"))
     out["SRCDOM"] = Said("Assigned", None, f"Set to {_q(src)}")
     out["SRCVAR"] = Said("Assigned", None, f"Set to {_q(spec['aval'])}")
     out["SRCSEQ"] = _derived(f"{src}SEQ of the source {src} record")
+    _cite(out, _at(spec, "source"), ("SRCDOM", "SRCSEQ"))
+    _cite(out, _at(spec, "aval"), ("SRCVAR",))
     if spec.get("ady"):
-        out["ADY"] = Said("Predecessor", f"{src}.{spec['ady']}")
+        out["ADY"] = Said("Predecessor", f"{src}.{spec['ady']}", at=_at(spec, "ady"))
     else:
         out["ADY"] = _derived(
             "ADT - TRTSDT + 1 when ADT is on or after TRTSDT, else ADT - TRTSDT (there is no "
             "day 0); blank when either is missing"
         )
+        _cite(out, _at(spec, "adt"), ("ADY",))
     av = spec.get("avisit") or {}
     if "map" in av:
         pairs = ", ".join(f"{_q(k)} -> {v[0]} ({v[1]})" for k, v in av["values"].items())
@@ -356,17 +385,29 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
     elif "AVISIT" in av:
         out["AVISIT"] = _derived(f"{src}.{av['AVISIT']} of the source record")
         out["AVISITN"] = _derived(f"{src}.{av['AVISITN']} of the source record")
-    for target, source in (spec.get("carry") or {}).items():
+    if av:
+        window = (
+            "AWLO",
+            "AWHI",
+            "AWTARGET",
+            str(av.get("flag", "ANL01FL")) if "windows" in av else "",
+        )
+        _cite(out, _at(spec, "avisit"), ("AVISIT", "AVISITN", *window))
+    carry = spec.get("carry") or {}
+    for target, source in carry.items():
         out[str(target)] = Said("Predecessor", f"{src}.{source}")
+        _cite(out, f"{carry.where(target)}: carry {source}", (str(target),))
     rng = spec.get("ranges") or {}
     for limit in ("A1LO", "A1HI"):
         if limit in rng:
-            out[limit] = Said("Predecessor", f"{src}.{rng[limit]}")
+            out[limit] = Said("Predecessor", f"{src}.{rng[limit]}", at=_at(spec, "ranges"))
     out["ABLFL"] = _derived(_baseline(spec))
     out["BASE"] = _derived(
         "AVAL of the subject's baseline record (ABLFL = 'Y') of the parameter, on every record "
         "of that parameter; blank when there is none"
     )
+    # ABLFL by the spec's baseline rule, else by the default rule over ADT
+    _cite(out, _at(spec, "baseline" if "baseline" in spec else "adt"), ("ABLFL", "BASE"))
     post = _post(spec)
     out["CHG"] = _derived(
         f"AVAL - BASE on {post}, computed at the parameter's precision ({_precision(spec)}); "
@@ -376,6 +417,7 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
         f"100 x (AVAL - BASE) / BASE on {post}, from AVAL and BASE at the parameter's "
         "precision; blank on other records and when BASE is 0"
     )
+    _cite(out, _at(spec, "change" if "change" in spec else "parameters"), ("CHG", "PCHG"))
     if rng:
         ind = rng.get("anrind") or {}
         low, normal, high = ind.get("terms", ("LOW", "NORMAL", "HIGH"))
@@ -398,6 +440,11 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
         if rng.get("ratios", True):
             out["R2A1LO"] = _derived("AVAL / A1LO; blank when A1LO is missing or 0")
             out["R2A1HI"] = _derived("AVAL / A1HI; blank when A1HI is missing or 0")
+        _cite(
+            out,
+            _at(spec, "ranges"),
+            ("ANRIND", "BNRIND", str(rng.get("shift") or ""), "R2A1LO", "R2A1HI"),
+        )
     ontrt = spec.get("ontrt")
     if ontrt is not None:
         window = int(ontrt.get("end_window", 0))
@@ -414,6 +461,7 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
             "(ADTM >= TRTSDTM) where both have a collected time, else as dates: a later day is "
             f"on treatment and {day}"
         )
+        _cite(out, _at(spec, "ontrt"), ("ONTRTFL",))
     primary = spec.get("primary")
     if primary is not None:
         pop, visit = str(primary["population"]), str(primary["AVISIT"])
@@ -429,13 +477,16 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
             f"each subject of the {pop} = 'Y' population, observed or {missing}; when there are "
             "several, the last one; blank otherwise"
         )
+        _cite(out, _at(spec, "primary"), ("DTYPE", "ANL01FL"))
         added = f"; {visit} (AVISITN {primary['AVISITN']}) on the {missing} records"
         for var in ("AVISIT", "AVISITN"):
             if var in out and out[var].method:
-                out[var] = _derived(f"{out[var].method}{added}")
+                out[var] = replace(out[var], method=f"{out[var].method}{added}")
         for var in ("ADT", "ADY", "SRCSEQ"):
             if var in out and out[var].method:
-                out[var] = _derived(f"{out[var].method}; blank on the {missing} records")
+                out[var] = replace(
+                    out[var], method=f"{out[var].method}; blank on the {missing} records"
+                )
     else:
         out["DTYPE"] = Said("Assigned", None, "Always blank: no record is imputed")
     crit_text: dict[str, list[str]] = {}
@@ -469,6 +520,8 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
             f"On {post} with AVAL and BASE: {'; '.join(parts)}; blank on other records and "
             "parameters"
         )
+    if "criteria" in spec:
+        _cite(out, _at(spec, "criteria"), [*crit_text, *crit_flag])
     added = []
     for crits in (spec.get("criteria") or {}).values():
         for c in crits:
@@ -484,11 +537,13 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
             else f"for each source parameter, {code}"
             for code, name, crit in added
         )
-        out["PARAMCD"] = _derived(f"{out['PARAMCD'].method}; derived parameters: {codes}")
+        out["PARAMCD"] = replace(
+            out["PARAMCD"], method=f"{out['PARAMCD'].method}; derived parameters: {codes}"
+        )
         names = [f"{_q(name)} for {code}" for code, name, crit in added if crit]
         for d in spec.get("derived_parameters") or []:
             names.append(f"for each source parameter, {_pattern(str(d['PARAM']))}")
-        out["PARAM"] = _derived(f"{out['PARAM'].method}; {'; '.join(names)}")
+        out["PARAM"] = replace(out["PARAM"], method=f"{out['PARAM'].method}; {'; '.join(names)}")
     extra_words = []
     for rec in spec.get("extra_records") or []:
         where = f" where {_cond(rec['where'])}" if rec.get("where") else ""
@@ -500,7 +555,9 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
         )
         for var in rec["set"]:
             if var in out and out[var].method:
-                out[var] = _derived(f"{out[var].method}; on the added records: {sets}")
+                out[var] = replace(
+                    out[var], method=f"{out[var].method}; on the added records: {sets}"
+                )
     levels = _aval_levels(spec, frame, aval, responders, primary, extra_words)
     if "AVAL" in frame.columns:
         texts: dict[str, list[str]] = {}
@@ -511,6 +568,7 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
             "Per parameter: "
             + "; ".join(f"{_list(codes)}: {text}" for text, codes in texts.items())
         )
+        _cite(out, _at(spec, "aval"), ("AVAL",))
     if "AVALC" in frame.columns and responders:
         out["AVALC"] = _derived(
             "On the responder parameters ("
@@ -518,6 +576,7 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
             + "): Y or N, the criterion flag of the analysis record (AVAL 1 or 0); blank on "
             "other parameters"
         )
+        _cite(out, _at(spec, "criteria"), ("AVALC",))
     return out, levels
 
 
@@ -572,10 +631,12 @@ def _aval_levels(
 def _occds(spec: SpecMap) -> dict[str, Said]:
     src = str(spec["source"])
     out: dict[str, Said] = {v: Said("Predecessor", f"{src}.{v}") for v in ("STUDYID", "USUBJID")}
-    out.update({str(v): Said("Predecessor", f"{src}.{v}") for v in spec.get("copy", [])})
+    for v in spec.get("copy", []):
+        out[str(v)] = Said("Predecessor", f"{src}.{v}", at=f"{spec.where('copy')}: copy {src}.{v}")
     out.update({str(v): Said("Predecessor", f"ADSL.{v}") for v in spec.get("adsl", [])})
+    _cite(out, f"{spec.where('adsl')}: from ADSL", [str(v) for v in spec.get("adsl", [])])
     for target, source in (spec.get("treatment") or {}).items():
-        out[str(target)] = Said("Predecessor", f"ADSL.{source}")
+        out[str(target)] = Said("Predecessor", f"ADSL.{source}", at=_at(spec, "treatment"))
     dt = spec.get("dates")
     if dt is not None:
         highest = str(dt.get("highest", "M"))
@@ -597,6 +658,7 @@ def _occds(spec: SpecMap) -> dict[str, Said]:
                 f"{date} - TRTSDT + 1 when {date} is on or after TRTSDT, else {date} - TRTSDT "
                 "(there is no day 0); blank when either is missing"
             )
+        _cite(out, _at(spec, "dates"), ("ASTDT", "ASTDTF", "AENDT", "AENDTF", "ASTDY", "AENDY"))
     tem = spec.get("trtemfl")
     if tem is not None:
         window = int(tem.get("end_window", 0))
@@ -611,14 +673,16 @@ def _occds(spec: SpecMap) -> dict[str, Said]:
             f"counts as ongoing); {missing}; never for an untreated subject (no TRTSDT); "
             "blank otherwise"
         )
+        _cite(out, _at(spec, "trtemfl"), ("TRTEMFL",))
     for occ in spec.get("occurrence") or []:
         where = f" among records where {_cond(occ['where'])}" if occ.get("where") else ""
         mode = str(occ.get("mode", "first"))
         out[str(occ["flag"])] = _derived(
             f"Y on the {mode} record per {', '.join(str(v) for v in occ['by'])} ordered by "
             f"{', '.join(str(v) for v in occ['order'])} (missing values last, then record "
-            f"order){where}; blank otherwise"
+            f"order){where}; blank otherwise",
         )
+        _cite(out, f"{occ.where()}: occurrence flag {occ['flag']}", (str(occ["flag"]),))
     return out
 
 
@@ -641,9 +705,16 @@ def describe_adam(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], 
         if isinstance(ov, SpecMap) and ov.get("method"):
             old = said.get(var)
             origin = "Derived" if old is None or old.origin == "Predecessor" else old.origin
-            said[var] = Said(str(ov.get("origin") or origin), None, str(ov["method"]))
+            said[var] = Said(
+                str(ov.get("origin") or origin),
+                None,
+                str(ov["method"]),
+                f"{overrides.where(var)}: metadata method",
+            )
     for var in frame.columns:
         s = said.get(var)
+        if s is not None and s.at is None:
+            said[var] = replace(s, at=f"{spec.where()}: dataset {spec['dataset']}")
         if s is None or (s.origin == "Derived" and not s.method):
             raise InputError(
                 f"{spec.where()}: {spec['dataset']}.{var} is derived but the spec states no "

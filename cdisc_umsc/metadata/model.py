@@ -41,6 +41,8 @@ class Variable:
     #: pages of the annotated CRF where a collected value is recorded (Define-XML 2.1
     #: section 5.3.11.4, def:DocumentRef / def:PDFPageRef)
     pages: tuple[int, ...] = ()
+    #: Where the spec declares the variable's derivation (``file:line: what``), for the lineage.
+    spec_line: str | None = None
 
 
 @dataclass(frozen=True)

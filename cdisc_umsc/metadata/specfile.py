@@ -22,6 +22,10 @@ class SpecError(InputError):
         super().__init__(f"{where}: {message}")
 
 
+#: Keys of a variable's entry that describe it and do not derive it.
+_NOT_CITED = ("label", "length", "origin", "comment")
+
+
 class SpecMap(dict):
     """A mapping from a spec file, with the file and the line of each key."""
 
@@ -33,6 +37,12 @@ class SpecMap(dict):
         """``file:line`` of the mapping, or of one of its keys."""
         line = self.key_lines.get(key, self.line) if key is not None else self.line
         return f"{self.file}:{line}"
+
+    def cited(self) -> str:
+        """``file:line: key=value, ...`` of this mapping, as the lineage cites a variable's
+        entry (what describes rather than derives it, such as the label, left out)."""
+        items = ", ".join(f"{k}={v}" for k, v in self.items() if k not in _NOT_CITED)
+        return f"{self.where()}: {items}"
 
     def error(self, key: str | None, message: str) -> SpecError:
         return SpecError(self.where(key), message)
