@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core import iso8601
-from cdisc_umsc.core.conditions import parse_condition
+from cdisc_umsc.core.conditions import Condition, parse_condition
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import blank, number_text, to_number
+from cdisc_umsc.metadata.model import Codelist
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import ROW
@@ -363,7 +364,7 @@ def _external_dictionary(p: SpecMap, var: str, dom: DomainSpec) -> str | None:
     5.3.12); the numeric codes (--CD variables) have none."""
     if var.endswith("CD"):
         return None
-    d = (dom.dictionaries or {})[str(p["dictionary"])]
+    d = (dom.dictionaries or SpecMap())[str(p["dictionary"])]
     return f"EXT:{d.get('name', p['dictionary'])}:{d.get('version', '')}"
 
 
@@ -475,10 +476,17 @@ def assign_decode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     cl = ctx.codelist(str(src_cl))
     target = p.get("codelist")
     mapping: dict[str, str] = {}
-    if getattr(cl, "sponsor", False):
+    if cl is None:
+        raise InputError(f"{b.spec.file}: {var}: cannot decode {source}: unknown codelist {src_cl}")
+    if isinstance(cl, Codelist):  # a sponsor codelist states its decodes
         mapping = {t.value: t.decode or t.value for t in cl.terms}
     else:
         tcl = ctx.codelist(str(target)) if target else None
+        if isinstance(tcl, Codelist):
+            raise InputError(
+                f"{b.spec.file}: {var}: cannot decode {source} (CDISC codelist {src_cl}) with "
+                f"sponsor codelist {target}: the paired term is found by its NCI code"
+            )
         by_code = {t.code: t.submission_value for t in tcl.terms.values()} if tcl else {}
         for v, term in cl.terms.items():
             mapping[v] = by_code.get(term.code, term.preferred_term)
@@ -773,7 +781,7 @@ def derive_nrind(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return out
 
 
-def _groups(p: SpecMap, var: str) -> list[tuple[str, object]]:
+def _groups(p: SpecMap, var: str) -> list[tuple[str, Condition | None]]:
     """(label, parsed condition or None for 'any other value') in the order written."""
     name = str(p["categorize"])
     groups = p["groups"]

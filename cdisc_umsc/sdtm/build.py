@@ -131,7 +131,8 @@ def _source_rows(ctx: Context, b: Build, src: SourceSpec) -> pd.DataFrame:
 
 def start_domain(ctx: Context, spec: DomainSpec) -> Build:
     """Stage 0 for one domain: rows from each source, source-level then domain-level mapping."""
-    parts_raw, parts_out, codelists = [], [], {}
+    parts_raw, parts_out = [], []
+    codelists: dict[str, set[str | None]] = {}
     per_form: dict[str, dict[str, str | None]] = {}
     for src in spec.sources:
         sub = Build(spec, pd.DataFrame(), pd.DataFrame())
@@ -199,7 +200,8 @@ def add_derived_records(ctx: Context, b: Build) -> None:
                 raise ValueError(
                     f"formula names {absent[0]}, but no record has {pivot} = {absent[0]}"
                 )
-            result = pd.Series(formula.evaluate(wide), index=wide.index)
+            columns = {n: wide[n] for n in formula.names}
+            result = pd.Series(formula.evaluate(columns), index=wide.index)
         except (ValueError, TypeError) as exc:
             raise InputError(f"{d.where('formula')}: {exc}") from None
         if "decimals" in d:

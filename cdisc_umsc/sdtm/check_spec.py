@@ -156,8 +156,8 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
     elif kind == "condition":
         scope.condition(value, where, var)
     elif kind == "condition_of":
-        items = p.get("of")
-        for item in items if isinstance(items, list) else [items]:
+        of = p.get("of")
+        for item in of if isinstance(of, list) else [of]:
             dom = spec.domains.get(str(item).partition(".")[0])
             if dom is not None:  # an unknown domain is reported for `of`
                 _Scope(spec, dom, _fields_of(spec, dom)).condition(value, where, var)
@@ -177,7 +177,7 @@ def _check_value(scope: _Scope, var: str, p: SpecMap, key: str, param: Param) ->
         if cid not in spec.sponsor_codelists and ct.codelist(cid) is None:
             raise SpecError(where, f"unknown codelist '{cid}'")
     elif kind == "dictionary":
-        d = (scope.dom.dictionaries or {}).get(str(value))
+        d = (scope.dom.dictionaries or SpecMap()).get(str(value))
         if d is None:
             raise SpecError(where, f"unknown dictionary '{value}' (declare it under dictionaries:)")
         if "form" in d:
@@ -448,7 +448,7 @@ class _Uses:
             elif param.kind == "algorithm" and isinstance(value, SpecMap):
                 self.variable(dom, forms, var, value, what)
             elif param.kind == "dictionary":
-                d = (dom.dictionaries or {}).get(str(value)) or {}
+                d = (dom.dictionaries or SpecMap()).get(str(value)) or {}
                 if "form" in d and "column" in p:
                     self.name(dom, forms, f"{d['form']}.{p['column']}", what, True)
 

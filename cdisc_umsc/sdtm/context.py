@@ -69,8 +69,8 @@ class Context:
         self.looked_up: set[str] = set()
         #: other forms indexed by the fields a look-up joins on, built once per run
         self._tables: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
-        #: coding tables loaded once per run, by file
-        self.dictionaries: dict[str, pd.DataFrame] = {}
+        #: coding tables loaded once per run, by (file, match rule)
+        self.dictionaries: dict[tuple[str, str], pd.DataFrame] = {}
         #: (domain, source form, looked-up form) -> the join used, for accounting and lineage
         self.lookups: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {}
         self.ct = standards.controlled_terminology("SDTM", study.ct_version)
@@ -113,7 +113,7 @@ class Context:
         shown = "" if values is None else f" (got {values.iloc[pos]!r})"
         if values is not None and any(fld == column for _f, fld in self.study.identifiers):
             shown = " (value not shown: a direct identifier)"  # errors never repeat one
-        if form is None or pd.isna(form) or form == "":
+        if form is None or row is None or pd.isna(form) or form == "":
             return InputError(
                 f"{b.spec.file}: {b.spec.name} record {pos + 1}, variable {column}: "
                 f"{message}{shown}"

@@ -114,10 +114,15 @@ def overrides(
             "length": p.get("length"),
         }
         from_dm = algo.name == "dm" and dm is not None and dm.has(str(p["dm"]))
-        if from_dm and "origin" not in p and not p.get("method"):
+        if from_dm and dm is not None and "origin" not in p and not p.get("method"):
             # the subject's DM value: described as DM describes it (one shared method)
-            src = dm.var(str(p["dm"]))  # type: ignore[union-attr]
-            ov.update(origin=src.origin, source=src.source, method=src.method, pages=src.pages)
+            dm_var = dm.var(str(p["dm"]))
+            ov.update(
+                origin=dm_var.origin,
+                source=dm_var.source,
+                method=dm_var.method,
+                pages=dm_var.pages,
+            )
         elif origin == "Derived" or p.get("method"):
             ov["method"] = method_text(p, var, study.recodes)
         if ov["origin"] == "Collected" and not from_dm:
@@ -139,15 +144,15 @@ def overrides(
             result.setdefault(var, {"origin": "Derived", "method": _derived_flag_method(d, var)})
     for var, said in b.described.items():
         if "from_dm" in said:  # the subject's DM value, described as DM describes it
-            src = dm.var(str(said["from_dm"])) if dm is not None else None
+            shared = dm.var(str(said["from_dm"])) if dm is not None else None
             said = (
                 {"origin": "Assigned"}
-                if src is None
+                if shared is None
                 else {
-                    "origin": src.origin,
-                    "source": src.source,
-                    "method": src.method,
-                    "pages": src.pages,
+                    "origin": shared.origin,
+                    "source": shared.source,
+                    "method": shared.method,
+                    "pages": shared.pages,
                 }
             )
         result[var] = {**said, **{k: v for k, v in result.get(var, {}).items() if v is not None}}
@@ -208,12 +213,12 @@ def value_level(
     if test:
         pairs = _codes_forms(frame, b, test)
         forms_of = pairs[pairs["form"] != ""].groupby("code")["form"].agg(list)
-        for var in results:
-            if var.origin != "Collected":
+        for result in results:
+            if result.origin != "Collected":
                 continue
             for code, forms in forms_of.items():
-                found[(var.name, "", str(code))] = ValueLevel(
-                    var.name, str(code), pages=pages_of(study, forms)
+                found[(result.name, "", str(code))] = ValueLevel(
+                    result.name, str(code), pages=pages_of(study, forms)
                 )
         for d in b.spec.derived:
             code = (d.get("set") or {}).get(str(d["pivot"]))
@@ -252,8 +257,8 @@ def value_level(
             if len(chosen) == 1 and None not in chosen:
                 old = replace(old, codelist=next(iter(chosen)))
             found[key] = old
-    for said in b.values:
-        found[(said.variable, said.by, said.code)] = said
+    for stated in b.values:
+        found[(stated.variable, stated.by, stated.code)] = stated
     return tuple(found[k] for k in sorted(found))
 
 

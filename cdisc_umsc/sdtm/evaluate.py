@@ -11,18 +11,22 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeAlias, overload
 
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.core.conditions import Condition, HasRecords, Test, parse_condition
+from cdisc_umsc.core.conditions import Condition, HasRecords, Scalar, Test, parse_condition
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import blank
 from cdisc_umsc.metadata.spec import DomainSpec, Recode
 from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.metadata.standards import CtCodelist
 from cdisc_umsc.sdtm.context import Build, Context
 from cdisc_umsc.sdtm.registry import ALGORITHMS, Algorithm, algorithm_for
+
+#: one part of a parsed spec condition
+Part: TypeAlias = Test | HasRecords | Condition
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -216,8 +220,8 @@ def check_codelist(
     for v in uniq:  # loop over distinct values, not rows
         if v in allowed:
             mapping[v] = v
-        elif synonyms and hasattr(cl, "lookup_synonym") and cl.lookup_synonym(v) is not None:
-            mapping[v] = cl.lookup_synonym(v).submission_value
+        elif synonyms and isinstance(cl, CtCodelist) and (term := cl.lookup_synonym(v)) is not None:
+            mapping[v] = term.submission_value
         elif getattr(cl, "extensible", False) and not getattr(cl, "sponsor", False):
             mapping[v] = v  # extensible CDISC codelist: a sponsor term, reported by validation
     bad = present & ~values.isin(list(mapping))
@@ -286,7 +290,11 @@ def stage_of(
 # ------------------------------------------------------------------------------ words
 
 
-def _recoded(part: object, recodes: Mapping[str, Recode]) -> object:
+@overload
+def _recoded(part: Condition, recodes: Mapping[str, Recode]) -> Condition: ...
+@overload
+def _recoded(part: Part, recodes: Mapping[str, Recode]) -> Part: ...
+def _recoded(part: Part, recodes: Mapping[str, Recode]) -> Part:
     """A condition with each raw CRF value (text that is not ASCII) replaced by the
     submission value the study's recode tables give it, when they agree on one."""
     if isinstance(part, Condition):
@@ -296,7 +304,7 @@ def _recoded(part: object, recodes: Mapping[str, Recode]) -> object:
         return replace(part, where=None if where is None else _recoded(where, recodes))
     assert isinstance(part, Test)
 
-    def meaning(value: object) -> object:
+    def meaning(value: Scalar | None) -> Scalar | None:
         if not isinstance(value, str) or value.isascii():
             return value
         found = {t.map[value] for t in recodes.values() if value in t.map}
@@ -315,7 +323,7 @@ def condition_words(obj: object, recodes: Mapping[str, Recode] | None = None) ->
     meaning (through the recode table that gives it)."""
     cond = parse_condition(obj)
     if recodes:
-        cond = _recoded(cond, recodes)  # type: ignore[assignment]
+        cond = _recoded(cond, recodes)
     return cond.describe()
 
 

@@ -88,7 +88,7 @@ def conform(frame: pd.DataFrame, meta: Dataset) -> pd.DataFrame:
     """Order, type and blank handling from the metadata; nothing else."""
     out = {}
     for v in meta.variables:
-        col = frame[v.name] if v.name in frame else pd.Series("", index=frame.index)
+        col: pd.Series = frame[v.name] if v.name in frame else pd.Series("", index=frame.index)
         if v.type == "Num":
             if col.dtype == object:
                 col = pd.to_numeric(col.replace("", np.nan), errors="raise")
@@ -252,9 +252,9 @@ def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> 
     used: dict[str, set[int]] = {n: set() for n in forms}
     for b in ctx.builds.values():
         if FORM in b.raw:
-            for form, rows in b.raw.groupby(FORM)[ROW]:
+            for form, form_rows in b.raw.groupby(FORM)[ROW]:
                 if form:
-                    used[form].update(int(r) for r in rows.unique())
+                    used[str(form)].update(int(r) for r in form_rows.unique())
     for (dom, source, form), pairs in ctx.lookups.items():
         # a looked-up row is mapped when a record of the domain found it by the join's key
         b = ctx.builds[dom]

@@ -12,6 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.context import Build, Context
 
 LIMIT = 200
@@ -47,7 +48,8 @@ def _value_chunks(text: str, limit: int) -> list[str]:
         cut = end if text[end] == " " else text.rfind(" ", pos, end)
         end = cut if cut > pos else end
         out.append(text[pos:end])
-        pos = _SPACES.match(text, end).end()
+        spaces = _SPACES.match(text, end)  # " *" matches at any position
+        pos = spaces.end() if spaces else end
         if pos == n:
             return out
 
@@ -90,7 +92,7 @@ def split_long_text(ctx: Context, b: Build) -> dict[str, tuple[str, pd.Series]]:
             continue
         # byte length per distinct value (values repeat across records), spread back by code
         codes, uniq = pd.factorize(col.astype(str))
-        size = pd.Series(uniq, dtype=object).str.encode("utf-8").str.len().to_numpy()
+        size = np.array([len(u.encode("utf-8")) for u in uniq], dtype=np.int64)
         too_long = pd.Series(size[codes] > LIMIT if len(uniq) else False, index=col.index)
         if not too_long.any():
             continue
@@ -121,8 +123,9 @@ def build_supp(ctx: Context, b: Build, labels: dict[str, str]) -> pd.DataFrame |
     domain = b.spec.name
     overflow = split_long_text(ctx, b)
     values = dict(b.supp)
-    qlabels = {q: str(b.spec.supp[q].get("label", q)) for q in (b.spec.supp or {})}
-    origins = {q: str(b.spec.supp[q].get("origin", "Collected")) for q in (b.spec.supp or {})}
+    declared = b.spec.supp or SpecMap()
+    qlabels = {q: str(declared[q].get("label", q)) for q in declared}
+    origins = {q: str(declared[q].get("origin", "Collected")) for q in declared}
     for qnam, (parent, chunk) in overflow.items():
         values[qnam] = chunk
         number = qnam[len(parent[:7]) :]  # QLABEL: at most 40 characters (SDTMIG 8.4.1)

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core import iso8601
-from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.metadata.model import ValueLevel
+from cdisc_umsc.core.errors import InputError, StandardsError
+from cdisc_umsc.metadata.model import Codelist, ValueLevel
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.context import Build, Context
@@ -97,7 +97,7 @@ def trial_arms(ctx: Context, spec: SpecMap) -> Build:
     """TA (SDTMIG 3.4 section 7.2.1): each arm's elements in order, with its branches and
     transitions; ARM decoded from the ARMCD codelist."""
     armcd = ctx.codelist("ARMCD")
-    decode = {t.value: t.decode for t in armcd.terms} if armcd is not None else {}
+    decode = {t.value: t.decode for t in armcd.terms} if isinstance(armcd, Codelist) else {}
     te = dict(zip(ctx.builds["TE"].out["ETCD"], ctx.builds["TE"].out["ELEMENT"], strict=True))
     rows = []
     for arm, el in _arm_elements(spec):
@@ -105,7 +105,7 @@ def trial_arms(ctx: Context, spec: SpecMap) -> Build:
             raise spec.error("arms", f"arm {arm}: each element needs TAETORD and ETCD")
         if str(el["ETCD"]) not in te:
             raise el.error("ETCD", f"arm {arm}: element {el['ETCD']} is not a TE record")
-        row = {"ARMCD": arm, "ARM": decode.get(arm, arm)}
+        row: dict[str, object] = {"ARMCD": arm, "ARM": decode.get(arm, arm)}
         row.update({k: _literal(v) for k, v in el.items()})
         row["TAETORD"] = float(el["TAETORD"])
         row["ELEMENT"] = te[str(el["ETCD"])]
@@ -304,6 +304,9 @@ def trial_summary(ctx: Context, spec: SpecMap) -> Build:
     """
     tsparm = ctx.ct.codelist("TSPARMCD")
     names = ctx.ct.codelist("TSPARM")
+    if tsparm is None or names is None:
+        missing = "TSPARMCD" if tsparm is None else "TSPARM"
+        raise StandardsError(f"SDTM CT {ctx.study.ct_version} has no codelist {missing!r}")
     by_code = {t.code: t.submission_value for t in names.terms.values()}
     rows = []
     for r in spec["records"]:
