@@ -82,6 +82,25 @@ def test_numeric_results_are_not_terms() -> None:
     ]
 
 
+def test_a_result_is_numeric_only_in_ascii_finite_notation() -> None:
+    """Full-width digits, infinity and a number past the double range are no numbers
+    (core/values.NUMBER): they are judged against the codelist like any other text. Values
+    repeat, so each distinct value is judged once and every record of it reported."""
+    values = ["８２", "inf", "1e400", "-1.5", "８２", "NEG"]
+    data = lb(LBORRESU=["mg/dL"] * 6, LBORRES=values)
+    study = with_var(study_from_ig(data), "LB", "LBORRES", codelist="CL.RES")
+    study = dataclasses.replace(
+        study, codelists={"CL.RES": Codelist("CL.RES", "Results", False, (Term("NEG"),))}
+    )
+    tail = "' is not in non-extensible codelist CL.RES (Results)"
+    assert hits("UMSC-CT0001", data, "LB", study) == [
+        ("LB", 0, "LBORRES", "８２", "'８２" + tail),
+        ("LB", 1, "LBORRES", "inf", "'inf" + tail),
+        ("LB", 2, "LBORRES", "1e400", "'1e400" + tail),
+        ("LB", 4, "LBORRES", "８２", "'８２" + tail),
+    ]
+
+
 def sponsor_study(data: dict[str, pd.DataFrame]):
     study = with_var(study_from_ig(data), "AE", "AEACN", codelist="CL.ACN")
     own = Codelist("CL.ACN", "Action", False, (Term("NONE"), Term("STOPPED")), sponsor=True)

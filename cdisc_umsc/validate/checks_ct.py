@@ -7,10 +7,11 @@ from functools import partial
 
 import pandas as pd
 
+from cdisc_umsc.core.values import to_number
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Variable
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import NUMBER, Allowed, Context, as_text, blank
+from cdisc_umsc.validate.context import Allowed, Context, as_text, blank
 
 Hits = Iterator[pd.DataFrame]
 
@@ -32,12 +33,15 @@ _RESULTS = ("ORRES", "STRESC")
 
 
 def _outside(frame: pd.DataFrame, var: Variable, allowed: Allowed) -> tuple[pd.Series, pd.Series]:
-    """(mask of non-null values outside the codelist, values as text)."""
+    """(mask of non-null values outside the codelist, values as text), judged once per
+    distinct value."""
     text = as_text(frame[var.name])
-    bad = ~blank(frame[var.name]) & ~text.isin(allowed.values)
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    distinct = pd.Series(uniques, dtype=object)
+    bad = ~blank(distinct) & ~distinct.isin(allowed.values)
     if var.name.endswith(_RESULTS):
-        bad &= ~text.str.strip().str.fullmatch(NUMBER).astype(bool)
-    return bad, text
+        bad &= to_number(distinct).isna()
+    return pd.Series(bad.to_numpy()[codes], index=frame.index), text
 
 
 def _quoted(text: pd.Series, tail: str) -> pd.Series:

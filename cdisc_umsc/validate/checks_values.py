@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core import iso8601
+from cdisc_umsc.core.values import to_number
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import NUMBER, Context, as_text, blank, by_value, by_values
+from cdisc_umsc.validate.context import Context, as_text, blank, by_value, by_values
 
 Hits = Iterator[pd.DataFrame]
 
@@ -156,11 +157,6 @@ def study_day_present(ctx: Context, name: str, frame: pd.DataFrame, meta: Datase
 # ----------------------------------------------------------------------- Findings results
 
 
-def _number(text: pd.Series) -> pd.Series:
-    """The number a text value writes (NaN when it is not a plain number)."""
-    return pd.to_numeric(text.where(text.str.fullmatch(NUMBER)), errors="coerce").astype("float64")
-
-
 def _var(frame: pd.DataFrame, name: str, suffix: str) -> str | None:
     var = Context.prefix(name) + suffix
     return var if var in frame.columns else None
@@ -175,7 +171,7 @@ def stresn_matches_stresc(
     if stresc is None or stresn is None:
         return
     text = as_text(frame[stresc]).str.strip()
-    written = by_value(text, _number)
+    written = to_number(text)
     numeric = written.notna()
     stored = pd.to_numeric(frame[stresn], errors="coerce").astype("float64")
     close = np.isclose(stored.fillna(0), written.fillna(0), rtol=STRESN_RTOL, atol=0.0)

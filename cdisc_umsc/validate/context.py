@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import blank, number_text  # noqa: F401  (blank: checks use it)
+from cdisc_umsc.core.values import NUMBER, blank, number_text  # noqa: F401  (checks use them)
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study
 
@@ -23,8 +23,6 @@ HIT_COLUMNS = ("dataset", "row", "variable", "value", "message")
 #: A hit's variable, value or message: one text, one per record, or built only on a hit.
 HitPart = str | pd.Series | Callable[[], pd.Series]
 _T = TypeVar("_T")
-#: A number written as text (an --ORRES / --STRESC numeric result).
-NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _TEMPLATE = re.compile(r"[a-z*]")  # ADaMIG names with placeholders (TRTxxP, CRITy, *DT)
 
 
