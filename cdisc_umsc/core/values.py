@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 #: Below this many rows the distinct-value detour costs more than it saves.
-_DISTINCT_FROM = 2_000
+DISTINCT_FROM = 2_000
 
 
 def is_numeric(values: pd.Series) -> bool:
@@ -29,7 +29,7 @@ def is_numeric(values: pd.Series) -> bool:
 
 
 def _per_distinct(values: pd.Series, fn: Callable[[np.ndarray], object]) -> np.ndarray:
-    if len(values) < _DISTINCT_FROM:
+    if len(values) < DISTINCT_FROM:
         return np.asarray(fn(values.to_numpy(dtype=object)))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     mapped = np.asarray(fn(np.asarray(uniques, dtype=object)))

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import NUMBER, blank, number_text  # noqa: F401  (checks use them)
+from cdisc_umsc.core.values import (  # noqa: F401  (checks use them)
+    DISTINCT_FROM,
+    NUMBER,
+    blank,
+    number_text,
+)
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Study
 
@@ -37,8 +42,9 @@ class Allowed:
     values: frozenset[str]
 
 
-#: From this many records on, element-wise text work is done per distinct value (by_value).
-BY_VALUE_ROWS = 50_000
+#: From this many records on, element-wise text work is done per distinct value (by_value):
+#: the same threshold as core/values.
+BY_VALUE_ROWS = DISTINCT_FROM
 #: Within one validation run: id(column array) -> (weak reference, whether it has NaN).
 _HASNANS: ContextVar[dict[int, tuple[weakref.ref, bool]] | None] = ContextVar(
     "umsc_validate_hasnans", default=None
