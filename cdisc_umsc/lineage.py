@@ -177,9 +177,11 @@ def _supp_edges(
             parent, sub["USUBJID"], seq_var if (idval != "").any() else None, idval
         )
         dom = spec.domains.get(rdomain)
-        supp_spec = dom.spec.get("supp") if dom is not None and dom.spec is not None else None
+        supp_spec: SpecMap = (
+            dom.spec.get("supp") if dom is not None and dom.spec is not None else None
+        ) or SpecMap()
         qnam = sub["QNAM"].astype(str)
-        declared = {q: f"{supp_spec.where(q)}: supp {q}" for q in (supp_spec or {})}
+        declared = {q: f"{supp_spec.where(q)}: supp {q}" for q in supp_spec}
         split = f"{dom.file if dom else rdomain}: text over 200 characters (SDTMIG 4.5.3.2)"
         step = _map(qnam, declared, split)
         idvar = sub["IDVAR"].astype(str).to_numpy()
@@ -496,12 +498,13 @@ def _sdtm_variables(spec: StudySpec, sdtm: SdtmResult) -> list[tuple[str, str, s
                         f"{label}: formula over {d.get('pivot')} {d.get('value')}",
                     )
                 )
-        for qnam, q in (dom.supp or {}).items():
+        supp = dom.supp or SpecMap()
+        for qnam, q in supp.items():
             value = q.get("value") if isinstance(q, SpecMap) else None
-            text = value.cited() if isinstance(value, SpecMap) else dom.supp.where(qnam)
+            text = value.cited() if isinstance(value, SpecMap) else supp.where(qnam)
             rows.append((f"sdtm/SUPP{name}", "*", f"QVAL[{qnam}]", text))
-    td = spec.trial_design
-    for name in sorted(td or {}):
+    td = spec.trial_design or SpecMap()
+    for name in sorted(td):
         if f"{name}" in sdtm.data and isinstance(td[name], SpecMap):
             rows.append((f"sdtm/{name}", "*", "*", f"{td[name].where()}: {name}"))
     return rows

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -156,7 +157,9 @@ def _write_all(
     """Datasets, define.xml (+ define.html, the stylesheet and the documents it links to);
     ``step(name, records)`` is called as each dataset's files are written."""
     make_folder(folder)
-    purpose = "Analysis" if study.standard == "ADaMIG" else "Tabulation"
+    purpose: Literal["Tabulation", "Analysis"] = (
+        "Analysis" if study.standard == "ADaMIG" else "Tabulation"
+    )
     tree = build_define(
         study,
         data,

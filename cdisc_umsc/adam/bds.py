@@ -36,7 +36,7 @@ def _parameters(spec: SpecMap, src: pd.DataFrame) -> list[dict]:
     for record in first.to_dict("records"):  # one per parameter, not per data row
         prm = {
             "PARAMCD": record[test],
-            "PARAM": template.format(**record),
+            "PARAM": template.format(**{str(k): v for k, v in record.items()}),
             "where": {**(declared.get("where") or {}), test: record[test]},
             "decimals": int(declared.get("decimals", 6)),
         }
@@ -117,7 +117,7 @@ def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.
 def _baseline(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
     """ABLFL by the spec's rule: ``where:`` records, else the last non-missing value on or
     before TRTSDT (same date: the later ``order`` value, then the later record)."""
-    rule = spec.get("baseline") or {}
+    rule: SpecMap = spec.get("baseline") or SpecMap()
     if "where" in rule:
         cand = match(bds, rule["where"], f"{rule.where('where')}: where") & bds["AVAL"].notna()
         frame = bds[BY].copy()

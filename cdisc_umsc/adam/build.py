@@ -8,7 +8,8 @@ ADSL first (adsl.py), then BDS (bds.py) and OCCDS (occds.py) datasets in name or
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -188,6 +189,7 @@ def adam_meta(
             "codelist": "",
         }
         template = standards.adam_variable_pattern(var) or var
+        order: float
         if var in IDENTIFIERS:
             order = IDENTIFIERS.index(var) - 100
         elif own:
@@ -196,7 +198,7 @@ def adam_meta(
             order = 10_000 + pos
         else:  # ADSL and predecessor variables of a BDS/OCCDS: after the identifiers
             order = pos / 1000
-        sas_type = "Num" if frame[var].dtype.kind in "fiu" else "Char"
+        sas_type: Literal["Char", "Num"] = "Num" if frame[var].dtype.kind in "fiu" else "Char"
         data_type, fmt = _data_type(var, frame[var])
         label = str(ov.get("label") or _label(template, var, str(use["label"])))
         rows.append(
@@ -263,6 +265,14 @@ def check_specs(adam_specs: Mapping[str, SpecMap]) -> None:
                 raise spec.error(None, f"{name}: an ADaM {structure} spec needs {key}: ({what})")
 
 
+#: The builder of each dataset structure (ADSL: spec and SDTM; BDS, OCCDS: also ADSL).
+_BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "ADSL": build_adsl,
+    "BDS": build_bds,
+    "OCCDS": build_occds,
+}
+
+
 def build_adam(
     adam_specs: Mapping[str, SpecMap],
     sdtm: Mapping[str, pd.DataFrame],
@@ -279,7 +289,7 @@ def build_adam(
     for name in ["ADSL", *sorted(set(adam_specs) - {"ADSL"})]:
         spec = adam_specs[name]
         structure = str(spec.get("structure", ""))
-        builder = {"ADSL": build_adsl, "BDS": build_bds, "OCCDS": build_occds}[structure]
+        builder = _BUILDERS[structure]
         args = (spec, sdtm) if name == "ADSL" else (spec, sdtm, data["ADSL"])
         with located(f"{spec.file}: {name}"):
             data[name] = builder(*args)

@@ -35,7 +35,11 @@ def _parts(dtc: pd.Series) -> pd.DataFrame:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(f"record {i + 1}: '{text.iloc[i]}' is not an ISO 8601 date/time")
-    return parts.apply(lambda c: pd.to_numeric(c, errors="coerce"))
+    return parts.apply(_numeric)
+
+
+def _numeric(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column, errors="coerce")
 
 
 def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
@@ -88,8 +92,9 @@ def derive_vars_dt(
             pd.DataFrame({"year": y, "month": hi_m, "day": d.fillna(_days_in_month(y, hi_m))}),
             errors="coerce",
         )
-        ref = SAS_EPOCH + pd.to_timedelta(min_dates.to_numpy(), unit="D")
-        ref = pd.Series(ref, index=dtc.index)
+        ref = pd.Series(
+            SAS_EPOCH + pd.to_timedelta(min_dates.to_numpy(), unit="D"), index=dtc.index
+        )
         inside = imputed & (ref >= lo) & (ref <= hi)
         stamp = stamp.mask(inside, ref)
     if max_dates is not None:
@@ -119,10 +124,10 @@ def derive_vars_dtm(
     mm = p["M"].fillna(59 if last else 0)
     ss = p["S"].fillna(59 if last else 0)
     seconds = days * 86400 + hh * 3600 + mm * 60 + ss
-    tmf = np.where(
+    flags = np.where(
         p["H"].isna(), "H", np.where(p["M"].isna(), "M", np.where(p["S"].isna(), "S", ""))
     )
-    tmf = pd.Series(np.where(days.notna(), tmf, ""), index=dtc.index, dtype=object)
+    tmf = pd.Series(np.where(days.notna(), flags, ""), index=dtc.index, dtype=object)
     return seconds.astype("float64"), dtf, tmf
 
 

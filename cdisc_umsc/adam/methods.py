@@ -386,14 +386,14 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
         out["AVISIT"] = _derived(f"{src}.{av['AVISIT']} of the source record")
         out["AVISITN"] = _derived(f"{src}.{av['AVISITN']} of the source record")
     if av:
-        window = (
+        window_vars = (
             "AWLO",
             "AWHI",
             "AWTARGET",
             str(av.get("flag", "ANL01FL")) if "windows" in av else "",
         )
-        _cite(out, _at(spec, "avisit"), ("AVISIT", "AVISITN", *window))
-    carry = spec.get("carry") or {}
+        _cite(out, _at(spec, "avisit"), ("AVISIT", "AVISITN", *window_vars))
+    carry: SpecMap = spec.get("carry") or SpecMap()
     for target, source in carry.items():
         out[str(target)] = Said("Predecessor", f"{src}.{source}")
         _cite(out, f"{carry.where(target)}: carry {source}", (str(target),))
@@ -522,25 +522,25 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
         )
     if "criteria" in spec:
         _cite(out, _at(spec, "criteria"), [*crit_text, *crit_flag])
-    added = []
+    new_params: list[tuple[str, str, str]] = []
     for crits in (spec.get("criteria") or {}).values():
         for c in crits:
             resp = c.get("responder")
             if resp is not None and primary is not None:
-                added.append((str(resp["PARAMCD"]), str(resp["PARAM"]), f"CRIT{c['CRIT']}"))
+                new_params.append((str(resp["PARAMCD"]), str(resp["PARAM"]), f"CRIT{c['CRIT']}"))
     for d in spec.get("derived_parameters") or []:
-        added.append((_pattern(str(d["PARAMCD"])), "", ""))
-    if added:
+        new_params.append((_pattern(str(d["PARAMCD"])), "", ""))
+    if new_params:
         codes = "; ".join(
             f"{code} ({_q(name)}), responder of {crit}"
             if crit
             else f"for each source parameter, {code}"
-            for code, name, crit in added
+            for code, name, crit in new_params
         )
         out["PARAMCD"] = replace(
             out["PARAMCD"], method=f"{out['PARAMCD'].method}; derived parameters: {codes}"
         )
-        names = [f"{_q(name)} for {code}" for code, name, crit in added if crit]
+        names = [f"{_q(name)} for {code}" for code, name, crit in new_params if crit]
         for d in spec.get("derived_parameters") or []:
             names.append(f"for each source parameter, {_pattern(str(d['PARAM']))}")
         out["PARAM"] = replace(out["PARAM"], method=f"{out['PARAM'].method}; {'; '.join(names)}")
@@ -611,6 +611,7 @@ def _aval_levels(
     if extra_words:
         tail += "; " + "; ".join(extra_words)
     out = []
+    text: str | None
     for code in codes:
         if code in responders:
             text = responders[code]
@@ -700,7 +701,7 @@ def describe_adam(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], 
         said, levels = _bds(spec, frame)
     else:
         said = _occds(spec)
-    overrides = spec.get("metadata") or {}
+    overrides: SpecMap = spec.get("metadata") or SpecMap()
     for var, ov in overrides.items():
         if isinstance(ov, SpecMap) and ov.get("method"):
             old = said.get(var)

@@ -28,7 +28,9 @@ def derive_param_computed(
     absent = [n for n in names if n not in wide.columns]
     if absent:
         raise ValueError(f"derive_param_computed: no records for {', '.join(absent)}")
-    result = pd.Series(parsed.evaluate(wide), index=wide.index).round(int(decimals))
+    result = pd.Series(parsed.evaluate({n: wide[n] for n in names}), index=wide.index).round(
+        int(decimals)
+    )
     result = result[wide[names].notna().all(axis=1)]
     return result.rename("AVAL").reset_index()
 
@@ -79,7 +81,9 @@ def round_half_away(values: pd.Series, decimals: int) -> pd.Series:
     SAS ROUND does; a tiny allowance absorbs binary representation (0.15 is 0.1499...)."""
     scale = 10.0 ** int(decimals)
     x = values.astype("float64")
-    return np.sign(x) * np.floor(np.abs(x) * scale + 0.5 + 1e-9) / scale
+    a = x.to_numpy()
+    rounded = np.sign(a) * np.floor(np.abs(a) * scale + 0.5 + 1e-9) / scale
+    return pd.Series(rounded, index=x.index, name=x.name)
 
 
 def derive_param_change_from_previous(

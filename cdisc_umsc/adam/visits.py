@@ -99,7 +99,7 @@ def derive_extreme_records(
     order: Sequence[str],
     select: pd.Series,
     mode: str,
-    set_values: Mapping[str, object],
+    set_values: Mapping[str, str | int | float | bool | None],
 ) -> pd.DataFrame:
     """Copies of the first or last selected record per ``by`` group with ``set_values``
     (e.g. an end-of-treatment analysis visit from the last on-treatment visit)."""

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 import pandas as pd
 
 from cdisc_umsc.read.datasets import find_dataset, load_dataset
 
 
+@overload
+def read_dataset(folder: Path, name: str, required: Literal[True] = True) -> pd.DataFrame: ...
+@overload
+def read_dataset(folder: Path, name: str, required: bool) -> pd.DataFrame | None: ...
 def read_dataset(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None:
     """``name`` from ``folder`` as written by the run (XPT, else Dataset-JSON)."""
     if not required and find_dataset(folder, name) is None:

@@ -22,9 +22,9 @@ def cell(text: object, tag: str = "td", raw: bool = False, **values: object) -> 
     return f"<{tag}{attrs(**values)}>{body}</{tag}>"
 
 
-def num(text: object, **values: object) -> str:
+def num(text: object, tag: str = "td", raw: bool = False, **values: object) -> str:
     """A right-aligned number cell."""
-    return cell(text, cls="num", **values)
+    return cell(text, tag, raw, cls="num", **values)
 
 
 def table(

@@ -11,11 +11,14 @@ import functools
 import io
 import re
 from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from cdisc_umsc.review.summaries import ANY_SOC
 
@@ -24,7 +27,7 @@ RESPONDER = {"color": "#1a3f73", "linestyle": "-", "marker": "o", "label": "Resp
 NON_RESPONDER = {"color": "#e09a2b", "linestyle": "--", "marker": "s", "label": "Non-responder"}
 HATCHES = ("", "///", "...", "xxx", "\\\\\\", "++")
 GREYS = ("#1a3f73", "#e09a2b", "#8c8c8c", "#4d4d4d", "#c6c6c6", "#000000")
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.size": 9,
@@ -338,6 +341,8 @@ def ae_bars(table: pd.DataFrame, severities: list[str]) -> Figure:
         left += values
     ax.set_xlabel("Subjects (each at their maximum severity in the class)")
     ax.set_ylabel("System organ class")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    locator = ax.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+        locator.set_params(integer=True)
     ax.legend(frameon=False, title="Maximum severity")
     return fig

@@ -197,7 +197,7 @@ def _day_note(visits: pd.DataFrame) -> str:
     """How the plot's visits are placed, e.g. 'Visits at the planned study day (TV VISITDY):
     SCREENING, INFUSION 1; at the median study day of the visit's records (ADY): ...'."""
     parts = [
-        f"{_DAY_SOURCE[src]}: {', '.join(part['AVISIT'])}"
+        f"{_DAY_SOURCE[str(src)]}: {', '.join(part['AVISIT'])}"
         for src, part in visits.groupby("source", sort=False)
     ]
     return "Visits are placed at " + "; at ".join(parts) + "."
@@ -441,7 +441,9 @@ def _shift_table(name: str, shifts: pd.DataFrame, has_bnrind: bool) -> str:
     wide = wide.reindex(columns=cats, fill_value=0)
     wide["Total"] = wide.sum(axis=1)
     rows = []
-    for (paramcd, param, bnr), r in wide.iterrows():  # one row per parameter and category
+    for key, r in wide.iterrows():  # one row per parameter and category
+        assert isinstance(key, tuple)  # the index levels: PARAMCD, PARAM, BNRIND
+        paramcd, param, bnr = key
         rows.append(
             [
                 cell(param),

@@ -291,7 +291,9 @@ def ae_counts(
     soc_n = n_any[n_any.index.get_level_values("pt") == ""].droplevel("pt")
     table["soc_n"] = table["soc"].map(soc_n)
     # a SOC row's count is at least each of its PTs' and its pt "" sorts first: it leads them
-    table["pt_n"] = pd.MultiIndex.from_frame(table[["soc", "pt"]]).map(n_any).to_numpy()
+    # pandas-stubs types Index.map's mapper without Series; pandas takes "function, dict, or Series"
+    pt_n = pd.MultiIndex.from_frame(table[["soc", "pt"]]).map(n_any)  # type: ignore[arg-type]
+    table["pt_n"] = pt_n.to_numpy()
     table["first"] = table["soc"] != ANY_SOC
     table = table.sort_values(
         ["first", "soc_n", "soc", "pt_n", "pt", "severity"],

@@ -45,9 +45,11 @@ def validate_define(tree: etree._ElementTree) -> list[str]:
     root = tree.getroot()
     has_arm = next(root.iter(q(ARM_NS, "AnalysisResultDisplays")), None) is not None
     schema = _schema(has_arm)
-    errors = (
-        [] if schema.validate(tree) else [f"line {e.line}: {e.message}" for e in schema.error_log]
-    )
+    errors: list[str] = []
+    if not schema.validate(tree):  # error_log is a copy taken when read: read it after this
+        # lxml-stubs 0.5.1 declares _ErrorLog empty; lxml's log iterates its _LogEntry items
+        log = schema.error_log
+        errors = [f"line {e.line}: {e.message}" for e in log]  # type: ignore[attr-defined]
     defined: dict[str, int] = {}
     leaves: set[str] = set()
     for el in root.iter(etree.Element):
@@ -58,9 +60,10 @@ def validate_define(tree: etree._ElementTree) -> list[str]:
                     f"line {el.sourceline}: OID {oid!r} is defined twice "
                     f"(first at line {defined[oid]})"
                 )
-            defined.setdefault(oid, el.sourceline or 0)
-        if el.tag == q(DEF_NS, "leaf") and el.get("ID"):
-            leaves.add(el.get("ID"))
+            # lxml-stubs 0.5.1 writes `sourceline = ...  # Optional[int]`, an Ellipsis type
+            defined.setdefault(oid, el.sourceline or 0)  # type: ignore[arg-type]
+        if el.tag == q(DEF_NS, "leaf") and (leaf_id := el.get("ID")):
+            leaves.add(leaf_id)
     for el in root.iter(etree.Element):
         for attr in _REF_ATTRS:
             ref = el.get(attr)

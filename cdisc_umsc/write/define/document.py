@@ -217,7 +217,9 @@ def build_define(
         raise WriteError(f"define: document ids must be unique, got {', '.join(ids)}")
     acrf = next((f"LF.{d.id}" for d in study.documents if d.kind == "AnnotatedCRF"), None)
     nsmap = dict(NSMAP) | ({"arm": ARM_NS} if arm else {})
-    root = etree.Element(q(ODM_NS, "ODM"), nsmap=nsmap)
+    # lxml-stubs 0.5.1 types nsmap as Mapping[str, str]; lxml takes the None key (the default
+    # namespace), and its own Element.nsmap is typed Dict[Optional[str], str]
+    root = etree.Element(q(ODM_NS, "ODM"), nsmap=nsmap)  # type: ignore[arg-type]
     for key, value in (
         ("ODMVersion", "1.3.2"),
         ("FileType", "Snapshot"),
@@ -253,7 +255,7 @@ def build_define(
     )
 
     b = Build(study, Codelists(study, findings if findings is not None else []), files or {}, acrf)
-    scratch = etree.Element(q(ODM_NS, "scratch"), nsmap=nsmap)
+    scratch = etree.Element(q(ODM_NS, "scratch"), nsmap=nsmap)  # type: ignore[arg-type]  # as above
     for name, ds in included.items():
         item_group(scratch, b, ds, datasets[name], purpose, value_lists)
     arm_clauses = analysis_results(scratch, arm, included) if arm else []
@@ -292,5 +294,5 @@ def build_define(
     if arm_el is not None:
         mdv.append(arm_el)
     tree = root.getroottree()
-    etree.cleanup_namespaces(tree, top_nsmap=nsmap)
+    etree.cleanup_namespaces(tree, top_nsmap=nsmap)  # type: ignore[arg-type]  # None key, as above
     return tree

@@ -401,10 +401,13 @@ def _value_info(
     """One value-level ItemDef: inherits the variable's origin and method unless the
     value-level metadata says otherwise."""
     where = f"dataset {ds.name}, variable {var.name}, {test} {item.code}"
-    own = level is not None and level.origin is not None
+    if level is not None and level.origin is not None:  # the value level's own origin
+        origin_type, source = level.origin, level.source
+    else:
+        origin_type, source = var.origin, var.source
     origin = Origin(
-        level.origin if own else var.origin,  # type: ignore[union-attr]
-        level.source if own else var.source,  # type: ignore[union-attr]
+        origin_type,
+        source,
         level.pages if level is not None and level.pages is not None else var.pages,
     )
     mt = None

@@ -36,7 +36,9 @@ def stylesheet_bytes() -> bytes:
 def _stylesheet() -> etree.XSLT:
     with as_file(data_file(BUNDLE).joinpath(STYLESHEET)) as xsl:
         doc = etree.parse(str(xsl), safe_parser())
-    return etree.XSLT(doc, access_control=etree.XSLTAccessControl.DENY_ALL)
+    # lxml-stubs 0.5.1 declares XSLTAccessControl empty; DENY_ALL is lxml's documented constant
+    deny_all = etree.XSLTAccessControl.DENY_ALL  # type: ignore[attr-defined]
+    return etree.XSLT(doc, access_control=deny_all)
 
 
 def render_html(tree: etree._ElementTree) -> bytes:

@@ -54,7 +54,7 @@ def _units_of(frame: pd.DataFrame, keep: np.ndarray, name: str, test: str) -> di
     pairs = pairs[~is_blank(pairs[unit])]
     pairs = pairs.assign(_code=texts(pairs[test]), _unit=pairs[unit].astype(str))
     grouped = pairs.sort_values("_unit").groupby("_code")["_unit"]
-    return {code: ", ".join(units) for code, units in grouped.agg(list).items()}
+    return {str(code): ", ".join(units) for code, units in grouped.agg(list).items()}
 
 
 def first_labels(frame: pd.DataFrame, code_var: str) -> dict[str, str]:
@@ -93,7 +93,9 @@ def value_items(frame: pd.DataFrame, ds: str, var: Variable, test: str) -> list[
             dtype="float64", na_value=np.nan
         )
         is_text = (~is_blank(text)) & ~np.isfinite(num)
-    nbytes = col.astype("string").str.encode("utf-8").str.len().fillna(0).to_numpy("int64")
+    # pandas-stubs allows .str.len() on str only; pandas measures any sequence, bytes included
+    encoded = col.astype("string").str.encode("utf-8")
+    nbytes = encoded.str.len().fillna(0).to_numpy("int64")  # type: ignore[misc]
     finite = np.isfinite(num)
     int_d, frac_d = digit_parts(np.where(finite, np.abs(num), 0.0))
     stats = pd.DataFrame(
@@ -114,20 +116,29 @@ def value_items(frame: pd.DataFrame, ds: str, var: Variable, test: str) -> list[
         frac=("frac", "max"),
     )
     out = []
-    for code, row in zip(agg.index.tolist(), agg.itertuples(index=False), strict=True):
+    rows = zip(
+        agg.index.tolist(),
+        agg["text"].tolist(),
+        agg["finite"].tolist(),
+        agg["bytes"].tolist(),
+        agg["int"].tolist(),
+        agg["frac"].tolist(),
+        strict=True,
+    )
+    for code, any_text, any_finite, max_bytes, max_int, max_frac in rows:
         if label_variable(test):
             label = label_of.get(code, code)
         else:  # a category: the variable's label for the records of that category
             label = f"{var.label}, {code}"
         if units_of.get(code):
             label = f"{label} ({units_of[code]})"
-        text_only = bool(row.text) and not bool(row.finite)
-        if row.text or not row.finite:
-            out.append(ValueItem(code, label, "text", max(1, int(row.bytes)), None, text_only))
-        elif row.frac == 0:
-            out.append(ValueItem(code, label, "integer", max(1, int(row.int)), None))
+        text_only = bool(any_text) and not bool(any_finite)
+        if any_text or not any_finite:
+            out.append(ValueItem(code, label, "text", max(1, int(max_bytes)), None, text_only))
+        elif max_frac == 0:
+            out.append(ValueItem(code, label, "integer", max(1, int(max_int)), None))
         else:
-            out.append(ValueItem(code, label, "float", int(row.int) + int(row.frac), int(row.frac)))
+            out.append(ValueItem(code, label, "float", int(max_int) + int(max_frac), int(max_frac)))
     if var.type == "Num":  # a numeric column stays numeric even where a test has no values
         out = [
             v if v.data_type != "text" else ValueItem(v.code, v.label, "float", 1, 0) for v in out
