@@ -36,17 +36,15 @@ def test_merged_requires_unique_add() -> None:
 
 
 def test_dt_and_ady_have_no_day_zero() -> None:
-    dt = D.derive_var_dt(pd.Series(["1960-01-02", "2019-05", "1960-01-01T10:00"]))
+    dt = D.compute_dt(pd.Series(["1960-01-02", "2019-05", "1960-01-01T10:00"]))
     assert dt.iloc[0] == 1.0 and np.isnan(dt.iloc[1]) and dt.iloc[2] == 0.0
-    ady = D.derive_var_ady(pd.Series([9.0, 10.0, 11.0]), pd.Series([10.0] * 3))
+    ady = D.compute_ady(pd.Series([9.0, 10.0, 11.0]), pd.Series([10.0] * 3))
     assert ady.tolist() == [-1.0, 1.0, 2.0]
 
 
 def test_ablfl_last_nonmissing_on_or_before_reference_and_ties() -> None:
     bds = _bds()
-    flag = D.derive_var_ablfl(
-        bds, ["USUBJID", "PARAMCD"], "AVAL", "ADT", "TRTSDT", order=["AVISITN"]
-    )
+    flag = D.compute_ablfl(bds, ["USUBJID", "PARAMCD"], "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
     # A: day 10 (= first dose) wins over day 5; B: day 10 twice, the later visit has no value
     assert flag.tolist() == ["", "Y", "", "", "Y", "", ""]
 
@@ -54,7 +52,7 @@ def test_ablfl_last_nonmissing_on_or_before_reference_and_ties() -> None:
 def test_ablfl_excluded_records_are_never_baseline() -> None:
     bds = _bds()
     late = pd.Series([False, True, False, False, False, False, False])  # A's day-10 record
-    flag = D.derive_var_ablfl(
+    flag = D.compute_ablfl(
         bds, ["USUBJID", "PARAMCD"], "AVAL", "ADT", "TRTSDT", order=["AVISITN"], exclude=late
     )
     assert flag.tolist() == ["Y", "", "", "", "Y", "", ""]
@@ -109,33 +107,33 @@ def test_bmi_from_height_in_cm_and_weight_in_kg() -> None:
 def test_base_chg_pchg_null_on_baseline_and_before() -> None:
     bds = _bds()
     by = ["USUBJID", "PARAMCD"]
-    bds["ABLFL"] = D.derive_var_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
-    bds["BASE"] = D.derive_var_base(bds, by)
+    bds["ABLFL"] = D.compute_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
+    bds["BASE"] = D.compute_base(bds, by)
     post = (bds["ADT"] > bds["TRTSDT"]) & (bds["ABLFL"] != "Y")
     assert bds["BASE"].tolist() == [11.5] * 4 + [4.0] * 3
-    chg = D.derive_var_chg(bds, post, 1)
+    chg = D.compute_chg(bds, post, 1)
     assert np.isnan(chg.iloc[0]) and np.isnan(chg.iloc[1])
     assert chg.iloc[2] == pytest.approx(-4.6) and chg.iloc[6] == -4.0
-    pchg = D.derive_var_pchg(bds, post, 1)
+    pchg = D.compute_pchg(bds, post, 1)
     assert pchg.iloc[2] == pytest.approx(-40.0) and pchg.iloc[6] == -100.0
     zero = bds.assign(BASE=0.0)
-    assert D.derive_var_pchg(zero, post, 1).isna().all()  # BASE 0: PCHG null
-    text = D.derive_var_base(bds.assign(ANRIND=["N", "H", "L", "N", "N", "", "H"]), by, "ANRIND")
+    assert D.compute_pchg(zero, post, 1).isna().all()  # BASE 0: PCHG null
+    text = D.compute_base(bds.assign(ANRIND=["N", "H", "L", "N", "N", "", "H"]), by, "ANRIND")
     assert text.tolist() == ["H"] * 4 + ["N"] * 3
     with pytest.raises(ValueError, match="more than one ABLFL"):
-        D.derive_var_base(bds.assign(ABLFL="Y"), by)
+        D.compute_base(bds.assign(ABLFL="Y"), by)
 
 
 def test_criteria_exact_on_boundary() -> None:
     frame = pd.DataFrame({"AVAL": [6.9, 7.0, NAN, 1.0], "BASE": [11.5, 11.5, 11.5, 0.0]})
-    assert D.derive_var_crit_improvement(frame, 40, 1).tolist() == ["Y", "N", "", "N"]
-    assert D.derive_var_crit_in(frame, [1.0, 7.0]).tolist() == ["N", "Y", "", "Y"]
+    assert D.compute_crit_improvement(frame, 40, 1).tolist() == ["Y", "N", "", "N"]
+    assert D.compute_crit_in(frame, [1.0, 7.0]).tolist() == ["N", "Y", "", "Y"]
 
 
 def test_imputed_records_carry_baseline_forward() -> None:
     bds = _bds()
     by = ["USUBJID", "PARAMCD"]
-    bds["ABLFL"] = D.derive_var_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
+    bds["ABLFL"] = D.compute_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
     bds["AVISIT"] = ""
     new = D.derive_param_imputed(
         bds, pd.DataFrame({"USUBJID": ["A", "B"]}), by, "MONTH 6", 11.0, "BLOCF"
@@ -153,7 +151,7 @@ def test_imputed_records_carry_baseline_forward() -> None:
 def test_imputed_records_have_no_date_time_or_source() -> None:
     bds = _bds()
     by = ["USUBJID", "PARAMCD"]
-    bds["ABLFL"] = D.derive_var_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
+    bds["ABLFL"] = D.compute_ablfl(bds, by, "AVAL", "ADT", "TRTSDT", order=["AVISITN"])
     bds["ADTM"] = bds["ADT"] * 86400 + 8 * 3600
     bds["ATMF"] = "S"
     bds["SRCDOM"], bds["SRCVAR"], bds["SRCSEQ"] = "LB", "LBSTRESN", np.arange(7.0)

@@ -8,10 +8,10 @@ import pytest
 
 from cdisc_umsc.adam.flags import (
     compute_after_first_dose,
+    compute_extreme_flag,
+    compute_ontrtfl,
     compute_timed,
-    derive_var_extreme_flag,
-    derive_var_ontrtfl,
-    derive_var_trtemfl,
+    compute_trtemfl,
 )
 
 NAN = np.nan
@@ -25,10 +25,10 @@ def test_ontrtfl() -> None:
             "TRTEDT": [20.0] * 6,
         }
     )
-    assert derive_var_ontrtfl(frame).tolist() == ["", "Y", "Y", "", "", ""]
-    assert derive_var_ontrtfl(frame, end_window=5).tolist() == ["", "Y", "Y", "Y", "", ""]
+    assert compute_ontrtfl(frame).tolist() == ["", "Y", "Y", "", "", ""]
+    assert compute_ontrtfl(frame, end_window=5).tolist() == ["", "Y", "Y", "Y", "", ""]
     with pytest.raises(ValueError, match="end_window must be >= 0"):
-        derive_var_ontrtfl(frame, end_window=-1)
+        compute_ontrtfl(frame, end_window=-1)
 
 
 DAY = 86400.0
@@ -65,10 +65,10 @@ def test_ontrtfl_compares_date_times_where_both_have_a_time() -> None:
     frame = _timed_frame()
     # same day before the dose: pre-treatment; at and after the dose time: on treatment;
     # no time (or only the hour imputed) on the dose day: the same_day rule decides
-    assert derive_var_ontrtfl(frame, same_day="pre_dose").tolist() == [
+    assert compute_ontrtfl(frame, same_day="pre_dose").tolist() == [
         "", "", "Y", "Y", "", "Y", "Y", "",
     ]  # fmt: skip
-    assert derive_var_ontrtfl(frame, same_day="on_treatment").tolist() == [
+    assert compute_ontrtfl(frame, same_day="on_treatment").tolist() == [
         "", "", "Y", "Y", "Y", "Y", "Y", "Y",
     ]  # fmt: skip
     assert compute_timed(frame, "ADTM", "ATMF").tolist() == [
@@ -79,7 +79,7 @@ def test_ontrtfl_compares_date_times_where_both_have_a_time() -> None:
 def test_ontrtfl_dates_only_when_the_dose_time_is_unknown() -> None:
     frame = _timed_frame()
     frame["TRTSTMF"] = "H"  # the first dose has a date only: every record compared by date
-    assert derive_var_ontrtfl(frame, same_day="pre_dose").tolist() == [
+    assert compute_ontrtfl(frame, same_day="pre_dose").tolist() == [
         "", "", "", "", "", "Y", "", "",
     ]  # fmt: skip
     without = frame.drop(columns=["ADTM", "ATMF", "TRTSDTM", "TRTSTMF"])
@@ -87,9 +87,9 @@ def test_ontrtfl_dates_only_when_the_dose_time_is_unknown() -> None:
         False, False, False, False, False, True, False, False,
     ]  # fmt: skip
     missing = pd.DataFrame({"ADT": [NAN, 12.0], "TRTSDT": [10.0, NAN], "TRTEDT": [20.0, 20.0]})
-    assert derive_var_ontrtfl(missing, same_day="pre_dose").tolist() == ["", ""]
+    assert compute_ontrtfl(missing, same_day="pre_dose").tolist() == ["", ""]
     with pytest.raises(ValueError, match="same_day must be one of on_treatment, pre_dose"):
-        derive_var_ontrtfl(frame, same_day="before")
+        compute_ontrtfl(frame, same_day="before")
 
 
 def test_trtemfl_and_missing_start_rule() -> None:
@@ -101,8 +101,8 @@ def test_trtemfl_and_missing_start_rule() -> None:
             "TRTEDT": [20.0] * 7,
         }
     )
-    assert derive_var_trtemfl(frame, end_window=30).tolist() == ["", "Y", "Y", "", "", "Y", ""]
-    assert derive_var_trtemfl(frame, end_window=30, missing_start="not").tolist() == [
+    assert compute_trtemfl(frame, end_window=30).tolist() == ["", "Y", "Y", "", "", "Y", ""]
+    assert compute_trtemfl(frame, end_window=30, missing_start="not").tolist() == [
         "",
         "Y",
         "Y",
@@ -112,7 +112,7 @@ def test_trtemfl_and_missing_start_rule() -> None:
         "",
     ]
     with pytest.raises(ValueError, match="missing_start must be"):
-        derive_var_trtemfl(frame, missing_start="maybe")
+        compute_trtemfl(frame, missing_start="maybe")
 
 
 def test_first_occurrence_within_selection() -> None:
@@ -126,13 +126,16 @@ def test_first_occurrence_within_selection() -> None:
         }
     )
     sel = frame["TRTEMFL"] == "Y"
-    assert derive_var_extreme_flag(
-        frame, ["USUBJID"], ["ASTDT", "AESEQ"], "first", sel
-    ).tolist() == ["", "Y", "", "Y"]
-    assert derive_var_extreme_flag(
+    assert compute_extreme_flag(frame, ["USUBJID"], ["ASTDT", "AESEQ"], "first", sel).tolist() == [
+        "",
+        "Y",
+        "",
+        "Y",
+    ]
+    assert compute_extreme_flag(
         frame, ["USUBJID", "AEDECOD"], ["ASTDT", "AESEQ"], "first", sel
     ).tolist() == ["Y", "Y", "", "Y"]
-    assert derive_var_extreme_flag(frame, ["USUBJID"], ["ASTDT"], "last").tolist() == [
+    assert compute_extreme_flag(frame, ["USUBJID"], ["ASTDT"], "last").tolist() == [
         "Y",
         "",
         "",
@@ -180,6 +183,6 @@ def test_ontrtfl_end_is_compared_as_dates_with_the_window() -> None:
     frame["ADT"] = [20.0, 21.0, 22.0, 23.0, 20.0, 21.0, 22.0, 23.0]
     frame["ADTM"] = frame["ADT"] * DAY + 23 * 3600  # late in the day: the end has no time
     frame["ATMF"] = ""
-    assert derive_var_ontrtfl(frame, end_window=2, same_day="pre_dose").tolist() == [
+    assert compute_ontrtfl(frame, end_window=2, same_day="pre_dose").tolist() == [
         "Y", "Y", "Y", "", "Y", "Y", "Y", "",
     ]  # fmt: skip

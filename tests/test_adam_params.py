@@ -69,7 +69,7 @@ def test_round_half_away_from_zero() -> None:
 
 
 def test_change_from_previous_relative_to_range() -> None:
-    from cdisc_umsc.adam.params import derive_param_change_from_previous
+    from cdisc_umsc.adam.params import compute_change_from_previous
 
     frame = pd.DataFrame(
         {
@@ -82,7 +82,7 @@ def test_change_from_previous_relative_to_range() -> None:
         }
     )
     select = pd.Series([True, True, True, False, True, True])
-    value = derive_param_change_from_previous(frame, ["USUBJID", "PARAMCD"], ["ADT"], select, 1)
+    value = compute_change_from_previous(frame, ["USUBJID", "PARAMCD"], ["ADT"], select, 1)
     # A in date order: 4.0 (day 1), 4.5 (day 2), 5.0 (day 3); day 4 is not selected.
     # B's range has no width, so no value.
     assert value.tolist()[:3] == [pytest.approx(np.nan, nan_ok=True), 0.5, 0.5]

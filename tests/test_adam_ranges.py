@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_umsc.adam.ranges import derive_var_anrind, derive_var_shift, derive_vars_r2a1
+from cdisc_umsc.adam.ranges import compute_anrind, compute_r2a1, compute_shift
 
 LAB = pd.DataFrame(
     {
@@ -18,13 +18,11 @@ LAB = pd.DataFrame(
 
 
 def test_anrind_standard_and_factors() -> None:
-    assert derive_var_anrind(LAB).tolist() == ["LOW", "NORMAL", "HIGH", "", "LOW", "", "NORMAL"]
-    wide = derive_var_anrind(
-        LAB, low_factor=0.5, high_factor=1.5, terms=("L", "N", "H"), missing="N"
-    )
+    assert compute_anrind(LAB).tolist() == ["LOW", "NORMAL", "HIGH", "", "LOW", "", "NORMAL"]
+    wide = compute_anrind(LAB, low_factor=0.5, high_factor=1.5, terms=("L", "N", "H"), missing="N")
     assert wide.tolist() == ["N", "N", "H", "N", "L", "", "N"]
     with pytest.raises(ValueError, match="terms must be"):
-        derive_var_anrind(LAB, terms=("L", "H"))
+        compute_anrind(LAB, terms=("L", "H"))
 
 
 def test_shift_only_on_selected_known_pairs() -> None:
@@ -32,7 +30,7 @@ def test_shift_only_on_selected_known_pairs() -> None:
         {"BNRIND": ["NORMAL", "NORMAL", "", "HIGH"], "ANRIND": ["HIGH", "NORMAL", "LOW", "NORMAL"]}
     )
     post = pd.Series([True, False, True, True])
-    assert derive_var_shift(frame, select=post).tolist() == [
+    assert compute_shift(frame, select=post).tolist() == [
         "NORMAL to HIGH",
         "",
         "",
@@ -41,7 +39,7 @@ def test_shift_only_on_selected_known_pairs() -> None:
 
 
 def test_ratios_to_limits() -> None:
-    r = derive_vars_r2a1(LAB)
+    r = compute_r2a1(LAB)
     assert r["R2A1LO"].iloc[0] == 0.75 and r["R2A1HI"].iloc[2] == pytest.approx(20 / 12)
     assert np.isnan(r["R2A1LO"].iloc[6]) and r["R2A1HI"].iloc[6] == 0.5  # A1LO 0: no ratio
     assert np.isnan(r["R2A1LO"].iloc[5])

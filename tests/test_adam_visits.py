@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from cdisc_umsc.adam.visits import (
+    compute_anl_flag,
+    compute_avisit_map,
+    compute_avisit_windows,
     derive_extreme_records,
-    derive_var_anl_flag,
-    derive_vars_avisit_map,
-    derive_vars_avisit_windows,
 )
 
 WINDOWS = [
@@ -22,7 +22,7 @@ WINDOWS = [
 
 def test_visit_map_leaves_unmapped_as_told() -> None:
     frame = pd.DataFrame({"VISIT": ["SCREENING 1", "WEEK 2", "UNSCHEDULED 1.1"]})
-    out = derive_vars_avisit_map(
+    out = compute_avisit_map(
         frame, "VISIT", {"SCREENING 1": ("Baseline", 0), "WEEK 2": ("Week 2", 2)}, unmapped="."
     )
     assert out["AVISIT"].tolist() == ["Baseline", "Week 2", "."]
@@ -31,7 +31,7 @@ def test_visit_map_leaves_unmapped_as_told() -> None:
 
 def test_windows_assign_visit_and_bounds() -> None:
     frame = pd.DataFrame({"ADY": [-3, 1, 2, 8, 21, 22, 40, np.nan]})
-    out = derive_vars_avisit_windows(frame, "ADY", WINDOWS)
+    out = compute_avisit_windows(frame, "ADY", WINDOWS)
     assert out["AVISIT"].tolist() == [
         "Baseline",
         "Baseline",
@@ -44,7 +44,7 @@ def test_windows_assign_visit_and_bounds() -> None:
     ]
     assert out.loc[3, ["AWLO", "AWHI", "AWTARGET"]].tolist() == [8.0, 21.0, 15.0]
     with pytest.raises(ValueError, match="windows Week 2 and Week 4 overlap"):
-        derive_vars_avisit_windows(frame, "ADY", [*WINDOWS[:1], {**WINDOWS[2], "lo": 21}])
+        compute_avisit_windows(frame, "ADY", [*WINDOWS[:1], {**WINDOWS[2], "lo": 21}])
 
 
 def test_two_records_in_one_window() -> None:
@@ -58,7 +58,7 @@ def test_two_records_in_one_window() -> None:
         }
     )
     # A/Week 2: day 14 is closest but has no value; 12 and 18 are 3 days off: earlier wins.
-    assert derive_var_anl_flag(frame, ["USUBJID", "AVISITN"]).tolist() == [
+    assert compute_anl_flag(frame, ["USUBJID", "AVISITN"]).tolist() == [
         "Y",
         "",
         "",
@@ -67,7 +67,7 @@ def test_two_records_in_one_window() -> None:
         "Y",
         "",
     ]
-    assert derive_var_anl_flag(frame, ["USUBJID", "AVISITN"], "last").tolist() == [
+    assert compute_anl_flag(frame, ["USUBJID", "AVISITN"], "last").tolist() == [
         "",
         "Y",
         "",
@@ -77,7 +77,7 @@ def test_two_records_in_one_window() -> None:
         "Y",
     ]
     with pytest.raises(ValueError, match="rule must be closest, first or last"):
-        derive_var_anl_flag(frame, ["USUBJID"], "nearest")
+        compute_anl_flag(frame, ["USUBJID"], "nearest")
 
 
 def test_extreme_records_are_copies() -> None:

@@ -94,10 +94,10 @@ def _one(
         highest, rule = _impute(p)
         with located(f"{p.where(key)}: {var}"):
             if key == "date":
-                value, dtf = dates.derive_vars_dt(text, highest, rule)
+                value, dtf = dates.compute_dt_imputed(text, highest, rule)
                 tmf = None
             else:
-                value, dtf, tmf = dates.derive_vars_dtm(text, highest, rule, rule)
+                value, dtf, tmf = dates.compute_dtm_imputed(text, highest, rule, rule)
         cols = {var: value}
         flags = p.get("flag") or {}
         if isinstance(flags, str):

@@ -49,10 +49,10 @@ def _parameters(spec: SpecMap, src: pd.DataFrame) -> list[dict]:
 def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
     adt = spec["adt"]
     if isinstance(adt, str):
-        return {"ADT": D.derive_var_dt(rows[adt]).to_numpy()}
+        return {"ADT": D.compute_dt(rows[adt]).to_numpy()}
     imp = adt.get("impute") or {}
     with located(f"{adt.where()}: ADT"):
-        value, dtf = dates.derive_vars_dt(
+        value, dtf = dates.compute_dt_imputed(
             rows[str(adt["date"])], str(imp.get("highest", "n")), str(imp.get("rule", "first"))
         )
     out = {"ADT": value.to_numpy()}
@@ -67,7 +67,7 @@ def _adtm(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
     if not spec.get("adtm"):
         return {}
     with located(f"{spec.where('adtm')}: ADTM"):
-        value, _dtf, tmf = dates.derive_vars_dtm(rows[str(spec["adtm"])])
+        value, _dtf, tmf = dates.compute_dtm_imputed(rows[str(spec["adtm"])])
     timed = tmf.isin(["", "S"]) & value.notna()
     return {
         "ADTM": value.where(timed).to_numpy(),
@@ -95,7 +95,7 @@ def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.
     av = spec.get("avisit") or {}
     if "map" in av:
         table = {str(k): tuple(v) for k, v in av["values"].items()}
-        mapped = visits.derive_vars_avisit_map(
+        mapped = visits.compute_avisit_map(
             rows, str(av["map"]), table, str(av.get("unmapped") or "")
         )
         part["AVISIT"], part["AVISITN"] = mapped["AVISIT"].to_numpy(), mapped["AVISITN"].to_numpy()
@@ -134,7 +134,7 @@ def _baseline(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
             bds, "TRTSDTM", "TRTSTMF"
         )
         late = timed & (bds["ADTM"] >= bds["TRTSDTM"]) if timed.any() else None
-    return D.derive_var_ablfl(bds, BY, "AVAL", "ADT", reference, order=order, exclude=late)
+    return D.compute_ablfl(bds, BY, "AVAL", "ADT", reference, order=order, exclude=late)
 
 
 def _post(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
@@ -148,7 +148,7 @@ def _post(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
     if how == "not_baseline":
         return bds["BASE"].notna() & not_base
     if how == "after_baseline":
-        base_dt = D.derive_var_base(bds, BY, "ADT")
+        base_dt = D.compute_base(bds, BY, "ADT")
         return (bds["ADT"] >= base_dt).fillna(False) & not_base
     raise InputError(
         f"{spec.where('change')}: change.post must be after_reference, "
@@ -184,11 +184,11 @@ def _criteria(spec: SpecMap, bds: pd.DataFrame, post: pd.Series, decimals: dict)
         for c in crits:
             n = int(c["CRIT"])
             if "improvement" in c:
-                flag = D.derive_var_crit_improvement(
+                flag = D.compute_crit_improvement(
                     bds[sel], float(c["improvement"]), decimals[str(paramcd)]
                 )
             else:
-                flag = D.derive_var_crit_in(bds[sel], [float(x) for x in c["aval_in"]])
+                flag = D.compute_crit_in(bds[sel], [float(x) for x in c["aval_in"]])
             apply = sel & post
             for col in (f"CRIT{n}", f"CRIT{n}FL"):
                 if col not in bds:
@@ -229,7 +229,7 @@ def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFra
     )
     select = match(source, d.get("select"), f"{d.where('select')}: select")
     order = [str(v) for v in d.get("order", ["ADT"])]
-    value = params.derive_param_change_from_previous(
+    value = params.compute_change_from_previous(
         source, BY, order, select, int(d["decimals"]) if "decimals" in d else None
     )
     baseline = (source["ABLFL"] == "Y").to_numpy()
@@ -251,7 +251,7 @@ def _relative_change(spec: SpecMap, bds: pd.DataFrame, d: SpecMap) -> pd.DataFra
     ind = d.get("anrind")
     if ind is not None:
         limits = new.assign(_lo=float(ind["low"]), _hi=float(ind["high"]))
-        new["ANRIND"] = ranges.derive_var_anrind(
+        new["ANRIND"] = ranges.compute_anrind(
             limits, "AVAL", "_lo", "_hi", terms=tuple(ind.get("terms", ranges.TERMS))
         )
     return new
@@ -303,38 +303,38 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     bds = pd.concat(parts, ignore_index=True)
     bds = D.derive_vars_merged(bds, adsl, ["STUDYID", "USUBJID"], [str(v) for v in spec["adsl"]])
     if "ADY" not in bds:
-        bds["ADY"] = D.derive_var_ady(bds["ADT"], bds["TRTSDT"])
+        bds["ADY"] = D.compute_ady(bds["ADT"], bds["TRTSDT"])
     av = spec.get("avisit") or {}
     if "windows" in av:
-        win = visits.derive_vars_avisit_windows(bds, str(av.get("day", "ADY")), av["windows"])
+        win = visits.compute_avisit_windows(bds, str(av.get("day", "ADY")), av["windows"])
         for col in win.columns:
             bds[col] = win[col].to_numpy()
-        bds[str(av.get("flag", "ANL01FL"))] = visits.derive_var_anl_flag(
+        bds[str(av.get("flag", "ANL01FL"))] = visits.compute_anl_flag(
             bds, [*BY, "AVISITN"], str(av.get("rule", "closest")), str(av.get("day", "ADY"))
         )
     bds["ABLFL"] = _baseline(spec, bds)
-    bds["BASE"] = D.derive_var_base(bds, BY)
+    bds["BASE"] = D.compute_base(bds, BY)
     post = _post(spec, bds)
     rng = spec.get("ranges") or {}
     if rng:
         ind = rng.get("anrind") or {}
-        bds["ANRIND"] = ranges.derive_var_anrind(
+        bds["ANRIND"] = ranges.compute_anrind(
             bds,
             low_factor=float(ind.get("low_factor", 1)),
             high_factor=float(ind.get("high_factor", 1)),
             terms=tuple(ind.get("terms", ranges.TERMS)),
             missing=str(ind.get("missing", "")),
         )
-        bds["BNRIND"] = D.derive_var_base(bds, BY, "ANRIND")
+        bds["BNRIND"] = D.compute_base(bds, BY, "ANRIND")
         if rng.get("shift"):
-            bds[str(rng["shift"])] = ranges.derive_var_shift(bds, select=post)
+            bds[str(rng["shift"])] = ranges.compute_shift(bds, select=post)
         if rng.get("ratios", True):
-            r2 = ranges.derive_vars_r2a1(bds)
+            r2 = ranges.compute_r2a1(bds)
             bds["R2A1LO"], bds["R2A1HI"] = r2["R2A1LO"], r2["R2A1HI"]
     ontrt = spec.get("ontrt")
     if ontrt is not None:
         with located(f"{ontrt.where()}: ONTRTFL"):
-            bds["ONTRTFL"] = flags.derive_var_ontrtfl(
+            bds["ONTRTFL"] = flags.compute_ontrtfl(
                 bds,
                 end_window=int(ontrt.get("end_window", 0)),
                 same_day=str(ontrt.get("same_day", "on_treatment")),
@@ -352,8 +352,8 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     bds["CHG"], bds["PCHG"] = np.nan, np.nan
     for paramcd, dec in decimals.items():
         sel = bds["PARAMCD"] == paramcd
-        bds.loc[sel, "CHG"] = D.derive_var_chg(bds[sel], post[sel], dec)
-        bds.loc[sel, "PCHG"] = D.derive_var_pchg(bds[sel], post[sel], dec)
+        bds.loc[sel, "CHG"] = D.compute_chg(bds[sel], post[sel], dec)
+        bds.loc[sel, "PCHG"] = D.compute_pchg(bds[sel], post[sel], dec)
     if primary is not None:
         in_pop = bds["USUBJID"].isin(pop["USUBJID"])
         at_visit = (bds["AVISITN"] == visitn) & in_pop

@@ -58,7 +58,7 @@ def _to_sas_days(stamp: pd.Series) -> pd.Series:
     return ((stamp - SAS_EPOCH).dt.days).astype("float64")
 
 
-def derive_vars_dt(
+def compute_dt_imputed(
     dtc: pd.Series,
     highest_imputation: str = "n",
     date_imputation: str = "first",
@@ -66,7 +66,7 @@ def derive_vars_dt(
     max_dates: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """(numeric date, --DTF) from ISO 8601 text, imputing partial dates as the rules say."""
-    _check(highest_imputation, date_imputation, ("first", "last", "mid"), "derive_vars_dt")
+    _check(highest_imputation, date_imputation, ("first", "last", "mid"), "compute_dt_imputed")
     p = _parts(dtc)
     y, m, d = p["y"], p["m"], p["d"]
     level = _LEVELS[highest_imputation]
@@ -106,7 +106,7 @@ def derive_vars_dt(
     return _to_sas_days(stamp), pd.Series(flag, index=dtc.index, dtype=object)
 
 
-def derive_vars_dtm(
+def compute_dtm_imputed(
     dtc: pd.Series,
     highest_imputation: str = "n",
     date_imputation: str = "first",
@@ -114,10 +114,10 @@ def derive_vars_dtm(
     min_dates: pd.Series | None = None,
     max_dates: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(numeric date-time, --DTF, --TMF): the date as ``derive_vars_dt``; a missing hour,
+    """(numeric date-time, --DTF, --TMF): the date as ``compute_dt_imputed``; a missing hour,
     minute or second is set to 00 (``first``) or to 23/59/59 (``last``) and flagged H/M/S."""
-    _check("n", time_imputation, ("first", "last"), "derive_vars_dtm")
-    days, dtf = derive_vars_dt(dtc, highest_imputation, date_imputation, min_dates, max_dates)
+    _check("n", time_imputation, ("first", "last"), "compute_dtm_imputed")
+    days, dtf = compute_dt_imputed(dtc, highest_imputation, date_imputation, min_dates, max_dates)
     p = _parts(dtc)
     last = time_imputation == "last"
     hh = p["H"].fillna(23 if last else 0)
@@ -131,7 +131,7 @@ def derive_vars_dtm(
     return seconds.astype("float64"), dtf, tmf
 
 
-def derive_vars_dt_pair(
+def compute_dt_pair(
     start: pd.Series,
     end: pd.Series,
     highest_imputation: str = "M",
@@ -141,7 +141,7 @@ def derive_vars_dt_pair(
     """(ASTDT, ASTDTF, AENDT, AENDTF) imputed consistently: the start to the first possible
     day (or the min date inside its range), the end to the last possible day (capped at the max
     date); an imputed start after the (complete or imputed) end is set to the end date."""
-    endt, endtf = derive_vars_dt(end, highest_imputation, "last", max_dates=max_dates)
-    stdt, stdtf = derive_vars_dt(start, highest_imputation, "first", min_dates=min_dates)
+    endt, endtf = compute_dt_imputed(end, highest_imputation, "last", max_dates=max_dates)
+    stdt, stdtf = compute_dt_imputed(start, highest_imputation, "first", min_dates=min_dates)
     late = (stdtf != "") & endt.notna() & (stdt > endt)
     return stdt.mask(late, endt), stdtf, endt, endtf

@@ -101,19 +101,19 @@ def compute_bmi(height: pd.Series, weight: pd.Series) -> pd.Series:
     return (w / h**2).where(h > 0).astype("float64")
 
 
-def derive_var_dt(dtc: pd.Series) -> pd.Series:
+def compute_dt(dtc: pd.Series) -> pd.Series:
     """Numeric SAS date (days since 1960-01-01) of the complete date part of ISO 8601 text."""
     d = iso8601.date_part(dtc)
     return ((d - SAS_EPOCH).dt.days).astype("float64")
 
 
-def derive_var_ady(adt: pd.Series, trtsdt: pd.Series) -> pd.Series:
+def compute_ady(adt: pd.Series, trtsdt: pd.Series) -> pd.Series:
     """Analysis relative day: ADT - TRTSDT + 1 on or after, ADT - TRTSDT before (no day 0)."""
     delta = adt - trtsdt
     return delta.where(delta < 0, delta + 1)
 
 
-def derive_var_ablfl(
+def compute_ablfl(
     dataset: pd.DataFrame,
     by: Sequence[str],
     value: str,
@@ -127,7 +127,7 @@ def derive_var_ablfl(
     Ties on the same date are resolved by the ``order`` variables (the last record wins).
     Records where ``exclude`` is true are never baseline (e.g. timed after the first dose).
     """
-    _need(dataset, [*by, value, date, reference, *order], "derive_var_ablfl")
+    _need(dataset, [*by, value, date, reference, *order], "compute_ablfl")
     ok = dataset[value].notna() & dataset[date].notna() & (dataset[date] <= dataset[reference])
     if exclude is not None:
         ok &= ~exclude.to_numpy(dtype=bool)
@@ -140,15 +140,15 @@ def derive_var_ablfl(
     return flag
 
 
-def derive_var_base(
+def compute_base(
     dataset: pd.DataFrame, by: Sequence[str], value: str = "AVAL", flag: str = "ABLFL"
 ) -> pd.Series:
     """The ``value`` of the subject/parameter's baseline record, on every record (BASE from
     AVAL, BNRIND from ANRIND ...); numeric values stay numeric, text is blank where absent."""
-    _need(dataset, [*by, value, flag], "derive_var_base")
+    _need(dataset, [*by, value, flag], "compute_base")
     base = dataset.loc[dataset[flag] == "Y", [*by, value]].rename(columns={value: "_base"})
     if base.duplicated(list(by)).any():
-        raise ValueError(f"derive_var_base: more than one {flag} record per {', '.join(by)}")
+        raise ValueError(f"compute_base: more than one {flag} record per {', '.join(by)}")
     merged = dataset[list(by)].merge(base, on=list(by), how="left")
     if dataset[value].dtype.kind in "fiu":
         return pd.Series(merged["_base"].to_numpy(), index=dataset.index, dtype="float64")
@@ -162,21 +162,21 @@ def _scaled(values: pd.Series, decimals: int) -> pd.Series:
     return (values * 10**decimals).round().astype("Int64")
 
 
-def derive_var_chg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
+def compute_chg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
     """CHG = AVAL - BASE on post-baseline records (null on baseline and before)."""
     a, b = _scaled(dataset["AVAL"], decimals), _scaled(dataset["BASE"], decimals)
     chg = (a - b).astype("float64") / 10**decimals
     return chg.where(post, np.nan).astype("float64")
 
 
-def derive_var_pchg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
+def compute_pchg(dataset: pd.DataFrame, post: pd.Series, decimals: int) -> pd.Series:
     """PCHG = 100 x CHG / BASE from values exact at the parameter's precision; null if BASE is 0."""
     a, b = _scaled(dataset["AVAL"], decimals), _scaled(dataset["BASE"], decimals)
     pchg = (100 * (a - b)).astype("float64") / b.astype("float64")
     return pchg.where(post & (b != 0).fillna(False), np.nan).astype("float64")
 
 
-def derive_var_crit_improvement(dataset: pd.DataFrame, percent: float, decimals: int) -> pd.Series:
+def compute_crit_improvement(dataset: pd.DataFrame, percent: float, decimals: int) -> pd.Series:
     """Y/N: improvement from baseline >= ``percent`` %, i.e. (BASE - AVAL) x 100 >= percent x BASE.
 
     Compared in exact integer arithmetic at the parameter's precision, so a result exactly on
@@ -191,7 +191,7 @@ def derive_var_crit_improvement(dataset: pd.DataFrame, percent: float, decimals:
     )
 
 
-def derive_var_crit_in(dataset: pd.DataFrame, values: Sequence[float]) -> pd.Series:
+def compute_crit_in(dataset: pd.DataFrame, values: Sequence[float]) -> pd.Series:
     """Y/N: AVAL is one of ``values``."""
     known = dataset["AVAL"].notna()
     hit = dataset["AVAL"].isin(list(values))

@@ -68,7 +68,7 @@ def compute_after_first_dose(
     return (by_date & d.notna() & s.notna()).fillna(False).astype(bool)
 
 
-def derive_var_ontrtfl(
+def compute_ontrtfl(
     dataset: pd.DataFrame,
     date: str = "ADT",
     start: str = "TRTSDT",
@@ -79,16 +79,16 @@ def derive_var_ontrtfl(
     """Y when the record is at or after the first dose (:func:`compute_after_first_dose`:
     date-times where both have a time, else dates with the ``same_day`` rule) and its date is
     no later than ``end`` + ``end_window`` days (an open end counts as ongoing)."""
-    _need(dataset, [date, start, end], "derive_var_ontrtfl")
+    _need(dataset, [date, start, end], "compute_ontrtfl")
     if end_window < 0:
-        raise ValueError("derive_var_ontrtfl: end_window must be >= 0")
+        raise ValueError("compute_ontrtfl: end_window must be >= 0")
     d, e = dataset[date], dataset[end]
     started = compute_after_first_dose(dataset, date, start, same_day)
     ok = started & (e.isna() | (d <= e + end_window))
     return _yn(ok.fillna(False), dataset.index)
 
 
-def derive_var_trtemfl(
+def compute_trtemfl(
     dataset: pd.DataFrame,
     start: str = "ASTDT",
     end: str = "AENDT",
@@ -100,11 +100,11 @@ def derive_var_trtemfl(
     """Y when the event starts on or after first dose and no later than last dose +
     ``end_window`` days. A missing start: ``emergent`` flags it unless it ended before first
     dose; ``not`` leaves it unflagged. Untreated subjects (no TRTSDT) are never flagged."""
-    _need(dataset, [start, end, trtsdt, trtedt], "derive_var_trtemfl")
+    _need(dataset, [start, end, trtsdt, trtedt], "compute_trtemfl")
     if missing_start not in ("emergent", "not"):
-        raise ValueError("derive_var_trtemfl: missing_start must be 'emergent' or 'not'")
+        raise ValueError("compute_trtemfl: missing_start must be 'emergent' or 'not'")
     if end_window < 0:
-        raise ValueError("derive_var_trtemfl: end_window must be >= 0")
+        raise ValueError("compute_trtemfl: end_window must be >= 0")
     st, en = dataset[start], dataset[end]
     ts, te = dataset[trtsdt], dataset[trtedt]
     within = st.notna() & (st >= ts) & (te.isna() | (st <= te + end_window))
@@ -113,7 +113,7 @@ def derive_var_trtemfl(
     return _yn(ok.fillna(False), dataset.index)
 
 
-def derive_var_extreme_flag(
+def compute_extreme_flag(
     dataset: pd.DataFrame,
     by: Sequence[str],
     order: Sequence[str],
@@ -122,8 +122,8 @@ def derive_var_extreme_flag(
 ) -> pd.Series:
     """Y on the first (or last) record in ``order`` per ``by`` group among selected records."""
     if mode not in ("first", "last"):
-        raise ValueError(f"derive_var_extreme_flag: mode must be first or last ({mode!r})")
-    _need(dataset, [*by, *order], "derive_var_extreme_flag")
+        raise ValueError(f"compute_extreme_flag: mode must be first or last ({mode!r})")
+    _need(dataset, [*by, *order], "compute_extreme_flag")
     frame = dataset[[*by, *order]].copy()
     frame["_pos"] = np.arange(len(frame))
     if select is not None:

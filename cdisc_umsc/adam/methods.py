@@ -93,7 +93,7 @@ def _derived(text: str) -> Said:
 
 
 def _imputation(highest: str, rule: str) -> str:
-    """The imputation rule of ``dates.derive_vars_dt`` in words."""
+    """The imputation rule of ``dates.compute_dt_imputed`` in words."""
     if highest == "n":
         return "blank when the date is partial (no imputation)"
     fills = {

@@ -3,7 +3,7 @@ section 2: one record per record of the SDTM events domain, traceable by --SEQ).
 
 ADaMIG 1.3 has no OCCDS variable table, so the variables follow the OCCDS document:
 TRTA from ADSL (section 3.1.1), ASTDT/ASTDTF/AENDT/AENDTF and ASTDY/AENDY (section 3.1.3,
-dates imputed consistently, see ``dates.derive_vars_dt_pair``), TRTEMFL (section 3.1.5) and
+dates imputed consistently, see ``dates.compute_dt_pair``), TRTEMFL (section 3.1.5) and
 the occurrence flags AOCCzzFL (section 3.1.6).
 """
 
@@ -40,17 +40,17 @@ def build_occds(
         lo = out[str(dt["min_date"])] if dt.get("min_date") else None
         hi = out[str(dt["max_date"])] if dt.get("max_date") else None
         with located(f"{dt.where()}: {spec['dataset']}"):
-            st, stf, en, enf = dates.derive_vars_dt_pair(
+            st, stf, en, enf = dates.compute_dt_pair(
                 src[str(dt["start"])], src[str(dt["end"])], str(dt.get("highest", "M")), lo, hi
             )
         out["ASTDT"], out["ASTDTF"] = st.to_numpy(), stf.to_numpy()
         out["AENDT"], out["AENDTF"] = en.to_numpy(), enf.to_numpy()
-        out["ASTDY"] = D.derive_var_ady(out["ASTDT"], out["TRTSDT"])
-        out["AENDY"] = D.derive_var_ady(out["AENDT"], out["TRTSDT"])
+        out["ASTDY"] = D.compute_ady(out["ASTDT"], out["TRTSDT"])
+        out["AENDY"] = D.compute_ady(out["AENDT"], out["TRTSDT"])
     tem = spec.get("trtemfl")
     if tem is not None:
         with located(f"{tem.where()}"):
-            out["TRTEMFL"] = flags.derive_var_trtemfl(
+            out["TRTEMFL"] = flags.compute_trtemfl(
                 out,
                 end_window=int(tem.get("end_window", 0)),
                 missing_start=str(tem.get("missing_start", "emergent")),
@@ -58,7 +58,7 @@ def build_occds(
     for occ in spec.get("occurrence") or []:
         with located(f"{occ.where()}"):
             sel = match(out, occ.get("where"), f"{occ.where()}: where")
-            out[str(occ["flag"])] = flags.derive_var_extreme_flag(
+            out[str(occ["flag"])] = flags.compute_extreme_flag(
                 out,
                 [str(v) for v in occ["by"]],
                 [str(v) for v in occ["order"]],

@@ -86,7 +86,7 @@ def round_half_away(values: pd.Series, decimals: int) -> pd.Series:
     return pd.Series(rounded, index=x.index, name=x.name)
 
 
-def derive_param_change_from_previous(
+def compute_change_from_previous(
     dataset: pd.DataFrame,
     by: Sequence[str],
     order: Sequence[str],
@@ -96,7 +96,7 @@ def derive_param_change_from_previous(
     """(AVAL - AVAL of the previous selected record) / (0.5 x (A1HI - A1LO)) on each selected
     record in ``order`` within ``by``; null on the first selected record of a group (and on
     records not selected), and where the range has no width."""
-    _need(dataset, [*by, *order, "AVAL", "A1LO", "A1HI"], "derive_param_change_from_previous")
+    _need(dataset, [*by, *order, "AVAL", "A1LO", "A1HI"], "compute_change_from_previous")
     frame = dataset[[*by, *order, "AVAL", "A1LO", "A1HI"]].copy()
     frame["_pos"] = np.arange(len(frame))
     frame = frame[select.to_numpy()].sort_values([*by, *order, "_pos"], kind="stable")

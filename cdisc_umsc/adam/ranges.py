@@ -13,7 +13,7 @@ from cdisc_umsc.adam.derive import _need
 TERMS = ("LOW", "NORMAL", "HIGH")  # SDTM CT C78736 Reference Range Indicator
 
 
-def derive_var_anrind(
+def compute_anrind(
     dataset: pd.DataFrame,
     value: str = "AVAL",
     low: str = "A1LO",
@@ -25,9 +25,9 @@ def derive_var_anrind(
 ) -> pd.Series:
     """LOW when value < low_factor x low, HIGH when value > high_factor x high, else NORMAL;
     ``missing`` (default blank) when the value is missing; blank when both limits are."""
-    _need(dataset, [value, low, high], "derive_var_anrind")
+    _need(dataset, [value, low, high], "compute_anrind")
     if len(terms) != 3:
-        raise ValueError("derive_var_anrind: terms must be (low, normal, high)")
+        raise ValueError("compute_anrind: terms must be (low, normal, high)")
     v = dataset[value].astype("float64")
     lo = dataset[low].astype("float64") * float(low_factor)
     hi = dataset[high].astype("float64") * float(high_factor)
@@ -39,14 +39,14 @@ def derive_var_anrind(
     return pd.Series(np.where(limits, out, ""), index=dataset.index, dtype=object)
 
 
-def derive_var_shift(
+def compute_shift(
     dataset: pd.DataFrame,
     source: str = "BNRIND",
     target: str = "ANRIND",
     select: pd.Series | None = None,
 ) -> pd.Series:
     """SHIFTy: "<source> to <target>" on the selected records where both are known."""
-    _need(dataset, [source, target], "derive_var_shift")
+    _need(dataset, [source, target], "compute_shift")
     s = dataset[source].astype(object).fillna("").astype(str)
     t = dataset[target].astype(object).fillna("").astype(str)
     ok = (s != "") & (t != "")
@@ -55,11 +55,11 @@ def derive_var_shift(
     return pd.Series(np.where(ok, s + " to " + t, ""), index=dataset.index, dtype=object)
 
 
-def derive_vars_r2a1(
+def compute_r2a1(
     dataset: pd.DataFrame, value: str = "AVAL", low: str = "A1LO", high: str = "A1HI"
 ) -> pd.DataFrame:
     """R2A1LO = value / low and R2A1HI = value / high; null where a limit is missing or 0."""
-    _need(dataset, [value, low, high], "derive_vars_r2a1")
+    _need(dataset, [value, low, high], "compute_r2a1")
     v = dataset[value].astype("float64")
     lo, hi = dataset[low].astype("float64"), dataset[high].astype("float64")
     return pd.DataFrame(

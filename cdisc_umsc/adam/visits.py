@@ -14,12 +14,12 @@ import pandas as pd
 from cdisc_umsc.adam.derive import _need
 
 
-def derive_vars_avisit_map(
+def compute_avisit_map(
     dataset: pd.DataFrame, column: str, mapping: Mapping[str, tuple[str, float]], unmapped: str = ""
 ) -> pd.DataFrame:
     """AVISIT/AVISITN from the values of ``column`` (e.g. VISIT); an unmapped value gets
     AVISIT ``unmapped`` (default blank) and no AVISITN."""
-    _need(dataset, [column], "derive_vars_avisit_map")
+    _need(dataset, [column], "compute_avisit_map")
     key = dataset[column].astype(object).where(dataset[column].notna(), "").astype(str)
     names = {str(k): str(v[0]) for k, v in mapping.items()}
     nums = {str(k): float(v[1]) for k, v in mapping.items()}
@@ -32,17 +32,17 @@ def derive_vars_avisit_map(
     )
 
 
-def derive_vars_avisit_windows(
+def compute_avisit_windows(
     dataset: pd.DataFrame, day: str, windows: Sequence[Mapping]
 ) -> pd.DataFrame:
     """AVISIT, AVISITN, AWLO, AWHI, AWTARGET from the window (``lo`` <= day <= ``hi``) that
     holds each record's study day. Windows must not overlap; a day outside all stays blank."""
-    _need(dataset, [day], "derive_vars_avisit_windows")
+    _need(dataset, [day], "compute_avisit_windows")
     spans = sorted(((float(w["lo"]), float(w["hi"]), w) for w in windows), key=lambda t: t[:2])
     for (_lo1, hi1, w1), (lo2, _hi2, w2) in zip(spans, spans[1:], strict=False):
         if lo2 <= hi1:
             raise ValueError(
-                f"derive_vars_avisit_windows: windows {w1['AVISIT']} and {w2['AVISIT']} overlap"
+                f"compute_avisit_windows: windows {w1['AVISIT']} and {w2['AVISIT']} overlap"
             )
     out = pd.DataFrame(
         {"AVISIT": "", "AVISITN": np.nan, "AWLO": np.nan, "AWHI": np.nan, "AWTARGET": np.nan},
@@ -61,7 +61,7 @@ def derive_vars_avisit_windows(
     return out
 
 
-def derive_var_anl_flag(
+def compute_anl_flag(
     dataset: pd.DataFrame,
     by: Sequence[str],
     rule: str = "closest",
@@ -75,9 +75,9 @@ def derive_var_anl_flag(
     the first record in the data. ``first`` / ``last``: the earliest / latest day.
     """
     if rule not in ("closest", "first", "last"):
-        raise ValueError(f"derive_var_anl_flag: rule must be closest, first or last ({rule!r})")
+        raise ValueError(f"compute_anl_flag: rule must be closest, first or last ({rule!r})")
     cols = [*by, day, value] + ([target] if rule == "closest" else [])
-    _need(dataset, cols, "derive_var_anl_flag")
+    _need(dataset, cols, "compute_anl_flag")
     frame = dataset[cols].copy()
     frame["_pos"] = np.arange(len(frame))
     frame = frame[frame[value].notna() & frame[list(by)].notna().all(axis=1)]
