@@ -116,7 +116,7 @@ class IdentifierLeak(UmscError):
 
 
 _DIGITS: dict[int, str] | None = None
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # any script's digits, on purpose
 _WORD: np.ndarray | None = None
 
 

@@ -100,7 +100,7 @@ def _label(template_name: str, name: str, label: str) -> str:
     """ADaMIG template label with its placeholders (xx, y, zz) filled from the concrete name."""
     if template_name == name:
         return label
-    pattern = "^" + _PLACEHOLDER.sub(lambda m: r"(\d+)", re.escape(template_name)) + "$"
+    pattern = "^" + _PLACEHOLDER.sub(lambda m: r"([0-9]+)", re.escape(template_name)) + "$"
     hit = re.match(pattern, name)
     if not hit:
         return label

@@ -71,7 +71,7 @@ def derive_param_responder(
     for col in rows.columns:
         if col in ("BASE", "CHG", "PCHG"):
             rows[col] = np.nan
-        elif re.fullmatch(r"CRIT\d+(FL)?|ANL\d\dFL|ABLFL", col):
+        elif re.fullmatch(r"CRIT[0-9]+(FL)?|ANL[0-9][0-9]FL|ABLFL", col):
             rows[col] = ""
     return rows.reset_index(drop=True)
 

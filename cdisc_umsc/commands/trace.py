@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pandas, numpy and lineage are imported by the command only
 _TOKEN = re.compile(
     r"""\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|<>|=)
                     |'(?P<sq>(?:[^']|'')*)'|"(?P<dq>(?:[^"]|"")*)"
-                    |(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))""",
+                    |(?P<num>[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?))""",
     re.X,
 )
 

@@ -120,7 +120,7 @@ def _alive(pid: int) -> bool:
 
 
 def _leftovers(target: Path) -> list[tuple[str, Path]]:
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.{TEMP_TAG}-(stage|old)-(\d+)-[0-9a-f]+")
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.{TEMP_TAG}-(stage|old)-([0-9]+)-[0-9a-f]+")
     found = []
     try:
         entries = list(target.parent.iterdir())

@@ -26,7 +26,7 @@ from cdisc_umsc.read.typed import as_text
 
 KINDS = {"sas7bdat": "SAS7BDAT", "xpt": "SAS XPORT"}
 #: a plain numeric display format with decimals: 8.1, F8.2, 5.3
-_DECIMALS = re.compile(r"^F?\d*\.(\d+)$", re.IGNORECASE)
+_DECIMALS = re.compile(r"^F?[0-9]*\.([0-9]+)$", re.IGNORECASE)
 
 
 def read_sas(

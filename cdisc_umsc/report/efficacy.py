@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
 
-CRIT = re.compile(r"^CRIT(\d+)$")
+CRIT = re.compile(r"^CRIT([0-9]+)$")
 COLUMNS = ["endpoint", "criterion", "paramcd", "group", "level", "n", "N"]
 
 

@@ -583,7 +583,7 @@ def _age(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     elif rule == "last":
         birth = hi
     elif rule == "mid":
-        month_known = birth_text.str.fullmatch(r"\d{4}-\d{2}")
+        month_known = birth_text.str.fullmatch(r"[0-9]{4}-[0-9]{2}")
         mid_text = (birth_text + "-15").where(month_known, birth_text.str.slice(0, 4) + "-06-30")
         mid = pd.to_datetime(mid_text, format="%Y-%m-%d", errors="coerce")
         birth = exact.where(~partial, mid)

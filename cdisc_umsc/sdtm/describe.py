@@ -280,7 +280,7 @@ def supp_value_level(
             pages = pages_of(study, read)
             out.append(ValueLevel("QVAL", qnam, origin=origin, method=method, pages=pages))
             continue
-        stem = re.sub(r"\d+$", "", qnam)
+        stem = re.sub(r"[0-9]+$", "", qnam)
         owner = next((v for v in parent.variables if v.name[:7] == stem), None)
         if owner is not None:
             out.append(

@@ -31,21 +31,23 @@ SINGLE_TS = {
     "ADDON": "SD1214", "AGEMAX": "SD1216", "AGEMIN": "SD1218", "LENGTH": "SD1220",
     "PLANSUB": "SD1222", "RANDOM": "SD1224", "SEXPOP": "SD1225", "NARMS": "SD1227",
 }  # fmt: skip
-_DURATION = r"P(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?" + (
-    r"(?:T(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?"
+_AMOUNT = r"[0-9]+(?:\.[0-9]+)?"  # one ISO 8601 duration component's number (ASCII digits)
+_DURATION = (
+    rf"P(?:{_AMOUNT}Y)?(?:{_AMOUNT}M)?(?:{_AMOUNT}W)?(?:{_AMOUNT}D)?"
+    rf"(?:T(?:{_AMOUNT}H)?(?:{_AMOUNT}M)?(?:{_AMOUNT}S)?)?"
 )
-_DATE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
+_DATE = r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?"
 #: TSPARMCD -> (pattern of TSVAL, what it is, P21 rule).
 TS_FORMATS = {
     "AGEMAX": (_DURATION, "an ISO 8601 duration", "SD1215"),
     "AGEMIN": (_DURATION, "an ISO 8601 duration", "SD1217"),
     "LENGTH": (_DURATION, "an ISO 8601 duration", "SD1219"),
-    "PLANSUB": (r"\d+", "a whole number", "SD1221"),
+    "PLANSUB": (r"[0-9]+", "a whole number", "SD1221"),
     "DCUTDTC": (_DATE, "an ISO 8601 date", "SD2245"),
-    "NARMS": (r"\d+", "a whole number", "SD2246"),
+    "NARMS": (r"[0-9]+", "a whole number", "SD2246"),
     "SSTDTC": (_DATE, "an ISO 8601 date", "SD2247"),
     "SENDTC": (_DATE, "an ISO 8601 date", "SD2248"),
-    "ACTSUB": (r"\d+", "a whole number", "SD2249"),
+    "ACTSUB": (r"[0-9]+", "a whole number", "SD2249"),
 }
 #: SDTMIG datasets a submission holds (P21 SD1020 / SD1115 errors; SD1106-SD1113 warnings).
 REQUIRED_DATASETS = ("DM", "TS")

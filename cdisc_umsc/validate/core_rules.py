@@ -34,10 +34,13 @@ Mask = np.ndarray
 
 #: SDTMIG version whose CORE rules judge a study that declares none of CORE's versions.
 DEFAULT_VERSION = "3.4"
+_D2 = "[0-9]{2}"  # two ASCII digits (ISO 8601 3.4.1), never another script's digits
 _DATE = re.compile(
-    r"\d{4}(-\d{2}(-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+    rf"[0-9]{{4}}(-{_D2}(-{_D2}(T{_D2}(:{_D2}(:{_D2}(\.[0-9]+)?)?)?)?)?)?(Z|[+-]{_D2}(:?{_D2})?)?"
 )
-_COMPLETE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}:\d{2})?")
+_COMPLETE = re.compile(
+    rf"[0-9]{{4}}-{_D2}-{_D2}(T{_D2}(:{_D2}(:{_D2}(\.[0-9]+)?)?)?)?(Z|[+-]{_D2}:{_D2})?"
+)
 
 
 def rule_id(core_id: str) -> str:
@@ -444,10 +447,10 @@ def _after_latest(data: _Data, value: dict) -> Mask:
     if other is None or not data.has("USUBJID"):
         return np.zeros(data.n, dtype=bool)
     dates = as_text(other[var]).str.slice(0, 10)
-    complete = dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    complete = dates.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
     latest = dates[complete].groupby(as_text(other["USUBJID"])[complete]).max()
     mine = data.text(target).str.slice(0, 10)
-    ok = mine.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    ok = mine.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
     ref = data.text("USUBJID").map(latest)
     return (ok & ref.notna() & (mine > ref.fillna(""))).to_numpy(dtype=bool)
 

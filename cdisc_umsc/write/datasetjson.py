@@ -96,7 +96,7 @@ def sas_format_kind(fmt: str | None) -> str | None:
     """'date', 'datetime' or 'time' when a SAS format displays that kind of value, else None."""
     if not fmt:
         return None
-    name = re.sub(r"\d*(\.\d*)?$", "", fmt.strip().upper())
+    name = re.sub(r"[0-9]*(\.[0-9]*)?$", "", fmt.strip().upper())
     return _SAS_FORMAT_KIND.get(name)
 
 

@@ -31,7 +31,7 @@ _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
 _NAME = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 # SAS format "name w.d": optional name (may start with $, must not end in a digit), width, decimals.
 _FORMAT = re.compile(
-    r"(?P<name>\$?(?:[A-Za-z_](?:[A-Za-z0-9_]*[A-Za-z_])?)?)(?P<w>\d*)(?:\.(?P<d>\d*))?"
+    r"(?P<name>\$?(?:[A-Za-z_](?:[A-Za-z0-9_]*[A-Za-z_])?)?)(?P<w>[0-9]*)(?:\.(?P<d>[0-9]*))?"
 )
 # Namestr (TS-140): ntype nhfun nlng nvar0 nname nlabel nform nfl nfd nfj nfill niform nifl nifd
 # npos rest -- big-endian shorts and a 4-byte npos, 140 bytes in all.

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import WriteError
-from cdisc_umsc.core.values import as_text, blank
+from cdisc_umsc.core.values import as_text, blank, is_numeric, to_number
 from cdisc_umsc.metadata.model import Variable
 
 #: ISO 8601 data types: no Length (Define-XML 2.1 §5.3.11, ItemDef Length).
@@ -27,14 +27,6 @@ ISO_TYPES = frozenset(
     }
 )
 NUMERIC_TYPES = frozenset({"integer", "float", "double"})
-#: a number as written in a result variable (--ORRES, --STRESC): such values are not terms
-NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-
-
-def is_numeric(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    )
 
 
 def is_blank(values: pd.Series) -> np.ndarray:
@@ -48,7 +40,7 @@ def texts(values: pd.Series) -> pd.Series:
 
 def numeric_text(values: pd.Series) -> pd.Series:
     """Whether each text value is a number (a numeric result, never a codelist term)."""
-    return values.astype(str).str.strip().str.fullmatch(NUMBER).fillna(False).astype(bool)
+    return to_number(values).notna()
 
 
 def byte_length(values: pd.Series) -> int:
@@ -74,7 +66,7 @@ def digit_parts(magnitudes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = (
             pd.Series(magnitudes[odd], dtype="float64")
             .astype(str)
-            .str.extract(r"^(\d+)(?:\.(\d*))?(?:e([+-]\d+))?$")
+            .str.extract(r"^([0-9]+)(?:\.([0-9]*))?(?:e([+-][0-9]+))?$")
         )
         whole = parts[0].str.len().to_numpy(dtype="int64")
         frac = parts[1].fillna("").str.rstrip("0").str.len().to_numpy(dtype="int64")
