@@ -86,8 +86,14 @@ def number_text(values: pd.Series) -> pd.Series:
     return pd.Series(_per_distinct(num, _number_texts), index=values.index, dtype=object)
 
 
-def as_text(values: pd.Series) -> pd.Series:
-    """Any column as object text: numbers by :func:`number_text`, missing as ""."""
+def as_text(values: pd.Series, hasnans: bool | None = None) -> pd.Series:
+    """Any column as text: numbers by :func:`number_text`, missing as "". A text column
+    (pandas ``str``) stays one; ``hasnans``, when the caller knows it, saves a scan."""
     if is_numeric(values):
         return number_text(values)
-    return values.astype(object).where(values.notna(), "").astype(str).astype(object)
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.fillna("") if (values.hasnans if hasnans is None else hasnans) else values
+    filled = values.where(values.notna(), "")
+    if pd.api.types.infer_dtype(filled, skipna=False) == "string":
+        return filled.astype(object)
+    return filled.astype(str).astype(object)

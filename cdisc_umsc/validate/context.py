@@ -14,6 +14,7 @@ from typing import TypeVar, cast
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core import values
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import (  # noqa: F401  (checks use them)
     DISTINCT_FROM,
@@ -78,16 +79,10 @@ def _hasnans(series: pd.Series) -> bool:
 
 
 def as_text(series: pd.Series) -> pd.Series:
-    """Values as text: numbers without a trailing .0, missing as ""."""
-    dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        return number_text(series)
-    if isinstance(dtype, pd.StringDtype):
-        return series.fillna("") if _hasnans(series) else series
-    filled = series.where(series.notna(), "")
-    if pd.api.types.infer_dtype(filled, skipna=False) == "string":
-        return filled
-    return filled.astype(str).astype(object)
+    """Values as text (core/values.as_text), asking whether a column has NaN once per run."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return values.as_text(series, _hasnans(series))
+    return values.as_text(series)
 
 
 def by_value(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
