@@ -201,7 +201,10 @@ def test_spec_method_overrides_and_missing_derivation_is_an_error(tmp_path) -> N
     spec = _spec(tmp_path, text)
     said, _ = describe_adam(spec, _frame(["STUDYID", "USUBJID", "REGION"]))
     assert said["REGION"] == Said("Assigned", None, "Region of the site per protocol")
-    assert said["REGION"].at == "adam/spec.yaml:20: metadata method"
+    assert said["REGION"].at == "adam/spec.yaml:18: hardcode=ASIA"  # the derivation's line
+    by_hand = _spec(tmp_path, ADSL + "metadata:\n  EXTRA: {label: Extra, method: Set by hand}\n")
+    said, _ = describe_adam(by_hand, _frame(["EXTRA"]))
+    assert said["EXTRA"].at == "adam/spec.yaml:20: metadata"  # derived only in words
     with pytest.raises(InputError) as err:
         describe_adam(spec, _frame(["STUDYID", "USUBJID", "EXTRA"]))
     assert str(err.value) == (

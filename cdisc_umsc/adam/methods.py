@@ -710,7 +710,8 @@ def describe_adam(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], 
                 str(ov.get("origin") or origin),
                 None,
                 str(ov["method"]),
-                f"{overrides.where(var)}: metadata method",
+                # the derivation is still the one the spec declares; only its words change
+                old.at if old is not None and old.at else f"{overrides.where(var)}: metadata",
             )
     for var in frame.columns:
         s = said.get(var)
