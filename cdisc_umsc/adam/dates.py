@@ -65,7 +65,38 @@ def compute_dt_imputed(
     min_dates: pd.Series | None = None,
     max_dates: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series]:
-    """(numeric date, --DTF) from ISO 8601 text, imputing partial dates as the rules say."""
+    """(numeric date, --DTF) from ISO 8601 text, imputing partial dates as the rules say.
+
+    The rules are those of this module: ``date_imputation`` chooses the day and month put
+    in, ``highest_imputation`` how much may be put in (a date that needs more stays
+    missing), ``min_dates`` and ``max_dates`` keep an imputed date consistent with known
+    dates. Only imputed dates are moved; a complete date is never changed. Text that is not
+    ISO 8601 raises ValueError naming the record.
+
+    Args:
+        dtc: ISO 8601 date or date-time text (e.g. --STDTC); blank or missing gives missing.
+        highest_imputation: the highest component that may be imputed: ``"n"`` none,
+            ``"D"`` the day, ``"M"`` month and day. Default ``"n"``.
+        date_imputation: ``"first"``, ``"last"`` or ``"mid"``. Default ``"first"``.
+        min_dates: SAS dates (aligned with ``dtc``) used when inside the range of a partial
+            date (e.g. TRTSDT). Default ``None``.
+        max_dates: SAS dates (aligned with ``dtc``) an imputed date may not exceed (e.g.
+            death or data cut-off). Default ``None``.
+
+    Returns:
+        A pair: the date as a float64 series of SAS days, and the date imputation flag
+        (``"M"``, ``"D"`` or ``""``) as a text series.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.adam.dates import compute_dt_imputed
+        >>> dtc = pd.Series(["2020-02-15", "2020-02", "2020", ""])
+        >>> dt, dtf = compute_dt_imputed(dtc, highest_imputation="M", date_imputation="last")
+        >>> dt.tolist()
+        [21960.0, 21974.0, 22280.0, nan]
+        >>> dtf.tolist()
+        ['', 'D', 'M', '']
+    """
     _check(highest_imputation, date_imputation, ("first", "last", "mid"), "compute_dt_imputed")
     p = _parts(dtc)
     y, m, d = p["y"], p["m"], p["d"]
@@ -114,8 +145,37 @@ def compute_dtm_imputed(
     min_dates: pd.Series | None = None,
     max_dates: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(numeric date-time, --DTF, --TMF): the date as ``compute_dt_imputed``; a missing hour,
-    minute or second is set to 00 (``first``) or to 23/59/59 (``last``) and flagged H/M/S."""
+    """(numeric date-time, --DTF, --TMF) from ISO 8601 text, imputing partial values.
+
+    The date is imputed as :func:`compute_dt_imputed` does; a missing hour, minute or second
+    is set to 00 (``first``) or to 23/59/59 (``last``) and the highest one missing is
+    flagged H/M/S. The date-time is missing (and --TMF blank) where the date is.
+
+    Args:
+        dtc: ISO 8601 date or date-time text (e.g. --DTC); blank or missing gives missing.
+        highest_imputation: the highest date component that may be imputed (``"n"``,
+            ``"D"``, ``"M"``). Default ``"n"``.
+        date_imputation: ``"first"``, ``"last"`` or ``"mid"``. Default ``"first"``.
+        time_imputation: ``"first"`` (00) or ``"last"`` (23:59:59). Default ``"first"``.
+        min_dates: SAS dates, as for :func:`compute_dt_imputed`. Default ``None``.
+        max_dates: SAS dates, as for :func:`compute_dt_imputed`. Default ``None``.
+
+    Returns:
+        A triple: the date-time as a float64 series of SAS seconds, the date imputation flag
+        and the time imputation flag (``"H"``, ``"M"``, ``"S"`` or ``""``) as text series.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.adam.dates import compute_dtm_imputed
+        >>> dtc = pd.Series(["2020-01-01T08:30:15", "2020-01-01T08:30", "2020-01"])
+        >>> dtm, dtf, tmf = compute_dtm_imputed(dtc, highest_imputation="D")
+        >>> dtm.tolist()
+        [1893486615.0, 1893486600.0, 1893456000.0]
+        >>> dtf.tolist()
+        ['', '', 'D']
+        >>> tmf.tolist()
+        ['', 'S', 'H']
+    """
     _check("n", time_imputation, ("first", "last"), "compute_dtm_imputed")
     days, dtf = compute_dt_imputed(dtc, highest_imputation, date_imputation, min_dates, max_dates)
     p = _parts(dtc)
@@ -138,9 +198,35 @@ def compute_dt_pair(
     min_dates: pd.Series | None = None,
     max_dates: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    """(ASTDT, ASTDTF, AENDT, AENDTF) imputed consistently: the start to the first possible
-    day (or the min date inside its range), the end to the last possible day (capped at the max
-    date); an imputed start after the (complete or imputed) end is set to the end date."""
+    """(ASTDT, ASTDTF, AENDT, AENDTF): start and end dates imputed consistently.
+
+    The start is imputed to the first possible day (or the min date inside its range), the
+    end to the last possible day (capped at the max date), as :func:`compute_dt_imputed`
+    does; an imputed start after the (complete or imputed) end is set to the end date.
+
+    Args:
+        start: ISO 8601 start date text (e.g. AESTDTC).
+        end: ISO 8601 end date text (e.g. AEENDTC), aligned with ``start``.
+        highest_imputation: the highest component that may be imputed (``"n"``, ``"D"``,
+            ``"M"``), for both. Default ``"M"``.
+        min_dates: SAS dates for the start (e.g. TRTSDT). Default ``None``.
+        max_dates: SAS dates the end may not exceed (e.g. death). Default ``None``.
+
+    Returns:
+        Four series: the start date (SAS days), its flag, the end date, its flag.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.adam.dates import compute_dt_pair
+        >>> start = pd.Series(["2020-01", "2020-03"])
+        >>> end = pd.Series(["2020-01-05", "2020"])
+        >>> trtsdt = pd.Series([21924.0, 21924.0])
+        >>> astdt, astdtf, aendt, aendtf = compute_dt_pair(start, end, min_dates=trtsdt)
+        >>> astdt.tolist(), astdtf.tolist()
+        ([21919.0, 21975.0], ['D', 'D'])
+        >>> aendt.tolist(), aendtf.tolist()
+        ([21919.0, 22280.0], ['', 'M'])
+    """
     endt, endtf = compute_dt_imputed(end, highest_imputation, "last", max_dates=max_dates)
     stdt, stdtf = compute_dt_imputed(start, highest_imputation, "first", min_dates=min_dates)
     late = (stdtf != "") & endt.notna() & (stdt > endt)

@@ -23,8 +23,39 @@ def compute_anrind(
     terms: Sequence[str] = TERMS,
     missing: str = "",
 ) -> pd.Series:
-    """LOW when value < low_factor x low, HIGH when value > high_factor x high, else NORMAL;
-    ``missing`` (default blank) when the value is missing; blank when both limits are."""
+    """ANRIND: LOW, NORMAL or HIGH for the value against its reference range.
+
+    LOW when value < low_factor x low, HIGH when value > high_factor x high, else NORMAL
+    (a missing limit does not bound); ``missing`` (default blank) when the value is
+    missing; blank when both limits are.
+
+    Args:
+        dataset: the input dataset, holding ``value``, ``low`` and ``high``.
+        value: the analysis value. Default ``"AVAL"``.
+        low: the lower limit of the range. Default ``"A1LO"``.
+        high: the upper limit of the range. Default ``"A1HI"``.
+        low_factor: factor applied to ``low`` (e.g. 0.5 for below half the limit). Default
+            ``1.0``.
+        high_factor: factor applied to ``high`` (e.g. 3.0 for above 3 x ULN). Default ``1.0``.
+        terms: the three terms (low, normal, high). Default :data:`TERMS` (SDTM CT C78736).
+        missing: the result for a missing value. Default ``""``.
+
+    Returns:
+        A text series aligned with ``dataset``.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.adam.ranges import compute_anrind
+        >>> adlb = pd.DataFrame(
+        ...     {
+        ...         "AVAL": [2.0, 5.0, 12.0, None, 5.0],
+        ...         "A1LO": [3.0, 3.0, 3.0, 3.0, None],
+        ...         "A1HI": [10.0, 10.0, 10.0, 10.0, None],
+        ...     }
+        ... )
+        >>> compute_anrind(adlb).tolist()
+        ['LOW', 'NORMAL', 'HIGH', '', '']
+    """
     _need(dataset, [value, low, high], "compute_anrind")
     if len(terms) != 3:
         raise ValueError("compute_anrind: terms must be (low, normal, high)")
@@ -45,7 +76,27 @@ def compute_shift(
     target: str = "ANRIND",
     select: pd.Series | None = None,
 ) -> pd.Series:
-    """SHIFTy: "<source> to <target>" on the selected records where both are known."""
+    """SHIFTy: "<source> to <target>" on the selected records where both are known.
+
+    Args:
+        dataset: the input dataset, holding ``source`` and ``target``.
+        source: the baseline category. Default ``"BNRIND"``.
+        target: the post-baseline category. Default ``"ANRIND"``.
+        select: a boolean mask (aligned with ``dataset``) of the records to fill. Default
+            ``None`` (all records).
+
+    Returns:
+        A text series: the shift, or ``""`` where not selected or either side is blank.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.adam.ranges import compute_shift
+        >>> adlb = pd.DataFrame(
+        ...     {"BNRIND": ["NORMAL", "NORMAL", ""], "ANRIND": ["HIGH", "NORMAL", "LOW"]}
+        ... )
+        >>> compute_shift(adlb).tolist()
+        ['NORMAL to HIGH', 'NORMAL to NORMAL', '']
+    """
     _need(dataset, [source, target], "compute_shift")
     s = dataset[source].astype(object).fillna("").astype(str)
     t = dataset[target].astype(object).fillna("").astype(str)
@@ -58,7 +109,24 @@ def compute_shift(
 def compute_r2a1(
     dataset: pd.DataFrame, value: str = "AVAL", low: str = "A1LO", high: str = "A1HI"
 ) -> pd.DataFrame:
-    """R2A1LO = value / low and R2A1HI = value / high; null where a limit is missing or 0."""
+    """R2A1LO = value / low and R2A1HI = value / high; null where a limit is missing or 0.
+
+    Args:
+        dataset: the input dataset, holding ``value``, ``low`` and ``high``.
+        value: the analysis value. Default ``"AVAL"``.
+        low: the lower limit of the range. Default ``"A1LO"``.
+        high: the upper limit of the range. Default ``"A1HI"``.
+
+    Returns:
+        A frame with the float64 columns R2A1LO and R2A1HI, index of ``dataset``.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.adam.ranges import compute_r2a1
+        >>> adlb = pd.DataFrame({"AVAL": [6.0, 6.0], "A1LO": [3.0, 0.0], "A1HI": [12.0, None]})
+        >>> compute_r2a1(adlb).values.tolist()
+        [[2.0, 0.5], [nan, nan]]
+    """
     _need(dataset, [value, low, high], "compute_r2a1")
     v = dataset[value].astype("float64")
     lo, hi = dataset[low].astype("float64"), dataset[high].astype("float64")
