@@ -48,6 +48,15 @@ def test_min_and_max_dates() -> None:
     cap = pd.Series([sas("2019-05-10")] * 6)
     dt, _ = compute_dt_imputed(TEXT, "M", "last", max_dates=cap)
     assert dt.iloc[1] == sas("2019-05-10") and dt.iloc[0] == sas("2019-05-09")
+    assert dt.iloc[2] == sas("2019-05-10")  # 2019 contains the cap
+    # February 2020 cannot end by 2019-05-10: a cap before the partial date's range is
+    # not one of its possible dates and moves nothing (it would contradict the data)
+    assert dt.iloc[5] == sas("2020-02-29")
+    # boundary: a cap on the first possible day is inside the range
+    dt, _ = compute_dt_imputed(TEXT, "M", "last", max_dates=pd.Series([sas("2020-02-01")] * 6))
+    assert dt.iloc[5] == sas("2020-02-01") and dt.iloc[1] == sas("2019-05-31")
+    dt, _ = compute_dt_imputed(TEXT, "M", "last", max_dates=pd.Series([sas("2020-01-31")] * 6))
+    assert dt.iloc[5] == sas("2020-02-29")
 
 
 def test_start_and_end_imputed_consistently() -> None:

@@ -239,7 +239,7 @@ def test_occds_words_follow_the_declared_options(tmp_path) -> None:
     assert said["AENDT"].method == (
         "The numeric SAS date (days since 1960-01-01) of AE.AEENDTC; a missing day is imputed "
         "as the last day of the month; blank when the month is missing; an imputed end after "
-        "DTHDT is set to DTHDT"
+        "DTHDT is set to DTHDT when DTHDT is within the range the partial date can span"
     )
 
 

@@ -81,7 +81,8 @@ def compute_dt_imputed(
         min_dates: SAS dates (aligned with ``dtc``) used when inside the range of a partial
             date (e.g. TRTSDT). Default ``None``.
         max_dates: SAS dates (aligned with ``dtc``) an imputed date may not exceed (e.g.
-            death or data cut-off). Default ``None``.
+            death or data cut-off) when inside the range of the partial date. Default
+            ``None``.
 
     Returns:
         A pair: the date as a float64 series of SAS days, and the date imputation flag
@@ -114,7 +115,9 @@ def compute_dt_imputed(
     stamp = pd.to_datetime(pd.DataFrame({"year": y, "month": mi, "day": di}), errors="coerce")
     stamp = stamp.where(allowed)
     imputed = allowed & (m_missing | d_missing)
-    if min_dates is not None:
+    if min_dates is not None or max_dates is not None:
+        # the range of dates the partial date can be; a known date outside it says nothing
+        # about this one (admiral's rule: only dates in the range of possible dates count)
         lo = pd.to_datetime(
             pd.DataFrame({"year": y, "month": m.fillna(1), "day": d.fillna(1)}), errors="coerce"
         )
@@ -123,6 +126,7 @@ def compute_dt_imputed(
             pd.DataFrame({"year": y, "month": hi_m, "day": d.fillna(_days_in_month(y, hi_m))}),
             errors="coerce",
         )
+    if min_dates is not None:
         ref = pd.Series(
             SAS_EPOCH + pd.to_timedelta(min_dates.to_numpy(), unit="D"), index=dtc.index
         )
@@ -132,7 +136,7 @@ def compute_dt_imputed(
         cap = pd.Series(
             SAS_EPOCH + pd.to_timedelta(max_dates.to_numpy(), unit="D"), index=dtc.index
         )
-        stamp = stamp.mask(imputed & (stamp > cap), cap)
+        stamp = stamp.mask(imputed & (stamp > cap) & (cap >= lo), cap)
     flag = np.where(imputed & m_missing, "M", np.where(imputed & d_missing, "D", ""))
     return _to_sas_days(stamp), pd.Series(flag, index=dtc.index, dtype=object)
 

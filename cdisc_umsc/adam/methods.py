@@ -643,7 +643,12 @@ def _occds(spec: SpecMap) -> dict[str, Said]:
         highest = str(dt.get("highest", "M"))
         start, end = str(dt["start"]), str(dt["end"])
         lo, hi = dt.get("min_date"), dt.get("max_date")
-        cap = f"; an imputed end after {hi} is set to {hi}" if hi else ""
+        cap = (
+            f"; an imputed end after {hi} is set to {hi} when {hi} is within the range the "
+            "partial date can span"
+            if hi
+            else ""
+        )
         inside = f", or {lo} when the range the partial date can span contains it" if lo else ""
         out["ASTDT"] = _derived(
             f"The {SAS_DATE} of {src}.{start}; {_imputation(highest, 'first')}{inside}; an "
