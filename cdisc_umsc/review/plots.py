@@ -43,9 +43,9 @@ def to_svg(fig: Figure, name: str) -> str:
     """The figure as an ``<svg>`` element string, without XML prolog or DOCTYPE."""
     buf = io.StringIO()
     with matplotlib.rc_context({**_RC, "svg.hashsalt": f"umsc-review-{name}"}):
-        fig.savefig(
-            buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight"
-        )
+        # the constrained layout already fits the figure: bbox_inches="tight" would lay it
+        # out and draw it a second time to measure it
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = _XML_HEAD.sub("", buf.getvalue(), count=1).strip()
     # matplotlib numbers its group ids per figure (axes_1, line2d_1 ...): prefix every id and
     # every reference to one, so several plots inline in one page keep ids unique
