@@ -184,7 +184,8 @@ def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         >>> from pathlib import Path
         >>> import pandas as pd
         >>> from cdisc_umsc.metadata.specfile import load_spec_file
-        >>> path = Path(tempfile.mkdtemp()) / "adsl.yaml"
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
         >>> _ = path.write_text(
         ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
         ...     "keys: [STUDYID, USUBJID]\nwhere: {ARMCD: {not: Scrnfail}}\n"
@@ -194,6 +195,7 @@ def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         ...                    "ARMCD": ["A", "Scrnfail", "B"], "AGE": [64.0, 40.0, 17.0]})
         >>> build_adsl(load_spec_file(path), {"DM": dm}).values.tolist()
         [['S', 'S-1', 64.0, 'Y'], ['S', 'S-3', 17.0, 'N']]
+        >>> tmp.cleanup()
     """
     dm = sdtm[str(spec.get("source", "DM"))]
     with located():

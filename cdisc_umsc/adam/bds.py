@@ -306,7 +306,8 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
         >>> from pathlib import Path
         >>> import pandas as pd
         >>> from cdisc_umsc.metadata.specfile import load_spec_file
-        >>> path = Path(tempfile.mkdtemp()) / "adlb.yaml"
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adlb.yaml"
         >>> _ = path.write_text(
         ...     "dataset: ADLB\nstructure: BDS\nlabel: Lab\nkeys: [USUBJID, PARAMCD, ADT]\n"
         ...     "source: LB\nadsl: [TRTSDT]\nparameters: {per_test: LBTESTCD, PARAM: '{LBTEST}'}\n"
@@ -319,6 +320,7 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
         >>> out = build_bds(load_spec_file(path), {"LB": lb}, adsl)
         >>> out[["PARAMCD", "AVISIT", "AVAL", "ADY", "ABLFL", "BASE", "CHG"]].values.tolist()
         [['K', 'WEEK 0', 4.0, -1.0, 'Y', 4.0, nan], ['K', 'WEEK 2', 4.6, 15.0, '', 4.0, 0.6]]
+        >>> tmp.cleanup()
     """
     src_name = str(spec["source"])
     src = sdtm[src_name]

@@ -181,7 +181,8 @@ def adam_meta(
         >>> from pathlib import Path
         >>> import pandas as pd
         >>> from cdisc_umsc.metadata.specfile import load_spec_file
-        >>> path = Path(tempfile.mkdtemp()) / "adsl.yaml"
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
         >>> _ = path.write_text(
         ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
         ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID, AGE]\n"
@@ -195,6 +196,7 @@ def adam_meta(
         2 | USUBJID | Char | None | Unique Subject Identifier
         3 | AGE | Num | None | Age
         4 | SAFFL | Char | C66742 | Safety Population Flag
+        >>> tmp.cleanup()
     """
     in_use = in_use or standards.InUse()
     structure = str(spec["structure"])
@@ -348,7 +350,8 @@ def build_adam(
         >>> from pathlib import Path
         >>> import pandas as pd
         >>> from cdisc_umsc.metadata.specfile import load_spec_file
-        >>> path = Path(tempfile.mkdtemp()) / "adsl.yaml"
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
         >>> _ = path.write_text(
         ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
         ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID, AGE]\n"
@@ -358,6 +361,7 @@ def build_adam(
         >>> data, meta = build_adam({"ADSL": load_spec_file(path)}, {"DM": dm})
         >>> data["ADSL"].values.tolist(), meta["ADSL"].keys
         ([['S', 'S-1', 64.0, 'Y'], ['S', 'S-2', 17.0, 'N']], ('STUDYID', 'USUBJID'))
+        >>> tmp.cleanup()
     """
     data: dict[str, pd.DataFrame] = {}
     meta: dict[str, Dataset] = {}

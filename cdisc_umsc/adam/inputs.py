@@ -29,7 +29,8 @@ def load_adam_specs(folder: Path) -> dict[str, SpecMap]:
     Example:
         >>> import tempfile
         >>> from pathlib import Path
-        >>> folder = Path(tempfile.mkdtemp())
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> folder = Path(tmp.name)
         >>> _ = (folder / "adsl.yaml").write_text(
         ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
         ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID]\n")
@@ -37,6 +38,7 @@ def load_adam_specs(folder: Path) -> dict[str, SpecMap]:
         >>> specs = load_adam_specs(folder)
         >>> sorted(specs), specs["ADSL"]["keys"]
         (['ADSL'], ['STUDYID', 'USUBJID'])
+        >>> tmp.cleanup()
     """
     folder = Path(folder)
     where = folder / "adam" if (folder / "adam").is_dir() else folder

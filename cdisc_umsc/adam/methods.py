@@ -709,7 +709,8 @@ def describe_adam(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], 
         >>> from pathlib import Path
         >>> import pandas as pd
         >>> from cdisc_umsc.metadata.specfile import load_spec_file
-        >>> path = Path(tempfile.mkdtemp()) / "adsl.yaml"
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
         >>> _ = path.write_text(
         ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
         ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID, AGE]\n"
@@ -719,6 +720,7 @@ def describe_adam(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], 
         >>> said, levels = describe_adam(load_spec_file(path), adsl)
         >>> said["SAFFL"].origin, said["SAFFL"].method, said["AGE"].source, levels
         ('Derived', 'Y if AGE > 18, else N', 'DM.AGE', [])
+        >>> tmp.cleanup()
     """
     structure = str(spec["structure"])
     levels: list[ValueLevel] = []

@@ -42,7 +42,8 @@ def build_occds(
         >>> from pathlib import Path
         >>> import pandas as pd
         >>> from cdisc_umsc.metadata.specfile import load_spec_file
-        >>> path = Path(tempfile.mkdtemp()) / "adae.yaml"
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adae.yaml"
         >>> _ = path.write_text(
         ...     "dataset: ADAE\nstructure: OCCDS\nlabel: AE\nkeys: [USUBJID, AESEQ]\n"
         ...     "source: AE\ncopy: [AESEQ, AESTDTC, AEENDTC]\nadsl: [TRTSDT, TRTEDT]\n"
@@ -54,6 +55,7 @@ def build_occds(
         >>> out = build_occds(load_spec_file(path), {"AE": ae}, adsl)
         >>> out[["AESEQ", "ASTDT", "ASTDTF", "ASTDY", "AENDY"]].values.tolist()
         [[1.0, 21561.0, '', 3.0, 4.0], [2.0, 21550.0, 'D', -9.0, nan]]
+        >>> tmp.cleanup()
     """
     src_name = str(spec["source"])
     src = sdtm[src_name]
