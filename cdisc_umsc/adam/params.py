@@ -99,7 +99,8 @@ def derive_param_responder(
     """Build a responder parameter: a copy of each selected record with AVALC = the flag (Y/N).
 
     AVAL is 1 for Y and 0 for N; BASE, CHG and PCHG are emptied, and so are the criterion,
-    ANLzzFL and ABLFL flags. A selected record whose flag is blank raises ValueError.
+    ANLzzFL and ABLFL flags. A selected record whose flag is not Y or N (no decision)
+    raises ValueError.
 
     Args:
         dataset: the BDS records, with ``flag``, PARAMCD, PARAM and AVAL.
