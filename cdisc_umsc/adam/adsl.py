@@ -165,7 +165,38 @@ def _one(
 
 
 def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """ADSL from DM (one record per subject, those meeting ``where:``) and declared variables."""
+    r"""Build ADSL: one record per DM subject meeting the spec's ``where:``, with its variables.
+
+    The spec names the source (``source:``, default DM), the DM variables copied (``copy:``)
+    and each derived variable (``variables:``; an ``else:`` fills what the first rule left
+    blank). Text variables are blank, never null, for a subject without a record.
+
+    Args:
+        spec: the ADSL spec (``cdisc_umsc.metadata.specfile.load_spec_file``).
+        sdtm: SDTM datasets by domain name (DM and every domain a derivation reads).
+
+    Returns:
+        The ADSL frame, in DM record order. A DM with two records for one subject, or an
+        unknown derivation, raises InputError naming the spec file and line.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from cdisc_umsc.metadata.specfile import load_spec_file
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
+        >>> _ = path.write_text(
+        ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
+        ...     "keys: [STUDYID, USUBJID]\nwhere: {ARMCD: {not: Scrnfail}}\n"
+        ...     "copy: [STUDYID, USUBJID, AGE]\n"
+        ...     "variables:\n  SAFFL: {flag: {when: {AGE: {gt: 18}}}}\n")
+        >>> dm = pd.DataFrame({"STUDYID": ["S"] * 3, "USUBJID": ["S-1", "S-2", "S-3"],
+        ...                    "ARMCD": ["A", "Scrnfail", "B"], "AGE": [64.0, 40.0, 17.0]})
+        >>> build_adsl(load_spec_file(path), {"DM": dm}).values.tolist()
+        [['S', 'S-1', 64.0, 'Y'], ['S', 'S-3', 17.0, 'N']]
+        >>> tmp.cleanup()
+    """
     dm = sdtm[str(spec.get("source", "DM"))]
     with located():
         dm = dm[match(dm, spec.get("where"), f"{spec.where('where')}: where")]

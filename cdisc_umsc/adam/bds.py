@@ -285,7 +285,43 @@ def _check_names(spec: SpecMap, src: pd.DataFrame, src_name: str, adsl: pd.DataF
 
 
 def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame) -> pd.DataFrame:
-    """A BDS dataset: parameters, AVAL, visits, baseline, change, ranges, flags, criteria."""
+    r"""Build a BDS dataset from a spec: parameters, AVAL, visits, baseline, change, flags.
+
+    One record per selected ``source`` record of an ADSL subject and spec parameter, with
+    ADT/ADY, AVISIT/AVISITN, ABLFL/BASE/CHG/PCHG and, as the spec asks, ranges, on-treatment
+    and analysis flags, criteria, derived parameters and extra records; sorted by USUBJID,
+    PARAMCD, AVISITN, ADT (missing first, as SAS sorts).
+
+    Args:
+        spec: the BDS spec (``cdisc_umsc.metadata.specfile.load_spec_file``).
+        sdtm: SDTM datasets by domain name (the spec's ``source:``).
+        adsl: the ADSL frame (STUDYID, USUBJID and the spec's ``adsl:`` variables).
+
+    Returns:
+        The BDS frame. A spec naming a variable the data lack raises InputError naming the
+        spec file and line.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from cdisc_umsc.metadata.specfile import load_spec_file
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adlb.yaml"
+        >>> _ = path.write_text(
+        ...     "dataset: ADLB\nstructure: BDS\nlabel: Lab\nkeys: [USUBJID, PARAMCD, ADT]\n"
+        ...     "source: LB\nadsl: [TRTSDT]\nparameters: {per_test: LBTESTCD, PARAM: '{LBTEST}'}\n"
+        ...     "aval: LBSTRESN\nadt: {date: LBDTC}\navisit: {AVISIT: VISIT, AVISITN: VISITNUM}\n")
+        >>> lb = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1", "S-1"], "LBSEQ": [1.0, 2.0],
+        ...                    "LBTESTCD": ["K", "K"], "LBTEST": ["Potassium", "Potassium"],
+        ...                    "LBSTRESN": [4.0, 4.6], "LBDTC": ["2019-01-09", "2019-01-24"],
+        ...                    "VISIT": ["WEEK 0", "WEEK 2"], "VISITNUM": [1.0, 2.0]})
+        >>> adsl = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "TRTSDT": [21559.0]})
+        >>> out = build_bds(load_spec_file(path), {"LB": lb}, adsl)
+        >>> out[["PARAMCD", "AVISIT", "AVAL", "ADY", "ABLFL", "BASE", "CHG"]].values.tolist()
+        [['K', 'WEEK 0', 4.0, -1.0, 'Y', 4.0, nan], ['K', 'WEEK 2', 4.6, 15.0, '', 4.0, 0.6]]
+        >>> tmp.cleanup()
+    """
     src_name = str(spec["source"])
     src = sdtm[src_name]
     _check_names(spec, src, src_name, adsl)

@@ -161,8 +161,43 @@ def adam_meta(
     study_codelists: dict,
     in_use: standards.InUse | None = None,
 ) -> Dataset:
-    """Dataset metadata from the study's ADaMIG (ADSL variables from ADSL, predecessors from
-    its SDTMIG)."""
+    r"""Build the define.xml metadata of one ADaM dataset from the study's ADaMIG.
+
+    Variables of the dataset's structure take their label, core and codelist from the
+    ADaMIG, ADSL variables from ADSL, predecessors from the SDTMIG; others need a label under
+    the spec's ``metadata:``. Origins and methods come from :func:`describe_adam`.
+
+    Args:
+        spec: the dataset's spec.
+        frame: the derived dataset.
+        study_codelists: the study's codelists (not read: codelists come from the ADaMIG).
+        in_use: the standards versions the study uses; default ``None`` (the bundled ones).
+
+    Returns:
+        The ``Dataset`` metadata, variables in ADaMIG order after the identifiers.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from cdisc_umsc.metadata.specfile import load_spec_file
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
+        >>> _ = path.write_text(
+        ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
+        ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID, AGE]\n"
+        ...     "variables:\n  SAFFL: {flag: {when: {AGE: {gt: 18}}}}\n")
+        >>> adsl = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "AGE": [64.0],
+        ...                      "SAFFL": ["Y"]})
+        >>> meta = adam_meta(load_spec_file(path), adsl, {})
+        >>> for v in meta.variables:
+        ...     print(v.order, v.name, v.type, v.codelist, v.label, sep=" | ")
+        1 | STUDYID | Char | None | Study Identifier
+        2 | USUBJID | Char | None | Unique Subject Identifier
+        3 | AGE | Num | None | Age
+        4 | SAFFL | Char | C66742 | Safety Population Flag
+        >>> tmp.cleanup()
+    """
     in_use = in_use or standards.InUse()
     structure = str(spec["structure"])
     if structure not in STRUCTURES:
@@ -248,7 +283,23 @@ def adam_meta(
 
 
 def check_specs(adam_specs: Mapping[str, SpecMap]) -> None:
-    """The ADaM spec files' structure and required keys (file:line errors, before any data)."""
+    """Check the ADaM spec files' structure and required keys before any data is read.
+
+    ADSL must be declared with structure ADSL, every other dataset with BDS or OCCDS, and
+    each spec may use only its structure's keys and must give the required ones.
+
+    Args:
+        adam_specs: ``dataset -> spec`` (see ``load_adam_specs``).
+
+    Returns:
+        None; a problem raises InputError naming the spec file and line.
+
+    Example:
+        >>> check_specs({})
+        Traceback (most recent call last):
+            ...
+        cdisc_umsc.core.errors.InputError: ADaM spec: adsl.yaml (dataset: ADSL) is required
+    """
     if "ADSL" not in adam_specs:
         raise InputError("ADaM spec: adsl.yaml (dataset: ADSL) is required")
     for name, spec in adam_specs.items():
@@ -280,9 +331,38 @@ def build_adam(
     in_use: standards.InUse | None = None,
     step: StepHook = no_steps,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, Dataset]]:
-    """Every ADaM dataset the spec declares: ADSL first, then the others in name order, with
-    metadata from the standards the study uses (``in_use``; default: the bundled ones);
-    ``step(name, records)`` is called as each dataset is derived."""
+    r"""Derive every ADaM dataset the specs declare, with its define.xml metadata.
+
+    ADSL first, then the others in name order; columns are put in metadata order.
+
+    Args:
+        adam_specs: ``dataset -> spec`` (see ``load_adam_specs``).
+        sdtm: SDTM datasets by domain name.
+        study_codelists: the study's codelists; default ``None`` (none).
+        in_use: the standards versions the study uses; default ``None`` (the bundled ones).
+        step: called as ``step(name, records)`` after each dataset is derived; default: no-op.
+
+    Returns:
+        ``(dataset -> frame, dataset -> Dataset metadata)``, ADSL first.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from cdisc_umsc.metadata.specfile import load_spec_file
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
+        >>> _ = path.write_text(
+        ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
+        ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID, AGE]\n"
+        ...     "variables:\n  SAFFL: {flag: {when: {AGE: {gt: 18}}}}\n")
+        >>> dm = pd.DataFrame({"STUDYID": ["S"] * 2, "USUBJID": ["S-1", "S-2"],
+        ...                    "AGE": [64.0, 17.0]})
+        >>> data, meta = build_adam({"ADSL": load_spec_file(path)}, {"DM": dm})
+        >>> data["ADSL"].values.tolist(), meta["ADSL"].keys
+        ([['S', 'S-1', 64.0, 'Y'], ['S', 'S-2', 17.0, 'N']], ('STUDYID', 'USUBJID'))
+        >>> tmp.cleanup()
+    """
     data: dict[str, pd.DataFrame] = {}
     meta: dict[str, Dataset] = {}
     check_specs(adam_specs)

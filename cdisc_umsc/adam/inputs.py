@@ -14,7 +14,32 @@ from cdisc_umsc.read.datasets import dataset_files, read_dataset
 
 
 def load_adam_specs(folder: Path) -> dict[str, SpecMap]:
-    """``dataset -> spec`` from ``folder/adam/*.yaml`` (or ``folder/*.yaml`` if no adam/)."""
+    r"""Load the ADaM spec files of a study folder, by dataset name.
+
+    Reads ``folder/adam/*.yaml``, or ``folder/*.yaml`` when there is no ``adam/``; a YAML file
+    without ``dataset:`` (such as study.yaml) is a settings file and is skipped.
+
+    Args:
+        folder: the study folder.
+
+    Returns:
+        ``dataset -> spec``. Two files declaring one dataset, or no spec file at all, raise
+        InputError naming the file.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> folder = Path(tmp.name)
+        >>> _ = (folder / "adsl.yaml").write_text(
+        ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
+        ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID]\n")
+        >>> _ = (folder / "study.yaml").write_text("study: S\n")
+        >>> specs = load_adam_specs(folder)
+        >>> sorted(specs), specs["ADSL"]["keys"]
+        (['ADSL'], ['STUDYID', 'USUBJID'])
+        >>> tmp.cleanup()
+    """
     folder = Path(folder)
     where = folder / "adam" if (folder / "adam").is_dir() else folder
     specs: dict[str, SpecMap] = {}

@@ -696,8 +696,37 @@ def _occds(spec: SpecMap) -> dict[str, Said]:
 
 
 def describe_adam(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[ValueLevel]]:
-    """Origin, predecessor and method of every variable of an ADaM dataset, and the
-    value-level AVAL methods; a spec ``metadata:`` method overrides the generated one."""
+    r"""Describe every variable of an ADaM dataset: origin, predecessor and method (define.xml).
+
+    The description follows the spec that derived the dataset; a spec ``metadata:`` method
+    overrides the generated one. For a BDS the value-level AVAL methods come too.
+
+    Args:
+        spec: the dataset's spec (``cdisc_umsc.metadata.specfile.load_spec_file``).
+        frame: the derived dataset (every column gets a description).
+
+    Returns:
+        ``(variable -> Said, value-level list)``. A derived variable the spec gives no
+        derivation for, or a method in non-ASCII text, raises InputError naming the spec file.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from cdisc_umsc.metadata.specfile import load_spec_file
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adsl.yaml"
+        >>> _ = path.write_text(
+        ...     "dataset: ADSL\nstructure: ADSL\nlabel: Subject-Level\n"
+        ...     "keys: [STUDYID, USUBJID]\ncopy: [STUDYID, USUBJID, AGE]\n"
+        ...     "variables:\n  SAFFL: {flag: {when: {AGE: {gt: 18}}}}\n")
+        >>> adsl = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "AGE": [64.0],
+        ...                      "SAFFL": ["Y"]})
+        >>> said, levels = describe_adam(load_spec_file(path), adsl)
+        >>> said["SAFFL"].origin, said["SAFFL"].method, said["AGE"].source, levels
+        ('Derived', 'Y if AGE > 18, else N', 'DM.AGE', [])
+        >>> tmp.cleanup()
+    """
     structure = str(spec["structure"])
     levels: list[ValueLevel] = []
     if structure == "ADSL":

@@ -23,7 +23,40 @@ from cdisc_umsc.metadata.specfile import SpecMap
 def build_occds(
     spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame
 ) -> pd.DataFrame:
-    """Events of ``source`` for ADSL subjects, with ADSL variables, dates and flags."""
+    r"""Build an OCCDS dataset (such as ADAE): one record per ``source`` event of an ADSL subject.
+
+    With the spec's ``copy:`` and ``adsl:`` variables, treatment variables (``treatment:``),
+    imputed start and end dates with their days (``dates:``), TRTEMFL (``trtemfl:``) and
+    occurrence flags (``occurrence:``); sorted by USUBJID and --SEQ.
+
+    Args:
+        spec: the OCCDS spec (``cdisc_umsc.metadata.specfile.load_spec_file``).
+        sdtm: SDTM datasets by domain name (the spec's ``source:``).
+        adsl: the ADSL frame (STUDYID, USUBJID and the spec's ``adsl:`` variables).
+
+    Returns:
+        The OCCDS frame.
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import pandas as pd
+        >>> from cdisc_umsc.metadata.specfile import load_spec_file
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "adae.yaml"
+        >>> _ = path.write_text(
+        ...     "dataset: ADAE\nstructure: OCCDS\nlabel: AE\nkeys: [USUBJID, AESEQ]\n"
+        ...     "source: AE\ncopy: [AESEQ, AESTDTC, AEENDTC]\nadsl: [TRTSDT, TRTEDT]\n"
+        ...     "dates: {start: AESTDTC, end: AEENDTC}\n")
+        >>> ae = pd.DataFrame({"STUDYID": "S", "USUBJID": ["S-1", "S-1"], "AESEQ": [1.0, 2.0],
+        ...                    "AESTDTC": ["2019-01-12", "2019-01"], "AEENDTC": ["2019-01-13", ""]})
+        >>> adsl = pd.DataFrame({"STUDYID": ["S"], "USUBJID": ["S-1"], "TRTSDT": [21559.0],
+        ...                      "TRTEDT": [21580.0]})
+        >>> out = build_occds(load_spec_file(path), {"AE": ae}, adsl)
+        >>> out[["AESEQ", "ASTDT", "ASTDTF", "ASTDY", "AENDY"]].values.tolist()
+        [[1.0, 21561.0, '', 3.0, 4.0], [2.0, 21550.0, 'D', -9.0, nan]]
+        >>> tmp.cleanup()
+    """
     src_name = str(spec["source"])
     src = sdtm[src_name]
     src = src[src["USUBJID"].isin(adsl["USUBJID"])].reset_index(drop=True)

@@ -17,8 +17,32 @@ from cdisc_umsc.core.formula import parse_formula
 def derive_param_computed(
     dataset: pd.DataFrame, by: Sequence[str], code: str, value: str, formula: str, decimals: int
 ) -> pd.DataFrame:
-    """One value per ``by`` group: ``formula`` over the ``value`` of each ``code`` it names,
-    rounded to ``decimals``; groups missing any named code get no value (never a partial sum)."""
+    """Compute a derived parameter: ``formula`` over other parameters' values, one value per group.
+
+    Groups missing any code the formula names get no value (never a partial sum).
+
+    Args:
+        dataset: the BDS records to compute from.
+        by: grouping variables, one result per group (e.g. ``["USUBJID", "AVISIT"]``).
+        code: the variable holding the parameter code (e.g. ``"PARAMCD"``).
+        value: the variable holding the value (e.g. ``"AVAL"``).
+        formula: an arithmetic expression over codes (see ``cdisc_umsc.core.formula``).
+        decimals: decimals to round the result to.
+
+    Returns:
+        A frame with the ``by`` columns and ``AVAL``. A formula code without any record
+        raises ValueError.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"USUBJID": ["1", "1", "2"],
+        ...                    "PARAMCD": ["WEIGHT", "HEIGHT", "WEIGHT"],
+        ...                    "AVAL": [70.0, 1.75, 80.0]})
+        >>> out = derive_param_computed(df, ["USUBJID"], "PARAMCD", "AVAL",
+        ...                             "WEIGHT / HEIGHT ** 2", 1)
+        >>> out.values.tolist()
+        [['1', 22.9]]
+    """
     _need(dataset, [*by, code, value], "derive_param_computed")
     parsed = parse_formula(formula)
     names = sorted(parsed.names)
@@ -38,8 +62,25 @@ def derive_param_computed(
 def derive_param_check(
     computed: pd.DataFrame, collected: pd.DataFrame, by: Sequence[str], tolerance: float
 ) -> pd.DataFrame:
-    """Groups where the computed AVAL and the collected AVAL differ by more than ``tolerance``
-    (or only one exists): columns ``by``, computed, collected."""
+    """Find groups where a computed parameter disagrees with the collected one.
+
+    Args:
+        computed: the computed records, with the ``by`` columns and ``AVAL``.
+        collected: the collected records, with the ``by`` columns and ``AVAL``.
+        by: the variables matching a computed record to a collected one.
+        tolerance: the largest absolute difference still counted as agreement.
+
+    Returns:
+        The groups that differ by more than ``tolerance`` or exist on one side only:
+        columns ``by``, ``computed``, ``collected``.
+
+    Example:
+        >>> import pandas as pd
+        >>> computed = pd.DataFrame({"USUBJID": ["1", "2"], "AVAL": [22.9, 25.0]})
+        >>> collected = pd.DataFrame({"USUBJID": ["1", "2"], "AVAL": [22.9, 26.0]})
+        >>> derive_param_check(computed, collected, ["USUBJID"], 0.1).values.tolist()
+        [['2', 25.0, 26.0]]
+    """
     _need(computed, [*by, "AVAL"], "derive_param_check computed")
     _need(collected, [*by, "AVAL"], "derive_param_check collected")
     both = computed[[*by, "AVAL"]].merge(
@@ -55,8 +96,32 @@ def derive_param_check(
 def derive_param_responder(
     dataset: pd.DataFrame, select: pd.Series, flag: str, paramcd: str, param: str
 ) -> pd.DataFrame:
-    """A responder parameter: a copy of each selected analysis record with AVALC = the
-    criterion flag (Y/N) and AVAL 1/0; a record without a decision (flag blank) is an error."""
+    """Build a responder parameter: a copy of each selected record with AVALC = the flag (Y/N).
+
+    AVAL is 1 for Y and 0 for N; BASE, CHG and PCHG are emptied, and so are the criterion,
+    ANLzzFL and ABLFL flags. A selected record whose flag is not Y or N (no decision)
+    raises ValueError.
+
+    Args:
+        dataset: the BDS records, with ``flag``, PARAMCD, PARAM and AVAL.
+        select: a boolean series (aligned with ``dataset``) choosing the records to copy.
+        flag: the criterion flag holding the response decision (e.g. ``"CRIT1FL"``).
+        paramcd: PARAMCD of the new parameter.
+        param: PARAM of the new parameter.
+
+    Returns:
+        The new records (a fresh 0-based index).
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"USUBJID": ["1", "2"], "PARAMCD": ["SBP", "SBP"],
+        ...                    "PARAM": ["Systolic BP", "Systolic BP"],
+        ...                    "AVAL": [120.0, 150.0], "BASE": [140.0, 145.0],
+        ...                    "CRIT1FL": ["Y", "N"]})
+        >>> out = derive_param_responder(df, df["PARAMCD"] == "SBP", "CRIT1FL", "RESP", "Responder")
+        >>> out[["USUBJID", "PARAMCD", "AVALC", "AVAL", "BASE", "CRIT1FL"]].values.tolist()
+        [['1', 'RESP', 'Y', 1.0, nan, ''], ['2', 'RESP', 'N', 0.0, nan, '']]
+    """
     _need(dataset, [flag, "PARAMCD", "PARAM", "AVAL"], "derive_param_responder")
     rows = dataset[select.to_numpy()].copy()
     undecided = ~rows[flag].isin(["Y", "N"])
@@ -77,8 +142,22 @@ def derive_param_responder(
 
 
 def round_half_away(values: pd.Series, decimals: int) -> pd.Series:
-    """Round to ``decimals`` with halves away from zero (0.05 -> 0.1, -0.25 -> -0.3), as
-    SAS ROUND does; a tiny allowance absorbs binary representation (0.15 is 0.1499...)."""
+    """Round to ``decimals`` with halves away from zero, as SAS ROUND does.
+
+    A tiny allowance absorbs binary representation (0.15 is stored as 0.1499...).
+
+    Args:
+        values: the numbers to round (a missing value stays missing).
+        decimals: the number of decimals to keep.
+
+    Returns:
+        A float series with the same index and name.
+
+    Example:
+        >>> import pandas as pd
+        >>> round_half_away(pd.Series([0.05, -0.25, 0.15, 1.234]), 1).tolist()
+        [0.1, -0.3, 0.2, 1.2]
+    """
     scale = 10.0 ** int(decimals)
     x = values.astype("float64")
     a = x.to_numpy()
@@ -93,9 +172,31 @@ def compute_change_from_previous(
     select: pd.Series,
     decimals: int | None = None,
 ) -> pd.Series:
-    """(AVAL - AVAL of the previous selected record) / (0.5 x (A1HI - A1LO)) on each selected
-    record in ``order`` within ``by``; null on the first selected record of a group (and on
-    records not selected), and where the range has no width."""
+    """Compute the change from the previous record relative to the normal range width.
+
+    (AVAL - AVAL of the previous selected record) / (0.5 x (A1HI - A1LO)) on each selected
+    record in ``order`` within ``by``.
+
+    Args:
+        dataset: the records, with the ``by`` and ``order`` columns, AVAL, A1LO and A1HI.
+        by: the grouping variables (e.g. ``["USUBJID", "PARAMCD"]``).
+        order: the variables ordering records within a group (ties keep data order).
+        select: a boolean series (aligned with ``dataset``) choosing the records to use.
+        decimals: round the result half away from zero to this many decimals;
+            default ``None`` (no rounding).
+
+    Returns:
+        A float series aligned with ``dataset``: missing on the first selected record of a
+        group, on records not selected, and where the range has no width.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"USUBJID": ["1", "1", "1"], "ADY": [1, 8, 15],
+        ...                    "AVAL": [5.0, 7.0, 4.0], "A1LO": [2.0, 2.0, 2.0],
+        ...                    "A1HI": [6.0, 6.0, 6.0]})
+        >>> compute_change_from_previous(df, ["USUBJID"], ["ADY"], df["AVAL"].notna()).tolist()
+        [nan, 1.0, -1.5]
+    """
     _need(dataset, [*by, *order, "AVAL", "A1LO", "A1HI"], "compute_change_from_previous")
     frame = dataset[[*by, *order, "AVAL", "A1LO", "A1HI"]].copy()
     frame["_pos"] = np.arange(len(frame))
