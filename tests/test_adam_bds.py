@@ -187,6 +187,37 @@ def test_total_check_stops_on_disagreement(tmp_path) -> None:
     assert build_bds(_spec(tmp_path, spec), {"QS": qs}, ADSL)["AVAL"].tolist() == [3.0]
 
 
+def test_without_visits_records_sort_by_subject_parameter_and_date(tmp_path) -> None:
+    """avisit: is optional: without it there is no AVISITN and the records are ordered by
+    USUBJID, PARAMCD and ADT (missing dates first, as SAS sorts them)."""
+    qs = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["S-2", "S-1", "S-1", "S-1"],
+            "QSSEQ": [1.0, 1, 2, 3],
+            "QSTESTCD": ["TOT"] * 4,
+            "QSSTRESN": [4.0, 3.0, 2.0, 1.0],
+            "QSDTC": ["2019-01-09", "2019-02-01", "", "2019-01-05"],
+        }
+    )
+    spec = """
+    dataset: ADQS
+    structure: BDS
+    label: Q
+    keys: [USUBJID, PARAMCD, ADT]
+    source: QS
+    adsl: [TRTSDT]
+    parameters: [{PARAMCD: TOT, PARAM: Total, where: {QSTESTCD: TOT}, decimals: 1}]
+    aval: QSSTRESN
+    adt: QSDTC
+    """
+    bds = build_bds(_spec(tmp_path, spec), {"QS": qs}, ADSL)
+    assert "AVISITN" not in bds.columns
+    assert bds["USUBJID"].tolist() == ["S-1", "S-1", "S-1", "S-2"]
+    assert bds["AVAL"].tolist() == [2.0, 1.0, 3.0, 4.0]
+    assert bds["ABLFL"].tolist() == ["", "Y", "", "Y"]
+
+
 def test_bundled_adlb_ranges_and_shift(bundled_run) -> None:
     result, _out = bundled_run
     adlb, lb = result.adam["ADLB"], result.sdtm.data["LB"]

@@ -431,6 +431,7 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
         bds = pd.concat([bds, *extra], ignore_index=True)
         if "AVALC" in bds:
             bds["AVALC"] = bds["AVALC"].astype(object).fillna("")
-    keys = ["USUBJID", "PARAMCD", "AVISITN", "ADT"]
+    # AVISITN only where the spec maps visits (avisit: is optional)
+    keys = [k for k in ("USUBJID", "PARAMCD", "AVISITN", "ADT") if k in bds.columns]
     # missing values sort first, as SAS orders them (the order validators and CORE expect)
     return bds.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
