@@ -33,7 +33,7 @@ def iso8601_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | 
     """SDTMIG 3.4 4.4.2: every *DTC value is ISO 8601 and a possible date/time."""
     for var in _dtc_columns(frame):
         text = as_text(frame[var])
-        err = by_value(text, iso8601.validate)
+        err = iso8601.validate(text)  # judged once per distinct value
         yield ctx.hits(
             name,
             err != "",
