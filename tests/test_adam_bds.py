@@ -285,3 +285,38 @@ def test_times_matter_only_where_the_first_dose_has_one(tmp_path) -> None:
     assert day1["ADTM"].iloc[0] == 21559.0 * 86400 + 11 * 3600
     assert plain["ONTRTFL"].tolist() == timed["ONTRTFL"].tolist()
     assert plain["ABLFL"].tolist() == timed["ABLFL"].tolist()
+
+
+def test_a_record_timed_after_the_first_dose_is_never_baseline_even_when_last(tmp_path) -> None:
+    """The default reference (TRTSDT) excludes a record timed at or after the first dose
+    (09:45) although it is the last record on that day: the 08:00 one is baseline."""
+    pc = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["S-1"] * 3,
+            "PCSEQ": [1.0, 2, 3],
+            "PCTESTCD": ["X"] * 3,
+            "PCTEST": ["Drug X"] * 3,
+            "PCSTRESN": [1.0, 2.0, 3.0],
+            "PCDTC": ["2019-01-09", "2019-01-10T08:00", "2019-01-10T09:45"],
+            "VISITNUM": [1.0, 2, 2],
+            "VISIT": ["DAY -1", "DAY 1", "DAY 1"],
+        }
+    )
+    adsl = ADSL.iloc[[0]].assign(TRTSDTM=21559.0 * 86400 + 9 * 3600 + 45 * 60, TRTSTMF="S")
+    spec = """
+    dataset: ADPC
+    structure: BDS
+    label: PK
+    keys: [STUDYID, USUBJID, PARAMCD, ADT]
+    source: PC
+    adsl: [TRTSDT, TRTSDTM, TRTSTMF, TRTEDT]
+    parameters: {per_test: PCTESTCD, PARAM: "{PCTEST}"}
+    aval: PCSTRESN
+    adt: PCDTC
+    adtm: PCDTC
+    avisit: {AVISIT: VISIT, AVISITN: VISITNUM}
+    """
+    bds = build_bds(_spec(tmp_path, spec), {"PC": pc}, adsl).sort_values("SRCSEQ")
+    assert bds["ABLFL"].tolist() == ["", "Y", ""]
+    assert bds["BASE"].tolist() == [2.0, 2.0, 2.0]
