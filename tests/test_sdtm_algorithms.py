@@ -161,7 +161,9 @@ def _raw_lb(rows: list[tuple]) -> str:
     )
 
 
-def _run(tmp: Path, tie: str = "", lb_rows: list[tuple] = LB_ROWS) -> dict[str, pd.DataFrame]:
+def _run(
+    tmp: Path, tie: str = "", lb_rows: list[tuple] = LB_ROWS, raw_ex: str = RAW_EX
+) -> dict[str, pd.DataFrame]:
     spec, raw = tmp / "spec", tmp / "raw"
     (spec / "sdtm").mkdir(parents=True)
     raw.mkdir()
@@ -172,7 +174,7 @@ def _run(tmp: Path, tie: str = "", lb_rows: list[tuple] = LB_ROWS) -> dict[str, 
     (spec / "sdtm" / "lb.yaml").write_text(LB.replace("{tie}", tie), encoding="utf-8")
     (spec / "sdtm" / "trial_design.yaml").write_text(TRIAL_DESIGN, encoding="utf-8")
     (raw / "DM.csv").write_text(RAW_DM, encoding="utf-8")
-    (raw / "EX.csv").write_text(RAW_EX, encoding="utf-8")
+    (raw / "EX.csv").write_text(raw_ex, encoding="utf-8")
     (raw / "LB.csv").write_text(_raw_lb(lb_rows), encoding="utf-8")
     return build_sdtm(load_checked_spec(spec), raw).data
 
@@ -277,6 +279,39 @@ def test_last_before_exposure_flag(sdtm) -> None:
     # 001's records on or before the 09:00 first dose: 05 Jan (<1.0), 10 Jan and 10 Jan 08:00;
     # the last in key order is 08:00. Subject 002's record is after its first dose.
     assert [k for k, v in flags.items() if v == "Y"] == ["2020-01-10T08:00"]
+
+
+def test_last_before_exposure_at_the_dose_instant_and_on_the_dose_day(tmp_path) -> None:
+    """On or before the first dose: a record at the dose's own minute counts; where either
+    side has no time the dates compare, so the dose day counts whatever the record's time."""
+    ex = RAW_EX.replace("002,1,2020-01-10,09:00", "002,1,2020-01-10,")  # 002: dose date only
+    rows = [
+        ("001", 1, "2020-01-05", "", "HGB", "130", "g/L", "120", "160"),
+        ("001", 2, "2020-01-10", "09:00", "HGB", "131", "g/L", "120", "160"),  # the dose minute
+        ("001", 3, "2020-01-10", "09:01", "HGB", "132", "g/L", "120", "160"),  # after it
+        ("001", 4, "2020-01-09", "", "GLUC", "5.0", "mmol/L", "3.9", "5.0"),
+        ("001", 5, "2020-01-10", "", "GLUC", "5.1", "mmol/L", "3.9", "5.0"),  # dose day, no time
+        ("002", 1, "2020-01-09", "", "HGB", "140", "g/L", "120", "160"),
+        ("002", 2, "2020-01-10", "10:00", "HGB", "141", "g/L", "120", "160"),  # dose day
+        ("002", 3, "2020-01-11", "08:00", "HGB", "142", "g/L", "120", "160"),  # the day after
+    ]
+    lb = _run(tmp_path, lb_rows=rows, raw_ex=ex)["LB"]
+    flagged = lb[lb["LBLOBXFL"] == "Y"]
+    assert (flagged["USUBJID"] + " " + flagged["LBTESTCD"] + " " + flagged["LBDTC"]).tolist() == [
+        "T1-001 GLUC 2020-01-10",
+        "T1-001 HGB 2020-01-10T09:00",
+        "T1-002 HGB 2020-01-10T10:00",
+    ]
+
+
+def test_epoch_method_text_names_the_tie_rule() -> None:
+    from cdisc_umsc.sdtm.registry import ALGORITHMS
+
+    describe = ALGORITHMS["epoch"].describe
+    assert describe({"epoch": "LBDTC"}, "EPOCH").endswith("the element that ends that day")
+    assert describe({"epoch": "LBDTC", "tie": "later"}, "EPOCH").endswith(
+        "the element that starts that day"
+    )
 
 
 def test_seq_is_per_subject_in_key_order(sdtm) -> None:
