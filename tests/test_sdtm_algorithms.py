@@ -273,6 +273,22 @@ def test_epoch_on_a_transition_day_follows_the_tie_rule(sdtm, tmp_path) -> None:
     assert earlier["2020-01"] == later["2020-01"] == ""
 
 
+def test_epoch_at_the_transition_instant_belongs_to_the_element_that_starts(tmp_path) -> None:
+    """Where the record and the element both carry a time, the first dose minute (09:00) is in
+    treatment and the last dose minute in follow-up, under either tie rule; a minute before
+    is still in the element that ends."""
+    rows = [
+        ("001", 1, "2020-01-10", "08:59", "HGB", "130", "g/L", "120", "160"),
+        ("001", 2, "2020-01-10", "09:00", "HGB", "130", "g/L", "120", "160"),
+        ("001", 3, "2020-01-20", "08:59", "HGB", "130", "g/L", "120", "160"),
+        ("001", 4, "2020-01-20", "09:00", "HGB", "130", "g/L", "120", "160"),
+    ]
+    for tie in ("", ", tie: later"):
+        lb = _run(tmp_path / f"tie{len(tie)}", tie=tie, lb_rows=rows)["LB"]
+        epochs = lb.loc[lb["USUBJID"] == "T1-001", "EPOCH"].tolist()
+        assert epochs == ["SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP"], tie
+
+
 def test_last_before_exposure_flag(sdtm) -> None:
     lb = _lb(sdtm)
     flags = lb["LBLOBXFL"].to_dict()
