@@ -316,3 +316,65 @@ def test_times_matter_only_where_the_first_dose_has_one(tmp_path) -> None:
     assert day1["ADTM"].iloc[0] == 21559.0 * 86400 + 11 * 3600
     assert plain["ONTRTFL"].tolist() == timed["ONTRTFL"].tolist()
     assert plain["ABLFL"].tolist() == timed["ABLFL"].tolist()
+
+
+def test_a_record_timed_after_the_first_dose_is_never_baseline_even_when_last(tmp_path) -> None:
+    """The default reference (TRTSDT) excludes a record timed at or after the first dose
+    (09:45) although it is the last record on that day: the 08:00 one is baseline."""
+    pc = pd.DataFrame(
+        {
+            "STUDYID": "S",
+            "USUBJID": ["S-1"] * 3,
+            "PCSEQ": [1.0, 2, 3],
+            "PCTESTCD": ["X"] * 3,
+            "PCTEST": ["Drug X"] * 3,
+            "PCSTRESN": [1.0, 2.0, 3.0],
+            "PCDTC": ["2019-01-09", "2019-01-10T08:00", "2019-01-10T09:45"],
+            "VISITNUM": [1.0, 2, 2],
+            "VISIT": ["DAY -1", "DAY 1", "DAY 1"],
+        }
+    )
+    adsl = ADSL.iloc[[0]].assign(TRTSDTM=21559.0 * 86400 + 9 * 3600 + 45 * 60, TRTSTMF="S")
+    spec = """
+    dataset: ADPC
+    structure: BDS
+    label: PK
+    keys: [STUDYID, USUBJID, PARAMCD, ADT]
+    source: PC
+    adsl: [TRTSDT, TRTSDTM, TRTSTMF, TRTEDT]
+    parameters: {per_test: PCTESTCD, PARAM: "{PCTEST}"}
+    aval: PCSTRESN
+    adt: PCDTC
+    adtm: PCDTC
+    avisit: {AVISIT: VISIT, AVISITN: VISITNUM}
+    """
+    bds = build_bds(_spec(tmp_path, spec), {"PC": pc}, adsl).sort_values("SRCSEQ")
+    assert bds["ABLFL"].tolist() == ["", "Y", ""]
+    assert bds["BASE"].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_change_scope_on_the_first_dose_and_baseline_day(tmp_path) -> None:
+    """Two records on the first dose day (2019-01-10): the later one is baseline (4.6). The
+    other is not after the reference date, so gets no CHG by default, but is on the
+    baseline's date, so gets one with ``post: after_baseline``."""
+    lb = pd.concat([LB, LB.iloc[[1]].assign(LBSEQ=6.0, LBSTRESN=4.6)], ignore_index=True)
+    chg = {}
+    for post in ("after_reference", "after_baseline"):
+        bds = build_bds(_spec(tmp_path, SPEC + f"change: {{post: {post}}}\n"), {"LB": lb}, ADSL)
+        s1 = bds[(bds["USUBJID"] == "S-1") & (bds["AVISITN"] != 99)].set_index("SRCSEQ")
+        assert s1.loc[6.0, "ABLFL"] == "Y" and s1.loc[2.0, "ABLFL"] == ""
+        chg[post] = s1.loc[2.0, "CHG"]
+    assert np.isnan(chg["after_reference"])
+    assert chg["after_baseline"] == pytest.approx(-0.4)
+
+
+def test_primary_visit_imputed_only_for_the_population(tmp_path) -> None:
+    """S-2 (ITTFL Y) has no Week 4 record: its baseline is carried forward (BLOCF) and is the
+    analysis record; S-1 is not in the population, so none of its records is flagged."""
+    adsl = ADSL.assign(ITTFL=["N", "Y"])
+    text = SPEC + "primary: {population: ITTFL, AVISIT: Week 4, AVISITN: 4, missing: BLOCF}\n"
+    bds = build_bds(_spec(tmp_path, text), {"LB": LB}, adsl)
+    week4 = bds[(bds["AVISITN"] == 4) & (bds["USUBJID"] == "S-2")]
+    assert week4[["AVAL", "DTYPE", "ANL01FL"]].values.tolist() == [[5.0, "BLOCF", "Y"]]
+    assert (bds.loc[bds["USUBJID"] == "S-1", "ANL01FL"] == "").all()
+    assert (bds.loc[bds["USUBJID"] == "S-1", "DTYPE"] == "").all()

@@ -98,3 +98,13 @@ def test_inputs_are_not_modified() -> None:
     before = TEXT.copy()
     compute_dt_pair(TEXT, TEXT, min_dates=pd.Series([1.0] * 6))
     pd.testing.assert_series_equal(TEXT, before)
+
+
+def test_min_date_on_the_first_or_last_possible_day_is_inside() -> None:
+    """A min date on the first or on the last possible day of the partial date is within its
+    range and replaces the imputed day (mid imputation would give the 15th)."""
+    text = pd.Series(["2019-05", "2019-05", "2019-05"], dtype=object)
+    first_dose = pd.Series([sas("2019-05-01"), sas("2019-05-31"), sas("2019-06-01")])
+    dt, flag = derive_vars_dt(text, "M", "mid", min_dates=first_dose)
+    assert dt.tolist() == [sas("2019-05-01"), sas("2019-05-31"), sas("2019-05-15")]
+    assert flag.tolist() == ["D", "D", "D"]

@@ -186,3 +186,20 @@ def test_ontrtfl_end_is_compared_as_dates_with_the_window() -> None:
     assert compute_ontrtfl(frame, end_window=2, same_day="pre_dose").tolist() == [
         "Y", "Y", "Y", "", "Y", "Y", "Y", "",
     ]  # fmt: skip
+
+
+def test_trtemfl_on_the_first_and_last_dose_days_without_a_window() -> None:
+    """With no window (the default) an event starting on the first or on the last dose day is
+    emergent, one the day after is not; an event with no start that ended on the first dose day
+    may have started then, so it is emergent, one that ended the day before is not."""
+    frame = pd.DataFrame(
+        {
+            "ASTDT": [10.0, 20.0, 21.0, 9.0, NAN, NAN],
+            "AENDT": [11.0, 22.0, 22.0, 9.0, 10.0, 9.0],
+            "TRTSDT": [10.0] * 6,
+            "TRTEDT": [20.0] * 6,
+        }
+    )
+    assert derive_var_trtemfl(frame).tolist() == ["Y", "Y", "", "", "Y", ""]
+    with pytest.raises(ValueError, match="end_window must be >= 0"):
+        derive_var_trtemfl(frame, end_window=-1)

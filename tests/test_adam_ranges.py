@@ -43,3 +43,28 @@ def test_ratios_to_limits() -> None:
     assert r["R2A1LO"].iloc[0] == 0.75 and r["R2A1HI"].iloc[2] == pytest.approx(20 / 12)
     assert np.isnan(r["R2A1LO"].iloc[6]) and r["R2A1HI"].iloc[6] == 0.5  # A1LO 0: no ratio
     assert np.isnan(r["R2A1LO"].iloc[5])
+
+
+def test_anrind_on_each_limit_is_normal() -> None:
+    """LOW only below the lower limit, HIGH only above the upper one: a value equal to a limit
+    (or to a limit times its factor) is NORMAL; with one limit only that side is judged."""
+    frame = pd.DataFrame(
+        {
+            "AVAL": [4.0, 12.0, 3.999, 12.001, 2.0, 18.0, 12.0, 4.0],
+            "A1LO": [4.0, 4.0, 4.0, 4.0, 4.0, 4.0, np.nan, 4.0],
+            "A1HI": [12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, np.nan],
+        }
+    )
+    assert derive_var_anrind(frame).tolist() == [
+        "NORMAL",
+        "NORMAL",
+        "LOW",
+        "HIGH",
+        "LOW",
+        "HIGH",
+        "NORMAL",
+        "NORMAL",
+    ]
+    # 2.0 = 0.5 x 4 and 18.0 = 1.5 x 12: on the widened limits
+    wide = derive_var_anrind(frame, low_factor=0.5, high_factor=1.5)
+    assert wide.tolist()[4:6] == ["NORMAL", "NORMAL"]
