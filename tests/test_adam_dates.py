@@ -105,6 +105,6 @@ def test_min_date_on_the_first_or_last_possible_day_is_inside() -> None:
     range and replaces the imputed day (mid imputation would give the 15th)."""
     text = pd.Series(["2019-05", "2019-05", "2019-05"], dtype=object)
     first_dose = pd.Series([sas("2019-05-01"), sas("2019-05-31"), sas("2019-06-01")])
-    dt, flag = derive_vars_dt(text, "M", "mid", min_dates=first_dose)
+    dt, flag = compute_dt_imputed(text, "M", "mid", min_dates=first_dose)
     assert dt.tolist() == [sas("2019-05-01"), sas("2019-05-31"), sas("2019-05-15")]
     assert flag.tolist() == ["D", "D", "D"]

@@ -200,6 +200,6 @@ def test_trtemfl_on_the_first_and_last_dose_days_without_a_window() -> None:
             "TRTEDT": [20.0] * 6,
         }
     )
-    assert derive_var_trtemfl(frame).tolist() == ["Y", "Y", "", "", "Y", ""]
+    assert compute_trtemfl(frame).tolist() == ["Y", "Y", "", "", "Y", ""]
     with pytest.raises(ValueError, match="end_window must be >= 0"):
-        derive_var_trtemfl(frame, end_window=-1)
+        compute_trtemfl(frame, end_window=-1)

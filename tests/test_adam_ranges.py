@@ -55,7 +55,7 @@ def test_anrind_on_each_limit_is_normal() -> None:
             "A1HI": [12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, np.nan],
         }
     )
-    assert derive_var_anrind(frame).tolist() == [
+    assert compute_anrind(frame).tolist() == [
         "NORMAL",
         "NORMAL",
         "LOW",
@@ -66,5 +66,5 @@ def test_anrind_on_each_limit_is_normal() -> None:
         "NORMAL",
     ]
     # 2.0 = 0.5 x 4 and 18.0 = 1.5 x 12: on the widened limits
-    wide = derive_var_anrind(frame, low_factor=0.5, high_factor=1.5)
+    wide = compute_anrind(frame, low_factor=0.5, high_factor=1.5)
     assert wide.tolist()[4:6] == ["NORMAL", "NORMAL"]
