@@ -187,6 +187,24 @@ def test_total_check_stops_on_disagreement(tmp_path) -> None:
     assert build_bds(_spec(tmp_path, spec), {"QS": qs}, ADSL)["AVAL"].tolist() == [3.0]
 
 
+def test_an_added_record_is_not_its_source_s_baseline_or_analysis_record(tmp_path) -> None:
+    """End of Treatment copies the last Week 2+ record, values and all, but not the record
+    flags: ANL02FL marks one record per window (the copy's window is none) and ABLFL the
+    baseline record; a flag the spec's set: gives is kept."""
+    bds = build_bds(_spec(tmp_path), {"LB": LB}, ADSL)
+    source = bds[(bds["AVISITN"] >= 2) & (bds["AVISITN"] < 99) & (bds["ANL02FL"] == "Y")]
+    assert len(source) > 0
+    eot = bds[bds["AVISITN"] == 99]
+    assert eot["USUBJID"].tolist() == ["S-1", "S-2"]
+    assert (eot["ANL02FL"] == "").all() and (eot["ABLFL"] == "").all()
+    text = SPEC.replace(
+        "set: {AVISIT: End of Treatment, AVISITN: 99}",
+        "set: {AVISIT: End of Treatment, AVISITN: 99, ANL02FL: Y}",
+    )
+    bds = build_bds(_spec(tmp_path, text), {"LB": LB}, ADSL)
+    assert (bds.loc[bds["AVISITN"] == 99, "ANL02FL"] == "Y").all()
+
+
 def test_without_visits_records_sort_by_subject_parameter_and_date(tmp_path) -> None:
     """avisit: is optional: without it there is no AVISITN and the records are ordered by
     USUBJID, PARAMCD and ADT (missing dates first, as SAS sorts them)."""

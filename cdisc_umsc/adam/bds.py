@@ -8,6 +8,7 @@ Only subjects of ADSL are kept (ADaMIG 1.3 section 3.2: ADSL is the subject-leve
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,6 +20,8 @@ from cdisc_umsc.core.conditions import match
 from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.metadata.specfile import SpecMap
 
+#: Flags of one record (baseline, analysis record), not of its values.
+RECORD_FLAG = re.compile(r"ABLFL|ANL[0-9]{2}FL")
 BY = ["USUBJID", "PARAMCD"]
 
 
@@ -410,6 +413,11 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
             str(rec.get("pick", "last")),
             dict(rec["set"]),
         )
+        # a copy stands for another visit: it is not its source's baseline or analysis
+        # record (ADaMIG 1.3 3.3.8), so those flags start blank unless the spec sets them
+        for record_flag in [c for c in new.columns if RECORD_FLAG.fullmatch(c)]:
+            if record_flag not in rec["set"]:
+                new[record_flag] = ""
         extra.append(new)
     for paramcd, crits in (spec.get("criteria") or {}).items():
         for c in crits:

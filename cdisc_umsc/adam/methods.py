@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from cdisc_umsc.adam.bds import RECORD_FLAG
 from cdisc_umsc.core.conditions import parse_condition
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata.model import ValueLevel
@@ -558,6 +559,13 @@ def _bds(spec: SpecMap, frame: pd.DataFrame) -> tuple[dict[str, Said], list[Valu
                 out[var] = replace(
                     out[var], method=f"{out[var].method}; on the added records: {sets}"
                 )
+        for var in out:  # the builder's record flags restart blank on a copy (bds.py)
+            if var not in rec["set"] and var in frame.columns and RECORD_FLAG.fullmatch(var):
+                if out[var].method:
+                    out[var] = replace(
+                        out[var],
+                        method=f"{out[var].method}; blank on the records added with {sets}",
+                    )
     levels = _aval_levels(spec, frame, aval, responders, primary, extra_words)
     if "AVAL" in frame.columns:
         texts: dict[str, list[str]] = {}
