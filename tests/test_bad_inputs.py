@@ -111,10 +111,12 @@ def _add_column(path: Path, e: dict) -> None:
 
 
 def _replace_bytes(path: Path, e: dict) -> None:
-    """``old`` replaced by ``new`` padded with spaces to its length (a fixed-width XPT cell)."""
+    """``old`` replaced by ``new`` padded with spaces to its length (a fixed-width XPT cell),
+    ``count`` times (0: every occurrence)."""
     old, new = str(e["old"]).encode(), str(e["new"]).encode()
     assert len(new) <= len(old) and old in path.read_bytes(), (e, path.name)
-    path.write_bytes(path.read_bytes().replace(old, new.ljust(len(old)), 1))
+    count = int(e.get("count", 1)) or -1
+    path.write_bytes(path.read_bytes().replace(old, new.ljust(len(old)), count))
 
 
 def _delete(path: Path, _e: dict) -> None:
@@ -152,14 +154,16 @@ OPS = {
 # ------------------------------------------------------------------------------ outcome
 
 
-def prepare(case: dict, tmp: Path, sdtm: Path | None = None) -> tuple[Path, Path, Path]:
-    """Copies of the bundled raw folder and spec (and of the bundled run's SDTM datasets, for
-    a case that needs them) with the case's edits; an existing out/."""
+def prepare(case: dict, tmp: Path, run_out: Path | None = None) -> tuple[Path, Path, Path]:
+    """Copies of the bundled raw folder and spec (and of the bundled run's SDTM or ADaM
+    datasets, for a case that needs them) with the case's edits; an existing out/."""
     raw, spec, out = tmp / "raw", tmp / "spec", tmp / "out"
     shutil.copytree(RAW, raw)
     shutil.copytree(SPEC, spec)
-    if sdtm is not None:
-        shutil.copytree(sdtm, tmp / "sdtm")
+    for part in ("sdtm", "adam"):
+        if case.get(part):
+            assert run_out is not None
+            shutil.copytree(run_out / part, tmp / part)
     for edit in case.get("edits", []):
         apply_edit(tmp, edit)
     out.mkdir()
@@ -260,21 +264,21 @@ def _check_command(case: dict, res, tmp: Path, before: list) -> None:
 
 
 @pytest.fixture(scope="module")
-def sdtm_datasets(tmp_path_factory) -> Path:
-    """The SDTM datasets of one run on the bundled trial (derive and validate cases)."""
+def bundled_output(tmp_path_factory) -> Path:
+    """The output folder of one run on the bundled trial (derive, validate, report cases)."""
     from cdisc_umsc.run import run
 
-    out = tmp_path_factory.mktemp("sdtm") / "out"
+    out = tmp_path_factory.mktemp("bundled") / "out"
     run(SPEC, RAW, out)
-    return out / "sdtm"
+    return out
 
 
 @pytest.mark.parametrize("case", load_cases(), ids=lambda c: c["id"])
 def test_bad_input(case, tmp_path, request, monkeypatch):
     assert set(case["expect"]) <= EXPECT_KEYS and case.get("about"), case["id"]
     if "command" in case or "cwd" in case:
-        sdtm = request.getfixturevalue("sdtm_datasets") if case.get("sdtm") else None
-        prepare(case, tmp_path, sdtm)
+        needs = case.get("sdtm") or case.get("adam")
+        prepare(case, tmp_path, request.getfixturevalue("bundled_output") if needs else None)
         before = _tree(tmp_path)
         monkeypatch.chdir(tmp_path / case.get("cwd", "."))
         where = {"tmp": str(tmp_path), "repo": str(ROOT)}
