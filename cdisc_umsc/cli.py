@@ -199,10 +199,15 @@ def report(
             imm.append(
                 lab_table(lab, codes, resp, panel["dataset"]).assign(dataset=panel["dataset"])
             )
+        eff_all = pd.concat(eff, ignore_index=True) if eff else pd.DataFrame()
+        imm_all = pd.concat(imm, ignore_index=True) if imm else pd.DataFrame()
+        from cdisc_umsc.phi import Guard
+
+        # the tables name their groups by values of the data (--by any variable): printed or
+        # written, they are an output like any other
+        Guard().scan_frames({"report efficacy": eff_all, "report labs": imm_all})
     except UmscError as exc:
         fail(exc)
-    eff_all = pd.concat(eff, ignore_index=True) if eff else pd.DataFrame()
-    imm_all = pd.concat(imm, ignore_index=True) if imm else pd.DataFrame()
     for ep, table in zip(plan["endpoints"], eff, strict=True):
         pop = f", {ep['population']}=Y" if ep["population"] else ""
         click.echo(f"Endpoints ({ep['dataset']}, ANL01FL=Y{pop}, {ep['visit']}):")

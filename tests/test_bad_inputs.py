@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import stat
 from datetime import datetime
 from pathlib import Path
 
@@ -22,10 +23,10 @@ import yaml
 from click.testing import CliRunner
 
 from cdisc_umsc.cli import main
-from tests.conftest import RAW, SPEC
+from tests.conftest import RAW, ROOT, SPEC
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
-EXPECT_KEYS = {"exit", "message", "records", "values", "finding"}
+EXPECT_KEYS = {"exit", "message", "records", "values", "finding", "output"}
 
 
 def load_cases() -> list[dict]:
@@ -109,6 +110,15 @@ def _add_column(path: Path, e: dict) -> None:
     path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
 
 
+def _replace_bytes(path: Path, e: dict) -> None:
+    """``old`` replaced by ``new`` padded with spaces to its length (a fixed-width XPT cell),
+    ``count`` times (0: every occurrence)."""
+    old, new = str(e["old"]).encode(), str(e["new"]).encode()
+    assert len(new) <= len(old) and old in path.read_bytes(), (e, path.name)
+    count = int(e.get("count", 1)) or -1
+    path.write_bytes(path.read_bytes().replace(old, new.ljust(len(old)), count))
+
+
 def _delete(path: Path, _e: dict) -> None:
     shutil.rmtree(path) if path.is_dir() else path.unlink()
 
@@ -135,6 +145,8 @@ OPS = {
     "mkfifo": lambda p, e: os.mkfifo(p),
     "symlink": lambda p, e: p.symlink_to(e["to"]),
     "size": lambda p, e: os.truncate(p, int(e["bytes"])),
+    "cut": lambda p, e: os.truncate(p, p.stat().st_size - int(e["bytes"])),
+    "replace_bytes": _replace_bytes,
     "cr": lambda p, e: p.write_bytes(p.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")),
 }
 
@@ -142,11 +154,16 @@ OPS = {
 # ------------------------------------------------------------------------------ outcome
 
 
-def prepare(case: dict, tmp: Path) -> tuple[Path, Path, Path]:
-    """Copies of the bundled raw folder and spec with the case's edits; an existing out/."""
+def prepare(case: dict, tmp: Path, run_out: Path | None = None) -> tuple[Path, Path, Path]:
+    """Copies of the bundled raw folder and spec (and of the bundled run's SDTM or ADaM
+    datasets, for a case that needs them) with the case's edits; an existing out/."""
     raw, spec, out = tmp / "raw", tmp / "spec", tmp / "out"
     shutil.copytree(RAW, raw)
     shutil.copytree(SPEC, spec)
+    for part in ("sdtm", "adam"):
+        if case.get(part):
+            assert run_out is not None
+            shutil.copytree(run_out / part, tmp / part)
     for edit in case.get("edits", []):
         apply_edit(tmp, edit)
     out.mkdir()
@@ -217,9 +234,59 @@ def _check_success(case: dict, res, spec: Path, raw: Path, out: Path) -> None:
         )
 
 
+def _tree(root: Path) -> list[tuple[str, str, int, int]]:
+    """Every path under ``root`` with its kind, size and modification time."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        kind = "link" if path.is_symlink() else "dir" if path.is_dir() else oct(st.st_mode)
+        found.append((str(path.relative_to(root)), kind, st.st_size, st.st_mtime_ns))
+    return found
+
+
+def _check_command(case: dict, res, tmp: Path, before: list) -> None:
+    """A case running another command (``command:``) or from another folder (``cwd:``):
+    the expected exit, each message on an ``error:`` line of its own, and nothing under the
+    case's folder changed (nor /dev/null)."""
+    expect = case["expect"]
+    text = res.output.strip()
+    assert isinstance(res.exception, SystemExit), f"not a clean exit: {res.exception!r}"
+    assert res.exit_code == expect["exit"], text
+    assert "Traceback" not in text, text
+    lines = text.split("\n")
+    if expect.get("output", "one_line") == "one_line":
+        assert len(lines) == 1 and text.startswith("error: "), text
+    errors = [x for x in lines if x.startswith("error: ")]
+    for part in expect.get("message", []):
+        assert any(part in x for x in errors), f"{part!r} not on an error line of {text!r}"
+    assert _tree(tmp) == before, "the failed command changed a file"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.fixture(scope="module")
+def bundled_output(tmp_path_factory) -> Path:
+    """The output folder of one run on the bundled trial (derive, validate, report cases)."""
+    from cdisc_umsc.run import run
+
+    out = tmp_path_factory.mktemp("bundled") / "out"
+    run(SPEC, RAW, out)
+    return out
+
+
 @pytest.mark.parametrize("case", load_cases(), ids=lambda c: c["id"])
-def test_bad_input(case, tmp_path):
+def test_bad_input(case, tmp_path, request, monkeypatch):
     assert set(case["expect"]) <= EXPECT_KEYS and case.get("about"), case["id"]
+    if "command" in case or "cwd" in case:
+        needs = case.get("sdtm") or case.get("adam")
+        prepare(case, tmp_path, request.getfixturevalue("bundled_output") if needs else None)
+        before = _tree(tmp_path)
+        monkeypatch.chdir(tmp_path / case.get("cwd", "."))
+        where = {"tmp": str(tmp_path), "repo": str(ROOT)}
+        args = case.get("command") or ["run", "--spec", "{tmp}/spec", "--raw", "{tmp}/raw"]
+        args = [str(a).format(**where) for a in args]
+        res = CliRunner().invoke(main, args)
+        _check_command(case, res, tmp_path, before)
+        return
     raw, spec, out = prepare(case, tmp_path)
     res = CliRunner().invoke(
         main, ["run", "--spec", str(spec), "--raw", str(raw), "--out", str(out)]
@@ -238,6 +305,9 @@ def test_corpus_size_and_coverage():
     assert len(failures) >= 60 and len(successes) >= 8
     # every failure names the file (raw form or spec file) or the dataset and variable
     for c in failures:
+        if "command" in c or "cwd" in c:  # an option of the command, or a dataset file
+            assert any("--" in m or ".xpt" in m or ".yaml" in m for m in c["expect"]["message"])
+            continue
         assert any(
             ".csv" in m or ".yaml" in m or ": variable " in m for m in c["expect"]["message"]
         ), c["id"]

@@ -63,3 +63,16 @@ def test_unwritable_folder_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "ro").mkdir(mode=0o555)
     with pytest.raises(WriteError, match="cannot write .*Permission denied"):
         write_text(tmp_path / "ro" / "x.txt", "x")
+
+
+def test_a_fifo_or_a_link_is_never_replaced_by_the_file(tmp_path: Path) -> None:
+    fifo, link, target = tmp_path / "ff", tmp_path / "link.json", tmp_path / "target.json"
+    os.mkfifo(fifo)
+    target.write_text("theirs", encoding="utf-8")
+    link.symlink_to(target)
+    for path in (fifo, link):
+        with pytest.raises(WriteError, match="exists and is not a regular file; it is left"):
+            write_text(path, "report")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ff", "link.json", "target.json"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cdisc_umsc.core.errors import UmscError, fail
+from cdisc_umsc.core.errors import InputError, UmscError, fail
 from cdisc_umsc.core.outdir import FORCE_HELP
 
 DEFAULT_CREATED = "2000-01-01T00:00:00"
@@ -32,6 +32,7 @@ def derive(
     encoding: str = "utf-8",
     force: bool = False,
     notes: list[str] | None = None,
+    raw_dir: Path | None = None,
 ) -> dict[str, int]:
     """Build the spec's ADaM datasets from ``sdtm_dir`` into ``out_dir``; records per dataset.
     Codelist misses the define leaves out are added to ``notes``."""
@@ -43,7 +44,9 @@ def derive(
     from cdisc_umsc.phi import Guard
     from cdisc_umsc.run import _write_all
 
-    check_target(Path(out_dir), (Path(spec_dir), Path(sdtm_dir)), force)
+    inputs = (Path(spec_dir), Path(sdtm_dir), *([Path(raw_dir)] if raw_dir is not None else []))
+    check_target(Path(out_dir), inputs, force)
+    secrets = _identifier_values(Path(spec_dir), Path(raw_dir)) if raw_dir is not None else set()
     specs = load_adam_specs(spec_dir)
     settings = _settings(spec_dir)
     data, meta = build_adam(specs, SdtmFolder(sdtm_dir, encoding))
@@ -58,10 +61,10 @@ def derive(
         datasets=dict(meta),
         created=created,
     )
-    guard = Guard()  # no raw forms here: identifier patterns
+    guard = Guard(secrets)  # without --raw: identifier patterns only
     guard.scan_frames({f"adam/{k}": v for k, v in data.items()})
     findings: list[str] = []
-    output = OutputFolder(Path(out_dir), inputs=(Path(spec_dir), Path(sdtm_dir)), force=force)
+    output = OutputFolder(Path(out_dir), inputs=inputs, force=force)
     with output as tmp:
         _write_all(tmp, data, meta, study, created, fmt, findings=findings)
         extra: dict = {"command": "derive", "study": study_id}
@@ -73,6 +76,24 @@ def derive(
     if notes is not None:
         notes.extend(findings)
     return {name: len(frame) for name, frame in data.items()}
+
+
+def _identifier_values(spec_dir: Path, raw_dir: Path) -> set[str]:
+    """The values of the study spec's declared identifier fields in the raw forms."""
+    from cdisc_umsc.metadata.spec import load_study_spec
+    from cdisc_umsc.read.forms import read_form
+
+    study = load_study_spec(spec_dir)
+    if not study.identifiers:
+        raise InputError(f"--raw {raw_dir}: the spec declares no identifiers (raw: identifiers:)")
+    cutoff = str(study.settings.get("created") or "") or None
+    values: set[str] = set()
+    for name in sorted({form for form, _field in study.identifiers}):
+        frame = read_form(raw_dir, study.forms[name], study.encoding, cutoff)
+        for form, fld in study.identifiers:
+            if form == name:
+                values |= {str(v) for v in frame[fld] if v}
+    return values
 
 
 @click.command(name="derive")
@@ -109,13 +130,26 @@ def derive(
     "--encoding", default="utf-8", show_default=True, help="Text encoding of the SDTM XPT files."
 )
 @click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.option(
+    "--raw",
+    "raw_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Raw forms of the study: the values of the spec's declared identifiers "
+    "(raw: identifiers:) are then looked for in every output, besides identifier patterns.",
+)
 def command(
-    spec_dir: Path, sdtm_dir: Path, out_dir: Path, fmt: str, encoding: str, force: bool
+    spec_dir: Path,
+    sdtm_dir: Path,
+    out_dir: Path,
+    fmt: str,
+    encoding: str,
+    force: bool,
+    raw_dir: Path | None,
 ) -> None:
     """Derive ADaM datasets from a folder of SDTM datasets by the ADaM spec."""
     notes: list[str] = []
     try:
-        counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding, force, notes)
+        counts = derive(spec_dir, sdtm_dir, out_dir, fmt, encoding, force, notes, raw_dir)
     except UmscError as exc:
         fail(exc)
     for note in notes:

@@ -38,10 +38,46 @@ def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None
                 f"--out {out}: cannot tell the report format from the suffix; "
                 f"give --report {'|'.join(FORMATS)}"
             )
+    elif out is not None and out.suffix.lower().lstrip(".") in FORMATS:
+        if out.suffix.lower().lstrip(".") != fmt:
+            raise InputError(f"--out {out}: the suffix says another format than --report {fmt}")
     target = out or Path(f"validation.{fmt}")
     if not target.parent.is_dir():
         raise InputError(f"--out {target}: folder {target.parent} does not exist")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise InputError(f"--out {target}: exists and is not a regular file; it is left untouched")
+    if target.exists() and not _own_report(target, fmt):
+        raise InputError(
+            f"--out {target}: exists and is no cdisc-umsc validate report ({fmt}); "
+            "it is left untouched (remove it, or name another file)"
+        )
     return fmt, target
+
+
+#: how each report format begins (the xlsx names this tool as its creator)
+_REPORT_START = {
+    "json": b'{\n "summary": [',
+    "csv": b"rule,severity,dataset,usubjid,",
+    "html": b"<!DOCTYPE html>",
+}
+
+
+def _own_report(path: Path, fmt: str) -> bool:
+    """Whether ``path`` is a report this command wrote (it may then be replaced)."""
+    import zipfile
+
+    try:
+        if fmt == "xlsx":
+            with zipfile.ZipFile(path) as book:
+                core = book.read("docProps/core.xml")
+            return b">cdisc-umsc</dc:creator>" in core
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return False
+    if fmt == "html":
+        return head.startswith(_REPORT_START["html"]) and b"<title>cdisc-umsc validation" in head
+    return head.startswith(_REPORT_START[fmt])
 
 
 def _write(validation: Validation, fmt: str, path: Path, title: str, summary: str, known) -> None:
@@ -175,6 +211,10 @@ def command(
         summary = findings.summary()
         for note in validation.notes:
             click.echo(f"note: {note}")
+        unreadable = findings.of("UMSC-FI0002")
+        for message in unreadable["message"] if len(unreadable) else ():
+            # a dataset that cannot be read is never validated as if it were shorter
+            click.echo(f"error: {message}; the dataset is not validated", err=True)
         click.echo(validation.what)
         click.echo(summary)
         if target is not None:

@@ -67,6 +67,9 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     check_parent(path)
     if path.is_dir():
         raise WriteError(f"{path}: is a folder, expected a file name")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # a device, a FIFO or a link: replacing it would replace the node, not write to it
+        raise WriteError(f"{path}: exists and is not a regular file; it is left untouched")
     tmp = path.with_name(f".{path.name}.{TEMP_TAG}-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

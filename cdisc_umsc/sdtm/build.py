@@ -14,7 +14,8 @@ from cdisc_umsc.core.conditions import Condition, Test
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.formula import parse_formula
 from cdisc_umsc.core.values import number_text
-from cdisc_umsc.metadata.spec import DomainSpec, SourceSpec, StudySpec
+from cdisc_umsc.metadata import standards
+from cdisc_umsc.metadata.spec import DomainSpec, Recode, SourceSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import FORM, ROW
 from cdisc_umsc.sdtm import algorithms  # noqa: F401  (declares the algorithms)
@@ -40,8 +41,8 @@ def _melt(frame: pd.DataFrame, melt: SpecMap) -> pd.DataFrame:
 
 
 def coded_fields(study: StudySpec) -> dict[tuple[str, str], dict[str, list[str]]]:
-    """Per raw field (form, field) that some variable recodes (``{recode: T, field: F}``):
-    the CRF codes of each recode table it goes through."""
+    """Per raw field (form, field) whose values are codes, by any variable's mapping
+    (``_field_codes``): the codes of each recode table or codelist, keyed by its name."""
     found: dict[tuple[str, str], dict[str, list[str]]] = {}
     for dom in study.domains.values():
         forms = [s.form for s in dom.sources]
@@ -54,14 +55,58 @@ def coded_fields(study: StudySpec) -> dict[tuple[str, str], dict[str, list[str]]
                 continue
             stack.extend(item.values())
             table = study.recodes.get(str(item.get("recode")))
-            if table is None or not isinstance(item.get("field"), str):
+            tables = _field_codes(study, item, table)
+            if tables is None:
                 continue
-            name = str(item["field"])
-            form, _, fld = name.rpartition(".")
+            field = item["ct"] if "ct" in item else item["field"]
+            form, _, fld = field.rpartition(".")
             for owner in [form] if form else forms:
-                if fld in {f.name for f in study.forms[owner].fields}:
-                    found.setdefault((owner, fld), {})[table.name] = list(table.map)
+                if owner in study.forms and fld in {f.name for f in study.forms[owner].fields}:
+                    found.setdefault((owner, fld), {}).update(tables)
     return found
+
+
+def _field_codes(study: StudySpec, item: dict, table: Recode | None) -> dict[str, list[str]] | None:
+    """The codes a raw field takes under one variable's mapping, or None (not coded, or open).
+
+    ``{recode: T, field: F}``: the CRF codes of T. ``{ct: F}`` (optionally ``recode: T``):
+    the submission values of the codelist (``codelist:`` or T's) and T's CRF codes; None
+    when the codelist is an extensible CDISC one (a sponsor term is then a legitimate raw
+    value, SDTMIG 3.4 section 4.3) or there is none."""
+    if "ct" not in item:
+        if table is None or not isinstance(item.get("field"), str):
+            return None
+        return {f"recode table {table.name}": list(table.map)}
+    if not isinstance(item["ct"], str):
+        return None
+    cid = item.get("codelist") or (table.codelist if table is not None else None)
+    closed = _codelist_codes(study, str(cid)) if cid else None
+    if closed is None:
+        return None
+    found = dict([closed])
+    if table is not None:
+        found[f"recode table {table.name}"] = list(table.map)
+    return found
+
+
+def _codelist_codes(study: StudySpec, cid: str) -> tuple[str, list[str]] | None:
+    """The submission values of a closed codelist (sponsor or non-extensible CDISC)."""
+    sponsor = study.sponsor_codelists.get(cid)
+    if sponsor is not None:
+        return f"codelist {sponsor.id}", sorted(sponsor.values)
+    cl = standards.controlled_terminology("SDTM", study.ct_version).codelist(cid)
+    if cl is None or cl.extensible:
+        return None
+    return f"codelist {cl.submission_value} ({cl.code})", sorted(cl.terms)
+
+
+def listed_codes(tables: dict[str, list[str]]) -> str:
+    """The codes of a coded field, table by table, for an error message."""
+    parts = []
+    for name, codes in sorted(tables.items()):
+        shown = ", ".join(codes[:12]) + (f", ... ({len(codes)} codes)" if len(codes) > 12 else "")
+        parts.append(f"{name}: {shown}")
+    return "; ".join(parts)
 
 
 def tests_of(cond: Condition) -> list[Test]:
@@ -92,12 +137,11 @@ def _check_coded_exclusion(
             codes.add("")
         values = probe.raw[name].fillna("").astype(str)
         bad = pd.Series(excluded & ~values.isin(codes).to_numpy(), index=values.index)
-        listed = "; ".join(f"{n}: {', '.join(c)}" for n, c in sorted(tables.items()))
         ctx.check(
             probe,
             bad,
             name,
-            f"not a code of the field's recode table ({listed}), yet it decides the source "
+            f"not a code of the field ({listed_codes(tables)}), yet it decides the source "
             f"filter of {probe.spec.name}: a row is left out only on a known code",
             values,
         )

@@ -17,7 +17,7 @@ from cdisc_umsc.metadata.resolve import ig_row
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec, load_study_spec
 from cdisc_umsc.metadata.specfile import SpecError, SpecMap
 from cdisc_umsc.sdtm.algorithms import ALGORITHMS
-from cdisc_umsc.sdtm.build import coded_fields, tests_of
+from cdisc_umsc.sdtm.build import coded_fields, listed_codes, tests_of
 from cdisc_umsc.sdtm.evaluate import method_text, stage_of
 from cdisc_umsc.sdtm.registry import STAGES, Param, algorithm_for
 
@@ -105,9 +105,10 @@ class _Scope:
 
 
 def _check_filter_codes(spec: StudySpec, form: str, cond: Condition, where: str) -> None:
-    """A source filter that compares a recoded field with a value compares it with one of
-    the field's CRF codes: any other value (a typo, a look-alike character) would leave
-    out every row or none, without a word."""
+    """A source filter that compares a coded field (recoded, or checked against a closed
+    codelist: ``coded_fields``) with a value compares it with one of the field's codes: any
+    other value (a typo, a look-alike character) would leave out every row or none, without
+    a word."""
     coded = coded_fields(spec)
     for test in tests_of(cond):
         tables = coded.get((form, test.name))
@@ -117,11 +118,10 @@ def _check_filter_codes(spec: StudySpec, form: str, cond: Condition, where: str)
         values = test.value if isinstance(test.value, tuple) else (test.value,)
         for value in values:
             if value is not None and str(value) not in codes:
-                listed = "; ".join(f"{n}: {', '.join(c)}" for n, c in sorted(tables.items()))
                 raise SpecError(
                     where,
-                    f"source filter: '{value}' is not a code of {test.name}'s recode table "
-                    f"({listed})",
+                    f"source filter: '{value}' is not a code of {test.name} "
+                    f"({listed_codes(tables)})",
                 )
 
 
