@@ -204,10 +204,16 @@ def start_domain(ctx: Context, spec: DomainSpec) -> Build:
     for name, p in spec.variables.items():
         if stage_of(p, spec, subjects=ctx.study.domains.get("DM")) == 0:
             ensure_variable(ctx, b, name)
-    if spec.supp:
-        for qnam, qdef in spec.supp.items():
-            b.supp[qnam] = text(apply(ctx, b, qdef["value"], qnam))
+    _supp_values(ctx, b, 0)
     return b
+
+
+def _supp_values(ctx: Context, b: Build, stage: int) -> None:
+    """The SUPP-- values whose algorithm runs in ``stage`` (an aggregate over other domains
+    runs once they are built, as a variable's does)."""
+    for qnam, qdef in (b.spec.supp or {}).items():
+        if stage_of(qdef["value"], b.spec, subjects=ctx.study.domains.get("DM")) == stage:
+            b.supp[qnam] = text(apply(ctx, b, qdef["value"], qnam))
 
 
 def run_stage(ctx: Context, b: Build, stage: int) -> None:
@@ -218,6 +224,8 @@ def run_stage(ctx: Context, b: Build, stage: int) -> None:
             and stage_of(p, b.spec, subjects=ctx.study.domains.get("DM")) == stage
         ):
             ensure_variable(ctx, b, name)
+    if stage > 0:  # stage 0's are computed as the domain starts
+        _supp_values(ctx, b, stage)
 
 
 # ---------------------------------------------------------------------- stage 2: derived records

@@ -326,6 +326,10 @@ def check_spec(spec: StudySpec) -> None:
         for var, p in dom.variables.items():
             check_variable(scope, var, p, dom.variables)
             _check_method(spec, var, p)
+        supp = dom.supp or SpecMap()
+        for qnam, q in supp.items():  # a SUPP value is mapped as a variable is
+            if isinstance(q, SpecMap) and isinstance(q.get("value"), SpecMap):
+                check_variable(scope, f"SUPP{dom.name}.{qnam}", q["value"], q)
         for d in dom.derived:
             if isinstance(d, SpecMap) and "where" in d:
                 scope.condition(d["where"], d.where("where"), "(derived records)")
