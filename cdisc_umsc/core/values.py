@@ -96,4 +96,17 @@ def as_text(values: pd.Series, hasnans: bool | None = None) -> pd.Series:
     filled = values.where(values.notna(), "")
     if pd.api.types.infer_dtype(filled, skipna=False) == "string":
         return filled.astype(object)
-    return filled.astype(str).astype(object)
+    return pd.Series(_per_distinct(values, _value_texts), index=values.index, dtype=object)
+
+
+def _value_texts(items: np.ndarray) -> list[str]:
+    """Mixed values as text: numbers as :func:`number_text` writes them, missing as ""."""
+    out = []
+    for x in items:
+        if x is None or (isinstance(x, float) and x != x):
+            out.append("")
+        elif isinstance(x, int | float | np.number) and not isinstance(x, bool | np.bool_):
+            out.extend(_number_texts(np.array([float(x)])))
+        else:
+            out.append(str(x))
+    return out

@@ -13,14 +13,14 @@ import pandas as pd
 from cdisc_umsc.core.conditions import Condition, Test
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.formula import parse_formula
-from cdisc_umsc.core.values import number_text
+from cdisc_umsc.core.values import as_text, number_text
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.spec import DomainSpec, Recode, SourceSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import FORM, ROW
 from cdisc_umsc.sdtm import algorithms  # noqa: F401  (declares the algorithms)
 from cdisc_umsc.sdtm.context import REC, Build, Context
-from cdisc_umsc.sdtm.evaluate import apply, condition, ensure_variable, evaluate, stage_of, text
+from cdisc_umsc.sdtm.evaluate import apply, condition, ensure_variable, evaluate, stage_of
 
 STAGES = (0, 1, 2, 3, 4)
 
@@ -213,7 +213,8 @@ def _supp_values(ctx: Context, b: Build, stage: int) -> None:
     runs once they are built, as a variable's does)."""
     for qnam, qdef in (b.spec.supp or {}).items():
         if stage_of(qdef["value"], b.spec, subjects=ctx.study.domains.get("DM")) == stage:
-            b.supp[qnam] = text(apply(ctx, b, qdef["value"], qnam))
+            # QVAL is text (SDTMIG 8.4.1): a number is written as --STRESC writes one
+            b.supp[qnam] = as_text(apply(ctx, b, qdef["value"], qnam))
 
 
 def run_stage(ctx: Context, b: Build, stage: int) -> None:
