@@ -150,7 +150,7 @@ def _raise_if_many(pairs: pd.DataFrame, key: str, value: str, name: str, why: st
     if len(clash):
         first = clash[clash[key] == clash[key].iloc[0]]
         raise InputError(
-            f"{name}: {key} {clash[key].iloc[0]!r} has {value} "
+            f"{name}: {key} {clash[key].tolist()[0]!r} has {value} "
             f"{' and '.join(map(repr, first[value].tolist()[:2]))}; {why}"
         )
 
