@@ -38,6 +38,17 @@ def label(criterion: str) -> str:
     return criterion.split(":")[0]
 
 
+def percent(n: pd.Series, total: pd.Series | int) -> pd.Series:
+    """100 n / total to one decimal, a half rounded up (1/16: 6.3, not 6.2 as rounding to even
+    gives), computed on integers so no binary fraction moves a boundary; NaN where total is
+    0. Counts are never negative."""
+    num = n.to_numpy(dtype="int64")
+    den = np.broadcast_to(np.asarray(total, dtype="int64"), num.shape)
+    safe = np.where(den > 0, den, 1)
+    tenths = (2000 * num + safe) // (2 * safe)
+    return pd.Series(np.where(den > 0, tenths / 10, np.nan), index=n.index, dtype="float64")
+
+
 def efficacy_table(
     bds: pd.DataFrame, by: Sequence[str] = (), population: str = "", name: str = "BDS"
 ) -> pd.DataFrame:
@@ -71,7 +82,7 @@ def efficacy_table(
                     }
                 )
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table["pct"] = (100 * table["n"] / table["N"].where(table["N"] > 0)).round(1)
+    table["pct"] = percent(table["n"], table["N"])
     return table
 
 
