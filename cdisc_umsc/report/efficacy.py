@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import blank
 
 CRIT = re.compile(r"^CRIT([0-9]+)$")
 COLUMNS = ["endpoint", "criterion", "paramcd", "group", "level", "n", "N"]
@@ -27,7 +28,7 @@ def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
     for col in bds.columns:
         if not CRIT.match(col):
             continue
-        texts = analysis.loc[analysis[col] != "", ["PARAMCD", col]].drop_duplicates()
+        texts = analysis.loc[~blank(analysis[col]), ["PARAMCD", col]].drop_duplicates()
         for paramcd, text in texts.itertuples(index=False):
             found.append((str(paramcd), col, str(text)))
     return sorted(found, key=lambda e: (e[0], int(e[1].removeprefix("CRIT"))))  # CRITy: y
