@@ -62,3 +62,11 @@ def test_number_text_and_blank() -> None:
     assert blank(pd.Series(["", "  ", "a", None], dtype=object)).tolist() == [
         True, True, False, True,
     ]  # fmt: skip
+
+
+def test_blank_of_a_nullable_string_column_is_the_same_short_or_long() -> None:
+    # pd.NA (pandas "string" dtype) is missing below and above DISTINCT_FROM values alike
+    short = pd.Series(["a", None, " "], dtype="string")
+    assert blank(short).tolist() == [False, True, True]
+    long = pd.Series(["a", None, " "] * 1000, dtype="string")
+    assert blank(long).tolist() == [False, True, True] * 1000

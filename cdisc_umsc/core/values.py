@@ -38,7 +38,10 @@ def _per_distinct(values: pd.Series, fn: Callable[[np.ndarray], object]) -> np.n
 
 
 def _text_blank(items: np.ndarray) -> list[bool]:
-    return [x is None or (isinstance(x, float) and x != x) or str(x).strip() == "" for x in items]
+    return [
+        x is None or x is pd.NA or (isinstance(x, float) and x != x) or str(x).strip() == ""
+        for x in items
+    ]
 
 
 def blank(values: pd.Series) -> pd.Series:

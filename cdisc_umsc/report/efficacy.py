@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.values import blank
 
 CRIT = re.compile(r"^CRIT([0-9]+)$")
 COLUMNS = ["endpoint", "criterion", "paramcd", "group", "level", "n", "N"]
@@ -27,7 +28,7 @@ def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
     for col in bds.columns:
         if not CRIT.match(col):
             continue
-        texts = analysis.loc[analysis[col] != "", ["PARAMCD", col]].drop_duplicates()
+        texts = analysis.loc[~blank(analysis[col]), ["PARAMCD", col]].drop_duplicates()
         for paramcd, text in texts.itertuples(index=False):
             found.append((str(paramcd), col, str(text)))
     return sorted(found, key=lambda e: (e[0], int(e[1].removeprefix("CRIT"))))  # CRITy: y
@@ -36,6 +37,17 @@ def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
 def label(criterion: str) -> str:
     """The endpoint's short name: the criterion text up to its first colon."""
     return criterion.split(":")[0]
+
+
+def percent(n: pd.Series, total: pd.Series | int) -> pd.Series:
+    """100 n / total to one decimal, a half rounded up (1/16: 6.3, not 6.2 as rounding to even
+    gives), computed on integers so no binary fraction moves a boundary; NaN where total is
+    0. Counts are never negative."""
+    num = n.to_numpy(dtype="int64")
+    den = np.broadcast_to(np.asarray(total, dtype="int64"), num.shape)
+    safe = np.where(den > 0, den, 1)
+    tenths = (2000 * num + safe) // (2 * safe)
+    return pd.Series(np.where(den > 0, tenths / 10, np.nan), index=n.index, dtype="float64")
 
 
 def efficacy_table(
@@ -71,7 +83,7 @@ def efficacy_table(
                     }
                 )
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table["pct"] = (100 * table["n"] / table["N"].where(table["N"] > 0)).round(1)
+    table["pct"] = percent(table["n"], table["N"])
     return table
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.metadata import standards
-from cdisc_umsc.report.efficacy import efficacy_table
+from cdisc_umsc.report.efficacy import efficacy_table, percent
 from cdisc_umsc.report.labs import lab_table, paired, responders
 
 #: Display order of the reference range indicator (CT C78736); NORMAL is the in-range term.
@@ -150,7 +150,7 @@ def _raise_if_many(pairs: pd.DataFrame, key: str, value: str, name: str, why: st
     if len(clash):
         first = clash[clash[key] == clash[key].iloc[0]]
         raise InputError(
-            f"{name}: {key} {clash[key].iloc[0]!r} has {value} "
+            f"{name}: {key} {clash[key].tolist()[0]!r} has {value} "
             f"{' and '.join(map(repr, first[value].tolist()[:2]))}; {why}"
         )
 
@@ -283,7 +283,7 @@ def ae_counts(
             index=pd.MultiIndex.from_tuples([(ANY_SOC, "")], names=key),
         )
     table = pd.concat([table, anyrow.reset_index().assign(severity=ANY)], ignore_index=True)
-    table["pct"] = (100 * table["subjects"] / n_safety).round(1) if n_safety else 0.0
+    table["pct"] = percent(table["subjects"], n_safety) if n_safety else 0.0
     levels = [*ranks.index, *([MISSING] if (data["severity"] == MISSING).any() else []), ANY]
     table["severity"] = pd.Categorical(table["severity"], categories=levels, ordered=True)
     # display order: any event first, then SOCs and PTs by decreasing subjects, ties by name

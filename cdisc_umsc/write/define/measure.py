@@ -120,7 +120,7 @@ def item_length(
         raise WriteError(
             f"define: dataset {ds}, row {_first_bad(bad)}, variable "
             f"{var.name}: expected an integer for data type integer, found "
-            f"{values[bad][0]!r}"
+            f"{float(values[bad][0])!r}"
         )
     whole, frac = _digits(values)
     if dtype == "integer":
