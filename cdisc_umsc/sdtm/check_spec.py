@@ -285,6 +285,12 @@ def check_variable(scope: _Scope, var: str, p: SpecMap, owner: SpecMap) -> None:
     for key, param in algo.params.items():
         if param.required and key not in p:
             raise p.error(None, f"variable {var}: algorithm '{algo.name}' needs '{key}:'")
+    given = [k for k in algo.one_of if k in p]
+    if algo.one_of and len(given) != 1:
+        options = " or ".join(f"'{k}:'" for k in algo.one_of)
+        raise p.error(
+            None, f"variable {var}: algorithm '{algo.name}' needs exactly one of {options}"
+        )
     for key, param in allowed.items():
         if key in p:
             _check_value(scope, var, p, key, param)
