@@ -319,7 +319,14 @@ def check_spec(spec: StudySpec) -> None:
             if src.where is not None:
                 form_scope = _Scope(spec, own, {f.name for f in spec.forms[src.form].fields})
                 form_scope.targets = set()
-                where = dom.spec.where("where") if dom.spec is not None else dom.file
+                # the filter's own line (a source of sources: is no key of the domain's map)
+                where = (
+                    src.where.where()
+                    if isinstance(src.where, SpecMap)
+                    else dom.spec.where("where")
+                    if dom.spec is not None
+                    else dom.file
+                )
                 cond = form_scope.condition(src.where, where, "(source filter)")
                 if cond.domains():
                     raise SpecError(where, "a source filter cannot use has_records")
