@@ -144,6 +144,7 @@ def _describe_recode(p: SpecMap, v: str) -> str:
         "field": Param("field", doc="the raw field recoded"),
         "fields": Param("fields", doc="several raw fields, joined by a vertical bar"),
     },
+    one_of=("field", "fields"),
     origin="Collected",
     summary="CT recode of a raw field with the spec's synonym table (`fields:` joins with `|`)",
     example="{recode: sex, field: SEX}",

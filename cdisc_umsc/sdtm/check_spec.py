@@ -285,6 +285,12 @@ def check_variable(scope: _Scope, var: str, p: SpecMap, owner: SpecMap) -> None:
     for key, param in algo.params.items():
         if param.required and key not in p:
             raise p.error(None, f"variable {var}: algorithm '{algo.name}' needs '{key}:'")
+    given = [k for k in algo.one_of if k in p]
+    if algo.one_of and len(given) != 1:
+        options = " or ".join(f"'{k}:'" for k in algo.one_of)
+        raise p.error(
+            None, f"variable {var}: algorithm '{algo.name}' needs exactly one of {options}"
+        )
     for key, param in allowed.items():
         if key in p:
             _check_value(scope, var, p, key, param)
@@ -313,7 +319,14 @@ def check_spec(spec: StudySpec) -> None:
             if src.where is not None:
                 form_scope = _Scope(spec, own, {f.name for f in spec.forms[src.form].fields})
                 form_scope.targets = set()
-                where = dom.spec.where("where") if dom.spec is not None else dom.file
+                # the filter's own line (a source of sources: is no key of the domain's map)
+                where = (
+                    src.where.where()
+                    if isinstance(src.where, SpecMap)
+                    else dom.spec.where("where")
+                    if dom.spec is not None
+                    else dom.file
+                )
                 cond = form_scope.condition(src.where, where, "(source filter)")
                 if cond.domains():
                     raise SpecError(where, "a source filter cannot use has_records")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from pathlib import Path
@@ -84,14 +85,30 @@ def _order(study: StudySpec) -> list[str]:
     return ["DM", *[n for n in names if n != "DM"]] if "DM" in names else names
 
 
-def conform(frame: pd.DataFrame, meta: Dataset) -> pd.DataFrame:
-    """Order, type and blank handling from the metadata; nothing else."""
+#: the error of the first record where ``mask`` holds, for ``column`` (file, row, column)
+RowError = Callable[[pd.Series, str, str, pd.Series], InputError]
+
+
+def conform(frame: pd.DataFrame, meta: Dataset, row_error: RowError | None = None) -> pd.DataFrame:
+    """Order, type and blank handling from the metadata; nothing else. A text that is no
+    number in a Num variable is an error, of the record's raw row where ``row_error`` says it."""
     out = {}
     for v in meta.variables:
         col: pd.Series = frame[v.name] if v.name in frame else pd.Series("", index=frame.index)
         if v.type == "Num":
-            if col.dtype == object:
-                col = pd.to_numeric(col.replace("", np.nan), errors="raise")
+            if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+                num = pd.to_numeric(col.replace("", np.nan), errors="coerce")
+                wrong = num.isna() & col.notna() & (col != "")
+                if wrong.any():
+                    message = f"{meta.name}.{v.name} is numeric: expected a number"
+                    if row_error is not None:
+                        raise row_error(wrong, v.name, message, col)
+                    pos = int(np.flatnonzero(wrong.to_numpy())[0])
+                    raise InputError(
+                        f"{meta.name}: record {pos + 1}, column {v.name}: {message} "
+                        f"(got {col.iloc[pos]!r})"
+                    )
+                col = num
             out[v.name] = col.astype("float64")
         else:
             if col.dtype.kind == "f":
@@ -159,7 +176,7 @@ def build_sdtm(study: StudySpec, raw_dir: Path, step: StepHook = no_steps) -> Sd
                 data[sname] = conform(supp, smeta)
                 step(f"conform {sname}", len(data[sname]))
                 meta[sname] = smeta
-        data[name] = conform(b.out, ds)
+        data[name] = conform(b.out, ds, lambda *a, b=b: ctx.row_error(b, *a))
         step(f"conform {name}", len(data[name]))
         ds = replace(ds, value_level=D.value_level(study, b, ds, data[name]))
         meta[name] = with_value_types(ds, data[name])

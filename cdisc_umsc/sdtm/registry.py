@@ -99,6 +99,9 @@ class Algorithm:
     #: the codelist define.xml names for the variable, when the algorithm decides it (an
     #: external dictionary): ``(p, var, domain spec) -> "EXT:name:version"`` or None
     define_codelist: Callable[[SpecMap, str, DomainSpec], str | None] | None = None
+    #: parameters of which a variable spec gives exactly one (``recode`` reads ``field`` or
+    #: ``fields``)
+    one_of: tuple[str, ...] = ()
 
     @property
     def all_params(self) -> dict[str, Param]:
@@ -121,6 +124,7 @@ def algorithm(
     checks_codelist: bool = False,
     choices: tuple[str, ...] = (),
     define_codelist: Callable[[SpecMap, str, DomainSpec], str | None] | None = None,
+    one_of: tuple[str, ...] = (),
 ) -> Callable[[Fn], Fn]:
     """Register a mapping algorithm under the name the spec uses.
 
@@ -148,6 +152,7 @@ def algorithm(
             describe,
             checks_codelist,
             define_codelist,
+            one_of,
         )
         return fn
 
