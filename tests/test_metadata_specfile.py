@@ -227,6 +227,16 @@ def test_keys_are_text(load) -> None:
     assert spec.key_lines == {"1": 1, "0.5": 2, "012": 3}
 
 
+def test_keys_keep_the_text_written(load) -> None:
+    # a recode of an ODM boolean item maps the CRF values true / false
+    spec = load("map: {true: Y, FALSE: N, +1: a, -0: b, 0.10: c, 0.5: d}\n")
+    assert list(spec["map"]) == ["true", "FALSE", "+1", "-0", "0.10", "0.5"]
+    assert spec["map"].where("true") == "spec/s.yaml:1"
+    assert _error(load, "true: a\n'true': b\n") == (
+        "spec/s.yaml:2: duplicate key 'true' (first at line 1)"
+    )
+
+
 def test_non_scalar_key(load) -> None:
     assert _error(load, "a: 1\n? [1, 2]\n: x\n") == "spec/s.yaml:2: keys must be scalars"
 
