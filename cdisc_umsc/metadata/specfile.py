@@ -145,7 +145,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> SpecMap:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool):
             raise SpecError(f"{result.file}:{key_node.start_mark.line + 1}", "keys must be scalars")
-        key = str(key)
+        # The key as written: a CRF value ``true`` or ``+1`` is matched as that text, not as
+        # the str() of the bool or int the scalar resolves to ("True", "1").
+        key = key_node.value
         if key in result:
             raise SpecError(
                 f"{result.file}:{key_node.start_mark.line + 1}",
