@@ -137,8 +137,9 @@ def _started(tmp: Path, **kw) -> tuple[StudySpec, Context, Build]:
 def test_coded_fields_lists_each_recoded_raw_field_with_its_crf_codes(tmp_path) -> None:
     spec, _raw = _trial(tmp_path)
     study = load_checked_spec(spec)
-    # DONE goes through the recode table; ITEM and SCORE (melt columns) and A/B/C do not
-    assert B.coded_fields(study) == {("PS", "DONE"): {"done": ["是", "否"]}}
+    # DONE goes through the recode table (its codes are named by where they come from);
+    # ITEM and SCORE (melt columns) and A/B/C do not
+    assert B.coded_fields(study) == {("PS", "DONE"): {"recode table done": ["是", "否"]}}
 
 
 def test_tests_of_collects_nested_tests_but_not_those_of_has_records() -> None:
@@ -191,7 +192,7 @@ def test_a_row_left_out_on_a_value_that_is_no_crf_code_is_a_row_error(tmp_path, 
     with pytest.raises(InputError) as err:
         _started(tmp_path, ps=ps)
     assert str(err.value) == (
-        "PS.csv: row 2, column DONE: not a code of the field's recode table (done: 是, 否), "
+        "PS.csv: row 2, column DONE: not a code of the field (recode table done: 是, 否), "
         "yet it decides the source filter of QS: a row is left out only on a known code "
         f"(got {value!r})"
     )

@@ -388,19 +388,19 @@ WHERE = "where: {DONE: 是}"
     [
         (
             "where: {DONE: Y}",
-            "qs.yaml:5: source filter: 'Y' is not a code of DONE's recode table (done: 是, 否)",
+            "qs.yaml:5: source filter: 'Y' is not a code of DONE (recode table done: 是, 否)",
         ),
         (
             "where: {DONE: [是, Y]}",
-            "qs.yaml:5: source filter: 'Y' is not a code of DONE's recode table (done: 是, 否)",
+            "qs.yaml:5: source filter: 'Y' is not a code of DONE (recode table done: 是, 否)",
         ),
         (
             "where: {DONE: {ne: 'N'}}",
-            "qs.yaml:5: source filter: 'N' is not a code of DONE's recode table (done: 是, 否)",
+            "qs.yaml:5: source filter: 'N' is not a code of DONE (recode table done: 是, 否)",
         ),
         (
             "where:\n      DONE: Y",
-            "qs.yaml:6: source filter: 'Y' is not a code of DONE's recode table (done: 是, 否)",
+            "qs.yaml:6: source filter: 'Y' is not a code of DONE (recode table done: 是, 否)",
         ),
         # a filter reads the raw form only: QSCAT is a variable, not a field of PS
         (
