@@ -84,7 +84,7 @@ def efficacy_table(
                         **common,
                         "group": var,
                         "level": MISSING
-                        if pd.isna(level) or str(level).strip() == ""
+                        if level is None or level != level or str(level).strip() == ""
                         else str(level),
                         "n": int(flag[idx].sum()),
                         "N": len(idx),
