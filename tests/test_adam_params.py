@@ -61,13 +61,6 @@ def test_responder_parameter() -> None:
     assert np.isnan(out["CHG"]).all()
 
 
-def test_round_half_away_from_zero() -> None:
-    from cdisc_umsc.adam.params import round_half_away
-
-    values = pd.Series([0.05, -0.05, -0.25, 0.15, 0.949, np.nan])
-    assert round_half_away(values, 1).tolist()[:5] == [0.1, -0.1, -0.3, 0.2, 0.9]
-
-
 def test_change_from_previous_relative_to_range() -> None:
     from cdisc_umsc.adam.params import compute_change_from_previous
 

@@ -70,3 +70,17 @@ def test_blank_of_a_nullable_string_column_is_the_same_short_or_long() -> None:
     assert blank(short).tolist() == [False, True, True]
     long = pd.Series(["a", None, " "] * 1000, dtype="string")
     assert blank(long).tolist() == [False, True, True] * 1000
+
+
+def test_round_half_away_from_zero_as_sas_round() -> None:
+    """The one rounding rule of results: halves away from zero (SAS ROUND), where pandas
+    and numpy round halves to even (0.25 -> 0.2); binary noise (0.15 stored as 0.1499...)
+    does not turn a half into a lower value; missing stays missing."""
+    from cdisc_umsc.core.values import round_half_away
+
+    values = pd.Series([0.05, -0.05, -0.25, 0.15, 0.949, 0.25, 2.5, np.nan], name="X")
+    out = round_half_away(values, 1)
+    assert out.tolist()[:7] == [0.1, -0.1, -0.3, 0.2, 0.9, 0.3, 2.5] and np.isnan(out.iloc[7])
+    assert out.name == "X" and out.index.equals(values.index)
+    assert round_half_away(pd.Series([2.5, -2.5, 3.5]), 0).tolist() == [3.0, -3.0, 4.0]
+    assert round_half_away(pd.Series([1.005]), 2).tolist() == [1.01]

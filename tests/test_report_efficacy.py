@@ -93,6 +93,19 @@ def test_overall_and_group_rows() -> None:
     assert table["criterion"].unique().tolist() == ["R50: AVAL >= 50"]
 
 
+def test_a_subject_without_a_group_value_is_counted_in_a_missing_row() -> None:
+    """Every analysed subject is in one row of each grouping: a blank and a null value are
+    one level, '(missing)', after the others; the group rows add up to Overall."""
+    bds = _bds(["Y", "N", "Y", "Y", "N"], SEX=["F", "", "M", None, "M"])
+    table = efficacy_table(bds, by=["SEX"])
+    assert table[["group", "level", "n", "N", "pct"]].values.tolist() == [
+        ["Overall", "", 3, 5, 60.0],
+        ["SEX", "F", 1, 1, 100.0],
+        ["SEX", "M", 1, 2, 50.0],
+        ["SEX", "(missing)", 1, 2, 50.0],
+    ]
+
+
 def test_only_analysis_records_of_the_population_count() -> None:
     bds = _bds(["Y", "Y", "Y", "N"], SAFFL=["Y", "N", "Y", "Y"])
     bds.loc[2, "ANL01FL"] = ""

@@ -12,6 +12,7 @@ import pandas as pd
 
 from cdisc_umsc.adam.derive import _need
 from cdisc_umsc.core.formula import parse_formula
+from cdisc_umsc.core.values import round_half_away
 
 
 def derive_param_computed(
@@ -52,8 +53,8 @@ def derive_param_computed(
     absent = [n for n in names if n not in wide.columns]
     if absent:
         raise ValueError(f"derive_param_computed: no records for {', '.join(absent)}")
-    result = pd.Series(parsed.evaluate({n: wide[n] for n in names}), index=wide.index).round(
-        int(decimals)
+    result = round_half_away(
+        pd.Series(parsed.evaluate({n: wide[n] for n in names}), index=wide.index), int(decimals)
     )
     result = result[wide[names].notna().all(axis=1)]
     return result.rename("AVAL").reset_index()
@@ -139,30 +140,6 @@ def derive_param_responder(
         elif re.fullmatch(r"CRIT[0-9]+(FL)?|ANL[0-9][0-9]FL|ABLFL", col):
             rows[col] = ""
     return rows.reset_index(drop=True)
-
-
-def round_half_away(values: pd.Series, decimals: int) -> pd.Series:
-    """Round to ``decimals`` with halves away from zero, as SAS ROUND does.
-
-    A tiny allowance absorbs binary representation (0.15 is stored as 0.1499...).
-
-    Args:
-        values: the numbers to round (a missing value stays missing).
-        decimals: the number of decimals to keep.
-
-    Returns:
-        A float series with the same index and name.
-
-    Example:
-        >>> import pandas as pd
-        >>> round_half_away(pd.Series([0.05, -0.25, 0.15, 1.234]), 1).tolist()
-        [0.1, -0.3, 0.2, 1.2]
-    """
-    scale = 10.0 ** int(decimals)
-    x = values.astype("float64")
-    a = x.to_numpy()
-    rounded = np.sign(a) * np.floor(np.abs(a) * scale + 0.5 + 1e-9) / scale
-    return pd.Series(rounded, index=x.index, name=x.name)
 
 
 def compute_change_from_previous(

@@ -113,3 +113,29 @@ def _value_texts(items: np.ndarray) -> list[str]:
         else:
             out.append(str(x))
     return out
+
+
+def round_half_away(values: pd.Series, decimals: int) -> pd.Series:
+    """Round to ``decimals`` with halves away from zero, as SAS ROUND does: the one rounding
+    rule of results (unit conversions, derived records, computed parameters).
+
+    A tiny allowance absorbs binary representation (0.15 is stored as 0.1499...).
+
+    Args:
+        values: the numbers to round (a missing value stays missing).
+        decimals: the number of decimals to keep.
+
+    Returns:
+        A float series with the same index and name.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.core.values import round_half_away
+        >>> round_half_away(pd.Series([0.05, -0.25, 0.15, 1.234]), 1).tolist()
+        [0.1, -0.3, 0.2, 1.2]
+    """
+    scale = 10.0 ** int(decimals)
+    x = values.astype("float64")
+    a = x.to_numpy()
+    rounded = np.sign(a) * np.floor(np.abs(a) * scale + 0.5 + 1e-9) / scale
+    return pd.Series(rounded, index=x.index, name=x.name)

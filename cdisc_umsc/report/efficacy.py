@@ -21,6 +21,10 @@ CRIT = re.compile(r"^CRIT([0-9]+)$")
 COLUMNS = ["endpoint", "criterion", "paramcd", "group", "level", "n", "N"]
 
 
+#: The level of a grouping variable shown for subjects without a value.
+MISSING = "(missing)"
+
+
 def endpoints(bds: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(PARAMCD, CRITy variable, CRITy text) for every criterion present on analysis records."""
     found = []
@@ -72,12 +76,16 @@ def efficacy_table(
             {**common, "group": "Overall", "level": "", "n": int(flag.sum()), "N": len(recs)}
         )
         for var in by:  # a handful of grouping variables, each with a few levels
-            for level, idx in recs.groupby(var, sort=True).groups.items():
+            # a subject without a value is counted in a row of its own, never left out
+            key = recs[var].where(~blank(recs[var]))  # blank and null: one level, last
+            for level, idx in recs.groupby(key, sort=True, dropna=False).groups.items():
                 rows.append(
                     {
                         **common,
                         "group": var,
-                        "level": str(level),
+                        "level": MISSING
+                        if level is None or level != level or str(level).strip() == ""
+                        else str(level),
                         "n": int(flag[idx].sum()),
                         "N": len(idx),
                     }

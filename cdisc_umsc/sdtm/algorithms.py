@@ -18,7 +18,7 @@ import pandas as pd
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.conditions import Condition, parse_condition
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import blank, number_text, to_number
+from cdisc_umsc.core.values import blank, number_text, round_half_away, to_number
 from cdisc_umsc.metadata.model import Codelist
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
@@ -621,7 +621,7 @@ def _scaled(value: pd.Series, conv: pd.DataFrame) -> pd.Series:
     has_dec = dec.notna() & (conv["factor"] != 1.0)
     for d in pd.unique(dec[has_dec]):  # loop over distinct precisions
         sel = has_dec & (dec == d)
-        out[sel] = out[sel].round(int(d))
+        out[sel] = round_half_away(out[sel], int(d))
     return out
 
 

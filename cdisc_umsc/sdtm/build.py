@@ -13,7 +13,7 @@ import pandas as pd
 from cdisc_umsc.core.conditions import Condition, Test
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.formula import parse_formula
-from cdisc_umsc.core.values import as_text, number_text
+from cdisc_umsc.core.values import as_text, number_text, round_half_away
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.spec import DomainSpec, Recode, SourceSpec, StudySpec
 from cdisc_umsc.metadata.specfile import SpecMap
@@ -258,7 +258,7 @@ def add_derived_records(ctx: Context, b: Build) -> None:
         except (ValueError, TypeError) as exc:
             raise InputError(f"{d.where('formula')}: {exc}") from None
         if "decimals" in d:
-            result = result.round(int(d["decimals"]))
+            result = round_half_away(result, int(d["decimals"]))
         result = result.dropna()
         first = rows.drop_duplicates(by).set_index(by)
         new = first.loc[result.index].reset_index()
