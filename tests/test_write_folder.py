@@ -307,3 +307,28 @@ def test_reading_problems_are_said_or_stop(folder: Path) -> None:
     with pytest.raises(InputError, match=r"xx\.xpt"):
         write_folder_define(folder, "Tabulation")
     assert not (folder / "define.xml").exists()
+
+
+def test_define_of_a_folder_in_a_fresh_process_describes_seq_and_study_days(
+    bundled_run, tmp_path: Path
+) -> None:
+    """`define --sdtm` on its own (no spec mapped in the process) takes the --SEQ and --DY
+    method texts from the algorithms' declarations: they are loaded where they are read."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "sdtm"
+    folder.mkdir()
+    for name in ("dm.xpt", "ae.xpt"):
+        shutil.copy(bundled_run[1] / "sdtm" / name, folder / name)
+    done = subprocess.run(
+        [sys.executable, "-m", "cdisc_umsc.cli", "define", "--sdtm", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    tree = parse_xml(folder / "define.xml")
+    methods = tree.xpath("//odm:MethodDef/@Name", namespaces=NS)
+    assert any("AESEQ" in m for m in methods) and any("AESTDY" in m for m in methods)

@@ -19,7 +19,7 @@ from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.sdtm.context import Build, Context
 from cdisc_umsc.sdtm.describe import describe_value
 from cdisc_umsc.sdtm.evaluate import apply
-from cdisc_umsc.sdtm.registry import ALGORITHMS
+from cdisc_umsc.sdtm.registry import method_text
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def _protocol(b: Build, **other: dict) -> Build:
 
 def _study_day(dtc: str, var: str) -> dict:
     """As the study_day algorithm describes it (one method text for every study day)."""
-    text = ALGORITHMS["study_day"].describe({"study_day": dtc}, var)  # type: ignore[arg-type]
+    text = method_text("study_day", {"study_day": dtc}, var)
     return {"origin": "Derived", "method": text}
 
 

@@ -132,15 +132,15 @@ def natural_keys(
 
 
 def _seq_method() -> str:
-    from cdisc_umsc.sdtm.registry import ALGORITHMS
+    from cdisc_umsc.sdtm.registry import method_text
 
-    return ALGORITHMS["seq"].describe({"seq": True}, "SEQ")  # type: ignore[arg-type]
+    return method_text("seq", {"seq": True}, "SEQ")
 
 
 def _day_method(dtc: str, var: str) -> str:
-    from cdisc_umsc.sdtm.registry import ALGORITHMS
+    from cdisc_umsc.sdtm.registry import method_text
 
-    return ALGORITHMS["study_day"].describe({"study_day": dtc}, var)  # type: ignore[arg-type]
+    return method_text("study_day", {"study_day": dtc}, var)
 
 
 def _sdtm_origin(ds: Dataset, var: Variable, cols: list[str]) -> Variable:
