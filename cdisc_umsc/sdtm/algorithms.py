@@ -9,8 +9,10 @@ the default origin, a summary and an example, and the define.xml method text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +39,7 @@ from cdisc_umsc.sdtm.evaluate import (
 )
 from cdisc_umsc.sdtm.registry import ALGORITHMS, COMMON, KINDS, STAGES, Algorithm, Param, algorithm
 
-__all__ = ["ALGORITHMS", "docs_table", "params_table"]
+__all__ = ["ALGORITHMS", "docs_table", "method_text", "params_table"]
 
 
 def _q(value: object) -> str:
@@ -1094,3 +1096,10 @@ def docs_table() -> str:
         example = algo.example.replace("|", "\\|")
         rows.append(f"| `{name}` | {STAGES[algo.stage]} | `{example}` | {does} |")
     return "\n".join(rows)
+
+
+def method_text(name: str, p: Mapping[str, Any], var: str) -> str:
+    """The define.xml method of algorithm ``name`` given as ``p`` for ``var``, by its
+    declaration (importing this module declares them, so a caller that never mapped a
+    spec gets the same text)."""
+    return ALGORITHMS[name].describe(SpecMap(p), var)

@@ -111,15 +111,6 @@ class Algorithm:
 ALGORITHMS: dict[str, Algorithm] = {}
 
 
-def method_text(name: str, p: Mapping[str, Any], var: str) -> str:
-    """The define.xml method of algorithm ``name`` given as ``p`` for ``var``, by its
-    declaration (loaded here, so a caller that never mapped a spec gets it too)."""
-    from cdisc_umsc.metadata.specfile import SpecMap
-    from cdisc_umsc.sdtm import algorithms  # noqa: F401  (declares the algorithms)
-
-    return ALGORITHMS[name].describe(SpecMap(p), var)
-
-
 def algorithm(
     name: str,
     *,

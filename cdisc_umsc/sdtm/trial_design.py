@@ -16,10 +16,10 @@ from cdisc_umsc.core.errors import InputError, StandardsError
 from cdisc_umsc.metadata.model import Codelist, ValueLevel
 from cdisc_umsc.metadata.spec import DomainSpec
 from cdisc_umsc.metadata.specfile import SpecMap
+from cdisc_umsc.sdtm.algorithms import method_text
 from cdisc_umsc.sdtm.context import Build, Context
 from cdisc_umsc.sdtm.describe import describe_value
 from cdisc_umsc.sdtm.evaluate import apply
-from cdisc_umsc.sdtm.registry import method_text
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

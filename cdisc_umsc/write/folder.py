@@ -132,13 +132,13 @@ def natural_keys(
 
 
 def _seq_method() -> str:
-    from cdisc_umsc.sdtm.registry import method_text
+    from cdisc_umsc.sdtm.algorithms import method_text
 
     return method_text("seq", {"seq": True}, "SEQ")
 
 
 def _day_method(dtc: str, var: str) -> str:
-    from cdisc_umsc.sdtm.registry import method_text
+    from cdisc_umsc.sdtm.algorithms import method_text
 
     return method_text("study_day", {"study_day": dtc}, var)
 
