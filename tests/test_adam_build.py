@@ -57,9 +57,16 @@ def test_structure_and_unknown_variable_errors(tmp_path) -> None:
     bad = _spec(tmp_path, "adxx", "dataset: ADXX\nstructure: TTE\nlabel: X\nkeys: [USUBJID]\n")
     with pytest.raises(InputError, match="structure 'TTE' is not allowed here"):
         build_adam({"ADSL": _spec(tmp_path, "adsl", ADSL), "ADXX": bad}, {"DM": DM})
-    spec = _spec(tmp_path, "adsl", ADSL + "  MYVAR: {hardcode: X}\n")
-    with pytest.raises(InputError, match="MYVAR is not an ADaMIG 1.3 ADSL or ADSL variable"):
+    text = ADSL + "  MYVAR: {hardcode: X}\n"
+    spec = _spec(tmp_path, "adsl", text)
+    line = text.splitlines().index("  MYVAR: {hardcode: X}") + 1
+    with pytest.raises(InputError) as err:
         build_adam({"ADSL": spec}, {"DM": DM})
+    # named at the line that derives it, with what to write
+    assert str(err.value).endswith(
+        f"adsl.yaml:{line}: MYVAR is not an ADaMIG 1.3 ADSL or ADSL variable; give its label "
+        "under metadata: (MYVAR: {label: ...})"
+    )
     spec = _spec(
         tmp_path,
         "adsl",

@@ -212,9 +212,11 @@ def adam_meta(
         row, own = _standard_row(spec, structure, var, in_use)
         ov = overrides.get(var, {}) or {}
         if row is None and not ov.get("label"):
+            # at the spec line that derives it (file:line of Said.at), else the dataset's
+            at = (said[var].at or spec.where()).partition(": ")[0]
             raise InputError(
-                f"{spec.where()}: {var} is not an ADaMIG 1.3 {structure} or ADSL "
-                "variable; give its label under metadata:"
+                f"{at}: {var} is not an ADaMIG {in_use.adamig} {structure} or ADSL variable; "
+                f"give its label under metadata: ({var}: {{label: ...}})"
             )
         use = row or {
             "label": ov.get("label"),
