@@ -161,3 +161,24 @@ def test_imputed_records_have_no_date_time_or_source() -> None:
     assert new[["ATMF", "SRCDOM", "SRCVAR"]].iloc[0].tolist() == ["", "", ""]
     assert new[["ADT", "ADTM", "SRCSEQ"]].isna().all(axis=None)
     assert new["AVAL"].tolist() == [4.0]  # B's baseline, carried forward
+
+
+def test_copied_names_the_copy_line_and_the_absent_variable(tmp_path) -> None:
+    """A copy: variable the source lacks (e.g. not mapped by the SDTM spec) is one line at
+    copy:, not a pandas KeyError."""
+    from cdisc_umsc.adam.derive import copied
+    from cdisc_umsc.core.errors import InputError
+    from cdisc_umsc.metadata.specfile import load_spec_file
+
+    path = tmp_path / "adsl.yaml"
+    path.write_text("dataset: ADSL\nstructure: ADSL\ncopy: [USUBJID, SUBJID, AGE]\n", "utf-8")
+    spec = load_spec_file(path, "adam/adsl.yaml")
+    dm = pd.DataFrame(columns=["USUBJID", "AGE"])
+    with pytest.raises(InputError) as err:
+        copied(spec, dm, "DM")
+    assert str(err.value) == (
+        "adam/adsl.yaml:3: copy: DM has no variable SUBJID (the SDTM spec maps no DM.SUBJID, "
+        "or the DM dataset lacks it)"
+    )
+    dm["SUBJID"] = []
+    assert copied(spec, dm, "DM") == ["USUBJID", "SUBJID", "AGE"]

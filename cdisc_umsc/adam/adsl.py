@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.adam import dates
-from cdisc_umsc.adam.derive import compute_bmi, derive_var_merged_summary
+from cdisc_umsc.adam.derive import compute_bmi, copied, derive_var_merged_summary
 from cdisc_umsc.core.conditions import match
 from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.core.values import blank
@@ -204,7 +204,7 @@ def build_adsl(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     if dm["USUBJID"].duplicated().any():
         dup = dm.loc[dm["USUBJID"].duplicated(), "USUBJID"].iloc[0]
         raise InputError(f"{spec.where()}: ADSL source has more than one record for {dup}")
-    out = dm[[str(c) for c in spec["copy"]]].copy()
+    out = dm[copied(spec, dm, str(spec.get("source", "DM")))].copy()
     for var, p in (spec.get("variables") or {}).items():
         with located(f"{p.where()}: {var}"):
             cols = _one(var, p, sdtm, dm, out)

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core import iso8601
+from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.formats import SAS_EPOCH
+from cdisc_umsc.metadata.specfile import SpecMap
 
 
 def _need(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -473,3 +475,32 @@ def derive_param_imputed(
         if col in new:
             new[col] = ""
     return new
+
+
+def copied(spec: SpecMap, source: pd.DataFrame, name: str) -> list[str]:
+    """The ``copy:`` variables of a dataset spec; a one-line error at ``copy:`` naming the
+    first one the source dataset lacks.
+
+    Args:
+        spec: the ADaM dataset spec (its ``copy:`` list).
+        source: the SDTM dataset copied from.
+        name: the source's name, for the message.
+
+    Returns:
+        The variable names, in spec order.
+
+    Example:
+        >>> import pandas as pd
+        >>> from cdisc_umsc.adam.derive import copied
+        >>> from cdisc_umsc.metadata.specfile import SpecMap
+        >>> copied(SpecMap(copy=["USUBJID", "AGE"]), pd.DataFrame(columns=["USUBJID", "AGE"]), "DM")
+        ['USUBJID', 'AGE']
+    """
+    names = [str(c) for c in spec.get("copy") or []]
+    absent = [c for c in names if c not in source.columns]
+    if absent:
+        raise InputError(
+            f"{spec.where('copy')}: copy: {name} has no variable {absent[0]} (the SDTM spec "
+            f"maps no {name}.{absent[0]}, or the {name} dataset lacks it)"
+        )
+    return names

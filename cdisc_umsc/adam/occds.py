@@ -60,7 +60,7 @@ def build_occds(
     src_name = str(spec["source"])
     src = sdtm[src_name]
     src = src[src["USUBJID"].isin(adsl["USUBJID"])].reset_index(drop=True)
-    out = src[["STUDYID", "USUBJID", *[str(v) for v in spec["copy"]]]].copy()
+    out = src[["STUDYID", "USUBJID", *D.copied(spec, src, str(spec["source"]))]].copy()
     out = D.derive_vars_merged(out, adsl, ["STUDYID", "USUBJID"], [str(v) for v in spec["adsl"]])
     for target, source in (spec.get("treatment") or {}).items():
         out[str(target)] = (
