@@ -212,6 +212,26 @@ def test_absent_variables_inside_any_do_not_hold_and_outside_make_the_rule_not_a
     assert C.evaluate(rule["conditions"], C._Data(frame, "CM")).tolist() == [1, 0, 0]
 
 
+def test_a_variable_comparator_is_needed_like_a_target():
+    """CORE-000264 (AEBODSYS equals AESOC) reads AESOC as its comparator: without AESOC the
+    rule does not apply (it is not 'AEBODSYS differs from blank' on every record); a literal
+    comparator is no variable."""
+    rule = next(r for r in S.core_rules() if r["core_id"] == "CORE-000264")
+    needed, optional = C.targets(rule, "AE")
+    assert needed == {"AEBODSYS", "AESOC"} and optional == set()
+    literal = {
+        "conditions": {
+            "all": [
+                {
+                    "operator": "equal_to",
+                    "value": {"target": "--SOC", "comparator": "--X", "value_is_literal": True},
+                }
+            ]
+        }
+    }
+    assert C.targets(literal, "AE") == ({"AESOC"}, set())
+
+
 # ----------------------------------------------------------------------------- scope
 
 

@@ -570,13 +570,19 @@ def evaluate(cond: dict, data: _Data) -> Mask:
 
 def targets(rule: dict, prefix: str) -> tuple[set[str], set[str]]:
     """(variables the rule needs, variables it may do without): a dataset lacking a needed
-    variable is outside the rule (CORE: 'column not found in data'); a variable tested only
-    for its presence, or only inside an 'any', may be absent."""
+    variable is outside the rule (CORE: 'column not found in data'), a --VAR comparator
+    included (without AESOC, 'AEBODSYS equals AESOC' cannot be judged); a variable tested
+    only for its presence, or only inside an 'any', may be absent."""
     data = _Data(pd.DataFrame(), prefix)
     needed, optional = set(), set()
     for leaf, in_any in _placed(rule.get("conditions")):
-        names = (leaf.get("value") or {}).get("target")
-        for name in map(str, map(data.name, names if isinstance(names, list) else [names])):
+        value = leaf.get("value") or {}
+        names = value.get("target")
+        names = list(names) if isinstance(names, list) else [names]
+        comp = value.get("comparator")
+        if isinstance(comp, str) and comp.startswith("--") and not value.get("value_is_literal"):
+            names.append(comp)  # a --VAR comparator is a variable the test reads
+        for name in map(str, map(data.name, names)):
             if leaf["operator"] in _PRESENCE or in_any:
                 optional.add(name)
             else:
