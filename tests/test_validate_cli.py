@@ -297,6 +297,22 @@ def test_ig_and_ct_override_the_define(sdtm_dir):
     assert validation.header["CT"] == "SDTM CT 2024-12-20"
 
 
+def test_ig_and_ct_must_be_versions_and_name_the_sdtm_standards(sdtm_dir, bundled_run):
+    """A --ig or --ct that is no version is one line before any work; on a run's output
+    they judge its SDTM part, not the ADaM one (ADaMIG has its own versions)."""
+    res = _cli("validate", sdtm_dir, "--ig", "banana")
+    assert res.exit_code == 2
+    assert res.output.splitlines() == ["error: --ig banana: expected an SDTMIG version such as 3.4"]
+    res = _cli("validate", sdtm_dir, "--ct", "banana")
+    assert res.exit_code == 2
+    assert res.output.splitlines() == [
+        "error: --ct banana: expected an SDTM CT release date such as 2025-03-28"
+    ]
+    res = _cli("validate", bundled_run[1], "--ig", "3.3", "--out", sdtm_dir / "v.json")
+    assert res.exit_code == 0, res.output
+    assert "ADaMIG 3.3" not in res.output
+
+
 @needs_pilot
 def test_pilot_define_1_0(tmp_path):
     out = tmp_path / "p.json"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,6 +219,10 @@ def _one(
     from cdisc_umsc.validate.igmeta import declared_ig, study_from_ig
 
     data = read_folder(folder, encoding=encoding)
+    if data.frames and all(
+        n.startswith("AD") for n in data.frames
+    ):  # ADaM: --ig and --ct name SDTM standards
+        ig = ct = None
     define = define if define is not None else (_define_beside(folder) if use_define else None)
     if define is not None:
         study = read_define(define)
@@ -288,6 +293,10 @@ def validate_folder(
         codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"--encoding {encoding}: unknown text encoding") from None
+    if ig and not re.fullmatch(r"[0-9]+(?:\.[0-9]+){1,2}", _ig_text(ig)):
+        raise InputError(f"--ig {ig}: expected an SDTMIG version such as 3.4")
+    if ct and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", ct.strip()):
+        raise InputError(f"--ct {ct}: expected an SDTM CT release date such as 2025-03-28")
     folder = Path(folder)
     parts = _parts(folder)
     if define is not None and len(parts) > 1:
