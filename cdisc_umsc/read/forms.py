@@ -151,7 +151,8 @@ def _read_text(path: Path, form: FormSpec, encoding: str) -> str:
             None,
             None,
             f"line {line}: byte 0x{data[exc.start]:02X} is not valid {encoding} "
-            "(re-export the form as UTF-8)",
+            "(re-export the form as UTF-8, or declare the export's encoding in study.yaml "
+            "raw: encoding:, e.g. cp1252)",
         ) from None
 
 
