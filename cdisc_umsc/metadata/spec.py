@@ -232,6 +232,9 @@ def _field(name: str, fdef: SpecMap, ftype: str, where: str) -> FieldSpec:
             raise fdef.error(key, f"{key}: '{fdef[key]}' is not a number")
         if bounds[key] is not None and ftype not in ("integer", "number"):
             raise fdef.error(key, f"{key}: applies to integer and number fields, not {ftype}")
+    low, high = bounds["min"], bounds["max"]
+    if low is not None and high is not None and low > high:
+        raise fdef.error("max", f"max: {fdef['max']} is below min: {fdef['min']} (no value fits)")
     reason = fdef.get("not_submitted")
     if reason is not None and (not isinstance(reason, str) or not reason.strip()):
         raise fdef.error("not_submitted", "not_submitted: gives the reason, as text")
@@ -673,7 +676,10 @@ def _domain(path: Path, display: str, forms: dict[str, FormSpec]) -> DomainSpec:
             if not isinstance(vdef, SpecMap):
                 owner = src.variables if nm in src.variables else variables
                 raise owner.error(nm, f"variable {nm} needs a mapping such as {{field: X}}")
-    keys = tuple(spec.get("keys") or ())
+    keys_given = spec.get("keys") or []
+    if not isinstance(keys_given, list) or not all(isinstance(k, str) for k in keys_given):
+        raise spec.error("keys", "keys: a list of variable names, e.g. [STUDYID, USUBJID, AESEQ]")
+    keys = tuple(keys_given)
     derived = tuple(spec.get("derived") or ())
     _dictionaries(spec, forms)
     return DomainSpec(
