@@ -7,6 +7,7 @@ a variable, a codelist, a condition ...). A mistake is one ``file:line`` error.
 
 from __future__ import annotations
 
+import difflib
 import string
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,16 @@ def check_variable(scope: _Scope, var: str, p: SpecMap, owner: SpecMap) -> None:
     if algo is None:
         named = [k for k in p if k in ALGORITHMS]
         extra = f" (it names {', '.join(named)})" if len(named) > 1 else ""
+        if not named:  # a misspelt algorithm: name the key and what it is close to
+            known = set(ALGORITHMS) | {k for a in ALGORITHMS.values() for k in a.all_params}
+            for key in (k for k in p if k not in known):
+                close = difflib.get_close_matches(str(key), sorted(ALGORITHMS), n=1, cutoff=0.8)
+                hint = (
+                    f"; did you mean '{close[0]}'?"
+                    if close
+                    else f" (algorithms: {', '.join(sorted(ALGORITHMS))})"
+                )
+                raise p.error(key, f"variable {var}: '{key}' is no algorithm nor parameter{hint}")
         raise owner.error(
             var,
             f"variable {var}: give exactly one algorithm{extra} "
