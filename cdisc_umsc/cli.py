@@ -164,6 +164,7 @@ def report(
     import json
 
     import pandas as pd
+    from pandas.api.types import is_integer_dtype
 
     from cdisc_umsc.core.atomic import check_parent, write_text
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
@@ -222,6 +223,9 @@ def report(
     try:
         if csv_out:
             both = pd.concat([eff_all.assign(table="efficacy"), imm_all.assign(table="labs")])
+            # counts stay whole numbers where the other table has no such column (not 8.0)
+            counts = {c for f in (eff_all, imm_all) for c in f if is_integer_dtype(f[c])}
+            both = both.astype({c: "Int64" for c in counts})
             write_text(csv_out, both.to_csv(index=False, lineterminator="\n"))
         if json_out:
             payload = {"efficacy": eff_all.to_dict("records"), "labs": imm_all.to_dict("records")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 from click.testing import CliRunner
 
 from cdisc_umsc.cli import main
@@ -58,6 +59,10 @@ def test_report_from_adam_files(bundled_run, tmp_path):
     assert (tmp_path / "r.csv").read_text().count("\n") == len(data["efficacy"]) + len(
         data["labs"]
     ) + 1
+    table = pd.read_csv(tmp_path / "r.csv", dtype=str, keep_default_na=False)
+    pasi40 = table[(table["endpoint"] == "PASI40") & (table["group"] == "Overall")]
+    # counts are written as whole numbers even where the lab rows have none
+    assert pasi40[["n", "N", "pct"]].values.tolist() == [["8", "17", "47.1"]]
 
 
 def test_report_groups_and_tests_from_the_command_line(bundled_run):
