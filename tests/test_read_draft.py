@@ -113,6 +113,17 @@ def test_draft_refuses_a_mix_of_exports():
         draft_forms([PUBLIC, EXPORTS / "xpt" / "dm.xpt"])
 
 
+def test_draft_names_a_file_it_cannot_read_and_what_to_do(tmp_path):
+    """A CSV export is not a mix: it is a format draft-forms does not read."""
+    with pytest.raises(InputError) as err:
+        draft_forms([tmp_path / "DM.csv"])
+    assert str(err.value) == (
+        "DM.csv: draft-forms reads an ODM file (.xml) or SAS datasets (.sas7bdat, .xpt), not "
+        ".csv (for CSV exports, write the forms: of study.yaml by hand; see "
+        "docs/spec-format.md)"
+    )
+
+
 def test_command_prints_or_writes_the_draft(tmp_path):
     runner = CliRunner()
     shown = runner.invoke(main, ["draft-forms", str(PUBLIC)])

@@ -282,7 +282,15 @@ def draft_forms(paths: list[Path], encoding: str = "utf-8") -> str:
         return draft_odm(paths[0])
     if suffixes <= {".sas7bdat", ".xpt"}:
         return draft_sas(paths, encoding)
+    unknown = [p for p in paths if p.suffix.lower() not in (".xml", ".sas7bdat", ".xpt")]
+    if unknown:
+        kind = unknown[0].suffix or "a file without suffix"
+        raise InputError(
+            f"{unknown[0].name}: draft-forms reads an ODM file (.xml) or SAS datasets "
+            f"(.sas7bdat, .xpt), not {kind} (for CSV exports, write the forms: of study.yaml "
+            "by hand; see docs/spec-format.md)"
+        )
     raise InputError(
         f"{paths[0].name}: draft from an ODM file (.xml) or SAS datasets (.sas7bdat, .xpt), "
-        "not a mix"
+        "not a mix of the two"
     )
