@@ -33,7 +33,11 @@ def test_parse_where():
     [
         ("__import__('os').system('true')", "cannot read \"('os').system('true'\" at character 11"),
         ("USUBJID='x' or PARAMCD='y'", "expected 'and' at character 13"),
-        ("USUBJID=", "expected VAR='value' or VAR=number at character 1"),
+        ("USUBJID=", "expected a quoted 'value' or a number at character 9"),
+        # an unquoted value: the message points at it, not at the variable
+        ("USUBJID=NU-001-001", "expected a quoted 'value' or a number at character 9"),
+        ("=3", "expected a variable name at character 1"),
+        ("AVAL 3", "expected = or != at character 6"),
         ("USUBJID='unterminated", "cannot read"),
         ("", "empty expression"),
         ("AVAL > 3", "cannot read ' > 3' at character 5"),

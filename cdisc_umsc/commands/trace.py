@@ -72,8 +72,26 @@ def parse_where(expr: str) -> list[Comparison]:
             or kinds[1] != "op"
             or kinds[2] not in ("str", "num")
         ):
-            at = part[0][2] if part else len(expr) + 1
-            raise InputError(f"--where: expected VAR='value' or VAR=number at character {at}")
+            # the first token out of place: the name, the operator, or the value
+            wanted = (
+                ("name", "a variable name"),
+                ("op", "= or !="),
+                ("value", "a quoted 'value' or a number"),
+            )
+            bad = next(
+                (
+                    (j, what)
+                    for j, (kind, what) in enumerate(wanted)
+                    if j >= len(part)
+                    or kinds[j] != kind
+                    and not (kind == "value" and kinds[j] in ("str", "num"))
+                ),
+                (0, wanted[0][1]),
+            )
+            at = part[bad[0]][2] if bad[0] < len(part) else len(expr) + 1
+            raise InputError(
+                f"--where: expected {bad[1]} at character {at} (VAR='value' or VAR=number)"
+            )
         op = "!=" if part[1][1] in ("!=", "<>") else "="
         number = float(part[2][1]) if kinds[2] == "num" else None
         tests.append(Comparison(part[0][1].upper(), op, part[2][1], number))
