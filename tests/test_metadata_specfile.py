@@ -173,6 +173,20 @@ def test_cited_leaves_out_descriptive_keys(load) -> None:
     assert load("v: {label: x}\n")["v"].cited() == "spec/s.yaml:1: "
 
 
+def test_cited_writes_nested_values_as_yaml_flow() -> None:
+    """A reviewer reads the spec's own notation, not Python's dict and list syntax."""
+    from cdisc_umsc.metadata.specfile import SpecMap
+
+    p = SpecMap(flag={"has_records": "VS", "where": {"VSTESTCD": ["HEIGHT", "WEIGHT"]}})
+    p.file, p.line, p.key_lines = "spec/adsl.yaml", 12, {}
+    assert p.cited() == (
+        "spec/adsl.yaml:12: flag={has_records: VS, where: {VSTESTCD: [HEIGHT, WEIGHT]}}"
+    )
+    q = SpecMap(hardcode=None, skip_blank=True)
+    q.file, q.line, q.key_lines = "s.yaml", 3, {}
+    assert q.cited() == "s.yaml:3: hardcode=null, skip_blank=true"
+
+
 def test_require(load) -> None:
     spec = load("a:\n  b: 0\n")
     assert spec["a"].require("b") == 0

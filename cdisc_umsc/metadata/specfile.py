@@ -26,6 +26,19 @@ class SpecError(InputError):
 _NOT_CITED = ("label", "length", "origin", "comment")
 
 
+def _as_written(value: Any) -> str:
+    """A spec value in YAML flow style, as a spec author writes it: {a: 1, b: [x, y]}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_as_written(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_as_written(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class SpecMap(dict):
     """A mapping from a spec file, with the file and the line of each key."""
 
@@ -41,7 +54,7 @@ class SpecMap(dict):
     def cited(self) -> str:
         """``file:line: key=value, ...`` of this mapping, as the lineage cites a variable's
         entry (what describes rather than derives it, such as the label, left out)."""
-        items = ", ".join(f"{k}={v}" for k, v in self.items() if k not in _NOT_CITED)
+        items = ", ".join(f"{k}={_as_written(v)}" for k, v in self.items() if k not in _NOT_CITED)
         return f"{self.where()}: {items}"
 
     def error(self, key: str | None, message: str) -> SpecError:
