@@ -367,7 +367,7 @@ def compute_crit_improvement(dataset: pd.DataFrame, percent: float, decimals: in
 
     Args:
         dataset: the input dataset, holding AVAL and BASE.
-        percent: the improvement threshold in percent, e.g. ``75`` for PASI 75. No default.
+        percent: the improvement threshold in percent, e.g. ``75`` for a 75 % improvement. No default.
         decimals: the parameter's number of decimals. No default.
 
     Returns:
@@ -445,7 +445,7 @@ def derive_param_imputed(
         >>> adqs = pd.DataFrame(
         ...     {
         ...         "USUBJID": ["01", "01", "02"],
-        ...         "PARAMCD": ["PASI", "PASI", "PASI"],
+        ...         "PARAMCD": ["SCORE", "SCORE", "SCORE"],
         ...         "AVISIT": ["BASELINE", "WEEK 12", "BASELINE"],
         ...         "AVISITN": [0.0, 12.0, 0.0],
         ...         "ABLFL": ["Y", "", "Y"],
@@ -457,7 +457,7 @@ def derive_param_imputed(
         ...     adqs, subjects, ["USUBJID", "PARAMCD"], "WEEK 12", 12.0, "BLOCF"
         ... )
         >>> new.values.tolist()
-        [['02', 'PASI', 'WEEK 12', 12.0, '', 18.0, 'BLOCF']]
+        [['02', 'SCORE', 'WEEK 12', 12.0, '', 18.0, 'BLOCF']]
     """
     _need(dataset, [*by, "AVISITN", "ABLFL", "AVAL"], "derive_param_imputed")
     have = dataset.loc[dataset["AVISITN"] == visitn, list(by)].drop_duplicates()
