@@ -169,6 +169,13 @@ def test_conform_text_that_is_no_number_in_a_num_variable_is_an_error(result) ->
     assert str(err.value) == (
         "QS: record 2, column QSSEQ: QS.QSSEQ is numeric: expected a number (got 'two')"
     )
+    # a number is read as core/values reads one: no infinity, no overflow, ASCII digits only
+    for text in ("inf", "1e400", "８２"):
+        with pytest.raises(InputError) as err:
+            P.conform(pd.DataFrame({"QSSEQ": ["1", text]}), result.meta["QS"])
+        assert str(err.value).endswith(f"expected a number (got {text!r})")
+    out = P.conform(pd.DataFrame({"QSSEQ": [" 4 ", "  "]}), result.meta["QS"])
+    assert out["QSSEQ"][0] == 4.0 and np.isnan(out["QSSEQ"][1])
 
 
 def test_a_num_variable_mapped_from_text_names_the_raw_row(tmp_path) -> None:

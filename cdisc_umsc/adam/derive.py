@@ -367,7 +367,7 @@ def compute_crit_improvement(dataset: pd.DataFrame, percent: float, decimals: in
 
     Args:
         dataset: the input dataset, holding AVAL and BASE.
-        percent: the improvement threshold in percent, e.g. ``75`` for a 75 % improvement. No default.
+        percent: the improvement threshold in percent, e.g. ``75``. No default.
         decimals: the parameter's number of decimals. No default.
 
     Returns:

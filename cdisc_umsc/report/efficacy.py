@@ -83,9 +83,7 @@ def efficacy_table(
                     {
                         **common,
                         "group": var,
-                        "level": MISSING
-                        if level is None or level != level or str(level).strip() == ""
-                        else str(level),
+                        "level": MISSING if level != level else str(level),  # NaN: no value
                         "n": int(flag[idx].sum()),
                         "N": len(idx),
                     }

@@ -12,7 +12,7 @@ import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.progress import StepHook, no_steps
-from cdisc_umsc.core.values import number_text
+from cdisc_umsc.core.values import blank, number_text, to_number
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.resolve import dataset_meta, with_value_types
 from cdisc_umsc.metadata.spec import StudySpec
@@ -97,8 +97,10 @@ def conform(frame: pd.DataFrame, meta: Dataset, row_error: RowError | None = Non
         col: pd.Series = frame[v.name] if v.name in frame else pd.Series("", index=frame.index)
         if v.type == "Num":
             if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-                num = pd.to_numeric(col.replace("", np.nan), errors="coerce")
-                wrong = num.isna() & col.notna() & (col != "")
+                # the project's one reading of a number (core/values: ASCII, finite), so
+                # 'inf', '1e400' or '８２' is an error here too, never a stored value
+                num = to_number(col)
+                wrong = num.isna() & ~blank(col)
                 if wrong.any():
                     message = f"{meta.name}.{v.name} is numeric: expected a number"
                     if row_error is not None:
