@@ -80,6 +80,7 @@ def derive(
 
 def _identifier_values(spec_dir: Path, raw_dir: Path) -> set[str]:
     """The values of the study spec's declared identifier fields in the raw forms."""
+    from cdisc_umsc.core.values import blank
     from cdisc_umsc.metadata.spec import load_study_spec
     from cdisc_umsc.read.forms import read_form
 
@@ -92,7 +93,8 @@ def _identifier_values(spec_dir: Path, raw_dir: Path) -> set[str]:
         frame = read_form(raw_dir, study.forms[name], study.encoding, cutoff)
         for form, fld in study.identifiers:
             if form == name:
-                values |= {str(v) for v in frame[fld] if v}
+                col = frame[fld]
+                values |= set(col[~blank(col)].astype(str).unique())
     return values
 
 
