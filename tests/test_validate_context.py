@@ -151,3 +151,25 @@ def test_hasnans_memo_within_a_run() -> None:
     with C.run_scope():
         assert C._hasnans(series) and C._hasnans(series)
     assert C._HASNANS.get() is None
+
+
+def test_per_column_memo_within_a_run() -> None:
+    frame = pd.DataFrame({"A": pd.Series(["x", None], dtype="str"), "N": [1.5, float("nan")]})
+    calls: list[str] = []
+
+    def count(series: pd.Series, what: str) -> pd.Series:
+        return C.per_column(series, what, lambda: calls.append(what) or C._as_text(series))
+
+    with C.run_scope():
+        assert count(frame["A"], "t").tolist() == ["x", ""]
+        assert count(frame["A"], "t").tolist() == ["x", ""]
+        assert count(frame["N"], "t").tolist() == ["1.5", ""]
+        assert count(frame["N"], "t").tolist() == ["1.5", ""]
+        assert count(frame["N"].iloc[:1], "t").tolist() == ["1.5"]  # other memory: computed
+        shared = C.as_text(frame["A"])
+        shared.iloc[0] = "changed"  # a caller's change does not reach the memo
+        assert C.as_text(frame["A"]).tolist() == ["x", ""]
+        assert C.blank(frame["N"]).tolist() == [False, True]
+    assert calls == ["t", "t", "t"]
+    assert C._COLUMNS.get() is None
+    assert count(frame["A"], "t").tolist() == ["x", ""] and len(calls) == 4  # outside: no memo

@@ -19,7 +19,6 @@ from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import (  # noqa: F401  (checks use them)
     DISTINCT_FROM,
     NUMBER,
-    blank,
     number_text,
 )
 from cdisc_umsc.metadata import standards as S
@@ -50,15 +49,21 @@ BY_VALUE_ROWS = DISTINCT_FROM
 _HASNANS: ContextVar[dict[int, tuple[weakref.ref, bool]] | None] = ContextVar(
     "umsc_validate_hasnans", default=None
 )
+#: Within one validation run: (column key, what) -> (weak references, name, result).
+_COLUMNS: ContextVar[dict[tuple, tuple[tuple[weakref.ref, ...], object, object]] | None] = (
+    ContextVar("umsc_validate_columns", default=None)
+)
 
 
 @contextmanager
 def run_scope() -> Iterator[None]:
     """Remember per-column facts for the length of one run (the data does not change in it)."""
     token = _HASNANS.set({})
+    columns = _COLUMNS.set({})
     try:
         yield
     finally:
+        _COLUMNS.reset(columns)
         _HASNANS.reset(token)
 
 
@@ -78,11 +83,65 @@ def _hasnans(series: pd.Series) -> bool:
     return memo[id(arr)][1]
 
 
+def _storage(series: pd.Series) -> tuple[tuple, tuple[object, ...]] | None:
+    """What identifies a column's values within a run: the memory it reads and its index
+    (None when that cannot be told, e.g. memory that a numpy array does not own)."""
+    index = series.index
+    owners: tuple[object, ...]
+    if isinstance(index, pd.RangeIndex):  # a new object on each frame[column]: by value
+        where: tuple = ("range", index.start, index.stop, index.step)
+        owners = ()
+    else:
+        where, owners = ("index", id(index)), (index,)
+    values = series._values  # the array itself: .array wraps numpy data anew on each call
+    if isinstance(values, np.ndarray):
+        root = values
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if root.base is not None:
+            return None
+        place = (values.__array_interface__["data"][0], values.shape, values.strides)
+        return ("np", id(root), values.dtype.str, *place, *where), (root, *owners)
+    return ("ea", id(values), *where), (values, *owners)
+
+
+def per_column(series: pd.Series, what: str, compute: Callable[[], pd.Series]) -> pd.Series:
+    """`compute()` (a Series aligned to `series`) once per column and `what` within a run.
+
+    Many rules read the same columns; their text, blanks and byte lengths are computed once.
+    The result is shared: it is handed out as a shallow copy (copy-on-write keeps it)."""
+    memo = _COLUMNS.get()
+    found = _storage(series) if memo is not None else None
+    if memo is None or found is None:
+        return compute()
+    key, owners = found
+    hit = memo.get((key, what))
+    if hit is not None and all(r() is o for r, o in zip(hit[0], owners, strict=True)):
+        if hit[1] == series.name or (hit[1] is None and series.name is None):
+            return cast(pd.Series, hit[2]).copy(deep=False)
+    try:
+        refs = tuple(weakref.ref(o) for o in owners)
+    except TypeError:
+        return compute()
+    value = compute()
+    memo[(key, what)] = (refs, series.name, value)
+    return value.copy(deep=False)
+
+
 def as_text(series: pd.Series) -> pd.Series:
-    """Values as text (core/values.as_text), asking whether a column has NaN once per run."""
+    """Values as text (core/values.as_text), computed once per column within a run."""
+    return per_column(series, "text", lambda: _as_text(series))
+
+
+def _as_text(series: pd.Series) -> pd.Series:
     if isinstance(series.dtype, pd.StringDtype):
         return values.as_text(series, _hasnans(series))
     return values.as_text(series)
+
+
+def blank(series: pd.Series) -> pd.Series:
+    """True where a value is blank (core/values.blank), computed once per column in a run."""
+    return per_column(series, "blank", lambda: values.blank(series))
 
 
 def by_value(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:

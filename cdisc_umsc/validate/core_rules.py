@@ -23,11 +23,10 @@ from typing import TypeGuard
 import numpy as np
 import pandas as pd
 
-from cdisc_umsc.core.values import blank
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import Rule, check, csv_rules, register_rules
-from cdisc_umsc.validate.context import Context, as_text, by_value, by_values
+from cdisc_umsc.validate.context import Context, as_text, blank, by_value, by_values
 
 Hits = Iterator[pd.DataFrame]
 Mask = np.ndarray
