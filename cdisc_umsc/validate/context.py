@@ -105,11 +105,8 @@ def _storage(series: pd.Series) -> tuple[tuple, tuple[object, ...]] | None:
     return ("ea", id(values), *where), (values, *owners)
 
 
-def per_column(series: pd.Series, what: str, compute: Callable[[], pd.Series]) -> pd.Series:
-    """`compute()` (a Series aligned to `series`) once per column and `what` within a run.
-
-    Many rules read the same columns; their text, blanks and byte lengths are computed once.
-    The result is shared: it is handed out as a shallow copy (copy-on-write keeps it)."""
+def _memo(series: pd.Series, what: str, compute: Callable[[], _T]) -> _T:
+    """`compute()` once per column and `what` within a run (computed anew outside one)."""
     memo = _COLUMNS.get()
     found = _storage(series) if memo is not None else None
     if memo is None or found is None:
@@ -118,14 +115,32 @@ def per_column(series: pd.Series, what: str, compute: Callable[[], pd.Series]) -
     hit = memo.get((key, what))
     if hit is not None and all(r() is o for r, o in zip(hit[0], owners, strict=True)):
         if hit[1] == series.name or (hit[1] is None and series.name is None):
-            return cast(pd.Series, hit[2]).copy(deep=False)
+            return cast(_T, hit[2])  # what compute() gave for this column
     try:
         refs = tuple(weakref.ref(o) for o in owners)
     except TypeError:
         return compute()
     value = compute()
     memo[(key, what)] = (refs, series.name, value)
-    return value.copy(deep=False)
+    return value
+
+
+def per_column(series: pd.Series, what: str, compute: Callable[[], pd.Series]) -> pd.Series:
+    """`compute()` (a Series aligned to `series`) once per column and `what` within a run.
+
+    Many rules read the same columns; their text, blanks and byte lengths are computed once.
+    The result is shared: it is handed out as a shallow copy (copy-on-write keeps it)."""
+    return _memo(series, what, compute).copy(deep=False)
+
+
+def factorized(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pandas.factorize(series, use_na_sentinel=False)``, once per column within a run."""
+    return _memo(series, "factorize", lambda: _factorize(series))
+
+
+def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    return codes, pd.Index(uniques)
 
 
 def as_text(series: pd.Series) -> pd.Series:
@@ -141,7 +156,15 @@ def _as_text(series: pd.Series) -> pd.Series:
 
 def blank(series: pd.Series) -> pd.Series:
     """True where a value is blank (core/values.blank), computed once per column in a run."""
-    return per_column(series, "blank", lambda: values.blank(series))
+    return per_column(series, "blank", lambda: _blank(series))
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    if not isinstance(series.dtype, pd.StringDtype):
+        return values.blank(series)
+    codes, uniques = factorized(as_text(series))  # missing reads as "": blank
+    flags = (pd.Series(uniques, dtype=object).str.strip() == "").to_numpy(dtype=bool)
+    return pd.Series(flags[codes], index=series.index)
 
 
 def by_value(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -155,14 +178,14 @@ def by_value(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Seri
 def by_values(fn: Callable[[pd.DataFrame], pd.Series], *columns: pd.Series) -> pd.Series:
     """`fn` of a frame of the columns, computed once per distinct row of them."""
     if len(columns) == 1:
-        codes, uniques = pd.factorize(columns[0], use_na_sentinel=False)
+        codes, uniques = factorized(columns[0])
         if len(uniques) * 2 <= len(codes):
             out = pd.Series(fn(pd.DataFrame({0: pd.Series(uniques)}))).iloc[codes]
             out.index = columns[0].index
             return out
     key = np.zeros(len(columns[0]), dtype=np.int64)
     for col in columns:
-        codes, uniques = pd.factorize(col, use_na_sentinel=False)
+        codes, uniques = factorized(col)
         key = key * max(len(uniques), 1) + codes
     distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     if len(distinct) * 2 > len(key):  # mostly distinct: no gain
@@ -177,9 +200,9 @@ def by_values(fn: Callable[[pd.DataFrame], pd.Series], *columns: pd.Series) -> p
 def nbytes(series: pd.Series) -> pd.Series:
     """UTF-8 byte length of each value as text (0 for missing)."""
     text = as_text(series)
-    if len(text) >= BY_VALUE_ROWS:
-        return by_value(text, _nbytes)
-    return _nbytes(text)
+    codes, uniques = factorized(text)
+    size = _nbytes(pd.Series(uniques, dtype=object)).to_numpy(dtype="int64")
+    return pd.Series(size[codes], index=text.index)
 
 
 def _nbytes(text: pd.Series) -> pd.Series:
