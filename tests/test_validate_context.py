@@ -173,3 +173,18 @@ def test_per_column_memo_within_a_run() -> None:
     assert calls == ["t", "t", "t"]
     assert C._COLUMNS.get() is None
     assert count(frame["A"], "t").tolist() == ["x", ""] and len(calls) == 4  # outside: no memo
+
+
+def test_text_codes_are_pandas_factorize_of_the_text() -> None:
+    text = pd.Series(["b", "a", "b", "ä"], dtype=object)
+    codes, uniques = C.text_codes(text)
+    assert codes.tolist() == [0, 1, 0, 2] and uniques.tolist() == ["b", "a", "ä"]
+    odd = pd.Series(["b", 1.5, "b"], dtype=object)  # not all text: pandas.factorize decides
+    codes, uniques = C.text_codes(odd)
+    assert codes.tolist() == [0, 1, 0] and uniques.tolist() == ["b", 1.5]
+    assert C.nbytes(pd.Series(["ä", None, "ab"], dtype="str")).tolist() == [2, 0, 2]
+    assert C.blank(pd.Series([" ", None, "x"], dtype="str")).tolist() == [True, True, False]
+    mixed = pd.Series(["x", None], dtype=object, name="V")
+    assert C.as_text(mixed).tolist() == ["x", ""]
+    whole = pd.Series(["x", "y"], dtype=object, name="V")
+    assert C.as_text(whole).tolist() == ["x", "y"] and C.as_text(whole).name == "V"

@@ -13,6 +13,7 @@ from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
+from pandas._libs import hashtable  # type: ignore[attr-defined]  # (no stubs; see _text_codes)
 
 from cdisc_umsc.core import values
 from cdisc_umsc.core.errors import InputError
@@ -143,12 +144,29 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques)
 
 
+def text_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) of a column of text (as_text), once per column in a run."""
+    return _memo(text, "text codes", lambda: _text_codes(text))
+
+
+def _text_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    arr = text.to_numpy(dtype=object)
+    # pandas' string hash table: what pandas.factorize gives for text, without its NaN scan
+    uniques, codes = hashtable.StringHashTable(max(len(arr) // 8, 16)).factorize(arr)
+    if len(codes) and codes.min() < 0:  # something that is not text: the general way
+        codes, index = pd.factorize(text, use_na_sentinel=False)
+        return codes, np.asarray(index, dtype=object)
+    return codes, uniques
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """Values as text (core/values.as_text), computed once per column within a run."""
     return per_column(series, "text", lambda: _as_text(series))
 
 
 def _as_text(series: pd.Series) -> pd.Series:
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
+        return series  # all text, none missing: already its own text (one C pass to know)
     if isinstance(series.dtype, pd.StringDtype):
         return values.as_text(series, _hasnans(series))
     return values.as_text(series)
@@ -162,7 +180,7 @@ def blank(series: pd.Series) -> pd.Series:
 def _blank(series: pd.Series) -> pd.Series:
     if not isinstance(series.dtype, pd.StringDtype):
         return values.blank(series)
-    codes, uniques = factorized(as_text(series))  # missing reads as "": blank
+    codes, uniques = text_codes(as_text(series))  # missing reads as "": blank
     flags = (pd.Series(uniques, dtype=object).str.strip() == "").to_numpy(dtype=bool)
     return pd.Series(flags[codes], index=series.index)
 
@@ -200,7 +218,7 @@ def by_values(fn: Callable[[pd.DataFrame], pd.Series], *columns: pd.Series) -> p
 def nbytes(series: pd.Series) -> pd.Series:
     """UTF-8 byte length of each value as text (0 for missing)."""
     text = as_text(series)
-    codes, uniques = factorized(text)
+    codes, uniques = text_codes(text)
     size = _nbytes(pd.Series(uniques, dtype=object)).to_numpy(dtype="int64")
     return pd.Series(size[codes], index=text.index)
 
