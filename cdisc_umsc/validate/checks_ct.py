@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.values import to_number
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset, Variable
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import Allowed, Context, as_text, blank
+from cdisc_umsc.validate.context import Allowed, Context, as_text, blank, text_codes
 
 Hits = Iterator[pd.DataFrame]
 
@@ -32,16 +33,29 @@ def _coded(
 _RESULTS = ("ORRES", "STRESC")
 
 
-def _outside(frame: pd.DataFrame, var: Variable, allowed: Allowed) -> tuple[pd.Series, pd.Series]:
-    """(mask of non-null values outside the codelist, values as text), judged once per
-    distinct value."""
+def _outside_distinct(
+    frame: pd.DataFrame, var: Variable, allowed: Allowed
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series]:
+    """(codes of the values, distinct values, which of them are non-null and outside the
+    codelist, values as text)."""
     text = as_text(frame[var.name])
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    codes, uniques = text_codes(text)
     distinct = pd.Series(uniques, dtype=object)
     bad = ~blank(distinct) & ~distinct.isin(allowed.values)
     if var.name.endswith(_RESULTS):
         bad &= to_number(distinct).isna()
-    return pd.Series(bad.to_numpy()[codes], index=frame.index), text
+    return codes, uniques, bad.to_numpy(dtype=bool), text
+
+
+def _outside(frame: pd.DataFrame, var: Variable, allowed: Allowed) -> tuple[pd.Series, pd.Series]:
+    """(mask of non-null values outside the codelist, values as text), judged once per
+    distinct value."""
+    codes, _, bad, text = _outside_distinct(frame, var, allowed)
+    return pd.Series(bad[codes], index=frame.index), text
+
+
+def _spread(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(distinct.to_numpy()[codes], index=index)
 
 
 def _quoted(text: pd.Series, tail: str) -> pd.Series:
@@ -83,19 +97,23 @@ def new_extensible_terms(
         if allowed is None or not allowed.extensible:
             continue
         allowed = ctx.cdisc_codelist(allowed)
-        bad, text = _outside(frame, var, allowed)
+        codes, uniques, bad, text = _outside_distinct(frame, var, allowed)
         if not bad.any():
             continue
-        counts = text[bad].value_counts()
-        first = bad & ~text.where(bad).duplicated()
-        n = text.map(counts).fillna(0).astype("int64").astype(str)
+        # badness is a property of the value: a bad value's first record is its first one
+        first = bad[codes] & ~pd.Series(codes).duplicated().to_numpy()
+        counts = np.bincount(codes, minlength=len(uniques))
+        tail = f"' in extensible codelist {allowed.id} ({allowed.name}) on "
+        said = pd.Series(
+            [f"new term '{u}{tail}{c} record(s)" for u, c in zip(uniques, counts, strict=True)],
+            dtype=object,
+        )
         yield ctx.hits(
             name,
             first,
             var.name,
             text,
-            "new term '" + text + f"' in extensible codelist {allowed.id} "
-            f"({allowed.name}) on " + n + " record(s)",
+            partial(_spread, said, codes, frame.index),
         )
 
 
