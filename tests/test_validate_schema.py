@@ -127,3 +127,25 @@ def test_no_metadata_no_schema() -> None:
     data = ae()
     study = dataclasses.replace(study_from_ig(data), datasets={})
     assert hits("UMSC-PA0001", data, "AE", study) == []
+
+
+def test_pandera_is_asked_only_when_the_column_facts_do_not_clear_a_dataset() -> None:
+    from cdisc_umsc.validate.schema import _clearly_valid
+
+    def clear(data: dict[str, pd.DataFrame], length: int | None = None) -> bool:
+        study = study_from_ig(ae())
+        if length is not None:
+            study = with_var(study, "AE", "AETERM", length=length)
+        ctx = context(data, study)
+        return _clearly_valid(ctx, "AE", ctx.datasets["AE"], study.datasets["AE"])
+
+    assert clear(ae()) and clear(ae(), length=3)
+    assert not clear(ae(), length=2)  # "\u00e9a" is 3 bytes
+    assert not clear(ae(USUBJID=["S-1", None, "S-2"]))  # a missing Char value
+    assert not clear(ae(AETERM=pd.Series(["a", 5, "c"], dtype=object)))  # not text
+    assert not clear(ae(AESEQ=["1", "2", "3"]))  # Num held as text
+    assert not clear({"AE": ae()["AE"].drop(columns="USUBJID")})  # a Req variable absent
+    assert clear({"AE": ae()["AE"].drop(columns="AESER")}) == (
+        next(v for v in study_from_ig(ae()).datasets["AE"].variables if v.name == "AESER").core
+        != "Req"
+    )
