@@ -62,9 +62,9 @@ def main() -> None:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Threads for independent stages (write, validate, lineage); same output.",
+    default=None,
+    help="Independent stages (validate, write SDTM, write ADaM, lineage) run at once, in "
+    "processes; the output is the same for any number [default: the CPUs, at most 4].",
 )
 def run(
     spec_dir: Path | None,
@@ -73,7 +73,7 @@ def run(
     force: bool,
     fmt: str,
     quiet: bool,
-    jobs: int,
+    jobs: int | None,
 ) -> None:
     """Run the whole pipeline (default: the bundled synthetic trial)."""
     from cdisc_umsc import run as runner

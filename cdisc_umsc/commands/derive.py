@@ -63,10 +63,9 @@ def derive(
     )
     guard = Guard(secrets)  # without --raw: identifier patterns only
     guard.scan_frames({f"adam/{k}": v for k, v in data.items()})
-    findings: list[str] = []
     output = OutputFolder(Path(out_dir), inputs=inputs, force=force)
     with output as tmp:
-        _write_all(tmp, data, meta, study, created, fmt, findings=findings)
+        findings = _write_all(tmp, data, meta, study, created, fmt)
         extra: dict = {"command": "derive", "study": study_id}
         if findings:
             extra["define_findings"] = findings
