@@ -260,7 +260,8 @@ def run(
     # The output products are imported once they are needed: check and build pay for none.
     from cdisc_umsc import lineage
     from cdisc_umsc.review import build_review
-    from cdisc_umsc.validate.outputs import validate_outputs
+    from cdisc_umsc.validate.engine import validate_study
+    from cdisc_umsc.validate.outputs import write_reports
 
     spec, sdtm, adam, adam_meta = built.spec, built.sdtm, built.adam, built.adam_meta
     plan = built.plan
@@ -268,18 +269,20 @@ def run(
     created = str(spec.settings["created"])
     with output as tmp:
         # Steps that share no output (each writes its own files): in turn, or `jobs` at once.
-        validation, written_sdtm, _, written_adam = _independent(
+        parts = built.validation_parts()
+        found_sdtm, found_adam, written_sdtm, _, written_adam = _independent(
             jobs,
             progress,
             [
                 (
-                    "validate",
-                    _count(sdtm.data) + _count(adam),
-                    lambda: validate_outputs(
-                        built.validation_parts(),
-                        tmp,
-                        f"cdisc-umsc validation: study {spec.settings['STUDYID']}",
-                    ),
+                    "validate SDTM",
+                    _count(sdtm.data),
+                    lambda: validate_study(*parts["SDTM"]),
+                ),
+                (
+                    "validate ADaM",
+                    _count(adam),
+                    lambda: validate_study(*parts["ADaM"]),
                 ),
                 (
                     "write SDTM",
@@ -320,6 +323,9 @@ def run(
                 ),
             ],
         )
+        validation = {"SDTM": found_sdtm, "ADaM": found_adam}
+        title = f"cdisc-umsc validation: study {spec.settings['STUDYID']}"
+        write_reports(validation, parts, tmp, title)
         # codelist values the defines leave out (validation lists them)
         define_findings = sorted(set(written_sdtm) | set(written_adam))
         progress.stage("review page + manifest")
