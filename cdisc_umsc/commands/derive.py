@@ -66,7 +66,11 @@ def derive(
     output = OutputFolder(Path(out_dir), inputs=inputs, force=force)
     with output as tmp:
         findings = _write_all(tmp, data, meta, study, created, fmt)
-        extra: dict = {"command": "derive", "study": study_id}
+        extra: dict = {
+            "command": "derive",
+            "study": study_id,
+            "records": {name: len(frame) for name, frame in sorted(data.items())},
+        }
         if findings:
             extra["define_findings"] = findings
         write_own_manifest(tmp, extra)
