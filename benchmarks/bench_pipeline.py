@@ -3,10 +3,12 @@
 For 250, 500, 1,000 and 2,000 subjects (``--sizes`` to change) it writes a synthetic trial with
 the dense lab schedule (``fixtures/umsc/synth.py``, seed 1; ~500 LAB rows per subject) and runs
 ``cdisc_umsc.run.run`` on it with the bundled spec in a fresh interpreter, so each size's peak
-memory is its own. Per stage it prints wall time and peak RSS (sampled every 5 ms); sub-stages
-(read, conform, write XPT, define) are timed inside their stage. Then the growth exponent b of
-total time against raw rows (least-squares fit of log time on log rows; b = 1 is linear) and,
-as times relative to the smallest size measured in the same run, the ratios.
+memory is its own. Per stage it prints wall time, CPU time and peak memory (PSS of the process
+and of the children ``--jobs`` forks, sampled every 10 ms); sub-stages (read, conform, write
+XPT, define) are timed inside their stage when it runs in the parent (``--jobs 1``). Then
+the growth exponent b of total time against raw rows (least-squares fit of log time on log
+rows; b = 1 is linear) and, as times relative to the smallest size measured in the same run,
+the ratios.
 
 In the same run it measures a floor for the largest size, in a fresh interpreter: every raw form
 read with ``pandas.read_csv(dtype=str)`` plus every output dataset (read back from the run's XPT
@@ -33,12 +35,41 @@ from pathlib import Path
 
 import numpy as np
 
-PAGE = 4096
+
+def _pss(pid: int | str) -> int:
+    """Proportional set size of one process (pages shared after a fork counted once)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # the process has just ended
+        pass
+    return 0
+
+
+def _children(pid: int | str) -> list[str]:
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += (task / "children").read_text(encoding="ascii").split()
+    except OSError:
+        return []
+    return found
 
 
 def _rss() -> int:
-    with open("/proc/self/statm", encoding="ascii") as fh:
-        return int(fh.read().split()[1]) * PAGE
+    """Memory of this process and its children (``--jobs`` > 1 forks one per step)."""
+    return _pss("self") + sum(_pss(c) for c in _children("self"))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, ended = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def _child(raw: Path, out: Path, jobs: int, profile: Path | None = None) -> dict:
@@ -82,10 +113,10 @@ def _child(raw: Path, out: Path, jobs: int, profile: Path | None = None) -> dict
         def _sample(self) -> None:
             while not self._stop:
                 self._peak = max(self._peak, _rss())
-                time.sleep(0.005)
+                time.sleep(0.01)
 
         def on_start(self, name: str) -> None:
-            self._peak, self._cpu = _rss(), time.process_time()
+            self._peak, self._cpu = _rss(), _cpu()
             if profile is not None:
                 self._prof = cProfile.Profile()
                 self._prof.enable()
@@ -96,12 +127,12 @@ def _child(raw: Path, out: Path, jobs: int, profile: Path | None = None) -> dict
                 slug = "".join(c if c.isalnum() else "_" for c in stage.name)
                 self._prof.dump_stats(profile / f"{raw.name}.{len(self.peaks):02d}.{slug}.prof")
             self.peaks[stage.name] = max(self._peak, _rss())
-            self.cpu[stage.name] = time.process_time() - self._cpu
+            self.cpu[stage.name] = _cpu() - self._cpu
 
     progress = Sampled(enabled=False)
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = runner.run(None, raw, out, "xpt", progress=progress, jobs=jobs)
-    total, cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), _cpu()
+    result = runner.run(None, raw, out, "xpt", progress=progress, jobs=jobs or None)
+    total, cpu = time.perf_counter() - t0, _cpu() - c0
     progress._stop = True
     rows = sum(f["read"] for f in result.manifest["raw_forms"])
     return {
@@ -109,7 +140,8 @@ def _child(raw: Path, out: Path, jobs: int, profile: Path | None = None) -> dict
         "cpu": cpu,
         "rows": rows,
         "lb": result.manifest["records"].get("sdtm/LB", 0),
-        "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak": max(progress.peaks.values(), default=0),
+        "jobs": result.jobs,
         "stages": [
             (s.name, s.seconds, progress.cpu.get(s.name, 0.0), progress.peaks.get(s.name, 0))
             for s in progress.stages
@@ -211,7 +243,7 @@ def _measure(subjects: int, work: Path, jobs: int, profile: Path | None) -> dict
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="250,500,1000,2000", help="subject counts")
-    ap.add_argument("--jobs", type=int, default=1, help="passed to run(jobs=)")
+    ap.add_argument("--jobs", type=int, default=0, help="passed to run(jobs=); 0: its default")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
@@ -234,7 +266,8 @@ def main() -> None:
             print(
                 f"\n{n} subjects: {f['rows']:,} raw rows ({f['lb']:,} LB), "
                 f"total {f['total']:.1f} s (CPU {f['cpu']:.1f} s), "
-                f"peak RSS {f['peak'] / 1e9:.2f} GB"
+                f"peak memory (PSS of the process tree) {f['peak'] / 1e9:.2f} GB, "
+                f"{f['jobs']} jobs"
             )
             fl = f["floor"]
             f["vs_floor"] = f["total"] / (fl["read"] + fl["write"])

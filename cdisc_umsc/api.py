@@ -159,13 +159,14 @@ def run_study(
     *,
     fmt: Literal["xpt", "json", "both"] = "xpt",
     force: bool = False,
-    jobs: int = 1,
+    jobs: int | None = None,
 ) -> StudyRun:
     """Do what ``cdisc-umsc run`` does: build the study and write ``out`` (datasets,
     define.xml, review page, validation, lineage, manifest), then return it in memory too.
 
     ``out`` is replaced only if it is missing, empty or a previous output of this tool;
-    ``force=True`` also replaces a folder of other files.
+    ``force=True`` also replaces a folder of other files. ``jobs`` independent steps run at once
+    (default: one per CPU, at most four); the files are the same for any number.
     """
     from cdisc_umsc import run as runner
 

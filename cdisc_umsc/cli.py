@@ -62,9 +62,9 @@ def main() -> None:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Threads for independent stages (write, validate, lineage); same output.",
+    default=None,
+    help="Independent stages (validate, write SDTM, write ADaM, lineage) run at once, in "
+    "processes; the output is the same for any number [default: the CPUs, at most 4].",
 )
 def run(
     spec_dir: Path | None,
@@ -73,7 +73,7 @@ def run(
     force: bool,
     fmt: str,
     quiet: bool,
-    jobs: int,
+    jobs: int | None,
 ) -> None:
     """Run the whole pipeline (default: the bundled synthetic trial)."""
     from cdisc_umsc import run as runner
@@ -166,14 +166,18 @@ def report(
     import pandas as pd
     from pandas.api.types import is_integer_dtype
 
-    from cdisc_umsc.core.atomic import check_parent, write_text
+    from cdisc_umsc.core.atomic import check_parent, check_replaceable, write_text
     from cdisc_umsc.report.efficacy import efficacy_table, format_table
     from cdisc_umsc.report.labs import format_lab_table, lab_table, responders
 
     try:
-        for target in (csv_out, json_out):
+        for option, target, ours in (
+            ("--csv", csv_out, _own_report_csv),
+            ("--json", json_out, _own_report_json),
+        ):
             if target is not None:
                 check_parent(target)
+                check_replaceable(target, ours, "report table", f"{option} {target}")
         plan = _report_plan(adam_dir, spec_dir)
         eff, imm = [], []
         for ep in plan["endpoints"]:
@@ -232,6 +236,38 @@ def report(
             write_text(json_out, json.dumps(payload, indent=2, default=float) + "\n")
     except UmscError as exc:
         fail(exc)
+
+
+#: a file larger than this at --csv/--json is not a report table of this tool
+REPORT_MAX_BYTES = 16 * 1024 * 1024
+
+
+def _own_report_csv(path: Path) -> bool:
+    """A ``report --csv`` file: its header has a ``table`` column that says ``efficacy`` or
+    ``labs`` on every row."""
+    import csv
+
+    if path.stat().st_size > REPORT_MAX_BYTES:
+        return False
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or "table" not in rows[0]:
+        return False
+    at, width = rows[0].index("table"), len(rows[0])
+    return all(len(r) == width and r[at] in ("efficacy", "labs") for r in rows[1:])
+
+
+def _own_report_json(path: Path) -> bool:
+    """A ``report --json`` file: an object of exactly the lists ``efficacy`` and ``labs``."""
+    import json
+
+    if path.stat().st_size > REPORT_MAX_BYTES:
+        return False
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return False
+    return isinstance(doc, dict) and sorted(doc) == ["efficacy", "labs"]
 
 
 def _report_plan(adam_dir: Path, spec_dir: Path | None) -> dict:

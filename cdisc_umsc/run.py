@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from cdisc_umsc.core.atomic import make_folder, write_bytes, write_text
 from cdisc_umsc.core.bundled import default_trial
 from cdisc_umsc.core.errors import ReconciliationError, WriteError
 from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
+from cdisc_umsc.core.parallel import can_fork, cpu_count, run_steps
 from cdisc_umsc.core.progress import Progress, StepHook, no_steps
 from cdisc_umsc.core.version import __version__
 from cdisc_umsc.metadata import standards
@@ -111,6 +111,8 @@ class RunResult:
     manifest: dict
     #: Validation findings per standard ("SDTM", "ADaM"); also out/validation.json / .html.
     validation: dict = field(default_factory=dict)
+    #: how many independent steps ran at once (the output is the same for any number)
+    jobs: int = 1
 
 
 def study_metadata(spec: StudySpec, meta: dict[str, Dataset], purpose: str) -> Study:
@@ -151,12 +153,13 @@ def _write_all(
     fmt: str,
     arm: list[dict] | None = None,
     documents: tuple[Path, ...] = (),
-    findings: list[str] | None = None,
     step: StepHook = no_steps,
-) -> None:
+) -> list[str]:
     """Datasets, define.xml (+ define.html, the stylesheet and the documents it links to);
-    ``step(name, records)`` is called as each dataset's files are written."""
+    ``step(name, records)`` is called as each dataset's files are written. Returns the
+    values the define's codelists leave out."""
     make_folder(folder)
+    findings: list[str] = []
     purpose: Literal["Tabulation", "Analysis"] = (
         "Analysis" if study.standard == "ADaMIG" else "Tabulation"
     )
@@ -184,6 +187,7 @@ def _write_all(
                 folder / f"{name.lower()}.json", data[name], meta[name], study, created=created
             )
         step(f"wrote {folder.name}/{name.lower()}", len(data[name]))
+    return findings
 
 
 def _sha256(path: Path) -> str:
@@ -236,17 +240,19 @@ def run(
     out_dir: Path | str = Path("out"),
     fmt: str = "xpt",
     progress: Progress | None = None,
-    jobs: int = 1,
+    jobs: int | None = None,
     force: bool = False,
 ) -> RunResult:
     """Run the pipeline and replace ``out_dir`` with the complete result, or leave it untouched.
 
     ``out_dir`` may be missing, empty or a previous output of this tool (``force`` also lets a
     folder of other files be replaced); it is checked before any work. ``progress`` reports
-    stages (default: silent); ``jobs`` > 1 writes independent files in parallel, with the same
-    bytes as ``jobs`` = 1.
+    stages (default: silent); ``jobs`` > 1 runs the steps that write separate files (validate,
+    write SDTM, write ADaM, lineage) that many at once, with the same bytes as ``jobs`` = 1
+    (default: :func:`default_jobs`).
     """
     progress = progress or Progress(enabled=False)
+    jobs = default_jobs() if jobs is None else jobs
     spec_dir, raw_dir = inputs(spec_dir, raw_dir)
     output = OutputFolder(Path(out_dir), inputs=(spec_dir, raw_dir), force=force)
     check_target(output.target, output.inputs, force)
@@ -254,19 +260,30 @@ def run(
     # The output products are imported once they are needed: check and build pay for none.
     from cdisc_umsc import lineage
     from cdisc_umsc.review import build_review
-    from cdisc_umsc.validate.outputs import validate_outputs
+    from cdisc_umsc.validate.engine import validate_study
+    from cdisc_umsc.validate.outputs import write_reports
 
     spec, sdtm, adam, adam_meta = built.spec, built.sdtm, built.adam, built.adam_meta
     plan = built.plan
     guard = phi.Guard(sdtm.identifier_values)  # frames scanned in build(); files below
     created = str(spec.settings["created"])
-    define_findings: list[str] = []  # codelist misses the defines leave out (validation lists them)
     with output as tmp:
-        # Independent steps (each writes its own files): in turn, or on `jobs` threads.
-        validation = _independent(
+        # Steps that share no output (each writes its own files): in turn, or `jobs` at once.
+        parts = built.validation_parts()
+        found_sdtm, found_adam, written_sdtm, _, written_adam = _independent(
             jobs,
             progress,
             [
+                (
+                    "validate SDTM",
+                    _count(sdtm.data),
+                    lambda: validate_study(*parts["SDTM"]),
+                ),
+                (
+                    "validate ADaM",
+                    _count(adam),
+                    lambda: validate_study(*parts["ADaM"]),
+                ),
                 (
                     "write SDTM",
                     _count(sdtm.data),
@@ -278,8 +295,15 @@ def run(
                         created,
                         fmt,
                         documents=_documents(spec, "Tabulation"),
-                        findings=define_findings,
                         step=progress.step,
+                    ),
+                ),
+                (
+                    "lineage",
+                    None,
+                    lambda: (
+                        lineage.write_lineage(tmp / lineage.FOLDER, spec, sdtm, adam, adam_meta)
+                        and None
                     ),
                 ),
                 (
@@ -294,41 +318,35 @@ def run(
                         fmt,
                         analysis_results(spec.adam),
                         _documents(spec, "Analysis"),
-                        define_findings,
                         progress.step,
                     ),
                 ),
-                (
-                    "validate",
-                    _count(sdtm.data) + _count(adam),
-                    lambda: validate_outputs(
-                        built.validation_parts(),
-                        tmp,
-                        f"cdisc-umsc validation: study {spec.settings['STUDYID']}",
-                    ),
-                ),
-                (
-                    "lineage",
-                    None,
-                    lambda: lineage.write_lineage(
-                        tmp / lineage.FOLDER, spec, sdtm, adam, adam_meta
-                    ),
-                ),
             ],
-        )[2]
+        )
+        validation = {"SDTM": found_sdtm, "ADaM": found_adam}
+        title = f"cdisc-umsc validation: study {spec.settings['STUDYID']}"
+        write_reports(validation, parts, tmp, title)
+        # codelist values the defines leave out (validation lists them)
+        define_findings = sorted(set(written_sdtm) | set(written_adam))
         progress.stage("review page + manifest")
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)
         build_review(tmp, manifest)  # index.html from the ADaM files just written
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)  # lists index.html
-        if define_findings:  # values the defines' codelists leave out (sorted: jobs > 1)
-            manifest["define_findings"] = sorted(set(define_findings))
+        if define_findings:
+            manifest["define_findings"] = define_findings
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         write_text(tmp / MANIFEST, text)
         progress.stage("PHI scan of the files")
         guard.scan_files(tmp)  # define.xml, lineage, reports, review page, manifest
         output.commit()
         progress.done()
-    return RunResult(spec, sdtm, adam, adam_meta, manifest, validation)
+    return RunResult(spec, sdtm, adam, adam_meta, manifest, validation, jobs)
+
+
+def default_jobs() -> int:
+    """Steps run at once by default: one per CPU this process may use, at most the four
+    independent steps, one where steps cannot run in processes."""
+    return min(cpu_count(), 4) if can_fork() else 1
 
 
 def _documents(spec: StudySpec, purpose: str) -> tuple[Path, ...]:
@@ -342,8 +360,9 @@ def _count(data: dict[str, pd.DataFrame]) -> int:
 def _independent(
     jobs: int, progress: Progress, steps: list[tuple[str, int | None, Callable[[], object]]]
 ) -> list:
-    """Results of steps that share no output: in turn, or on ``jobs`` threads. Each step
-    writes the same files either way; the first failure (in step order) is raised."""
+    """Results of steps that share no output, in step order: in turn, or ``jobs`` at once in
+    processes (:mod:`cdisc_umsc.core.parallel`). Each step writes the same files either way;
+    the first failure (in step order) is raised."""
     if jobs <= 1:
         results = []
         for name, records, step in steps:
@@ -353,7 +372,4 @@ def _independent(
     progress.stage(
         f"{', '.join(n for n, _, _ in steps)} ({jobs} jobs)", sum(r or 0 for _, r, _ in steps)
     )
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(step) for _, _, step in steps]
-        wait(futures)
-    return [f.result() for f in futures]
+    return run_steps(jobs, [step for _, _, step in steps])

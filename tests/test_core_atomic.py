@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cdisc_umsc.core.atomic import atomic_file, make_folder, write_bytes, write_text
+from cdisc_umsc.core.atomic import (
+    atomic_file,
+    check_replaceable,
+    file_starts_with,
+    make_folder,
+    write_bytes,
+    write_text,
+)
 from cdisc_umsc.core.errors import WriteError
 
 
@@ -76,3 +83,32 @@ def test_a_fifo_or_a_link_is_never_replaced_by_the_file(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
     assert target.read_text(encoding="utf-8") == "theirs"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ff", "link.json", "target.json"]
+
+
+def test_check_replaceable_allows_only_a_missing_path_or_its_own_file(tmp_path: Path) -> None:
+    ours = file_starts_with(b"#ours\n", b"#also\n")
+    check_replaceable(tmp_path / "new.txt", ours, "note")  # missing: fine
+    own = tmp_path / "own.txt"
+    own.write_bytes(b"#also\nrest")
+    check_replaceable(own, ours, "note")
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"#our")  # shorter than the mark
+    with pytest.raises(WriteError) as caught:
+        check_replaceable(other, ours, "note", "--out x")
+    assert str(caught.value) == (
+        "--out x: exists and is no cdisc-umsc note; it is left untouched "
+        "(remove it, or name another file)"
+    )
+    for node in (tmp_path, Path("/dev/null")):
+        with pytest.raises(WriteError, match="exists and is not a regular file; it is left"):
+            check_replaceable(node, ours, "note")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(WriteError, match="^" + str(dangling) + ": exists and is not a regular"):
+        check_replaceable(dangling, ours, "note")
+
+    def broken(_path: Path) -> bool:
+        raise ValueError("not a zip")
+
+    with pytest.raises(WriteError, match="is no cdisc-umsc note"):
+        check_replaceable(own, broken, "note")

@@ -21,6 +21,7 @@ from cdisc_umsc.read.datasets import (
 )
 from cdisc_umsc.write.datasetjson import write_datasetjson
 from cdisc_umsc.write.xpt import write_xpt
+from tests.conftest import SPEC
 
 STUDY = Study("UMSC-01", "SDTMIG", "3.4", "2025-03-28")
 
@@ -222,3 +223,95 @@ def test_dataset_files_not_a_folder(tmp_path: Path) -> None:
         with pytest.raises(InputError) as err:
             dataset_files(path)
         assert str(err.value) == f"{path}: not a folder of datasets"
+
+
+# ------------------------------------------------- record counts of this tool's manifest
+
+
+def test_a_dataset_with_fewer_records_than_its_manifest_lists_is_an_error(bundled_run, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cdisc_umsc.cli import main
+    from cdisc_umsc.read.datasets import manifest_count
+
+    _result, out = bundled_run
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    lb = copy / "sdtm" / "lb.xpt"
+    assert manifest_count(lb) == (copy / "manifest.json", 1864)
+    frame, meta = read_dataset(lb)
+    assert len(frame) == 1864
+    write_xpt(lb, frame.iloc[:1800], meta, created=datetime(2021, 6, 30))  # 64 records short
+    with pytest.raises(InputError) as caught:
+        read_dataset(lb)
+    assert str(caught.value) == (
+        f"{lb}: holds 1,800 records, but {copy / 'manifest.json'} lists 1,864 for it "
+        "(the file was cut short or replaced after cdisc-umsc wrote it)"
+    )
+    res = CliRunner().invoke(
+        main, ["validate", str(copy / "sdtm"), "--out", str(tmp_path / "v.json")]
+    )
+    # validate reports an unreadable dataset as an error finding (UMSC-FI0002) and goes on
+    assert res.exit_code == 1
+    assert "lb.xpt: holds 1,800 records, but" in res.output
+    # the same number of records, edited values: read (validation judges the values)
+    edited = frame.assign(LBORRES=frame["LBORRES"].where(frame.index != 0, "999"))
+    write_xpt(lb, edited, meta, created=datetime(2021, 6, 30))
+    assert read_dataset(lb)[0]["LBORRES"].iloc[0] == "999"
+
+
+def test_no_count_where_no_manifest_of_this_tool_lists_the_file(bundled_run, tmp_path):
+    import json
+    import shutil
+
+    from cdisc_umsc.read.datasets import manifest_count
+
+    _result, out = bundled_run
+    copy = tmp_path / "out"
+    shutil.copytree(out / "sdtm", copy / "sdtm")
+    assert manifest_count(copy / "sdtm" / "lb.xpt") is None  # no manifest
+    doc = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for change, expected in (
+        ({}, 1864),
+        ({"tool": {"name": "other"}}, None),
+        ({"records": {"sdtm/LB": True}}, None),
+        ({"records": {}}, None),
+        ({"files": {}}, None),
+    ):
+        (copy / "manifest.json").write_text(json.dumps({**doc, **change}), encoding="utf-8")
+        found = manifest_count(copy / "sdtm" / "lb.xpt")
+        assert (found and found[1]) == expected or (found is None and expected is None)
+    (copy / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert manifest_count(copy / "sdtm" / "lb.xpt") is None
+
+
+def test_derive_lists_its_records_in_its_manifest(bundled_run, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cdisc_umsc.cli import main
+    from cdisc_umsc.read.datasets import manifest_count
+
+    _result, out = bundled_run
+    res = CliRunner().invoke(
+        main,
+        [
+            "derive",
+            "--spec",
+            str(SPEC),
+            "--sdtm",
+            str(out / "sdtm"),
+            "--out",
+            str(tmp_path / "adam"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "adam" / "manifest.json").read_text(encoding="utf-8"))
+    assert doc["records"] == {"ADAE": 16, "ADLB": 1863, "ADQS": 433, "ADSL": 17}
+    assert manifest_count(tmp_path / "adam" / "adsl.xpt") == (
+        tmp_path / "adam" / "manifest.json",
+        17,
+    )

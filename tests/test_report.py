@@ -89,3 +89,30 @@ def test_report_from_the_spec_and_a_missing_folder(bundled_run, tmp_path):
     assert res.exit_code == 2 and "no run manifest with a review plan" in res.output
     res = CliRunner().invoke(main, ["report", "--adam", str(tmp_path), "--spec", str(SPEC)])
     assert res.exit_code == 2 and "no adqs.xpt or adqs.json" in res.output
+
+
+def test_report_replaces_its_own_tables_and_refuses_other_files(bundled_run, tmp_path):
+    _result, out = bundled_run
+    csv_out, json_out = tmp_path / "r.csv", tmp_path / "r.json"
+    args = ["report", "--adam", str(out / "adam"), "--csv", str(csv_out), "--json", str(json_out)]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    written = csv_out.read_bytes(), json_out.read_bytes()
+    again = CliRunner().invoke(main, args)  # previous tables of this command: replaced
+    assert again.exit_code == 0, again.output
+    assert (csv_out.read_bytes(), json_out.read_bytes()) == written
+    for option, target, foreign in (
+        ("--csv", csv_out, b"subject,weight\n01,70\n"),
+        ("--csv", csv_out, written[0] + b"x,y,notes\n"),  # a row that is not a table's
+        ("--json", json_out, b'{"efficacy": [], "labs": [], "mine": 1}\n'),
+        ("--json", json_out, b"[1, 2]\n"),
+    ):
+        target.write_bytes(foreign)
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2, res.output
+        assert res.output.strip().splitlines()[-1] == (
+            f"error: {option} {target}: exists and is no cdisc-umsc report table; it is left "
+            "untouched (remove it, or name another file)"
+        )
+        assert target.read_bytes() == foreign
+        target.write_bytes(written[0] if option == "--csv" else written[1])

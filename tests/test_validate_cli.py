@@ -244,6 +244,31 @@ def test_diff_lists_new_fixed_unchanged(bundled_run, sdtm_dir, tmp_path):
     assert back.exit_code == 0 and f"0 new, 3 fixed, {before} unchanged" in back.output
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert [len(doc[k]) for k in ("new", "fixed", "unchanged")] == [3, 0, before]
+    again = _cli("validate", "--diff", new, old, "--out", out)  # its own previous file
+    assert again.exit_code == 0 and json.loads(out.read_text(encoding="utf-8"))["fixed"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"new": []}', b"notes I keep\n", b""],
+    ids=["other-json", "text", "empty"],
+)
+def test_diff_never_overwrites_a_file_it_did_not_write(bundled_run, sdtm_dir, tmp_path, content):
+    old, user = tmp_path / "old.json", tmp_path / "mine.json"
+    _cli("validate", sdtm_dir, "--report", "json", "--out", old)
+    user.write_bytes(content)
+    res = _cli("validate", "--diff", old, old, "--out", user)
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines()[-1] == (
+        f"error: --out {user}: exists and is no cdisc-umsc validate --diff report; it is left "
+        "untouched (remove it, or name another file)"
+    )
+    assert user.read_bytes() == content
+    link = tmp_path / "link.json"
+    link.symlink_to(user)
+    res = _cli("validate", "--diff", old, old, "--out", link)
+    assert res.exit_code == 2 and "exists and is not a regular file" in res.output
+    assert link.is_symlink() and user.read_bytes() == content
 
 
 def test_diff_pairs_repeated_findings_and_ignores_rows():

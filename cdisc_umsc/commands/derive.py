@@ -63,11 +63,14 @@ def derive(
     )
     guard = Guard(secrets)  # without --raw: identifier patterns only
     guard.scan_frames({f"adam/{k}": v for k, v in data.items()})
-    findings: list[str] = []
     output = OutputFolder(Path(out_dir), inputs=inputs, force=force)
     with output as tmp:
-        _write_all(tmp, data, meta, study, created, fmt, findings=findings)
-        extra: dict = {"command": "derive", "study": study_id}
+        findings = _write_all(tmp, data, meta, study, created, fmt)
+        extra: dict = {
+            "command": "derive",
+            "study": study_id,
+            "records": {name: len(frame) for name, frame in sorted(data.items())},
+        }
         if findings:
             extra["define_findings"] = findings
         write_own_manifest(tmp, extra)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cdisc_umsc.core.atomic import check_parent
+from cdisc_umsc.core.atomic import check_parent, check_replaceable, file_starts_with
 from cdisc_umsc.core.errors import InputError, UmscError, fail
 
 if TYPE_CHECKING:  # the validate package (pandas, pandera) is imported by the command only
@@ -44,13 +44,9 @@ def _report_target(fmt: str | None, out: Path | None) -> tuple[str, Path] | None
     target = out or Path(f"validation.{fmt}")
     if not target.parent.is_dir():
         raise InputError(f"--out {target}: folder {target.parent} does not exist")
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise InputError(f"--out {target}: exists and is not a regular file; it is left untouched")
-    if target.exists() and not _own_report(target, fmt):
-        raise InputError(
-            f"--out {target}: exists and is no cdisc-umsc validate report ({fmt}); "
-            "it is left untouched (remove it, or name another file)"
-        )
+    check_replaceable(
+        target, lambda path: _own_report(path, fmt), f"validate report ({fmt})", f"--out {target}"
+    )
     return fmt, target
 
 
@@ -66,18 +62,21 @@ def _own_report(path: Path, fmt: str) -> bool:
     """Whether ``path`` is a report this command wrote (it may then be replaced)."""
     import zipfile
 
-    try:
-        if fmt == "xlsx":
+    if fmt == "xlsx":
+        try:
             with zipfile.ZipFile(path) as book:
-                core = book.read("docProps/core.xml")
-            return b">cdisc-umsc</dc:creator>" in core
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return False
+                return b">cdisc-umsc</dc:creator>" in book.read("docProps/core.xml")
+        except zipfile.BadZipFile:
+            return False
+    with path.open("rb") as handle:
+        head = handle.read(4096)
     if fmt == "html":
         return head.startswith(_REPORT_START["html"]) and b"<title>cdisc-umsc validation" in head
     return head.startswith(_REPORT_START[fmt])
+
+
+#: how a --diff --out file begins (``json.dumps(..., indent=1)`` of DiffResult.to_dict)
+DIFF_START = b'{\n "new": ['
 
 
 def _write(validation: Validation, fmt: str, path: Path, title: str, summary: str, known) -> None:
@@ -102,6 +101,11 @@ def _diff(old: Path, new: Path, out: Path | None) -> int:
     from cdisc_umsc.core.atomic import write_text
     from cdisc_umsc.validate.diff import diff_findings, load_findings
 
+    if out is not None:
+        check_parent(out)
+        check_replaceable(
+            out, file_starts_with(DIFF_START), "validate --diff report", f"--out {out}"
+        )
     result = diff_findings(load_findings(old), load_findings(new))
     click.echo(f"{old} -> {new}: " + result.summary())
     if out is not None:

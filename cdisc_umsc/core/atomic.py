@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -58,6 +58,41 @@ def check_parent(path: Path) -> None:
         raise WriteError(f"{path}: folder {parent} does not exist")
     if not parent.is_dir():
         raise WriteError(f"{path}: {parent} is not a folder")
+
+
+def file_starts_with(*heads: bytes) -> Callable[[Path], bool]:
+    """A test for :func:`check_replaceable`: the file begins with one of ``heads``."""
+    longest = max(len(h) for h in heads)
+
+    def test(path: Path) -> bool:
+        with path.open("rb") as handle:
+            head = handle.read(longest)
+        return head.startswith(heads)
+
+    return test
+
+
+def check_replaceable(
+    path: Path, is_ours: Callable[[Path], bool], what: str, label: str | None = None
+) -> None:
+    """Raise WriteError (one line, naming ``label``, default the path) unless ``path`` is missing
+    or a regular file that ``is_ours`` recognises as a ``what`` this tool wrote before: a file
+    of the user's is never replaced by a report."""
+    path = Path(path)
+    shown = label or str(path)
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_file():
+        raise WriteError(f"{shown}: exists and is not a regular file; it is left untouched")
+    try:
+        ours = is_ours(path)
+    except (OSError, ValueError, KeyError):  # unreadable, or not the container it should be
+        ours = False
+    if not ours:
+        raise WriteError(
+            f"{shown}: exists and is no cdisc-umsc {what}; it is left untouched "
+            "(remove it, or name another file)"
+        )
 
 
 @contextmanager

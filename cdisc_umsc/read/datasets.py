@@ -6,12 +6,14 @@ Where a folder holds one dataset in several formats, XPT is read, then JSON, the
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.outdir import MANIFEST, TOOL
 from cdisc_umsc.metadata.model import Dataset
 
 #: Dataset file suffixes, in order of preference.
@@ -33,10 +35,56 @@ def read_dataset(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, Dat
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xpt":
-        return read_xpt(path, encoding=encoding)
-    if suffix in (".json", ".ndjson"):
-        return read_datasetjson(path)
-    raise InputError(f"{path}: not a dataset file (expected {', '.join(SUFFIXES)})")
+        frame, meta = read_xpt(path, encoding=encoding)
+    elif suffix in (".json", ".ndjson"):
+        frame, meta = read_datasetjson(path)
+    else:
+        raise InputError(f"{path}: not a dataset file (expected {', '.join(SUFFIXES)})")
+    check_count(path, len(frame))
+    return frame, meta
+
+
+#: a manifest.json larger than this is not one of this tool's
+MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+
+
+def manifest_count(path: Path) -> tuple[Path, int] | None:
+    """(manifest, records) that this tool's manifest beside the dataset file (or one folder up,
+    as ``run`` writes it) lists for ``path``, or None where no such manifest lists it."""
+    path = Path(path)
+    for base in (path.parent, path.parent.parent):
+        manifest = base / MANIFEST
+        try:
+            if not manifest.is_file() or manifest.stat().st_size > MANIFEST_MAX_BYTES:
+                continue
+            doc = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            continue
+        if not isinstance(doc, dict) or (doc.get("tool") or {}).get("name") != TOOL:
+            continue
+        folder = path.parent.relative_to(base).as_posix()
+        files, records = doc.get("files"), doc.get("records")
+        name = path.name if folder == "." else f"{folder}/{path.name}"
+        key = path.stem.upper() if folder == "." else f"{folder}/{path.stem.upper()}"
+        if not isinstance(files, dict) or name not in files or not isinstance(records, dict):
+            return None
+        count = records.get(key)
+        if isinstance(count, int) and not isinstance(count, bool):
+            return manifest, count
+        return None
+    return None
+
+
+def check_count(path: Path, count: int) -> None:
+    """An error when this tool's manifest lists another number of records for the file it
+    wrote: the file was cut short (a truncated XPT can end on a record boundary, where its own
+    structure cannot tell) or replaced since."""
+    listed = manifest_count(path)
+    if listed is not None and listed[1] != count:
+        raise InputError(
+            f"{path}: holds {count:,} records, but {listed[0]} lists {listed[1]:,} for it "
+            "(the file was cut short or replaced after cdisc-umsc wrote it)"
+        )
 
 
 def find_dataset(folder: Path, name: str) -> Path | None:

@@ -30,6 +30,18 @@ def validate_outputs(
 ) -> dict[str, Findings]:
     """Validate each standard's datasets; write folder/validation.json and .html."""
     found = {std: validate_study(data, study) for std, (data, study) in parts.items()}
+    write_reports(found, parts, folder, title)
+    return found
+
+
+def write_reports(
+    found: dict[str, Findings],
+    parts: dict[str, tuple[dict[str, pd.DataFrame], Study]],
+    folder: Path,
+    title: str,
+) -> None:
+    """folder/validation.json and .html of each standard's findings (``found``) on its
+    datasets (``parts``)."""
     combined = combine(list(found.values()))
     combined.to_json(folder / "validation.json")
     lines = [summary_line(std, f) for std, f in found.items()]
@@ -41,4 +53,3 @@ def validate_outputs(
         "\n".join([*lines, "", combined.summary()]),
         datasets=counts,
     )
-    return found
