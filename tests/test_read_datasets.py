@@ -276,6 +276,7 @@ def test_no_count_where_no_manifest_of_this_tool_lists_the_file(bundled_run, tmp
     for change, expected in (
         ({}, 1864),
         ({"tool": {"name": "other"}}, None),
+        ({"tool": "cdisc-umsc"}, None),  # not an object: not this tool's, no traceback
         ({"records": {"sdtm/LB": True}}, None),
         ({"records": {}}, None),
         ({"files": {}}, None),

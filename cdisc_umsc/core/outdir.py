@@ -40,13 +40,27 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
+#: a manifest.json larger than this is not one of this tool's
+MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+
+
+def own_manifest(folder: Path) -> dict | None:
+    """The manifest this tool wrote in ``folder``, or None (missing, unreadable, too large,
+    or not this tool's)."""
+    path = Path(folder) / MANIFEST
+    try:
+        if not path.is_file() or path.stat().st_size > MANIFEST_MAX_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    tool = data.get("tool") if isinstance(data, dict) else None
+    return data if isinstance(tool, dict) and tool.get("name") == TOOL else None
+
+
 def is_own_output(folder: Path) -> bool:
     """Whether ``folder`` holds a manifest written by this tool."""
-    try:
-        data = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and (data.get("tool") or {}).get("name") == TOOL
+    return own_manifest(folder) is not None
 
 
 def write_own_manifest(folder: Path, extra: dict) -> None:

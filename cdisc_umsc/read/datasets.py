@@ -6,14 +6,13 @@ Where a folder holds one dataset in several formats, XPT is read, then JSON, the
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.outdir import MANIFEST, TOOL
+from cdisc_umsc.core.outdir import MANIFEST, own_manifest
 from cdisc_umsc.metadata.model import Dataset
 
 #: Dataset file suffixes, in order of preference.
@@ -44,24 +43,15 @@ def read_dataset(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, Dat
     return frame, meta
 
 
-#: a manifest.json larger than this is not one of this tool's
-MANIFEST_MAX_BYTES = 64 * 1024 * 1024
-
-
 def manifest_count(path: Path) -> tuple[Path, int] | None:
     """(manifest, records) that this tool's manifest beside the dataset file (or one folder up,
     as ``run`` writes it) lists for ``path``, or None where no such manifest lists it."""
     path = Path(path)
     for base in (path.parent, path.parent.parent):
+        doc = own_manifest(base)
+        if doc is None:
+            continue
         manifest = base / MANIFEST
-        try:
-            if not manifest.is_file() or manifest.stat().st_size > MANIFEST_MAX_BYTES:
-                continue
-            doc = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-            continue
-        if not isinstance(doc, dict) or (doc.get("tool") or {}).get("name") != TOOL:
-            continue
         folder = path.parent.relative_to(base).as_posix()
         files, records = doc.get("files"), doc.get("records")
         name = path.name if folder == "." else f"{folder}/{path.name}"
