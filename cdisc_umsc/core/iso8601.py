@@ -276,9 +276,9 @@ def _time_text(hour: pd.Series, minute: pd.Series, second: pd.Series) -> pd.Seri
     return out
 
 
-@_by_distinct
-def parse_raw(values: pd.Series, fmt: RawFormat) -> tuple[pd.Series, pd.Series]:
-    """Raw collected values in a declared format -> (ISO 8601 text, error text) per value.
+def parse_raw_distinct(values: pd.Series, fmt: RawFormat) -> tuple[pd.Series, pd.Series]:
+    """Raw collected values in a declared format -> (ISO 8601 text, error text) per value,
+    computed for each value given (:func:`parse_raw` does it once per distinct value).
 
     Blank stays blank. An unknown or omitted part gives a partial value (2019-03, 2019---15,
     T-:15); a value whose every part is unknown is blank. A time is written only on a complete
@@ -334,6 +334,9 @@ def parse_raw(values: pd.Series, fmt: RawFormat) -> tuple[pd.Series, pd.Series]:
             iso = iso.where(~complete, iso + "T" + clock)
     iso = iso.where(ok & ~blank_in, "")
     return iso.astype(object), err
+
+
+parse_raw = _by_distinct(parse_raw_distinct)
 
 
 def parse_raw_dates(
@@ -393,9 +396,9 @@ def date_part(values: pd.Series) -> pd.Series:
     return pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
 
 
-@_by_distinct
-def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """First and last day each (possibly partial) ISO date can be: 2019-05 -> 05-01 .. 05-31."""
+def date_bounds_distinct(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """First and last day each (possibly partial) ISO date can be: 2019-05 -> 05-01 .. 05-31,
+    computed for each value given (:func:`date_bounds` does it once per distinct value)."""
     text = values.fillna("").astype(str)
     parts = text.str.extract(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
     year = pd.to_numeric(parts[0], errors="coerce")
@@ -408,6 +411,9 @@ def date_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         pd.DataFrame({"year": year, "month": m, "day": d}), errors="coerce"
     )
     return frame(lo_m, lo_d), frame(hi_m, hi_d)
+
+
+date_bounds = _by_distinct(date_bounds_distinct)
 
 
 @_by_distinct

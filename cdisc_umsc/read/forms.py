@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -91,11 +93,12 @@ def _shown(form: FormSpec, column: str, value: object) -> str:
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _check_length(form: FormSpec, frame: pd.DataFrame) -> None:
+def _check_length(form: FormSpec, frame: pd.DataFrame, distinct: dict[str, _Distinct]) -> None:
     """Refuse a value longer than :data:`MAX_FIELD` characters (not shown: it is huge)."""
     for spec in form.fields:
-        length = frame[spec.name].astype(str).str.len()
-        long = (length > MAX_FIELD).to_numpy(dtype=bool)
+        col = distinct[spec.name]
+        length = pd.Series(col.values, dtype=object).astype(str).str.len().to_numpy()
+        long = col.spread(length > MAX_FIELD)
         if long.any():
             pos = int(np.flatnonzero(long)[0])
             raise record_error(
@@ -103,22 +106,22 @@ def _check_length(form: FormSpec, frame: pd.DataFrame) -> None:
                 frame,
                 pos,
                 spec.name,
-                f"a value of {int(length.iloc[pos])} characters, longer than the {MAX_FIELD} "
-                "a raw value may have (a quote never closed?)",
+                f"a value of {int(length[col.codes[pos]])} characters, longer than the "
+                f"{MAX_FIELD} a raw value may have (a quote never closed?)",
             )
 
 
-def _check_controls(form: FormSpec, frame: pd.DataFrame) -> None:
+def _check_controls(form: FormSpec, frame: pd.DataFrame, distinct: dict[str, _Distinct]) -> None:
     """Refuse a value holding a control character, naming its code point and position."""
     for spec in form.fields:
-        codes, uniq = pd.factorize(frame[spec.name].astype(object))
-        text = pd.Series(uniq, dtype=object).astype(str)
-        bad = text.str.contains(_CONTROL).to_numpy(dtype=bool)
+        col = distinct[spec.name]
+        text = pd.Series(col.values, dtype=object)
+        # a missing value (a reader's NaN) holds no character
+        bad = (text.notna() & text.astype(str).str.contains(_CONTROL)).to_numpy(dtype=bool)
         if not bad.any():
             continue
-        first = int(np.flatnonzero(bad)[0])
-        pos = int(np.flatnonzero(codes == first)[0])
-        value = str(uniq[first])
+        pos = int(np.flatnonzero(col.spread(bad))[0])
+        value = str(col.values[col.codes[pos]])
         hit = _CONTROL.search(value)
         assert hit is not None
         raise record_error(
@@ -185,9 +188,13 @@ def _field_counts(text: str, rows: list[list[str]] | None) -> np.ndarray:
     """Fields per data row (pandas pads short rows silently, so they are counted here), from
     the parsed ``rows`` of a quoted CSV, else from the lines of ``text``."""
     if rows is None:
-        lines = pd.Series(text.split("\n")[1:])
-        lines = lines[lines.str.strip() != ""]
-        return (lines.str.count(",") + 1).to_numpy()
+        lines = text.split("\n")[1:]
+        commas = np.fromiter(map(str.count, lines, repeat(",")), dtype="int64", count=len(lines))
+        # only a line without a comma can be blank
+        keep = np.ones(len(lines), dtype=bool)
+        for i in np.flatnonzero(commas == 0):
+            keep[i] = bool(lines[i].strip())
+        return commas[keep] + 1
     rows = rows[1:]
     return np.fromiter((len(r) for r in rows), dtype="int64", count=len(rows))
 
@@ -281,80 +288,100 @@ def check_form(form: FormSpec, frame: pd.DataFrame, cutoff: str | None = None) -
     ``frame`` holds the declared fields as text plus ``__row`` (and ``__where`` where a row
     number alone does not place a record); values are stripped, typed fields checked, dates
     turned into ISO 8601 text, no date may follow ``cutoff`` and the key must be unique.
+    Every check is done once per distinct value of a field.
     """
-    for col in (f.name for f in form.fields):
-        frame[col] = _strip(frame[col])
-    _check_length(form, frame)
-    _check_controls(form, frame)
-    _check_fields(form, frame)
+    distinct = {f.name: _Distinct.of(frame[f.name]) for f in form.fields}
+    for name, col in distinct.items():
+        frame[name] = col.column(frame.index)
+    _check_length(form, frame, distinct)
+    _check_controls(form, frame, distinct)
+    _check_fields(form, frame, distinct)
     if cutoff:
-        _check_cutoff(form, frame, cutoff)
+        _check_cutoff(form, frame, cutoff, distinct)
     _check_key(form, frame)
     frame[FORM] = form.name
     return frame
 
 
-def _strip(col: pd.Series) -> pd.Series:
-    """Values without surrounding blanks, as object text; each distinct value stripped once."""
-    codes, uniq = pd.factorize(col.astype(object))
-    stripped = pd.Series(uniq, dtype=object).str.strip().to_numpy(dtype=object)
-    return pd.Series(stripped[codes], index=col.index, dtype=object)
+@dataclass
+class _Distinct:
+    """A field's values as the distinct values and, per record, the position of its own."""
+
+    codes: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, col: pd.Series) -> _Distinct:
+        """Values without surrounding blanks, as object text; each distinct value stripped
+        once (a missing value, code -1, takes the last distinct value, as indexing does)."""
+        codes, uniq = pd.factorize(col.astype(object))
+        stripped = pd.Series(uniq, dtype=object).str.strip().to_numpy(dtype=object)
+        if len(stripped):
+            codes = np.where(codes < 0, len(stripped) - 1, codes)
+        return cls(codes, stripped)
+
+    def spread(self, per_value: np.ndarray) -> np.ndarray:
+        """A result per distinct value, per record."""
+        return np.asarray(per_value)[self.codes]
+
+    def column(self, index: pd.Index) -> pd.Series:
+        """The values per record, as object text."""
+        return pd.Series(self.values[self.codes], index=index, dtype=object)
 
 
-def _check_fields(form: FormSpec, frame: pd.DataFrame) -> None:
+def _check_fields(form: FormSpec, frame: pd.DataFrame, distinct: dict[str, _Distinct]) -> None:
     for spec in form.fields:
-        col = frame[spec.name]
-        present = col != ""
+        col = distinct[spec.name]
+        values = pd.Series(col.values, dtype=object)
+
+        def first_bad(
+            mask: pd.Series, message: str, name: str = spec.name, col: _Distinct = col
+        ) -> None:
+            _first_bad(form, frame, pd.Series(col.spread(mask.to_numpy(dtype=bool))), name, message)
+
+        present = values != ""
         if spec.type in ("integer", "number"):
-            num = to_number(col.where(present))
+            num = to_number(values.where(present))
             what = "a whole number" if spec.type == "integer" else "a number"
-            _first_bad(form, frame, present & num.isna(), spec.name, f"expected {what}")
+            first_bad(present & num.isna(), f"expected {what}")
             if spec.type == "integer":
-                _first_bad(
-                    form, frame, present & (num % 1 != 0), spec.name, "expected a whole number"
-                )
+                first_bad(present & (num % 1 != 0), "expected a whole number")
             if spec.min is not None:
-                _first_bad(
-                    form,
-                    frame,
-                    present & (num < spec.min),
-                    spec.name,
-                    f"below the allowed minimum {spec.min:g}",
-                )
+                first_bad(present & (num < spec.min), f"below the allowed minimum {spec.min:g}")
             if spec.max is not None:
-                _first_bad(
-                    form,
-                    frame,
-                    present & (num > spec.max),
-                    spec.name,
-                    f"above the allowed maximum {spec.max:g}",
-                )
+                first_bad(present & (num > spec.max), f"above the allowed maximum {spec.max:g}")
         elif spec.type in ("date", "datetime", "time"):
             fmt = iso8601.raw_format(spec.format or "hh:mm", spec.type, spec.unknown)
-            iso, err = iso8601.parse_raw(col, fmt)
-            bad = err != ""
+            iso, err = iso8601.parse_raw_distinct(values.fillna("").astype(str).astype(object), fmt)
+            bad = col.spread((err != "").to_numpy(dtype=bool))
             if bad.any():
-                pos = int(np.flatnonzero(bad.to_numpy())[0])
+                pos = int(np.flatnonzero(bad)[0])
+                code = col.codes[pos]
                 raise record_error(
                     form,
                     frame,
                     pos,
                     spec.name,
-                    f"{err.iloc[pos]} {_shown(form, spec.name, col.iloc[pos])}",
+                    f"{err.iloc[code]} {_shown(form, spec.name, col.values[code])}",
                 )
-            frame[spec.name] = iso
+            distinct[spec.name] = _Distinct(col.codes, iso.to_numpy(dtype=object))
+            frame[spec.name] = distinct[spec.name].column(frame.index)
 
 
-def _check_cutoff(form: FormSpec, frame: pd.DataFrame, cutoff: str) -> None:
+def _check_cutoff(
+    form: FormSpec, frame: pd.DataFrame, cutoff: str, distinct: dict[str, _Distinct]
+) -> None:
     """No collected date may lie wholly after the data cut-off (a partial date: its first day)."""
     limit = pd.Timestamp(str(cutoff)[:10])
     for spec in form.fields:
         if spec.type in ("date", "datetime"):
-            first, _last = iso8601.date_bounds(frame[spec.name])
+            col = distinct[spec.name]
+            first, _last = iso8601.date_bounds_distinct(pd.Series(col.values, dtype=object))
+            after = (first > limit).fillna(False).to_numpy(dtype=bool)
             _first_bad(
                 form,
                 frame,
-                (first > limit).fillna(False),
+                pd.Series(col.spread(after)),
                 spec.name,
                 f"date after the data cut-off {limit.date().isoformat()} (study created:)",
             )
