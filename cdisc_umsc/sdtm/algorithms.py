@@ -977,8 +977,16 @@ def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     dtc = text(ref(ctx, b, p["epoch"]))
     se = ctx.builds["SE"].out[["USUBJID", "SESTDTC", "SEENDTC", "EPOCH"]].copy()
     se["order"] = se.groupby("USUBJID").cumcount()
+    # the EPOCH depends on the subject and the date alone: found once per distinct pair
+    subj_codes, subjects = pd.factorize(b.out["USUBJID"], use_na_sentinel=False)
+    dtc_codes, dates = pd.factorize(dtc, use_na_sentinel=False)
+    pair_codes, pairs = pd.factorize(subj_codes * max(len(dates), 1) + dtc_codes)
     rec = pd.DataFrame(
-        {"USUBJID": b.out["USUBJID"].to_numpy(), "dtc": dtc.to_numpy(), "rec": np.arange(len(dtc))}
+        {
+            "USUBJID": np.asarray(subjects, dtype=object)[pairs // max(len(dates), 1)],
+            "dtc": np.asarray(dates, dtype=object)[pairs % max(len(dates), 1)],
+            "rec": np.arange(len(pairs)),
+        }
     )
     m = rec.merge(se, on="USUBJID", how="inner")
     s_d, e_d = (iso8601.date_part(m[c]) for c in ("SESTDTC", "SEENDTC"))
@@ -995,7 +1003,8 @@ def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     # element that ends that day, `tie: later` the one that starts that day.
     grouped = hits.sort_values(["rec", "order"]).groupby("rec")["EPOCH"]
     pick = grouped.last() if str(p.get("tie", "earlier")) == "later" else grouped.first()
-    return text(pd.Series(pick.reindex(rec["rec"]).to_numpy(), index=b.out.index))
+    per_pair = pick.reindex(rec["rec"]).to_numpy()
+    return text(pd.Series(per_pair[pair_codes], index=b.out.index))
 
 
 # ---------------------------------------------------------------------- order (stage 4)
