@@ -82,13 +82,22 @@ def max_chunks(var: str) -> int:
     return 10 ** (8 - len(var[:7]))
 
 
+def _all_short(col: pd.Series) -> bool:
+    """Every value is text of at most ``LIMIT // 4`` characters, so of at most ``LIMIT``
+    UTF-8 bytes (4 bytes a character at most): a scan of lengths, no hashing."""
+    try:
+        return max(map(len, col.to_numpy(dtype=object)), default=0) * 4 <= LIMIT
+    except TypeError:  # a value that is no text (a number, a missing value)
+        return False
+
+
 def split_long_text(ctx: Context, b: Build) -> dict[str, tuple[str, pd.Series]]:
     """Cut every character variable of ``b`` over 200 bytes; return the overflow for SUPP--.
     A value that needs more SUPP-- records than QNAM can number is an error naming its row."""
     overflow: dict[str, tuple[str, pd.Series]] = {}
     for var in b.out.columns:
         col = b.out[var]
-        if col.dtype != object:
+        if col.dtype != object or _all_short(col):
             continue
         # byte length per distinct value (values repeat across records), spread back by code
         codes, uniq = pd.factorize(col.astype(str))
