@@ -12,7 +12,7 @@ import pandas as pd
 
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import number_text
+from cdisc_umsc.core.values import filled_text, number_text
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Codelist, ValueLevel
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
@@ -274,14 +274,12 @@ class Context:
             if form in self.forms:
                 return self.form_lookup(b, form, fld)
         if prefer_raw and name in b.raw.columns:
-            col = b.raw[name]
-            return col.where(col.notna(), "").astype(object)
+            return filled_text(b.raw[name])
         if name in b.out.columns or _declared(b.spec, name):
             ensure(name)
             return b.out[name]
         if name in b.raw.columns:
-            col = b.raw[name]
-            return col.where(col.notna(), "").astype(object)
+            return filled_text(b.raw[name])
         raise InputError(
             f"{b.spec.file}: '{name}' is neither a variable of {b.spec.name} "
             "nor a field of its forms"

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cdisc_umsc.core.conditions import Condition, HasRecords, Scalar, Test, parse_condition
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import blank
+from cdisc_umsc.core.values import blank, filled_text
 from cdisc_umsc.metadata.spec import DomainSpec, Recode
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.metadata.standards import CtCodelist
@@ -31,7 +31,7 @@ Part: TypeAlias = Test | HasRecords | Condition
 
 def text(series: pd.Series) -> pd.Series:
     """Values as object text, missing as ""."""
-    return series.where(series.notna(), "").astype(object)
+    return filled_text(series)
 
 
 def empty_text(index: pd.Index) -> pd.Series:

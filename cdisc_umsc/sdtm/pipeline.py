@@ -12,7 +12,7 @@ import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.progress import StepHook, no_steps
-from cdisc_umsc.core.values import blank, number_text, to_number
+from cdisc_umsc.core.values import blank, filled_text, number_text, to_number
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.resolve import dataset_meta, with_value_types
 from cdisc_umsc.metadata.spec import StudySpec
@@ -100,7 +100,8 @@ def conform(frame: pd.DataFrame, meta: Dataset, row_error: RowError | None = Non
                 # the project's one reading of a number (core/values: ASCII, finite), so
                 # 'inf', '1e400' or '８２' is an error here too, never a stored value
                 num = to_number(col)
-                wrong = num.isna() & ~blank(col)
+                missing = num.isna()
+                wrong = missing & ~blank(col) if missing.any() else missing
                 if wrong.any():
                     message = f"{meta.name}.{v.name} is numeric: expected a number"
                     if row_error is not None:
@@ -115,7 +116,7 @@ def conform(frame: pd.DataFrame, meta: Dataset, row_error: RowError | None = Non
         else:
             if col.dtype.kind == "f":
                 col = number_text(col)
-            out[v.name] = col.where(col.notna(), "").astype(object)
+            out[v.name] = filled_text(col)
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
