@@ -35,13 +35,28 @@ ISO_DTC = (
 )
 
 
+def _distinct_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per value the position of its distinct text, and the distinct texts (a missing value
+    is ""). Text values are factorized as they are; anything else is written as text first."""
+    if values.dtype == object:
+        codes, uniq = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+        texts = np.asarray(uniq, dtype=object)
+        if pd.api.types.infer_dtype(texts, skipna=False) in ("string", "empty"):
+            if (codes < 0).any():  # the missing values read as ""
+                codes = np.where(codes < 0, len(texts), codes)
+                texts = np.append(texts, "")
+            return codes, texts
+    codes, written = pd.factorize(values.fillna("").astype(str))
+    return codes, np.asarray(written, dtype=object)
+
+
 def _by_distinct(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Evaluate a per-value function once per distinct value and spread the results back by
     position: dates repeat across records, so the work grows with distinct dates, not rows."""
 
     @functools.wraps(fn)
     def wrapper(values: pd.Series, *args: Any, **kwargs: Any) -> Any:
-        codes, uniq = pd.factorize(values.fillna("").astype(str))
+        codes, uniq = _distinct_text(values)
         result = fn(pd.Series(uniq, dtype=object), *args, **kwargs)
 
         def back(r: pd.Series) -> pd.Series:
