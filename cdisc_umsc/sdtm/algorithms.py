@@ -22,7 +22,7 @@ from cdisc_umsc.core.conditions import Condition, parse_condition
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.values import blank, number_text, round_half_away, to_number
 from cdisc_umsc.metadata.model import Codelist
-from cdisc_umsc.metadata.spec import DomainSpec
+from cdisc_umsc.metadata.spec import DomainSpec, Recode
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.read.forms import ROW
 from cdisc_umsc.sdtm.context import Build, Context
@@ -30,6 +30,7 @@ from cdisc_umsc.sdtm.evaluate import (
     check_codelist,
     condition,
     condition_hit,
+    distinct,
     empty_text,
     ensure_variable,
     evaluate,
@@ -156,14 +157,36 @@ def assign_recode(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """CT recode with the spec's synonym table; values already in the codelist pass as they are."""
     values, column = _joined(ctx, b, p)
     table = ctx.study.recodes[str(p["recode"])]
-    mapped = values.map(table.map)
-    out = mapped.where(mapped.notna(), values).astype(object)
+    codes, recoded, unmapped = _recoded(values, table)
+    out = pd.Series(recoded[codes], index=values.index, dtype=object)
     cid = p.get("codelist") or table.codelist
     if cid:
-        return check_codelist(ctx, b, out, cid, var, column=column, shown=values, recode=table.name)
-    bad = (values != "") & mapped.isna()
+        return check_codelist(
+            ctx,
+            b,
+            out,
+            cid,
+            var,
+            column=column,
+            shown=values,
+            recode=table.name,
+            codes=(codes, recoded[: len(unmapped)]),
+        )
+    bad = pd.Series(unmapped[codes], index=values.index)
     ctx.check(b, bad, column, f"value not in recode table '{table.name}'", values)
     return out
+
+
+def _recoded(values: pd.Series, table: Recode) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A recode table applied once per distinct value: per value the position of its
+    distinct value; per distinct value its recoded value (itself where the table has none)
+    and whether it is a non-blank value the table lacks. The recoded values have one more
+    item, "", so that positions index them even for no values."""
+    codes, uniq = distinct(values)
+    found = pd.Series(uniq, dtype=object).map(table.map)
+    lacking = found.isna().to_numpy()
+    recoded = np.append(np.where(lacking, uniq, found.to_numpy(dtype=object)), "")
+    return codes, recoded.astype(object), lacking & np.asarray(uniq != "", dtype=bool)
 
 
 @algorithm(
@@ -180,11 +203,15 @@ def assign_ct(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     collected = text(raw(ctx, b, p["ct"]))
     values = collected
     table = ctx.study.recodes.get(str(p["recode"])) if "recode" in p else None
+    codes = None
     if table is not None:
-        mapped = collected.map(table.map)
-        values = mapped.where(mapped.notna(), collected).astype(object)
+        pos, recoded, lacking = _recoded(collected, table)
+        values = pd.Series(recoded[pos], index=collected.index, dtype=object)
+        codes = (pos, recoded[: len(lacking)])
     cid = p.get("codelist") or (table.codelist if table is not None else None)
-    return check_codelist(ctx, b, values, cid, var, column=str(p["ct"]), shown=collected)
+    return check_codelist(
+        ctx, b, values, cid, var, column=str(p["ct"]), shown=collected, codes=codes
+    )
 
 
 def _describe_template(p: SpecMap, v: str) -> str:

@@ -195,6 +195,13 @@ def apply(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 # ------------------------------------------------------------------------------ codelists
 
 
+def distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per value the position of its distinct value, and the distinct values (a missing
+    value is one of them), in the order they first appear."""
+    codes, uniq = pd.factorize(values.to_numpy(), use_na_sentinel=False)
+    return codes, np.asarray(uniq, dtype=object)
+
+
 def check_codelist(
     ctx: Context,
     b: Build,
@@ -205,39 +212,45 @@ def check_codelist(
     column: str | None = None,
     shown: pd.Series | None = None,
     recode: str | None = None,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.Series:
-    """Values as submission values of codelist ``cid``: exact, else synonym; else an error."""
+    """Values as submission values of codelist ``cid``: exact, else synonym; else an error.
+
+    Done once per distinct value; ``codes`` (from :func:`distinct`, or any positions into
+    values that may repeat) saves factorizing ``values`` again."""
     if not cid:
         return values
     cl = ctx.codelist(cid)
     if cl is None:
         raise InputError(f"{b.spec.file}: variable {var}: unknown codelist '{cid}'")
     b.codelist_of[var] = cid
-    present = values != ""
-    uniq = pd.unique(values[present])
+    pos, uniq = distinct(values) if codes is None else codes
+    present = np.asarray(uniq != "", dtype=bool)
     allowed = cl.values if hasattr(cl, "values") else frozenset(cl.terms)
     mapping: dict[str, str] = {}
-    for v in uniq:  # loop over distinct values, not rows
+    for v in uniq[present]:  # loop over distinct values, not rows
+        if v in mapping:
+            continue
         if v in allowed:
             mapping[v] = v
         elif synonyms and isinstance(cl, CtCodelist) and (term := cl.lookup_synonym(v)) is not None:
             mapping[v] = term.submission_value
         elif getattr(cl, "extensible", False) and not getattr(cl, "sponsor", False):
             mapping[v] = v  # extensible CDISC codelist: a sponsor term, reported by validation
-    bad = present & ~values.isin(list(mapping))
+    bad = present & np.array([v not in mapping for v in uniq], dtype=bool)
     name = getattr(cl, "submission_value", cid)
     table = f"recode table '{recode}' nor " if recode else ""
     ctx.check(
         b,
-        bad,
+        pd.Series(bad[pos], index=values.index),
         column or var,
         f"value not in {table}codelist {name} ({cid}) nor its synonyms",
         values if shown is None else shown,
     )
     if not mapping:
         return values
-    mapped = values.map(mapping)
-    return mapped.where(mapped.notna(), values).astype(object)
+    out = np.array([mapping.get(v, v) for v in uniq] or [""], dtype=object)
+    return pd.Series(out[pos], index=values.index, dtype=object)
 
 
 # ------------------------------------------------------------------------------ stages
