@@ -660,23 +660,33 @@ def _conversion(ctx: Context, b: Build, p: SpecMap) -> tuple[pd.DataFrame, pd.Se
     test = text(ref(ctx, b, p["test"]))
     unit_name = str(p.get("unit") or p.get("convert_unit"))
     unit = text(ref(ctx, b, unit_name))
-    key = pd.MultiIndex.from_arrays([test, unit])
-    conv = table.set_index(["test", "from"]).reindex(key)
-    conv.index = b.out.index
+    # the conversion depends on the (test, unit) pair alone: looked up once per distinct pair
+    test_codes, tests = distinct(test)
+    unit_codes, units = distinct(unit)
+    width = max(len(units), 1)
+    pair_codes, pairs = pd.factorize(test_codes * width + unit_codes)
+    pair_test = pd.Series(tests[pairs // width], dtype=object)
+    pair_unit = pd.Series(units[pairs % width], dtype=object)
+    conv = table.set_index(["test", "from"]).reindex(
+        pd.MultiIndex.from_arrays([pair_test, pair_unit])
+    )
+    conv.index = pair_test.index
     std_units = table.drop_duplicates("test").set_index("test")["to"]
-    listed = test.isin(std_units.index)
-    already = unit == test.map(std_units)
+    listed = pair_test.isin(std_units.index)
+    already = pair_unit == pair_test.map(std_units)
     conv.loc[already.to_numpy(), "factor"] = 1.0
-    unconvertible = listed & conv["factor"].isna() & (unit != "")
+    unconvertible = (listed & conv["factor"].isna() & (pair_unit != "")).to_numpy()
     ctx.check(
         b,
-        unconvertible,
+        pd.Series(unconvertible[pair_codes], index=b.out.index),
         unit_name,
         "unit cannot be converted to the standard unit of this test",
         unit,
     )
     conv.loc[(~listed).to_numpy(), "factor"] = 1.0
-    conv["to"] = conv["to"].where(conv["to"].notna() & listed, unit)
+    conv["to"] = conv["to"].where(conv["to"].notna() & listed, pair_unit)
+    conv = conv.take(pair_codes)
+    conv.index = b.out.index
     return conv, unit
 
 
