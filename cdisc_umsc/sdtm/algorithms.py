@@ -967,6 +967,21 @@ def derive_aggregate(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 # ---------------------------------------------------------------------- timing (stage 3)
 
 
+def _subject_pairs(b: Build, values: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """The distinct (USUBJID, value) pairs of the records: per record the position of its
+    pair, and the pairs' subjects and values (a result that depends on the subject and the
+    value alone is computed once per pair)."""
+    subj_codes, subjects = distinct(b.out["USUBJID"])
+    value_codes, uniq = distinct(values)
+    width = max(len(uniq), 1)
+    pair_codes, pairs = pd.factorize(subj_codes * width + value_codes)
+    return (
+        pair_codes,
+        pd.Series(subjects[pairs // width], dtype=object),
+        pd.Series(uniq[pairs % width], dtype=object),
+    )
+
+
 @algorithm(
     "study_day",
     kind="ref",
@@ -982,8 +997,10 @@ def derive_aggregate(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 def derive_study_day(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """SDTMIG 4.4.4 study day against DM.RFSTDTC; no day 0; blank for partial dates."""
     dtc = text(ref(ctx, b, p["study_day"]))
-    rf = b.out["USUBJID"].map(ctx.builds["DM"].out.set_index("USUBJID")["RFSTDTC"])
-    return iso8601.study_day(dtc, text(rf))
+    pair_codes, subjects, dates = _subject_pairs(b, dtc)
+    rf = subjects.map(ctx.builds["DM"].out.set_index("USUBJID")["RFSTDTC"])
+    days = iso8601.study_day(dates, text(rf)).to_numpy(dtype="float64")
+    return pd.Series(days[pair_codes], index=b.out.index, dtype="float64")
 
 
 @algorithm(
@@ -1015,15 +1032,9 @@ def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     se = ctx.builds["SE"].out[["USUBJID", "SESTDTC", "SEENDTC", "EPOCH"]].copy()
     se["order"] = se.groupby("USUBJID").cumcount()
     # the EPOCH depends on the subject and the date alone: found once per distinct pair
-    subj_codes, subjects = pd.factorize(b.out["USUBJID"], use_na_sentinel=False)
-    dtc_codes, dates = pd.factorize(dtc, use_na_sentinel=False)
-    pair_codes, pairs = pd.factorize(subj_codes * max(len(dates), 1) + dtc_codes)
+    pair_codes, subjects, dates = _subject_pairs(b, dtc)
     rec = pd.DataFrame(
-        {
-            "USUBJID": np.asarray(subjects, dtype=object)[pairs // max(len(dates), 1)],
-            "dtc": np.asarray(dates, dtype=object)[pairs % max(len(dates), 1)],
-            "rec": np.arange(len(pairs)),
-        }
+        {"USUBJID": subjects.to_numpy(), "dtc": dates.to_numpy(), "rec": np.arange(len(dates))}
     )
     m = rec.merge(se, on="USUBJID", how="inner")
     s_d, e_d = (iso8601.date_part(m[c]) for c in ("SESTDTC", "SEENDTC"))
@@ -1085,18 +1096,18 @@ def derive_seq(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 def derive_lobxfl(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """--LOBXFL (SDTMIG 4.1.4.8): last non-missing result on or before first exposure, per test."""
     value = text(ref(ctx, b, p["last_before_exposure"]))
-    dtc = text(ref(ctx, b, p["date"]))
-    rfx = text(b.out["USUBJID"].map(ctx.builds["DM"].out.set_index("USUBJID")["RFXSTDTC"]))
+    # on or before the first exposure depends on the subject and the date alone
+    pair_codes, subjects, dtc = _subject_pairs(b, text(ref(ctx, b, p["date"])))
+    rfx = text(subjects.map(ctx.builds["DM"].out.set_index("USUBJID")["RFXSTDTC"]))
     both_time = (dtc.str.len() > 10) & (rfx.str.len() > 10)
-    before = pd.Series(
-        np.where(
-            both_time,
-            iso8601.datetime_part(dtc) <= iso8601.datetime_part(rfx),
-            iso8601.date_part(dtc) <= iso8601.date_part(rfx),
-        ),
-        index=b.out.index,
+    before = np.where(
+        both_time,
+        iso8601.datetime_part(dtc) <= iso8601.datetime_part(rfx),
+        iso8601.date_part(dtc) <= iso8601.date_part(rfx),
+    ).astype(bool)[pair_codes]
+    eligible = pd.Series(
+        np.asarray(value.to_numpy(dtype=object) != "", dtype=bool) & before, index=b.out.index
     )
-    eligible = (value != "") & before
     keys = ["USUBJID", *[str(x) for x in p["by"]]]
     frame = b.out[keys].copy()
     frame["_pos"] = np.arange(len(frame))
