@@ -274,7 +274,7 @@ def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> 
         if FORM in b.raw:
             for form, form_rows in b.raw.groupby(FORM)[ROW]:
                 if form:
-                    used[str(form)].update(int(r) for r in form_rows.unique())
+                    used[str(form)].update(form_rows.unique().astype("int64").tolist())
     for (dom, source, form), pairs in ctx.lookups.items():
         # a looked-up row is mapped when a record of the domain found it by the join's key
         b = ctx.builds[dom]
@@ -287,7 +287,7 @@ def _account(study: StudySpec, forms: dict[str, pd.DataFrame], ctx: Context) -> 
         excluded[form][row] = reason
     result = []
     for name, frame in forms.items():
-        rows = set(frame[ROW].astype(int))
+        rows = set(frame[ROW].astype(int).tolist())
         mapped = used[name] & rows
         excl = {r: why for r, why in excluded[name].items() if r not in mapped}
         lost = rows - mapped - set(excl)
