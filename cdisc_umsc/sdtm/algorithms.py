@@ -1036,11 +1036,15 @@ def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     rec = pd.DataFrame(
         {"USUBJID": subjects.to_numpy(), "dtc": dates.to_numpy(), "rec": np.arange(len(dates))}
     )
-    m = rec.merge(se, on="USUBJID", how="inner")
-    s_d, e_d = (iso8601.date_part(m[c]) for c in ("SESTDTC", "SEENDTC"))
+    # dates parsed on each side before the join (elements: a few per subject)
+    se["s_d"], se["e_d"] = (iso8601.date_part(se[c]) for c in ("SESTDTC", "SEENDTC"))
+    se["s_t"], se["e_t"] = (iso8601.datetime_part(se[c]) for c in ("SESTDTC", "SEENDTC"))
     # a partial date is the interval it spans: it is inside an element only if all of it is
-    r_d, r_hi = iso8601.date_bounds(m["dtc"])
-    r_t, s_t, e_t = (iso8601.datetime_part(m[c]) for c in ("dtc", "SESTDTC", "SEENDTC"))
+    rec["r_d"], rec["r_hi"] = iso8601.date_bounds(rec["dtc"])
+    rec["r_t"] = iso8601.datetime_part(rec["dtc"])
+    m = rec.merge(se, on="USUBJID", how="inner")
+    s_d, e_d, s_t, e_t = m["s_d"], m["e_d"], m["s_t"], m["e_t"]
+    r_d, r_hi, r_t = m["r_d"], m["r_hi"], m["r_t"]
     # compare at the precision both sides have: date-time where both carry a time (the
     # transition instant belongs to the element that starts then), else date
     start_ok = (s_t <= r_t).where(r_t.notna() & s_t.notna(), s_d <= r_d)
