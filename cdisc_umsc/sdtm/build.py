@@ -7,6 +7,8 @@ reference dates); stage 2 adds records (derived records, subject elements); stag
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,8 @@ from cdisc_umsc.sdtm.context import REC, Build, Context
 from cdisc_umsc.sdtm.evaluate import apply, condition, ensure_variable, evaluate, stage_of
 
 STAGES = (0, 1, 2, 3, 4)
+#: a frame or a column
+PandasT = TypeVar("PandasT", pd.DataFrame, pd.Series)
 
 
 # ---------------------------------------------------------------------- stage 0: records
@@ -325,6 +329,14 @@ def sort_domain(b: Build) -> None:
     frame["_row"] = b.raw[ROW].fillna(0).to_numpy() if ROW in b.raw else 0
     frame["_pos"] = np.arange(len(frame))
     order = frame.sort_values([*keys, "_pos"], kind="stable", na_position="first").index
-    b.out = b.out.loc[order].reset_index(drop=True)
-    b.raw = b.raw.loc[order].reset_index(drop=True)
-    b.supp = {k: v.loc[order].reset_index(drop=True) for k, v in b.supp.items()}
+    b.out, b.raw = _reordered(b.out, order), _reordered(b.raw, order)
+    b.supp = {k: _reordered(v, order) for k, v in b.supp.items()}
+
+
+def _reordered(data: PandasT, order: pd.Index) -> PandasT:
+    """``data`` in the order of the labels ``order``, numbered from 0 again; by position
+    where the labels are the positions (no label look-up)."""
+    n = len(data)
+    if isinstance(data.index, pd.RangeIndex) and data.index.equals(pd.RangeIndex(n)):
+        return data.take(order.to_numpy()).reset_index(drop=True)
+    return data.loc[order].reset_index(drop=True)
