@@ -23,6 +23,7 @@ from cdisc_umsc.sdtm import describe as D
 from cdisc_umsc.sdtm import trial_design as T
 from cdisc_umsc.sdtm.check_spec import field_use
 from cdisc_umsc.sdtm.context import REC, Build, Context
+from cdisc_umsc.sdtm.evaluate import forget_distinct
 from cdisc_umsc.sdtm.supp import build_supp
 
 
@@ -123,6 +124,13 @@ def conform(frame: pd.DataFrame, meta: Dataset, row_error: RowError | None = Non
 def build_sdtm(study: StudySpec, raw_dir: Path, step: StepHook = no_steps) -> SdtmResult:
     """Run the whole SDTM mapping for one study; ``step(name, records)`` is called as each
     form is read, each mapping stage ends and each dataset is conformed."""
+    try:
+        return _build_sdtm(study, raw_dir, step)
+    finally:
+        forget_distinct()
+
+
+def _build_sdtm(study: StudySpec, raw_dir: Path, step: StepHook) -> SdtmResult:
     ignored = ignored_files(study, raw_dir)
     forms = read_forms(study, raw_dir, step)
     ctx = Context(study, forms)
