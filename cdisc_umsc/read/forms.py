@@ -352,8 +352,8 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame, distinct: dict[str, _Dist
                 first_bad(present & (num > spec.max), f"above the allowed maximum {spec.max:g}")
         elif spec.type in ("date", "datetime", "time"):
             fmt = iso8601.raw_format(spec.format or "hh:mm", spec.type, spec.unknown)
-            iso, err = iso8601.parse_raw_distinct(values.fillna("").astype(str).astype(object), fmt)
-            bad = col.spread((err != "").to_numpy(dtype=bool))
+            iso, err = _parsed(values.fillna("").astype(str).astype(object), fmt)
+            bad = col.spread(err != "")
             if bad.any():
                 pos = int(np.flatnonzero(bad)[0])
                 code = col.codes[pos]
@@ -362,10 +362,50 @@ def _check_fields(form: FormSpec, frame: pd.DataFrame, distinct: dict[str, _Dist
                     frame,
                     pos,
                     spec.name,
-                    f"{err.iloc[code]} {_shown(form, spec.name, col.values[code])}",
+                    f"{err[code]} {_shown(form, spec.name, col.values[code])}",
                 )
-            distinct[spec.name] = _Distinct(col.codes, iso.to_numpy(dtype=object))
+            distinct[spec.name] = _Distinct(col.codes, iso)
             frame[spec.name] = distinct[spec.name].column(frame.index)
+
+
+#: raw dates, date-times and times parsed so far, per format: (ISO 8601 text, error text);
+#: forms share their dates (a visit's date is on every form of the visit)
+_PARSED: dict[iso8601.RawFormat, dict[str, tuple[str, str]]] = {}
+#: values remembered at most (then forgotten, all at once)
+_REMEMBERED = 200_000
+
+
+def _parsed(values: pd.Series, fmt: iso8601.RawFormat) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`iso8601.parse_raw_distinct` of text ``values``: (ISO 8601 text, error text)
+    per value, each value parsed once per format."""
+    if sum(map(len, _PARSED.values())) > _REMEMBERED:
+        _PARSED.clear()
+    known = _PARSED.setdefault(fmt, {})
+    new = [v for v in dict.fromkeys(values) if v not in known]
+    if new:
+        iso, err = iso8601.parse_raw_distinct(pd.Series(new, dtype=object), fmt)
+        known.update(zip(new, zip(iso.tolist(), err.tolist(), strict=True), strict=True))
+    found = [known[v] for v in values]
+    return (
+        np.array([f[0] for f in found], dtype=object),
+        np.array([f[1] for f in found], dtype=object),
+    )
+
+
+#: (data cut-off, ISO 8601 date) -> whether the date lies wholly after the cut-off
+_AFTER: dict[tuple[pd.Timestamp, str], bool] = {}
+
+
+def _after(values: np.ndarray, limit: pd.Timestamp) -> np.ndarray:
+    """Per ISO 8601 date: its first day is after ``limit`` (each value computed once)."""
+    if len(_AFTER) > _REMEMBERED:
+        _AFTER.clear()
+    new = [v for v in dict.fromkeys(values) if (limit, v) not in _AFTER]
+    if new:
+        first, _last = iso8601.date_bounds_distinct(pd.Series(new, dtype=object))
+        after = (first > limit).fillna(False).to_numpy(dtype=bool)
+        _AFTER.update(zip(((limit, v) for v in new), after.tolist(), strict=True))
+    return np.array([_AFTER[(limit, v)] for v in values], dtype=bool)
 
 
 def _check_cutoff(
@@ -376,8 +416,7 @@ def _check_cutoff(
     for spec in form.fields:
         if spec.type in ("date", "datetime"):
             col = distinct[spec.name]
-            first, _last = iso8601.date_bounds_distinct(pd.Series(col.values, dtype=object))
-            after = (first > limit).fillna(False).to_numpy(dtype=bool)
+            after = _after(col.values, limit)
             _first_bad(
                 form,
                 frame,
