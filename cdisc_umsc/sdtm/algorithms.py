@@ -1003,6 +1003,21 @@ def derive_study_day(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     return pd.Series(days[pair_codes], index=b.out.index, dtype="float64")
 
 
+def _elements(ctx: Context) -> pd.DataFrame:
+    """The subject elements (SE) with their order per subject and their dates parsed, made
+    once per SE dataset (every domain's EPOCH reads them)."""
+    out = ctx.builds["SE"].out
+    kept = ctx.memo.get("elements")
+    if kept is not None and kept[0] is out:
+        return kept[1]
+    se = out[["USUBJID", "SESTDTC", "SEENDTC", "EPOCH"]].copy()
+    se["order"] = se.groupby("USUBJID").cumcount()
+    se["s_d"], se["e_d"] = (iso8601.date_part(se[c]) for c in ("SESTDTC", "SEENDTC"))
+    se["s_t"], se["e_t"] = (iso8601.datetime_part(se[c]) for c in ("SESTDTC", "SEENDTC"))
+    ctx.memo["elements"] = (out, se)
+    return se
+
+
 @algorithm(
     "epoch",
     kind="ref",
@@ -1029,16 +1044,12 @@ def derive_study_day(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 def derive_epoch(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
     """EPOCH of the subject element (SE) containing the date (rule in trial_design.yaml SE)."""
     dtc = text(ref(ctx, b, p["epoch"]))
-    se = ctx.builds["SE"].out[["USUBJID", "SESTDTC", "SEENDTC", "EPOCH"]].copy()
-    se["order"] = se.groupby("USUBJID").cumcount()
+    se = _elements(ctx)
     # the EPOCH depends on the subject and the date alone: found once per distinct pair
     pair_codes, subjects, dates = _subject_pairs(b, dtc)
     rec = pd.DataFrame(
         {"USUBJID": subjects.to_numpy(), "dtc": dates.to_numpy(), "rec": np.arange(len(dates))}
     )
-    # dates parsed on each side before the join (elements: a few per subject)
-    se["s_d"], se["e_d"] = (iso8601.date_part(se[c]) for c in ("SESTDTC", "SEENDTC"))
-    se["s_t"], se["e_t"] = (iso8601.datetime_part(se[c]) for c in ("SESTDTC", "SEENDTC"))
     # a partial date is the interval it spans: it is inside an element only if all of it is
     rec["r_d"], rec["r_hi"] = iso8601.date_bounds(rec["dtc"])
     rec["r_t"] = iso8601.datetime_part(rec["dtc"])

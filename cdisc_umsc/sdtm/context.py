@@ -79,6 +79,9 @@ class Context:
         #: spec location of each condition evaluated -> whether it matched any record
         self.condition_hits: dict[str, bool] = {}
         self.condition_text: dict[str, str] = {}
+        #: what an algorithm derives once from a dataset for every domain that reads it,
+        #: by name: (the frame it was derived from, the result)
+        self.memo: dict[str, tuple[pd.DataFrame, Any]] = {}
 
     # ------------------------------------------------------------------ codelists
     def codelist(self, cid: str) -> Codelist | standards.CtCodelist | None:
