@@ -186,7 +186,12 @@ def _codes_forms(frame: pd.DataFrame, b: Build, by: str) -> pd.DataFrame:
     """Distinct (code, form) pairs of the records (forms of derived records are blank)."""
     forms = b.raw[FORM].fillna("").to_numpy() if FORM in b.raw else np.full(len(frame), "")
     pairs = pd.DataFrame({"code": frame[by].astype(str).to_numpy(), "form": forms})
-    return pairs[pairs["code"] != ""].drop_duplicates()
+    # the first record of each pair, found on the pair's codes (no row-wise hashing)
+    code_codes, _codes = pd.factorize(pairs["code"], use_na_sentinel=False)
+    form_codes, form_values = pd.factorize(pairs["form"], use_na_sentinel=False)
+    _pairs, first = np.unique(code_codes * max(len(form_values), 1) + form_codes, return_index=True)
+    pairs = pairs.iloc[np.sort(first)]
+    return pairs[pairs["code"] != ""]
 
 
 def _partition(frame: pd.DataFrame, b: Build, var: str, name: str) -> str | None:
