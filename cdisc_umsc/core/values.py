@@ -13,10 +13,14 @@ millions of records.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
+
+T = TypeVar("T")
 
 #: Below this many rows the distinct-value detour costs more than it saves.
 DISTINCT_FROM = 2_000
@@ -37,10 +41,55 @@ def _per_distinct(values: pd.Series, fn: Callable[[np.ndarray], object]) -> np.n
     return np.append(mapped, missing)[codes]
 
 
+class ColumnMemo(Generic[T]):
+    """What was computed from the last few text (object) columns, so that a column many
+    steps read is not scanned again. A column is known by the memory its values lie in; a
+    view of it is kept, so that a write to the column copies it (copy-on-write) rather than
+    change what the result was computed from."""
+
+    def __init__(self, kept: int) -> None:
+        self.kept = kept
+        self.items: OrderedDict[tuple[int, tuple[int, ...], int], tuple[pd.Series, T]] = (
+            OrderedDict()
+        )
+        MEMOS.append(self)
+
+    def get(self, values: pd.Series, compute: Callable[[np.ndarray], T]) -> T:
+        """``compute(values.to_numpy())``, or what it gave for this column a moment ago."""
+        array = values.to_numpy()
+        if values.dtype != object or not isinstance(array, np.ndarray) or array.ndim != 1:
+            return compute(array)
+        key = (array.__array_interface__["data"][0], array.strides, len(array))
+        hit = self.items.get(key)
+        if hit is not None:
+            self.items.move_to_end(key)
+            return hit[1]
+        result = compute(array)
+        self.items[key] = (values.copy(deep=False), result)
+        while len(self.items) > self.kept:
+            self.items.popitem(last=False)
+        return result
+
+
+#: every :class:`ColumnMemo`, for :func:`forget_columns`
+MEMOS: list[ColumnMemo] = []
+
+
+def forget_columns() -> None:
+    """Drop every column the memos keep (at the end of a run)."""
+    for memo in MEMOS:
+        memo.items.clear()
+
+
+_ALL_TEXT: ColumnMemo[bool] = ColumnMemo(16)
+
+
 def all_text(values: pd.Series) -> bool:
     """An object column whose every value is a ``str`` (so none is missing): one C scan,
-    cheaper than ``isna`` on text."""
-    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string"
+    cheaper than ``isna`` on text, once per column."""
+    if values.dtype != object:
+        return False
+    return _ALL_TEXT.get(values, lambda a: pd.api.types.infer_dtype(a, skipna=False) == "string")
 
 
 def filled_text(values: pd.Series) -> pd.Series:

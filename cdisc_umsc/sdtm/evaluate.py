@@ -9,7 +9,6 @@ condition, or blank). Variables another one reads are computed on demand, for ev
 from __future__ import annotations
 
 import string
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, TypeAlias, overload
@@ -19,7 +18,7 @@ import pandas as pd
 
 from cdisc_umsc.core.conditions import Condition, HasRecords, Scalar, Test, parse_condition
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import blank, filled_text
+from cdisc_umsc.core.values import ColumnMemo, blank, filled_text
 from cdisc_umsc.metadata.spec import DomainSpec, Recode
 from cdisc_umsc.metadata.specfile import SpecMap
 from cdisc_umsc.metadata.standards import CtCodelist
@@ -198,43 +197,24 @@ def apply(ctx: Context, b: Build, p: SpecMap, var: str) -> pd.Series:
 # ------------------------------------------------------------------------------ codelists
 
 
-#: the last columns :func:`distinct` factorized, by where their values lie in memory: a
-#: domain's USUBJID or test code is read by many algorithms
-_FACTORIZED: OrderedDict[tuple[int, tuple[int, ...], int], tuple[pd.Series, Distinct]] = (
-    OrderedDict()
-)
-_KEPT = 8
-
-
-def distinct(values: pd.Series) -> Distinct:
-    """Per value the position of its distinct value, and the distinct values (a missing
-    value is one of them), in the order they first appear (read-only arrays).
-
-    A text column factorized a moment ago is not factorized again: the column is known by
-    the memory its values lie in, and a view of it is kept, so that a write to the column
-    copies it (copy-on-write) rather than change what was factorized."""
-    array = values.to_numpy()
-    key = None
-    if values.dtype == object and isinstance(array, np.ndarray) and array.ndim == 1:
-        key = (array.__array_interface__["data"][0], array.strides, len(array))
-        hit = _FACTORIZED.get(key)
-        if hit is not None:
-            _FACTORIZED.move_to_end(key)
-            return hit[1]
+def _factorized(array: np.ndarray) -> Distinct:
     codes, uniq = pd.factorize(array, use_na_sentinel=False)
     found = (codes, np.asarray(uniq, dtype=object))
     for part in found:
         part.flags.writeable = False
-    if key is not None:
-        _FACTORIZED[key] = (values.copy(deep=False), found)
-        while len(_FACTORIZED) > _KEPT:
-            _FACTORIZED.popitem(last=False)
     return found
 
 
-def forget_distinct() -> None:
-    """Drop the columns :func:`distinct` keeps (at the end of a run)."""
-    _FACTORIZED.clear()
+#: the last text columns :func:`distinct` factorized: a domain's USUBJID or test code is
+#: read by many algorithms
+_FACTORIZED: ColumnMemo[Distinct] = ColumnMemo(8)
+
+
+def distinct(values: pd.Series) -> Distinct:
+    """Per value the position of its distinct value, and the distinct values (a missing
+    value is one of them), in the order they first appear (read-only arrays); a text
+    column factorized a moment ago is not factorized again (:class:`ColumnMemo`)."""
+    return _FACTORIZED.get(values, _factorized)
 
 
 def check_codelist(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.progress import StepHook, no_steps
-from cdisc_umsc.core.values import blank, filled_text, number_text, to_number
+from cdisc_umsc.core.values import blank, filled_text, forget_columns, number_text, to_number
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.resolve import dataset_meta, with_value_types
 from cdisc_umsc.metadata.spec import StudySpec
@@ -23,7 +23,6 @@ from cdisc_umsc.sdtm import describe as D
 from cdisc_umsc.sdtm import trial_design as T
 from cdisc_umsc.sdtm.check_spec import field_use
 from cdisc_umsc.sdtm.context import REC, Build, Context
-from cdisc_umsc.sdtm.evaluate import forget_distinct
 from cdisc_umsc.sdtm.supp import build_supp
 
 
@@ -127,7 +126,7 @@ def build_sdtm(study: StudySpec, raw_dir: Path, step: StepHook = no_steps) -> Sd
     try:
         return _build_sdtm(study, raw_dir, step)
     finally:
-        forget_distinct()
+        forget_columns()
 
 
 def _build_sdtm(study: StudySpec, raw_dir: Path, step: StepHook) -> SdtmResult:
