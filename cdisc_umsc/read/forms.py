@@ -220,7 +220,7 @@ def read_form(
         header = rows[0]
     else:
         # pandas would end a row at a lone CR, the row count below would not: refuse it
-        lone = _LONE_CR.search(text)
+        lone = _LONE_CR.search(text) if "\r" in text else None
         if lone is not None:
             line = text.count("\n", 0, lone.start()) + 1
             raise _fail(
@@ -245,7 +245,10 @@ def read_form(
         )
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            # the parser reads bytes: handing it UTF-8 saves pandas' chunked re-encoding of
+            # a text buffer (a copy of the rest at each multi-byte character cut)
+            io.BytesIO(text.encode("utf-8")),
+            encoding="utf-8",
             dtype=str,
             keep_default_na=False,
             na_filter=False,
