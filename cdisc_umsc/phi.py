@@ -81,7 +81,8 @@ _PATTERNS = {label: re.compile(p) for label, p in PATTERNS.items()}
 _DIGITAL = ("a PRC resident ID number", "a 15-digit PRC resident ID number",
             "a mobile phone number", "a landline phone number")  # fmt: skip
 #: where digit patterns may match: 9 or more digits among spaces, dashes, parentheses, +
-_DIGIT_RUN = re.compile(r"[0-9+(][0-9 ()\-]{7,}[0-9x]")
+_DIGIT_PATTERN = 9
+_DIGIT_RUN = re.compile(r"[0-9+(][0-9 ()\-]{" + str(_DIGIT_PATTERN - 2) + r",}[0-9x]")
 _ANCHORS = {
     "a passport number": re.compile(r"[eg][0-9a-z][0-9]{7}|passport|护照"),
     "an e-mail address": re.compile(r"@|at\b"),
@@ -103,7 +104,8 @@ _HEX = re.compile(r"[0-9a-f]*[a-f][0-9a-f]*")
 _DATASET_SUFFIXES = (".xpt", ".ndjson")
 #: a file's text is scanned as its distinct pieces between these bytes (CSV cells, XML and
 #: HTML text and attribute values, JSON strings), at most about this many bytes at a time
-_TOKEN_SEP = bytes.maketrans(b"\t\r\"'<>=|,;", b"\n" * 10)
+#: (NUL is read as a space, as in values joined for a scan)
+_PIECES = bytes.maketrans(b"\t\r\"'<>=|,;\x00", b"\n" * 10 + b" ")
 _CHUNK = 1 << 22
 #: separates values joined for one scan: no value holds it (control characters are refused)
 _NUL = "\x00"
@@ -202,6 +204,7 @@ class Guard:
         self.secrets = frozenset(forms)
         self._by_length = _by_length(forms)
         self._spelt_by_length = _by_length(spelt)
+        self._spelt_digits = frozenset(f.encode() for f in spelt if f.isascii() and f.isdigit())
 
     # ------------------------------------------------------------------ datasets
     def scan_frames(self, datasets: Mapping[str, pd.DataFrame]) -> None:
@@ -287,34 +290,71 @@ class Guard:
     # ------------------------------------------------------------------ files
     def scan_files(self, folder: Path) -> None:
         """Raise IdentifierLeak for the first written file (but dataset files, scanned as
-        frames) whose text holds an identifier."""
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            if path.suffix.lower() in _DATASET_SUFFIXES:
-                continue
+        frames) whose text holds an identifier.
+
+        Whether a piece of text holds an identifier depends on that piece alone (no pattern
+        or value spans a separator), so the distinct pieces of all files are scanned once,
+        together; only when one holds an identifier are the files scanned one by one, to
+        name the first."""
+        paths = [
+            path
+            for path in sorted(p for p in Path(folder).rglob("*") if p.is_file())
+            if path.suffix.lower() not in _DATASET_SUFFIXES
+        ]
+        pieces: set[bytes] = set()
+        texts: list[Path] = []
+        for path in paths:
             data = path.read_bytes()
             if path.suffix.lower() == ".json" and b'"datasetJSONVersion"' in data[:4000]:
                 continue
-            # the distinct cells / attribute values / text runs, scanned in bounded pieces
-            pieces = set(data.replace(b"\x00", b" ").translate(_TOKEN_SEP).split(b"\n"))
-            pieces.discard(b"")
-            digests = {t for t in pieces if len(t) >= 32 and _HEX_DIGEST.fullmatch(t)}
-            tokens = sorted(pieces - digests)
-            ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
-            total = int(ends[-1]) if len(ends) else 0
-            cuts = [*np.searchsorted(ends, np.arange(_CHUNK, total, _CHUNK)), None]
-            hits: dict[int, str] = {}
-            start = 0
-            for cut in cuts if tokens else ():
-                text = b"\x00".join(tokens[start:cut]).decode("utf-8", errors="replace")
-                hits = self._hits(text.split(_NUL), spelt=True)
-                start = cut
-                if hits:
-                    break
-            if hits:
+            texts.append(path)
+            pieces.update(data.translate(_PIECES).split(b"\n"))
+        if not self._pieces_hold(pieces):
+            return
+        for path in texts:
+            what = self._file_hit(path.read_bytes())
+            if what:
                 raise IdentifierLeak(
-                    f"{path.relative_to(folder).as_posix()}: holds {min(hits.values())}; direct "
+                    f"{path.relative_to(folder).as_posix()}: holds {what}; direct "
                     "identifiers must not reach an output"
                 )
+
+    def _pieces_hold(self, pieces: set[bytes]) -> bool:
+        """Whether any of the distinct pieces of text holds an identifier. A piece of at most
+        8 ASCII digits (a record or row number) can hold no pattern (the shortest takes 9
+        digits) and a declared value only as a whole, so it is looked up, not scanned."""
+        pieces.discard(b"")
+        digits = {t for t in pieces if len(t) < _DIGIT_PATTERN and t.isdigit()}
+        if digits & self._spelt_digits:
+            return True
+        rest = [
+            t
+            for t in pieces - digits
+            if not (len(t) >= 32 and _HEX_DIGEST.fullmatch(t))  # checksums
+        ]
+        return bool(self._text_hit(rest))
+
+    def _file_hit(self, data: bytes) -> str:
+        """What one file's text holds ("": nothing): its distinct pieces in byte order."""
+        pieces = set(data.translate(_PIECES).split(b"\n"))
+        pieces.discard(b"")
+        digests = {t for t in pieces if len(t) >= 32 and _HEX_DIGEST.fullmatch(t)}
+        return self._text_hit(sorted(pieces - digests))
+
+    def _text_hit(self, tokens: list[bytes]) -> str:
+        """What UTF-8 pieces of text hold ("": nothing), scanned as written (``spelt``) in
+        parts of about ``_CHUNK`` bytes: the least kind found in the first part with one."""
+        ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+        total = int(ends[-1]) if len(ends) else 0
+        cuts = [*np.searchsorted(ends, np.arange(_CHUNK, total, _CHUNK)), None]
+        start = 0
+        for cut in cuts if tokens else ():
+            text = b"\x00".join(tokens[start:cut]).decode("utf-8", errors="replace")
+            hits = self._hits(text.split(_NUL), spelt=True)
+            if hits:
+                return min(hits.values())
+            start = cut
+        return ""
 
 
 def _pattern_hits(folded: str) -> list[tuple[str, int]]:
@@ -322,7 +362,7 @@ def _pattern_hits(folded: str) -> list[tuple[str, int]]:
     around its anchors, so the scan is linear in the text."""
     found: list[tuple[str, int]] = []
     for run in _DIGIT_RUN.finditer(folded):
-        if sum(c.isdigit() for c in run.group()) < 9:
+        if sum(c.isdigit() for c in run.group()) < _DIGIT_PATTERN:
             continue
         lo, hi = max(0, run.start() - 5), run.end() + 2
         piece = folded[lo:hi]

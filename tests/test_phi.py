@@ -239,3 +239,27 @@ def test_a_checksum_prefix_is_no_phone_number(tmp_path) -> None:
 )
 def test_a_landline_next_to_letters_is_still_found(value: str) -> None:
     assert _what(value) == "a landline phone number"
+
+
+def test_record_numbers_of_files_are_looked_up(tmp_path) -> None:
+    """Short runs of digits (record and row numbers of the lineage) are looked up, not
+    scanned: a declared date spelt as 8 digits is found, other numbers pass."""
+    rows = "\n".join(f"{i},{i * 7},LBSEQ={i}" for i in range(1, 2000))
+    (tmp_path / "lineage.csv").write_text(rows + "\n")
+    Guard(SECRETS).scan_files(tmp_path)
+    (tmp_path / "lineage.csv").write_text(rows + "\n5,19620719,LBSEQ=5\n")
+    with pytest.raises(IdentifierLeak, match=f"lineage.csv: holds {DECLARED}"):
+        Guard(SECRETS).scan_files(tmp_path)
+
+
+def test_the_first_file_holding_an_identifier_is_named(tmp_path) -> None:
+    """All files' text is scanned together; the error names the first file in path order."""
+    (tmp_path / "a.csv").write_text("ok,1,2\n")
+    (tmp_path / "b.html").write_text("<td>li.wei@example.cn</td>")
+    (tmp_path / "c.json").write_text('{"x": "13062918450"}')
+    with pytest.raises(IdentifierLeak) as exc:
+        Guard(SECRETS).scan_files(tmp_path)
+    assert (
+        str(exc.value)
+        == "b.html: holds an e-mail address; direct identifiers must not reach an output"
+    )
