@@ -193,13 +193,40 @@ def _v5_values(path: Path, data: bytes, names: list[str], codec: str) -> pd.Data
         if numeric:
             out[name] = _ibm_to_ieee(cells)
             continue
-        codes, uniq = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel().astype(object))
+        codes, first = _distinct_rows(cells)
+        uniq = np.ascontiguousarray(cells[first]).view(f"S{n}").ravel()
         try:
             text = np.array([u.rstrip(b" ").decode(codec) for u in uniq] or [""], dtype=object)
         except UnicodeDecodeError:
             return None
         out[name] = text[codes] if len(codes) else np.array([], dtype=object)
     return pd.DataFrame(out, columns=list(names))
+
+
+#: an odd 64-bit multiplier: mixes the 8-byte words of a text cell into one hash
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _distinct_rows(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row, index of the first row of each code) for the fixed-width byte rows
+    of a text variable, codes numbered in order of first appearance: rows are hashed 8 bytes
+    at a time and grouped by hash, and every row is then compared with its group's first
+    row, so rows share a code only when their bytes are equal (a hash collision falls back
+    to grouping the bytes themselves)."""
+    n = cells.shape[1]
+    words = np.zeros((len(cells), -(-n // 8) * 8), dtype=np.uint8)
+    words[:, :n] = cells
+    packed = words.view("<u8")
+    key = packed[:, 0].copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, packed.shape[1]):  # one step per 8 bytes of the variable's length
+            key = key * _MIX + packed[:, j]
+    codes, _ = pd.factorize(key)
+    first = np.unique(codes, return_index=True)[1]
+    if not (packed == packed[first[codes]]).all():
+        codes, _ = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel().astype(object))
+        first = np.unique(codes, return_index=True)[1]
+    return codes.astype(np.intp), first
 
 
 def _ibm_to_ieee(cells: np.ndarray) -> np.ndarray:
