@@ -191,7 +191,20 @@ def _write_all(
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _file_hashes(folder: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every file of ``folder`` but the manifest, by relative path; a file in
+    ``known`` (hashed before and not written since) is not read again."""
+    known = known or {}
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+    return {
+        rel: known[rel] if rel in known else _sha256(p)
+        for p in files
+        for rel in [p.relative_to(folder).as_posix()]
+    }
 
 
 def _manifest(
@@ -202,7 +215,6 @@ def _manifest(
     raw_dir: Path,
     plan: dict,
 ) -> dict:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
         "tool": {"name": "cdisc-umsc", "version": __version__},
         "study": str(spec.settings["STUDYID"]),
@@ -220,7 +232,7 @@ def _manifest(
         "ignored_files": list(sdtm.ignored),
         "unmatched_conditions": list(sdtm.unmatched),
         "review": plan,
-        "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
+        "files": _file_hashes(folder),
     }
 
 
@@ -330,8 +342,10 @@ def run(
         define_findings = sorted(set(written_sdtm) | set(written_adam))
         progress.stage("review page + manifest")
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)
-        build_review(tmp, manifest)  # index.html from the ADaM files just written
-        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)  # lists index.html
+        page = build_review(tmp, manifest)  # index.html from the ADaM files just written
+        written = page.relative_to(tmp).as_posix()
+        others = {k: v for k, v in manifest["files"].items() if k != written}
+        manifest["files"] = _file_hashes(tmp, others)  # lists index.html
         if define_findings:
             manifest["define_findings"] = define_findings
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
