@@ -222,11 +222,17 @@ def _distinct_rows(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         for j in range(1, packed.shape[1]):  # one step per 8 bytes of the variable's length
             key = key * _MIX + packed[:, j]
     codes, _ = pd.factorize(key)
-    first = np.unique(codes, return_index=True)[1]
-    if not (packed == packed[first[codes]]).all():
+    if not (packed == packed[_firsts(codes)[codes]]).all():
         codes, _ = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel().astype(object))
-        first = np.unique(codes, return_index=True)[1]
-    return codes.astype(np.intp), first
+    return codes.astype(np.intp), _firsts(codes)
+
+
+def _firsts(codes: np.ndarray) -> np.ndarray:
+    """Index of the first row of each code, for codes numbered in order of first appearance
+    (a code appears first where it exceeds every code before it)."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
 
 
 def _ibm_to_ieee(cells: np.ndarray) -> np.ndarray:
