@@ -35,7 +35,7 @@ def _need(df: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
 
 def _ordered(values: pd.Series, first: tuple[str, ...]) -> list[str]:
     """Known categories in their clinical order, then any others alphabetically."""
-    seen = set(values.astype(str))
+    seen = set(values.astype(str).unique())
     return [v for v in first if v in seen] + sorted(seen - set(first))
 
 
