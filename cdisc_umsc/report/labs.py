@@ -47,7 +47,7 @@ def lab_table(
     """Rows per parameter and group (All, and Responders / Non-responders when ``resp`` is
     given): N, medians at baseline and last visit, median change. A parameter the dataset
     does not have is an error."""
-    have = set(lab["PARAMCD"].astype(str))
+    have = set(lab["PARAMCD"].astype(str).unique())
     for test in tests:
         if test not in have:
             raise InputError(
