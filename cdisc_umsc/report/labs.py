@@ -28,7 +28,7 @@ def paired(lab: pd.DataFrame, tests: Sequence[str], resp: pd.Series | None) -> p
     missing = [c for c in need if c not in lab.columns]
     if missing:
         raise InputError(f"lab panel: variable {missing[0]} is missing; it needs {', '.join(need)}")
-    data = lab[lab["PARAMCD"].isin(list(tests)) & lab["AVAL"].notna()]
+    data = lab.loc[lab["PARAMCD"].isin(list(tests)) & lab["AVAL"].notna(), list(need)]
     base = data[data["ABLFL"] == "Y"].set_index(["USUBJID", "PARAMCD"])["AVAL"]
     post = data[data["ADT"] > data["TRTSDT"]].sort_values(["USUBJID", "PARAMCD", "ADT"])
     last = post.groupby(["USUBJID", "PARAMCD"])["AVAL"].last()

@@ -332,9 +332,11 @@ def lab_shifts(adlb: pd.DataFrame, name: str = "ADLB") -> pd.DataFrame:
     MISSING when no post-baseline record has a category; NO_POST when the subject has no
     post-baseline record of the parameter. Every subject with a record of the parameter is
     counted."""
-    _need(adlb, name, ("USUBJID", "PARAMCD", "PARAM", "ANRIND", "ABLFL", "ADT", "TRTSDT"))
+    need = ("USUBJID", "PARAMCD", "PARAM", "ANRIND", "ABLFL", "ADT", "TRTSDT")
+    _need(adlb, name, need)
     keys = ["USUBJID", "PARAMCD"]
-    data = adlb.assign(ANRIND=adlb["ANRIND"].fillna("").astype(str))
+    used = [*need, *(["BNRIND"] if "BNRIND" in adlb.columns else [])]  # filtered: no more
+    data = adlb[used].assign(ANRIND=adlb["ANRIND"].fillna("").astype(str))
     subjects = data.drop_duplicates(keys)[[*keys, "PARAM"]].set_index(keys)
     if "BNRIND" in data.columns:
         pairs = data.assign(BNRIND=data["BNRIND"].fillna("").astype(str))[[*keys, "BNRIND"]]
