@@ -242,3 +242,12 @@ def test_text_values_sharing_a_hash_stay_apart(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(xpt, "_MIX", np.uint64(0))
     df, _meta = xpt.read_xpt(path)
     assert df["A"].tolist() == frame["A"].tolist()
+
+
+def test_only_the_columns_asked_for_are_read(bundled_run) -> None:
+    _result, out = bundled_run
+    full, meta = read_xpt(out / "adam" / "adlb.xpt")
+    part, part_meta = read_xpt(out / "adam" / "adlb.xpt", columns={"AVAL", "USUBJID", "NOPE"})
+    assert list(part.columns) == ["USUBJID", "AVAL"]  # file order; unknown names ignored
+    pd.testing.assert_frame_equal(part, full[["USUBJID", "AVAL"]])
+    assert part_meta == meta

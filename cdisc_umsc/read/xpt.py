@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -35,21 +36,30 @@ def _format(fmt: str | None) -> str | None:
 
 
 def read_xpt(
-    path: str | os.PathLike[str], *, encoding: str = "ascii"
+    path: str | os.PathLike[str],
+    *,
+    encoding: str = "ascii",
+    columns: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, Dataset]:
     """Read an XPT v5/v8 file; text must be valid in `encoding` (an InputError names the
-    variable, row and byte otherwise). Numbers stay numbers (no date conversion)."""
+    variable, row and byte otherwise). Numbers stay numbers (no date conversion). With
+    ``columns``, the frame holds only those of the file's variables (in file order) and only
+    their values are decoded; the metadata describes every variable."""
     path = Path(path)
     codec = codecs.lookup(encoding).name
     try:
         data = _records(path)
         _v5_headers(path, data)  # malformed headers are named before ReadStat reads them
         _, meta = pyreadstat.read_xport(path, encoding=_iconv_name(codec), metadataonly=True)
-        df = _v5_values(path, data, meta.column_names, codec)
+        wanted = (
+            meta.column_names if columns is None else [c for c in meta.column_names if c in columns]
+        )
+        df = _v5_values(path, data, meta.column_names, codec, wanted)
         if df is None:  # not a plain one-member v5 file, or text to diagnose: ReadStat reads it
             df, meta = pyreadstat.read_xport(
                 path, encoding=_iconv_name(codec), disable_datetime_conversion=True
             )
+            df = df if columns is None else df[[c for c in df.columns if c in columns]]
     except (pyreadstat.ReadstatError, UnicodeDecodeError) as exc:
         if "encoding" not in str(exc) and not isinstance(exc, UnicodeDecodeError):
             raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from exc
@@ -142,7 +152,9 @@ def _v5_headers(path: Path, data: bytes) -> tuple[int, int, int] | None:
     return names_at, size, nvar
 
 
-def _v5_values(path: Path, data: bytes, names: list[str], codec: str) -> pd.DataFrame | None:
+def _v5_values(
+    path: Path, data: bytes, names: list[str], codec: str, wanted: list[str]
+) -> pd.DataFrame | None:
     """The values of a one-member XPORT v5 file, vectorised over rows (SAS TS-140 layout:
     namestr records give each variable's type, length and offset in the fixed-width
     observation; numbers are IBM base-16 floats). None when the file is anything else or a
@@ -188,7 +200,10 @@ def _v5_values(path: Path, data: bytes, names: list[str], codec: str) -> pd.Data
         return None  # all-text rows: blank rows at the end may be data, ReadStat decides
     table = body[: rows * width].reshape(rows, width)
     out = {}
+    keep = set(wanted)
     for name, numeric, n, off in layout:
+        if name not in keep:
+            continue
         cells = table[:, off : off + n]
         if numeric:
             out[name] = _ibm_to_ieee(cells)
@@ -200,7 +215,7 @@ def _v5_values(path: Path, data: bytes, names: list[str], codec: str) -> pd.Data
         except UnicodeDecodeError:
             return None
         out[name] = text[codes] if len(codes) else np.array([], dtype=object)
-    return pd.DataFrame(out, columns=list(names))
+    return pd.DataFrame(out, columns=list(wanted))
 
 
 #: an odd 64-bit multiplier: mixes the 8-byte words of a text cell into one hash

@@ -21,10 +21,14 @@ def responders(bds: pd.DataFrame, paramcd: str, crit: int, name: str = "BDS") ->
     return (anl.set_index("USUBJID")[flag] == "Y").rename("responder")
 
 
+#: the variables a laboratory panel reads (:func:`paired`, :func:`lab_table`)
+PANEL_VARIABLES = ("USUBJID", "PARAMCD", "PARAM", "AVAL", "ABLFL", "ADT", "TRTSDT")
+
+
 def paired(lab: pd.DataFrame, tests: Sequence[str], resp: pd.Series | None) -> pd.DataFrame:
     """Per subject and parameter: baseline (ABLFL = Y) and last post-baseline value
     (ADT > TRTSDT), with responder status (False where the subject has none)."""
-    need = ("USUBJID", "PARAMCD", "PARAM", "AVAL", "ABLFL", "ADT", "TRTSDT")
+    need = PANEL_VARIABLES
     missing = [c for c in need if c not in lab.columns]
     if missing:
         raise InputError(f"lab panel: variable {missing[0]} is missing; it needs {', '.join(need)}")

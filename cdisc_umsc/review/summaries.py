@@ -320,6 +320,11 @@ def _one_per_subject(
     return pairs.set_index(keys)[value]
 
 
+#: the variables a shift table reads (:func:`lab_shifts`), and those it reads where present
+SHIFT_VARIABLES = ("USUBJID", "PARAMCD", "PARAM", "ANRIND", "ABLFL", "ADT", "TRTSDT")
+SHIFT_OPTIONAL = ("BNRIND",)
+
+
 def lab_shifts(adlb: pd.DataFrame, name: str = "ADLB") -> pd.DataFrame:
     """Subjects per parameter by baseline reference-range category and worst post-baseline
     category: one count per subject and parameter (``subjects``).
@@ -332,10 +337,9 @@ def lab_shifts(adlb: pd.DataFrame, name: str = "ADLB") -> pd.DataFrame:
     MISSING when no post-baseline record has a category; NO_POST when the subject has no
     post-baseline record of the parameter. Every subject with a record of the parameter is
     counted."""
-    need = ("USUBJID", "PARAMCD", "PARAM", "ANRIND", "ABLFL", "ADT", "TRTSDT")
-    _need(adlb, name, need)
+    _need(adlb, name, SHIFT_VARIABLES)
     keys = ["USUBJID", "PARAMCD"]
-    used = [*need, *(["BNRIND"] if "BNRIND" in adlb.columns else [])]  # filtered: no more
+    used = [c for c in (*SHIFT_VARIABLES, *SHIFT_OPTIONAL) if c in adlb.columns]
     data = adlb[used].assign(ANRIND=adlb["ANRIND"].fillna("").astype(str))
     subjects = data.drop_duplicates(keys)[[*keys, "PARAM"]].set_index(keys)
     if "BNRIND" in data.columns:
