@@ -83,6 +83,8 @@ _DIGITAL = ("a PRC resident ID number", "a 15-digit PRC resident ID number",
 #: where digit patterns may match: 9 or more digits among spaces, dashes, parentheses, +
 _DIGIT_PATTERN = 9
 _DIGIT_RUN = re.compile(r"[0-9+(][0-9 ()\-]{" + str(_DIGIT_PATTERN - 2) + r",}[0-9x]")
+#: pieces of text (one a line) that are numbers too short for any digit pattern
+_SHORT_NUMBERS = re.compile(rb"(?m)^[0-9]{1," + str(_DIGIT_PATTERN - 1).encode() + rb"}\n")
 _ANCHORS = {
     "a passport number": re.compile(r"[eg][0-9a-z][0-9]{7}|passport|护照"),
     "an e-mail address": re.compile(r"@|at\b"),
@@ -323,16 +325,11 @@ class Guard:
         """Whether any of the distinct pieces of text holds an identifier. A piece of at most
         8 ASCII digits (a record or row number) can hold no pattern (the shortest takes 9
         digits) and a declared value only as a whole, so it is looked up, not scanned."""
-        pieces.discard(b"")
-        digits = {t for t in pieces if len(t) < _DIGIT_PATTERN and t.isdigit()}
-        if digits & self._spelt_digits:
+        if not pieces.isdisjoint(self._spelt_digits):  # a declared value, whole, in digits
             return True
-        rest = [
-            t
-            for t in pieces - digits
-            if not (len(t) >= 32 and _HEX_DIGEST.fullmatch(t))  # checksums
-        ]
-        return bool(self._text_hit(rest))
+        others = _SHORT_NUMBERS.sub(b"", b"\n".join(pieces) + b"\n").split(b"\n")
+        rest = [t for t in others if t and not (len(t) >= 32 and _HEX_DIGEST.fullmatch(t))]
+        return bool(self._text_hit(rest))  # checksums left out
 
     def _file_hit(self, data: bytes) -> str:
         """What one file's text holds ("": nothing): its distinct pieces in byte order."""
