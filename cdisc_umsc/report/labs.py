@@ -46,11 +46,16 @@ def paired(lab: pd.DataFrame, tests: Sequence[str], resp: pd.Series | None) -> p
 
 
 def lab_table(
-    lab: pd.DataFrame, tests: Sequence[str], resp: pd.Series | None, name: str = "BDS"
+    lab: pd.DataFrame,
+    tests: Sequence[str],
+    resp: pd.Series | None,
+    name: str = "BDS",
+    pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rows per parameter and group (All, and Responders / Non-responders when ``resp`` is
-    given): N, medians at baseline and last visit, median change. A parameter the dataset
-    does not have is an error."""
+    given): N, medians at baseline and last visit, median change (``pairs``: those
+    :func:`paired` gives, when already computed). A parameter the dataset does not have is
+    an error."""
     have = set(lab["PARAMCD"].astype(str).unique())
     for test in tests:
         if test not in have:
@@ -58,7 +63,7 @@ def lab_table(
                 f"{name}: {test} is not a parameter of the dataset (parameters: "
                 f"{', '.join(sorted(have))})"
             )
-    both = paired(lab, tests, resp)
+    both = paired(lab, tests, resp) if pairs is None else pairs
     groups: list[tuple[str, bool | None]] = [("All", None)]
     if resp is not None:
         groups += [("Responders", True), ("Non-responders", False)]
