@@ -237,9 +237,11 @@ def _distinct_rows(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         for j in range(1, packed.shape[1]):  # one step per 8 bytes of the variable's length
             key = key * _MIX + packed[:, j]
     codes, _ = pd.factorize(key)
-    if not (packed == packed[_firsts(codes)[codes]]).all():
+    first = _firsts(codes)
+    if not (packed == packed[first[codes]]).all():
         codes, _ = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel().astype(object))
-    return codes.astype(np.intp), _firsts(codes)
+        first = _firsts(codes)
+    return codes.astype(np.intp), first
 
 
 def _firsts(codes: np.ndarray) -> np.ndarray:
