@@ -263,3 +263,46 @@ def test_the_first_file_holding_an_identifier_is_named(tmp_path) -> None:
         str(exc.value)
         == "b.html: holds an e-mail address; direct identifiers must not reach an output"
     )
+
+
+def test_files_scanned_together_find_what_each_file_holds(tmp_path) -> None:
+    """The distinct pieces of all files are scanned once, together: a folder fails exactly
+    when one of its files, scanned alone, holds an identifier, and names the first such."""
+    import random
+
+    rng = random.Random(7)
+    clean = [
+        "ok", "12", "x", "2024-01-05", "d02338162400", "Visit 1", "1.23456789012", "LBSEQ",
+        "0123456789abcdef0123456789abcdef", "130", "6291", "at home", "Li Na", "e1234567",
+    ]  # fmt: skip
+    risky = [
+        "19620719", "1962-07-19", "130 6291 8450", "13062918450x", "a13062918450", "吴明涛",
+        "li.wei@example.cn", "li at example dot cn", "e12345678", "passport no. g1234567",
+        "023-3816-2400", "Wang Fang", "430181196207193770", "ＬＩ＠ＥＸＡＭＰＬＥ．ＣＮ",
+    ]  # fmt: skip
+    seps = [",", "\n", "<", ">", '"', "=", ";", " ", "\t"]
+    guard = Guard(SECRETS)
+    failed = 0
+    for case in range(80):
+        folder = tmp_path / str(case)
+        for name in ("a.csv", "b.html", "c/d.json"):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            words = [rng.choice(risky if rng.random() < 0.03 else clean) for _ in range(9)]
+            (folder / name).write_text("".join(w + rng.choice(seps) for w in words), "utf-8")
+        expected = next(
+            (
+                f"{p.relative_to(folder).as_posix()}: holds {what}; direct identifiers must not "
+                "reach an output"
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and (what := guard._file_hit(p.read_bytes()))
+            ),
+            None,
+        )
+        if expected is None:
+            guard.scan_files(folder)
+            continue
+        failed += 1
+        with pytest.raises(IdentifierLeak) as exc:
+            guard.scan_files(folder)
+        assert str(exc.value) == expected
+    assert 10 < failed < 70  # both outcomes are tried
