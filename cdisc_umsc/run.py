@@ -11,9 +11,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from cdisc_umsc import phi
@@ -75,9 +77,10 @@ def load_spec(spec_dir: Path) -> tuple[StudySpec, dict]:
     return spec, review_plan(spec.adam)
 
 
-def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Built:
+def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None, jobs: int = 1) -> Built:
     """Read, map, reconcile, derive and PHI-check a study, writing nothing. The spec is
-    checked first (:func:`load_spec`), so a spec error costs no data work."""
+    checked first (:func:`load_spec`), so a spec error costs no data work; ``jobs`` > 1 scans
+    the datasets for identifiers in that many parts at once (the same first finding)."""
     progress = progress or Progress(enabled=False)
     progress.stage("read spec")
     spec, plan = load_spec(Path(spec_dir))
@@ -90,14 +93,37 @@ def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Bu
     )
     check_plan(plan, adam)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
-    phi.scan(
-        {
-            **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
-            **{f"adam/{k}": v for k, v in adam.items()},
-        },
-        sdtm.identifier_values,
-    )
+    frames = {
+        **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
+        **{f"adam/{k}": v for k, v in adam.items()},
+    }
+    parts = _parts(frames, jobs)
+    run_steps(jobs, [partial(phi.scan, part, sdtm.identifier_values) for part in parts])
     return Built(spec, sdtm, adam, adam_meta, plan)
+
+
+#: Below this many records in all, the datasets are scanned in one part (a fork costs more).
+PARALLEL_SCAN_FROM = 100_000
+
+
+def _parts(frames: dict[str, pd.DataFrame], jobs: int) -> list[dict[str, pd.DataFrame]]:
+    """The datasets in name order, cut into at most ``jobs`` runs of about equal records
+    (each cut where the running count comes nearest to its share), so the first identifier
+    found in the first part that holds one is the one a single scan of all would report
+    (:func:`phi.scan` scans in name order)."""
+    names = sorted(frames)
+    sizes = np.array([len(frames[n]) for n in names], dtype=np.int64)
+    total = int(sizes.sum())
+    if jobs <= 1 or len(names) < 2 or total < PARALLEL_SCAN_FROM:
+        return [frames]
+    ends = np.cumsum(sizes)  # records up to and including each name
+    cuts: list[int] = []
+    for k in range(1, min(jobs, len(names))):
+        at = int(np.argmin(np.abs(ends[:-1] - total * k / jobs))) + 1  # cut before names[at]
+        if at > (cuts[-1] if cuts else 0):
+            cuts.append(at)
+    bounds = [0, *cuts, len(names)]
+    return [{n: frames[n] for n in names[a:b]} for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 @dataclass
@@ -268,7 +294,7 @@ def run(
     spec_dir, raw_dir = inputs(spec_dir, raw_dir)
     output = OutputFolder(Path(out_dir), inputs=(spec_dir, raw_dir), force=force)
     check_target(output.target, output.inputs, force)
-    built = build(spec_dir, raw_dir, progress)
+    built = build(spec_dir, raw_dir, progress, jobs)
     # The output products are imported once they are needed: check and build pay for none.
     from cdisc_umsc import lineage
     from cdisc_umsc.review import build_review

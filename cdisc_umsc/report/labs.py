@@ -82,9 +82,25 @@ def lab_table(
                     "change_median": g["change"].median(),
                 }
             )
-    return pd.DataFrame(
+    table = pd.DataFrame(
         rows, columns=["paramcd", "group", "N", "baseline_median", "last_median", "change_median"]
     )
+    for col in ("baseline_median", "last_median", "change_median"):
+        table[col] = without_binary_noise(table[col])
+    return table
+
+
+#: significant digits a reported figure keeps: a double holds 15-17, so the digits past 12
+#: are the remainder of binary arithmetic (60.8 + 61.0) / 2 = 60.900000000000006, not data
+FIGURE_DIGITS = 12
+
+
+def without_binary_noise(values: pd.Series) -> pd.Series:
+    """Each figure rounded to :data:`FIGURE_DIGITS` significant digits (NaN kept), so a
+    median or a change written to CSV or JSON reads as the decimal it stands for (-4.7, not
+    -4.699999999999999)."""
+    rounded = [float(f"{v:.{FIGURE_DIGITS}g}") for v in values.astype("float64").tolist()]
+    return pd.Series(rounded, index=values.index, dtype="float64")
 
 
 def format_lab_table(table: pd.DataFrame) -> str:
