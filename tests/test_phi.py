@@ -103,6 +103,8 @@ DECLARED = "the value of a declared identifier field"
         ("li.wei＠example.cn", "an e-mail address"),
         ("li.wei at example dot cn", "an e-mail address"),
         ("li.wei (at) example (dot) cn", "an e-mail address"),
+        ("call +44 20 7946 0958", "an international phone number"),
+        ("+1 (555) 010-1002", "an international phone number"),
     ],
 )
 def test_identifier_spellings(value: str, what: str) -> None:
@@ -121,6 +123,8 @@ def test_identifier_spellings(value: str, what: str) -> None:
         "-12.345678901234567",  # the digits of a decimal are no ID
         "0.1234567890123",
         "Wang",  # part of a declared name is not the name
+        "+10 000 000 cells",  # a signed count: too few digits for a phone number
+        "BP 120/80 +5 mmHg",
     ],
 )
 def test_ordinary_values_pass(value: str) -> None:
@@ -306,3 +310,24 @@ def test_files_scanned_together_find_what_each_file_holds(tmp_path) -> None:
             guard.scan_files(folder)
         assert str(exc.value) == expected
     assert 10 < failed < 70  # both outcomes are tried
+
+
+@pytest.mark.parametrize("value", ["5550101002", "(555) 010-1002", "05550101002", "+1 555 0101002"])
+def test_a_phone_declared_with_its_country_code_is_found_without_it(value: str) -> None:
+    frame = pd.DataFrame({"AETERM": ["Fever", value]})
+    with pytest.raises(IdentifierLeak, match=f"row 2: holds {DECLARED}") as exc:
+        Guard(["+1 555 010 1002"]).scan_frames({"AE": frame})
+    assert value not in str(exc.value) and "555" not in str(exc.value)
+
+
+def test_error_messages_never_show_a_value_holding_an_identifier_pattern() -> None:
+    from cdisc_umsc.read import forms
+
+    class _Form:
+        fields = ()
+
+    assert forms._shown(_Form(), "AETERM", "Fever") == "(got 'Fever')"  # type: ignore[arg-type]
+    shown = forms._shown(_Form(), "AETERM", "+1 555 010 1002")  # type: ignore[arg-type]
+    assert shown == "(value not shown: it holds an international phone number)"
+    shown = forms._shown(_Form(), "AETERM", "li.wei@example.cn")  # type: ignore[arg-type]
+    assert shown == "(value not shown: it holds an e-mail address)"
