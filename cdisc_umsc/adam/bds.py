@@ -78,6 +78,15 @@ def _part_columns(spec: SpecMap, src_name: str) -> list[str]:
     return [str(n) for n in dict.fromkeys(names) if n]
 
 
+def _rows_of(values: pd.Series) -> dict[object, np.ndarray]:
+    """The positions of the records of each distinct value, in record order (missing
+    values have none)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {u: order[starts[k] : starts[k + 1]] for k, u in enumerate(uniques)}
+
+
 def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
     adt = spec["adt"]
     if isinstance(adt, str):
@@ -423,10 +432,13 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
         bds = pd.concat([bds, imputed], ignore_index=True)
         post = pd.concat([post, pd.Series(True, index=range(len(imputed)))], ignore_index=True)
     bds["CHG"], bds["PCHG"] = np.nan, np.nan
+    chg, pchg = np.full(len(bds), np.nan), np.full(len(bds), np.nan)
+    values, by_param = bds[["AVAL", "BASE"]], _rows_of(bds["PARAMCD"])
     for paramcd, dec in decimals.items():
-        sel = bds["PARAMCD"] == paramcd
-        bds.loc[sel, "CHG"] = D.compute_chg(bds[sel], post[sel], dec)
-        bds.loc[sel, "PCHG"] = D.compute_pchg(bds[sel], post[sel], dec)
+        at = by_param.get(paramcd, np.array([], dtype=np.intp))
+        chg[at] = D.compute_chg(values.iloc[at], post.iloc[at], dec).to_numpy()
+        pchg[at] = D.compute_pchg(values.iloc[at], post.iloc[at], dec).to_numpy()
+    bds["CHG"], bds["PCHG"] = chg, pchg
     if primary is not None:
         in_pop = bds["USUBJID"].isin(pop["USUBJID"])
         at_visit = (bds["AVISITN"] == visitn) & in_pop
