@@ -116,7 +116,14 @@ def _adtm(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.DataFrame:
+def _part(
+    spec: SpecMap,
+    prm: Mapping,
+    rows: pd.DataFrame,
+    src_name: str,
+    adt: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The records of one parameter; ``adt``: its ADT when worked out beforehand."""
     part = pd.DataFrame(
         {
             "STUDYID": rows["STUDYID"].to_numpy(),
@@ -124,7 +131,7 @@ def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.
             "PARAMCD": str(prm["PARAMCD"]),
             "PARAM": str(prm["PARAM"]),
             "AVAL": rows[str(spec["aval"])].to_numpy(dtype="float64"),
-            **_adt(spec, rows),
+            **(_adt(spec, rows) if adt is None else adt),
             **_adtm(spec, rows),
             "SRCDOM": src_name,
             "SRCVAR": str(spec["aval"]),
@@ -375,10 +382,15 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     # the variables the records are built from, so that each parameter's selection copies
     # those and not the whole domain
     used = src[[c for c in _part_columns(spec, src_name) if c in src.columns]]
+    # a plain date (no imputation, so no error naming a record) is converted once for the
+    # domain (per distinct date) rather than once per parameter
+    adt = spec["adt"]
+    whole = {"ADT": D.compute_dt(used[adt]).to_numpy()} if isinstance(adt, str) else None
     parts, decimals = [], {}
     for prm in _parameters(spec, source):
-        rows = used[_match(source, prm["where"])]
-        parts.append(_part(spec, prm, rows, src_name))
+        at = np.flatnonzero(_match(source, prm["where"]))
+        mine = None if whole is None else {k: v[at] for k, v in whole.items()}
+        parts.append(_part(spec, prm, used.take(at), src_name, mine))
         decimals[str(prm["PARAMCD"])] = int(prm.get("decimals", 0))
     if not parts:
         raise InputError(f"{spec.where('parameters')}: {spec['dataset']}: no parameters")
@@ -434,8 +446,9 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     bds["CHG"], bds["PCHG"] = np.nan, np.nan
     chg, pchg = np.full(len(bds), np.nan), np.full(len(bds), np.nan)
     values, by_param = bds[["AVAL", "BASE"]], _rows_of(bds["PARAMCD"])
-    for paramcd, dec in decimals.items():
-        at = by_param.get(paramcd, np.array([], dtype=np.intp))
+    none = np.array([], dtype=np.intp)
+    for dec in sorted(set(decimals.values())):  # per record: once for each precision
+        at = np.concatenate([by_param.get(c, none) for c, d in decimals.items() if d == dec])
         chg[at] = D.compute_chg(values.iloc[at], post.iloc[at], dec).to_numpy()
         pchg[at] = D.compute_pchg(values.iloc[at], post.iloc[at], dec).to_numpy()
     bds["CHG"], bds["PCHG"] = chg, pchg
