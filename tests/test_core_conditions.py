@@ -195,3 +195,16 @@ def test_one_source_for_several_conditions() -> None:
         assert parse_condition(cond).evaluate(source).tolist() == match(FRAME, cond).tolist()
     with pytest.raises(ConditionError, match="no variable ARMCD"):
         parse_condition({"ARMCD": "A"}).evaluate(source)
+
+
+def test_spread_by_code() -> None:
+    from cdisc_umsc.core.conditions import _distinct
+
+    found = _distinct(pd.Series(["B", None, "A", "B", ""], dtype="str"))
+    assert found is not None  # texts: B, A, "" (blank), "" (missing)
+    for hit in ([0, 0, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],
+                [0, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1]):  # fmt: skip
+        flags = np.array(hit, dtype=bool)
+        spread = found.spread(flags)
+        assert spread.dtype == bool
+        assert spread.tolist() == flags[found.codes].tolist()

@@ -318,6 +318,11 @@ class _Distinct:
 
     def spread(self, hit: np.ndarray) -> np.ndarray:
         """Per record, from one result per distinct text."""
+        found = np.flatnonzero(hit)
+        if len(found) in (0, len(hit)):
+            return np.full(len(self.codes), len(found) > 0)
+        if len(found) == 1 and found[0] != len(hit) - 1:  # one text (not blank): a compare
+            return self.codes == found[0]
         return hit[self.codes]
 
 
