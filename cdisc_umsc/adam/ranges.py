@@ -103,7 +103,15 @@ def compute_shift(
     ok = (s != "") & (t != "")
     if select is not None:
         ok &= select.to_numpy()
-    return pd.Series(np.where(ok, s + " to " + t, ""), index=dataset.index, dtype=object)
+    # the text of each distinct (source, target) pair, written once (categories repeat)
+    s_codes, s_texts = pd.factorize(s)
+    t_codes, t_texts = pd.factorize(t)
+    pairs, first = np.unique(s_codes * len(t_texts) + t_codes, return_inverse=True)
+    texts = np.array(
+        [f"{s_texts[p // len(t_texts)]} to {t_texts[p % len(t_texts)]}" for p in pairs],
+        dtype=object,
+    )
+    return pd.Series(np.where(ok, texts[first], ""), index=dataset.index, dtype=object)
 
 
 def compute_r2a1(
