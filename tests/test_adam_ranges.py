@@ -88,3 +88,10 @@ def test_shift_texts_per_record_as_concatenated() -> None:
     ]
     empty = compute_shift(frame.iloc[:0])
     assert empty.tolist() == [] and empty.dtype == object
+
+
+def test_shift_of_categories_that_are_not_text() -> None:
+    frame = pd.DataFrame(
+        {"BNRIND": [1.0, None, 2.0], "ANRIND": pd.Series([1, "N", 1], dtype=object)}
+    )
+    assert compute_shift(frame).tolist() == ["1.0 to 1", "", "2.0 to 1"]

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import blank
+from cdisc_umsc.core.values import blank, distinct_texts
 
 Scalar = str | int | float
 _COMPARE: dict[str, Callable[[pd.Series, float | str], pd.Series]] = {
@@ -329,15 +329,11 @@ class _Distinct:
 def _distinct(values: pd.Series) -> _Distinct | None:
     """The distinct texts of a text column (pandas ``str`` or objects that are all text);
     None for any other column (numbers, flags, mixed values), which is tested as it is."""
-    if not (isinstance(values.dtype, pd.StringDtype) or values.dtype == object):
+    found = distinct_texts(values)
+    if found is None:
         return None
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = np.empty(len(uniques) + 1, dtype=object)
-    texts[:-1] = np.asarray(uniques, dtype=object)
-    texts[-1] = ""
-    if pd.api.types.infer_dtype(texts, skipna=False) != "string":
-        return None
-    return _Distinct(np.asarray(codes, dtype=np.intp), pd.Series(texts, dtype=object))
+    codes, texts = found
+    return _Distinct(codes, pd.Series(texts, dtype=object))
 
 
 class _Columns:
