@@ -203,7 +203,8 @@ def test_spread_by_code() -> None:
     found = _distinct(pd.Series(["B", None, "A", "B", ""], dtype="str"))
     assert found is not None  # texts: B, A, "" (blank), "" (missing)
     for hit in ([0, 0, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],
-                [0, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1]):  # fmt: skip
+                [0, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1], [1, 0, 1, 1], [1, 1, 1, 0],
+                [1, 1, 0, 1]):  # fmt: skip
         flags = np.array(hit, dtype=bool)
         spread = found.spread(flags)
         assert spread.dtype == bool

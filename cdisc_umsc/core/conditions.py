@@ -323,6 +323,8 @@ class _Distinct:
             return np.full(len(self.codes), len(found) > 0)
         if len(found) == 1 and found[0] != len(hit) - 1:  # one text (not blank): a compare
             return self.codes == found[0]
+        if len(found) == len(hit) - 1 and hit[-1]:  # all texts but one (not blank)
+            return self.codes != np.flatnonzero(~hit)[0]
         return hit[self.codes]
 
 
