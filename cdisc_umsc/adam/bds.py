@@ -210,12 +210,13 @@ def _check_params(spec: SpecMap, source: FrameSource) -> None:
     for chk in spec.get("checks") or []:
         by = [str(v) for v in chk["by"]]
         code, value = str(chk["code"]), str(chk.get("value", spec["aval"]))
-        items = src[_match(source, chk.get("where"))]
+        read = [c for c in dict.fromkeys([*by, code, value]) if c in src.columns]
+        items = src[read][_match(source, chk.get("where"))]  # the variables the formula reads
         with located(chk.where("formula")):
             computed = params.derive_param_computed(
                 items, by, code, value, str(chk["formula"]), int(chk.get("decimals", 6))
             )
-        total = src[_match(source, chk["total"])][[*by, value]].rename(columns={value: "AVAL"})
+        total = src[[*by, value]][_match(source, chk["total"])].rename(columns={value: "AVAL"})
         bad = params.derive_param_check(computed, total, by, float(chk.get("tolerance", 0)))
         if len(bad):
             row = bad.iloc[0]
