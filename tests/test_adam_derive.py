@@ -35,6 +35,57 @@ def test_merged_requires_unique_add() -> None:
         D.derive_vars_merged(left, add, ["USUBJID"], ["AGE"])
 
 
+def _joined(left: pd.DataFrame, add: pd.DataFrame, by: list[str], variables: list[str]):
+    """derive_vars_merged as the left join computes it (the reference)."""
+    keep = [v for v in variables if v not in by]
+    base = left.drop(columns=[v for v in keep if v in left.columns])
+    return base.merge(add[[*by, *keep]], on=by, how="left", validate="many_to_one")
+
+
+@pytest.mark.parametrize("left_type", ["str", object])
+@pytest.mark.parametrize("add_type", ["str", object])
+@pytest.mark.parametrize(
+    "subjects",
+    [
+        ["A", "B", "A", "C", "B"],  # every record has its subject
+        ["A", "Z", "A"],  # Z: not in add
+        ["A", None, "B"],  # a blank key
+        [],  # no records
+    ],
+)
+def test_merged_as_the_left_join(left_type: object, add_type: object, subjects: list) -> None:
+    left = pd.DataFrame(
+        {
+            "STUDYID": pd.Series(["S"] * len(subjects), dtype=left_type),
+            "USUBJID": pd.Series(subjects, dtype=left_type),
+            "AVAL": np.arange(len(subjects), dtype="float64"),
+            "SEX": "old",  # replaced by add's
+        },
+        index=np.arange(len(subjects)) * 3,  # the join numbers the records afresh
+    )
+    add = pd.DataFrame(
+        {
+            "STUDYID": pd.Series(["S"] * 4, dtype=add_type),
+            "USUBJID": pd.Series(["C", "A", "B", "Q"], dtype=add_type),
+            "SEX": pd.Series(["F", "M", None, "F"], dtype=object),
+            "ARM": pd.Series(["X", "Y", "Z", "W"], dtype="str"),
+            "AGE": [30, 40, 50, 60],
+            "TRTSDT": [1.0, NAN, 3.0, 4.0],
+            "FL": [True, False, True, True],
+        }
+    )
+    by, variables = ["STUDYID", "USUBJID"], ["SEX", "ARM", "AGE", "TRTSDT", "FL", "USUBJID"]
+    got = D.derive_vars_merged(left, add, by, variables)
+    pd.testing.assert_frame_equal(got, _joined(left, add, by, variables), check_exact=True)
+
+
+def test_merged_keys_of_other_types_are_joined() -> None:
+    left = pd.DataFrame({"ID": [1, 2, 1], "X": [1.0, 2.0, 3.0]})
+    add = pd.DataFrame({"ID": [2.0, 1.0], "SEX": ["F", "M"]})
+    got = D.derive_vars_merged(left, add, ["ID"], ["SEX"])
+    pd.testing.assert_frame_equal(got, _joined(left, add, ["ID"], ["SEX"]), check_exact=True)
+
+
 def test_dt_and_ady_have_no_day_zero() -> None:
     dt = D.compute_dt(pd.Series(["1960-01-02", "2019-05", "1960-01-01T10:00"]))
     assert dt.iloc[0] == 1.0 and np.isnan(dt.iloc[1]) and dt.iloc[2] == 0.0
