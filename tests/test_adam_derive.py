@@ -233,3 +233,53 @@ def test_copied_names_the_copy_line_and_the_absent_variable(tmp_path) -> None:
     )
     dm["SUBJID"] = []
     assert copied(spec, dm, "DM") == ["USUBJID", "SUBJID", "AGE"]
+
+
+def _base_joined(dataset: pd.DataFrame, by: list[str], value: str) -> pd.Series:
+    """compute_base as the left join computes it (the reference)."""
+    base = dataset.loc[dataset["ABLFL"] == "Y", [*by, value]].rename(columns={value: "_base"})
+    merged = dataset[by].merge(base, on=by, how="left")
+    if dataset[value].dtype.kind in "fiu":
+        return pd.Series(merged["_base"].to_numpy(), index=dataset.index, dtype="float64")
+    return pd.Series(
+        merged["_base"].astype(object).fillna("").to_numpy(), index=dataset.index, dtype=object
+    )
+
+
+@pytest.mark.parametrize("key_type", ["str", object])
+@pytest.mark.parametrize("blank_key", [False, True])
+def test_base_as_the_left_join(key_type: object, blank_key: bool) -> None:
+    subjects = ["A", "A", "A", "B", "B", "C", "C", None if blank_key else "D"]
+    frame = pd.DataFrame(
+        {
+            "USUBJID": pd.Series(subjects, dtype=key_type),
+            "PARAMCD": pd.Series(["P", "P", "Q", "P", "P", "P", "P", "P"], dtype=key_type),
+            "ABLFL": ["", "Y", "Y", "", "", "Y", "", "Y"],  # B has no baseline
+            "AVAL": [1.0, 2.0, NAN, 4.0, 5.0, 6.0, 7.0, 8.0],
+            "N": [1, 2, 3, 4, 5, 6, 7, 8],
+            "ANRIND": pd.Series(["LOW", "HIGH", None, "", "LOW", "NORMAL", "", "LOW"], dtype="str"),
+            "TEXT": pd.Series(["x", None, "z", "", "y", "w", "", "v"], dtype=object),
+        }
+    ).set_axis(np.arange(8) * 2)
+    for value in ("AVAL", "N", "ANRIND", "TEXT"):
+        got = D.compute_base(frame, ["USUBJID", "PARAMCD"], value)
+        want = _base_joined(frame, ["USUBJID", "PARAMCD"], value)
+        pd.testing.assert_series_equal(got, want, check_exact=True)
+    base = D.compute_base(frame, ["USUBJID", "PARAMCD"]).to_numpy()
+    np.testing.assert_array_equal(base[:7], [2.0, 2.0, NAN, NAN, NAN, 6.0, 6.0])
+    assert D.compute_base(frame, ["USUBJID", "PARAMCD"], "ANRIND").tolist()[:3] == ["HIGH"] * 2 + [
+        ""
+    ]
+
+
+def test_merged_on_many_key_combinations_as_the_left_join() -> None:
+    # 6 x 6 x 6 key combinations for 6 records: looked up, not tabulated
+    left = pd.DataFrame({k: [f"{k}{i}" for i in range(6)] for k in ("A", "B", "C")})
+    left["V"] = np.arange(6.0)
+    add = left.iloc[::-1].assign(W=np.arange(6) * 10, X=list("uvwxyz"))
+    got = D.derive_vars_merged(left, add, ["A", "B", "C"], ["W", "X"])
+    pd.testing.assert_frame_equal(got, _joined(left, add, ["A", "B", "C"], ["W", "X"]))
+    assert got["W"].tolist() == [50, 40, 30, 20, 10, 0]
+    base = left.assign(ABLFL=["Y", "", "Y", "", "", "Y"])
+    got_base = D.compute_base(base, ["A", "B", "C"], "V")
+    np.testing.assert_array_equal(got_base.to_numpy(), _base_joined(base, ["A", "B", "C"], "V"))

@@ -93,10 +93,14 @@ def _key_rows(dataset: pd.DataFrame, add: pd.DataFrame, by: Sequence[str]) -> np
         theirs = pd.Index(texts[:-1], dtype=object).get_indexer(add[key].to_numpy(dtype=object))
         known &= theirs >= 0  # a key value no record has: that row matches none
         left, right = left * width + codes, right * width + np.maximum(theirs, 0)
-    at = pd.Index(right[known]).get_indexer(pd.Index(left))
-    if (at < 0).any():
-        return None
-    return np.flatnonzero(known)[at]
+    if span <= 4 * (len(left) + len(right)):  # few key combinations: a table of them
+        table = np.full(span, -1, dtype=np.intp)
+        table[right[known]] = np.flatnonzero(known)
+        rows = table[left]
+    else:
+        at = pd.Index(right[known]).get_indexer(pd.Index(left))
+        rows = np.append(np.flatnonzero(known), -1)[at]  # -1 (no match) stays -1
+    return None if (rows < 0).any() else rows
 
 
 #: summary functions of :func:`derive_var_merged_summary`
