@@ -84,3 +84,20 @@ def test_round_half_away_from_zero_as_sas_round() -> None:
     assert out.name == "X" and out.index.equals(values.index)
     assert round_half_away(pd.Series([2.5, -2.5, 3.5]), 0).tolist() == [3.0, -3.0, 4.0]
     assert round_half_away(pd.Series([1.005]), 2).tolist() == [1.01]
+
+
+def test_distinct_texts() -> None:
+    from cdisc_umsc.core.values import distinct_texts
+
+    for dtype in ("str", object):
+        found = distinct_texts(pd.Series(["B", None, "A", "B", "", " "], dtype=dtype))
+        assert found is not None
+        codes, texts = found
+        assert texts.tolist() == ["B", "A", "", " ", ""]  # the last "" stands for missing
+        assert codes.tolist() == [0, -1, 1, 0, 2, 3]
+        assert texts[codes].tolist() == ["B", "", "A", "B", "", " "]
+    empty = distinct_texts(pd.Series([], dtype="str"))
+    assert empty is not None and empty[1].tolist() == [""] and len(empty[0]) == 0
+    assert distinct_texts(pd.Series([1.0, None])) is None
+    assert distinct_texts(pd.Series([True, False])) is None
+    assert distinct_texts(pd.Series(["1", 1], dtype=object)) is None  # not all text

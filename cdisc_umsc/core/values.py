@@ -37,6 +37,24 @@ def _per_distinct(values: pd.Series, fn: Callable[[np.ndarray], object]) -> np.n
     return np.append(mapped, missing)[codes]
 
 
+def distinct_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column as ``(codes, texts)``: ``texts[codes]`` is the column with missing values
+    as "" (the last text is that "", which code -1 picks); None for a column that is not text
+    (numbers, booleans, objects that are not all text), whose values are not all ``str``.
+
+    A per-value result is then worked out once per distinct text and spread back by code.
+    """
+    if not (isinstance(values.dtype, pd.StringDtype) or values.dtype == object):
+        return None
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.empty(len(uniques) + 1, dtype=object)
+    texts[:-1] = np.asarray(uniques, dtype=object)
+    texts[-1] = ""
+    if pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        return None
+    return np.asarray(codes, dtype=np.intp), texts
+
+
 def _text_blank(items: np.ndarray) -> list[bool]:
     return [
         x is None or x is pd.NA or (isinstance(x, float) and x != x) or str(x).strip() == ""
