@@ -23,7 +23,7 @@ from cdisc_umsc.adam.build import build_adam
 from cdisc_umsc.adam.build import check_specs as check_adam_specs
 from cdisc_umsc.core.atomic import make_folder, write_bytes, write_text
 from cdisc_umsc.core.bundled import default_trial
-from cdisc_umsc.core.errors import ReconciliationError, WriteError
+from cdisc_umsc.core.errors import InputError, ReconciliationError, WriteError
 from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
 from cdisc_umsc.core.parallel import can_fork, cpu_count, run_steps
 from cdisc_umsc.core.progress import Progress, StepHook, no_steps
@@ -42,12 +42,30 @@ from cdisc_umsc.write.xpt import write_xpt
 
 def inputs(spec_dir: Path | str | None, raw_dir: Path | str | None) -> tuple[Path, Path]:
     """The spec and raw folders of a run; one not given is the bundled default trial's,
-    resolved now (never at import time, never against the working directory)."""
+    resolved now (never at import time, never against the working directory). A spec of
+    its own needs its raw folder named: the bundled forms are the bundled spec's only. A raw
+    folder that is not a folder is refused here, in one line."""
     if spec_dir is None or raw_dir is None:
         trial = default_trial()
+        if raw_dir is None and spec_dir is not None and not _same(Path(spec_dir), trial.spec):
+            raise InputError(
+                f"--spec {spec_dir}: name its raw folder with --raw (without --raw only the "
+                "bundled trial's own spec reads the bundled raw forms)"
+            )
         spec_dir = trial.spec if spec_dir is None else spec_dir
         raw_dir = trial.raw if raw_dir is None else raw_dir
-    return Path(spec_dir), Path(raw_dir)
+    raw = Path(raw_dir)
+    if not raw.is_dir():
+        what = "is not a folder" if raw.exists() else "does not exist"
+        raise InputError(f"--raw {raw_dir}: {what}; name the folder of the raw form files")
+    return Path(spec_dir), raw
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 @dataclass
