@@ -43,11 +43,13 @@ from cdisc_umsc.write.xpt import write_xpt
 def inputs(spec_dir: Path | str | None, raw_dir: Path | str | None) -> tuple[Path, Path]:
     """The spec and raw folders of a run; one not given is the bundled default trial's,
     resolved now (never at import time, never against the working directory). A spec of
-    its own needs its raw folder named: the bundled forms are the bundled spec's only. A raw
-    folder that is not a folder is refused here, in one line."""
+    its own needs its raw folder named: the bundled forms are the bundled spec's only (a
+    folder that is no spec is left to the spec loader to name). A raw folder that is not a
+    folder is refused here, in one line."""
     if spec_dir is None or raw_dir is None:
         trial = default_trial()
-        if raw_dir is None and spec_dir is not None and not _same(Path(spec_dir), trial.spec):
+        own = spec_dir is not None and not _same(Path(spec_dir), trial.spec)
+        if raw_dir is None and own and (Path(str(spec_dir)) / "study.yaml").is_file():
             raise InputError(
                 f"--spec {spec_dir}: name its raw folder with --raw (without --raw only the "
                 "bundled trial's own spec reads the bundled raw forms)"
