@@ -101,3 +101,11 @@ def test_distinct_texts() -> None:
     assert distinct_texts(pd.Series([1.0, None])) is None
     assert distinct_texts(pd.Series([True, False])) is None
     assert distinct_texts(pd.Series(["1", 1], dtype=object)) is None  # not all text
+
+
+def test_a_number_no_double_holds_is_no_number() -> None:
+    from cdisc_umsc.core.values import to_number
+
+    got = to_number(pd.Series(["1e-400", "2e-324", "0", "0.000", "0e7", "5e-324", "1e-300"]))
+    assert got.isna().tolist() == [True, True, False, False, False, False, False]
+    assert got.iloc[2:].tolist() == [0.0, 0.0, 0.0, 5e-324, 1e-300]

@@ -76,8 +76,9 @@ NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 def to_number(values: pd.Series) -> pd.Series:
     """Text as float64: NaN where blank or not a finite number in :data:`NUMBER` form, so
-    that ``1e400`` (no finite double), ``-0`` (a signed zero, which would be written back as
-    "-0") and the words above are not numbers. Done once per distinct value."""
+    that ``1e400`` (no finite double), ``1e-400`` (a number no double holds: it would read as
+    0), ``-0`` (a signed zero, which would be written back as "-0") and the words above are
+    not numbers. Done once per distinct value."""
     codes, uniq = pd.factorize(values.astype(object), use_na_sentinel=True)
     text = pd.Series(uniq, dtype=object).astype(str).str.strip()
     ok = text.str.fullmatch(NUMBER).to_numpy(dtype=bool)
@@ -85,6 +86,10 @@ def to_number(values: pd.Series) -> pd.Series:
     if ok.any():
         num[ok] = text[ok].to_numpy(dtype=object).astype(np.float64)
     num[~np.isfinite(num) | ((num == 0) & np.signbit(num))] = np.nan
+    zero = np.flatnonzero(num == 0)
+    if zero.size:  # a zero read from a mantissa that is not zero underflowed
+        mantissa = text.iloc[zero].str.replace(r"[eE].*\Z", "", regex=True)
+        num[zero[mantissa.str.contains("[1-9]").to_numpy(dtype=bool)]] = np.nan
     out = np.append(num, np.nan)[codes]  # code -1 (missing) takes the appended NaN
     return pd.Series(out, index=values.index, dtype="float64")
 
