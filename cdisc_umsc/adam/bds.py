@@ -438,6 +438,7 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     primary = spec.get("primary")
     if primary is not None:
         visitn = float(primary["AVISITN"])
+        _check_primary_visit(bds, primary, visitn)
         pop = adsl[adsl[str(primary["population"])] == "Y"]
         imputed = D.derive_param_imputed(
             bds, pop, BY, str(primary["AVISIT"]), visitn, str(primary["missing"])
@@ -503,3 +504,24 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     keys = [k for k in ("USUBJID", "PARAMCD", "AVISITN", "ADT") if k in bds.columns]
     # missing values sort first, as SAS orders them (the order validators and CORE expect)
     return bds.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _check_primary_visit(bds: pd.DataFrame, primary: SpecMap, visitn: float) -> None:
+    """The primary analysis visit is a visit of the records: a visit no record has would
+    give every subject an imputed record there and the endpoint 0 responders, without a
+    word; one whose AVISIT the records spell otherwise would put two names on one visit."""
+    at = bds["AVISITN"] == visitn
+    where = f"{primary.where()}: primary"
+    visit = str(primary["AVISIT"])
+    if not at.any():
+        seen = bds[["AVISITN", "AVISIT"]].dropna().drop_duplicates().sort_values("AVISITN")
+        listed = ", ".join(f"{n:g} {v}" for n, v in seen.itertuples(index=False))
+        raise InputError(
+            f"{where}: no record is at AVISITN {visitn:g} ({visit}); the records' visits "
+            f"(AVISITN AVISIT): {listed or 'none'}"
+        )
+    names = sorted(set(bds.loc[at, "AVISIT"].dropna().astype(str)) - {""})
+    if names and visit not in names:
+        raise InputError(
+            f"{where}: the records at AVISITN {visitn:g} are {', '.join(names)}, not {visit}"
+        )
