@@ -202,7 +202,13 @@ def _raise_unencodable(col: pd.Series, encoding: str, where: str) -> None:
     row = int(np.argmax((back != col).to_numpy(dtype=bool)))
     raise WriteError(
         f"{where}, row {row + 1}: {_short(col.iloc[row])} is not valid {encoding}"
-        + (" (non-ASCII needs an explicit encoding=)" if encoding == "ascii" else "")
+        + (
+            ": the XPT files carry ASCII text (FDA Study Data Technical Conformance Guide); "
+            "write the value in ASCII in the raw form or coding table, or write Dataset-JSON "
+            "(--format json; the API's write_xpt takes an encoding=)"
+            if encoding == "ascii"
+            else ""
+        )
     )
 
 
