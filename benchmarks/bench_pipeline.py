@@ -13,10 +13,12 @@ the ratios.
 In the same run it measures a floor for the largest size, in a fresh interpreter: every raw form
 read with ``pandas.read_csv(dtype=str)`` plus every output dataset (read back from the run's XPT
 files) written again with ``cdisc_umsc.write.xpt.write_xpt``; and the fixed cost: ``cdisc-umsc
-run -q`` on the bundled trial against ``cdisc-umsc --version``, each in a fresh subprocess (best
-of three). It prints the package versions it ran with first. ``--sizes 250,...,10000`` adds the
-10,000-subject size (about 5 M LB rows). The last line is ``bundled_vs_startup=<r>
-pipeline_2000_seconds=<s> pipeline_2000_peak_gb=<GB> pipeline_vs_floor=<r> growth_exponent=<b>``.
+run -q`` on the bundled trial against the start-up of a run (the interpreter plus the modules a
+run imports, benchmarks/startup.py) and against ``cdisc-umsc --version``, each in a fresh
+subprocess (best of three). It prints the package versions it ran with first.
+``--sizes 250,...,10000`` adds the 10,000-subject size (about 5 M LB rows). The last line is
+``bundled_vs_startup=<r> pipeline_2000_seconds=<s> pipeline_2000_peak_gb=<GB>
+pipeline_vs_floor=<r> growth_exponent=<b>``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from startup import imports_command
 
 
 def _pss(pid: int | str) -> int:
@@ -190,21 +193,22 @@ def _floor_child(raw: Path, out: Path) -> dict:
     return {"read": read, "write": written}
 
 
-def _fixed_cost() -> float:
-    """Best-of-three wall time of `cdisc-umsc run -q` (bundled trial) over `--version`."""
+def _fixed_cost() -> tuple[float, float]:
+    """Best-of-three wall time of `cdisc-umsc run -q` (bundled trial) over the start-up of a
+    run (interpreter + the modules a run imports) and over `--version`."""
     exe = [sys.executable, "-c", "from cdisc_umsc.cli import main; main()"]
 
     def best(args: list[str]) -> float:
         times = []
         for _ in range(3):
             t = time.perf_counter()
-            subprocess.run(exe + args, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
             times.append(time.perf_counter() - t)
         return min(times)
 
     with tempfile.TemporaryDirectory(prefix="bench_fixed.") as tmp:
-        run = best(["run", "-q", "--out", str(Path(tmp) / "out")])
-    return run / best(["--version"])
+        run = best([*exe, "run", "-q", "--out", str(Path(tmp) / "out")])
+    return run / best(imports_command()), run / best([*exe, "--version"])
 
 
 def _measure(subjects: int, work: Path, jobs: int, profile: Path | None) -> dict:
@@ -257,8 +261,11 @@ def main() -> None:
         return
     print(_versions())
     sizes = [int(s) for s in args.sizes.split(",")]
-    fixed = _fixed_cost()
-    print(f"bundled trial run / --version (fresh subprocesses, best of 3): {fixed:.2f}")
+    fixed, over_version = _fixed_cost()
+    print(
+        "bundled trial run / start-up (interpreter + a run's imports; fresh subprocesses, best "
+        f"of 3): {fixed:.2f}; / --version: {over_version:.2f} (bundled_vs_version)"
+    )
     figures = {}
     with tempfile.TemporaryDirectory(prefix="bench_pipeline.") as tmp:
         for n in sizes:

@@ -139,7 +139,8 @@ def build_study(spec: PathLike | None = None, raw: PathLike | None = None) -> St
     """Map, derive and validate a study in memory; nothing is written.
 
     ``spec`` is a spec folder, ``raw`` the folder of raw CRF exports; either one left out is
-    the bundled default trial's. Findings are what ``cdisc-umsc run`` reports.
+    the bundled default trial's (a spec of its own needs its ``raw``). Findings are what
+    ``cdisc-umsc run`` reports.
     """
     from cdisc_umsc import run as runner
     from cdisc_umsc.validate.engine import validate_study

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.atomic import make_folder, write_text
+from cdisc_umsc.core.csvtext import csv_text
 from cdisc_umsc.core.errors import InputError, ReconciliationError
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.metadata.spec import DomainSpec, StudySpec
@@ -251,7 +252,10 @@ def sdtm_records(spec: StudySpec, sdtm: SdtmResult) -> dict[str, pd.DataFrame]:
 
 def _complete(dataset: str, n: int, edges: pd.DataFrame) -> pd.DataFrame:
     """Sorted edges; every record has at least one source, and every source exists."""
-    missing = np.setdiff1d(np.arange(1, n + 1), edges["record"].to_numpy())
+    records = edges["record"].to_numpy(dtype="int64")
+    covered = np.zeros(n + 1, dtype=bool)
+    covered[records[(records >= 1) & (records <= n)]] = True
+    missing = np.flatnonzero(~covered[1:]) + 1
     if len(missing):
         raise ReconciliationError(
             f"{dataset}: record {int(missing[0])} has no lineage "
@@ -532,7 +536,7 @@ def variable_specs(
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
     make_folder(path.parent)
-    write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    write_text(path, csv_text(frame))
 
 
 def write_lineage(

@@ -6,11 +6,14 @@ command writes (define.xml, lineage, manifest, reports, the review page), is sca
 - the values of the raw fields the spec declares as identifiers, found anywhere inside a
   value and compared in a normalised form: Unicode compatibility form (full-width letters and
   digits are the ASCII ones), case folded, digits of any script read as 0-9, and in dataset
-  values without spaces or separators (``130-6291-8450`` is ``13062918450``); a date is also
+  values without spaces or separators (``130-6291-8450`` is ``13062918450``); a phone number
+  declared with its country code is also looked for without it (``+1 555 010 1002`` as
+  ``5550101002`` and ``05550101002``); a date is also
   looked for as ``19620719``, ``19071962``, ``07191962``, ``19JUL1962`` and ``1962年7月19日``;
 - identifier patterns in their common spellings: PRC resident ID numbers (18 digits, or the
   old 15), mainland mobile numbers (with spaces, dashes, ``+86`` or ``0086``), landlines
-  with an area code, PRC passport numbers, and e-mail addresses (also with a full-width
+  with an area code, phone numbers written with a country code (``+44 20 7946 0958``), PRC
+  passport numbers, and e-mail addresses (also with a full-width
   ``@`` or written "at" / "dot"); the digits of a hexadecimal checksum word are no number.
 
 A hit stops the command with one line naming dataset, variable and row (or the file) and the
@@ -29,63 +32,13 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import UmscError
+from cdisc_umsc.core.identifiers import DIGIT_PATTERN as _DIGIT_PATTERN
+from cdisc_umsc.core.identifiers import fold as _fold
+from cdisc_umsc.core.identifiers import pattern_hits as _pattern_hits
 from cdisc_umsc.core.values import as_text, is_numeric
 
-#: Identifier patterns, matched on folded text (see :func:`_fold`). Digit patterns are
-#: tried only on runs of digits, spaces, dashes and parentheses (``_DIGIT_RUN``) with their
-#: neighbours, e-mail patterns only around "@" or "at", so that a scan stays linear.
-_SEP = r"[ \-]?"
-_BEFORE = r"(?<![0-9])(?<![0-9]\.)"  # not inside a longer number, nor its decimals
-_AFTER = r"(?![0-9]|\.[0-9])"
-PATTERNS = {
-    "a PRC resident ID number": (
-        _BEFORE + r"[0-9]{6}" + _SEP + r"(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])"
-        r"(?:0[1-9]|[12][0-9]|3[01])" + _SEP + r"[0-9]{3}[0-9x](?![0-9a-z]|\.[0-9])"
-    ),
-    "a 15-digit PRC resident ID number": (
-        _BEFORE + r"[0-9]{8}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}" + _AFTER
-    ),
-    "a mobile phone number": (
-        _BEFORE
-        + r"(?:(?:\+|00)86"
-        + _SEP
-        + r")?1[3-9][0-9]"
-        + _SEP
-        + r"[0-9]{4}"
-        + _SEP
-        + r"[0-9]{4}"
-        + _AFTER
-    ),
-    "a landline phone number": (
-        _BEFORE
-        + r"(?:(?:\+|00)86"
-        + _SEP
-        + r")?(?:\(0[1-9][0-9]{1,2}\)|0[1-9][0-9]{1,2})"
-        + r"[ \-]?[2-9][0-9]{2,3}"
-        + _SEP
-        + r"[0-9]{4}"
-        + _AFTER
-    ),
-    "a passport number": (
-        r"(?<![0-9a-z])[eg](?:[0-9]{8}|[a-hj-np-z][0-9]{7})(?![0-9a-z])"
-        r"|(?:passport|护照)(?: ?(?:no\.?|number|号码?))? ?[:#]? ?[a-z]{0,2}[0-9]{6,9}"
-    ),
-    "an e-mail address": (
-        r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
-        r"|[a-z0-9._%+-]+ ?[\[(] ?at ?[\])] ?[a-z0-9-]+(?: ?(?:[\[(] ?dot ?[\])]|\.) ?[a-z]{2,})+"
-        r"|[a-z0-9._%+-]+ at [a-z0-9-]+(?: dot [a-z0-9-]+)* dot "
-        r"(?:com|cn|net|org|edu|gov|info|io|uk|de|jp|hk)(?![a-z])"
-    ),
-}
-_PATTERNS = {label: re.compile(p) for label, p in PATTERNS.items()}
-_DIGITAL = ("a PRC resident ID number", "a 15-digit PRC resident ID number",
-            "a mobile phone number", "a landline phone number")  # fmt: skip
-#: where digit patterns may match: 9 or more digits among spaces, dashes, parentheses, +
-_DIGIT_RUN = re.compile(r"[0-9+(][0-9 ()\-]{7,}[0-9x]")
-_ANCHORS = {
-    "a passport number": re.compile(r"[eg][0-9a-z][0-9]{7}|passport|护照"),
-    "an e-mail address": re.compile(r"@|at\b"),
-}
+#: pieces of text (one a line) that are numbers too short for any digit pattern
+_SHORT_NUMBERS = re.compile(rb"(?m)^[0-9]{1," + str(_DIGIT_PATTERN - 1).encode() + rb"}\n")
 #: shortest identifier value looked for: 2 characters of a CJK name, 4 of any other value
 #: (shorter Latin text would be found inside ordinary words)
 _SHORTEST_CJK, _SHORTEST = 2, 4
@@ -93,17 +46,12 @@ _MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 #: checksums (sha256 in the manifest): hexadecimal, never an identifier, often digit runs
 _HEX_DIGEST = re.compile(rb"[0-9a-f]{32,}")
-#: a word of at least this many hexadecimal digits, one of them a letter, is a checksum or
-#: its prefix (the review page shows sha256's first 12): its digits are no phone or ID
-_HEX_WORD = 12
-_WORD_BEFORE = re.compile(r"[0-9a-z]{0,64}\Z")
-_WORD_AFTER = re.compile(r"[0-9a-z]{0,64}")
-_HEX = re.compile(r"[0-9a-f]*[a-f][0-9a-f]*")
 #: files whose records are scanned as datasets (their frames), not again as text
 _DATASET_SUFFIXES = (".xpt", ".ndjson")
 #: a file's text is scanned as its distinct pieces between these bytes (CSV cells, XML and
 #: HTML text and attribute values, JSON strings), at most about this many bytes at a time
-_TOKEN_SEP = bytes.maketrans(b"\t\r\"'<>=|,;", b"\n" * 10)
+#: (NUL is read as a space, as in values joined for a scan)
+_PIECES = bytes.maketrans(b"\t\r\"'<>=|,;\x00", b"\n" * 10 + b" ")
 _CHUNK = 1 << 22
 #: separates values joined for one scan: no value holds it (control characters are refused)
 _NUL = "\x00"
@@ -115,8 +63,6 @@ class IdentifierLeak(UmscError):
     exit_code = 4
 
 
-_DIGITS: dict[int, str] | None = None
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # any script's digits, on purpose
 _WORD: np.ndarray | None = None
 
 
@@ -127,26 +73,6 @@ def _word_table() -> np.ndarray:
         _WORD = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
         _WORD[0] = True  # the separator of joined values stays
     return _WORD
-
-
-def _digit_table() -> dict[int, str]:
-    """Every Unicode decimal digit -> its ASCII digit (built once, on first need)."""
-    global _DIGITS
-    if _DIGITS is None:
-        _DIGITS = {
-            cp: str(unicodedata.digit(chr(cp)))
-            for cp in range(0x80, 0x110000)
-            if chr(cp).isdecimal()
-        }
-    return _DIGITS
-
-
-def _fold(text: str) -> str:
-    """Compatibility form (full-width is ASCII), case folded, every decimal digit as 0-9."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if text.isascii() or not _OTHER_DIGIT.search(text):
-        return text
-    return text.translate(_digit_table())
 
 
 def _compact(text: str) -> str:
@@ -177,6 +103,23 @@ def _date_forms(iso: str) -> list[str]:
     ]
 
 
+#: a phone number written with its country code: "+", then digits, spaces, dashes, brackets
+_INTERNATIONAL = re.compile(r"\+[0-9][0-9 ()\-]+")
+#: digits a national number keeps once its country code (1 to 3 digits) is taken off
+_NATIONAL_DIGITS = 9
+
+
+def _national_forms(value: str) -> list[str]:
+    """A phone number declared with its country code as it is also written at home: without
+    the code (1 to 3 digits: which is not known), and with a trunk 0 instead."""
+    folded = _fold(value)
+    if not _INTERNATIONAL.fullmatch(folded):
+        return []
+    digits = re.sub(r"[^0-9]", "", folded)
+    national = [digits[k:] for k in (1, 2, 3) if len(digits) - k >= _NATIONAL_DIGITS]
+    return [*national, *("0" + n for n in national)]
+
+
 def _long_enough(form: str) -> bool:
     return len(form) >= (_SHORTEST_CJK if _is_cjk(form) else _SHORTEST)
 
@@ -196,12 +139,13 @@ class Guard:
         spelt: set[str] = set()  # as written (folded): what files are searched for
         for value in identifier_values:
             value = str(value).strip()
-            dates = _date_forms(value)
-            forms.update(f for f in (_compact(value), *dates) if _long_enough(f))
-            spelt.update(f for f in (_fold(value), *dates) if _long_enough(f))
+            others = _date_forms(value) + _national_forms(value)
+            forms.update(f for f in (_compact(value), *others) if _long_enough(f))
+            spelt.update(f for f in (_fold(value), *others) if _long_enough(f))
         self.secrets = frozenset(forms)
         self._by_length = _by_length(forms)
         self._spelt_by_length = _by_length(spelt)
+        self._spelt_digits = frozenset(f.encode() for f in spelt if f.isascii() and f.isdigit())
 
     # ------------------------------------------------------------------ datasets
     def scan_frames(self, datasets: Mapping[str, pd.DataFrame]) -> None:
@@ -287,73 +231,66 @@ class Guard:
     # ------------------------------------------------------------------ files
     def scan_files(self, folder: Path) -> None:
         """Raise IdentifierLeak for the first written file (but dataset files, scanned as
-        frames) whose text holds an identifier."""
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            if path.suffix.lower() in _DATASET_SUFFIXES:
-                continue
+        frames) whose text holds an identifier.
+
+        Whether a piece of text holds an identifier depends on that piece alone (no pattern
+        or value spans a separator), so the distinct pieces of all files are scanned once,
+        together; only when one holds an identifier are the files scanned one by one, to
+        name the first."""
+        paths = [
+            path
+            for path in sorted(p for p in Path(folder).rglob("*") if p.is_file())
+            if path.suffix.lower() not in _DATASET_SUFFIXES
+        ]
+        pieces: set[bytes] = set()
+        texts: list[Path] = []
+        for path in paths:
             data = path.read_bytes()
             if path.suffix.lower() == ".json" and b'"datasetJSONVersion"' in data[:4000]:
                 continue
-            # the distinct cells / attribute values / text runs, scanned in bounded pieces
-            pieces = set(data.replace(b"\x00", b" ").translate(_TOKEN_SEP).split(b"\n"))
-            pieces.discard(b"")
-            digests = {t for t in pieces if len(t) >= 32 and _HEX_DIGEST.fullmatch(t)}
-            tokens = sorted(pieces - digests)
-            ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
-            total = int(ends[-1]) if len(ends) else 0
-            cuts = [*np.searchsorted(ends, np.arange(_CHUNK, total, _CHUNK)), None]
-            hits: dict[int, str] = {}
-            start = 0
-            for cut in cuts if tokens else ():
-                text = b"\x00".join(tokens[start:cut]).decode("utf-8", errors="replace")
-                hits = self._hits(text.split(_NUL), spelt=True)
-                start = cut
-                if hits:
-                    break
-            if hits:
+            texts.append(path)
+            pieces.update(data.translate(_PIECES).split(b"\n"))
+        if not self._pieces_hold(pieces):
+            return
+        for path in texts:
+            what = self._file_hit(path.read_bytes())
+            if what:
                 raise IdentifierLeak(
-                    f"{path.relative_to(folder).as_posix()}: holds {min(hits.values())}; direct "
+                    f"{path.relative_to(folder).as_posix()}: holds {what}; direct "
                     "identifiers must not reach an output"
                 )
 
+    def _pieces_hold(self, pieces: set[bytes]) -> bool:
+        """Whether any of the distinct pieces of text holds an identifier. A piece of at most
+        8 ASCII digits (a record or row number) can hold no pattern (the shortest takes 9
+        digits) and a declared value only as a whole, so it is looked up, not scanned."""
+        if not pieces.isdisjoint(self._spelt_digits):  # a declared value, whole, in digits
+            return True
+        others = _SHORT_NUMBERS.sub(b"", b"\n".join(pieces) + b"\n").split(b"\n")
+        rest = [t for t in others if t and not (len(t) >= 32 and _HEX_DIGEST.fullmatch(t))]
+        return bool(self._text_hit(rest))  # checksums left out
 
-def _pattern_hits(folded: str) -> list[tuple[str, int]]:
-    """(kind, position) of identifier patterns in folded text: each pattern is tried only
-    around its anchors, so the scan is linear in the text."""
-    found: list[tuple[str, int]] = []
-    for run in _DIGIT_RUN.finditer(folded):
-        if sum(c.isdigit() for c in run.group()) < 9:
-            continue
-        lo, hi = max(0, run.start() - 5), run.end() + 2
-        piece = folded[lo:hi]
-        for label in _DIGITAL:
-            start = next(
-                (
-                    lo + hit.start()
-                    for hit in _PATTERNS[label].finditer(piece)
-                    if not _in_hex_word(folded, lo + hit.start(), lo + hit.end())
-                ),
-                None,
-            )
-            if start is not None:
-                found.append((label, start))
-                break
-    for label, anchor in _ANCHORS.items():
-        for at in anchor.finditer(folded):
-            lo = max(0, at.start() - 80)
-            hit = _PATTERNS[label].search(folded, lo, at.end() + 80)
-            if hit:
-                found.append((label, hit.start()))
-                break
-    return found
+    def _file_hit(self, data: bytes) -> str:
+        """What one file's text holds ("": nothing): its distinct pieces in byte order."""
+        pieces = set(data.translate(_PIECES).split(b"\n"))
+        pieces.discard(b"")
+        digests = {t for t in pieces if len(t) >= 32 and _HEX_DIGEST.fullmatch(t)}
+        return self._text_hit(sorted(pieces - digests))
 
-
-def _in_hex_word(folded: str, start: int, end: int) -> bool:
-    """Whether ``folded[start:end]`` lies in a word of hexadecimal digits (a checksum)."""
-    before = _WORD_BEFORE.search(folded, max(0, start - 64), start)
-    after = _WORD_AFTER.match(folded, end)
-    word = (before.group() if before else "") + folded[start:end] + (after.group() if after else "")
-    return len(word) >= _HEX_WORD and _HEX.fullmatch(word) is not None
+    def _text_hit(self, tokens: list[bytes]) -> str:
+        """What UTF-8 pieces of text hold ("": nothing), scanned as written (``spelt``) in
+        parts of about ``_CHUNK`` bytes: the least kind found in the first part with one."""
+        ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+        total = int(ends[-1]) if len(ends) else 0
+        cuts = [*np.searchsorted(ends, np.arange(_CHUNK, total, _CHUNK)), None]
+        start = 0
+        for cut in cuts if tokens else ():
+            text = b"\x00".join(tokens[start:cut]).decode("utf-8", errors="replace")
+            hits = self._hits(text.split(_NUL), spelt=True)
+            if hits:
+                return min(hits.values())
+            start = cut
+        return ""
 
 
 def _values_with(

@@ -11,9 +11,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from cdisc_umsc import phi
@@ -21,7 +23,7 @@ from cdisc_umsc.adam.build import build_adam
 from cdisc_umsc.adam.build import check_specs as check_adam_specs
 from cdisc_umsc.core.atomic import make_folder, write_bytes, write_text
 from cdisc_umsc.core.bundled import default_trial
-from cdisc_umsc.core.errors import ReconciliationError, WriteError
+from cdisc_umsc.core.errors import InputError, ReconciliationError, WriteError
 from cdisc_umsc.core.outdir import MANIFEST, OutputFolder, check_target
 from cdisc_umsc.core.parallel import can_fork, cpu_count, run_steps
 from cdisc_umsc.core.progress import Progress, StepHook, no_steps
@@ -40,12 +42,32 @@ from cdisc_umsc.write.xpt import write_xpt
 
 def inputs(spec_dir: Path | str | None, raw_dir: Path | str | None) -> tuple[Path, Path]:
     """The spec and raw folders of a run; one not given is the bundled default trial's,
-    resolved now (never at import time, never against the working directory)."""
+    resolved now (never at import time, never against the working directory). A spec of
+    its own needs its raw folder named: the bundled forms are the bundled spec's only (a
+    folder that is no spec is left to the spec loader to name). A raw folder that is not a
+    folder is refused here, in one line."""
     if spec_dir is None or raw_dir is None:
         trial = default_trial()
+        own = spec_dir is not None and not _same(Path(spec_dir), trial.spec)
+        if raw_dir is None and own and (Path(str(spec_dir)) / "study.yaml").is_file():
+            raise InputError(
+                f"--spec {spec_dir}: name its raw folder with --raw (without --raw only the "
+                "bundled trial's own spec reads the bundled raw forms)"
+            )
         spec_dir = trial.spec if spec_dir is None else spec_dir
         raw_dir = trial.raw if raw_dir is None else raw_dir
-    return Path(spec_dir), Path(raw_dir)
+    raw = Path(raw_dir)
+    if not raw.is_dir():
+        what = "is not a folder" if raw.exists() else "does not exist"
+        raise InputError(f"--raw {raw_dir}: {what}; name the folder of the raw form files")
+    return Path(spec_dir), raw
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 @dataclass
@@ -75,9 +97,10 @@ def load_spec(spec_dir: Path) -> tuple[StudySpec, dict]:
     return spec, review_plan(spec.adam)
 
 
-def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Built:
+def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None, jobs: int = 1) -> Built:
     """Read, map, reconcile, derive and PHI-check a study, writing nothing. The spec is
-    checked first (:func:`load_spec`), so a spec error costs no data work."""
+    checked first (:func:`load_spec`), so a spec error costs no data work; ``jobs`` > 1 scans
+    the datasets for identifiers in that many parts at once (the same first finding)."""
     progress = progress or Progress(enabled=False)
     progress.stage("read spec")
     spec, plan = load_spec(Path(spec_dir))
@@ -90,14 +113,37 @@ def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None) -> Bu
     )
     check_plan(plan, adam)
     progress.stage("PHI scan", _count(sdtm.data) + _count(adam))
-    phi.scan(
-        {
-            **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
-            **{f"adam/{k}": v for k, v in adam.items()},
-        },
-        sdtm.identifier_values,
-    )
+    frames = {
+        **{f"sdtm/{k}": v for k, v in sdtm.data.items()},
+        **{f"adam/{k}": v for k, v in adam.items()},
+    }
+    parts = _parts(frames, jobs)
+    run_steps(jobs, [partial(phi.scan, part, sdtm.identifier_values) for part in parts])
     return Built(spec, sdtm, adam, adam_meta, plan)
+
+
+#: Below this many records in all, the datasets are scanned in one part (a fork costs more).
+PARALLEL_SCAN_FROM = 100_000
+
+
+def _parts(frames: dict[str, pd.DataFrame], jobs: int) -> list[dict[str, pd.DataFrame]]:
+    """The datasets in name order, cut into at most ``jobs`` runs of about equal records
+    (each cut where the running count comes nearest to its share), so the first identifier
+    found in the first part that holds one is the one a single scan of all would report
+    (:func:`phi.scan` scans in name order)."""
+    names = sorted(frames)
+    sizes = np.array([len(frames[n]) for n in names], dtype=np.int64)
+    total = int(sizes.sum())
+    if jobs <= 1 or len(names) < 2 or total < PARALLEL_SCAN_FROM:
+        return [frames]
+    ends = np.cumsum(sizes)  # records up to and including each name
+    cuts: list[int] = []
+    for k in range(1, min(jobs, len(names))):
+        at = int(np.argmin(np.abs(ends[:-1] - total * k / jobs))) + 1  # cut before names[at]
+        if at > (cuts[-1] if cuts else 0):
+            cuts.append(at)
+    bounds = [0, *cuts, len(names)]
+    return [{n: frames[n] for n in names[a:b]} for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 @dataclass
@@ -191,7 +237,20 @@ def _write_all(
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _file_hashes(folder: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every file of ``folder`` but the manifest, by relative path; a file in
+    ``known`` (hashed before and not written since) is not read again."""
+    known = known or {}
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+    return {
+        rel: known[rel] if rel in known else _sha256(p)
+        for p in files
+        for rel in [p.relative_to(folder).as_posix()]
+    }
 
 
 def _manifest(
@@ -202,7 +261,6 @@ def _manifest(
     raw_dir: Path,
     plan: dict,
 ) -> dict:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
         "tool": {"name": "cdisc-umsc", "version": __version__},
         "study": str(spec.settings["STUDYID"]),
@@ -220,7 +278,7 @@ def _manifest(
         "ignored_files": list(sdtm.ignored),
         "unmatched_conditions": list(sdtm.unmatched),
         "review": plan,
-        "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in files},
+        "files": _file_hashes(folder),
     }
 
 
@@ -256,7 +314,7 @@ def run(
     spec_dir, raw_dir = inputs(spec_dir, raw_dir)
     output = OutputFolder(Path(out_dir), inputs=(spec_dir, raw_dir), force=force)
     check_target(output.target, output.inputs, force)
-    built = build(spec_dir, raw_dir, progress)
+    built = build(spec_dir, raw_dir, progress, jobs)
     # The output products are imported once they are needed: check and build pay for none.
     from cdisc_umsc import lineage
     from cdisc_umsc.review import build_review
@@ -330,8 +388,10 @@ def run(
         define_findings = sorted(set(written_sdtm) | set(written_adam))
         progress.stage("review page + manifest")
         manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)
-        build_review(tmp, manifest)  # index.html from the ADaM files just written
-        manifest = _manifest(spec, sdtm, adam, tmp, Path(raw_dir), plan)  # lists index.html
+        page = build_review(tmp, manifest)  # index.html from the ADaM files just written
+        written = page.relative_to(tmp).as_posix()
+        others = {k: v for k, v in manifest["files"].items() if k != written}
+        manifest["files"] = _file_hashes(tmp, others)  # lists index.html
         if define_findings:
             manifest["define_findings"] = define_findings
         text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -396,3 +396,13 @@ def test_primary_visit_imputed_only_for_the_population(tmp_path) -> None:
     assert week4[["AVAL", "DTYPE", "ANL01FL"]].values.tolist() == [[5.0, "BLOCF", "Y"]]
     assert (bds.loc[bds["USUBJID"] == "S-1", "ANL01FL"] == "").all()
     assert (bds.loc[bds["USUBJID"] == "S-1", "DTYPE"] == "").all()
+
+
+def test_rows_of_each_value_in_record_order() -> None:
+    from cdisc_umsc.adam.bds import _rows_of
+
+    values = pd.Series(["K", None, "NA", "K", "", "NA", "K"], dtype="str")
+    rows = _rows_of(values)
+    assert list(rows) == ["K", "NA", ""]  # first-seen order; missing values have no entry
+    assert {k: v.tolist() for k, v in rows.items()} == {"K": [0, 3, 6], "NA": [2, 5], "": [4]}
+    assert _rows_of(pd.Series([], dtype="str")) == {}

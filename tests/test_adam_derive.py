@@ -35,6 +35,57 @@ def test_merged_requires_unique_add() -> None:
         D.derive_vars_merged(left, add, ["USUBJID"], ["AGE"])
 
 
+def _joined(left: pd.DataFrame, add: pd.DataFrame, by: list[str], variables: list[str]):
+    """derive_vars_merged as the left join computes it (the reference)."""
+    keep = [v for v in variables if v not in by]
+    base = left.drop(columns=[v for v in keep if v in left.columns])
+    return base.merge(add[[*by, *keep]], on=by, how="left", validate="many_to_one")
+
+
+@pytest.mark.parametrize("left_type", ["str", object])
+@pytest.mark.parametrize("add_type", ["str", object])
+@pytest.mark.parametrize(
+    "subjects",
+    [
+        ["A", "B", "A", "C", "B"],  # every record has its subject
+        ["A", "Z", "A"],  # Z: not in add
+        ["A", None, "B"],  # a blank key
+        [],  # no records
+    ],
+)
+def test_merged_as_the_left_join(left_type: object, add_type: object, subjects: list) -> None:
+    left = pd.DataFrame(
+        {
+            "STUDYID": pd.Series(["S"] * len(subjects), dtype=left_type),
+            "USUBJID": pd.Series(subjects, dtype=left_type),
+            "AVAL": np.arange(len(subjects), dtype="float64"),
+            "SEX": "old",  # replaced by add's
+        },
+        index=np.arange(len(subjects)) * 3,  # the join numbers the records afresh
+    )
+    add = pd.DataFrame(
+        {
+            "STUDYID": pd.Series(["S"] * 4, dtype=add_type),
+            "USUBJID": pd.Series(["C", "A", "B", "Q"], dtype=add_type),
+            "SEX": pd.Series(["F", "M", None, "F"], dtype=object),
+            "ARM": pd.Series(["X", "Y", "Z", "W"], dtype="str"),
+            "AGE": [30, 40, 50, 60],
+            "TRTSDT": [1.0, NAN, 3.0, 4.0],
+            "FL": [True, False, True, True],
+        }
+    )
+    by, variables = ["STUDYID", "USUBJID"], ["SEX", "ARM", "AGE", "TRTSDT", "FL", "USUBJID"]
+    got = D.derive_vars_merged(left, add, by, variables)
+    pd.testing.assert_frame_equal(got, _joined(left, add, by, variables), check_exact=True)
+
+
+def test_merged_keys_of_other_types_are_joined() -> None:
+    left = pd.DataFrame({"ID": [1, 2, 1], "X": [1.0, 2.0, 3.0]})
+    add = pd.DataFrame({"ID": [2.0, 1.0], "SEX": ["F", "M"]})
+    got = D.derive_vars_merged(left, add, ["ID"], ["SEX"])
+    pd.testing.assert_frame_equal(got, _joined(left, add, ["ID"], ["SEX"]), check_exact=True)
+
+
 def test_dt_and_ady_have_no_day_zero() -> None:
     dt = D.compute_dt(pd.Series(["1960-01-02", "2019-05", "1960-01-01T10:00"]))
     assert dt.iloc[0] == 1.0 and np.isnan(dt.iloc[1]) and dt.iloc[2] == 0.0
@@ -182,3 +233,53 @@ def test_copied_names_the_copy_line_and_the_absent_variable(tmp_path) -> None:
     )
     dm["SUBJID"] = []
     assert copied(spec, dm, "DM") == ["USUBJID", "SUBJID", "AGE"]
+
+
+def _base_joined(dataset: pd.DataFrame, by: list[str], value: str) -> pd.Series:
+    """compute_base as the left join computes it (the reference)."""
+    base = dataset.loc[dataset["ABLFL"] == "Y", [*by, value]].rename(columns={value: "_base"})
+    merged = dataset[by].merge(base, on=by, how="left")
+    if dataset[value].dtype.kind in "fiu":
+        return pd.Series(merged["_base"].to_numpy(), index=dataset.index, dtype="float64")
+    return pd.Series(
+        merged["_base"].astype(object).fillna("").to_numpy(), index=dataset.index, dtype=object
+    )
+
+
+@pytest.mark.parametrize("key_type", ["str", object])
+@pytest.mark.parametrize("blank_key", [False, True])
+def test_base_as_the_left_join(key_type: object, blank_key: bool) -> None:
+    subjects = ["A", "A", "A", "B", "B", "C", "C", None if blank_key else "D"]
+    frame = pd.DataFrame(
+        {
+            "USUBJID": pd.Series(subjects, dtype=key_type),
+            "PARAMCD": pd.Series(["P", "P", "Q", "P", "P", "P", "P", "P"], dtype=key_type),
+            "ABLFL": ["", "Y", "Y", "", "", "Y", "", "Y"],  # B has no baseline
+            "AVAL": [1.0, 2.0, NAN, 4.0, 5.0, 6.0, 7.0, 8.0],
+            "N": [1, 2, 3, 4, 5, 6, 7, 8],
+            "ANRIND": pd.Series(["LOW", "HIGH", None, "", "LOW", "NORMAL", "", "LOW"], dtype="str"),
+            "TEXT": pd.Series(["x", None, "z", "", "y", "w", "", "v"], dtype=object),
+        }
+    ).set_axis(np.arange(8) * 2)
+    for value in ("AVAL", "N", "ANRIND", "TEXT"):
+        got = D.compute_base(frame, ["USUBJID", "PARAMCD"], value)
+        want = _base_joined(frame, ["USUBJID", "PARAMCD"], value)
+        pd.testing.assert_series_equal(got, want, check_exact=True)
+    base = D.compute_base(frame, ["USUBJID", "PARAMCD"]).to_numpy()
+    np.testing.assert_array_equal(base[:7], [2.0, 2.0, NAN, NAN, NAN, 6.0, 6.0])
+    assert D.compute_base(frame, ["USUBJID", "PARAMCD"], "ANRIND").tolist()[:3] == ["HIGH"] * 2 + [
+        ""
+    ]
+
+
+def test_merged_on_many_key_combinations_as_the_left_join() -> None:
+    # 6 x 6 x 6 key combinations for 6 records: looked up, not tabulated
+    left = pd.DataFrame({k: [f"{k}{i}" for i in range(6)] for k in ("A", "B", "C")})
+    left["V"] = np.arange(6.0)
+    add = left.iloc[::-1].assign(W=np.arange(6) * 10, X=list("uvwxyz"))
+    got = D.derive_vars_merged(left, add, ["A", "B", "C"], ["W", "X"])
+    pd.testing.assert_frame_equal(got, _joined(left, add, ["A", "B", "C"], ["W", "X"]))
+    assert got["W"].tolist() == [50, 40, 30, 20, 10, 0]
+    base = left.assign(ABLFL=["Y", "", "Y", "", "", "Y"])
+    got_base = D.compute_base(base, ["A", "B", "C"], "V")
+    np.testing.assert_array_equal(got_base.to_numpy(), _base_joined(base, ["A", "B", "C"], "V"))

@@ -68,3 +68,30 @@ def test_anrind_on_each_limit_is_normal() -> None:
     # 2.0 = 0.5 x 4 and 18.0 = 1.5 x 12: on the widened limits
     wide = compute_anrind(frame, low_factor=0.5, high_factor=1.5)
     assert wide.tolist()[4:6] == ["NORMAL", "NORMAL"]
+
+
+def test_shift_texts_per_record_as_concatenated() -> None:
+    categories = ["LOW", "NORMAL", "HIGH", "", None]
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "BNRIND": pd.Series(rng.choice(categories, 200), dtype=object),
+            "ANRIND": pd.Series(rng.choice(categories, 200), dtype="str"),
+        }
+    )
+    s, t = (frame[c].astype(object).fillna("") for c in ("BNRIND", "ANRIND"))
+    want = [f"{a} to {b}" if a and b else "" for a, b in zip(s, t, strict=True)]
+    assert compute_shift(frame).tolist() == want
+    post = pd.Series(rng.random(200) < 0.5)
+    assert compute_shift(frame, select=post).tolist() == [
+        w if p else "" for w, p in zip(want, post, strict=True)
+    ]
+    empty = compute_shift(frame.iloc[:0])
+    assert empty.tolist() == [] and empty.dtype == object
+
+
+def test_shift_of_categories_that_are_not_text() -> None:
+    frame = pd.DataFrame(
+        {"BNRIND": [1.0, None, 2.0], "ANRIND": pd.Series([1, "N", 1], dtype=object)}
+    )
+    assert compute_shift(frame).tolist() == ["1.0 to 1", "", "2.0 to 1"]

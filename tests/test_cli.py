@@ -218,7 +218,7 @@ def test_cp1252_console_gets_escapes_and_outputs_follow_the_umask(tmp_path):
     import shutil
     import stat
 
-    from tests.conftest import SPEC
+    from tests.conftest import RAW, SPEC
 
     # a spec whose exclusion reason is printed: EC too leaves out the infusion not given
     spec = shutil.copytree(SPEC, tmp_path.parent / f"{tmp_path.name}-spec")
@@ -234,8 +234,8 @@ def test_cp1252_console_gets_escapes_and_outputs_follow_the_umask(tmp_path):
     assert "the row is in EC\n" in text
     vs.write_text(text.replace("the row is in EC\n", "the row is in EC (INFYN = 否)\n"), "utf-8")
     proc = _tool(
-        "run", "--quiet", "--spec", spec, cwd=tmp_path, env={"PYTHONIOENCODING": "cp1252"},
-        umask=0o022,
+        "run", "--quiet", "--spec", spec, "--raw", RAW, cwd=tmp_path,
+        env={"PYTHONIOENCODING": "cp1252"}, umask=0o022,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -307,3 +307,21 @@ def test_report_files_are_written_atomically(bundled_run, tmp_path):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "t.csv").read_text().startswith("endpoint,")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_a_spec_of_its_own_needs_its_raw_folder(tmp_path):
+    import shutil
+
+    from tests.conftest import SPEC
+
+    spec = shutil.copytree(SPEC, tmp_path / "mine")
+    _one_line_error(
+        _tool("run", "--spec", spec, "--out", tmp_path / "out", cwd=tmp_path),
+        f"--spec {spec}: name its raw folder with --raw (without --raw only the bundled "
+        "trial's own spec reads the bundled raw forms)",
+    )
+    _one_line_error(
+        _tool("run", "--raw", tmp_path / "nope", "--out", tmp_path / "out", cwd=tmp_path),
+        f"--raw {tmp_path / 'nope'}: does not exist; name the folder of the raw form files",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]

@@ -126,3 +126,86 @@ def test_words_for_a_reviewer() -> None:
         "(AVAL >= 2 and AVAL <= 24.5) and (FL = 'Y' or the subject has a record in EX)"
     )
     assert parse_condition(None).describe() == "every record"
+
+
+#: Text columns as pandas holds them: missing as NaN (``str``) or None/NaN (``object``),
+#: with an empty and an all-space text, repeated values and numbers written as text.
+TEXTS = ["B", None, "A", "", "  ", "B", "04", "4", "a", "A", float("nan"), "2019-02", "B"]
+TESTS = [
+    {"X": "B"},
+    {"X": "A"},
+    {"X": ""},
+    {"X": None},
+    {"X": {"not": None}},
+    {"X": ["A", None]},
+    {"X": {"not": ["B", "a"]}},
+    {"X": 4},
+    {"X": {"ne": 4}},
+    {"X": {"ge": 4}},
+    {"X": {"lt": "B"}},
+    {"X": {"ge": "2019"}},
+    {"X": {"ne": "B"}},
+    {"X": {"ne": ""}},
+    {"X": "zz"},
+]
+
+
+def _per_record(cond: object, values: pd.Series) -> list[bool]:
+    """The test worked out on every record (no distinct values): the reference."""
+    from cdisc_umsc.core import conditions
+
+    test = parse_condition(cond).parts[0]
+    assert isinstance(test, conditions.Test)
+    hit = conditions._hit(test, values, "t")
+    return (~hit if test.negate else hit).tolist()
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+@pytest.mark.parametrize("cond", TESTS, ids=str)
+def test_text_tests_by_distinct_value_as_per_record(dtype: object, cond: object) -> None:
+    values = pd.Series(TEXTS, dtype=dtype)
+    frame = pd.DataFrame({"X": values})
+    assert match(frame, cond).tolist() == _per_record(cond, values)
+
+
+def test_distinct_texts_of_a_column() -> None:
+    from cdisc_umsc.core.conditions import _distinct
+
+    found = _distinct(pd.Series(["B", None, "A", "B", ""], dtype="str"))
+    assert found is not None
+    assert found.texts.tolist() == ["B", "A", "", ""]  # the last one stands for missing
+    assert found.codes.tolist() == [0, -1, 1, 0, 2]
+    assert found.texts.to_numpy()[found.codes].tolist() == ["B", "", "A", "B", ""]
+    assert _distinct(pd.Series([], dtype=object)) is not None
+    assert _distinct(pd.Series([1.0, 2.0])) is None  # numbers are tested as numbers
+    assert _distinct(pd.Series([True, False])) is None
+    assert _distinct(pd.Series([1, 1.0, "1"], dtype=object)) is None  # mixed: as it is
+
+
+def test_mixed_values_are_compared_as_their_text() -> None:
+    frame = pd.DataFrame({"X": pd.Series([1, 1.0, "1", True, None], dtype=object)})
+    assert _rows({"X": "1"}, frame) == [0, 2]  # 1.0 is "1.0", True is "True"
+    assert _rows({"X": "1.0"}, frame) == [1]
+    assert _rows({"X": None}, frame) == [4]
+
+
+def test_one_source_for_several_conditions() -> None:
+    source = FrameSource(FRAME)
+    for cond in ({"VISIT": "WEEK 2"}, {"FL": "Y"}, {"FL": None}, {"VISIT": {"ge": "S"}}):
+        assert parse_condition(cond).evaluate(source).tolist() == match(FRAME, cond).tolist()
+    with pytest.raises(ConditionError, match="no variable ARMCD"):
+        parse_condition({"ARMCD": "A"}).evaluate(source)
+
+
+def test_spread_by_code() -> None:
+    from cdisc_umsc.core.conditions import _distinct
+
+    found = _distinct(pd.Series(["B", None, "A", "B", ""], dtype="str"))
+    assert found is not None  # texts: B, A, "" (blank), "" (missing)
+    for hit in ([0, 0, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],
+                [0, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 1], [1, 0, 1, 1], [1, 1, 1, 0],
+                [1, 1, 0, 1]):  # fmt: skip
+        flags = np.array(hit, dtype=bool)
+        spread = found.spread(flags)
+        assert spread.dtype == bool
+        assert spread.tolist() == flags[found.codes].tolist()

@@ -84,7 +84,21 @@ def test_located_value_error() -> None:
 def test_located_key_error_loses_its_quotes() -> None:
     with pytest.raises(InputError) as err, located("spec/ae.yaml:7"):
         {}["AETERM"]
-    assert str(err.value) == "spec/ae.yaml:7: AETERM"
+    assert str(err.value) == (
+        "spec/ae.yaml:7: AETERM: not found (no such variable, dataset or name in what the step "
+        "reads)"
+    )
+
+
+def test_located_key_error_of_a_column_selection_names_the_columns() -> None:
+    import pandas as pd
+
+    with pytest.raises(InputError) as err, located("adam/adae.yaml: ADAE"):
+        pd.DataFrame({"A": [1]})[["STUDYID", "A", "USUBJID"]]
+    assert str(err.value).startswith("adam/adae.yaml: ADAE: STUDYID, USUBJID: not found (")
+    with pytest.raises(InputError) as err, located("x:1"):
+        raise KeyError(pd.Index(["VSTESTCX"]))
+    assert str(err.value).startswith("x:1: VSTESTCX: not found (")
 
 
 def test_located_key_error_with_a_message() -> None:

@@ -284,3 +284,46 @@ with OutputFolder(Path({str(target)!r})) as staging:
     _write(target, {"new.txt": "new"})  # ... until the next command writing the same target
     assert _siblings(target) == ["out"]
     assert sorted(p.name for p in target.iterdir()) == [MANIFEST, "new.txt"]
+
+
+def _listed(folder: Path, *names: str) -> Path:
+    """A previous output whose manifest lists the files it wrote (as run and derive write it)."""
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(name)
+    manifest = {"tool": {"name": "cdisc-umsc"}, "files": {n: "0" * 64 for n in names}}
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    return folder
+
+
+def test_a_previous_output_with_only_its_own_files_is_replaced(tmp_path: Path) -> None:
+    target = _listed(tmp_path / "out", "sdtm/dm.xpt", "index.html")
+    check_target(target)
+    _write(target, {"new.txt": "2"})
+    assert sorted(p.name for p in target.iterdir()) == [MANIFEST, "new.txt"]
+
+
+def test_files_added_to_a_previous_output_are_never_replaced(tmp_path: Path) -> None:
+    target = _listed(tmp_path / "out", "sdtm/dm.xpt", "index.html")
+    (target / "NOTES.txt").write_text("mine")
+    (target / "mytables").mkdir()
+    (target / "mytables" / "t1.csv").write_text("a,b")
+    (target / "sdtm" / "extra.sas").write_text("data x; run;")
+    with pytest.raises(WriteError) as exc:
+        check_target(target)
+    assert str(exc.value) == (
+        f"--out {target}: a previous output of cdisc-umsc, but it also holds what cdisc-umsc "
+        "did not write (NOTES.txt, mytables/, sdtm/extra.sas); they are left untouched (move "
+        "them out, or use --force to replace the folder)"
+    )
+    with pytest.raises(WriteError, match="also holds what cdisc-umsc did not write"):
+        _write(target, {"new.txt": "2"})
+    assert (target / "NOTES.txt").read_text() == "mine"
+    assert (target / "mytables" / "t1.csv").read_text() == "a,b"
+    check_target(target, force=True)  # --force: the user says the folder may go
+
+
+def test_the_root_folder_is_named_as_such() -> None:
+    with pytest.raises(WriteError, match="^--out /: the root folder cannot be an output folder$"):
+        check_target(Path("/"))

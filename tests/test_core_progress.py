@@ -85,6 +85,7 @@ def test_run_reports_every_stage_in_order_and_each_form_and_dataset(tmp_path):
         f"mapping stage {n} of 5" for n in range(5)
     ]
     assert "conform LB (1,864 records)" in steps and "conform SUPPDM (34 records)" in steps
+    assert "conform SUPPAE (1 record)" in steps
     assert [s for s in steps if s.startswith("derive ")] == [
         "derive ADSL (17 records)",
         "derive ADAE (16 records)",

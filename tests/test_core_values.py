@@ -21,7 +21,7 @@ from cdisc_umsc.core.values import blank, number_text, to_number
         ("-1e-3", -0.001),
         ("1E2", 100.0),
         ("1e308", 1e308),
-        ("1e-400", 0.0),  # underflows to zero: a finite, unsigned value
+        ("1e-310", 1e-310),  # subnormal: a double still holds it
     ],
 )
 def test_numbers(text: str, value: float) -> None:
@@ -34,8 +34,8 @@ def test_numbers(text: str, value: float) -> None:
     "text",
     [
         "inf", "-inf", "Infinity", "nan", "NaN", "1e400", "-1e400", "9" * 400, "-0", "-0.0",
-        "-0e5", "-1e-400", "８２.４", "١٢", "1_000", "0x10", "1,5", "<5", "1.2.3", "e5", ".",
-        "+", "", " ",
+        "-0e5", "-1e-400", "1e-400", "８２.４", "١٢", "1_000", "0x10", "1,5", "<5", "1.2.3", "e5",
+        ".", "+", "", " ",
     ],
 )  # fmt: skip
 def test_not_numbers(text: str) -> None:
@@ -84,3 +84,28 @@ def test_round_half_away_from_zero_as_sas_round() -> None:
     assert out.name == "X" and out.index.equals(values.index)
     assert round_half_away(pd.Series([2.5, -2.5, 3.5]), 0).tolist() == [3.0, -3.0, 4.0]
     assert round_half_away(pd.Series([1.005]), 2).tolist() == [1.01]
+
+
+def test_distinct_texts() -> None:
+    from cdisc_umsc.core.values import distinct_texts
+
+    for dtype in ("str", object):
+        found = distinct_texts(pd.Series(["B", None, "A", "B", "", " "], dtype=dtype))
+        assert found is not None
+        codes, texts = found
+        assert texts.tolist() == ["B", "A", "", " ", ""]  # the last "" stands for missing
+        assert codes.tolist() == [0, -1, 1, 0, 2, 3]
+        assert texts[codes].tolist() == ["B", "", "A", "B", "", " "]
+    empty = distinct_texts(pd.Series([], dtype="str"))
+    assert empty is not None and empty[1].tolist() == [""] and len(empty[0]) == 0
+    assert distinct_texts(pd.Series([1.0, None])) is None
+    assert distinct_texts(pd.Series([True, False])) is None
+    assert distinct_texts(pd.Series(["1", 1], dtype=object)) is None  # not all text
+
+
+def test_a_number_no_double_holds_is_no_number() -> None:
+    from cdisc_umsc.core.values import to_number
+
+    got = to_number(pd.Series(["1e-400", "2e-324", "0", "0.000", "0e7", "5e-324", "1e-300"]))
+    assert got.isna().tolist() == [True, True, False, False, False, False, False]
+    assert got.iloc[2:].tolist() == [0.0, 0.0, 0.0, 5e-324, 1e-300]

@@ -103,6 +103,8 @@ DECLARED = "the value of a declared identifier field"
         ("li.wei＠example.cn", "an e-mail address"),
         ("li.wei at example dot cn", "an e-mail address"),
         ("li.wei (at) example (dot) cn", "an e-mail address"),
+        ("call +44 20 7946 0958", "an international phone number"),
+        ("+1 (555) 010-1002", "an international phone number"),
     ],
 )
 def test_identifier_spellings(value: str, what: str) -> None:
@@ -121,6 +123,8 @@ def test_identifier_spellings(value: str, what: str) -> None:
         "-12.345678901234567",  # the digits of a decimal are no ID
         "0.1234567890123",
         "Wang",  # part of a declared name is not the name
+        "+10 000 000 cells",  # a signed count: too few digits for a phone number
+        "BP 120/80 +5 mmHg",
     ],
 )
 def test_ordinary_values_pass(value: str) -> None:
@@ -239,3 +243,91 @@ def test_a_checksum_prefix_is_no_phone_number(tmp_path) -> None:
 )
 def test_a_landline_next_to_letters_is_still_found(value: str) -> None:
     assert _what(value) == "a landline phone number"
+
+
+def test_record_numbers_of_files_are_looked_up(tmp_path) -> None:
+    """Short runs of digits (record and row numbers of the lineage) are looked up, not
+    scanned: a declared date spelt as 8 digits is found, other numbers pass."""
+    rows = "\n".join(f"{i},{i * 7},LBSEQ={i}" for i in range(1, 2000))
+    (tmp_path / "lineage.csv").write_text(rows + "\n")
+    Guard(SECRETS).scan_files(tmp_path)
+    (tmp_path / "lineage.csv").write_text(rows + "\n5,19620719,LBSEQ=5\n")
+    with pytest.raises(IdentifierLeak, match=f"lineage.csv: holds {DECLARED}"):
+        Guard(SECRETS).scan_files(tmp_path)
+
+
+def test_the_first_file_holding_an_identifier_is_named(tmp_path) -> None:
+    """All files' text is scanned together; the error names the first file in path order."""
+    (tmp_path / "a.csv").write_text("ok,1,2\n")
+    (tmp_path / "b.html").write_text("<td>li.wei@example.cn</td>")
+    (tmp_path / "c.json").write_text('{"x": "13062918450"}')
+    with pytest.raises(IdentifierLeak) as exc:
+        Guard(SECRETS).scan_files(tmp_path)
+    assert (
+        str(exc.value)
+        == "b.html: holds an e-mail address; direct identifiers must not reach an output"
+    )
+
+
+def test_files_scanned_together_find_what_each_file_holds(tmp_path) -> None:
+    """The distinct pieces of all files are scanned once, together: a folder fails exactly
+    when one of its files, scanned alone, holds an identifier, and names the first such."""
+    import random
+
+    rng = random.Random(7)
+    clean = [
+        "ok", "12", "x", "2024-01-05", "d02338162400", "Visit 1", "1.23456789012", "LBSEQ",
+        "0123456789abcdef0123456789abcdef", "130", "6291", "at home", "Li Na", "e1234567",
+    ]  # fmt: skip
+    risky = [
+        "19620719", "1962-07-19", "130 6291 8450", "13062918450x", "a13062918450", "吴明涛",
+        "li.wei@example.cn", "li at example dot cn", "e12345678", "passport no. g1234567",
+        "023-3816-2400", "Wang Fang", "430181196207193770", "ＬＩ＠ＥＸＡＭＰＬＥ．ＣＮ",
+    ]  # fmt: skip
+    seps = [",", "\n", "<", ">", '"', "=", ";", " ", "\t"]
+    guard = Guard(SECRETS)
+    failed = 0
+    for case in range(80):
+        folder = tmp_path / str(case)
+        for name in ("a.csv", "b.html", "c/d.json"):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            words = [rng.choice(risky if rng.random() < 0.03 else clean) for _ in range(9)]
+            (folder / name).write_text("".join(w + rng.choice(seps) for w in words), "utf-8")
+        expected = next(
+            (
+                f"{p.relative_to(folder).as_posix()}: holds {what}; direct identifiers must not "
+                "reach an output"
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and (what := guard._file_hit(p.read_bytes()))
+            ),
+            None,
+        )
+        if expected is None:
+            guard.scan_files(folder)
+            continue
+        failed += 1
+        with pytest.raises(IdentifierLeak) as exc:
+            guard.scan_files(folder)
+        assert str(exc.value) == expected
+    assert 10 < failed < 70  # both outcomes are tried
+
+
+@pytest.mark.parametrize("value", ["5550101002", "(555) 010-1002", "05550101002", "+1 555 0101002"])
+def test_a_phone_declared_with_its_country_code_is_found_without_it(value: str) -> None:
+    frame = pd.DataFrame({"AETERM": ["Fever", value]})
+    with pytest.raises(IdentifierLeak, match=f"row 2: holds {DECLARED}") as exc:
+        Guard(["+1 555 010 1002"]).scan_frames({"AE": frame})
+    assert value not in str(exc.value) and "555" not in str(exc.value)
+
+
+def test_error_messages_never_show_a_value_holding_an_identifier_pattern() -> None:
+    from cdisc_umsc.read import forms
+
+    class _Form:
+        fields = ()
+
+    assert forms._shown(_Form(), "AETERM", "Fever") == "(got 'Fever')"  # type: ignore[arg-type]
+    shown = forms._shown(_Form(), "AETERM", "+1 555 010 1002")  # type: ignore[arg-type]
+    assert shown == "(value not shown: it holds an international phone number)"
+    shown = forms._shown(_Form(), "AETERM", "li.wei@example.cn")  # type: ignore[arg-type]
+    assert shown == "(value not shown: it holds an e-mail address)"

@@ -217,3 +217,37 @@ def test_only_regular_files_are_read(tmp_path: Path) -> None:
         assert str(info.value) == f"{path}: cannot read SAS XPORT file ({what})"
     with pytest.raises(InputError, match=r"missing\.xpt: cannot read SAS XPORT file \(no such"):
         read_xpt(tmp_path / "missing.xpt")
+
+
+def test_text_values_sharing_a_hash_stay_apart(tmp_path, monkeypatch) -> None:
+    """Text cells are grouped by a hash of their bytes and then compared byte for byte: with
+    a hash that only sees the last 8 bytes, values equal there are still read apart."""
+    import cdisc_umsc.read.xpt as xpt
+
+    frame = pd.DataFrame(
+        {
+            "A": ["x" * 9 + "same tail", "y" * 9 + "same tail", "", "x" * 9 + "same tail"],
+            "N": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    meta = Dataset(
+        name="T", label="T", cls="", structure="", standard="",
+        variables=(
+            Variable(name="A", label="A", type="Char", order=1, data_type="text", length=20),
+            Variable(name="N", label="N", type="Num", order=2, data_type="float", length=8),
+        ),
+    )  # fmt: skip
+    path = tmp_path / "t.xpt"
+    write_xpt(path, frame, meta, created=datetime(2020, 1, 1))
+    monkeypatch.setattr(xpt, "_MIX", np.uint64(0))
+    df, _meta = xpt.read_xpt(path)
+    assert df["A"].tolist() == frame["A"].tolist()
+
+
+def test_only_the_columns_asked_for_are_read(bundled_run) -> None:
+    _result, out = bundled_run
+    full, meta = read_xpt(out / "adam" / "adlb.xpt")
+    part, part_meta = read_xpt(out / "adam" / "adlb.xpt", columns={"AVAL", "USUBJID", "NOPE"})
+    assert list(part.columns) == ["USUBJID", "AVAL"]  # file order; unknown names ignored
+    pd.testing.assert_frame_equal(part, full[["USUBJID", "AVAL"]])
+    assert part_meta == meta

@@ -116,3 +116,41 @@ def test_report_replaces_its_own_tables_and_refuses_other_files(bundled_run, tmp
         )
         assert target.read_bytes() == foreign
         target.write_bytes(written[0] if option == "--csv" else written[1])
+
+
+def test_report_figures_are_the_decimals_they_stand_for(bundled_run, tmp_path):
+    """Medians and changes are written without the remainder of binary arithmetic
+    ((60.8 + 61.0) / 2 is 60.900000000000006 in floating point)."""
+    _result, out = bundled_run
+    csv_path = tmp_path / "r.csv"
+    res = CliRunner().invoke(main, ["report", "--adam", str(out / "adam"), "--csv", str(csv_path)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    labs = table[table["table"] == "labs"].set_index(["paramcd", "group"])
+    cols = ["baseline_median", "last_median", "change_median"]
+    assert labs.loc[("INTLK17", "All"), cols].tolist() == ["30.2", "22.7", "-4.7"]
+    assert labs.loc[("TLHMTH", "Responders"), cols].tolist() == ["53.45", "60.9", "6.85"]
+    assert labs.loc[("TH17TH", "Non-responders"), cols].tolist() == ["2.47", "2.41", "-0.18"]
+    assert not table[cols].apply(lambda c: c.str.len().max()).gt(8).any()
+
+
+def test_without_binary_noise_keeps_twelve_significant_digits_and_nan():
+    from cdisc_umsc.report.labs import without_binary_noise
+
+    values = pd.Series(
+        [
+            -4.699999999999999,
+            60.900000000000006,
+            0.1 + 0.2,
+            float("nan"),
+            123456.7890123456,
+            2.5,
+            -0.0,
+        ],
+        index=[5, 6, 7, 8, 9, 10, 11],
+    )
+    got = without_binary_noise(values)
+    assert got.index.tolist() == [5, 6, 7, 8, 9, 10, 11]
+    assert got.iloc[[0, 1, 2, 4, 5]].tolist() == [-4.7, 60.9, 0.3, 123456.789012, 2.5]
+    assert pd.isna(got.iloc[3])
+    assert str(got.iloc[6]) == "-0.0"

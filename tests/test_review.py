@@ -593,3 +593,46 @@ def test_ae_counts_with_no_event_in_the_safety_set():
     ]
     html = sections._ae_table(ae, _ADSL, "sdtm/AE", None)
     assert html.count('data-soc="Any adverse event"') == 5  # MILD, MODERATE, SEVERE, any, events
+
+
+def test_figures_laid_out_once_draw_as_matplotlib_does(monkeypatch):
+    """savefig's first draw only lays the figure out (plots._Figure): the SVG is the one a
+    plain matplotlib Figure gives, secondary axis and figure legend included."""
+    from matplotlib.figure import Figure
+
+    from cdisc_umsc.review.summaries import visit_days
+
+    traj = pd.DataFrame(
+        {
+            "USUBJID": ["1", "1", "2", "2"],
+            "AVISITN": [1.0, 2.0, 1.0, 2.0],
+            "AVISIT": ["DAY 1", "WEEK 2"] * 2,
+            "ADY": [1.0, 15.0, 1.0, 14.0],
+            "AVAL": [10.0, 8.0, 12.0, 9.0],
+            "PCHG": [float("nan"), -20.0, float("nan"), -25.0],
+            "PARAM": "Score",
+            "group": "Overall",
+            "responder": [True, True, False, False],
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "USUBJID": ["1", "2"],
+            "PARAMCD": "ALT",
+            "PARAM": "Alanine aminotransferase (U/L)",
+            "baseline": [20.0, 30.0],
+            "last": [25.0, 28.0],
+            "responder": [True, False],
+        }
+    )
+
+    def svgs() -> list[str]:
+        figs = [
+            plots.spaghetti(traj, "Score", "PASI75", visit_days(traj)),
+            plots.lab_panel(pairs, ("ALT",), {"ALT": "ALT"}, "PASI75"),
+        ]
+        return [plots.to_svg(fig, f"f{i}") for i, fig in enumerate(figs)]
+
+    ours = svgs()
+    monkeypatch.setattr(plots, "_Figure", Figure)
+    assert ours == svgs()

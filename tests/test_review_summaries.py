@@ -3,6 +3,8 @@ visit, severity order, adverse event counts (ties, no events, missing severity).
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -226,3 +228,25 @@ def test_ae_counts_maximum_severity_ignores_unrated_events() -> None:
     assert got[(ANY_SOC, "", MISSING)] == (1, 2)
     assert got[(ANY_SOC, "", ANY)] == (2, 3)
     assert list(table["severity"].cat.categories) == ["MILD", "MODERATE", "SEVERE", MISSING, ANY]
+
+
+def test_distinct_records_are_those_pandas_keeps() -> None:
+    """summaries._distinct drops runs of equal records before drop_duplicates: the same
+    records in the same order, with missing values (NaN, pd.NA) among them."""
+
+    from cdisc_umsc.review.summaries import _distinct
+
+    rng = random.Random(1)
+    for n in range(40):
+        frame = pd.DataFrame(
+            {
+                "A": [rng.choice(["a", "b", np.nan]) for _ in range(n % 13)],
+                "B": [rng.choice(["x", "y"]) for _ in range(n % 13)],
+            },
+            dtype=object,
+        )
+        if n % 3 == 0 and len(frame):
+            frame.loc[0, "A"] = pd.NA
+        pd.testing.assert_frame_equal(
+            _distinct(frame, ["A", "B"]), frame.drop_duplicates(["A", "B"])
+        )

@@ -493,3 +493,13 @@ def test_a_direct_identifier_is_never_output_except_as_an_age(tmp_path) -> None:
     assert field_use(load_checked_spec(spec))["PS"]["DAT"] == (
         "direct identifier, never output; read by QS.QSORNRLO"
     )
+
+
+def test_files_of_the_current_folder_are_named_from_it(monkeypatch) -> None:
+    """--spec . names sdtm/ae.yaml, not /sdtm/ae.yaml (the folder '.' has no name)."""
+    from tests.conftest import SPEC
+
+    monkeypatch.chdir(SPEC)
+    spec = load_study_spec(Path("."))
+    assert spec.domains["AE"].file == "sdtm/ae.yaml"
+    assert load_study_spec(SPEC).domains["AE"].file == "umsc/sdtm/ae.yaml"

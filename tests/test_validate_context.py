@@ -188,3 +188,61 @@ def test_text_codes_are_pandas_factorize_of_the_text() -> None:
     assert C.as_text(mixed).tolist() == ["x", ""]
     whole = pd.Series(["x", "y"], dtype=object, name="V")
     assert C.as_text(whole).tolist() == ["x", "y"] and C.as_text(whole).name == "V"
+
+
+def _with_and_without_run_scope(fn):  # noqa: ANN001, ANN202
+    """fn() outside a run (computed anew) and inside one (per-column memo): both the same."""
+    plain = fn()
+    with C.run_scope():
+        first, again = fn(), fn()
+    return plain, first, again
+
+
+def test_duplicated_is_pandas_duplicated_with_missing_values_as_values() -> None:
+    frame = pd.DataFrame(
+        {
+            "USUBJID": pd.Series(["S-1", "S-1", "S-2", "S-1", None, None], dtype="str"),
+            "SEQ": [1.0, 1.0, 1.0, 2.0, np.nan, np.nan],
+            "CAT": np.array(["A", "A", "A", "A", "B", "B"], dtype=object),
+        }
+    )
+    want = frame.duplicated(subset=["USUBJID", "SEQ"], keep=False).tolist()
+    assert want == [True, True, False, False, True, True]
+    for got in _with_and_without_run_scope(lambda: C.duplicated(frame, ["USUBJID", "SEQ"])):
+        assert got.tolist() == want
+    among = np.array([True, False, True, True, True, True])
+    got = C.duplicated(frame, ["USUBJID", "SEQ"], among=among)
+    assert got.tolist() == [False, False, False, False, True, True]  # row 1 not among
+    assert C.duplicated(frame, ["CAT"]).tolist() == [True] * 6
+
+
+def test_row_keys_renumber_before_they_overflow() -> None:
+    n = 70_000  # 70,000 ** 4 > 2 ** 62: the combined code is renumbered on the way
+    base = pd.Series(np.arange(n).astype(str), dtype="str")
+    frame = pd.DataFrame({"A": base, "B": base, "C": base, "D": base[::-1].to_numpy()})
+    keys = C.row_keys(frame, ["A", "B", "C", "D"])
+    assert len(np.unique(keys)) == n and keys.min() >= 0
+    frame.loc[5, ["A", "B", "C", "D"]] = frame.loc[6, ["A", "B", "C", "D"]].to_numpy()
+    assert np.flatnonzero(C.duplicated(frame, ["A", "B", "C", "D"])).tolist() == [5, 6]
+
+
+def test_stripped_and_numbers_per_column() -> None:
+    text = pd.Series([" 1.5", "2 ", "x", None, " 1.5"], dtype="str")
+    for got in _with_and_without_run_scope(lambda: C.stripped(text)):
+        assert got.tolist() == ["1.5", "2", "x", "", "1.5"]
+    for got in _with_and_without_run_scope(lambda: C.numbers(text)):
+        assert got.iloc[[0, 1, 4]].tolist() == [1.5, 2.0, 1.5] and got.iloc[[2, 3]].isna().all()
+    assert C.numbers(pd.Series([1, 2])).dtype == np.dtype("float64")
+
+
+def test_a_plain_text_column_is_factorized_once_for_codes_blanks_and_text() -> None:
+    obj = pd.Series(["b", " ", "b", "a"], dtype=object)
+    with C.run_scope():
+        codes, uniques = C.factorized(obj)
+        assert codes.tolist() == [0, 1, 0, 2] and uniques.tolist() == ["b", " ", "a"]
+        assert uniques.dtype == object
+        assert C.blank(obj).tolist() == [False, True, False, False]
+    with_nan = pd.Series(["b", None, "b"], dtype="str")
+    with C.run_scope():
+        codes, uniques = C.factorized(with_nan)
+        assert codes.tolist() == [0, 1, 0] and pd.isna(uniques[1])

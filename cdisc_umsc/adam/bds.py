@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdisc_umsc.adam import dates, flags, params, ranges, visits
 from cdisc_umsc.adam import derive as D
-from cdisc_umsc.core.conditions import match
+from cdisc_umsc.core.conditions import Condition, FrameSource, match, parse_condition
 from cdisc_umsc.core.errors import InputError, located
 from cdisc_umsc.metadata.specfile import SpecMap
 
@@ -25,14 +25,15 @@ RECORD_FLAG = re.compile(r"ABLFL|ANL[0-9]{2}FL")
 BY = ["USUBJID", "PARAMCD"]
 
 
-def _parameters(spec: SpecMap, src: pd.DataFrame) -> list[dict]:
+def _parameters(spec: SpecMap, src: FrameSource) -> list[dict]:
     """The declared parameters; ``per_test`` declares one parameter per distinct test code."""
     declared = spec["parameters"]
     if isinstance(declared, list):
         return list(declared)
     test = str(declared["per_test"])
-    rows = src[match(src, declared.get("where"))]
-    first = rows.drop_duplicates(test).sort_values(test)
+    at = np.flatnonzero(_match(src, declared.get("where")))
+    at = at[~src.frame[test].take(at).duplicated().to_numpy()]  # each test's first record
+    first = src.frame.take(at).sort_values(test)
     template = str(declared["PARAM"])
     numbers = declared.get("PARAMN") or {}
     out = []
@@ -47,6 +48,43 @@ def _parameters(spec: SpecMap, src: pd.DataFrame) -> list[dict]:
             prm["PARAMN"] = numbers[record[test]]
         out.append(prm)
     return out
+
+
+def _match(source: FrameSource, cond: object) -> np.ndarray:
+    """The records of ``source`` meeting a spec condition (as ``match`` finds them)."""
+    parsed = cond if isinstance(cond, Condition) else parse_condition(cond, source.what)
+    return parsed.evaluate(source).to_numpy(dtype=bool)
+
+
+def _part_columns(spec: SpecMap, src_name: str) -> list[str]:
+    """The source variables a parameter's records are built from (see ``_part``)."""
+    adt = spec["adt"]
+    av = spec.get("avisit") or {}
+    rng = spec.get("ranges") or {}
+    names = [
+        "STUDYID",
+        "USUBJID",
+        spec["aval"],
+        adt if isinstance(adt, str) else adt.get("date"),
+        spec.get("adtm"),
+        f"{src_name}SEQ",
+        av.get("map"),
+        av.get("AVISIT"),
+        av.get("AVISITN"),
+        spec.get("ady"),
+        *(spec.get("carry") or {}).values(),
+        *(rng[limit] for limit in ("A1LO", "A1HI") if limit in rng),
+    ]
+    return [str(n) for n in dict.fromkeys(names) if n]
+
+
+def _rows_of(values: pd.Series) -> dict[object, np.ndarray]:
+    """The positions of the records of each distinct value, in record order (missing
+    values have none)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {u: order[starts[k] : starts[k + 1]] for k, u in enumerate(uniques)}
 
 
 def _adt(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -78,7 +116,14 @@ def _adtm(spec: SpecMap, rows: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.DataFrame:
+def _part(
+    spec: SpecMap,
+    prm: Mapping,
+    rows: pd.DataFrame,
+    src_name: str,
+    adt: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The records of one parameter; ``adt``: its ADT when worked out beforehand."""
     part = pd.DataFrame(
         {
             "STUDYID": rows["STUDYID"].to_numpy(),
@@ -86,7 +131,7 @@ def _part(spec: SpecMap, prm: Mapping, rows: pd.DataFrame, src_name: str) -> pd.
             "PARAMCD": str(prm["PARAMCD"]),
             "PARAM": str(prm["PARAM"]),
             "AVAL": rows[str(spec["aval"])].to_numpy(dtype="float64"),
-            **_adt(spec, rows),
+            **(_adt(spec, rows) if adt is None else adt),
             **_adtm(spec, rows),
             "SRCDOM": src_name,
             "SRCVAR": str(spec["aval"]),
@@ -159,17 +204,19 @@ def _post(spec: SpecMap, bds: pd.DataFrame) -> pd.Series:
     )
 
 
-def _check_params(spec: SpecMap, src: pd.DataFrame) -> None:
+def _check_params(spec: SpecMap, source: FrameSource) -> None:
     """Recompute declared totals from their items and stop if the recorded total differs."""
+    src = source.frame
     for chk in spec.get("checks") or []:
         by = [str(v) for v in chk["by"]]
         code, value = str(chk["code"]), str(chk.get("value", spec["aval"]))
-        items = src[match(src, chk.get("where"))]
+        read = [c for c in dict.fromkeys([*by, code, value]) if c in src.columns]
+        items = src[read][_match(source, chk.get("where"))]  # the variables the formula reads
         with located(chk.where("formula")):
             computed = params.derive_param_computed(
                 items, by, code, value, str(chk["formula"]), int(chk.get("decimals", 6))
             )
-        total = src[match(src, chk["total"])][[*by, value]].rename(columns={value: "AVAL"})
+        total = src[[*by, value]][_match(source, chk["total"])].rename(columns={value: "AVAL"})
         bad = params.derive_param_check(computed, total, by, float(chk.get("tolerance", 0)))
         if len(bad):
             row = bad.iloc[0]
@@ -329,13 +376,22 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     src = sdtm[src_name]
     _check_names(spec, src, src_name, adsl)
     with located():
-        src = src[match(src, spec.get("where"), f"{spec.where('where')}: where")]
-    src = src[src["USUBJID"].isin(adsl["USUBJID"])]
-    _check_params(spec, src)
+        keep = match(src, spec.get("where"), f"{spec.where('where')}: where")
+    src = src[(keep & src["USUBJID"].isin(adsl["USUBJID"])).to_numpy()]
+    source = FrameSource(src)  # one source: each column's distinct values found once
+    _check_params(spec, source)
+    # the variables the records are built from, so that each parameter's selection copies
+    # those and not the whole domain
+    used = src[[c for c in _part_columns(spec, src_name) if c in src.columns]]
+    # a plain date (no imputation, so no error naming a record) is converted once for the
+    # domain (per distinct date) rather than once per parameter
+    adt = spec["adt"]
+    whole = {"ADT": D.compute_dt(used[adt]).to_numpy()} if isinstance(adt, str) else None
     parts, decimals = [], {}
-    for prm in _parameters(spec, src):
-        rows = src[match(src, prm["where"])]
-        parts.append(_part(spec, prm, rows, src_name))
+    for prm in _parameters(spec, source):
+        at = np.flatnonzero(_match(source, prm["where"]))
+        mine = None if whole is None else {k: v[at] for k, v in whole.items()}
+        parts.append(_part(spec, prm, used.take(at), src_name, mine))
         decimals[str(prm["PARAMCD"])] = int(prm.get("decimals", 0))
     if not parts:
         raise InputError(f"{spec.where('parameters')}: {spec['dataset']}: no parameters")
@@ -382,6 +438,7 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     primary = spec.get("primary")
     if primary is not None:
         visitn = float(primary["AVISITN"])
+        _check_primary_visit(bds, primary, visitn)
         pop = adsl[adsl[str(primary["population"])] == "Y"]
         imputed = D.derive_param_imputed(
             bds, pop, BY, str(primary["AVISIT"]), visitn, str(primary["missing"])
@@ -389,10 +446,14 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
         bds = pd.concat([bds, imputed], ignore_index=True)
         post = pd.concat([post, pd.Series(True, index=range(len(imputed)))], ignore_index=True)
     bds["CHG"], bds["PCHG"] = np.nan, np.nan
-    for paramcd, dec in decimals.items():
-        sel = bds["PARAMCD"] == paramcd
-        bds.loc[sel, "CHG"] = D.compute_chg(bds[sel], post[sel], dec)
-        bds.loc[sel, "PCHG"] = D.compute_pchg(bds[sel], post[sel], dec)
+    chg, pchg = np.full(len(bds), np.nan), np.full(len(bds), np.nan)
+    values, by_param = bds[["AVAL", "BASE"]], _rows_of(bds["PARAMCD"])
+    none = np.array([], dtype=np.intp)
+    for dec in sorted(set(decimals.values())):  # per record: once for each precision
+        at = np.concatenate([by_param.get(c, none) for c, d in decimals.items() if d == dec])
+        chg[at] = D.compute_chg(values.iloc[at], post.iloc[at], dec).to_numpy()
+        pchg[at] = D.compute_pchg(values.iloc[at], post.iloc[at], dec).to_numpy()
+    bds["CHG"], bds["PCHG"] = chg, pchg
     if primary is not None:
         in_pop = bds["USUBJID"].isin(pop["USUBJID"])
         at_visit = (bds["AVISITN"] == visitn) & in_pop
@@ -443,3 +504,24 @@ def build_bds(spec: SpecMap, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFram
     keys = [k for k in ("USUBJID", "PARAMCD", "AVISITN", "ADT") if k in bds.columns]
     # missing values sort first, as SAS orders them (the order validators and CORE expect)
     return bds.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _check_primary_visit(bds: pd.DataFrame, primary: SpecMap, visitn: float) -> None:
+    """The primary analysis visit is a visit of the records: a visit no record has would
+    give every subject an imputed record there and the endpoint 0 responders, without a
+    word; one whose AVISIT the records spell otherwise would put two names on one visit."""
+    at = bds["AVISITN"] == visitn
+    where = f"{primary.where()}: primary"
+    visit = str(primary["AVISIT"])
+    if not at.any():
+        seen = bds[["AVISITN", "AVISIT"]].dropna().drop_duplicates().sort_values("AVISITN")
+        listed = ", ".join(f"{n:g} {v}" for n, v in seen.itertuples(index=False))
+        raise InputError(
+            f"{where}: no record is at AVISITN {visitn:g} ({visit}); the records' visits "
+            f"(AVISITN AVISIT): {listed or 'none'}"
+        )
+    names = sorted(set(bds.loc[at, "AVISIT"].dropna().astype(str)) - {""})
+    if names and visit not in names:
+        raise InputError(
+            f"{where}: the records at AVISITN {visitn:g} are {', '.join(names)}, not {visit}"
+        )

@@ -141,9 +141,11 @@ def _data_type(var: str, values: pd.Series) -> tuple[str, str | None]:
         return "date", DATE_FORMAT
     if var.endswith(("SEQ", "DY", "N", "FN")):
         return "integer", None
+    if sdtm_data_type(var, "Num") != "integer":  # float whatever the values
+        return "float", None
     num = values.to_numpy(dtype="float64", na_value=np.nan)
     whole = bool((np.mod(num[np.isfinite(num)], 1) == 0).all())
-    return ("integer" if whole and sdtm_data_type(var, "Num") == "integer" else "float"), None
+    return ("integer" if whole else "float"), None
 
 
 def _codelist(var: str, sas_type: str, row: dict) -> str | None:

@@ -14,6 +14,7 @@ import pandas as pd
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
 from cdisc_umsc.core.formats import SAS_EPOCH
+from cdisc_umsc.core.values import distinct_texts
 from cdisc_umsc.metadata.specfile import SpecMap
 
 
@@ -57,7 +58,49 @@ def derive_vars_merged(
     keep = [v for v in variables if v not in by]
     right = add[[*by, *keep]]
     base = dataset.drop(columns=[v for v in keep if v in dataset.columns])
-    return base.merge(right, on=list(by), how="left", validate="many_to_one")
+    at = _key_rows(dataset, right, by)
+    if at is None:
+        return base.merge(right, on=list(by), how="left", validate="many_to_one")
+    out = base.reset_index(drop=True)  # as the join gives it: every record, in order
+    for key in by:  # a text key held as str on one side and object on the other is object
+        if out[key].dtype != right[key].dtype:
+            out[key] = out[key].astype(object)
+    for v in keep:
+        out[v] = right[v].take(at).set_axis(out.index)
+    return out
+
+
+def _key_rows(dataset: pd.DataFrame, add: pd.DataFrame, by: Sequence[str]) -> np.ndarray | None:
+    """The row of ``add`` (unique by ``by``) each record of ``dataset`` matches, when the keys
+    are text without blanks and every record has a match (the usual case: records of ADSL
+    subjects); else None (also for no records), for the join to work it out. Each key is
+    factorized once."""
+    if not len(dataset):
+        return None
+    left, right = np.zeros(len(dataset), dtype=np.int64), np.zeros(len(add), dtype=np.int64)
+    known, span = np.ones(len(add), dtype=bool), 1
+    for key in by:
+        if {str(dataset[key].dtype), str(add[key].dtype)} - {"str", "object"}:
+            return None
+        found = distinct_texts(dataset[key])
+        if found is None or (found[0] < 0).any() or distinct_texts(add[key]) is None:
+            return None
+        codes, texts = found
+        width = max(len(texts) - 1, 1)
+        span *= width
+        if span > 2**62:
+            return None
+        theirs = pd.Index(texts[:-1], dtype=object).get_indexer(add[key].to_numpy(dtype=object))
+        known &= theirs >= 0  # a key value no record has: that row matches none
+        left, right = left * width + codes, right * width + np.maximum(theirs, 0)
+    if span <= 4 * (len(left) + len(right)):  # few key combinations: a table of them
+        table = np.full(span, -1, dtype=np.intp)
+        table[right[known]] = np.flatnonzero(known)
+        rows = table[left]
+    else:
+        at = pd.Index(right[known]).get_indexer(pd.Index(left))
+        rows = np.append(np.flatnonzero(known), -1)[at]  # -1 (no match) stays -1
+    return None if (rows < 0).any() else rows
 
 
 #: summary functions of :func:`derive_var_merged_summary`

@@ -599,7 +599,7 @@ def _aval_levels(
     """AVAL per PARAMCD: the source value, a derived parameter's formula, a responder."""
     if "PARAMCD" not in frame.columns:
         return []
-    codes = sorted(set(frame["PARAMCD"].astype(str)) - {""})
+    codes = sorted(set(frame["PARAMCD"].astype(str).unique()) - {""})
     derived: dict[str, str] = {}
     for d in spec.get("derived_parameters") or []:
         for code in codes:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.adam.derive import _need
+from cdisc_umsc.core.values import distinct_texts
 
 TERMS = ("LOW", "NORMAL", "HIGH")  # SDTM CT C78736 Reference Range Indicator
 
@@ -70,6 +71,16 @@ def compute_anrind(
     return pd.Series(np.where(limits, out, ""), index=dataset.index, dtype=object)
 
 
+def _texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A category column's distinct texts and codes (missing as ""); a column that is not
+    text is taken as its values' text."""
+    found = distinct_texts(values)
+    if found is None:
+        found = distinct_texts(values.astype(object).fillna("").astype(str))
+    assert found is not None
+    return found
+
+
 def compute_shift(
     dataset: pd.DataFrame,
     source: str = "BNRIND",
@@ -98,12 +109,20 @@ def compute_shift(
         ['NORMAL to HIGH', 'NORMAL to NORMAL', '']
     """
     _need(dataset, [source, target], "compute_shift")
-    s = dataset[source].astype(object).fillna("").astype(str)
-    t = dataset[target].astype(object).fillna("").astype(str)
-    ok = (s != "") & (t != "")
+    s_codes, s_texts = _texts(dataset[source])
+    t_codes, t_texts = _texts(dataset[target])
+    # each distinct (source, target) pair's text, written once (categories repeat)
+    width = len(t_texts)
+    pair_codes, pairs = pd.factorize((s_codes % len(s_texts)) * width + t_codes % width)
+    s_pair, t_pair = s_texts[pairs // width], t_texts[pairs % width]
+    texts = np.array(
+        [f"{a} to {b}" if a and b else "" for a, b in zip(s_pair, t_pair, strict=True)],
+        dtype=object,
+    )
+    ok = texts[pair_codes] != ""
     if select is not None:
         ok &= select.to_numpy()
-    return pd.Series(np.where(ok, s + " to " + t, ""), index=dataset.index, dtype=object)
+    return pd.Series(np.where(ok, texts[pair_codes], ""), index=dataset.index, dtype=object)
 
 
 def compute_r2a1(

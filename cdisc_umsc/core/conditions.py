@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_umsc.core.errors import InputError
-from cdisc_umsc.core.values import blank
+from cdisc_umsc.core.values import blank, distinct_texts
 
 Scalar = str | int | float
 _COMPARE: dict[str, Callable[[pd.Series, float | str], pd.Series]] = {
@@ -124,7 +124,7 @@ class Condition:
 
     def evaluate(self, source: Source) -> pd.Series:
         """One boolean per record of ``source``."""
-        return _evaluate(self, source)
+        return _evaluate(self, _columns(source))
 
     def describe(self) -> str:
         """The condition in words, e.g. ``VISITNUM = 7 and AEOUT is one of 'A', 'B'``."""
@@ -304,11 +304,64 @@ def _compare(values: pd.Series, op: str, value: Scalar, name: str, where: str) -
     return hit
 
 
-def _test_mask(test: Test, source: Source, where: str) -> np.ndarray:
-    values = source.column(test.name)
+class _Distinct:
+    """A text column as its distinct texts: ``texts[codes]`` is the column, blank as "".
+
+    A test of a text column is worked out once per distinct text and spread back by code
+    (data repeat few values). The last text is "" and stands for missing values (code -1):
+    every test treats a missing text as it treats "" (equal, compare, blank)."""
+
+    __slots__ = ("codes", "texts")
+
+    def __init__(self, codes: np.ndarray, texts: pd.Series) -> None:
+        self.codes, self.texts = codes, texts
+
+    def spread(self, hit: np.ndarray) -> np.ndarray:
+        """Per record, from one result per distinct text."""
+        found = np.flatnonzero(hit)
+        if len(found) in (0, len(hit)):
+            return np.full(len(self.codes), len(found) > 0)
+        if len(found) == 1 and found[0] != len(hit) - 1:  # one text (not blank): a compare
+            return self.codes == found[0]
+        if len(found) == len(hit) - 1 and hit[-1]:  # all texts but one (not blank)
+            return self.codes != np.flatnonzero(~hit)[0]
+        return hit[self.codes]
+
+
+def _distinct(values: pd.Series) -> _Distinct | None:
+    """The distinct texts of a text column (pandas ``str`` or objects that are all text);
+    None for any other column (numbers, flags, mixed values), which is tested as it is."""
+    found = distinct_texts(values)
+    if found is None:
+        return None
+    codes, texts = found
+    return _Distinct(codes, pd.Series(texts, dtype=object))
+
+
+class _Columns:
+    """The columns a condition reads from ``source``, each read (and its distinct texts
+    found) once however many tests read it."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._values: dict[str, pd.Series] = {}
+        self._distinct: dict[str, _Distinct | None] = {}
+
+    def values(self, name: str) -> pd.Series:
+        if name not in self._values:
+            self._values[name] = self.source.column(name)
+        return self._values[name]
+
+    def distinct(self, name: str) -> _Distinct | None:
+        if name not in self._distinct:
+            self._distinct[name] = _distinct(self.values(name))
+        return self._distinct[name]
+
+
+def _hit(test: Test, values: pd.Series, where: str) -> np.ndarray:
     if test.op == "null":
-        hit = blank(values).to_numpy(dtype=bool)
-    elif test.op == "in":
+        return blank(values).to_numpy(dtype=bool)
+    if test.op == "in":
         assert isinstance(test.value, tuple)
         hit = np.zeros(len(values), dtype=bool)
         for item in test.value:
@@ -316,40 +369,57 @@ def _test_mask(test: Test, source: Source, where: str) -> np.ndarray:
                 hit |= blank(values).to_numpy(dtype=bool)
             else:
                 hit |= _equal(values, item, test.name, where)
-    elif test.op == "eq":
-        assert test.value is not None and not isinstance(test.value, tuple)
-        hit = _equal(values, test.value, test.name, where)
+        return hit
+    assert test.value is not None and not isinstance(test.value, tuple)
+    if test.op == "eq":
+        return _equal(values, test.value, test.name, where)
+    return _compare(values, test.op, test.value, test.name, where)
+
+
+def _test_mask(test: Test, columns: _Columns, where: str) -> np.ndarray:
+    distinct = columns.distinct(test.name)
+    if distinct is None:
+        hit = _hit(test, columns.values(test.name), where)
     else:
-        assert test.value is not None and not isinstance(test.value, tuple)
-        hit = _compare(values, test.op, test.value, test.name, where)
+        hit = distinct.spread(_hit(test, distinct.texts, where))
     return ~hit if test.negate else hit
 
 
-def _mask(part: Test | HasRecords | Condition, source: Source, where: str) -> np.ndarray:
+def _mask(part: Test | HasRecords | Condition, columns: _Columns, where: str) -> np.ndarray:
     if isinstance(part, Condition):
-        return _evaluate(part, source).to_numpy(dtype=bool)
+        return _evaluate(part, columns).to_numpy(dtype=bool)
     if isinstance(part, HasRecords):
-        return source.has_records(part.domain, part.where).to_numpy(dtype=bool)
-    return _test_mask(part, source, where)
+        return columns.source.has_records(part.domain, part.where).to_numpy(dtype=bool)
+    return _test_mask(part, columns, where)
 
 
-def _evaluate(cond: Condition, source: Source) -> pd.Series:
-    n = len(source.index)
+def _evaluate(cond: Condition, columns: _Columns) -> pd.Series:
+    index = columns.source.index
+    n = len(index)
     if cond.kind == "not":
-        return pd.Series(~_mask(cond.parts[0], source, cond.where), index=source.index)
+        return pd.Series(~_mask(cond.parts[0], columns, cond.where), index=index)
     if cond.kind == "any":
         hit = np.zeros(n, dtype=bool)
         for part in cond.parts:
-            hit |= _mask(part, source, cond.where)
+            hit |= _mask(part, columns, cond.where)
     else:
         hit = np.ones(n, dtype=bool)
         for part in cond.parts:
-            hit &= _mask(part, source, cond.where)
-    return pd.Series(hit, index=source.index)
+            hit &= _mask(part, columns, cond.where)
+    return pd.Series(hit, index=index)
+
+
+def _columns(source: Source) -> _Columns:
+    """A FrameSource's own column cache (kept between conditions), else one for this call."""
+    return source.columns if isinstance(source, FrameSource) else _Columns(source)
 
 
 class FrameSource:
-    """A condition source over one DataFrame (ADaM datasets, SDTM datasets read back)."""
+    """A condition source over one DataFrame (ADaM datasets, SDTM datasets read back).
+
+    The columns conditions read are kept (with their distinct texts) for every condition
+    evaluated on the source, so several conditions on one frame read each column once; the
+    frame must not change while the source is used."""
 
     def __init__(
         self,
@@ -358,6 +428,7 @@ class FrameSource:
         records: Callable[[str, Condition | None], pd.Series] | None = None,
     ) -> None:
         self.frame, self.what, self._records = frame, what, records
+        self.columns = _Columns(self)
 
     @property
     def index(self) -> pd.Index:

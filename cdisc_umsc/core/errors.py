@@ -8,6 +8,7 @@ in an output.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -51,8 +52,25 @@ def located(where: str = "") -> Iterator[None]:
     try:
         yield
     except (ValueError, KeyError) as exc:
-        text = str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
+        text = _missing(exc) if isinstance(exc, KeyError) else str(exc)
         raise InputError(f"{where}: {text}" if where else text) from exc
+
+
+def _missing(exc: KeyError) -> str:
+    """A KeyError as a reader's sentence: the names that were looked for and not found (a
+    pandas column selection says "['A', 'B'] not in index"; a look-up, the key alone)."""
+    key = exc.args[0] if exc.args else ""
+    if isinstance(key, str) and " " in key and not key.endswith("not in index"):
+        return key.strip("'\"")  # raised with a sentence of its own: as written
+    if isinstance(key, str):
+        listed = re.fullmatch(r"\[(.*)\] not in index", key.strip("'\""))
+        names = re.findall(r"'([^']*)'", listed.group(1)) if listed else [key.strip("'\"")]
+    elif hasattr(key, "tolist") or isinstance(key, list | tuple | set):
+        names = [str(k) for k in (key.tolist() if hasattr(key, "tolist") else key)]
+    else:
+        names = [str(key)]
+    shown = ", ".join(names) or "a name"
+    return f"{shown}: not found (no such variable, dataset or name in what the step reads)"
 
 
 def echo_safe(text: str, stream: TextIO | None = None) -> None:

@@ -88,11 +88,11 @@ def _inside(path: Path, folder: Path) -> bool:
 def check_target(target: Path, inputs: tuple[Path, ...] = (), force: bool = False) -> None:
     """Raise WriteError (one line) unless ``target`` may be replaced by a new output folder."""
     shown = str(target)
-    if target.name in ("", ".", "..") or str(target) in (".", ".."):
-        raise WriteError(f"--out {shown}: name a folder of its own, not '.' or '..'")
     full = Path(os.path.abspath(target))
     if full == Path(full.anchor):
         raise WriteError(f"--out {shown}: the root folder cannot be an output folder")
+    if target.name in ("", ".", "..") or str(target) in (".", ".."):
+        raise WriteError(f"--out {shown}: name a folder of its own, not '.' or '..'")
     cwd = Path(os.path.abspath(os.getcwd()))
     if _inside(cwd, full):
         raise WriteError(f"--out {shown}: it holds the current folder; name another folder")
@@ -115,12 +115,51 @@ def check_target(target: Path, inputs: tuple[Path, ...] = (), force: bool = Fals
         empty = not any(target.iterdir())
     except OSError as exc:
         raise WriteError(f"--out {shown}: cannot read the folder ({reason(exc)})") from None
-    if empty or is_own_output(target) or force:
+    if empty or force:
         return
-    raise WriteError(
-        f"--out {shown}: holds files that are not a previous output of {TOOL} "
-        f"(no {TOOL} {MANIFEST}); they are left untouched (use --force to replace the folder)"
-    )
+    manifest = own_manifest(target)
+    if manifest is None:
+        raise WriteError(
+            f"--out {shown}: holds files that are not a previous output of {TOOL} "
+            f"(no {TOOL} {MANIFEST}); they are left untouched (use --force to replace the folder)"
+        )
+    added = foreign_entries(target, manifest)
+    if added:
+        listed = ", ".join(added[:3]) + (f" and {len(added) - 3} more" if len(added) > 3 else "")
+        raise WriteError(
+            f"--out {shown}: a previous output of {TOOL}, but it also holds what {TOOL} did not "
+            f"write ({listed}); they are left untouched (move them out, or use --force to "
+            "replace the folder)"
+        )
+
+
+#: entries of a previous output folder looked at before it may be replaced
+MAX_ENTRIES = 100_000
+
+
+def foreign_entries(folder: Path, manifest: dict) -> list[str]:
+    """What ``folder`` holds that its manifest does not list (files, and folders that hold no
+    listed file), in sorted order; empty when the manifest lists no files (an older one)."""
+    listed = manifest.get("files")
+    if not isinstance(listed, dict):
+        return []
+    files = {str(k) for k in listed} | {MANIFEST}
+    parents = {q.as_posix() for f in files for q in Path(f).parents if q.as_posix() != "."}
+    found: list[str] = []
+    seen = 0
+    for root, dirs, names in os.walk(folder):  # symbolic links are not followed
+        base = Path(root).relative_to(folder)
+        for name in dirs:
+            rel = (base / name).as_posix()
+            if rel not in parents:
+                found.append(rel + "/")
+        found += [(base / n).as_posix() for n in names if (base / n).as_posix() not in files]
+        dirs[:] = [d for d in dirs if (base / d).as_posix() in parents]  # foreign: named only
+        seen += len(dirs) + len(names)
+        if seen > MAX_ENTRIES:
+            found.append(f"more than {MAX_ENTRIES:,} entries")
+            break
+    return sorted(found)
 
 
 def _alive(pid: int) -> bool:

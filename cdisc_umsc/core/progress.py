@@ -46,14 +46,14 @@ class Progress:
         self._t = time.perf_counter()
         self.on_start(name)
         if self.enabled:
-            count = "" if records is None else f" ({records:,} records)"
+            count = _count(records)
             self._write(f"[{self._t - self._start:7.1f} s] {name}{count}")
 
     def step(self, name: str, records: int | None = None) -> None:
         """Report one step inside the current stage (a form read, a dataset built), so that
         a long stage shows it is moving; steps are printed, not timed as stages."""
         if self.enabled:
-            count = "" if records is None else f" ({records:,} records)"
+            count = _count(records)
             self._write(f"[{time.perf_counter() - self._start:7.1f} s]   {name}{count}")
 
     def done(self) -> None:
@@ -81,6 +81,12 @@ class Progress:
         assert self.stream is not None
         self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def _count(records: int | None) -> str:
+    if records is None:
+        return ""
+    return f" ({records:,} record{'' if records == 1 else 's'})"
 
 
 #: what a long stage calls after each step: ``step(name, records)`` (:meth:`Progress.step`)

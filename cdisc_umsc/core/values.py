@@ -99,6 +99,24 @@ def filled_text(values: pd.Series) -> pd.Series:
     return values.where(values.notna(), "").astype(object)
 
 
+def distinct_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column as ``(codes, texts)``: ``texts[codes]`` is the column with missing values
+    as "" (the last text is that "", which code -1 picks); None for a column that is not text
+    (numbers, booleans, objects that are not all text), whose values are not all ``str``.
+
+    A per-value result is then worked out once per distinct text and spread back by code.
+    """
+    if not (isinstance(values.dtype, pd.StringDtype) or values.dtype == object):
+        return None
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.empty(len(uniques) + 1, dtype=object)
+    texts[:-1] = np.asarray(uniques, dtype=object)
+    texts[-1] = ""
+    if pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        return None
+    return np.asarray(codes, dtype=np.intp), texts
+
+
 def _text_blank(items: np.ndarray) -> list[bool]:
     return [
         x is None or x is pd.NA or (isinstance(x, float) and x != x) or str(x).strip() == ""
@@ -120,8 +138,9 @@ NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 def to_number(values: pd.Series) -> pd.Series:
     """Text as float64: NaN where blank or not a finite number in :data:`NUMBER` form, so
-    that ``1e400`` (no finite double), ``-0`` (a signed zero, which would be written back as
-    "-0") and the words above are not numbers. Done once per distinct value."""
+    that ``1e400`` (no finite double), ``1e-400`` (a number no double holds: it would read as
+    0), ``-0`` (a signed zero, which would be written back as "-0") and the words above are
+    not numbers. Done once per distinct value."""
     codes, uniq = pd.factorize(values.astype(object), use_na_sentinel=True)
     text = pd.Series(uniq, dtype=object).astype(str).str.strip()
     ok = text.str.fullmatch(NUMBER).to_numpy(dtype=bool)
@@ -129,6 +148,10 @@ def to_number(values: pd.Series) -> pd.Series:
     if ok.any():
         num[ok] = text[ok].to_numpy(dtype=object).astype(np.float64)
     num[~np.isfinite(num) | ((num == 0) & np.signbit(num))] = np.nan
+    zero = np.flatnonzero(num == 0)
+    if zero.size:  # a zero read from a mantissa that is not zero underflowed
+        mantissa = text.iloc[zero].str.replace(r"[eE].*\Z", "", regex=True)
+        num[zero[mantissa.str.contains("[1-9]").to_numpy(dtype=bool)]] = np.nan
     out = np.append(num, np.nan)[codes]  # code -1 (missing) takes the appended NaN
     return pd.Series(out, index=values.index, dtype="float64")
 

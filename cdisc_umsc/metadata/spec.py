@@ -868,7 +868,10 @@ def load_study_spec(root: Path) -> StudySpec:
     digest = hashlib.sha256()
     for p in files:
         digest.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
-    disp = lambda p: root.name + "/" + p.relative_to(root).as_posix()  # noqa: E731
+    # errors name a file as the folder's name and the file in it; the current folder ('.')
+    # has no name to give, and its files are named as they are reached from it
+    prefix = f"{root.name}/" if root.name else ""
+    disp = lambda p: prefix + p.relative_to(root).as_posix()  # noqa: E731
     study = load_spec_file(root / "study.yaml", disp(root / "study.yaml"))
     study.only(STUDY_KEYS, "study.yaml")
     settings = study.require("study")

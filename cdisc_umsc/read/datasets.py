@@ -7,6 +7,7 @@ Where a folder holds one dataset in several formats, XPT is read, then JSON, the
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -26,17 +27,22 @@ def is_dataset_file(path: Path) -> bool:
     return path.suffix.lower() in SUFFIXES and path.name.lower() not in NOT_DATASETS
 
 
-def read_dataset(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, Dataset]:
-    """The frame and the file's own metadata; XPT text is decoded as ``encoding``."""
+def read_dataset(
+    path: Path, encoding: str = "utf-8", columns: Collection[str] | None = None
+) -> tuple[pd.DataFrame, Dataset]:
+    """The frame and the file's own metadata; XPT text is decoded as ``encoding``. With
+    ``columns``, the frame holds only those of the dataset's variables (an XPT file decodes
+    no others)."""
     from cdisc_umsc.read.datasetjson import read_datasetjson
     from cdisc_umsc.read.xpt import read_xpt
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xpt":
-        frame, meta = read_xpt(path, encoding=encoding)
+        frame, meta = read_xpt(path, encoding=encoding, columns=columns)
     elif suffix in (".json", ".ndjson"):
         frame, meta = read_datasetjson(path)
+        frame = frame if columns is None else frame[[c for c in frame.columns if c in columns]]
     else:
         raise InputError(f"{path}: not a dataset file (expected {', '.join(SUFFIXES)})")
     check_count(path, len(frame))
@@ -86,13 +92,20 @@ def find_dataset(folder: Path, name: str) -> Path | None:
     return None
 
 
-def load_dataset(folder: Path, name: str, encoding: str = "utf-8", why: str = "") -> pd.DataFrame:
-    """Dataset ``name`` of ``folder``; a one-line error naming what was expected when absent."""
+def load_dataset(
+    folder: Path,
+    name: str,
+    encoding: str = "utf-8",
+    why: str = "",
+    columns: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """Dataset ``name`` of ``folder`` (only ``columns``, when given); a one-line error naming
+    what was expected when absent."""
     path = find_dataset(folder, name)
     if path is None:
         files = " or ".join(f"{name.lower()}{s}" for s in SUFFIXES)
         raise InputError(f"{folder}: no {files}" + (f" ({why})" if why else ""))
-    return read_dataset(path, encoding)[0]
+    return read_dataset(path, encoding, columns)[0]
 
 
 def dataset_files(folder: str | os.PathLike[str]) -> tuple[dict[str, Path], list[str]]:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.identifiers import pattern_in
 from cdisc_umsc.core.values import to_number
 from cdisc_umsc.metadata.model import FormSpec
 
@@ -85,6 +86,9 @@ def _shown(form: FormSpec, column: str, value: object) -> str:
     """How an error shows a bad value: ``(got '...')``, never for a declared identifier."""
     if any(f.name == column and f.identifier for f in form.fields):
         return "(value not shown: a direct identifier)"
+    kind = pattern_in(str(value))
+    if kind is not None:
+        return f"(value not shown: it holds {kind})"
     return f"(got {value!r})"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -35,21 +36,30 @@ def _format(fmt: str | None) -> str | None:
 
 
 def read_xpt(
-    path: str | os.PathLike[str], *, encoding: str = "ascii"
+    path: str | os.PathLike[str],
+    *,
+    encoding: str = "ascii",
+    columns: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, Dataset]:
     """Read an XPT v5/v8 file; text must be valid in `encoding` (an InputError names the
-    variable, row and byte otherwise). Numbers stay numbers (no date conversion)."""
+    variable, row and byte otherwise). Numbers stay numbers (no date conversion). With
+    ``columns``, the frame holds only those of the file's variables (in file order) and only
+    their values are decoded; the metadata describes every variable."""
     path = Path(path)
     codec = codecs.lookup(encoding).name
     try:
         data = _records(path)
         _v5_headers(path, data)  # malformed headers are named before ReadStat reads them
         _, meta = pyreadstat.read_xport(path, encoding=_iconv_name(codec), metadataonly=True)
-        df = _v5_values(path, data, meta.column_names, codec)
+        wanted = (
+            meta.column_names if columns is None else [c for c in meta.column_names if c in columns]
+        )
+        df = _v5_values(path, data, meta.column_names, codec, wanted)
         if df is None:  # not a plain one-member v5 file, or text to diagnose: ReadStat reads it
             df, meta = pyreadstat.read_xport(
                 path, encoding=_iconv_name(codec), disable_datetime_conversion=True
             )
+            df = df if columns is None else df[[c for c in df.columns if c in columns]]
     except (pyreadstat.ReadstatError, UnicodeDecodeError) as exc:
         if "encoding" not in str(exc) and not isinstance(exc, UnicodeDecodeError):
             raise InputError(f"{path}: not a readable SAS XPORT file ({exc})") from exc
@@ -142,7 +152,9 @@ def _v5_headers(path: Path, data: bytes) -> tuple[int, int, int] | None:
     return names_at, size, nvar
 
 
-def _v5_values(path: Path, data: bytes, names: list[str], codec: str) -> pd.DataFrame | None:
+def _v5_values(
+    path: Path, data: bytes, names: list[str], codec: str, wanted: list[str]
+) -> pd.DataFrame | None:
     """The values of a one-member XPORT v5 file, vectorised over rows (SAS TS-140 layout:
     namestr records give each variable's type, length and offset in the fixed-width
     observation; numbers are IBM base-16 floats). None when the file is anything else or a
@@ -188,18 +200,56 @@ def _v5_values(path: Path, data: bytes, names: list[str], codec: str) -> pd.Data
         return None  # all-text rows: blank rows at the end may be data, ReadStat decides
     table = body[: rows * width].reshape(rows, width)
     out = {}
+    keep = set(wanted)
     for name, numeric, n, off in layout:
+        if name not in keep:
+            continue
         cells = table[:, off : off + n]
         if numeric:
             out[name] = _ibm_to_ieee(cells)
             continue
-        codes, uniq = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel().astype(object))
+        codes, first = _distinct_rows(cells)
+        uniq = np.ascontiguousarray(cells[first]).view(f"S{n}").ravel()
         try:
             text = np.array([u.rstrip(b" ").decode(codec) for u in uniq] or [""], dtype=object)
         except UnicodeDecodeError:
             return None
         out[name] = text[codes] if len(codes) else np.array([], dtype=object)
-    return pd.DataFrame(out, columns=list(names))
+    return pd.DataFrame(out, columns=list(wanted))
+
+
+#: an odd 64-bit multiplier: mixes the 8-byte words of a text cell into one hash
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _distinct_rows(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each row, index of the first row of each code) for the fixed-width byte rows
+    of a text variable, codes numbered in order of first appearance: rows are hashed 8 bytes
+    at a time and grouped by hash, and every row is then compared with its group's first
+    row, so rows share a code only when their bytes are equal (a hash collision falls back
+    to grouping the bytes themselves)."""
+    n = cells.shape[1]
+    words = np.zeros((len(cells), -(-n // 8) * 8), dtype=np.uint8)
+    words[:, :n] = cells
+    packed = words.view("<u8")
+    key = packed[:, 0].copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, packed.shape[1]):  # one step per 8 bytes of the variable's length
+            key = key * _MIX + packed[:, j]
+    codes, _ = pd.factorize(key)
+    first = _firsts(codes)
+    if not (packed == packed[first[codes]]).all():
+        codes, _ = pd.factorize(np.ascontiguousarray(cells).view(f"S{n}").ravel().astype(object))
+        first = _firsts(codes)
+    return codes.astype(np.intp), first
+
+
+def _firsts(codes: np.ndarray) -> np.ndarray:
+    """Index of the first row of each code, for codes numbered in order of first appearance
+    (a code appears first where it exceeds every code before it)."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, codes[1:] > np.maximum.accumulate(codes)[:-1]])
 
 
 def _ibm_to_ieee(cells: np.ndarray) -> np.ndarray:

@@ -21,14 +21,18 @@ def responders(bds: pd.DataFrame, paramcd: str, crit: int, name: str = "BDS") ->
     return (anl.set_index("USUBJID")[flag] == "Y").rename("responder")
 
 
+#: the variables a laboratory panel reads (:func:`paired`, :func:`lab_table`)
+PANEL_VARIABLES = ("USUBJID", "PARAMCD", "PARAM", "AVAL", "ABLFL", "ADT", "TRTSDT")
+
+
 def paired(lab: pd.DataFrame, tests: Sequence[str], resp: pd.Series | None) -> pd.DataFrame:
     """Per subject and parameter: baseline (ABLFL = Y) and last post-baseline value
     (ADT > TRTSDT), with responder status (False where the subject has none)."""
-    need = ("USUBJID", "PARAMCD", "PARAM", "AVAL", "ABLFL", "ADT", "TRTSDT")
+    need = PANEL_VARIABLES
     missing = [c for c in need if c not in lab.columns]
     if missing:
         raise InputError(f"lab panel: variable {missing[0]} is missing; it needs {', '.join(need)}")
-    data = lab[lab["PARAMCD"].isin(list(tests)) & lab["AVAL"].notna()]
+    data = lab.loc[lab["PARAMCD"].isin(list(tests)) & lab["AVAL"].notna(), list(need)]
     base = data[data["ABLFL"] == "Y"].set_index(["USUBJID", "PARAMCD"])["AVAL"]
     post = data[data["ADT"] > data["TRTSDT"]].sort_values(["USUBJID", "PARAMCD", "ADT"])
     last = post.groupby(["USUBJID", "PARAMCD"])["AVAL"].last()
@@ -42,19 +46,24 @@ def paired(lab: pd.DataFrame, tests: Sequence[str], resp: pd.Series | None) -> p
 
 
 def lab_table(
-    lab: pd.DataFrame, tests: Sequence[str], resp: pd.Series | None, name: str = "BDS"
+    lab: pd.DataFrame,
+    tests: Sequence[str],
+    resp: pd.Series | None,
+    name: str = "BDS",
+    pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rows per parameter and group (All, and Responders / Non-responders when ``resp`` is
-    given): N, medians at baseline and last visit, median change. A parameter the dataset
-    does not have is an error."""
-    have = set(lab["PARAMCD"].astype(str))
+    given): N, medians at baseline and last visit, median change (``pairs``: those
+    :func:`paired` gives, when already computed). A parameter the dataset does not have is
+    an error."""
+    have = set(lab["PARAMCD"].astype(str).unique())
     for test in tests:
         if test not in have:
             raise InputError(
                 f"{name}: {test} is not a parameter of the dataset (parameters: "
                 f"{', '.join(sorted(have))})"
             )
-    both = paired(lab, tests, resp)
+    both = paired(lab, tests, resp) if pairs is None else pairs
     groups: list[tuple[str, bool | None]] = [("All", None)]
     if resp is not None:
         groups += [("Responders", True), ("Non-responders", False)]
@@ -73,9 +82,25 @@ def lab_table(
                     "change_median": g["change"].median(),
                 }
             )
-    return pd.DataFrame(
+    table = pd.DataFrame(
         rows, columns=["paramcd", "group", "N", "baseline_median", "last_median", "change_median"]
     )
+    for col in ("baseline_median", "last_median", "change_median"):
+        table[col] = without_binary_noise(table[col])
+    return table
+
+
+#: significant digits a reported figure keeps: a double holds 15-17, so the digits past 12
+#: are the remainder of binary arithmetic (60.8 + 61.0) / 2 = 60.900000000000006, not data
+FIGURE_DIGITS = 12
+
+
+def without_binary_noise(values: pd.Series) -> pd.Series:
+    """Each figure rounded to :data:`FIGURE_DIGITS` significant digits (NaN kept), so a
+    median or a change written to CSV or JSON reads as the decimal it stands for (-4.7, not
+    -4.699999999999999)."""
+    rounded = [float(f"{v:.{FIGURE_DIGITS}g}") for v in values.astype("float64").tolist()]
+    return pd.Series(rounded, index=values.index, dtype="float64")
 
 
 def format_lab_table(table: pd.DataFrame) -> str:

@@ -146,7 +146,7 @@ def review_plan(specs: Mapping[str, SpecMap]) -> dict:
 def check_plan(plan: dict, adam: Mapping[str, object]) -> None:
     """Every parameter the plan names is a parameter of its dataset (after derivation)."""
     for ep in plan["endpoints"]:
-        have = set(adam[ep["dataset"]]["PARAMCD"].astype(str))  # type: ignore[index]
+        have = set(adam[ep["dataset"]]["PARAMCD"].astype(str).unique())  # type: ignore[index]
         for code in ep["plot"]:
             if code not in have:
                 raise InputError(
@@ -155,7 +155,7 @@ def check_plan(plan: dict, adam: Mapping[str, object]) -> None:
                     f"(parameters: {', '.join(sorted(have))})"
                 )
     for panel in plan["labs"]:
-        have = set(adam[panel["dataset"]]["PARAMCD"].astype(str))  # type: ignore[index]
+        have = set(adam[panel["dataset"]]["PARAMCD"].astype(str).unique())  # type: ignore[index]
         for code in panel["parameters"]:
             if code not in have:
                 raise InputError(

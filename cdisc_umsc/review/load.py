@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, overload
@@ -9,17 +10,27 @@ from typing import Literal, overload
 import pandas as pd
 
 from cdisc_umsc.read.datasets import find_dataset, load_dataset
+from cdisc_umsc.report.labs import PANEL_VARIABLES
+from cdisc_umsc.review.summaries import SHIFT_OPTIONAL, SHIFT_VARIABLES
 
 
 @overload
-def read_dataset(folder: Path, name: str, required: Literal[True] = True) -> pd.DataFrame: ...
+def read_dataset(
+    folder: Path, name: str, required: Literal[True] = True, columns: Collection[str] | None = None
+) -> pd.DataFrame: ...
 @overload
-def read_dataset(folder: Path, name: str, required: bool) -> pd.DataFrame | None: ...
-def read_dataset(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None:
-    """``name`` from ``folder`` as written by the run (XPT, else Dataset-JSON)."""
+def read_dataset(
+    folder: Path, name: str, required: bool, columns: Collection[str] | None = None
+) -> pd.DataFrame | None: ...
+def read_dataset(
+    folder: Path, name: str, required: bool = True, columns: Collection[str] | None = None
+) -> pd.DataFrame | None:
+    """``name`` from ``folder`` as written by the run (XPT, else Dataset-JSON); only
+    ``columns`` when given."""
     if not required and find_dataset(folder, name) is None:
         return None
-    return load_dataset(folder, name, why=f"the review page needs dataset {name}")
+    why = f"the review page needs dataset {name}"
+    return load_dataset(folder, name, why=why, columns=columns)
 
 
 @dataclass
@@ -46,13 +57,30 @@ def planned(plan: dict) -> list[str]:
     return sorted(names)
 
 
+def variables(plan: dict, name: str) -> set[str] | None:
+    """The variables the page reads of dataset ``name`` of the plan: all (None) where it is an
+    endpoint or responder dataset; else those its laboratory panels and shift tables read."""
+    if any(ep["dataset"] == name for ep in plan.get("endpoints", [])) or any(
+        (panel.get("responders") or {}).get("dataset") == name for panel in plan.get("labs", [])
+    ):
+        return None
+    found: set[str] = set()
+    if any(panel["dataset"] == name for panel in plan.get("labs", [])):
+        found |= set(PANEL_VARIABLES)
+    if name in plan.get("shifts", []):
+        found |= {*SHIFT_VARIABLES, *SHIFT_OPTIONAL}
+    return found
+
+
 def load_inputs(out_dir: Path, plan: dict) -> ReviewInputs:
     """Read ADSL and the datasets the plan names from ``out_dir/adam``; adverse events from
     ADAE when the run wrote one, else from the SDTM AE domain of the same run (the page says
     which); the trial visits (SDTM TV) when the run wrote them."""
     adam = out_dir / "adam"
     adsl = read_dataset(adam, "ADSL", required=False)
-    datasets = {name: read_dataset(adam, name) for name in planned(plan)}
+    datasets = {
+        name: read_dataset(adam, name, columns=variables(plan, name)) for name in planned(plan)
+    }
     ae = read_dataset(adam, "ADAE", required=False)
     source = "adam/ADAE"
     if ae is None:

@@ -17,6 +17,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 from matplotlib.typing import RcKeyType
 
@@ -52,8 +53,40 @@ def to_svg(fig: Figure, name: str) -> str:
     return _ID_REF.sub(lambda m: f"{m.group(1)}{name}-{m.group(2)}", svg)
 
 
+class _Figure(Figure):
+    """A Figure that savefig lays out without drawing it twice.
+
+    With a layout engine, savefig draws the figure once with output disabled, for the
+    constrained layout to run, and then once more for the file; the first draw here only
+    runs what the layout needs (each axes' aspect and locator, then the layout), not every
+    artist's drawing code: the file's draw is the same."""
+
+    def draw(self, renderer) -> None:
+        engine = self.get_layout_engine()
+        # what Figure.draw runs before the layout (matplotlib 3.11; not in its stubs): where a
+        # version lacks it, the figure is drawn in full
+        lock = getattr(self, "_render_lock", None)
+        aspects = getattr(self, "_get_draw_artists", None)
+        saving = getattr(self.canvas, "_is_saving", False)
+        if (
+            not saving
+            or not isinstance(engine, ConstrainedLayoutEngine)
+            or lock is None
+            or aspects is None
+        ):
+            super().draw(renderer)
+            return
+        with lock:
+            aspects(renderer)
+            if self.axes:
+                try:
+                    engine.execute(self)
+                except ValueError:  # as Figure.draw: a figure too small to lay out
+                    pass
+
+
 def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+    return _Figure(figsize=(width, height), layout="constrained")
 
 
 def styled(func: Callable[..., Figure]) -> Callable[..., Figure]:

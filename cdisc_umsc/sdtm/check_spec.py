@@ -8,6 +8,7 @@ a variable, a codelist, a condition ...). A mistake is one ``file:line`` error.
 from __future__ import annotations
 
 import difflib
+import math
 import string
 from pathlib import Path
 from typing import Any
@@ -87,11 +88,50 @@ class _Scope:
         self._names(cond, where, var)
         return cond
 
+    def field_type(self, name: str) -> str | None:
+        """The declared type of the raw field ``name`` (FORM.FIELD, or a field of the
+        domain's forms that is no variable of it), or None."""
+        form, dot, fld = name.partition(".")
+        forms = [form] if dot else [s.form for s in self.dom.sources]
+        fld = fld if dot else name
+        if not dot and name in self.targets:
+            return None
+        types = {
+            f.type
+            for f in (x for n in forms if n in self.spec.forms for x in self.spec.forms[n].fields)
+            if f.name == fld
+        }
+        return types.pop() if len(types) == 1 else None
+
+    def _numeric_values(self, test: Test, where: str, var: str) -> None:
+        """A number field is compared with numbers: a text value ('zero') would compare as
+        text and match no record, without a word."""
+        if test.op not in ("eq", "ne", "gt", "ge", "lt", "le", "in"):
+            return
+        kind = self.field_type(test.name)
+        if kind not in ("number", "integer"):
+            return
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        for value in values:
+            if value is None or isinstance(value, bool):
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not math.isfinite(number):
+                raise SpecError(
+                    where,
+                    f"variable {var}: condition on {test.name}: {test.name} is a number field "
+                    f"(type: {kind}), {value!r} is not a number",
+                )
+
     def _names(self, cond: Condition, where: str, var: str) -> None:
         for part in cond.parts:
             at = cond.where or where
             if isinstance(part, Test):
                 self.ref(part.name, at, var)
+                self._numeric_values(part, at, var)
             elif isinstance(part, HasRecords):
                 if part.domain not in self.spec.domains:
                     raise SpecError(

@@ -12,6 +12,7 @@ import pandas as pd
 
 from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.errors import InputError
+from cdisc_umsc.core.identifiers import pattern_in
 from cdisc_umsc.core.values import filled_text, number_text
 from cdisc_umsc.metadata import standards
 from cdisc_umsc.metadata.model import Codelist, ValueLevel
@@ -116,6 +117,8 @@ class Context:
         shown = "" if values is None else f" (got {values.iloc[pos]!r})"
         if values is not None and any(fld == column for _f, fld in self.study.identifiers):
             shown = " (value not shown: a direct identifier)"  # errors never repeat one
+        elif values is not None and (kind := pattern_in(str(values.iloc[pos]))) is not None:
+            shown = f" (value not shown: it holds {kind})"
         if form is None or row is None or pd.isna(form) or form == "":
             return InputError(
                 f"{b.spec.file}: {b.spec.name} record {pos + 1}, variable {column}: "

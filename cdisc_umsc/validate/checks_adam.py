@@ -11,7 +11,7 @@ import pandas as pd
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import Context, as_text, blank
+from cdisc_umsc.validate.context import Context, as_text, blank, duplicated
 
 Hits = Iterator[pd.DataFrame]
 
@@ -143,7 +143,7 @@ def one_anl01fl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | No
         c for c in ("BASETYPE", "AVISIT", "ATPT") if c in frame.columns
     ]
     flagged = as_text(frame["ANL01FL"]) == "Y"
-    dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
+    dup = duplicated(frame, keys, among=flagged)
     yield ctx.hits(
         name, dup, "ANL01FL", "Y", f"more than one ANL01FL='Y' for the same {', '.join(keys)}"
     )

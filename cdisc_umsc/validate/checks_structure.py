@@ -10,7 +10,7 @@ import pandas as pd
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import Context, as_text, blank
+from cdisc_umsc.validate.context import Context, as_text, blank, duplicated
 
 Hits = Iterator[pd.DataFrame]
 
@@ -246,7 +246,7 @@ def char_within_declared_length(
 
 def _duplicates(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     """True on every record whose key values occur more than once."""
-    return frame.duplicated(subset=keys, keep=False)
+    return pd.Series(duplicated(frame, keys), index=frame.index)
 
 
 def _joined(frame: pd.DataFrame, keys: list[str]) -> pd.Series:

@@ -12,7 +12,15 @@ from cdisc_umsc.core import iso8601
 from cdisc_umsc.core.values import to_number
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import check
-from cdisc_umsc.validate.context import Context, as_text, blank, by_value, by_values
+from cdisc_umsc.validate.context import (
+    Context,
+    as_text,
+    blank,
+    by_value,
+    by_values,
+    duplicated,
+    stripped,
+)
 
 Hits = Iterator[pd.DataFrame]
 
@@ -170,7 +178,7 @@ def stresn_matches_stresc(
     stresc, stresn = _var(frame, name, "STRESC"), _var(frame, name, "STRESN")
     if stresc is None or stresn is None:
         return
-    text = as_text(frame[stresc]).str.strip()
+    text = stripped(frame[stresc])
     written = to_number(text)
     numeric = written.notna()
     stored = pd.to_numeric(frame[stresn], errors="coerce").astype("float64")
@@ -206,7 +214,7 @@ def one_lobxfl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | Non
         return
     keys = _natural_keys(frame, name, testcd)
     flagged = as_text(frame[lob]) == "Y"
-    dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
+    dup = duplicated(frame, keys, among=flagged)
     label = ", ".join(keys)
     yield ctx.hits(name, dup, lob, "Y", f"more than one {lob}='Y' for the same {label}")
 
@@ -310,5 +318,5 @@ def one_blfl(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None)
         return
     keys = _natural_keys(frame, name, testcd)
     flagged = as_text(frame[blfl]) == "Y"
-    dup = flagged & frame[keys].where(flagged).duplicated(keep=False)
+    dup = duplicated(frame, keys, among=flagged)
     yield ctx.hits(name, dup, blfl, "Y", f"more than one {blfl}='Y' for the same {', '.join(keys)}")

@@ -140,8 +140,57 @@ def factorized(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 
 def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    if _plain_text(series):  # its text's codes are its codes: one hash pass for both
+        text_codes_, distinct = text_codes(as_text(series))
+        return text_codes_, pd.Index(distinct, dtype=series.dtype)
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     return codes, pd.Index(uniques)
+
+
+def _plain_text(series: pd.Series) -> bool:
+    """Every value is text and none is missing: the column is its own :func:`as_text`."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return not _hasnans(series)
+    return series.dtype == object and _all_text(series)
+
+
+def _all_text(series: pd.Series) -> bool:
+    """An object column of str only (no missing value), asked once per column in a run."""
+    return _memo(
+        series, "all text", lambda: pd.api.types.infer_dtype(series, skipna=False) == "string"
+    )
+
+
+def row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One int64 code per record for the combination of the columns' values (a missing
+    value is a value), from each column's :func:`factorized` codes."""
+    key, size = np.zeros(len(frame), dtype=np.int64), 1
+    for name in columns:
+        codes, uniques = factorized(frame[name])
+        n = max(len(uniques), 1)
+        if size * n >= 2**62:  # renumber the combinations so far before they overflow
+            compact, distinct = pd.factorize(key)
+            key, size = compact.astype(np.int64), max(len(distinct), 1)
+        key, size = key * n + codes, size * n
+    return key
+
+
+def duplicated(
+    frame: pd.DataFrame, columns: list[str], among: np.ndarray | pd.Series | None = None
+) -> np.ndarray:
+    """``frame[columns].duplicated(keep=False)`` (among the records where ``among`` is
+    True, False elsewhere), from the run's per-column codes."""
+    if frame.columns.has_duplicates:
+        sub = frame[columns]
+        mask = np.ones(len(frame), bool) if among is None else np.asarray(among, dtype=bool)
+        return mask & sub.where(mask).duplicated(keep=False).to_numpy(dtype=bool)
+    key = row_keys(frame, columns)
+    if among is None:
+        return pd.Series(key).duplicated(keep=False).to_numpy(dtype=bool)
+    out = np.zeros(len(key), dtype=bool)
+    pos = np.flatnonzero(np.asarray(among, dtype=bool))
+    out[pos] = pd.Series(key[pos]).duplicated(keep=False).to_numpy(dtype=bool)
+    return out
 
 
 def text_codes(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +214,7 @@ def as_text(series: pd.Series) -> pd.Series:
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
+    if series.dtype == object and _all_text(series):
         return series  # all text, none missing: already its own text (one C pass to know)
     if isinstance(series.dtype, pd.StringDtype):
         return values.as_text(series, _hasnans(series))
@@ -178,11 +227,40 @@ def blank(series: pd.Series) -> pd.Series:
 
 
 def _blank(series: pd.Series) -> pd.Series:
-    if not isinstance(series.dtype, pd.StringDtype):
+    if not isinstance(series.dtype, pd.StringDtype) and not (
+        series.dtype == object and _all_text(series)
+    ):
         return values.blank(series)
     codes, uniques = text_codes(as_text(series))  # missing reads as "": blank
     flags = (pd.Series(uniques, dtype=object).str.strip() == "").to_numpy(dtype=bool)
     return pd.Series(flags[codes], index=series.index)
+
+
+def stripped(series: pd.Series) -> pd.Series:
+    """Values as text without leading and trailing blanks, once per column in a run."""
+    return per_column(series, "stripped", lambda: _stripped(series))
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    text = as_text(series)
+    codes, uniques = text_codes(text)
+    distinct = pd.Series(uniques, dtype=object).str.strip().to_numpy(dtype=object)
+    return pd.Series(distinct[codes], index=text.index, dtype=object)
+
+
+def numbers(series: pd.Series) -> pd.Series:
+    """``pandas.to_numeric`` of the stripped text (NaN where not a number), once per column
+    in a run; a numeric column as float64."""
+    return per_column(series, "numbers", lambda: _numbers(series))
+
+
+def _numbers(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.astype("float64")
+    text = as_text(series)
+    codes, uniques = text_codes(text)
+    distinct = pd.to_numeric(pd.Series(uniques, dtype=object).str.strip(), errors="coerce")
+    return pd.Series(distinct.to_numpy()[codes], index=text.index, dtype=distinct.dtype)
 
 
 def by_value(series: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:

@@ -26,7 +26,16 @@ import pandas as pd
 from cdisc_umsc.metadata import standards as S
 from cdisc_umsc.metadata.model import Dataset
 from cdisc_umsc.validate.catalogue import Rule, check, csv_rules, register_rules
-from cdisc_umsc.validate.context import Context, as_text, blank, by_value, by_values
+from cdisc_umsc.validate.context import (
+    Context,
+    as_text,
+    blank,
+    by_value,
+    by_values,
+    duplicated,
+    numbers,
+    stripped,
+)
 
 Hits = Iterator[pd.DataFrame]
 Mask = np.ndarray
@@ -85,10 +94,10 @@ class _Data:
         return self._text[name]
 
     def numeric(self, name: str) -> pd.Series:
-        col = self.column(name)
-        if pd.api.types.is_numeric_dtype(col.dtype):
-            return col.astype("float64")
-        return pd.to_numeric(self.text(name).str.strip(), errors="coerce")
+        return numbers(self.column(name))
+
+    def stripped(self, name: str) -> pd.Series:
+        return stripped(self.column(name))
 
     def is_num(self, name: str) -> bool:
         return pd.api.types.is_numeric_dtype(self.column(name).dtype)
@@ -228,9 +237,9 @@ def _date(op: Callable) -> Callable[[_Data, dict], Mask]:
 
     def run(data: _Data, value: dict) -> Mask:
         target, comp, col = _side(data, value)
-        left = _date_key(data.text(target).str.strip())
+        left = _date_key(data.stripped(target))
         right = (
-            _date_key(data.text(col).str.strip())
+            _date_key(data.stripped(col))
             if col is not None
             else pd.Series(str(comp or ""), index=left.index)
         )
@@ -255,7 +264,7 @@ def _date(op: Callable) -> Callable[[_Data, dict], Mask]:
 def _complete(negate: bool) -> Callable[[_Data, dict], Mask]:
     def run(data: _Data, value: dict) -> Mask:
         target = data.var(value.get("target"))
-        text = data.text(target).str.strip()
+        text = data.stripped(target)
         full = by_value(text, lambda s: s.str.fullmatch(_COMPLETE).fillna(False).astype(bool))
         hit = full.to_numpy(dtype=bool)
         return ~hit if negate else hit
@@ -275,7 +284,7 @@ def _not_unique_set(data: _Data, value: dict) -> Mask:
     cols = [c for c in _columns(data, value) if data.has(c)]
     if not cols:
         return np.zeros(data.n, dtype=bool)
-    return data.frame[cols].duplicated(keep=False).to_numpy(dtype=bool)
+    return duplicated(data.frame, cols)
 
 
 def _not_unique_relationship(data: _Data, value: dict) -> Mask:

@@ -9,15 +9,18 @@ codelist once, with the codelist named and numeric findings results exempt (SDTM
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from cdisc_umsc.metadata.model import Dataset, Variable
 from cdisc_umsc.validate.catalogue import check
 from cdisc_umsc.validate.checks_structure import MAX_CHAR_BYTES
 from cdisc_umsc.validate.context import Context, _hasnans, as_text, nbytes
+
+if TYPE_CHECKING:  # pandera (0.3 s to import) is loaded only for a dataset it must judge
+    import pandera.pandas as pa
 
 Hits = Iterator[pd.DataFrame]
 
@@ -32,6 +35,8 @@ def _is_text(series: pd.Series) -> pd.Series | bool:
 
 
 def _char_checks(var: Variable, sizes: Callable[[], pd.Series]) -> list[pa.Check]:
+    import pandera.pandas as pa
+
     limit = min(MAX_CHAR_BYTES, var.length or MAX_CHAR_BYTES)
 
     def within(s: pd.Series) -> pd.Series:
@@ -64,6 +69,8 @@ def _sizes(ctx: Context, name: str, variable: str) -> Callable[[], pd.Series]:
 
 def build_schema(ctx: Context, meta: Dataset) -> pa.DataFrameSchema:
     """The DataFrameSchema of one dataset from its metadata (Req variables are required)."""
+    import pandera.pandas as pa
+
     columns: dict[str, pa.Column] = {}
     for var in meta.variables:
         if var.type == "Char":
@@ -137,6 +144,8 @@ def _clearly_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset) 
 def schema_valid(ctx: Context, name: str, frame: pd.DataFrame, meta: Dataset | None) -> Hits:
     if meta is None or _clearly_valid(ctx, name, frame, meta):
         return
+    import pandera.pandas as pa
+
     try:
         build_schema(ctx, meta).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

@@ -172,8 +172,8 @@ def _put_numeric(block: np.ndarray, off: int, col: pd.Series, where: str) -> Non
 # --------------------------------------------------------------------------- characters
 
 
-def _char_values(col: pd.Series, encoding: str, where: str) -> np.ndarray:
-    """Object array of str (ASCII fast path) or bytes; missing values become empty."""
+def _check_text(col: pd.Series, where: str) -> None:
+    """Every non-missing value of the column is a str."""
     if not isinstance(col.dtype, pd.StringDtype) and pd.api.types.infer_dtype(
         col, skipna=True
     ) not in ("string", "empty"):
@@ -182,6 +182,11 @@ def _char_values(col: pd.Series, encoding: str, where: str) -> np.ndarray:
         raise WriteError(
             f"{where}, row {row + 1}: expected a character value, found {_short(col.iloc[row])}"
         )
+
+
+def _char_values(col: pd.Series, encoding: str, where: str) -> np.ndarray:
+    """Object array of str (ASCII fast path) or bytes; missing values become empty."""
+    _check_text(col, where)
     values = col.to_numpy(dtype=object, na_value="")
     if encoding == "ascii":
         return values
@@ -197,7 +202,13 @@ def _raise_unencodable(col: pd.Series, encoding: str, where: str) -> None:
     row = int(np.argmax((back != col).to_numpy(dtype=bool)))
     raise WriteError(
         f"{where}, row {row + 1}: {_short(col.iloc[row])} is not valid {encoding}"
-        + (" (non-ASCII needs an explicit encoding=)" if encoding == "ascii" else "")
+        + (
+            ": the XPT files carry ASCII text (FDA Study Data Technical Conformance Guide); "
+            "write the value in ASCII in the raw form or coding table, or write Dataset-JSON "
+            "(--format json; the API's write_xpt takes an encoding=)"
+            if encoding == "ascii"
+            else ""
+        )
     )
 
 
@@ -207,7 +218,7 @@ def _byte_lengths(values: np.ndarray) -> np.ndarray:
 
 
 def _pack_char(values: np.ndarray, var: Variable, enc: str, where: str) -> np.ndarray:
-    """The column as an (n, length) blank-padded byte array; length declared or the longest
+    """The values as a (n, length) blank-padded byte array; length declared or the longest
     value (at least 1, FDA TCG). Values too long, non-encodable or holding NUL are errors."""
     declared = var.length
     joined = ("" if enc == "ascii" else b"").join(values)
@@ -222,6 +233,22 @@ def _pack_char(values: np.ndarray, var: Variable, enc: str, where: str) -> np.nd
         _raise_char_problem(values, grid, declared, where)
     grid[grid == 0] = 0x20  # blank padding (TS-140)
     return grid
+
+
+def _char_grid(col: pd.Series, var: Variable, enc: str, where: str) -> np.ndarray:
+    """The column as an (n, length) blank-padded byte array (:func:`_pack_char`), packed
+    once per distinct value; a problem is reported at its first row, as the full column
+    would report it."""
+    _check_text(col, where)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), np.nan), dtype=object)
+    codes = np.where(codes < 0, len(distinct) - 1, codes)
+    try:
+        grid = _pack_char(_char_values(distinct, enc, where), var, enc, where)
+    except WriteError:
+        _pack_char(_char_values(col, enc, where), var, enc, where)
+        raise  # pragma: no cover  (the full column raises the same problem at its row)
+    return grid[codes]
 
 
 def _raise_char_problem(
@@ -363,8 +390,7 @@ def write_xpt(
         if width is not None and not 1 <= width <= MAX_CHAR:
             raise WriteError(f"{where}: length {width} is outside 1..{MAX_CHAR} (XPT v5)")
         if width is None:
-            values = _char_values(df[var.name], encoding, where)
-            packed[var.name] = _pack_char(values, var, encoding, where)
+            packed[var.name] = _char_grid(df[var.name], var, encoding, where)
             width = packed[var.name].shape[1]
         widths.append(width)
     namestrs = _namestrs(dataset, widths, encoding)
@@ -377,7 +403,7 @@ def write_xpt(
         if var.type == "Char":
             grid = packed.pop(var.name, None)
             if grid is None:
-                grid = _pack_char(_char_values(df[var.name], encoding, where), var, encoding, where)
+                grid = _char_grid(df[var.name], var, encoding, where)
             block[:, off : off + width] = grid
             char_ends.append(off + width)
         else:

@@ -45,7 +45,8 @@ def numeric_text(values: pd.Series) -> pd.Series:
 
 def byte_length(values: pd.Series) -> int:
     """Longest UTF-8 length of the values, at least 1 (measured on distinct values)."""
-    distinct = pd.Series(values.dropna().unique(), dtype="string")
+    unique = np.asarray(values.unique(), dtype=object)
+    distinct = pd.Series(unique[~pd.isna(unique)], dtype="string")
     if distinct.empty:
         return 1
     # pandas-stubs allows .str.len() on str only; pandas measures any sequence, bytes included
@@ -63,14 +64,12 @@ def digit_parts(magnitudes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     frac_digits = np.zeros(len(magnitudes), dtype="int64")
     odd = np.flatnonzero(np.mod(magnitudes, 1) != 0)
     if odd.size:
-        parts = (
-            pd.Series(magnitudes[odd], dtype="float64")
-            .astype(str)
-            .str.extract(r"^([0-9]+)(?:\.([0-9]*))?(?:e([+-][0-9]+))?$")
-        )
-        whole = parts[0].str.len().to_numpy(dtype="int64")
-        frac = parts[1].fillna("").str.rstrip("0").str.len().to_numpy(dtype="int64")
-        exp = parts[2].fillna("0").astype("int64").to_numpy()
+        # repr of each (distinct) value: mantissa digits before / after the point, exponent
+        reprs = [r.partition("e") for r in map(repr, magnitudes[odd].tolist())]
+        mantissas = [m.partition(".") for m, _, _ in reprs]
+        whole = np.fromiter((len(w) for w, _, _ in mantissas), "int64", odd.size)
+        frac = np.fromiter((len(f.rstrip("0")) for _, _, f in mantissas), "int64", odd.size)
+        exp = np.fromiter((int(e or 0) for _, _, e in reprs), "int64", odd.size)
         int_digits[odd] = np.where(exp > 0, whole + exp, np.where(exp < 0, 1, whole))
         frac_digits[odd] = np.where(exp > 0, np.maximum(frac - exp, 0), frac - np.minimum(exp, 0))
     return int_digits.astype("int64"), frac_digits
