@@ -15,6 +15,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from cdisc_umsc.core.values import distinct_texts
+
 #: characters that can make the csv module quote a field (delimiter, quote character, line
 #: ends); a value without any is written as it is
 _SPECIAL = '[,"\r\n]'
@@ -35,12 +37,15 @@ def _quoted(values: list[str]) -> list[str]:
 
 def _field_texts(values: pd.Series) -> np.ndarray:
     """Object array: each value's CSV field (missing -> empty)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype=object)
+    found = distinct_texts(values)
+    if found is None:  # pragma: no cover  (called for text columns only)
+        raise TypeError("csv_text: a text column holds a value that is not text")
+    codes, texts = found  # a missing value's code picks the last text, ""
+    distinct = pd.Series(texts, dtype=object)
     special = distinct.str.contains(_SPECIAL, regex=True).to_numpy(dtype=bool)
     if special.any():
         distinct[special] = _quoted(distinct[special].tolist())
-    return distinct.to_numpy()[np.where(codes < 0, len(distinct) - 1, codes)]
+    return distinct.to_numpy()[codes]
 
 
 def _is_text(values: pd.Series) -> bool:

@@ -156,9 +156,7 @@ def _plain_text(series: pd.Series) -> bool:
 
 def _all_text(series: pd.Series) -> bool:
     """An object column of str only (no missing value), asked once per column in a run."""
-    return _memo(
-        series, "all text", lambda: pd.api.types.infer_dtype(series, skipna=False) == "string"
-    )
+    return _memo(series, "all text", lambda: values.all_text(series))
 
 
 def row_keys(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:

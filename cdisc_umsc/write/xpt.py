@@ -20,6 +20,7 @@ import pandas as pd
 
 from cdisc_umsc.core.atomic import write_bytes
 from cdisc_umsc.core.errors import WriteError
+from cdisc_umsc.core.values import distinct_texts
 from cdisc_umsc.metadata.model import Dataset, Variable
 
 RECORD = 80
@@ -240,9 +241,11 @@ def _char_grid(col: pd.Series, var: Variable, enc: str, where: str) -> np.ndarra
     once per distinct value; a problem is reported at its first row, as the full column
     would report it."""
     _check_text(col, where)
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), np.nan), dtype=object)
-    codes = np.where(codes < 0, len(distinct) - 1, codes)
+    found = distinct_texts(col)
+    if found is None:  # pragma: no cover  (_check_text has seen text only)
+        raise WriteError(f"{where}: expected character values")
+    codes, texts = found  # a missing value's code picks the last text, ""
+    distinct = pd.Series(texts, dtype=object)
     try:
         grid = _pack_char(_char_values(distinct, enc, where), var, enc, where)
     except WriteError:
