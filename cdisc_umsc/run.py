@@ -44,8 +44,7 @@ def inputs(spec_dir: Path | str | None, raw_dir: Path | str | None) -> tuple[Pat
     """The spec and raw folders of a run; one not given is the bundled default trial's,
     resolved now (never at import time, never against the working directory). A spec of
     its own needs its raw folder named: the bundled forms are the bundled spec's only (a
-    folder that is no spec is left to the spec loader to name). A raw folder that is not a
-    folder is refused here, in one line."""
+    folder that is no spec is left to the spec loader to name)."""
     if spec_dir is None or raw_dir is None:
         trial = default_trial()
         own = spec_dir is not None and not _same(Path(spec_dir), trial.spec)
@@ -56,11 +55,15 @@ def inputs(spec_dir: Path | str | None, raw_dir: Path | str | None) -> tuple[Pat
             )
         spec_dir = trial.spec if spec_dir is None else spec_dir
         raw_dir = trial.raw if raw_dir is None else raw_dir
-    raw = Path(raw_dir)
-    if not raw.is_dir():
-        what = "is not a folder" if raw.exists() else "does not exist"
+    return Path(spec_dir), Path(raw_dir)
+
+
+def check_raw_folder(raw_dir: Path) -> None:
+    """A raw folder that does not exist or is not a folder, in one line (asked once the spec
+    is checked: a spec error comes first)."""
+    if not raw_dir.is_dir():
+        what = "is not a folder" if raw_dir.exists() else "does not exist"
         raise InputError(f"--raw {raw_dir}: {what}; name the folder of the raw form files")
-    return Path(spec_dir), raw
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -104,6 +107,7 @@ def build(spec_dir: Path, raw_dir: Path, progress: Progress | None = None, jobs:
     progress = progress or Progress(enabled=False)
     progress.stage("read spec")
     spec, plan = load_spec(Path(spec_dir))
+    check_raw_folder(Path(raw_dir))
     progress.stage("read raw forms + map SDTM")
     sdtm = build_sdtm(spec, Path(raw_dir), progress.step)
     reconcile(sdtm.accounting)
