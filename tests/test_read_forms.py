@@ -96,3 +96,21 @@ def test_errors_name_file_row_and_column(tmp_path, text, expected):
 def test_wrong_encoding(tmp_path):
     msg = _error(tmp_path, "SUBJID,AESPID,AESTDAT,SCORE\n发热,1,,1\n", encoding="gb18030")
     assert msg.startswith("AE.csv: line 2: byte 0x") and "not valid utf-8" in msg
+
+
+def test_pandas_parser_messages_in_the_readers_words() -> None:
+    from cdisc_umsc.read.forms import _parser_problem
+
+    assert _parser_problem(
+        "Error tokenizing data. C error: EOF inside string starting at row 2"
+    ) == (
+        2,
+        'a quoted field starts here and is never closed (a " without its closing ")',
+    )
+    assert _parser_problem(
+        "Error tokenizing data. C error: Expected 17 fields in line 5, saw 19"
+    ) == (
+        None,
+        "line 5 has 19 fields, the header 17",
+    )
+    assert _parser_problem("something else") == (None, "something else")

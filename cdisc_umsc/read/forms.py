@@ -97,6 +97,21 @@ def _shown(form: FormSpec, column: str, value: object) -> str:
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def _parser_problem(detail: str) -> tuple[int | None, str]:
+    """pandas' parser message as (data row, what is wrong) in the reader's words."""
+    detail = detail.removeprefix("Error tokenizing data. C error: ")
+    unclosed = re.fullmatch(r"EOF inside string starting at row ([0-9]+)", detail)
+    if unclosed:
+        return int(unclosed.group(1)), (
+            'a quoted field starts here and is never closed (a " without its closing ")'
+        )
+    fields = re.fullmatch(r"Expected ([0-9]+) fields in line ([0-9]+), saw ([0-9]+)", detail)
+    if fields:
+        want, line, saw = fields.groups()
+        return None, f"line {line} has {saw} fields, the header {want}"
+    return None, detail
+
+
 def _check_length(form: FormSpec, frame: pd.DataFrame, distinct: dict[str, _Distinct]) -> None:
     """Refuse a value longer than :data:`MAX_FIELD` characters (not shown: it is huge)."""
     for spec in form.fields:
@@ -261,8 +276,8 @@ def read_form(
             engine="c",
         )
     except pd.errors.ParserError as exc:
-        detail = str(exc).strip().splitlines()[-1]
-        raise _fail(form, None, None, f"malformed CSV: {detail}") from None
+        row, detail = _parser_problem(str(exc).strip().splitlines()[-1])
+        raise _fail(form, row, None, f"malformed CSV: {detail}") from None
     frame.columns = header
     frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype="int64"))
     short = widths < len(header)
