@@ -10,12 +10,12 @@ import pytest
 
 from cdisc_umsc.run import run, study_metadata
 from cdisc_umsc.validate import validate_study
-from tests.conftest import ROOT
+from tests.conftest import RAW, ROOT
 
 
 @pytest.mark.parametrize("spec", ["umsc", "umsc-ig34"])
 def test_findings_are_the_documented_ones(spec, tmp_path):
-    result = run(ROOT / "mappings" / spec, out_dir=tmp_path / "out")
+    result = run(ROOT / "mappings" / spec, RAW, out_dir=tmp_path / "out")
     found = validate_study(
         result.sdtm.data, study_metadata(result.spec, result.sdtm.meta, "Tabulation")
     ).frame
