@@ -109,3 +109,23 @@ def test_spec_check_imports_no_output_product():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert res.stdout.splitlines()[-1] == "[]"
+
+
+def test_check_raw_finds_text_the_xpt_files_would_refuse(raw_copy):
+    """Non-ASCII text that would reach an XPT file stops check --raw as it stops run, with
+    the same line; --format json (Dataset-JSON holds it) checks no XPT text."""
+    import csv
+
+    path = raw_copy / "INFUSION.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows[5][rows[0].index("LOTNO")] = "批号UC2019-0210-04"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    res = _check("--spec", str(SPEC), "--raw", str(raw_copy))
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith(
+        "error: XPT EC: variable ECLOT, row 6: '批号UC2019-0210-04' is not valid ascii: the XPT "
+        "files carry ASCII text"
+    )
+    ok = _check("--spec", str(SPEC), "--raw", str(raw_copy), "--format", "json")
+    assert ok.exit_code == 0, ok.output

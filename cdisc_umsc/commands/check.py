@@ -41,11 +41,16 @@ def _spec_line(spec_dir: Path) -> None:
         click.echo(f"  {label:<14} {len(names):>3}  {', '.join(names)}")
 
 
-def _with_raw(spec_dir: Path, raw_dir: Path) -> None:
-    """Check the spec, then every raw form and every mapping on the data."""
+def _with_raw(spec_dir: Path, raw_dir: Path, fmt: str) -> None:
+    """Check the spec, then every raw form and every mapping on the data, and (for XPT) the
+    text the XPT files would refuse."""
     from cdisc_umsc import run as runner
+    from cdisc_umsc.write.xpt import check_text
 
     built = runner.build(spec_dir, raw_dir)
+    for data, study in built.validation_parts().values() if fmt != "json" else ():
+        for name in sorted(data):  # what the XPT files would refuse (non-ASCII text ...)
+            check_text(data[name], study.datasets[name])
     titles = built.spec.standards.titles
     click.echo(
         f"{built.spec.settings['STUDYID']}: {titles['sdtm']}, {titles['ct']}, {titles['adam']}  "
@@ -73,7 +78,15 @@ def _with_raw(spec_dir: Path, raw_dir: Path) -> None:
     default=None,
     help="Raw form folder: also read every form and run every mapping on its data.",
 )
-def command(spec_dir: Path | None, raw_dir: Path | None) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xpt", "json", "both"]),
+    default="xpt",
+    show_default=True,
+    help="The dataset format run will write (with --raw: XPT text is checked as XPT holds it).",
+)
+def command(spec_dir: Path | None, raw_dir: Path | None, fmt: str) -> None:
     """Check a spec (and with --raw its raw forms) as run does first, writing nothing."""
     from cdisc_umsc.core.bundled import default_trial
 
@@ -82,7 +95,7 @@ def command(spec_dir: Path | None, raw_dir: Path | None) -> None:
         if raw_dir is None:
             _spec_line(spec)
         else:
-            _with_raw(spec, raw_dir)
+            _with_raw(spec, raw_dir, fmt)
     except UmscError as exc:
         fail(exc)
     click.echo("\nNothing written.")

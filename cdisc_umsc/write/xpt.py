@@ -240,6 +240,14 @@ def _char_grid(col: pd.Series, var: Variable, enc: str, where: str) -> np.ndarra
     """The column as an (n, length) blank-padded byte array (:func:`_pack_char`), packed
     once per distinct value; a problem is reported at its first row, as the full column
     would report it."""
+    grid, codes = _distinct_grid(col, var, enc, where)
+    return grid[codes]
+
+
+def _distinct_grid(
+    col: pd.Series, var: Variable, enc: str, where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The packed distinct values of the column and each row's code into them."""
     _check_text(col, where)
     found = distinct_texts(col)
     if found is None:  # pragma: no cover  (_check_text has seen text only)
@@ -251,7 +259,18 @@ def _char_grid(col: pd.Series, var: Variable, enc: str, where: str) -> np.ndarra
     except WriteError:
         _pack_char(_char_values(col, enc, where), var, enc, where)
         raise  # pragma: no cover  (the full column raises the same problem at its row)
-    return grid[codes]
+    return grid, codes
+
+
+def check_text(df: pd.DataFrame, dataset: Dataset, *, encoding: str = "ascii") -> None:
+    """Raise what :func:`write_xpt` would raise for the text of ``df`` (a value that is not
+    valid ``encoding``, longer than declared or than XPT v5 holds, or holding NUL), at the
+    same row and in the same words, without packing a record: what ``check --raw`` asks."""
+    encoding = codecs.lookup(encoding).name
+    for var in dataset.variables:
+        if var.type == "Char" and var.name in df.columns:
+            where = f"XPT {dataset.name}: variable {var.name}"
+            _distinct_grid(df[var.name], var, encoding, where)
 
 
 def _raise_char_problem(
