@@ -196,7 +196,7 @@ def _floor_child(raw: Path, out: Path) -> dict:
 def _fixed_cost() -> tuple[float, float]:
     """Best-of-three wall time of `cdisc-umsc run -q` (bundled trial) over the start-up of a
     run (interpreter + the modules a run imports) and over `--version`."""
-    exe = [sys.executable, "-c", "from cdisc_umsc.cli import main; main()"]
+    exe = [sys.executable, "-m", "cdisc_umsc.cli"]
 
     def best(args: list[str]) -> float:
         times = []

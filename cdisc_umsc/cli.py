@@ -308,5 +308,29 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def entry() -> None:
+    """The ``cdisc-umsc`` command: :func:`main`, then the process ends at once with its exit
+    code. Every file is written and closed (atomically) before a command returns, so the
+    interpreter's tear-down (freeing each of the millions of objects a large study's frames
+    hold: 2.4 s at 2,000 subjects) does nothing for the user; stdout and stderr are flushed
+    first. An exception that is not an exit (a bug) is left to Python to report."""
+    import os
+    import sys
+
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        if not isinstance(code, int | None):
+            print(code, file=sys.stderr)  # a message given as the exit code, as Python prints it
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe or stream: nothing more to show
+                status = status or 1
+        os._exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

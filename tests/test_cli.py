@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import pytest
 from click.testing import CliRunner
 
 from cdisc_umsc.cli import main
@@ -325,3 +326,32 @@ def test_a_spec_of_its_own_needs_its_raw_folder(tmp_path):
         f"--raw {tmp_path / 'nope'}: does not exist; name the folder of the raw form files",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+@pytest.mark.parametrize(
+    "code, status, printed", [(0, 0, ""), (3, 3, ""), (None, 0, ""), ("bad", 1, "bad\n")]
+)
+def test_the_command_ends_with_its_exit_code_at_once(monkeypatch, capsys, code, status, printed):
+    """entry() flushes the output and ends the process with main()'s exit code, skipping the
+    interpreter's tear-down; a message given as the code is printed as Python prints it."""
+    import os
+
+    from cdisc_umsc import cli
+
+    class Ended(Exception):
+        pass
+
+    def fake_exit(value: int) -> None:
+        raise Ended(value)
+
+    def fake_main() -> None:
+        print("written")
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    with pytest.raises(Ended) as ended:
+        cli.entry()
+    assert ended.value.args == (status,)
+    out, err = capsys.readouterr()
+    assert (out, err) == ("written\n", printed)
