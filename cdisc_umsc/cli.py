@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cdisc_umsc.commands._options import format_option
 from cdisc_umsc.commands.summary import echo_accounting
 from cdisc_umsc.core.errors import UmscError, echo_safe, exit_on_signals, fail, safe_console
 from cdisc_umsc.core.outdir import FORCE_HELP
@@ -44,14 +45,7 @@ def main() -> None:
     help="Output folder: created, or replaced whole if it is a previous output of cdisc-umsc.",
 )
 @click.option("--force", is_flag=True, help=FORCE_HELP)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["xpt", "json", "both"]),
-    default="xpt",
-    show_default=True,
-    help="Dataset file format.",
-)
+@format_option()
 @click.option(
     "--quiet",
     "-q",

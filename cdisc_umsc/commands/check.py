@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from cdisc_umsc.commands._options import format_option
 from cdisc_umsc.commands.summary import echo_accounting
 from cdisc_umsc.core.errors import UmscError, fail
 
@@ -78,13 +79,8 @@ def _with_raw(spec_dir: Path, raw_dir: Path, fmt: str) -> None:
     default=None,
     help="Raw form folder: also read every form and run every mapping on its data.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["xpt", "json", "both"]),
-    default="xpt",
-    show_default=True,
-    help="The dataset format run will write (with --raw: XPT text is checked as XPT holds it).",
+@format_option(
+    "The dataset format run will write (with --raw: XPT text is checked as XPT holds it)."
 )
 def command(spec_dir: Path | None, raw_dir: Path | None, fmt: str) -> None:
     """Check a spec (and with --raw its raw forms) as run does first, writing nothing."""

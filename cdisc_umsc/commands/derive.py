@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from cdisc_umsc.commands._options import format_option
 from cdisc_umsc.core.errors import InputError, UmscError, fail
 from cdisc_umsc.core.outdir import FORCE_HELP
 
@@ -123,14 +124,7 @@ def _identifier_values(spec_dir: Path, raw_dir: Path) -> set[str]:
     required=True,
     help="Output folder for the ADaM datasets (replaced atomically).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["xpt", "json", "both"]),
-    default="xpt",
-    show_default=True,
-    help="Dataset file format.",
-)
+@format_option()
 @click.option(
     "--encoding", default="utf-8", show_default=True, help="Text encoding of the SDTM XPT files."
 )
