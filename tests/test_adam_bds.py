@@ -406,3 +406,28 @@ def test_rows_of_each_value_in_record_order() -> None:
     assert list(rows) == ["K", "NA", ""]  # first-seen order; missing values have no entry
     assert {k: v.tolist() for k, v in rows.items()} == {"K": [0, 3, 6], "NA": [2, 5], "": [4]}
     assert _rows_of(pd.Series([], dtype="str")) == {}
+
+
+def test_a_primary_visit_no_record_has_lists_the_visits_in_number_order() -> None:
+    import pandas as pd
+    import pytest
+
+    from cdisc_umsc.adam.bds import _check_primary_visit
+    from cdisc_umsc.core.errors import InputError
+
+    class _Primary(dict):
+        def where(self) -> str:
+            return "adam/adqs.yaml:31"
+
+    for visitn in ([11.0, 2.0, 1.0, 2.0], ["11", "2", "1", "2"]):  # numbers, or numbers as text
+        bds = pd.DataFrame({"AVISITN": visitn, "AVISIT": ["M6", "W2", "SCR", "W2"]})
+        with pytest.raises(InputError) as exc:
+            _check_primary_visit(bds, _Primary(AVISIT="WEEK 9"), 55.0)  # type: ignore[arg-type]
+        assert str(exc.value) == (
+            "adam/adqs.yaml:31: primary: no record is at AVISITN 55 (WEEK 9); the records' "
+            "visits (AVISITN AVISIT): 1 SCR, 2 W2, 11 M6"
+        )
+    bds = pd.DataFrame({"AVISITN": [11.0], "AVISIT": ["M6"]})
+    with pytest.raises(InputError, match="the records at AVISITN 11 are M6, not WEEK 9$"):
+        _check_primary_visit(bds, _Primary(AVISIT="WEEK 9"), 11.0)  # type: ignore[arg-type]
+    _check_primary_visit(bds, _Primary(AVISIT="M6"), 11.0)  # type: ignore[arg-type]

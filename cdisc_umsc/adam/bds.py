@@ -18,6 +18,7 @@ from cdisc_umsc.adam import dates, flags, params, ranges, visits
 from cdisc_umsc.adam import derive as D
 from cdisc_umsc.core.conditions import Condition, FrameSource, match, parse_condition
 from cdisc_umsc.core.errors import InputError, located
+from cdisc_umsc.core.values import as_text
 from cdisc_umsc.metadata.specfile import SpecMap
 
 #: Flags of one record (baseline, analysis record), not of its values.
@@ -514,8 +515,9 @@ def _check_primary_visit(bds: pd.DataFrame, primary: SpecMap, visitn: float) -> 
     where = f"{primary.where()}: primary"
     visit = str(primary["AVISIT"])
     if not at.any():
-        seen = bds[["AVISITN", "AVISIT"]].dropna().drop_duplicates().sort_values("AVISITN")
-        listed = ", ".join(f"{n:g} {v}" for n, v in seen.itertuples(index=False))
+        seen = bds[["AVISITN", "AVISIT"]].dropna().drop_duplicates()
+        seen = seen.assign(AVISITN=as_text(seen["AVISITN"])).sort_values("AVISITN", key=_numeric)
+        listed = ", ".join(f"{n} {v}" for n, v in seen.itertuples(index=False))
         raise InputError(
             f"{where}: no record is at AVISITN {visitn:g} ({visit}); the records' visits "
             f"(AVISITN AVISIT): {listed or 'none'}"
@@ -525,3 +527,8 @@ def _check_primary_visit(bds: pd.DataFrame, primary: SpecMap, visitn: float) -> 
         raise InputError(
             f"{where}: the records at AVISITN {visitn:g} are {', '.join(names)}, not {visit}"
         )
+
+
+def _numeric(values: pd.Series) -> pd.Series:
+    """Sort key: visit numbers in number order (a number written as text too)."""
+    return pd.to_numeric(values, errors="coerce")
